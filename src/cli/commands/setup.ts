@@ -1,0 +1,92 @@
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import path from "node:path";
+import { buildCircuits, type BuildProgress } from "../../setup/build.ts";
+import { PACKAGE_ROOT } from "../../setup/paths.ts";
+import { printJson } from "../output.ts";
+
+interface SetupFlags {
+  ptau?: string;
+  instance: string[];
+  tier: string[];
+  force?: boolean;
+  json?: boolean;
+}
+
+const STEP_LABEL: Record<BuildProgress["step"], string> = {
+  compile: "compiling",
+  ptau: "choosing ptau",
+  setup: "Groth16 setup",
+  verifier: "Solidity verifier",
+};
+
+export function registerSetup(program: Command): void {
+  program
+    .command("setup")
+    .description("compile the circuit instances, run their Groth16 setup, export verification keys and Solidity verifiers (cached by content hash)")
+    .option("--ptau <file>", "powers-of-tau file to use (default: $ZKS_PTAU, else the public ceremony file, downloaded and hash-checked)")
+    .option("--instance <name...>", "only these instances (see circuits/instances.json)", [])
+    .option("--tier <tier...>", "only instances of these tiers: test, standard, large", [])
+    .option("--force", "rebuild even when nothing changed")
+    .option("--json", "print the summary as JSON")
+    .action(async (flags: SetupFlags) => {
+      const interactive = process.stderr.isTTY && !flags.json;
+      const bar = interactive
+        ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {task}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+        : undefined;
+      let barStarted = false;
+      const result = await buildCircuits({
+        ptau: flags.ptau,
+        instances: flags.instance,
+        tiers: flags.tier as BuildProgress["step"][] as never,
+        force: flags.force,
+        log: (message) => {
+          if (bar && barStarted) bar.stop();
+          process.stderr.write(`${message}\n`);
+          barStarted = false;
+        },
+        onProgress: (event) => {
+          const task = `${event.instance ?? ""} ${STEP_LABEL[event.step]}${event.state === "cached" ? " (cached)" : ""}`.trim();
+          if (!bar) {
+            if (event.state === "start") process.stderr.write(`zks setup: ${task}...\n`);
+            return;
+          }
+          if (!barStarted) {
+            bar.start(event.total, event.index, { task });
+            barStarted = true;
+          }
+          bar.update(event.state === "start" ? event.index : event.index + 1, { task });
+        },
+      });
+      if (bar && barStarted) bar.stop();
+      if (flags.json) {
+        printJson({
+          seconds: Number(result.seconds.toFixed(2)),
+          ptau: result.ptau ?? null,
+          instances: result.instances.map(({ manifest, dir, compiled, setUp }) => ({
+            instance: manifest.instance,
+            constraints: manifest.nConstraints,
+            publicSignals: manifest.publicSignals,
+            rebuilt: { compile: compiled, setup: setUp },
+            dir,
+            verifier: manifest.verifierContract,
+          })),
+        });
+        return;
+      }
+      const rows = result.instances.map(({ manifest, dir, compiled, setUp }) => {
+        const state = compiled || setUp ? `built (${[compiled && "compile", setUp && "setup"].filter(Boolean).join(" + ")})` : "cached";
+        return `  ${manifest.instance.padEnd(22)} ${String(manifest.nConstraints).padStart(7)} constraints  ${state.padEnd(26)} ${path.relative(process.cwd(), dir) || "."}`;
+      });
+      const ptauLine = result.ptau ? `ptau: ${result.ptau.path} (power ${result.ptau.power}, ${result.ptau.origin})` : "ptau: unchanged (all keys cached)";
+      process.stdout.write(
+        [
+          `zks setup: ${result.instances.length} instance(s) ready in ${result.seconds.toFixed(1)} s`,
+          ...rows,
+          ptauLine,
+          `verifiers: ${path.relative(process.cwd(), path.join(PACKAGE_ROOT, "contracts", "generated")) || "."}/ (compile with \`npx hardhat compile\`)`,
+          "",
+        ].join("\n"),
+      );
+    });
+}

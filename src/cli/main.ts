@@ -1,0 +1,30 @@
+import { Command, CommanderError } from "commander";
+import { releaseProverThreads } from "../prover/release.ts";
+import { registerSetup } from "./commands/setup.ts";
+import { registerCommit } from "./commands/commit.ts";
+import { EXIT, reportError } from "./output.ts";
+
+const program = new Command()
+  .name("zks")
+  .description("zk-solvency: prove in zero knowledge that a private DeFi position stays solvent")
+  .exitOverride()
+  .showHelpAfterError("(run zks --help for usage)");
+
+registerSetup(program);
+registerCommit(program);
+
+let code: number = EXIT.ok;
+try {
+  await program.parseAsync(process.argv);
+  code = process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    code = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  } else {
+    code = reportError(error);
+  }
+} finally {
+  await releaseProverThreads();
+}
+process.exit(code);

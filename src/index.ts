@@ -1,0 +1,19 @@
+/**
+ * zk-solvency SDK: the browser-safe surface (no Node built-ins). Node-only helpers (artifact
+ * locations, file reading, circuit setup) are in `zk-solvency/node`.
+ */
+export * from "./core/decimal.ts";
+export * from "./core/errors.ts";
+export * from "./core/field.ts";
+export * from "./core/fixed-point.ts";
+export type * from "./inputs/types.ts";
+export { poseidonChain } from "./commitment/poseidon-chain.ts";
+export { commitPosition, commitmentWords, positionSignals, type PositionSignals } from "./commitment/position-commitment.ts";
+export { STANDARD_LAYOUT, checkMarketFits, parseLayout, type SlotLayout } from "./commitment/slot-layout.ts";
+export { positionOpeningInput } from "./prover/witness/position-opening.ts";
+export { generateProof, type ZkProof, type ProveOptions, type ProveStage, type ProveTimings } from "./prover/prove.ts";
+export type { Artifact, ProvingArtifacts } from "./prover/artifacts.ts";
+export { UnprovableError } from "./prover/errors.ts";
+export { releaseProverThreads } from "./prover/release.ts";
+export { verifyProof } from "./verifier/verify.ts";
+export { toSolidityProof, type SolidityProof } from "./verifier/calldata.ts";

@@ -1,0 +1,6 @@
+/** Node-only parts of the SDK: build artifacts on disk, input files, circuit setup. */
+export { loadInstanceArtifacts, type InstanceArtifacts } from "./node/artifacts.ts";
+export { readJsonFile } from "./node/read-json.ts";
+export { buildCircuits, type BuildOptions, type BuildResult, type BuildProgress } from "./setup/build.ts";
+export { loadInstances, type InstanceConfig } from "./setup/instances.ts";
+export { resolvePtau, readPtauHeader, CEREMONY_BLAKE2B, type PtauChoice } from "./setup/ptau.ts";

@@ -1,0 +1,166 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { includeGraph, hashParts, fileParts } from "./content-hash.ts";
+import { compileInstance, CIRCOM_PACKAGE_VERSION, CIRCUIT_LIBRARY_DIR } from "./compile.ts";
+import { exportSolidityVerifier, exportVerificationKey, groth16Setup, verifierContractName } from "./groth16-setup.ts";
+import { loadInstances, selectInstances, type InstanceConfig } from "./instances.ts";
+import { readManifest, writeManifest, manifestFiles, type InstanceManifest } from "./manifest.ts";
+import { defaultBuildPaths, instanceDir, PACKAGE_ROOT, type BuildPaths } from "./paths.ts";
+import { requiredPower, resolvePtau, type PtauChoice } from "./ptau.ts";
+
+const SNARKJS_VERSION: string = JSON.parse(readFileSync(path.join(path.dirname(new URL(import.meta.resolve("snarkjs")).pathname), "package.json"), "utf8")).version;
+
+export type BuildStep = "compile" | "ptau" | "setup" | "verifier";
+
+export interface BuildProgress {
+  instance?: string;
+  step: BuildStep;
+  state: "start" | "done" | "cached";
+  /** Index of this instance among those being built, for progress bars. */
+  index: number;
+  total: number;
+}
+
+export interface BuildOptions {
+  /** Instance names; all declared instances when empty. */
+  instances?: string[];
+  /** Include only instances of these tiers (all when empty). */
+  tiers?: InstanceConfig["tier"][];
+  ptau?: string;
+  /** Rebuild even when content hashes match. */
+  force?: boolean;
+  paths?: BuildPaths;
+  env?: NodeJS.ProcessEnv;
+  log?: (message: string) => void;
+  onProgress?: (event: BuildProgress) => void;
+}
+
+export interface InstanceBuildResult {
+  manifest: InstanceManifest;
+  dir: string;
+  compiled: boolean;
+  setUp: boolean;
+  seconds: number;
+}
+
+export interface BuildResult {
+  instances: InstanceBuildResult[];
+  ptau?: PtauChoice;
+  seconds: number;
+}
+
+function compileKeyOf(instance: InstanceConfig): string {
+  const sources = includeGraph(path.join(PACKAGE_ROOT, "circuits", instance.file), [CIRCUIT_LIBRARY_DIR]);
+  const { name: _name, description: _description, tier: _tier, ...semantic } = instance;
+  return hashParts({
+    config: JSON.stringify(semantic),
+    compiler: `circom2@${CIRCOM_PACKAGE_VERSION} --O2`,
+    ...fileParts(sources, PACKAGE_ROOT),
+  });
+}
+
+function sha256File(file: string): string {
+  return createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+function filesExist(dir: string, manifest: InstanceManifest, keys: (keyof InstanceManifest["files"])[]): boolean {
+  const files = manifestFiles(dir, manifest);
+  return keys.every((key) => existsSync(files[key]) && statSync(files[key]).size > 0);
+}
+
+/**
+ * Compiles every selected instance and runs its Groth16 setup, skipping whatever the content
+ * hashes show is already built. The ptau is resolved once, for the largest instance.
+ */
+export async function buildCircuits(options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const paths = options.paths ?? defaultBuildPaths(options.env);
+  const log = options.log ?? (() => {});
+  const progress = options.onProgress ?? (() => {});
+  let selected = selectInstances(loadInstances(), options.instances ?? []);
+  if (options.tiers && options.tiers.length > 0) selected = selected.filter((instance) => options.tiers!.includes(instance.tier));
+  const total = selected.length;
+
+  // Phase 1: compile (cheap, and it tells us how large a ptau we need).
+  const compiled: { instance: InstanceConfig; dir: string; manifest: InstanceManifest; compiled: boolean; started: number }[] = [];
+  for (const [index, instance] of selected.entries()) {
+    const t0 = performance.now();
+    const dir = instanceDir(paths, instance.name);
+    const compileKey = compileKeyOf(instance);
+    const previous = readManifest(dir);
+    if (!options.force && previous?.compileKey === compileKey && filesExist(dir, previous, ["r1cs", "wasm", "sym"])) {
+      progress({ instance: instance.name, step: "compile", state: "cached", index, total });
+      compiled.push({ instance, dir, manifest: previous, compiled: false, started: t0 });
+      continue;
+    }
+    progress({ instance: instance.name, step: "compile", state: "start", index, total });
+    const circuit = await compileInstance(instance, dir);
+    const manifest: InstanceManifest = {
+      instance: instance.name,
+      template: instance.template,
+      params: instance.params,
+      publicSignals: instance.publicSignals,
+      nConstraints: circuit.nConstraints,
+      nPublic: circuit.nPublic,
+      compileKey,
+      files: { r1cs: "main.r1cs", wasm: "main_js/main.wasm", sym: "main.sym", zkey: "circuit.zkey", vkey: "verification_key.json" },
+    };
+    writeManifest(dir, manifest);
+    progress({ instance: instance.name, step: "compile", state: "done", index, total });
+    log(`compiled ${instance.name}: ${circuit.nConstraints} constraints, ${circuit.nPublic} public signals`);
+    compiled.push({ instance, dir, manifest, compiled: true, started: t0 });
+  }
+  if (compiled.length === 0) return { instances: [], seconds: (performance.now() - started) / 1000 };
+
+  // Phase 2: one ptau for all, then the per-instance Groth16 setup. When every key is built
+  // and the user names no ptau, the recorded one stands: a cached build never downloads.
+  const explicitPtau = options.ptau ?? (options.env ?? process.env).ZKS_PTAU;
+  const allSetUp = compiled.every(({ dir, manifest }) => manifest.setupKey && manifest.ptau && filesExist(dir, manifest, ["zkey", "vkey"]));
+  let ptau: PtauChoice | undefined;
+  if (options.force || explicitPtau || !allSetUp) {
+    progress({ step: "ptau", state: "start", index: 0, total });
+    const power = Math.max(...compiled.map(({ manifest }) => requiredPower(manifest.nConstraints, manifest.nPublic)));
+    ptau = await resolvePtau({
+      ptau: options.ptau,
+      requiredPower: power,
+      env: options.env,
+      hashCacheFile: path.join(paths.buildDir, "ptau-hashes.json"),
+      log,
+    });
+    progress({ step: "ptau", state: "done", index: 0, total });
+  }
+
+  const results: InstanceBuildResult[] = [];
+  for (const [index, entry] of compiled.entries()) {
+    const { instance, dir } = entry;
+    let manifest = entry.manifest;
+    const setupKey = ptau
+      ? hashParts({ compileKey: manifest.compileKey, ptau: ptau.blake2b, snarkjs: SNARKJS_VERSION })
+      : manifest.setupKey!;
+    const files = manifestFiles(dir, manifest);
+    const contract = path.join(paths.generatedContractsDir, `${verifierContractName(instance.name)}.sol`);
+    let setUp = false;
+    if (options.force || manifest.setupKey !== setupKey || !filesExist(dir, manifest, ["zkey", "vkey"])) {
+      if (!ptau) throw new Error("unreachable: a setup without a resolved ptau");
+      progress({ instance: instance.name, step: "setup", state: "start", index, total });
+      await groth16Setup(files.r1cs, ptau.path, files.zkey);
+      await exportVerificationKey(files.zkey, files.vkey);
+      manifest = { ...manifest, setupKey, ptau: { power: ptau.power, blake2b: ptau.blake2b, origin: ptau.origin }, zkeySha256: sha256File(files.zkey) };
+      setUp = true;
+      progress({ instance: instance.name, step: "setup", state: "done", index, total });
+      log(`set up ${instance.name} (ptau power ${ptau.power}, ${ptau.origin})`);
+    } else {
+      progress({ instance: instance.name, step: "setup", state: "cached", index, total });
+    }
+    if (setUp || !existsSync(contract)) {
+      progress({ instance: instance.name, step: "verifier", state: "start", index, total });
+      await exportSolidityVerifier(files.zkey, instance.name, manifest.zkeySha256 ?? sha256File(files.zkey), paths.generatedContractsDir);
+      progress({ instance: instance.name, step: "verifier", state: "done", index, total });
+    }
+    manifest = { ...manifest, verifierContract: verifierContractName(instance.name) };
+    writeManifest(dir, manifest);
+    results.push({ manifest, dir, compiled: entry.compiled, setUp, seconds: (performance.now() - entry.started) / 1000 });
+  }
+  return { instances: results, ptau, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import path from "node:path";
+import type { PtauOrigin } from "./ptau.ts";
+
+/** What `zks setup` built for one instance; read by the SDK's Node artifact locator and `zks inspect`. */
+export interface InstanceManifest {
+  instance: string;
+  template: string;
+  params: number[];
+  publicSignals: string[];
+  nConstraints: number;
+  nPublic: number;
+  /** sha256 of sources, parameters and compiler: decides whether to recompile. */
+  compileKey: string;
+  /** compileKey plus the ptau's hash: decides whether to redo the Groth16 setup. */
+  setupKey?: string;
+  ptau?: { power: number; blake2b: string; origin: PtauOrigin };
+  zkeySha256?: string;
+  verifierContract?: string;
+  files: { r1cs: string; wasm: string; sym: string; zkey: string; vkey: string };
+}
+
+export function manifestPath(dir: string): string {
+  return path.join(dir, "manifest.json");
+}
+
+export function readManifest(dir: string): InstanceManifest | undefined {
+  const file = manifestPath(dir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as InstanceManifest;
+  } catch {
+    return undefined; // A torn manifest only costs a rebuild.
+  }
+}
+
+/** Written last and atomically, so a manifest never describes files that are not complete. */
+export function writeManifest(dir: string, manifest: InstanceManifest): void {
+  const file = manifestPath(dir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Absolute paths of a manifest's files (they are stored relative to the instance directory). */
+export function manifestFiles(dir: string, manifest: InstanceManifest): InstanceManifest["files"] {
+  const files = manifest.files;
+  return {
+    r1cs: path.join(dir, files.r1cs),
+    wasm: path.join(dir, files.wasm),
+    sym: path.join(dir, files.sym),
+    zkey: path.join(dir, files.zkey),
+    vkey: path.join(dir, files.vkey),
+  };
+}
