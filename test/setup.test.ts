@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { SetupError } from "../src/core/errors.ts";
+import { releaseProverThreads } from "../src/prover/release.ts";
 import { buildCircuits, type BuildProgress, type BuildResult } from "../src/setup/build.ts";
 import { fileParts, hashParts, includeGraph } from "../src/setup/content-hash.ts";
 import { verifierContractName } from "../src/setup/groth16-setup.ts";
@@ -51,12 +52,17 @@ describe("zks setup: incremental build (buildCircuits)", function () {
     buildCircuits({ instances: [INSTANCE], ptau: DEV_PTAU, paths, ...extra });
 
   before(function () {
+    // Outside the package on purpose: circom2's sandbox must still find the circuit sources.
     paths = { buildDir: temp.make("build"), generatedContractsDir: temp.make("contracts") };
     dir = instanceDir(paths, INSTANCE);
     contractFile = path.join(paths.generatedContractsDir, `${CONTRACT}.sol`);
   });
 
-  after(() => temp.cleanup());
+  after(async function () {
+    // snarkjs' worker threads would keep mocha from exiting when this file runs last or alone.
+    await releaseProverThreads();
+    temp.cleanup();
+  });
 
   it("builds from scratch: compiles, sets up, writes the manifest and a generated verifier", async function () {
     first = await build();

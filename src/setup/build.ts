@@ -1,15 +1,16 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { includeGraph, hashParts, fileParts } from "./content-hash.ts";
 import { compileInstance, CIRCOM_PACKAGE_VERSION, CIRCUIT_LIBRARY_DIR } from "./compile.ts";
 import { exportSolidityVerifier, exportVerificationKey, groth16Setup, verifierContractName } from "./groth16-setup.ts";
-import { loadInstances, selectInstances, type InstanceConfig } from "./instances.ts";
+import { loadInstances, mainComponentSource, selectInstances, type InstanceConfig } from "./instances.ts";
 import { readManifest, writeManifest, manifestFiles, type InstanceManifest } from "./manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT, type BuildPaths } from "./paths.ts";
 import { requiredPower, resolvePtau, type PtauChoice } from "./ptau.ts";
 
-const SNARKJS_VERSION: string = JSON.parse(readFileSync(path.join(path.dirname(new URL(import.meta.resolve("snarkjs")).pathname), "package.json"), "utf8")).version;
+const SNARKJS_VERSION: string = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.resolve("snarkjs"))), "package.json"), "utf8")).version;
 
 export type BuildStep = "compile" | "ptau" | "setup" | "verifier";
 
@@ -55,6 +56,7 @@ function compileKeyOf(instance: InstanceConfig): string {
   const { name: _name, description: _description, tier: _tier, ...semantic } = instance;
   return hashParts({
     config: JSON.stringify(semantic),
+    main: mainComponentSource(instance, instance.file),
     compiler: `circom2@${CIRCOM_PACKAGE_VERSION} --O2`,
     ...fileParts(sources, PACKAGE_ROOT),
   });
@@ -153,9 +155,11 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     } else {
       progress({ instance: instance.name, step: "setup", state: "cached", index, total });
     }
-    if (setUp || !existsSync(contract)) {
+    // contracts/generated is shared by every build directory: rewrite a verifier made from another zkey.
+    const zkeySha256 = manifest.zkeySha256 ?? sha256File(files.zkey);
+    if (setUp || !existsSync(contract) || !readFileSync(contract, "utf8").includes(zkeySha256)) {
       progress({ instance: instance.name, step: "verifier", state: "start", index, total });
-      await exportSolidityVerifier(files.zkey, instance.name, manifest.zkeySha256 ?? sha256File(files.zkey), paths.generatedContractsDir);
+      await exportSolidityVerifier(files.zkey, instance.name, zkeySha256, paths.generatedContractsDir);
       progress({ instance: instance.name, step: "verifier", state: "done", index, total });
     }
     manifest = { ...manifest, verifierContract: verifierContractName(instance.name) };

@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url);
 /** circom2: circom compiled to WASM, so no native toolchain is needed. */
 export const CIRCOM_CLI = require.resolve("circom2/cli.js");
 export const CIRCOM_PACKAGE_VERSION: string = require("circom2/package.json").version;
+export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, "circuits");
 /** The directory holding circomlib, passed to circom as a library path. */
 export const CIRCUIT_LIBRARY_DIR = path.dirname(path.dirname(require.resolve("circomlib/package.json")));
 
@@ -48,10 +49,12 @@ function runCircom(args: string[]): Promise<string> {
 export async function compileInstance(instance: InstanceConfig, dir: string): Promise<CompiledCircuit> {
   mkdirSync(dir, { recursive: true });
   const mainFile = path.join(dir, "main.circom");
-  const includePath = path.relative(dir, path.join(PACKAGE_ROOT, "circuits", instance.file)).split(path.sep).join("/");
-  writeFileSync(mainFile, mainComponentSource(instance, includePath));
+  // Templates are included by name through a library path: a relative include from a build
+  // directory elsewhere (say /tmp) would leave the part of the tree circom2's sandbox sees.
+  writeFileSync(mainFile, mainComponentSource(instance, instance.file));
   const rel = (file: string) => path.relative(PACKAGE_ROOT, file) || ".";
-  await runCircom([rel(mainFile), "--r1cs", "--wasm", "--sym", "--O2", "-l", rel(CIRCUIT_LIBRARY_DIR), "-o", rel(dir)]);
+  const libraries = [CIRCUITS_DIR, CIRCUIT_LIBRARY_DIR].flatMap((dir) => ["-l", rel(dir)]);
+  await runCircom([rel(mainFile), "--r1cs", "--wasm", "--sym", "--O2", ...libraries, "-o", rel(dir)]);
   const compiled = {
     r1cs: path.join(dir, "main.r1cs"),
     wasm: path.join(dir, "main_js", "main.wasm"),

@@ -29,7 +29,7 @@ export function includeGraph(entry: string, libraryDirs: string[]): string[] {
 /** sha256 over labelled parts: changing any part, or moving bytes between parts, changes it. */
 export function hashParts(parts: Record<string, string | Buffer>): string {
   const hash = createHash("sha256");
-  for (const [label, value] of Object.entries(parts).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [label, value] of Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) /* code-unit order: the same on every machine */) {
     const bytes = typeof value === "string" ? Buffer.from(value) : value;
     hash.update(`${label}\0${bytes.length}\0`);
     hash.update(bytes);

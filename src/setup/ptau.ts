@@ -71,8 +71,10 @@ export function readPtauHeader(file: string): PtauHeader {
       if (readSync(fd, buffer, 0, length, position) !== length) throw new SetupError(`ptau ${file}: truncated file`);
       return buffer;
     };
+    const magic = Buffer.alloc(4);
+    readSync(fd, magic, 0, 4, 0);
+    if (magic.toString("latin1") !== "ptau") throw new SetupError(`ptau ${file}: not a powers-of-tau file`);
     const head = read(0, 12);
-    if (head.toString("latin1", 0, 4) !== "ptau") throw new SetupError(`ptau ${file}: not a powers-of-tau file`);
     const sections = head.readUInt32LE(8);
     let position = 12;
     let power = -1;
@@ -152,7 +154,11 @@ export async function resolvePtau(options: ResolvePtauOptions): Promise<PtauChoi
   const power = options.requiredPower;
   const ceremonyFile = path.join(cacheDir, path.basename(new URL(CEREMONY_URL(power)).pathname));
   if (existsSync(ceremonyFile)) {
-    return { path: ceremonyFile, power, blake2b: await cachedBlake2b(ceremonyFile, options.hashCacheFile), origin: "ceremony" };
+    const digest = await cachedBlake2b(ceremonyFile, options.hashCacheFile);
+    if (digest !== CEREMONY_BLAKE2B[power]) {
+      throw new SetupError(`ptau ${ceremonyFile}: hash mismatch with the published ceremony file; delete it to download it again`);
+    }
+    return { path: ceremonyFile, power, blake2b: digest, origin: "ceremony" };
   }
   try {
     await downloadCeremonyPtau(power, ceremonyFile, options.fetchImpl ?? fetch, options.log);

@@ -16,8 +16,10 @@ export const BN254_BASE_FIELD = 218882428718392752222464057452572750886963111572
 export class TempDirs {
   private readonly dirs: string[] = [];
 
-  make(label: string): string {
-    const dir = mkdtempSync(path.join(tmpdir(), `zks-${label}-`));
+  /** A fresh directory under `parent` (the OS temp dir by default). */
+  make(label: string, parent: string = tmpdir()): string {
+    mkdirSync(parent, { recursive: true });
+    const dir = mkdtempSync(path.join(parent, `zks-${label}-`));
     this.dirs.push(dir);
     return dir;
   }

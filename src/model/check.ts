@@ -1,0 +1,135 @@
+/**
+ * checkPosition: every check of risk-model.md sections 1-3 by the integer rules of
+ * docs/risk-arithmetic.md, with the exact figures behind each verdict; riskReportJson: the
+ * `zks check --json` object of formats.md.
+ */
+import { BPS_DECIMALS } from "../core/fixed-point.ts";
+import { formatDecimal } from "../core/decimal.ts";
+import type { Market, Policy, Position, Quote, VarMethod } from "../inputs/types.ts";
+import { checkMarketBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
+import { equityScaled, reportedEquity } from "./equity.ts";
+import { healthFactor, type HealthFactorResult } from "./health-factor.ts";
+import { historicalVar, type HistoricalVarResult } from "./historical-var.ts";
+import { parametricVar, type ParametricVarResult } from "./parametric-var.ts";
+import { reportedLoss, scenarioLosses } from "./scenario-loss.ts";
+import { stressTest, type StressResult } from "./stress.ts";
+import { assetValues, assertResolved, type AssetValues } from "./values.ts";
+
+export type CheckName = "healthFactor" | "stress" | "historicalVar" | "parametricVar";
+
+export interface VarReport {
+  method: VarMethod;
+  /** At RATIO. */
+  confidence: bigint;
+  /** At RATIO. */
+  capitalMultiplier: bigint;
+  /** Present when the policy asks for historical VaR ("historical" or "both"). */
+  historical?: HistoricalVarResult;
+  /** Present when the policy asks for parametric VaR ("parametric" or "both"). */
+  parametric?: ParametricVarResult;
+  /** Every VaR method the policy asks for passes. */
+  pass: boolean;
+}
+
+export interface RiskReport {
+  quote: Quote;
+  /** vc_i, vd_i (q.u.). */
+  values: AssetValues;
+  healthFactor: HealthFactorResult;
+  equity: {
+    /** E*, q.u. * 10^8. */
+    scaled: bigint;
+    /** E = floor(E* / 10^8), q.u. */
+    value: bigint;
+  };
+  losses: {
+    /** L*_j, q.u. * 10^8, one per scenario. */
+    scaled: bigint[];
+    /** L_j = ceil(L*_j / 10^8), q.u. */
+    value: bigint[];
+  };
+  stress: StressResult;
+  var: VarReport;
+  /** The checks that fail, in the order health factor, stress, historical VaR, parametric VaR. */
+  failures: CheckName[];
+  /** Every check passes. */
+  pass: boolean;
+}
+
+/**
+ * Evaluates the position (resolved against `market`) under the policy (resolved against the
+ * same market). Throws ModelBoundsError when the position or market lies outside the bounds
+ * the circuits can prove, and ModelError on a negative quadratic form.
+ */
+export function checkPosition(position: Position, market: Market, policy: Policy): RiskReport {
+  assertResolved(position, market);
+  checkMarketBounds(market);
+  checkQuantityBounds(position, market);
+  const values = assetValues(position, market);
+  checkValueBounds(values, market);
+
+  const hf = healthFactor(values, market, policy.minHealthFactor);
+  const scaled = equityScaled(values, position, market);
+  const equity = reportedEquity(scaled);
+  const losses = scenarioLosses(values, position, market);
+  const stress = stressTest(scaled, losses, market.scenarios, policy.stress.minEquity);
+
+  const { method, confidence, capitalMultiplier } = policy.var;
+  const historical =
+    method === "parametric" ? undefined : historicalVar(losses, scaled, confidence, capitalMultiplier);
+  const parametric =
+    method === "historical"
+      ? undefined
+      : parametricVar(values, position, market, equity, confidence, capitalMultiplier);
+
+  const failures: CheckName[] = [];
+  if (!hf.pass) failures.push("healthFactor");
+  if (!stress.pass) failures.push("stress");
+  if (historical && !historical.pass) failures.push("historicalVar");
+  if (parametric && !parametric.pass) failures.push("parametricVar");
+
+  return {
+    quote: market.quote,
+    values,
+    healthFactor: hf,
+    equity: { scaled, value: equity },
+    losses: { scaled: losses, value: losses.map(reportedLoss) },
+    stress,
+    var: {
+      method,
+      confidence,
+      capitalMultiplier,
+      ...(historical && { historical }),
+      ...(parametric && { parametric }),
+      pass: (historical?.pass ?? true) && (parametric?.pass ?? true),
+    },
+    failures,
+    pass: failures.length === 0,
+  };
+}
+
+/** The `zks check --json` object (formats.md). Values are decimal strings in the quote currency. */
+export interface RiskReportJson {
+  /** At 4 decimals at most (trailing zeros dropped), floor of the exact ratio; null with no debt. */
+  healthFactor: string | null;
+  equity: string;
+  stress: { worstLoss: string; scenario: string; pass: boolean };
+  var: { historical?: string; parametric?: string; pass: boolean };
+  pass: boolean;
+}
+
+export function riskReportJson(report: RiskReport, market: Market): RiskReportJson {
+  const money = (value: bigint): string => formatDecimal(value, market.quote.decimals);
+  const { historical, parametric } = report.var;
+  return {
+    healthFactor: report.healthFactor.value === null ? null : formatDecimal(report.healthFactor.value, BPS_DECIMALS),
+    equity: money(report.equity.value),
+    stress: { worstLoss: money(report.stress.worstLoss), scenario: report.stress.scenario, pass: report.stress.pass },
+    var: {
+      ...(historical && { historical: money(historical.value) }),
+      ...(parametric && { parametric: money(parametric.value) }),
+      pass: report.var.pass,
+    },
+    pass: report.pass,
+  };
+}
