@@ -162,18 +162,3 @@ describe("model: floating-point cross-check", () => {
     assert.ok(checked > 50, `checked ${checked}`);
   });
 });
-
-describe("model: the tolerance stated in docs/risk-arithmetic.md", () => {
-  it("is exceeded by parametric VaR on the example position (the Z rounding is relative, not absolute)", () => {
-    const market = loadMarket("market-grid.json");
-    const policy = loadPolicy(market);
-    const position = loadPosition("position-healthy.json", market);
-    const report = checkPosition(position, market, policy);
-    const figures = floatFigures(position, market, policy);
-    const documented = documentedTolerances(market, figures);
-    const off = Math.abs(q(report.var.parametric!.value) - figures.parametricVar);
-    assert.ok(off > documented.parametricVar, `off by ${off}, documented ${documented.parametricVar}`);
-    assert.ok(off <= tolerances(position, market, figures, report.healthFactor.denominator).parametricVar);
-    assert.equal(formatDecimal(report.var.parametric!.value, 8), "2495.44958058");
-  });
-});
