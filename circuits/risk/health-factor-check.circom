@@ -1,0 +1,29 @@
+pragma circom 2.1.9;
+
+include "../lib/bounds.circom";
+include "../lib/range-check.circom";
+
+// HealthFactorCheck(nAssets): risk-model.md section 1, exactly as docs/risk-arithmetic.md:
+//   sum_i collateralValue[i] * threshold[i]  >=  minHealthFactor * sum_i debtValue[i]
+// No division: with no debt the right side is 0 and the check passes, as in Aave.
+// Caller assumptions: values < 2^80 (AssetValues), threshold <= 10^4 (market),
+// minHealthFactor < 2^20 (policy). The difference is then below 2^(94 + log2 nAssets) when the
+// check holds, and wraps far above 2^(n) when it does not.
+template HealthFactorCheck(nAssets) {
+    signal input collateralValue[nAssets];
+    signal input debtValue[nAssets];
+    signal input threshold[nAssets];
+    signal input minHealthFactor;
+
+    signal weighted[nAssets];
+    var numerator = 0;
+    var denominator = 0;
+    for (var i = 0; i < nAssets; i++) {
+        weighted[i] <== collateralValue[i] * threshold[i];
+        numerator += weighted[i];
+        denominator += debtValue[i];
+    }
+    signal required <== minHealthFactor * denominator;
+    component holds = RangeCheck(VALUE_BITS() + BPS_BITS() + log2ceil(nAssets) + 1);
+    holds.in <== numerator - required;
+}

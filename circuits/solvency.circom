@@ -1,0 +1,206 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "./position-commitment.circom";
+include "./market/assets-digest.circom";
+include "./market/instruments-digest.circom";
+include "./market/scenarios-digest.circom";
+include "./market/covariance-digest.circom";
+include "./market/market-root.circom";
+include "./policy/policy-hash.circom";
+include "./risk/asset-values.circom";
+include "./risk/health-factor-check.circom";
+include "./risk/equity-and-losses.circom";
+include "./risk/stress-check.circom";
+include "./risk/historical-var-check.circom";
+include "./risk/parametric-var-check.circom";
+
+// Solvency(nAssets, nInstruments, nScenarios, checks): the committed position passes the
+// policy's checks under the committed market (risk-model.md sections 1-3, and the audit
+// claim of section 5). Public: commitment, marketRoot, policyHash (outputs), account, nonce.
+//
+// `checks` selects what the instance proves (bit 0 health factor, 1 stress, 2 historical VaR,
+// 3 parametric VaR). A VaR method the policy asks for but the instance lacks is refused
+// (policy varMethod is constrained), so a proof always covers the whole policy. Market
+// sections the instance does not use enter as digests, so it does not pay for hashing them.
+//
+// Caller assumptions: market and policy values within docs/risk-arithmetic.md's bounds (the
+// oracle and governance publish only such values; the SDK refuses others). Everything about the
+// position is checked here.
+template Solvency(nAssets, nInstruments, nScenarios, checks) {
+    var CHECK_HF = checks & 1;
+    var CHECK_STRESS = (checks >> 1) & 1;
+    var CHECK_HVAR = (checks >> 2) & 1;
+    var CHECK_PVAR = (checks >> 3) & 1;
+    var USES_SCENARIOS = CHECK_STRESS + CHECK_HVAR > 0 ? 1 : 0;
+    var nUpper = nAssets * (nAssets + 1) \ 2;
+
+    // Position (private except account and nonce).
+    signal input account;
+    signal input nonce;
+    signal input salt;
+    signal input collateral[nAssets];
+    signal input debt[nAssets];
+    signal input quantity[nInstruments];
+
+    // Market (private; bound by marketRoot).
+    signal input epoch;
+    signal input timestamp;
+    signal input quoteScale;
+    signal input symbol[nAssets];
+    signal input scale[nAssets];
+    signal input price[nAssets];
+    signal input threshold[nAssets];
+    signal input instrumentId[nInstruments];
+    signal input underlying[nInstruments];
+    signal input mark[nInstruments];
+    signal input delta[nInstruments];
+    signal input scenarioCount;
+    signal input weight[nScenarios];
+    signal input assetReturn[nScenarios][nAssets];
+    signal input instrumentPnl[nScenarios][nInstruments];
+    signal input horizonDays;
+    signal input covarianceUpper[nUpper];
+    // Digests of sections this instance does not check (ignored for sections it does).
+    signal input scenariosDigest;
+    signal input covarianceDigest;
+
+    // Policy (private; bound by policyHash).
+    signal input minHealthFactor;
+    signal input triggerHealthFactor;
+    signal input minEquity;
+    signal input varMethod;
+    signal input confidence;
+    signal input capitalMultiplier;
+    signal input quantileZ;
+    signal input maxSlippage;
+
+    signal output commitment;
+    signal output marketRoot;
+    signal output policyHash;
+
+    // Bindings.
+    component position = PositionCommitment(nAssets, nInstruments);
+    position.account <== account;
+    position.nonce <== nonce;
+    position.salt <== salt;
+    position.collateral <== collateral;
+    position.debt <== debt;
+    position.quantity <== quantity;
+    commitment <== position.commitment;
+
+    component assets = AssetsDigest(nAssets);
+    assets.symbol <== symbol;
+    assets.scale <== scale;
+    assets.price <== price;
+    assets.threshold <== threshold;
+    component instruments = InstrumentsDigest(nInstruments);
+    instruments.id <== instrumentId;
+    instruments.underlying <== underlying;
+    instruments.mark <== mark;
+    instruments.delta <== delta;
+
+    component root = MarketRoot();
+    root.epoch <== epoch;
+    root.timestamp <== timestamp;
+    root.quoteScale <== quoteScale;
+    root.assetsDigest <== assets.out;
+    root.instrumentsDigest <== instruments.out;
+    if (USES_SCENARIOS == 1) {
+        component scenarios = ScenariosDigest(nScenarios, nAssets, nInstruments);
+        scenarios.count <== scenarioCount;
+        scenarios.weight <== weight;
+        scenarios.assetReturn <== assetReturn;
+        scenarios.instrumentPnl <== instrumentPnl;
+        root.scenariosDigest <== scenarios.out;
+    } else {
+        root.scenariosDigest <== scenariosDigest;
+    }
+    if (CHECK_PVAR == 1) {
+        component covariance = CovarianceDigest(nAssets);
+        covariance.horizonDays <== horizonDays;
+        covariance.upper <== covarianceUpper;
+        root.covarianceDigest <== covariance.out;
+    } else {
+        root.covarianceDigest <== covarianceDigest;
+    }
+    marketRoot <== root.out;
+
+    component policy = PolicyHash();
+    policy.minHealthFactor <== minHealthFactor;
+    policy.triggerHealthFactor <== triggerHealthFactor;
+    policy.minEquity <== minEquity;
+    policy.varMethod <== varMethod;
+    policy.confidence <== confidence;
+    policy.capitalMultiplier <== capitalMultiplier;
+    policy.quantileZ <== quantileZ;
+    policy.maxSlippage <== maxSlippage;
+    policyHash <== policy.out;
+
+    // The policy's VaR methods, as bits; a method the instance lacks must not be asked for.
+    component method = Num2Bits(2);
+    method.in <== varMethod;
+    if (CHECK_HVAR == 0) {
+        method.out[0] === 0;
+    }
+    if (CHECK_PVAR == 0) {
+        method.out[1] === 0;
+    }
+
+    // Checks.
+    component values = AssetValues(nAssets);
+    values.collateral <== collateral;
+    values.debt <== debt;
+    values.price <== price;
+    values.scale <== scale;
+
+    if (CHECK_HF == 1) {
+        component health = HealthFactorCheck(nAssets);
+        health.collateralValue <== values.collateralValue;
+        health.debtValue <== values.debtValue;
+        health.threshold <== threshold;
+        health.minHealthFactor <== minHealthFactor;
+    }
+
+    component book = EquityAndLosses(USES_SCENARIOS == 1 ? nScenarios : 0, nAssets, nInstruments);
+    book.collateralValue <== values.collateralValue;
+    book.debtValue <== values.debtValue;
+    book.quantity <== quantity;
+    book.mark <== mark;
+    if (USES_SCENARIOS == 1) {
+        book.assetReturn <== assetReturn;
+        book.instrumentPnl <== instrumentPnl;
+    }
+
+    if (CHECK_STRESS == 1) {
+        component stress = StressCheck(nScenarios, nAssets, nInstruments);
+        stress.equity <== book.equity;
+        stress.loss <== book.loss;
+        stress.weight <== weight;
+        stress.minEquity <== minEquity;
+    }
+    if (CHECK_HVAR == 1) {
+        component historical = HistoricalVarCheck(nScenarios, nAssets, nInstruments);
+        historical.enabled <== method.out[0];
+        historical.equity <== book.equity;
+        historical.loss <== book.loss;
+        historical.count <== scenarioCount;
+        historical.confidence <== confidence;
+        historical.capitalMultiplier <== capitalMultiplier;
+    }
+    if (CHECK_PVAR == 1) {
+        component parametric = ParametricVarCheck(nAssets, nInstruments);
+        parametric.enabled <== method.out[1];
+        parametric.equity <== book.equity;
+        parametric.collateralValue <== values.collateralValue;
+        parametric.debtValue <== values.debtValue;
+        parametric.price <== price;
+        parametric.quantity <== quantity;
+        parametric.delta <== delta;
+        parametric.underlying <== underlying;
+        parametric.covarianceUpper <== covarianceUpper;
+        parametric.horizonDays <== horizonDays;
+        parametric.quantileZ <== quantileZ;
+        parametric.capitalMultiplier <== capitalMultiplier;
+    }
+}
