@@ -397,11 +397,12 @@ describe("inputs: rejected market files", () => {
 
 describe("inputs: rejected policy files", () => {
   it("checks each parameter's range", () => {
-    rejects(() => policyWith((p) => (p.minHealthFactor = "0")), 'policy.json: minHealthFactor: must be > 0, got "0"', true);
-    rejects(() => policyWith((p) => (p.trigger.healthFactor = "-1")), 'trigger.healthFactor: must be > 0, got "-1"');
+    rejects(() => policyWith((p) => (p.minHealthFactor = "0")), 'policy.json: minHealthFactor: must be in (0, 100], got "0"', true);
+    rejects(() => policyWith((p) => (p.trigger.healthFactor = "-1")), 'trigger.healthFactor: must be in (0, 100], got "-1"');
     rejects(() => policyWith((p) => (p.var.confidence = "1")), 'var.confidence: must be in (0, 1), got "1"');
     rejects(() => policyWith((p) => (p.var.confidence = "0")), 'var.confidence: must be in (0, 1), got "0"');
-    rejects(() => policyWith((p) => (p.var.capitalMultiplier = "0")), 'var.capitalMultiplier: must be > 0, got "0"');
+    rejects(() => policyWith((p) => (p.var.capitalMultiplier = "0.99")), 'var.capitalMultiplier: must be in [1, 1000], got "0.99"');
+    rejects(() => policyWith((p) => (p.minHealthFactor = "100.01")), 'minHealthFactor: must be in (0, 100], got "100.01"');
     rejects(() => policyWith((p) => (p.maxSlippage = "1")), 'maxSlippage: must be in [0, 1), got "1"');
     rejects(() => policyWith((p) => (p.stress.minEquity = "-1")), 'stress.minEquity: must be >= 0, got "-1"');
     rejects(() => policyWith((p) => (p.stress.minEquity = "0.000000001")), "stress.minEquity: \"0.000000001\" has 9 decimal places; at most 8");

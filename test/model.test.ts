@@ -260,7 +260,7 @@ describe("model: boundaries", () => {
     );
   });
 
-  it("negative quantities: equity rounds down, losses up, exposures half away from zero", () => {
+  it("negative quantities: equity rounds down, losses up, exposures to the nearest unit with halves up", () => {
     // Short 1e-8 of a call marked 166.36 USD: E* = -1 * 166.36e8 -> E = floor(-166.36) = -167 q.u.
     const short = positionOf(market, { derivatives: { "ETH-26DEC26-3200-C": -1n } });
     const report = checkPosition(short, market, policy);
@@ -275,11 +275,12 @@ describe("model: boundaries", () => {
     // Negative equity fails both VaR checks whatever the VaR.
     assert.equal(report.var.historical!.pass, false);
     assert.equal(report.var.parametric!.pass, false);
-    // x_WETH = round(q * 0.4210e8 * 3012.55e8 / 1e16) = round(q * 1268.28355): q = +-10000 gives +-12,682,835.5.
+    // x_WETH = floor(q * 1268.28355 + 0.5) (q * 0.4210e8 * 3012.55e8 / 1e16, halves up, as the circuit
+    // rounds): q = +-10000 gives +-12,682,835.5 -> 12,682,836 and -12,682,835.
     const x = (q: bigint) =>
       checkPosition(positionOf(market, { derivatives: { "ETH-26DEC26-3200-C": q } }), market, policy).var.parametric!.exposures[0];
     assert.equal(x(10_000n), 12_682_836n);
-    assert.equal(x(-10_000n), -12_682_836n);
+    assert.equal(x(-10_000n), -12_682_835n);
     assert.equal(x(-1n), -1_268n);
   });
 

@@ -1,6 +1,6 @@
 /**
  * Section 6 of docs/risk-arithmetic.md (risk-model.md section 3, delta-normal):
- *   x_i  = (vc_i - vd_i) + roundHalfAway( sum_{k: u(k)=i} q_k * delta_k * p_i / 10^16 )   (q.u.)
+ *   x_i  = (vc_i - vd_i) + floor( (sum_{k: u(k)=i} q_k * delta_k * p_i + 5 * 10^15) / 10^16 )   (q.u.)
  *   Qf   = ceil( x^T Sigma x / COV )                                                     (q.u.^2)
  *   Z    = ceil(z_alpha * 10^8) + 1
  *   V    = the smallest V with (V * 10^8)^2 >= Z^2 * h * Qf                              (q.u.)
@@ -10,7 +10,7 @@ import { COVARIANCE_SCALE, QUANTITY_SCALE, RATE_SCALE, RATIO_SCALE } from "../co
 import type { Market, Position } from "../inputs/types.ts";
 import { ModelError } from "./errors.ts";
 import { normalQuantile, QUANTILE_SCALE, scaledQuantile } from "./normal-quantile.ts";
-import { ceilDiv, isqrtCeil, roundHalfAway } from "./rounding.ts";
+import { ceilDiv, floorDiv, isqrtCeil } from "./rounding.ts";
 import { netValues, type AssetValues } from "./values.ts";
 
 /** Scale of q_k * delta_k * p_i: QTY * RATE = 10^16 (times q.u.). */
@@ -41,7 +41,7 @@ export function exposures(values: AssetValues, position: Position, market: Marke
   market.instruments.forEach((k, index) => {
     deltaValue[k.underlying] = deltaValue[k.underlying]! + position.quantities[index]! * k.delta * market.assets[k.underlying]!.price;
   });
-  return netValues(values).map((net, i) => net + roundHalfAway(deltaValue[i]!, DELTA_EXPOSURE_SCALE));
+  return netValues(values).map((net, i) => net + floorDiv(deltaValue[i]! + DELTA_EXPOSURE_SCALE / 2n, DELTA_EXPOSURE_SCALE));
 }
 
 /** x^T Sigma x at q.u.^2 * COV, exact. */
