@@ -1,7 +1,7 @@
 import * as snarkjs from "snarkjs";
 import type { CircuitSignals, Groth16Proof, NumericString } from "snarkjs";
 import type { ProvingArtifacts } from "./artifacts.ts";
-import { UnprovableError } from "./errors.ts";
+import { calculateWitness } from "./witness.ts";
 
 export interface ZkProof {
   proof: Groth16Proof;
@@ -31,41 +31,11 @@ export async function generateProof(
 ): Promise<ZkProof & { timings: ProveTimings }> {
   const started = performance.now();
   options.onProgress?.("witness", 0);
-  const witness: { type: "mem"; data?: Uint8Array } = { type: "mem" };
-  try {
-    await withCapturedConsoleErrors(() => snarkjs.wtns.calculate(signals, artifacts.wasm, witness));
-  } catch (error) {
-    throw new UnprovableError(artifacts.instance, firstLine(error));
-  }
+  const witness = await calculateWitness(signals, artifacts.wasm, artifacts.instance);
   const witnessDone = performance.now();
   options.onProgress?.("proof", witnessDone - started);
   const { proof, publicSignals } = await snarkjs.groth16.prove(artifacts.zkey, witness);
   const done = performance.now();
   options.onProgress?.("done", done - started);
   return { proof, publicSignals, timings: { witnessMs: witnessDone - started, proofMs: done - witnessDone } };
-}
-
-/**
- * circom's witness calculator prints "ERROR: ..." to the console before it throws; the
- * message is already in the error we report, so it is kept off the user's terminal.
- */
-let captureDepth = 0;
-let originalConsoleError: typeof console.error | undefined;
-async function withCapturedConsoleErrors<T>(work: () => Promise<T>): Promise<T> {
-  if (captureDepth++ === 0) {
-    originalConsoleError = console.error;
-    console.error = () => {};
-  }
-  try {
-    return await work();
-  } finally {
-    if (--captureDepth === 0) console.error = originalConsoleError!;
-  }
-}
-
-/** circom reports the failing template and its callers on separate lines; one line for the user. */
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
-  return lines.length > 0 ? lines.join(" <- ") : "witness calculation failed";
 }

@@ -12,6 +12,8 @@ import { requiredPower, resolvePtau, type PtauChoice } from "./ptau.ts";
 
 const SNARKJS_VERSION: string = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.resolve("snarkjs"))), "package.json"), "utf8")).version;
 
+export const DEFAULT_TIERS: InstanceConfig["tier"][] = ["test", "standard"];
+
 export type BuildStep = "compile" | "ptau" | "setup" | "verifier";
 
 export interface BuildProgress {
@@ -26,11 +28,13 @@ export interface BuildProgress {
 export interface BuildOptions {
   /** Instance names; all declared instances when empty. */
   instances?: string[];
-  /** Include only instances of these tiers (all when empty). */
+  /** Include only instances of these tiers (default: test and standard). */
   tiers?: InstanceConfig["tier"][];
   ptau?: string;
   /** Rebuild even when content hashes match. */
   force?: boolean;
+  /** Compile only: no ptau, no Groth16 setup (enough for witness and constraint tests). */
+  compileOnly?: boolean;
   paths?: BuildPaths;
   env?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
@@ -81,7 +85,10 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   let selected = selectInstances(loadInstances(), options.instances ?? []);
-  if (options.tiers && options.tiers.length > 0) selected = selected.filter((instance) => options.tiers!.includes(instance.tier));
+  // Named instances are built whatever their tier; otherwise the default tiers, which exclude
+  // `large` (those need a ptau above the 2^16 most machines have).
+  const tiers = options.tiers && options.tiers.length > 0 ? options.tiers : options.instances?.length ? undefined : DEFAULT_TIERS;
+  if (tiers) selected = selected.filter((instance) => tiers.includes(instance.tier));
   const total = selected.length;
 
   // Phase 1: compile (cheap, and it tells us how large a ptau we need).
@@ -114,6 +121,12 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     compiled.push({ instance, dir, manifest, compiled: true, started: t0 });
   }
   if (compiled.length === 0) return { instances: [], seconds: (performance.now() - started) / 1000 };
+  if (options.compileOnly) {
+    return {
+      instances: compiled.map(({ manifest, dir, compiled: rebuilt, started: t0 }) => ({ manifest, dir, compiled: rebuilt, setUp: false, seconds: (performance.now() - t0) / 1000 })),
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
 
   // Phase 2: one ptau for all, then the per-instance Groth16 setup. When every key is built
   // and the user names no ptau, the recorded one stands: a cached build never downloads.

@@ -4,8 +4,9 @@ import type { CircuitSignals } from "snarkjs";
 import { readR1cs, type R1cs } from "r1csfile";
 import { F1Field } from "ffjavascript";
 import { SNARK_FIELD } from "../../src/core/field.ts";
+import { calculateWitness } from "../../src/prover/witness.ts";
 import type { InstanceArtifacts } from "../../src/node/artifacts.ts";
-import { manifestFiles } from "../../src/setup/manifest.ts";
+import { manifestFiles, readManifest } from "../../src/setup/manifest.ts";
 import { defaultBuildPaths, instanceDir } from "../../src/setup/paths.ts";
 
 /**
@@ -18,10 +19,16 @@ export class CircuitUnderTest {
     readonly r1cs: R1cs,
     private readonly signalIndex: Map<string, number>,
     private readonly wasm: string,
+    private readonly name: string,
   ) {}
 
-  static async load(artifacts: InstanceArtifacts): Promise<CircuitUnderTest> {
-    const files = manifestFiles(instanceDir(defaultBuildPaths(), artifacts.instance), artifacts.manifest);
+  /** From an instance's artifacts or just its name (a compiled instance needs no keys here). */
+  static async load(instance: InstanceArtifacts | string): Promise<CircuitUnderTest> {
+    const name = typeof instance === "string" ? instance : instance.instance;
+    const dir = instanceDir(defaultBuildPaths(), name);
+    const manifest = typeof instance === "string" ? readManifest(dir) : instance.manifest;
+    if (!manifest) throw new Error(`circuit instance ${name} is not compiled; run \`zks setup --instance ${name} --compile-only\``);
+    const files = manifestFiles(dir, manifest);
     // Plain bigint coefficients (F1Field) rather than Montgomery form, for the check below.
     const r1cs = await readR1cs(files.r1cs, { loadConstraints: true, loadMap: false, getFieldFromPrime: (p: bigint) => new F1Field(p) });
     const signalIndex = new Map<string, number>();
@@ -29,12 +36,12 @@ export class CircuitUnderTest {
       const [, witness, , name] = line.split(",");
       if (name && witness && Number(witness) >= 0) signalIndex.set(name, Number(witness));
     }
-    return new CircuitUnderTest(r1cs, signalIndex, files.wasm);
+    return new CircuitUnderTest(r1cs, signalIndex, files.wasm, name);
   }
 
+  /** Throws UnprovableError when the circuit rejects the input. */
   async witness(input: CircuitSignals): Promise<bigint[]> {
-    const wtns: { type: "mem"; data?: Uint8Array } = { type: "mem" };
-    await snarkjs.wtns.calculate(input, this.wasm, wtns);
+    const wtns = await calculateWitness(input, this.wasm, this.name);
     return (await snarkjs.wtns.exportJson(wtns)).map(BigInt);
   }
 

@@ -3,6 +3,8 @@ import cliProgress from "cli-progress";
 import path from "node:path";
 import { buildCircuits, type BuildProgress } from "../../setup/build.ts";
 import { PACKAGE_ROOT } from "../../setup/paths.ts";
+import type { InstanceConfig } from "../../setup/instances.ts";
+import { InputError } from "../../core/errors.ts";
 import { printJson } from "../output.ts";
 
 interface SetupFlags {
@@ -10,6 +12,7 @@ interface SetupFlags {
   instance: string[];
   tier: string[];
   force?: boolean;
+  compileOnly?: boolean;
   json?: boolean;
 }
 
@@ -20,14 +23,24 @@ const STEP_LABEL: Record<BuildProgress["step"], string> = {
   verifier: "Solidity verifier",
 };
 
+const TIERS = ["test", "standard", "large"] as const;
+
+function parseTiers(values: string[]): InstanceConfig["tier"][] {
+  for (const value of values) {
+    if (!(TIERS as readonly string[]).includes(value)) throw new InputError("--tier", "", `unknown tier "${value}" (tiers: ${TIERS.join(", ")})`);
+  }
+  return values as InstanceConfig["tier"][];
+}
+
 export function registerSetup(program: Command): void {
   program
     .command("setup")
     .description("compile the circuit instances, run their Groth16 setup, export verification keys and Solidity verifiers (cached by content hash)")
     .option("--ptau <file>", "powers-of-tau file to use (default: $ZKS_PTAU, else the public ceremony file, downloaded and hash-checked)")
     .option("--instance <name...>", "only these instances (see circuits/instances.json)", [])
-    .option("--tier <tier...>", "only instances of these tiers: test, standard, large", [])
+    .option("--tier <tier...>", "only instances of these tiers: test, standard, large (default: test and standard)", [])
     .option("--force", "rebuild even when nothing changed")
+    .option("--compile-only", "compile the circuits but run no trusted setup (enough for witness and constraint tests)")
     .option("--json", "print the summary as JSON")
     .action(async (flags: SetupFlags) => {
       const interactive = process.stderr.isTTY && !flags.json;
@@ -38,8 +51,9 @@ export function registerSetup(program: Command): void {
       const result = await buildCircuits({
         ptau: flags.ptau,
         instances: flags.instance,
-        tiers: flags.tier as BuildProgress["step"][] as never,
+        tiers: parseTiers(flags.tier),
         force: flags.force,
+        compileOnly: flags.compileOnly,
         log: (message) => {
           if (bar && barStarted) bar.stop();
           process.stderr.write(`${message}\n`);
@@ -75,7 +89,8 @@ export function registerSetup(program: Command): void {
         return;
       }
       const rows = result.instances.map(({ manifest, dir, compiled, setUp }) => {
-        const state = compiled || setUp ? `built (${[compiled && "compile", setUp && "setup"].filter(Boolean).join(" + ")})` : "cached";
+        const keys = manifest.setupKey ? "" : ", no keys";
+        const state = compiled || setUp ? `built (${[compiled && "compile", setUp && "setup"].filter(Boolean).join(" + ")}${keys})` : `cached${keys}`;
         return `  ${manifest.instance.padEnd(22)} ${String(manifest.nConstraints).padStart(7)} constraints  ${state.padEnd(26)} ${path.relative(process.cwd(), dir) || "."}`;
       });
       const ptauLine = result.ptau ? `ptau: ${result.ptau.path} (power ${result.ptau.power}, ${result.ptau.origin})` : "ptau: unchanged (all keys cached)";
