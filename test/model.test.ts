@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { abs } from "../src/model/rounding.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ZksError } from "../src/core/errors.ts";
@@ -459,8 +460,18 @@ describe("model: bounds", () => {
   it("refuses a quantity of 2^80 units in the risk checks", () => {
     const position = positionOf(market, { derivatives: { "BTC-26DEC26-95000-C": -(1n << 80n) } });
     throwsBounds(() => checkPosition(position, market, policy), "quantity of instrument BTC-26DEC26-95000-C exceeds 2^80");
-    const ok = positionOf(market, { derivatives: { "BTC-26DEC26-95000-C": -(1n << 80n) + 1n } });
+    const ok = positionOf(market, { derivatives: { "BTC-26DEC26-95000-C": -(1n << 60n) } });
     assert.doesNotThrow(() => checkPosition(ok, market, policy));
+  });
+
+  it("refuses an instrument notional or scenario PnL of 2^107 (2^80 quote units), the circuits' comparison width", () => {
+    const k = market.instruments.findIndex((i) => i.id === "BTC-26DEC26-95000-C");
+    const largest = [market.instruments[k]!.mark, ...market.scenarios.map((s) => s.instrumentPnl[k]!)].reduce((a, b) => (abs(b) > abs(a) ? b : a));
+    const limit = ((1n << 107n) - 1n) / abs(largest);
+    const over = positionOf(market, { derivatives: { "BTC-26DEC26-95000-C": limit + 1n } });
+    throwsBounds(() => checkPosition(over, market, policy), "of instrument BTC-26DEC26-95000-C");
+    const at = positionOf(market, { derivatives: { "BTC-26DEC26-95000-C": limit } });
+    assert.doesNotThrow(() => checkPosition(at, market, policy));
   });
 
   it("refuses market figures outside the table", () => {

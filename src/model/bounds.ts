@@ -25,7 +25,14 @@ export const BOUND_BITS = {
   delta: 31,
   /** Covariance entries (COV). */
   covariance: 40,
+  /** Instrument notionals |q * m| and scenario PnL |q * g| (q.u. * 1e8): 2^80 q.u. */
+  notional: 107,
 } as const;
+
+/** Token decimals: the circuits divide by 10^decimals < 2^60. */
+export const MAX_ASSET_DECIMALS = 18;
+/** VaR horizon in days: the circuits bound it below 2^10. */
+export const MAX_HORIZON_DAYS = 1023;
 
 /** True when |x| < 2^bits. */
 export const withinBits = (x: bigint, bits: number): boolean => abs(x) < 1n << BigInt(bits);
@@ -46,6 +53,14 @@ export function checkMarketBounds(market: Market): void {
   const fixed = (x: bigint, decimals: number): string => `${formatDecimal(x, decimals)} = ${x} units`;
   const { mark, delta, assetReturn, covariance } = BOUND_BITS;
   const subject = "a market";
+  market.assets.forEach((a) => {
+    if (a.decimals > MAX_ASSET_DECIMALS) {
+      throw new ModelBoundsError(`decimals of ${a.symbol}`, 60, `decimals of ${a.symbol} is ${a.decimals}; at most ${MAX_ASSET_DECIMALS} can be proven`);
+    }
+  });
+  if (market.covariance.horizonDays > MAX_HORIZON_DAYS) {
+    throw new ModelBoundsError("covariance.horizonDays", 10, `covariance.horizonDays is ${market.covariance.horizonDays}; at most ${MAX_HORIZON_DAYS} can be proven`);
+  }
   market.instruments.forEach((k) => {
     ensure(k.mark, mark, `mark of instrument ${k.id}`, money(k.mark), "quote units", subject);
     ensure(k.delta, delta, `delta of instrument ${k.id}`, fixed(k.delta, RATE_DECIMALS), `units at ${RATE_DECIMALS} decimals`, subject);
@@ -109,4 +124,19 @@ export function checkValueBounds(values: AssetValues, market: Market): void {
     );
   check("collateral");
   check("debt");
+}
+
+/** |q * m| and |q * g| below 2^107 (2^80 quote units): the circuits size their comparisons so. */
+export function checkNotionalBounds(position: Position, market: Market): void {
+  const quote = market.quote;
+  position.quantities.forEach((q, k) => {
+    const id = market.instruments[k]!.id;
+    const show = (x: bigint) => `${formatHuman(x / 10n ** 8n, quote.decimals)} ${quote.symbol}`;
+    const mark = q * market.instruments[k]!.mark;
+    ensure(mark, BOUND_BITS.notional, `notional of instrument ${id}`, show(mark), "quote units * 1e8", "a position");
+    market.scenarios.forEach((s) => {
+      const pnl = q * s.instrumentPnl[k]!;
+      ensure(pnl, BOUND_BITS.notional, `PnL of instrument ${id} in scenario '${s.name}'`, show(pnl), "quote units * 1e8", "a position");
+    });
+  });
 }

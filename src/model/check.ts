@@ -6,7 +6,7 @@
 import { BPS_DECIMALS } from "../core/fixed-point.ts";
 import { formatDecimal } from "../core/decimal.ts";
 import type { Market, Policy, Position, Quote, VarMethod } from "../inputs/types.ts";
-import { checkMarketBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
+import { checkMarketBounds, checkNotionalBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
 import { equityScaled, reportedEquity } from "./equity.ts";
 import { healthFactor, type HealthFactorResult } from "./health-factor.ts";
 import { historicalVar, type HistoricalVarResult } from "./historical-var.ts";
@@ -65,6 +65,7 @@ export function checkPosition(position: Position, market: Market, policy: Policy
   assertResolved(position, market);
   checkMarketBounds(market);
   checkQuantityBounds(position, market);
+  checkNotionalBounds(position, market);
   const values = assetValues(position, market);
   checkValueBounds(values, market);
 
