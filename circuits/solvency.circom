@@ -14,6 +14,8 @@ include "./risk/equity-and-losses.circom";
 include "./risk/stress-check.circom";
 include "./risk/historical-var-check.circom";
 include "./risk/parametric-var-check.circom";
+include "./lib/bounds.circom";
+include "./lib/range-check.circom";
 
 // Solvency(nAssets, nInstruments, nScenarios, checks): the committed position passes the
 // policy's checks under the committed market (risk-model.md sections 1-3, and the audit
@@ -24,9 +26,9 @@ include "./risk/parametric-var-check.circom";
 // (policy varMethod is constrained), so a proof always covers the whole policy. Market
 // sections the instance does not use enter as digests, so it does not pay for hashing them.
 //
-// Caller assumptions: market and policy values within docs/risk-arithmetic.md's bounds (the
-// oracle and governance publish only such values; the SDK refuses others). Everything about the
-// position is checked here.
+// Caller assumptions: market values within docs/risk-arithmetic.md's bounds (the oracle
+// publishes only such values; the SDK refuses others). Policy values are range-checked here,
+// and so is everything about the position.
 template Solvency(nAssets, nInstruments, nScenarios, checks) {
     var CHECK_HF = checks & 1;
     var CHECK_STRESS = (checks >> 1) & 1;
@@ -136,6 +138,22 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     policy.quantileZ <== quantileZ;
     policy.maxSlippage <== maxSlippage;
     policyHash <== policy.out;
+
+    // Policy values, range-checked whatever this instance checks: an out-of-range value (say a
+    // minimum equity that wraps the field once scaled) must not make a comparison trivial.
+    component policyRanges[6];
+    policyRanges[0] = RangeCheck(20);                 // minimum health factor <= 100 (BPS)
+    policyRanges[0].in <== minHealthFactor;
+    policyRanges[1] = RangeCheck(VALUE_BITS());       // minimum equity < 2^80 quote units
+    policyRanges[1].in <== minEquity;
+    policyRanges[2] = RangeCheck(RATIO_BITS());       // capital multiplier >= 1
+    policyRanges[2].in <== capitalMultiplier - 1000000;
+    policyRanges[3] = RangeCheck(20);                 // 0 < confidence < 1 (RATIO)
+    policyRanges[3].in <== confidence - 1;
+    policyRanges[4] = RangeCheck(20);
+    policyRanges[4].in <== 999999 - confidence;
+    policyRanges[5] = RangeCheck(30);                 // quantile z < 10.7 (1e8)
+    policyRanges[5].in <== quantileZ;
 
     // The policy's VaR methods, as bits; a method the instance lacks must not be asked for.
     component method = Num2Bits(2);

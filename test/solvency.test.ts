@@ -60,23 +60,6 @@ const describeModel = (verdict: ModelVerdict): string =>
 
 const describeCircuit = (result: WitnessResult): string => (result.accepted ? "circuit accepts" : `circuit rejects (${result.error})`);
 
-/**
- * A disagreement found while writing these tests, asserted the way the spec wants it. While the
- * bug is present the assertion fails and the test is reported pending (with the reason), so the
- * suite stays usable; once circuits/ or src/model/ are fixed it passes and can become a plain `it`.
- */
-function knownBug(title: string, body: () => Promise<void>): void {
-  it(`${title} [KNOWN BUG: pending until fixed]`, async function () {
-    try {
-      await body();
-    } catch (error) {
-      if (!(error instanceof assert.AssertionError)) throw error;
-      console.log(`      KNOWN BUG still present: ${error.message.split("\n")[0]}`);
-      this.skip();
-    }
-  });
-}
-
 describe(`solvency circuit (${INSTANCE})`, function () {
   let artifacts: InstanceArtifacts;
   let circuit: CircuitUnderTest;
@@ -363,25 +346,55 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       await agrees(caseOf(positionOf(market, { debt: { USDC: usdcDebt + 1n } }), market, policy, "2^80 q.u. debt"), "refused");
     });
 
-    it("quantities at +-(2^80 - 1) and other large magnitudes agree; +-2^80 is refused by both", async function () {
+    it("quantities at +-(2^80 - 1) (notionals beyond 2^107: refused) and other large magnitudes agree; +-2^80 is refused by both", async function () {
       const big = (1n << 80n) - 1n;
       const cases: [string, Record<string, bigint>][] = [];
       for (const id of market.instruments.map((k) => k.id)) {
         cases.push([`${id} +(2^80-1)`, { [id]: big }], [`${id} -(2^80-1)`, { [id]: -big }], [`${id} +2^40`, { [id]: 1n << 40n }]);
       }
       cases.push(["short 2^40 calls against long 2^40 puts", { "ETH-26DEC26-3200-C": -(1n << 40n), "ETH-26DEC26-2800-P": 1n << 40n }]);
-      let passing = 0;
+      const seen = { pass: 0, fail: 0, refused: 0 };
       for (const [label, derivatives] of cases) {
         // 10 million USDC of cash covers positions of 2^40 (11,000 contracts), not of 2^80.
         const c = caseOf(positionOf(market, { collateral: { USDC: units(10_000_000n, 6) }, derivatives }), market, policy, label);
         const verdict = modelVerdict(c);
-        assert.ok(!verdict.refused);
-        if (verdict.report.pass) passing++;
-        await agrees(c, verdict.report.failures);
+        seen[verdict.refused ? "refused" : verdict.report.pass ? "pass" : "fail"]++;
+        await agrees(c, verdict.refused ? "refused" : verdict.report.failures);
       }
-      assert.ok(passing > 0 && passing < cases.length, `a mix of passing and failing cases (${passing}/${cases.length} pass)`);
+      assert.ok(seen.pass > 0 && seen.fail > 0 && seen.refused > 0, `a mix of verdicts: ${JSON.stringify(seen)}`);
       const refused = positionOf(market, { derivatives: { "ETH-26DEC26-2800-P": -(1n << 80n) } });
       await agrees(caseOf(refused, market, policy, "-2^80"), "refused");
+    });
+
+    it("instrument notionals (18-decimal quote): at the model's 2^107 bound both accept; a 30M-DAI option book is refused by both", async function () {
+      // A deep out-of-the-money call (delta 0.01), so the delta-exposure bound (2^84 quote units)
+      // stays clear and the notional bound is the one tested.
+      const dai = withMarket(stablecoinMarket(), (m) => (m.instruments[1]!.delta = 1_000_000n));
+      const historical = stablecoinPolicy("historical");
+      const call = dai.instruments[1]!;
+      const atBound = ((1n << 107n) - 1n) / call.mark; // 162,259 calls marked at 10 DAI: 1.6M DAI
+      const book = (q: bigint) => positionOf(dai, { derivatives: { [call.id]: q } });
+      await agrees(caseOf(book(atBound), dai, historical, "notional just below 2^107"), [], { constraints: true });
+      // 3,000,000 calls: E* = 3e33 >= 2^111, beyond what the circuit's equity range checks hold.
+      const large = book(3_000_000n * E8);
+      assert.ok(3_000_000n * E8 * call.mark >= 1n << 111n);
+      await agrees(caseOf(large, dai, historical, "30M DAI of options"), "refused");
+    });
+
+    it("asset decimals: 18 agrees; 19 and 24 (10^decimals >= 2^60) are refused by the model and rejected by the circuit", async function () {
+      // The parser accepts decimals up to 255 (24 is real: NEAR); a market with such an asset cannot
+      // be proven at all (AssetValues' remainder range checks), even for a position without it.
+      const withThird = (decimals: number): Market => {
+        const raw = readJsonFile(example("market-grid.json")) as { assets: { symbol: string; decimals: number; price: string; liquidationThreshold: string }[]; covariance: { assets: string[] } };
+        raw.assets[2] = { symbol: "WNEAR", decimals, price: "2.5", liquidationThreshold: "0.6" };
+        raw.covariance.assets[2] = "WNEAR";
+        return parseMarket(raw, `market-grid.json with a ${decimals}-decimal asset`);
+      };
+      for (const [decimals, expected] of [[18, []], [19, "refused"], [24, "refused"]] as const) {
+        const m = withThird(decimals);
+        const position = positionOf(m, { collateral: { WETH: units(10n, 18) } }); // no WNEAR at all
+        await agrees(caseOf(position, m, policy, `${decimals} decimals`), expected === "refused" ? "refused" : [...expected]);
+      }
     });
 
     it("a market with fewer assets, instruments and scenarios than slots (padding) agrees and binds", async function () {
@@ -639,75 +652,45 @@ describe(`solvency circuit (${INSTANCE})`, function () {
     });
   });
 
-  describe("known disagreements between circuit and model (bugs found by these tests)", function () {
-    knownBug("parametric VaR: x^T Sigma x wraps the field for huge delta exposures, so the circuit accepts a position the model fails", async function () {
-      // 18-decimal quote, a WETH perp marked at 0 with delta 1, q < 2^80 (within the model's bounds):
-      // x_WETH = q * 3e13 q.u., c * x^2 ~ 2^255 > p. The circuit sees (c * x^2 mod p) ~ 2^182.
+  describe("soundness at the edges (disagreements these tests once found, now fixed)", function () {
+    it("parametric VaR: a huge delta exposure cannot wrap x^T Sigma x; the model refuses it as out of bounds and the circuit rejects it", async function () {
+      // 18-decimal quote, a WETH perp marked at 0 with delta 1, q < 2^80: x_WETH = q * 3e13 q.u.,
+      // so c * x^2 ~ 2^255 > p would wrap. The exposure range check (|x'| < 2^84) stops it.
       const dai = stablecoinMarket();
       const parametric = stablecoinPolicy("parametric");
       const q = wrappingPerpQuantity(dai);
       assert.ok(q < 1n << 80n);
       const position = positionOf(dai, { collateral: { USDC: units(100_000n, 6) }, derivatives: { "ETH-PERP": q } });
-      const report = checkPosition(position, dai, parametric);
-      assert.deepEqual(report.failures, ["parametricVar"]);
+      assert.throws(() => checkPosition(position, dai, parametric), (error: unknown) => error instanceof ModelBoundsError && /delta exposure on WETH/.test(error.message));
       const result = await run(caseOf(position, dai, parametric, "wrapping exposure"));
-      const V = (v: bigint) => `${v / E18} DAI`;
-      assert.equal(
-        result.accepted,
-        false,
-        `the circuit accepts (a valid proof exists for) a position whose parametric VaR is ${V(report.var.parametric!.value)} against ${V(report.equity.value)} of equity` +
-          (result.accepted ? `: the circuit's V is ${V(signal(result.witness, "main.parametric.valueAtRisk"))}` : ""),
-      );
+      assert.equal(result.accepted, false, "the circuit accepts a position whose delta exposure wraps the quadratic form");
     });
 
-    knownBug("asset decimals above 18: scale >= 2^60 breaks AssetValues' remainder range checks, so no position under such a market is provable", async function () {
-      // The parser accepts decimals up to 255 (24 is real: NEAR); the model evaluates the market.
-      const raw = readJsonFile(example("market-grid.json")) as { assets: { symbol: string; decimals: number; price: string; liquidationThreshold: string }[]; covariance: { assets: string[] } };
-      raw.assets[2] = { symbol: "WNEAR", decimals: 24, price: "2.5", liquidationThreshold: "0.6" };
-      raw.covariance.assets[2] = "WNEAR";
-      const near = parseMarket(raw, "market-grid.json with a 24-decimal asset");
-      const position = positionOf(near, { collateral: { WETH: units(10n, 18) } }); // no WNEAR at all
-      assert.equal(checkPosition(position, near, policy).pass, true);
-      const result = await run(caseOf(position, near, policy, "24 decimals"));
-      assert.equal(result.accepted, true, `the circuit rejects a position the model passes (${result.accepted ? "" : result.error})`);
-    });
-
-    knownBug("policy stress.minEquity is unbounded: minEquity * 1e12 wraps the field, so an impossible minimum is trivially met", async function () {
-      // minEquity = ceil(p / 1e12) quote units (~2.2e56 USD) parses; minEquity * 1e12 = p + 4.2e11 = 4.2e11 in the field.
+    it("policy stress.minEquity that would wrap the field once scaled is refused by the model and by the circuit", async function () {
+      // minEquity = ceil(p / 1e12) quote units (~2.2e56 USD); minEquity * 1e12 = p + 4.2e11 = 4.2e11 in the field.
       const minEquity = (SNARK_FIELD + E12 - 1n) / E12;
       const digits = minEquity.toString();
       const raw = { ...(readJsonFile(example("policy.json")) as Record<string, unknown>), stress: { minEquity: `${digits.slice(0, -8)}.${digits.slice(-8)}` } };
       const absurd = parsePolicy(raw, "policy.json with an absurd minEquity", market);
       assert.equal(absurd.stress.minEquity, minEquity);
-      assert.deepEqual(checkPosition(healthy, market, absurd).failures, ["stress"]);
+      assert.throws(() => checkPosition(healthy, market, absurd), ModelBoundsError);
       const result = await run(caseOf(healthy, market, absurd, "wrapping minEquity"));
       assert.equal(result.accepted, false, "the circuit accepts a position whose equity is ~2.2e56 USD short of the policy's minimum");
     });
 
-    knownBug("equity / loss range checks assume notionals below 2^107 that the model does not enforce: a passing 30M-DAI option book is rejected", async function () {
-      // 3,000,000 calls marked at 10 DAI (mark < 2^64 q.u., q < 2^80): E* = 3e33 > 2^111.
-      const dai = stablecoinMarket();
-      const historical = stablecoinPolicy("historical");
-      const position = positionOf(dai, { derivatives: { "ETH-26DEC26-6000-C": 3_000_000n * E8 } });
-      const report = checkPosition(position, dai, historical);
-      assert.equal(report.pass, true);
-      assert.ok(report.equity.scaled >= 1n << 111n);
-      const result = await run(caseOf(position, dai, historical, "30M DAI of options"));
-      assert.equal(result.accepted, true, `the circuit rejects a position the model passes (${result.accepted ? "" : result.error})`);
-    });
-
-    knownBug("quantities: the circuit does not range-check |q| < 2^80 in the risk checks (docs/risk-arithmetic.md says it does)", async function () {
-      // An instrument with zero mark, delta and PnL, so that the quantity changes no figure.
+    it("outside the model's position bounds the circuit still decides with exact integers (the bounds are about completeness)", async function () {
+      // An instrument with zero mark, delta and PnL: a quantity of 2^85 changes no figure, so the
+      // exact statement is the healthy position's, which holds; the model refuses to evaluate it.
       const inert = withMarket(market, (m) => {
         m.instruments[2]!.mark = 0n;
         m.instruments[2]!.delta = 0n;
         m.scenarios.forEach((s) => (s.instrumentPnl[2] = 0n));
       });
-      const position = { ...healthy, quantities: [healthy.quantities[0]!, 0n, 1n << 85n] };
-      const c = caseOf(position, inert, policy, "q = 2^85");
+      const position = { ...healthy, quantities: [healthy.quantities[0]!, healthy.quantities[1]!, 1n << 85n] };
       assert.throws(() => checkPosition(position, inert, policy), ModelBoundsError);
-      const result = await run(c);
-      assert.equal(result.accepted, false, "the circuit accepts a quantity of 2^85 that the model refuses as outside the bounds");
+      const zero = { ...healthy, quantities: [healthy.quantities[0]!, healthy.quantities[1]!, 0n] };
+      assert.equal(checkPosition(zero, inert, policy).pass, true);
+      assert.equal((await run(caseOf(position, inert, policy, "q = 2^85, inert"))).accepted, true);
     });
   });
 

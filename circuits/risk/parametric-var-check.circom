@@ -13,6 +13,7 @@ include "../lib/range-check.circom";
 //   pass <=>  capitalMultiplier * V <= E * 1e6
 // V is a hint the prover may only overstate; its range check matters: -V has the same square.
 // `enabled` (policy method bit) zeroes the exposures and equity, so every check holds trivially.
+// Positions whose delta exposure on one asset reaches 2^84 quote units cannot be proven.
 // Caller assumptions: values < 2^80; |q| < 2^95; |delta| < 2^31; price < 2^64; underlying[k] an
 // asset slot (checked here); covariance entries |c| < 2^40, positive semidefinite (else Qf < 0
 // and no proof exists); quantileZ < 2^30; horizonDays < 2^10; capitalMultiplier < 2^32.
@@ -60,7 +61,7 @@ template ParametricVarCheck(nAssets, nInstruments) {
     signal exposureValue[nAssets];
     signal rounded[nAssets];
     signal x[nAssets];
-    component roundingChecks[nAssets][2];
+    component roundingChecks[nAssets][3];
     for (var i = 0; i < nAssets; i++) {
         var units = 0;
         for (var k = 0; k < nInstruments; k++) {
@@ -74,6 +75,10 @@ template ParametricVarCheck(nAssets, nInstruments) {
         roundingChecks[i][0].in <== shifted - (rounded[i] + SHIFT) * EXPOSURE_SCALE;
         roundingChecks[i][1] = RangeCheck(54);
         roundingChecks[i][1].in <== EXPOSURE_SCALE - 1 - (shifted - (rounded[i] + SHIFT) * EXPOSURE_SCALE);
+        // Bounds the rounded exposure (|rounded| < 2^84 quote units). This pins the hint as an
+        // integer (the remainder alone fixes it only modulo p) and keeps x^T Sigma x < 2^216.
+        roundingChecks[i][2] = RangeCheck(85);
+        roundingChecks[i][2].in <== rounded[i] + (1 << 84);
         x[i] <== enabled * (collateralValue[i] - debtValue[i] + rounded[i]);
     }
 

@@ -27,6 +27,10 @@ export const BOUND_BITS = {
   covariance: 40,
   /** Instrument notionals |q * m| and scenario PnL |q * g| (q.u. * 1e8): 2^80 q.u. */
   notional: 107,
+  /** Delta exposure per asset, sum_k q * delta * p, in q.u. after rounding. */
+  deltaExposure: 84,
+  /** Policy minimum equity (q.u.). */
+  minEquity: 80,
 } as const;
 
 /** Token decimals: the circuits divide by 10^decimals < 2^60. */
@@ -139,4 +143,31 @@ export function checkNotionalBounds(position: Position, market: Market): void {
       ensure(pnl, BOUND_BITS.notional, `PnL of instrument ${id} in scenario '${s.name}'`, show(pnl), "quote units * 1e8", "a position");
     });
   });
+}
+
+/** Delta exposure per asset below 2^84 quote units: the parametric-VaR circuit's range. */
+export function checkDeltaExposureBounds(position: Position, market: Market): void {
+  const exposure = market.assets.map(() => 0n);
+  position.quantities.forEach((q, k) => {
+    const instrument = market.instruments[k]!;
+    exposure[instrument.underlying]! += q * instrument.delta * market.assets[instrument.underlying]!.price;
+  });
+  exposure.forEach((e, i) => {
+    // Compared before rounding: |floor((e + 5e15) / 1e16)| < 2^84 holds when |e| < 2^84 * 1e16 - 1e16.
+    const limit = (1n << BigInt(BOUND_BITS.deltaExposure)) * 10n ** 16n - 10n ** 16n;
+    if (abs(e) >= limit) {
+      throw new ModelBoundsError(
+        `delta exposure on ${market.assets[i]!.symbol}`,
+        BOUND_BITS.deltaExposure,
+        `delta exposure on ${market.assets[i]!.symbol} exceeds 2^${BOUND_BITS.deltaExposure} quote units in magnitude; a position outside the bounds of docs/risk-arithmetic.md cannot be proven`,
+      );
+    }
+  });
+}
+
+/** Minimum equity below 2^80 quote units. */
+export function checkPolicyBounds(minEquity: bigint): void {
+  if (minEquity >= 1n << BigInt(BOUND_BITS.minEquity)) {
+    throw new ModelBoundsError("stress.minEquity", BOUND_BITS.minEquity, `stress.minEquity exceeds 2^${BOUND_BITS.minEquity} quote units; a policy outside the bounds of docs/risk-arithmetic.md cannot be proven`);
+  }
 }

@@ -6,7 +6,7 @@
 import { BPS_DECIMALS } from "../core/fixed-point.ts";
 import { formatDecimal } from "../core/decimal.ts";
 import type { Market, Policy, Position, Quote, VarMethod } from "../inputs/types.ts";
-import { checkMarketBounds, checkNotionalBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
+import { checkDeltaExposureBounds, checkMarketBounds, checkNotionalBounds, checkPolicyBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
 import { equityScaled, reportedEquity } from "./equity.ts";
 import { healthFactor, type HealthFactorResult } from "./health-factor.ts";
 import { historicalVar, type HistoricalVarResult } from "./historical-var.ts";
@@ -66,6 +66,8 @@ export function checkPosition(position: Position, market: Market, policy: Policy
   checkMarketBounds(market);
   checkQuantityBounds(position, market);
   checkNotionalBounds(position, market);
+  checkDeltaExposureBounds(position, market);
+  checkPolicyBounds(policy.stress.minEquity);
   const values = assetValues(position, market);
   checkValueBounds(values, market);
 
