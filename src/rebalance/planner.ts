@@ -1,0 +1,397 @@
+/**
+ * The rebalance planner: given a position, the epoch's market, the policy and what the owner
+ * allows, find the cheapest rebalance (docs/rebalance.md) that restores the strategy's target,
+ * or say clearly that none exists within the allowance.
+ *
+ * Strategies:
+ * - "threshold": act only when a check fails, the health factor is below the trigger (the
+ *   policy's by default) or the VaR headroom is below the trigger's; restore to the target
+ *   (every check passes, health factor >= the policy's trigger by default).
+ * - "time": called on a schedule; restore to the target whenever the position is not at it,
+ *   and say when the next rebalance is due (now + interval).
+ * - "delta-neutral": bring the portfolio delta of each hedged asset inside a band with an
+ *   allowed instrument, then make sure the target is met.
+ *
+ * Every plan's new position passes checkPosition and the conservation rules; the planner
+ * assumes each trade executes at the worst price the policy's maxSlippage allows.
+ */
+import { ZksError } from "../core/errors.ts";
+import { BPS_SCALE, RATIO_SCALE } from "../core/fixed-point.ts";
+import type { Market, Policy, Position } from "../inputs/types.ts";
+import { checkPosition, type RiskReport } from "../model/check.ts";
+import { explainChecks, explainReport } from "../model/explain.ts";
+import { applyActions, type Action, type TradeLegs } from "./actions.ts";
+import type { Allowance } from "./allowance.ts";
+import { conservation, type Conservation } from "./conservation.ts";
+import { costModel, planCost, type CostOptions, type PlanCost } from "./costs.ts";
+import { deltaHedges, portfolioDelta, underlyings } from "./delta.ts";
+import { actionText, amountText, checkName, costText, effectText, moneyText, percentText, ratioText, shortfallText } from "./explain.ts";
+import { meetsGoal, shortfalls, type Goal } from "./goal.ts";
+import { evaluate, remedyFamilies, searchRemedies, type Evaluation, type PlannerContext } from "./search.ts";
+
+export type Strategy = "threshold" | "time" | "delta-neutral";
+export const STRATEGIES: readonly Strategy[] = ["threshold", "time", "delta-neutral"];
+
+export interface GoalOptions {
+  /** At BPS. */
+  healthFactor?: bigint;
+  /** At RATIO, in [0, 1): the share of equity the VaR capital must leave free. */
+  varHeadroom?: bigint;
+}
+
+export interface PlanOptions extends CostOptions {
+  strategy: Strategy;
+  /** When the threshold strategy acts. Default: the policy's trigger health factor, no VaR headroom. */
+  trigger?: GoalOptions;
+  /** What a plan restores. Default: the trigger (health factor = the policy's trigger). */
+  target?: GoalOptions;
+  /** Delta-neutral: the band |x_i| <= deltaBand, q.u. Default 1% of the collateral value (at least 1 whole quote unit). */
+  deltaBand?: bigint;
+  /** Delta-neutral: the assets to neutralize (market indices). Default: every asset that underlies a market instrument. */
+  deltaAssets?: number[];
+  /** Time: days between scheduled rebalances (default 7). */
+  intervalDays?: number;
+  /** Unix seconds the plan is made at (default market.timestamp). */
+  now?: number;
+}
+
+export interface PlanStep {
+  action: Action;
+  /** Actions text, e.g. "deposit 2,000 USDC from the wallet". */
+  text: string;
+  /** What it buys, e.g. "health factor 1.1905 -> 1.3, stress margin +2,000.00 USD". */
+  effect: string;
+}
+
+export interface DeltaSummary {
+  /** q.u. */
+  band: bigint;
+  /** The neutralized assets (market indices). */
+  assets: number[];
+  /** x_i before and after, q.u., one per market asset. */
+  before: bigint[];
+  after: bigint[];
+}
+
+export interface Plan {
+  kind: "plan";
+  strategy: Strategy;
+  /** False when the position already meets the strategy's target: no actions, nothing to execute. */
+  needed: boolean;
+  actions: Action[];
+  steps: PlanStep[];
+  /** P' (nonce + 1, same account and salt); the old position itself when not needed. */
+  position: Position;
+  /** f_i, signed base units per asset. */
+  flows: bigint[];
+  legs: TradeLegs;
+  conservation: Conservation;
+  cost: PlanCost;
+  goal: Goal;
+  before: RiskReport;
+  after: RiskReport;
+  explanation: string[];
+  /** Time strategy: when the next scheduled rebalance is due (unix seconds). */
+  nextRebalanceAt?: number;
+  delta?: DeltaSummary;
+}
+
+export interface NoPlan {
+  kind: "none";
+  strategy: Strategy;
+  /** What is missing, e.g. "no allowed action restores the stress check: needs 1,830 USD more equity; the wallet has 500 USDC". */
+  reason: string;
+  goal: Goal;
+  before: RiskReport;
+  explanation: string[];
+  nextRebalanceAt?: number;
+}
+
+/** Options the planner cannot work with. Exit code 2. */
+export class PlanOptionsError extends ZksError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+const DAY = 86_400;
+export const DEFAULT_INTERVAL_DAYS = 7;
+
+function resolveGoal(options: GoalOptions | undefined, fallback: Goal, what: string): Goal {
+  const healthFactor = options?.healthFactor ?? fallback.healthFactor;
+  const varHeadroom = options?.varHeadroom ?? fallback.varHeadroom;
+  if (healthFactor <= 0n || healthFactor > 100n * BPS_SCALE) throw new PlanOptionsError(`${what} health factor must be in (0, 100]`);
+  if (varHeadroom < 0n || varHeadroom >= RATIO_SCALE) throw new PlanOptionsError(`${what} VaR headroom must be in [0, 1)`);
+  return { healthFactor, varHeadroom };
+}
+
+/** Default delta band: 1% of the collateral value, at least one whole quote unit. */
+export function defaultDeltaBand(report: RiskReport, market: Market): bigint {
+  const collateral = report.values.collateral.reduce((s, v) => s + v, 0n);
+  const one = 10n ** BigInt(market.quote.decimals);
+  return collateral / 100n > one ? collateral / 100n : one;
+}
+
+/**
+ * Plans a rebalance of `position` under `market` and `policy` within `allowance`. Returns a
+ * Plan (possibly `needed: false`) or a NoPlan with the reason. Throws PlanOptionsError for
+ * unusable options and the model's errors when the position itself cannot be evaluated.
+ */
+export function plan(position: Position, market: Market, policy: Policy, allowance: Allowance, options: PlanOptions): Plan | NoPlan {
+  if (!["threshold", "time", "delta-neutral"].includes(options.strategy)) {
+    throw new PlanOptionsError(`unknown strategy "${String(options.strategy)}" (threshold, time or delta-neutral)`);
+  }
+  if (allowance.wallet.length !== market.assets.length || allowance.sellable.length !== market.assets.length || allowance.tradable.length !== market.instruments.length) {
+    throw new PlanOptionsError("the allowance is not resolved against this market");
+  }
+  const before = checkPosition(position, market, policy);
+  const trigger = resolveGoal(options.trigger, { healthFactor: policy.trigger.healthFactor, varHeadroom: 0n }, "trigger");
+  const goal = resolveGoal(options.target, trigger, "target");
+  if (options.strategy === "threshold" && (goal.healthFactor < trigger.healthFactor || goal.varHeadroom < trigger.varHeadroom)) {
+    throw new PlanOptionsError(
+      `the target (health factor ${ratioText(goal.healthFactor)}) is below the trigger (${ratioText(trigger.healthFactor)}): a plan would leave the position triggerable`,
+    );
+  }
+  const ctx: PlannerContext = { old: position, market, policy, allowance, model: costModel(market, policy, options), goal };
+  const now = options.now ?? market.timestamp;
+  const interval = options.intervalDays ?? DEFAULT_INTERVAL_DAYS;
+  if (!(interval > 0) || !Number.isFinite(interval)) throw new PlanOptionsError(`interval must be a positive number of days (got ${interval})`);
+  const nextRebalanceAt = options.strategy === "time" ? now + Math.round(interval * DAY) : undefined;
+  const header = headerLines(ctx, options.strategy, before, trigger, interval);
+
+  if (options.strategy === "delta-neutral") return planDeltaNeutral(ctx, before, trigger, options, header);
+
+  // Threshold acts below the trigger; time acts whenever the target is not met.
+  const actWhen = options.strategy === "threshold" ? trigger : goal;
+  if (meetsGoal(before, actWhen)) {
+    return notNeeded(ctx, options.strategy, before, [...header, reasonNotNeeded(options.strategy, before, actWhen)], nextRebalanceAt);
+  }
+  const outcome = searchRemedies(ctx, [], remedyFamilies(ctx));
+  if (!outcome.best) {
+    return noPlan(ctx, options.strategy, before, header, noPlanReason(ctx, before, outcome.everything), nextRebalanceAt);
+  }
+  return makePlan(ctx, options.strategy, before, outcome.best.evaluation, header, nextRebalanceAt);
+}
+
+// Strategies -----------------------------------------------------------------------------
+
+function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal, options: PlanOptions, header: string[]): Plan | NoPlan {
+  const { market } = ctx;
+  const band = options.deltaBand ?? defaultDeltaBand(before, market);
+  if (band < 0n) throw new PlanOptionsError("the delta band must be >= 0");
+  const assets = options.deltaAssets ?? underlyings(market);
+  for (const i of assets) if (!Number.isInteger(i) || i < 0 || i >= market.assets.length) throw new PlanOptionsError(`delta asset index ${i} is not in the market`);
+  const deltaBefore = portfolioDelta(ctx.old, market);
+  const outside = assets.filter((i) => abs(deltaBefore[i]!) > band);
+  const bandText = `+-${moneyText(market.quote, band)}`;
+  const deltaLines = assets.map(
+    (i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)} is ${abs(deltaBefore[i]!) > band ? "outside" : "inside"} the band ${bandText}`,
+  );
+  const lines = [...header, ...deltaLines];
+  const summary = (after: bigint[]): DeltaSummary => ({ band, assets: [...assets], before: deltaBefore, after });
+
+  if (outside.length === 0 && meetsGoal(before, trigger)) {
+    const plan = notNeeded(ctx, "delta-neutral", before, [...lines, "every delta is inside the band and every check passes: nothing to do"]);
+    return { ...plan, delta: summary(deltaBefore) };
+  }
+  const inBand = (e: Evaluation): boolean => {
+    const x = portfolioDelta(e.result.position, market);
+    return assets.every((i) => abs(x[i]!) <= band);
+  };
+  let base: Action[] = [];
+  let lastProblem = "";
+  for (let round = 0; round < 4; round++) {
+    const hedge = deltaHedges(ctx, base, assets, band);
+    if (hedge.problems.length > 0) {
+      lastProblem = `cannot bring the delta inside the band ${bandText}: ${hedge.problems.join("; ")}`;
+      break;
+    }
+    const actions = [...base, ...hedge.actions];
+    const e = evaluate(ctx, actions);
+    if (!e) {
+      lastProblem = `the hedge ${hedge.actions.map((a) => actionText(a, market)).join(", ")} cannot be executed within the allowance`;
+      break;
+    }
+    if (e.meets && inBand(e)) return withDelta(makePlan(ctx, "delta-neutral", before, e, lines), market, summary);
+    // Restore the target after the hedge; if that moves the delta, hedge again after it.
+    const outcome = searchRemedies(ctx, actions, remedyFamilies(ctx));
+    if (!outcome.best) {
+      lastProblem = noPlanReason(ctx, e.report, outcome.everything, "after the delta hedge, ");
+      break;
+    }
+    if (inBand(outcome.best.evaluation)) return withDelta(makePlan(ctx, "delta-neutral", before, outcome.best.evaluation, lines), market, summary);
+    base = [...base, ...outcome.best.evaluation.actions.slice(actions.length)];
+    lastProblem = `restoring the checks keeps moving the delta outside the band ${bandText}`;
+  }
+  return noPlan(ctx, "delta-neutral", before, lines, lastProblem);
+}
+
+function withDelta(plan: Plan, market: Market, summary: (after: bigint[]) => DeltaSummary): Plan {
+  const delta = summary(portfolioDelta(plan.position, market));
+  const lines = delta.assets.map(
+    (i) => `after: ${market.assets[i]!.symbol} delta ${moneyText(market.quote, delta.after[i]!)} (band +-${moneyText(market.quote, delta.band)})`,
+  );
+  // The delta lines go before the cost line.
+  const explanation = [...plan.explanation];
+  const costLine = explanation.findIndex((line) => line.startsWith("cost: "));
+  explanation.splice(costLine < 0 ? explanation.length : costLine, 0, ...lines);
+  return { ...plan, delta, explanation };
+}
+
+// Plans ----------------------------------------------------------------------------------
+
+function headerLines(ctx: PlannerContext, strategy: Strategy, before: RiskReport, trigger: Goal, interval: number): string[] {
+  const { goal } = ctx;
+  const lines: string[] = [];
+  const target = `target: every check passes and the health factor >= ${ratioText(goal.healthFactor)}${
+    goal.varHeadroom > 0n ? `, VaR capital leaving ${percentText(goal.varHeadroom)} of equity free` : ""
+  }`;
+  if (strategy === "threshold") {
+    lines.push(`strategy threshold: act when a check fails or the health factor is below ${ratioText(trigger.healthFactor)}${trigger.varHeadroom > 0n ? ` or VaR headroom below ${percentText(trigger.varHeadroom)}` : ""}; ${target}`);
+  } else if (strategy === "time") {
+    lines.push(`strategy time: rebalance every ${interval} day${interval === 1 ? "" : "s"} back to the target; ${target}`);
+  } else {
+    lines.push(`strategy delta-neutral: bring each asset's delta inside the band, then meet the target; ${target}`);
+  }
+  for (const c of explainChecks(before)) if (!c.pass) lines.push(`fails: ${c.line}`);
+  const hf = before.healthFactor;
+  if (hf.pass && hf.value !== null && hf.numerator < goal.healthFactor * hf.denominator) {
+    lines.push(`health factor ${ratioText(hf.value)} is below the ${strategy === "threshold" && goal.healthFactor === trigger.healthFactor ? "trigger" : "target"} ${ratioText(goal.healthFactor)}`);
+  }
+  return lines;
+}
+
+function reasonNotNeeded(strategy: Strategy, before: RiskReport, goal: Goal): string {
+  const hf = before.healthFactor.value === null ? "no debt" : `health factor ${ratioText(before.healthFactor.value)} >= ${ratioText(goal.healthFactor)}`;
+  return strategy === "threshold"
+    ? `every check passes and ${hf}: the trigger is not reached, nothing to do`
+    : `the position is at the target (every check passes, ${hf}): nothing to do`;
+}
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+const zeros = (n: number): bigint[] => new Array<bigint>(n).fill(0n);
+
+function notNeeded(ctx: PlannerContext, strategy: Strategy, before: RiskReport, explanation: string[], nextRebalanceAt?: number): Plan {
+  const { market, old } = ctx;
+  const result = applyActions(old, [], market);
+  const plan: Plan = {
+    kind: "plan",
+    strategy,
+    needed: false,
+    actions: [],
+    steps: [],
+    position: old,
+    flows: zeros(market.assets.length),
+    legs: { assetBought: result.assetBought, assetSold: result.assetSold, instrumentBought: result.instrumentBought, instrumentSold: result.instrumentSold },
+    conservation: conservation(old, result, market, ctx.policy),
+    cost: planCost([], market, ctx.model),
+    goal: ctx.goal,
+    before,
+    after: before,
+    explanation: nextRebalanceAt === undefined ? explanation : [...explanation, `next rebalance due at ${nextRebalanceAt} (unix seconds)`],
+    ...(nextRebalanceAt !== undefined && { nextRebalanceAt }),
+  };
+  return plan;
+}
+
+function makePlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, e: Evaluation, header: string[], nextRebalanceAt?: number): Plan {
+  const { market, old } = ctx;
+  const cost = planCost(e.actions, market, ctx.model);
+  // What each action buys: the change from the position before it to the position after it.
+  const steps: PlanStep[] = [];
+  let previous = before;
+  e.actions.forEach((action, n) => {
+    const next = checkPosition(applyActions(old, e.actions.slice(0, n + 1), market).position, market, ctx.policy);
+    const c = cost.actions[n]!;
+    const price = c.slippage > 0n ? `; slippage at most ${moneyText(market.quote, c.slippage)}` : "";
+    steps.push({ action, text: actionText(action, market), effect: `${effectText(previous, next)}${price}` });
+    previous = next;
+  });
+  const after = e.report;
+  const explanation = [
+    ...header,
+    ...steps.map((s, n) => `${n + 1}. ${s.text}: ${s.effect}`),
+    ...explainChecks(after).map((c) => `after: ${c.pass ? "PASS" : "FAIL"} ${c.line}`),
+    costText(cost, market, ctx.model.nativeSource),
+    ...(nextRebalanceAt !== undefined ? [`next rebalance due at ${nextRebalanceAt} (unix seconds)`] : []),
+  ];
+  const { position, flows, assetBought, assetSold, instrumentBought, instrumentSold } = e.result;
+  const plan: Plan = {
+    kind: "plan",
+    strategy,
+    needed: true,
+    actions: e.actions,
+    steps,
+    position,
+    flows,
+    legs: { assetBought, assetSold, instrumentBought, instrumentSold },
+    conservation: e.conservation,
+    cost,
+    goal: ctx.goal,
+    before,
+    after,
+    explanation,
+    ...(nextRebalanceAt !== undefined && { nextRebalanceAt }),
+  };
+  return plan;
+}
+
+function noPlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, header: string[], reason: string, nextRebalanceAt?: number): NoPlan {
+  return {
+    kind: "none",
+    strategy,
+    reason,
+    goal: ctx.goal,
+    before,
+    explanation: [...header, `no plan: ${reason}`, ...explainReport(before).map((line) => `now: ${line}`)],
+    ...(nextRebalanceAt !== undefined && { nextRebalanceAt }),
+  };
+}
+
+/** What the allowance offers, in words. */
+function allowanceText(ctx: PlannerContext): string {
+  const { market, allowance, old } = ctx;
+  const quote = market.quote;
+  const wallet = allowance.wallet
+    .map((units, i) => ({ units, i }))
+    .filter(({ units }) => units > 0n)
+    .map(({ units, i }) => {
+      const a = market.assets[i]!;
+      return `${amountText(units, a.decimals)} ${a.symbol} (${moneyText(quote, (units * a.price) / 10n ** BigInt(a.decimals))})`;
+    });
+  const sellable = market.assets.filter((_, i) => allowance.sellable[i]);
+  const sellableWithCollateral = sellable.filter((a) => old.collateral[market.assets.indexOf(a)]! > 0n);
+  const tradable = market.instruments.filter((_, k) => allowance.tradable[k]).map((k) => k.id);
+  if (wallet.length === 0 && sellable.length === 0 && tradable.length === 0) {
+    return "nothing is allowed: the wallet is empty, no asset may be sold and no instrument traded (see the allowance: wallet, sellable, tradable)";
+  }
+  const parts = [
+    wallet.length > 0 ? `the wallet has ${wallet.join(", ")}` : "the wallet is empty",
+    sellable.length === 0
+      ? "no asset may be sold"
+      : `${sellable.map((a) => a.symbol).join(", ")} may be sold${sellableWithCollateral.length < sellable.length ? ` (collateral held: ${sellableWithCollateral.map((a) => a.symbol).join(", ") || "none"})` : ""}`,
+    tradable.length > 0 ? `${tradable.join(", ")} may be traded` : "no instrument may be traded",
+  ];
+  if (allowance.maxActions !== undefined) parts.push(`at most ${allowance.maxActions} action${allowance.maxActions === 1 ? "" : "s"}`);
+  return parts.join("; ");
+}
+
+function noPlanReason(ctx: PlannerContext, from: RiskReport, everything: Evaluation | undefined, prefix = ""): string {
+  const { goal, market } = ctx;
+  const missing = shortfalls(from, goal);
+  const names = missing.map((s) => (s.check === "healthFactor" ? `health factor (${ratioText(goal.healthFactor)})` : checkName(s.check)));
+  const what = names.length === 1 ? `the ${names[0]} check` : `the ${names.slice(0, -1).join(", ")} and ${names.at(-1)} checks`;
+  const needs = missing.map((s) => shortfallText(s, goal, market.quote)).join("; ");
+  let best = "";
+  if (everything && everything.actions.length > 0) {
+    const still = shortfalls(everything.report, goal);
+    if (still.length > 0) {
+      best = `; everything allowed together still leaves ${still.map((s) => `${checkName(s.check)} short by ${moneyText(market.quote, s.amount)}`).join(", ")}`;
+    }
+  }
+  return `${prefix}no allowed action restores ${what}: ${needs}; ${allowanceText(ctx)}${best}`;
+}
+
+export function isPlan(result: Plan | NoPlan): result is Plan {
+  return result.kind === "plan";
+}

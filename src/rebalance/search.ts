@@ -1,0 +1,415 @@
+/**
+ * The planner's search: candidate action families, each with one amount to choose; binary
+ * search on the amount with checkPosition for the least amount that meets the goal; pairs of
+ * families when one alone cannot; every helpful family together as a last resort. Candidates
+ * are compared by cost (slippage bound + gas), then gas, then the value they move.
+ */
+import type { Market, Policy, Position } from "../inputs/types.ts";
+import { checkPosition, type RiskReport } from "../model/check.ts";
+import { ModelError } from "../model/errors.ts";
+import { applyActions, RebalanceError, type Action, type RebalanceResult } from "./actions.ts";
+import type { Allowance } from "./allowance.ts";
+import { conservation, type Conservation } from "./conservation.ts";
+import { planCost, type CostModel, type PlanCost } from "./costs.ts";
+import { meetsGoal, totalShortfall, type Goal } from "./goal.ts";
+import { maxBuyWith, maxSellFor, unitValue, worstHedgeBuy, worstHedgeSell, worstSwap } from "./trades.ts";
+
+export interface PlannerContext {
+  old: Position;
+  market: Market;
+  policy: Policy;
+  allowance: Allowance;
+  model: CostModel;
+  goal: Goal;
+}
+
+/** The position after some actions, and what is left in the wallet. */
+export interface FamilyState {
+  position: Position;
+  walletLeft: bigint[];
+}
+
+/** A kind of remedy with one amount to choose (base units, or contracts at QTY for hedges). */
+export interface Family {
+  id: string;
+  /** The largest amount possible in `state`. */
+  max(state: FamilyState): bigint;
+  /** The actions for amount x (0 < x <= max), or undefined when they cannot be built. */
+  build(x: bigint, state: FamilyState): Action[] | undefined;
+}
+
+export interface Evaluation {
+  actions: Action[];
+  result: RebalanceResult;
+  conservation: Conservation;
+  report: RiskReport;
+  meets: boolean;
+  shortfall: bigint;
+}
+
+/** Applies the actions from the old position; undefined when they cannot be applied. */
+export function stateOf(ctx: PlannerContext, actions: readonly Action[]): FamilyState | undefined {
+  let position = ctx.old;
+  if (actions.length > 0) {
+    try {
+      position = applyActions(ctx.old, actions, ctx.market).position;
+    } catch (error) {
+      if (error instanceof RebalanceError) return undefined;
+      throw error;
+    }
+  }
+  const walletLeft = [...ctx.allowance.wallet];
+  for (const a of actions) {
+    if (a.kind === "deposit" || a.kind === "repay") walletLeft[a.asset] = walletLeft[a.asset]! - a.amount;
+  }
+  if (walletLeft.some((w) => w < 0n)) return undefined;
+  return { position, walletLeft };
+}
+
+/** Applies and checks `actions`; undefined when they cannot be applied, break conservation or the action limit. */
+export function evaluate(ctx: PlannerContext, actions: readonly Action[]): Evaluation | undefined {
+  const max = ctx.allowance.maxActions;
+  if (max !== undefined && actions.length > max) return undefined;
+  if (!stateOf(ctx, actions)) return undefined;
+  try {
+    const result = applyActions(ctx.old, actions, ctx.market);
+    const cons = conservation(ctx.old, result, ctx.market, ctx.policy);
+    if (!cons.valid) return undefined;
+    const report = checkPosition(result.position, ctx.market, ctx.policy);
+    return {
+      actions: [...actions],
+      result,
+      conservation: cons,
+      report,
+      meets: meetsGoal(report, ctx.goal),
+      shortfall: totalShortfall(report, ctx.goal),
+    };
+  } catch (error) {
+    if (error instanceof RebalanceError || error instanceof ModelError) return undefined;
+    throw error;
+  }
+}
+
+// Families -------------------------------------------------------------------------------
+
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** Assets by market variance (the covariance diagonal), safest first; ties by higher liquidation threshold. */
+export function safestAssets(market: Market): number[] {
+  return market.assets
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const va = market.covariance.matrix[a]?.[a] ?? 0n;
+      const vb = market.covariance.matrix[b]?.[b] ?? 0n;
+      if (va !== vb) return va < vb ? -1 : 1;
+      const la = market.assets[a]!.liquidationThreshold;
+      const lb = market.assets[b]!.liquidationThreshold;
+      return la === lb ? a - b : la > lb ? -1 : 1;
+    });
+}
+
+/**
+ * The threshold strategy's remedies, in order of preference when costs tie: repay and deposit
+ * from the wallet (no slippage), repay with collateral, swap sellable collateral into a debt
+ * asset and repay, swap sellable collateral into the safest asset, buy back short or protective
+ * instruments paying with sellable collateral, sell long instruments.
+ */
+export function remedyFamilies(ctx: PlannerContext): Family[] {
+  const { market, policy, allowance } = ctx;
+  const families: Family[] = [];
+  const assets = market.assets.map((_, i) => i);
+  const safest = safestAssets(market);
+  const variance = (i: number): bigint => market.covariance.matrix[i]?.[i] ?? 0n;
+
+  for (const i of assets) {
+    if (allowance.wallet[i]! > 0n) {
+      families.push({
+        id: `repay:${i}`,
+        max: (s) => min(s.walletLeft[i]!, s.position.debt[i]!),
+        build: (x) => [{ kind: "repay", asset: i, amount: x }],
+      });
+    }
+  }
+  for (const i of assets) {
+    if (allowance.wallet[i]! > 0n) {
+      families.push({
+        id: `deposit:${i}`,
+        max: (s) => s.walletLeft[i]!,
+        build: (x) => [{ kind: "deposit", asset: i, amount: x }],
+      });
+    }
+  }
+  for (const i of assets) {
+    families.push({
+      id: `repayWithCollateral:${i}`,
+      max: (s) => min(s.position.collateral[i]!, s.position.debt[i]!),
+      build: (x) => [{ kind: "repayWithCollateral", asset: i, amount: x }],
+    });
+  }
+  for (const s of assets) {
+    if (!allowance.sellable[s]) continue;
+    for (const b of assets) {
+      if (b === s) continue;
+      families.push({
+        id: `swapRepay:${s}:${b}`,
+        max: (st) => (st.position.debt[b]! > 0n ? min(st.position.collateral[s]!, maxSellFor(market, policy, s, b, st.position.debt[b]!)) : 0n),
+        build: (x) => {
+          const swap = worstSwap(market, policy, s, x, b);
+          return swap && [swap, { kind: "repayWithCollateral", asset: b, amount: swap.buyAmount }];
+        },
+      });
+    }
+    const target = safest.find((t) => t !== s);
+    if (target !== undefined && variance(target) < variance(s)) {
+      families.push({
+        id: `swap:${s}:${target}`,
+        max: (st) => st.position.collateral[s]!,
+        build: (x) => {
+          const swap = worstSwap(market, policy, s, x, target);
+          return swap && [swap];
+        },
+      });
+    }
+  }
+  market.instruments.forEach((k, index) => {
+    if (!allowance.tradable[index] || k.mark < 0n) return;
+    if (k.mark === 0n) {
+      // Trades for no cash: close a short or a long (never opens one here: that would be unbounded).
+      const cashAsset = safest[0]!;
+      families.push({
+        id: `buy:${index}:free`,
+        max: (st) => (st.position.quantities[index]! < 0n ? -st.position.quantities[index]! : 0n),
+        build: (x) => [{ kind: "hedge", instrument: index, side: "buy", quantity: x, asset: cashAsset, cash: 0n }],
+      });
+      families.push({
+        id: `sell:${index}:free`,
+        max: (st) => (st.position.quantities[index]! > 0n ? st.position.quantities[index]! : 0n),
+        build: (x) => [{ kind: "hedge", instrument: index, side: "sell", quantity: x, asset: cashAsset, cash: 0n }],
+      });
+      return;
+    }
+    for (const s of assets) {
+      if (!allowance.sellable[s]) continue;
+      families.push({
+        id: `buy:${index}:${s}`,
+        // Close the short; puts may also be bought as protection, as far as the collateral pays.
+        max: (st) => {
+          const affordable = maxBuyWith(market, policy, index, s, st.position.collateral[s]!);
+          const q = st.position.quantities[index]!;
+          return k.kind === "put" ? affordable : min(affordable, q < 0n ? -q : 0n);
+        },
+        build: (x) => {
+          const hedge = worstHedgeBuy(market, policy, index, x, s);
+          return hedge && [hedge];
+        },
+      });
+    }
+    const receive = safest[0]!;
+    families.push({
+      id: `sell:${index}:${receive}`,
+      max: (st) => (st.position.quantities[index]! > 0n ? st.position.quantities[index]! : 0n),
+      build: (x) => {
+        const hedge = worstHedgeSell(market, policy, index, x, receive);
+        return hedge && [hedge];
+      },
+    });
+  });
+  return families;
+}
+
+// Search ---------------------------------------------------------------------------------
+
+export interface Step {
+  family: Family;
+  x: bigint;
+}
+
+/** The actions of `steps` applied after `prefix`, each built in the state its predecessors leave. */
+export function buildSteps(ctx: PlannerContext, prefix: readonly Action[], steps: readonly Step[]): Action[] | undefined {
+  const actions = [...prefix];
+  for (const { family, x } of steps) {
+    if (x === 0n) continue;
+    const state = stateOf(ctx, actions);
+    if (!state || x < 0n || x > family.max(state)) return undefined;
+    const built = family.build(x, state);
+    if (!built) return undefined;
+    actions.push(...built);
+  }
+  return actions;
+}
+
+/** Value moved by a plan (q.u. * 10^18): traded value plus the value of the wallet flows; the last tie-break. */
+function moved(ctx: PlannerContext, e: Evaluation): bigint {
+  const flows = e.result.flows.reduce((sum, f, i) => sum + (f < 0n ? -f : f) * unitValue(ctx.market.assets[i]!), 0n);
+  return e.conservation.traded + flows;
+}
+
+export interface Candidate {
+  evaluation: Evaluation;
+  cost: PlanCost;
+  moved: bigint;
+}
+
+export function candidate(ctx: PlannerContext, e: Evaluation): Candidate {
+  return { evaluation: e, cost: planCost(e.actions, ctx.market, ctx.model), moved: moved(ctx, e) };
+}
+
+/** Cheaper first: total cost, then gas, then fewer actions, then less value moved. */
+export function cheaper(a: Candidate, b: Candidate): boolean {
+  if (a.cost.total !== b.cost.total) return a.cost.total < b.cost.total;
+  if (a.cost.totalGas !== b.cost.totalGas) return a.cost.totalGas < b.cost.totalGas;
+  if (a.evaluation.actions.length !== b.evaluation.actions.length) return a.evaluation.actions.length < b.evaluation.actions.length;
+  return a.moved < b.moved;
+}
+
+/** x rounded up to `digits` significant decimal digits. */
+export function roundUpSignificant(x: bigint, digits: number): bigint {
+  const length = x.toString().length;
+  if (length <= digits) return x;
+  const unit = 10n ** BigInt(length - digits);
+  return ((x + unit - 1n) / unit) * unit;
+}
+
+/** Relative precision of the binary search: stop when hi - lo <= hi / 2^14. */
+const PRECISION_SHIFT = 14n;
+/** A rounder amount is taken when it costs at most 1% more of the amount. */
+const ROUNDING_ALLOWANCE = 100n;
+
+/**
+ * The least x in [0, hi] (hi passing) that passes, to within hi / 2^14, then rounded up to
+ * fewer significant digits when that stays within 1% and <= limit and passes. With
+ * allowZero, 0 is tried first.
+ */
+export function minimize(pass: (x: bigint) => boolean, hi: bigint, limit: bigint, allowZero: boolean): bigint {
+  if (allowZero && pass(0n)) return 0n;
+  let lo = 0n;
+  while (hi - lo > 1n && hi - lo > hi >> PRECISION_SHIFT) {
+    const mid = (lo + hi) / 2n;
+    if (pass(mid)) hi = mid;
+    else lo = mid;
+  }
+  for (let digits = 1; digits <= 6; digits++) {
+    const round = roundUpSignificant(hi, digits);
+    if (round === hi) break;
+    if (round <= limit && round - hi <= hi / ROUNDING_ALLOWANCE && pass(round)) return round;
+  }
+  return hi;
+}
+
+/** Reduces each step's amount in `order` to the least that still meets the goal. */
+function reduce(ctx: PlannerContext, prefix: readonly Action[], steps: Step[], order: number[]): Step[] | undefined {
+  const current = steps.map((s) => ({ ...s }));
+  const meets = (candidateSteps: Step[]): boolean => {
+    const actions = buildSteps(ctx, prefix, candidateSteps);
+    return actions !== undefined && (evaluate(ctx, actions)?.meets ?? false);
+  };
+  if (!meets(current)) return undefined;
+  for (const index of order) {
+    const hi = current[index]!.x;
+    if (hi === 0n) continue;
+    const pass = (x: bigint): boolean => meets(current.map((s, j) => (j === index ? { ...s, x } : s)));
+    current[index]!.x = minimize(pass, hi, hi + hi / ROUNDING_ALLOWANCE, current.length > 1);
+  }
+  return current.filter((s) => s.x > 0n);
+}
+
+export interface SearchOutcome {
+  best?: Candidate;
+  /** The evaluation of every helpful family together at its largest amount (for the no-plan reason). */
+  everything?: Evaluation;
+  /** The evaluation of the prefix alone. */
+  start?: Evaluation;
+}
+
+const GRID = [1n, 2n, 3n];
+const GRID_DIVISOR = 4n;
+/** Families tried in pairs: the most helpful ones. */
+const PAIR_POOL = 6;
+
+/**
+ * The cheapest set of remedies (after `prefix`) that meets ctx.goal: single families first,
+ * then pairs, then every helpful family together, each reduced to its least amounts.
+ */
+export function searchRemedies(ctx: PlannerContext, prefix: readonly Action[], families: readonly Family[]): SearchOutcome {
+  const start = evaluate(ctx, prefix);
+  if (!start) return {};
+  if (start.meets) return { start, best: candidate(ctx, start) };
+  const state = stateOf(ctx, prefix)!;
+  const consider = (steps: Step[] | undefined, found: Candidate[]): void => {
+    if (!steps) return;
+    const actions = buildSteps(ctx, prefix, steps);
+    const e = actions && evaluate(ctx, actions);
+    if (e?.meets) found.push(candidate(ctx, e));
+  };
+  const pickBest = (found: Candidate[]): Candidate | undefined => found.reduce<Candidate | undefined>((best, c) => (!best || cheaper(c, best) ? c : best), undefined);
+
+  // Each family at its largest amount.
+  const probes: { family: Family; max: bigint; e: Evaluation }[] = [];
+  for (const family of families) {
+    const max = family.max(state);
+    if (max <= 0n) continue;
+    const actions = buildSteps(ctx, prefix, [{ family, x: max }]);
+    const e = actions && evaluate(ctx, actions);
+    if (e) probes.push({ family, max, e });
+  }
+  const helpful = probes.filter((p) => p.e.meets || p.e.shortfall < start.shortfall).sort((a, b) => (a.e.shortfall < b.e.shortfall ? -1 : a.e.shortfall > b.e.shortfall ? 1 : 0));
+
+  // Singles: the least amount of one family (a coarse grid first, for remedies that overshoot).
+  const singles: Candidate[] = [];
+  for (const p of helpful) {
+    let hi: bigint | undefined = p.e.meets ? p.max : undefined;
+    if (hi === undefined) {
+      for (const j of GRID) {
+        const x = (p.max * j) / GRID_DIVISOR;
+        if (x <= 0n) continue;
+        const actions = buildSteps(ctx, prefix, [{ family: p.family, x }]);
+        if (actions && evaluate(ctx, actions)?.meets) {
+          hi = x;
+          break;
+        }
+      }
+    }
+    if (hi !== undefined) consider(reduce(ctx, prefix, [{ family: p.family, x: hi }], [0]), singles);
+  }
+  const single = pickBest(singles);
+  if (single) return { start, best: single };
+
+  // Pairs: A at its largest, then the least B, then the least A.
+  const pool = helpful.slice(0, PAIR_POOL);
+  const pairs: Candidate[] = [];
+  for (const a of pool) {
+    for (const b of pool) {
+      if (a === b) continue;
+      const afterA = buildSteps(ctx, prefix, [{ family: a.family, x: a.max }]);
+      const stateA = afterA && stateOf(ctx, afterA);
+      if (!stateA) continue;
+      const maxB = b.family.max(stateA);
+      if (maxB <= 0n) continue;
+      consider(reduce(ctx, prefix, [{ family: a.family, x: a.max }, { family: b.family, x: maxB }], [1, 0]), pairs);
+    }
+  }
+  const pair = pickBest(pairs);
+  if (pair) return { start, best: pair };
+
+  // Every helpful family together at its largest amount, then each reduced (least helpful first).
+  const steps: Step[] = [];
+  let actions: Action[] = [...prefix];
+  for (const p of helpful) {
+    const s = stateOf(ctx, actions);
+    if (!s) break;
+    const max = p.family.max(s);
+    if (max <= 0n) continue;
+    const next = buildSteps(ctx, actions, [{ family: p.family, x: max }]);
+    if (!next || !evaluate(ctx, next)) continue;
+    steps.push({ family: p.family, x: max });
+    actions = next;
+  }
+  const everything = evaluate(ctx, actions);
+  if (everything?.meets) {
+    const all: Candidate[] = [];
+    consider(reduce(ctx, prefix, steps, steps.map((_, i) => steps.length - 1 - i)), all);
+    const best = pickBest(all);
+    if (best) return { start, best, everything };
+  }
+  return { start, ...(everything && { everything }) };
+}
