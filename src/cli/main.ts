@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { releaseProverThreads } from "../prover/release.ts";
 import { registerSetup } from "./commands/setup.ts";
 import { registerCommit } from "./commands/commit.ts";
+import { registerVerify } from "./commands/verify.ts";
 import { registerCheck } from "./commands/check.ts";
 import { EXIT, reportError } from "./output.ts";
 
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerSetup(program);
 registerCommit(program);
+registerVerify(program);
 registerCheck(program);
 
 let code: number = EXIT.ok;

@@ -24,7 +24,7 @@ import { applyActions, type Action, type TradeLegs } from "./actions.ts";
 import type { Allowance } from "./allowance.ts";
 import { conservation, type Conservation } from "./conservation.ts";
 import { costModel, planCost, type CostOptions, type PlanCost } from "./costs.ts";
-import { deltaHedges, portfolioDelta, underlyings } from "./delta.ts";
+import { deltaHedges, hedgeInstrument, portfolioDelta, underlyings } from "./delta.ts";
 import { actionText, amountText, checkName, costText, effectText, moneyText, percentText, ratioText, shortfallText } from "./explain.ts";
 import { meetsGoal, shortfalls, type Goal } from "./goal.ts";
 import { evaluate, remedyFamilies, searchRemedies, type Evaluation, type PlannerContext } from "./search.ts";
@@ -47,7 +47,7 @@ export interface PlanOptions extends CostOptions {
   target?: GoalOptions;
   /** Delta-neutral: the band |x_i| <= deltaBand, q.u. Default 1% of the collateral value (at least 1 whole quote unit). */
   deltaBand?: bigint;
-  /** Delta-neutral: the assets to neutralize (market indices). Default: every asset that underlies a market instrument. */
+  /** Delta-neutral: the assets to neutralize (market indices). Default: every asset an allowed instrument can hedge. */
   deltaAssets?: number[];
   /** Time: days between scheduled rebalances (default 7). */
   intervalDays?: number;
@@ -168,7 +168,7 @@ export function plan(position: Position, market: Market, policy: Policy, allowan
   }
   const outcome = searchRemedies(ctx, [], remedyFamilies(ctx));
   if (!outcome.best) {
-    return noPlan(ctx, options.strategy, before, header, noPlanReason(ctx, before, outcome.everything), nextRebalanceAt);
+    return noPlan(ctx, options.strategy, before, header, noPlanReason(ctx, before, outcome.closest), nextRebalanceAt);
   }
   return makePlan(ctx, options.strategy, before, outcome.best.evaluation, header, nextRebalanceAt);
 }
@@ -179,7 +179,9 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   const { market } = ctx;
   const band = options.deltaBand ?? defaultDeltaBand(before, market);
   if (band < 0n) throw new PlanOptionsError("the delta band must be >= 0");
-  const assets = options.deltaAssets ?? underlyings(market);
+  // By default, the assets an allowed instrument can hedge; the other underlyings are reported.
+  const hedgeable = underlyings(market).filter((i) => hedgeInstrument(market, ctx.allowance.tradable, i) !== undefined);
+  const assets = options.deltaAssets ?? hedgeable;
   for (const i of assets) if (!Number.isInteger(i) || i < 0 || i >= market.assets.length) throw new PlanOptionsError(`delta asset index ${i} is not in the market`);
   const deltaBefore = portfolioDelta(ctx.old, market);
   const outside = assets.filter((i) => abs(deltaBefore[i]!) > band);
@@ -187,8 +189,17 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   const deltaLines = assets.map(
     (i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)} is ${abs(deltaBefore[i]!) > band ? "outside" : "inside"} the band ${bandText}`,
   );
+  const unhedged = underlyings(market).filter((i) => !assets.includes(i));
+  if (unhedged.length > 0) {
+    deltaLines.push(
+      `not neutralized (no allowed instrument): ${unhedged.map((i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)}`).join(", ")}`,
+    );
+  }
   const lines = [...header, ...deltaLines];
   const summary = (after: bigint[]): DeltaSummary => ({ band, assets: [...assets], before: deltaBefore, after });
+  if (assets.length === 0) {
+    return noPlan(ctx, "delta-neutral", before, lines, "no delta can be hedged: no allowed instrument (tradable, nonzero delta, mark >= 0) has an underlying in the market; allow one in tradable");
+  }
 
   if (outside.length === 0 && meetsGoal(before, trigger)) {
     const plan = notNeeded(ctx, "delta-neutral", before, [...lines, "every delta is inside the band and every check passes: nothing to do"]);
@@ -216,7 +227,7 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
     // Restore the target after the hedge; if that moves the delta, hedge again after it.
     const outcome = searchRemedies(ctx, actions, remedyFamilies(ctx));
     if (!outcome.best) {
-      lastProblem = noPlanReason(ctx, e.report, outcome.everything, "after the delta hedge, ");
+      lastProblem = noPlanReason(ctx, e.report, outcome.closest, "after the delta hedge, ");
       break;
     }
     if (inBand(outcome.best.evaluation)) return withDelta(makePlan(ctx, "delta-neutral", before, outcome.best.evaluation, lines), market, summary);
@@ -376,17 +387,17 @@ function allowanceText(ctx: PlannerContext): string {
   return parts.join("; ");
 }
 
-function noPlanReason(ctx: PlannerContext, from: RiskReport, everything: Evaluation | undefined, prefix = ""): string {
+function noPlanReason(ctx: PlannerContext, from: RiskReport, closest: Evaluation | undefined, prefix = ""): string {
   const { goal, market } = ctx;
   const missing = shortfalls(from, goal);
   const names = missing.map((s) => (s.check === "healthFactor" ? `health factor (${ratioText(goal.healthFactor)})` : checkName(s.check)));
   const what = names.length === 1 ? `the ${names[0]} check` : `the ${names.slice(0, -1).join(", ")} and ${names.at(-1)} checks`;
   const needs = missing.map((s) => shortfallText(s, goal, market.quote)).join("; ");
   let best = "";
-  if (everything && everything.actions.length > 0) {
-    const still = shortfalls(everything.report, goal);
+  if (closest && closest.actions.length > 0) {
+    const still = shortfalls(closest.report, goal);
     if (still.length > 0) {
-      best = `; everything allowed together still leaves ${still.map((s) => `${checkName(s.check)} short by ${moneyText(market.quote, s.amount)}`).join(", ")}`;
+      best = `; the closest combination found (${closest.actions.map((a) => actionText(a, market)).join(", ")}) still leaves ${still.map((s) => `${checkName(s.check)} short by ${moneyText(market.quote, s.amount)}`).join(", ")}`;
     }
   }
   return `${prefix}no allowed action restores ${what}: ${needs}; ${allowanceText(ctx)}${best}`;

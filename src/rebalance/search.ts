@@ -315,26 +315,60 @@ function reduce(ctx: PlannerContext, prefix: readonly Action[], steps: Step[], o
 
 export interface SearchOutcome {
   best?: Candidate;
-  /** The evaluation of every helpful family together at its largest amount (for the no-plan reason). */
-  everything?: Evaluation;
+  /** The best combination the greedy search reached when nothing met the goal (for the no-plan reason). */
+  closest?: Evaluation;
   /** The evaluation of the prefix alone. */
   start?: Evaluation;
 }
 
-const GRID = [1n, 2n, 3n];
+/** Fractions of a family's largest amount probed before a binary search. */
+const GRID = [1n, 2n, 3n, 4n];
 const GRID_DIVISOR = 4n;
-/** Families tried in pairs: the most helpful ones. */
+/** Families tried as the first of a pair: the most helpful ones. */
 const PAIR_POOL = 6;
+/** Most families the greedy search combines. */
+const GREEDY_ROUNDS = 6;
+
+interface Probe {
+  family: Family;
+  max: bigint;
+  /** The grid amount with the least shortfall, and its evaluation. */
+  x: bigint;
+  e: Evaluation;
+  /** The least grid amount that meets the goal, if any. */
+  meets?: bigint;
+}
+
+const byShortfall = (a: Probe, b: Probe): number => (a.e.shortfall < b.e.shortfall ? -1 : a.e.shortfall > b.e.shortfall ? 1 : 0);
+
+/** A family at fractions of its largest amount, after `steps`. */
+function probe(ctx: PlannerContext, prefix: readonly Action[], steps: readonly Step[], family: Family): Probe | undefined {
+  const before = buildSteps(ctx, prefix, steps);
+  const state = before && stateOf(ctx, before);
+  if (!state) return undefined;
+  const max = family.max(state);
+  if (max <= 0n) return undefined;
+  let best: Probe | undefined;
+  for (const j of GRID) {
+    const x = (max * j) / GRID_DIVISOR;
+    if (x <= 0n) continue;
+    const actions = buildSteps(ctx, prefix, [...steps, { family, x }]);
+    const e = actions && evaluate(ctx, actions);
+    if (!e) continue;
+    if (!best || e.shortfall < best.e.shortfall) best = { family, max, x, e, ...(best?.meets !== undefined && { meets: best.meets }) };
+    if (e.meets && best.meets === undefined) best.meets = x;
+  }
+  return best;
+}
 
 /**
  * The cheapest set of remedies (after `prefix`) that meets ctx.goal: single families first,
- * then pairs, then every helpful family together, each reduced to its least amounts.
+ * then pairs, then a greedy combination of up to six, each reduced to its least amounts.
  */
 export function searchRemedies(ctx: PlannerContext, prefix: readonly Action[], families: readonly Family[]): SearchOutcome {
   const start = evaluate(ctx, prefix);
   if (!start) return {};
   if (start.meets) return { start, best: candidate(ctx, start) };
-  const state = stateOf(ctx, prefix)!;
   const consider = (steps: Step[] | undefined, found: Candidate[]): void => {
     if (!steps) return;
     const actions = buildSteps(ctx, prefix, steps);
@@ -343,73 +377,50 @@ export function searchRemedies(ctx: PlannerContext, prefix: readonly Action[], f
   };
   const pickBest = (found: Candidate[]): Candidate | undefined => found.reduce<Candidate | undefined>((best, c) => (!best || cheaper(c, best) ? c : best), undefined);
 
-  // Each family at its largest amount.
-  const probes: { family: Family; max: bigint; e: Evaluation }[] = [];
-  for (const family of families) {
-    const max = family.max(state);
-    if (max <= 0n) continue;
-    const actions = buildSteps(ctx, prefix, [{ family, x: max }]);
-    const e = actions && evaluate(ctx, actions);
-    if (e) probes.push({ family, max, e });
-  }
-  const helpful = probes.filter((p) => p.e.meets || p.e.shortfall < start.shortfall).sort((a, b) => (a.e.shortfall < b.e.shortfall ? -1 : a.e.shortfall > b.e.shortfall ? 1 : 0));
-
-  // Singles: the least amount of one family (a coarse grid first, for remedies that overshoot).
+  // Singles: the least amount of one family.
+  const probes = families.map((f) => probe(ctx, prefix, [], f)).filter((p): p is Probe => p !== undefined).sort(byShortfall);
   const singles: Candidate[] = [];
-  for (const p of helpful) {
-    let hi: bigint | undefined = p.e.meets ? p.max : undefined;
-    if (hi === undefined) {
-      for (const j of GRID) {
-        const x = (p.max * j) / GRID_DIVISOR;
-        if (x <= 0n) continue;
-        const actions = buildSteps(ctx, prefix, [{ family: p.family, x }]);
-        if (actions && evaluate(ctx, actions)?.meets) {
-          hi = x;
-          break;
-        }
-      }
-    }
-    if (hi !== undefined) consider(reduce(ctx, prefix, [{ family: p.family, x: hi }], [0]), singles);
+  for (const p of probes) {
+    if (p.meets !== undefined) consider(reduce(ctx, prefix, [{ family: p.family, x: p.meets }], [0]), singles);
   }
   const single = pickBest(singles);
   if (single) return { start, best: single };
 
-  // Pairs: A at its largest, then the least B, then the least A.
-  const pool = helpful.slice(0, PAIR_POOL);
+  // Pairs: a helpful A (at its best probed amount and at its largest), then the least B, then the least A.
   const pairs: Candidate[] = [];
-  for (const a of pool) {
-    for (const b of pool) {
-      if (a === b) continue;
-      const afterA = buildSteps(ctx, prefix, [{ family: a.family, x: a.max }]);
-      const stateA = afterA && stateOf(ctx, afterA);
-      if (!stateA) continue;
-      const maxB = b.family.max(stateA);
-      if (maxB <= 0n) continue;
-      consider(reduce(ctx, prefix, [{ family: a.family, x: a.max }, { family: b.family, x: maxB }], [1, 0]), pairs);
+  for (const a of probes.filter((p) => p.e.shortfall < start.shortfall).slice(0, PAIR_POOL)) {
+    for (const xa of a.x === a.max ? [a.max] : [a.x, a.max]) {
+      const first: Step = { family: a.family, x: xa };
+      for (const b of families) {
+        if (b === a.family) continue;
+        const pb = probe(ctx, prefix, [first], b);
+        if (pb?.meets !== undefined) consider(reduce(ctx, prefix, [first, { family: b, x: pb.meets }], [1, 0]), pairs);
+      }
     }
   }
   const pair = pickBest(pairs);
   if (pair) return { start, best: pair };
 
-  // Every helpful family together at its largest amount, then each reduced (least helpful first).
+  // Greedy: add the family (at its best probed amount) that leaves the least shortfall, until the goal is met.
   const steps: Step[] = [];
-  let actions: Action[] = [...prefix];
-  for (const p of helpful) {
-    const s = stateOf(ctx, actions);
-    if (!s) break;
-    const max = p.family.max(s);
-    if (max <= 0n) continue;
-    const next = buildSteps(ctx, actions, [{ family: p.family, x: max }]);
-    if (!next || !evaluate(ctx, next)) continue;
-    steps.push({ family: p.family, x: max });
-    actions = next;
+  let closest = start;
+  for (let round = 0; round < GREEDY_ROUNDS; round++) {
+    const used = new Set(steps.map((s) => s.family));
+    const next = families
+      .filter((f) => !used.has(f))
+      .map((f) => probe(ctx, prefix, steps, f))
+      .filter((p): p is Probe => p !== undefined)
+      .sort(byShortfall)[0];
+    if (!next || next.e.shortfall >= closest.shortfall) break;
+    steps.push({ family: next.family, x: next.meets ?? next.x });
+    closest = next.e;
+    if (next.meets !== undefined) {
+      const found: Candidate[] = [];
+      consider(reduce(ctx, prefix, steps, steps.map((_, i) => steps.length - 1 - i)), found);
+      const best = pickBest(found);
+      if (best) return { start, best };
+      break;
+    }
   }
-  const everything = evaluate(ctx, actions);
-  if (everything?.meets) {
-    const all: Candidate[] = [];
-    consider(reduce(ctx, prefix, steps, steps.map((_, i) => steps.length - 1 - i)), all);
-    const best = pickBest(all);
-    if (best) return { start, best, everything };
-  }
-  return { start, ...(everything && { everything }) };
+  return { start, closest };
 }
