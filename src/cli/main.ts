@@ -4,6 +4,7 @@ import { registerSetup } from "./commands/setup.ts";
 import { registerCommit } from "./commands/commit.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerCheck } from "./commands/check.ts";
+import { registerPlan } from "./commands/plan.ts";
 import { EXIT, reportError } from "./output.ts";
 
 const program = new Command()
@@ -16,6 +17,7 @@ registerSetup(program);
 registerCommit(program);
 registerVerify(program);
 registerCheck(program);
+registerPlan(program);
 
 let code: number = EXIT.ok;
 try {

@@ -7,7 +7,8 @@
  * exactly the exposure vector of the parametric VaR (docs/risk-arithmetic.md, section 6), and
  * the hedges that bring |x_i| inside a band with an allowed instrument on asset i.
  */
-import { QUANTITY_SCALE, RATE_SCALE } from "../core/fixed-point.ts";
+import { formatDecimal, formatHuman } from "../core/decimal.ts";
+import { QUANTITY_DECIMALS, QUANTITY_SCALE, RATE_SCALE } from "../core/fixed-point.ts";
 import type { Instrument, InstrumentKind, Market, Position } from "../inputs/types.ts";
 import { exposures } from "../model/parametric-var.ts";
 import { roundHalfAway } from "../model/rounding.ts";
@@ -35,6 +36,11 @@ const abs = (x: bigint): bigint => (x < 0n ? -x : x);
  * first, then futures, then options with the largest |delta|.
  */
 export function hedgeInstrument(market: Market, tradable: readonly boolean[], asset: number): number | undefined {
+  return hedgeCandidates(market, tradable, asset)[0];
+}
+
+/** Every allowed instrument that can hedge asset i, best first (see hedgeInstrument). */
+export function hedgeCandidates(market: Market, tradable: readonly boolean[], asset: number): number[] {
   const candidates = market.instruments
     .map((k, index) => ({ k, index }))
     .filter(({ k, index }) => tradable[index] && k.underlying === asset && k.delta !== 0n && k.mark >= 0n);
@@ -45,7 +51,7 @@ export function hedgeInstrument(market: Market, tradable: readonly boolean[], as
     const db = abs(b.k.delta);
     return da === db ? a.index - b.index : da > db ? -1 : 1;
   });
-  return candidates[0]?.index;
+  return candidates.map((c) => c.index);
 }
 
 /** Contracts (QTY) of k that offset `exposure` q.u. of its underlying: -x * 10^16 / (delta * p). */
@@ -73,8 +79,10 @@ export function deltaHedges(ctx: PlannerContext, base: readonly Action[], assets
   const quantity = new Map<number, bigint>(); // asset -> signed contracts of its hedge instrument
   const instrument = new Map<number, number>();
 
+  let failure = "";
   const build = (): HedgeAction[] | undefined => {
     const actions: HedgeAction[] = [];
+    failure = "";
     for (const [asset, q] of quantity) {
       if (q === 0n) continue;
       const k = instrument.get(asset)!;
@@ -90,12 +98,24 @@ export function deltaHedges(ctx: PlannerContext, base: readonly Action[], assets
             break;
           }
         }
-        if (!action) return undefined;
+        if (!action) {
+          const id = market.instruments[k]!.id;
+          const price = (q * market.instruments[k]!.mark) / QUANTITY_SCALE;
+          const held = market.assets.filter((_, s) => allowance.sellable[s] && state.position.collateral[s]! > 0n).map((a) => a.symbol);
+          failure =
+            `hedging ${market.assets[asset]!.symbol} means buying ${formatDecimal(q, QUANTITY_DECIMALS)} contracts of ${id} ` +
+            `(about ${formatHuman(price, market.quote.decimals)} ${market.quote.symbol} at the mark, plus slippage) and no sellable collateral covers it ` +
+            `(sellable collateral held: ${held.join(", ") || "none"})`;
+          return undefined;
+        }
         actions.push(action);
       } else {
         const receivers = [...safest.filter((r) => r !== asset), asset];
         const action = receivers.map((r) => worstHedgeSell(market, policy, k, -q, r)).find((h) => h !== undefined);
-        if (!action) return undefined;
+        if (!action) {
+          failure = `selling ${formatDecimal(-q, QUANTITY_DECIMALS)} contracts of ${market.instruments[k]!.id} cannot be priced within the policy's slippage`;
+          return undefined;
+        }
         actions.push(action);
       }
     }
@@ -111,13 +131,23 @@ export function deltaHedges(ctx: PlannerContext, base: readonly Action[], assets
   if (!current) return { actions: [], problems: ["the actions before the hedge cannot be applied"] };
   for (const i of assets) {
     if (abs(current[i]!) <= band) continue;
-    const k = hedgeInstrument(market, allowance.tradable, i);
-    if (k === undefined) {
+    const candidates = hedgeCandidates(market, allowance.tradable, i);
+    if (candidates.length === 0) {
       problems.push(`${market.assets[i]!.symbol} has no tradable instrument with a nonzero delta and a mark >= 0`);
       continue;
     }
-    instrument.set(i, k);
-    quantity.set(i, offsetting(current[i]!, market.instruments[k]!, market));
+    // The first candidate whose trade can be built (a purchase needs sellable collateral to pay).
+    let chosen = candidates[0]!;
+    for (const k of candidates) {
+      instrument.set(i, k);
+      quantity.set(i, offsetting(current[i]!, market.instruments[k]!, market));
+      if (build()) {
+        chosen = k;
+        break;
+      }
+    }
+    instrument.set(i, chosen);
+    quantity.set(i, offsetting(current[i]!, market.instruments[chosen]!, market));
   }
   if (problems.length > 0) return { actions: [], problems };
 
@@ -125,7 +155,7 @@ export function deltaHedges(ctx: PlannerContext, base: readonly Action[], assets
     const hedges = build();
     if (!hedges) {
       const names = [...quantity.keys()].map((i) => market.assets[i]!.symbol).join(", ");
-      return { actions: [], problems: [`no sellable collateral can pay for the hedge of ${names}`] };
+      return { actions: [], problems: [failure || `the hedge of ${names} cannot be executed`] };
     }
     current = delta([...base, ...hedges]);
     if (!current) return { actions: [], problems: ["the hedge cannot be applied"] };

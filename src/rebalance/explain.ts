@@ -116,5 +116,6 @@ export function costText(cost: PlanCost, market: Market, nativeSource: string | 
   const priced = cost.priced
     ? ` at ${gwei} gwei and ${nativeSource && nativeSource !== "option" ? nativeSource : "native token"} ${moneyText(quote, cost.nativePrice!)} = ${moneyText(quote, cost.gasCost)}`
     : " (not priced: no WETH or ETH price in the market; give a native token price)";
-  return `cost: at most ${moneyText(quote, cost.slippage)} lost to slippage + ${gas}${priced}; total ${moneyText(quote, cost.total)}`;
+  const slippage = cost.slippage > 0n ? `at most ${moneyText(quote, cost.slippage)} lost to slippage` : "no slippage (no trades)";
+  return `cost: ${slippage} + ${gas}${priced}; total ${moneyText(quote, cost.total)}`;
 }

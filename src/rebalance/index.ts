@@ -12,4 +12,4 @@ export * from "./trades.ts";
 export { portfolioDelta, underlyings, hedgeInstrument, deltaHedges, type HedgePlan } from "./delta.ts";
 export { actionText, amountText, moneyText, effectText } from "./explain.ts";
 export * from "./planner.ts";
-// export * from "./plan-file.ts";
+export * from "./plan-file.ts";

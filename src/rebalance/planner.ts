@@ -19,7 +19,9 @@ import { ZksError } from "../core/errors.ts";
 import { BPS_SCALE, RATIO_SCALE } from "../core/fixed-point.ts";
 import type { Market, Policy, Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
-import { explainChecks, explainReport } from "../model/explain.ts";
+import { EQUITY_SCALE } from "../model/equity.ts";
+import { ceilDiv } from "../model/rounding.ts";
+import { explainChecks } from "../model/explain.ts";
 import { applyActions, type Action, type TradeLegs } from "./actions.ts";
 import type { Allowance } from "./allowance.ts";
 import { conservation, type Conservation } from "./conservation.ts";
@@ -209,29 +211,31 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
     const x = portfolioDelta(e.result.position, market);
     return assets.every((i) => abs(x[i]!) <= band);
   };
-  let base: Action[] = [];
+  // Hedge; if the target is then missed, restore it; if that moves a delta out again, hedge again.
+  let actions: Action[] = [];
   let lastProblem = "";
   for (let round = 0; round < 4; round++) {
-    const hedge = deltaHedges(ctx, base, assets, band);
+    const hedge = deltaHedges(ctx, actions, assets, band);
     if (hedge.problems.length > 0) {
-      lastProblem = `cannot bring the delta inside the band ${bandText}: ${hedge.problems.join("; ")}`;
+      lastProblem = `${round > 0 ? "after restoring the checks, " : ""}cannot bring the delta inside the band ${bandText}: ${hedge.problems.join("; ")}`;
       break;
     }
-    const actions = [...base, ...hedge.actions];
+    actions = [...actions, ...hedge.actions];
     const e = evaluate(ctx, actions);
     if (!e) {
-      lastProblem = `the hedge ${hedge.actions.map((a) => actionText(a, market)).join(", ")} cannot be executed within the allowance`;
+      lastProblem = `the hedge (${hedge.actions.map((a) => actionText(a, market)).join(", ")}) does not fit the allowance${ctx.allowance.maxActions !== undefined ? ` of at most ${ctx.allowance.maxActions} actions` : ""}`;
       break;
     }
     if (e.meets && inBand(e)) return withDelta(makePlan(ctx, "delta-neutral", before, e, lines), market, summary);
-    // Restore the target after the hedge; if that moves the delta, hedge again after it.
-    const outcome = searchRemedies(ctx, actions, remedyFamilies(ctx));
-    if (!outcome.best) {
-      lastProblem = noPlanReason(ctx, e.report, outcome.closest, "after the delta hedge, ");
-      break;
+    if (!e.meets) {
+      const outcome = searchRemedies(ctx, actions, remedyFamilies(ctx));
+      if (!outcome.best) {
+        lastProblem = noPlanReason(ctx, e.report, outcome.closest, "after the delta hedge, ");
+        break;
+      }
+      if (inBand(outcome.best.evaluation)) return withDelta(makePlan(ctx, "delta-neutral", before, outcome.best.evaluation, lines), market, summary);
+      actions = outcome.best.evaluation.actions;
     }
-    if (inBand(outcome.best.evaluation)) return withDelta(makePlan(ctx, "delta-neutral", before, outcome.best.evaluation, lines), market, summary);
-    base = [...base, ...outcome.best.evaluation.actions.slice(actions.length)];
     lastProblem = `restoring the checks keeps moving the delta outside the band ${bandText}`;
   }
   return noPlan(ctx, "delta-neutral", before, lines, lastProblem);
@@ -265,6 +269,26 @@ function headerLines(ctx: PlannerContext, strategy: Strategy, before: RiskReport
     lines.push(`strategy delta-neutral: bring each asset's delta inside the band, then meet the target; ${target}`);
   }
   for (const c of explainChecks(before)) if (!c.pass) lines.push(`fails: ${c.line}`);
+  // VaR headroom: the share of equity the VaR capital leaves free, when a headroom is asked for.
+  const headroom = goal.varHeadroom > trigger.varHeadroom ? goal.varHeadroom : trigger.varHeadroom;
+  if (headroom > 0n && before.equity.scaled > 0n) {
+    const { capitalMultiplier } = before.var;
+    const methods: [string, bigint | undefined, boolean][] = [
+      ["historical", before.var.historical && capitalMultiplier * before.var.historical.scaled, before.var.historical?.pass ?? false],
+      ["parametric", before.var.parametric && capitalMultiplier * before.var.parametric.value * EQUITY_SCALE, before.var.parametric?.pass ?? false],
+    ];
+    for (const [name, capital, pass] of methods) {
+      if (capital === undefined || !pass) continue;
+      // free = 1 - capital / E*, at RATIO (capital at q.u. * 10^8 * RATIO).
+      const exact = RATIO_SCALE - ceilDiv(capital, before.equity.scaled);
+      const free = exact - (((exact % 100n) + 100n) % 100n); // shown to 0.01%, rounded down
+      if (exact < headroom) {
+        lines.push(
+          `${name} VaR capital ${moneyText(before.quote, ceilDiv(capital, RATIO_SCALE * EQUITY_SCALE))} leaves ${percentText(free < 0n ? 0n : free)} of equity ${moneyText(before.quote, before.equity.value)} free, below the ${percentText(headroom)} headroom`,
+        );
+      }
+    }
+  }
   const hf = before.healthFactor;
   if (hf.pass && hf.value !== null && hf.numerator < goal.healthFactor * hf.denominator) {
     lines.push(`health factor ${ratioText(hf.value)} is below the ${strategy === "threshold" && goal.healthFactor === trigger.healthFactor ? "trigger" : "target"} ${ratioText(goal.healthFactor)}`);
@@ -272,8 +296,16 @@ function headerLines(ctx: PlannerContext, strategy: Strategy, before: RiskReport
   return lines;
 }
 
+function nextText(at: number): string {
+  const date = new Date(at * 1000);
+  const iso = Number.isNaN(date.getTime()) ? "" : `${date.toISOString().replace(/\.000Z$/, "Z")}, `;
+  return `next rebalance due at ${iso}unix ${at}`;
+}
+
 function reasonNotNeeded(strategy: Strategy, before: RiskReport, goal: Goal): string {
-  const hf = before.healthFactor.value === null ? "no debt" : `health factor ${ratioText(before.healthFactor.value)} >= ${ratioText(goal.healthFactor)}`;
+  const hf =
+    (before.healthFactor.value === null ? "no debt" : `health factor ${ratioText(before.healthFactor.value)} >= ${ratioText(goal.healthFactor)}`) +
+    (goal.varHeadroom > 0n ? `, VaR capital leaves at least ${percentText(goal.varHeadroom)} of equity free` : "");
   return strategy === "threshold"
     ? `every check passes and ${hf}: the trigger is not reached, nothing to do`
     : `the position is at the target (every check passes, ${hf}): nothing to do`;
@@ -299,7 +331,7 @@ function notNeeded(ctx: PlannerContext, strategy: Strategy, before: RiskReport, 
     goal: ctx.goal,
     before,
     after: before,
-    explanation: nextRebalanceAt === undefined ? explanation : [...explanation, `next rebalance due at ${nextRebalanceAt} (unix seconds)`],
+    explanation: nextRebalanceAt === undefined ? explanation : [...explanation, nextText(nextRebalanceAt)],
     ...(nextRebalanceAt !== undefined && { nextRebalanceAt }),
   };
   return plan;
@@ -318,13 +350,15 @@ function makePlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, e
     steps.push({ action, text: actionText(action, market), effect: `${effectText(previous, next)}${price}` });
     previous = next;
   });
-  const after = e.report;
+  // The final word is checkPosition's, not the search's quick check.
+  const after = checkPosition(e.result.position, market, ctx.policy);
+  if (!meetsGoal(after, ctx.goal)) throw new Error("planner bug: the chosen plan does not meet its goal under checkPosition");
   const explanation = [
     ...header,
     ...steps.map((s, n) => `${n + 1}. ${s.text}: ${s.effect}`),
     ...explainChecks(after).map((c) => `after: ${c.pass ? "PASS" : "FAIL"} ${c.line}`),
     costText(cost, market, ctx.model.nativeSource),
-    ...(nextRebalanceAt !== undefined ? [`next rebalance due at ${nextRebalanceAt} (unix seconds)`] : []),
+    ...(nextRebalanceAt !== undefined ? [nextText(nextRebalanceAt)] : []),
   ];
   const { position, flows, assetBought, assetSold, instrumentBought, instrumentSold } = e.result;
   const plan: Plan = {
@@ -354,7 +388,7 @@ function noPlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, hea
     reason,
     goal: ctx.goal,
     before,
-    explanation: [...header, `no plan: ${reason}`, ...explainReport(before).map((line) => `now: ${line}`)],
+    explanation: [...header, `no plan: ${reason}`],
     ...(nextRebalanceAt !== undefined && { nextRebalanceAt }),
   };
 }

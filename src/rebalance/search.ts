@@ -5,13 +5,14 @@
  * are compared by cost (slippage bound + gas), then gas, then the value they move.
  */
 import type { Market, Policy, Position } from "../inputs/types.ts";
-import { checkPosition, type RiskReport } from "../model/check.ts";
+import type { RiskReport } from "../model/check.ts";
 import { ModelError } from "../model/errors.ts";
 import { applyActions, RebalanceError, type Action, type RebalanceResult } from "./actions.ts";
 import type { Allowance } from "./allowance.ts";
 import { conservation, type Conservation } from "./conservation.ts";
 import { planCost, type CostModel, type PlanCost } from "./costs.ts";
 import { meetsGoal, totalShortfall, type Goal } from "./goal.ts";
+import { quickCheck } from "./quick-check.ts";
 import { maxBuyWith, maxSellFor, unitValue, worstHedgeBuy, worstHedgeSell, worstSwap } from "./trades.ts";
 
 export interface PlannerContext {
@@ -75,7 +76,7 @@ export function evaluate(ctx: PlannerContext, actions: readonly Action[]): Evalu
     const result = applyActions(ctx.old, actions, ctx.market);
     const cons = conservation(ctx.old, result, ctx.market, ctx.policy);
     if (!cons.valid) return undefined;
-    const report = checkPosition(result.position, ctx.market, ctx.policy);
+    const report = quickCheck(result.position, ctx.market, ctx.policy);
     return {
       actions: [...actions],
       result,
@@ -321,11 +322,29 @@ export interface SearchOutcome {
   start?: Evaluation;
 }
 
-/** Fractions of a family's largest amount probed before a binary search. */
-const GRID = [1n, 2n, 3n, 4n];
-const GRID_DIVISOR = 4n;
+/**
+ * Fractions of a family's largest amount probed before a binary search, smallest first:
+ * 2^-12 .. 2^-5 geometrically, then sixteenths (a remedy can overshoot, so the amounts that
+ * meet the goal may form a window rather than everything above a threshold).
+ */
+const GRID: readonly [bigint, bigint][] = [
+  ...[12n, 11n, 10n, 9n, 8n, 7n, 6n, 5n].map((j): [bigint, bigint] => [1n, 1n << j]),
+  ...Array.from({ length: 16 }, (_, j): [bigint, bigint] => [BigInt(j + 1), 16n]),
+];
+/** The coarser grid for the second family of a pair and the greedy rounds. */
+const COARSE_GRID: readonly [bigint, bigint][] = [
+  [1n, 1n << 10n],
+  [1n, 1n << 8n],
+  [1n, 1n << 6n],
+  [1n, 16n],
+  [1n, 8n],
+  [1n, 4n],
+  [1n, 2n],
+  [3n, 4n],
+  [1n, 1n],
+];
 /** Families tried as the first of a pair: the most helpful ones. */
-const PAIR_POOL = 6;
+const PAIR_POOL = 4;
 /** Most families the greedy search combines. */
 const GREEDY_ROUNDS = 6;
 
@@ -342,16 +361,18 @@ interface Probe {
 const byShortfall = (a: Probe, b: Probe): number => (a.e.shortfall < b.e.shortfall ? -1 : a.e.shortfall > b.e.shortfall ? 1 : 0);
 
 /** A family at fractions of its largest amount, after `steps`. */
-function probe(ctx: PlannerContext, prefix: readonly Action[], steps: readonly Step[], family: Family): Probe | undefined {
+function probe(ctx: PlannerContext, prefix: readonly Action[], steps: readonly Step[], family: Family, grid = GRID): Probe | undefined {
   const before = buildSteps(ctx, prefix, steps);
   const state = before && stateOf(ctx, before);
   if (!state) return undefined;
   const max = family.max(state);
   if (max <= 0n) return undefined;
   let best: Probe | undefined;
-  for (const j of GRID) {
-    const x = (max * j) / GRID_DIVISOR;
-    if (x <= 0n) continue;
+  let previous = 0n;
+  for (const [num, den] of grid) {
+    const x = (max * num) / den;
+    if (x <= previous) continue;
+    previous = x;
     const actions = buildSteps(ctx, prefix, [...steps, { family, x }]);
     const e = actions && evaluate(ctx, actions);
     if (!e) continue;
@@ -408,7 +429,7 @@ export function searchRemedies(ctx: PlannerContext, prefix: readonly Action[], f
     const used = new Set(steps.map((s) => s.family));
     const next = families
       .filter((f) => !used.has(f))
-      .map((f) => probe(ctx, prefix, steps, f))
+      .map((f) => probe(ctx, prefix, steps, f, COARSE_GRID))
       .filter((p): p is Probe => p !== undefined)
       .sort(byShortfall)[0];
     if (!next || next.e.shortfall >= closest.shortfall) break;
