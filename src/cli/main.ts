@@ -3,6 +3,7 @@ import { releaseProverThreads } from "../prover/release.ts";
 import { registerSetup } from "./commands/setup.ts";
 import { registerCommit } from "./commands/commit.ts";
 import { registerVerify } from "./commands/verify.ts";
+import { registerRebalance } from "./commands/rebalance.ts";
 import { registerCheck } from "./commands/check.ts";
 import { registerPlan } from "./commands/plan.ts";
 import { EXIT, reportError } from "./output.ts";
@@ -16,6 +17,7 @@ const program = new Command()
 registerSetup(program);
 registerCommit(program);
 registerVerify(program);
+registerRebalance(program);
 registerCheck(program);
 registerPlan(program);
 

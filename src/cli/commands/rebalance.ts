@@ -1,0 +1,117 @@
+import { realpathSync, existsSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { randomSalt } from "../../commitment/salt.ts";
+import { formatHuman } from "../../core/decimal.ts";
+import { InputError, ZksError } from "../../core/errors.ts";
+import { positionToJson } from "../../inputs/position-file.ts";
+import { checkPosition } from "../../model/check.ts";
+import { readJsonFile } from "../../node/read-json.ts";
+import { selectInstance } from "../../node/select-instance.ts";
+import { writeFileSafely } from "../../node/write-file-safely.ts";
+import { writeProofFiles } from "../../node/write-proof.ts";
+import { toProofFile } from "../../proof-file/proof-file.ts";
+import { generateProof } from "../../prover/prove.ts";
+import { rebalanceInput, type RebalanceTransition } from "../../prover/witness/rebalance.ts";
+import { emptyAllowance, parseAllowance } from "../../rebalance/allowance.ts";
+import { parsePlanFile } from "../../rebalance/plan-file.ts";
+import { plan, STRATEGIES, type Strategy } from "../../rebalance/planner.ts";
+import { verifyProof } from "../../verifier/verify.ts";
+import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
+import { EXIT, printJson } from "../output.ts";
+
+interface RebalanceFlags {
+  position: string;
+  market: string;
+  policy: string;
+  out: string;
+  plan?: string;
+  allow?: string;
+  strategy: string;
+  forced?: boolean;
+  instance?: string;
+  json?: boolean;
+}
+
+const same = (a: string, b: string) => existsSync(a) && existsSync(b) && realpathSync(a) === realpathSync(b);
+
+export function registerRebalance(program: Command): void {
+  program
+    .command("rebalance")
+    .description("plan (or take a plan), prove the rebalance, and write the new position and its proof to a directory")
+    .requiredOption("--position <file>", "position.json (private; never modified)")
+    .requiredOption("--market <file>", "market.json of the epoch")
+    .requiredOption("--policy <file>", "policy.json")
+    .requiredOption("--out <dir>", "where to write position.json (the new position), proof.json and public.json")
+    .option("--plan <file>", "a plan file from `zks plan --out` (default: plan now)")
+    .option("--allow <file>", "allow.json for planning (see `zks plan --help`)")
+    .option("--strategy <name>", `planning strategy: ${STRATEGIES.join(" | ")}`, "threshold")
+    .option("--forced", "a keeper's rebalance: also prove the old position was below the policy's trigger")
+    .option("--instance <name>", "rebalance circuit instance (default: the smallest built one that fits the market)")
+    .option("--json", "machine-readable output")
+    .action(async (flags: RebalanceFlags) => {
+      const market = loadMarketFile(flags.market);
+      const policy = loadPolicyFile(flags.policy, market);
+      const position = loadPositionFile(flags.position, market);
+      if (position.salt === undefined) throw new InputError(flags.position, "salt", "missing; the old position must open its commitment (run `zks commit --add-salt` first)");
+      const newPositionFile = path.join(flags.out, "position.json");
+      if (same(newPositionFile, flags.position)) throw new InputError("--out", "", `${newPositionFile} is the input position; choose another directory`);
+
+      let transition: Omit<RebalanceTransition, "forced">;
+      let explanation: string[];
+      if (flags.plan) {
+        const parsed = parsePlanFile(readJsonFile(flags.plan), flags.plan, market, position);
+        if (!parsed.needed) return nothingToDo(flags, ["the plan says no rebalance is needed"]);
+        transition = { old: position, next: parsed.position, flows: parsed.flows, ...parsed.legs };
+        explanation = parsed.explanation;
+      } else {
+        if (!STRATEGIES.includes(flags.strategy as Strategy)) throw new InputError("--strategy", "", `expected one of ${STRATEGIES.join(", ")}, got "${flags.strategy}"`);
+        const allowance = flags.allow === undefined ? emptyAllowance(market) : parseAllowance(readJsonFile(flags.allow), flags.allow, market);
+        const result = plan(position, market, policy, allowance, { strategy: flags.strategy as Strategy });
+        if (result.kind === "none") throw new ZksError(`no rebalance: ${result.reason}`, EXIT.checkFailed);
+        if (!result.needed) return nothingToDo(flags, result.explanation);
+        transition = { old: position, next: result.position, flows: result.flows, ...result.legs };
+        explanation = result.explanation;
+      }
+      // The new commitment gets a fresh salt: the old one is known to whoever saw the old position.
+      const next = { ...transition.next, nonce: position.nonce + 1n, salt: randomSalt() };
+      const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
+      const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
+      say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
+      const zkProof = await generateProof(rebalanceInput({ ...transition, next, forced: Boolean(flags.forced) }, market, policy, layout, flags.position), artifacts);
+      if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
+      const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
+      // Proof first, the new position last: a directory with position.json always has its proof.
+      const written = writeProofFiles(flags.out, file);
+      writeFileSafely(newPositionFile, `${JSON.stringify(positionToJson(next, market), null, 2)}\n`);
+
+      const before = checkPosition(position, market, policy);
+      const after = checkPosition(next, market, policy);
+      const hf = (r: typeof before) => (r.healthFactor.value === null ? "none (no debt)" : formatHuman(r.healthFactor.value, 4, 4));
+      const summary = {
+        instance: artifacts.instance,
+        proofSeconds: Number(((zkProof.timings.witnessMs + zkProof.timings.proofMs) / 1000).toFixed(2)),
+        healthFactor: { before: before.healthFactor.value, after: after.healthFactor.value },
+        pass: { before: before.pass, after: after.pass },
+        files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
+        publicSignals: file.zks.named,
+        explanation,
+      };
+      if (flags.json) return printJson(summary);
+      process.stdout.write(
+        [
+          ...explanation,
+          `health factor ${hf(before)} -> ${hf(after)}; checks ${before.pass ? "PASS" : "FAIL"} -> ${after.pass ? "PASS" : "FAIL"}`,
+          `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
+          `wrote ${newPositionFile} (nonce ${next.nonce}, new salt: keep it private), ${written.proof}, ${written.publicSignals}`,
+          `check it with: zks verify --proof ${written.proof}`,
+          "",
+        ].join("\n"),
+      );
+    });
+}
+
+function nothingToDo(flags: RebalanceFlags, explanation: string[]): void {
+  if (flags.json) printJson({ needed: false, explanation });
+  else process.stdout.write(`NOTHING TO DO: ${explanation.join("; ")}\n`);
+}
