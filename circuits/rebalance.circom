@@ -16,7 +16,7 @@ include "./lib/range-check.circom";
 //   - P' passes the policy's checks (Solvency);
 //   - forced = 1 (a keeper's rebalance): P was strictly below the policy's trigger health factor.
 // Public: oldCommitment, newCommitment, marketRoot, policyHash (outputs), account, nonce (of P),
-// forced (0 owner, 1 keeper), flow[nAssets] (signed, field-encoded; deposits and repayments
+// context (as Solvency: the chain and contract the proof is for), forced (0 owner, 1 keeper), flow[nAssets] (signed, field-encoded; deposits and repayments
 // positive). The gate contract accepts forced = 0 only from the owner.
 // Caller assumptions: as Solvency (market values within docs/risk-arithmetic.md's bounds; token
 // decimals <= 18 so 10^18 / 10^decimals is an integer).
@@ -26,6 +26,7 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
 
     signal input account;
     signal input nonce;
+    signal input context;
     signal input forced;
     signal input flow[nAssets];
 
@@ -83,6 +84,7 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     component next = Solvency(nAssets, nInstruments, nScenarios, checks);
     next.account <== account;
     next.nonce <== nonce + 1;
+    next.context <== context;
     next.salt <== salt;
     next.collateral <== collateral;
     next.debt <== debt;

@@ -19,7 +19,10 @@ include "./lib/range-check.circom";
 
 // Solvency(nAssets, nInstruments, nScenarios, checks): the committed position passes the
 // policy's checks under the committed market (risk-model.md sections 1-3, and the audit
-// claim of section 5). Public: commitment, marketRoot, policyHash (outputs), account, nonce.
+// claim of section 5). Public: commitment, marketRoot, policyHash (outputs), account, nonce,
+// context. `context` binds the proof to where it may be used (risk-model.md, Binding): the
+// verifying contract sets it to keccak256(abi.encode(chainid, address(this))) >> 8, so a proof
+// made for one chain or contract is refused by any other.
 //
 // `checks` selects what the instance proves (bit 0 health factor, 1 stress, 2 historical VaR,
 // 3 parametric VaR). A VaR method the policy asks for but the instance lacks is refused
@@ -40,6 +43,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     // Position (private except account and nonce).
     signal input account;
     signal input nonce;
+    signal input context;
     signal input salt;
     signal input collateral[nAssets];
     signal input debt[nAssets];
@@ -81,7 +85,9 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     signal output marketRoot;
     signal output policyHash;
 
-    // Bindings.
+    // Bindings. `context` is bound through the verifier's public-input terms; the square keeps it
+    // a constrained signal of the circuit whatever the optimiser does.
+    signal contextSquared <== context * context;
     component position = PositionCommitment(nAssets, nInstruments);
     position.account <== account;
     position.nonce <== nonce;

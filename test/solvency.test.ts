@@ -709,13 +709,14 @@ describe(`solvency circuit (${INSTANCE})`, function () {
         ["marketRoot + 1", withSignal(1, (BigInt(zkProof.publicSignals[1]!) + 1n) % SNARK_FIELD)],
         ["policyHash of another policy", withSignal(2, policyHash(stricter))],
         ["another nonce", withSignal(4, healthy.nonce + 1n)],
+        ["another context (chain or contract)", withSignal(5, 1n)],
       ];
     });
 
-    it("has the public signals [commitment, marketRoot, policyHash, account, nonce]", function () {
+    it("has the public signals [commitment, marketRoot, policyHash, account, nonce, context]", function () {
       assert.deepEqual(
         zkProof.publicSignals,
-        [commitPosition(healthy, healthy.salt!, COMMITMENT_LAYOUT), marketRoot(market, LAYOUT), policyHash(policy), BigInt(healthy.account), healthy.nonce].map(String),
+        [commitPosition(healthy, healthy.salt!, COMMITMENT_LAYOUT), marketRoot(market, LAYOUT), policyHash(policy), BigInt(healthy.account), healthy.nonce, 0n].map(String),
       );
     });
 

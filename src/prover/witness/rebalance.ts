@@ -24,12 +24,12 @@ export interface RebalanceTransition {
   forced: boolean;
 }
 
-/** Inputs of circuits/rebalance.circom. */
-export function rebalanceInput(t: RebalanceTransition, market: Market, policy: Policy, layout: CircuitLayout, source = "position"): CircuitSignals {
+/** Inputs of circuits/rebalance.circom; `context` as in solvencyInput. */
+export function rebalanceInput(t: RebalanceTransition, market: Market, policy: Policy, layout: CircuitLayout, source = "position", context = 0n): CircuitSignals {
   if (t.old.salt === undefined) throw new InputError(source, "salt", "the old position has no salt; it cannot open its commitment");
   if (t.next.salt === undefined) throw new InputError(source, "salt", "the new position needs a salt");
   // P' is proven as the Solvency statement of the new position, at nonce + 1.
-  const next = solvencyInput({ ...t.next, nonce: t.old.nonce + 1n }, market, policy, layout, source) as Record<string, unknown>;
+  const next = solvencyInput({ ...t.next, nonce: t.old.nonce + 1n }, market, policy, layout, source, context) as Record<string, unknown>;
   const old = positionSignals(t.old, t.old.salt, layout);
   const { account: _account, nonce: _nonce, ...rest } = next;
   return {

@@ -9,8 +9,10 @@ import type { Market, Policy, Position } from "../../inputs/types.ts";
 /**
  * Inputs of circuits/solvency.circom: the position, the market in the instance's slots and the
  * policy. The digests of sections an instance does not recompute are passed as inputs.
+ * `context` binds the proof to a chain and contract (src/chain/context.ts); 0 for proofs that
+ * are checked off-chain only.
  */
-export function solvencyInput(position: Position, market: Market, policy: Policy, layout: CircuitLayout, source = "position"): CircuitSignals {
+export function solvencyInput(position: Position, market: Market, policy: Policy, layout: CircuitLayout, source = "position", context = 0n): CircuitSignals {
   checkMarketFitsCircuit(market, layout, source);
   if (position.salt === undefined) throw new InputError(source, "salt", "missing; a commitment needs the position's secret salt");
   const positionPart = positionSignals(position, position.salt, layout);
@@ -18,6 +20,7 @@ export function solvencyInput(position: Position, market: Market, policy: Policy
   const digests = marketDigests(marketPart);
   return {
     ...positionPart,
+    context,
     ...marketPart,
     scenariosDigest: digests.scenarios,
     covarianceDigest: digests.covariance,

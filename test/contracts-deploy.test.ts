@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI, AUDIT_REGISTRY_ABI } from "../src/chain/abi.ts";
+import { gateContext } from "../src/chain/context.ts";
+import { policyHash } from "../src/commitment/policy-hash.ts";
+import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import type { Deployment } from "../scripts/deploy.ts";
+import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
+const DEPLOY = path.join(PACKAGE_ROOT, "scripts", "deploy.ts");
+/** Hardhat's public development mnemonic: its node funds these accounts. Never a real key. */
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** A port free on the loopback interface right now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForRpc(url: string, child: ChildProcess, output: () => string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${output()}`);
+    try {
+      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`hardhat node did not answer on ${url} within ${timeoutMs} ms:\n${output()}`);
+}
+
+const deployScript = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  run(process.execPath, ["--import", "tsx", DEPLOY, ...args], { cwd: PACKAGE_ROOT, env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
+
+describe("scripts/deploy.ts", function () {
+  let dir: string;
+  let node: ChildProcess | undefined;
+  let nodeOutput = "";
+  let url: string;
+
+  before(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "zks-deploy-"));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // Loopback only: --hostname 127.0.0.1 (hardhat binds 0.0.0.0 inside containers otherwise).
+    node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    node.stdout!.on("data", (chunk: Buffer) => (nodeOutput = (nodeOutput + chunk.toString()).slice(-20_000)));
+    node.stderr!.on("data", (chunk: Buffer) => (nodeOutput = (nodeOutput + chunk.toString()).slice(-20_000)));
+    await waitForRpc(url, node, () => nodeOutput);
+  });
+
+  after(async function () {
+    if (node && node.exitCode === null) {
+      const exited = new Promise((resolve) => node!.once("exit", resolve));
+      node.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      if (node.exitCode === null && node.signalCode === null) node.kill("SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("deploys verifiers, oracle, gate (fresh test tokens) and registry to a local `hardhat node` over JSON-RPC and writes the addresses", async function () {
+    const out = path.join(dir, "local.json");
+    const key = Wallet.fromPhrase(HARDHAT_MNEMONIC).privateKey;
+    const { stdout } = await deployScript(
+      ["--rpc", url, "--test-tokens", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--freshness", "7200", "--out", out],
+      { ZKS_PRIVATE_KEY: key },
+    );
+    assert.match(stdout, /deployed to chain 31337 \(json-rpc\)/);
+    assert.doesNotMatch(stdout, new RegExp(key.slice(2)));
+    const deployment = JSON.parse(readFileSync(out, "utf8")) as Deployment;
+    assert.equal(deployment.network, "json-rpc");
+    assert.equal(deployment.chainId, "31337");
+    assert.deepEqual(deployment.tokens.map((t) => t.symbol), ["WETH", "WBTC", "USDC"]);
+    assert.deepEqual(deployment.verifierContracts, { solvency: "Solvency3x3x16Verifier", rebalance: "Rebalance3x3x16Verifier" });
+
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    try {
+      for (const [name, at] of Object.entries(deployment.contracts)) assert.notEqual(await provider.getCode(at), "0x", `${name} has code`);
+      const market = loadMarket();
+      const gate = new Contract(deployment.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
+      const registry = new Contract(deployment.contracts.AuditRegistry, AUDIT_REGISTRY_ABI, provider);
+      const oracle = new Contract(deployment.contracts.MarketOracle, MARKET_ORACLE_ABI, provider);
+      assert.equal(await gate.getFunction("policyHash")(), policyHash(loadPolicy(market)));
+      assert.equal(BigInt(deployment.policyHash), policyHash(loadPolicy(market)));
+      assert.equal(await gate.getFunction("nAssets")(), 3n);
+      for (const t of deployment.tokens) assert.equal(await gate.getFunction("tokenOf")(t.slot), t.address);
+      assert.equal(await gate.getFunction("context")(), gateContext(31337n, deployment.contracts.RebalanceGate));
+      assert.equal(deployment.contexts.RebalanceGate, gateContext(31337n, deployment.contracts.RebalanceGate).toString());
+      assert.equal(await registry.getFunction("gate")(), deployment.contracts.RebalanceGate);
+      assert.equal(await oracle.getFunction("freshnessWindow")(), 7200n);
+      assert.equal(await oracle.getFunction("isPublisher")(deployment.deployer), true);
+      assert.equal(await oracle.getFunction("owner")(), deployment.deployer);
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("deploys to hardhat's in-process network by default, with given token addresses (0x0 for a slot without one)", async function () {
+    const out = path.join(dir, "in-process.json");
+    const tokens = ["0x0000000000000000000000000000000000000001", "0x0", "0x0000000000000000000000000000000000000003"];
+    await deployScript(["--policy-hash", "12345", "--tokens", tokens.join(","), "--out", out]);
+    const deployment = JSON.parse(readFileSync(out, "utf8")) as Deployment;
+    assert.equal(deployment.network, "in-process");
+    assert.equal(deployment.policyHash, "12345");
+    assert.deepEqual(
+      deployment.tokens.map((t) => t.address),
+      [tokens[0], "0x0000000000000000000000000000000000000000", tokens[2]],
+    );
+  });
+
+  it("refuses bad usage with exit status 2 and a message (no policy, wrong token count, a key without --rpc)", async function () {
+    for (const [args, message] of [
+      [["--test-tokens"], /needs a policy/],
+      [["--policy-hash", "1", "--tokens", "0x0,0x0"], /2 addresses for 3 asset slots/],
+      [["--policy-hash", "1", "--test-tokens", "--private-key", "0x01"], /--private-key is for --rpc/],
+      [["--policy-hash", "1", "--test-tokens", "--rpc", url], /needs a signing key/],
+    ] as const) {
+      await assert.rejects(deployScript([...args], { ZKS_PRIVATE_KEY: "" }), (error: { code?: number; stderr?: string }) => {
+        assert.equal(error.code, 2, error.stderr);
+        assert.match(error.stderr ?? "", message);
+        return true;
+      });
+    }
+  });
+});
