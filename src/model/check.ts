@@ -64,10 +64,20 @@ export interface RiskReport {
 export function checkPosition(position: Position, market: Market, policy: Policy): RiskReport {
   assertResolved(position, market);
   checkMarketBounds(market);
+  checkPolicyBounds(policy.stress.minEquity);
+  return checkPositionUnderCheckedMarket(position, market, policy);
+}
+
+/**
+ * checkPosition without the checks that depend on the market and policy alone, for callers that
+ * evaluate many positions under one market (the planner's search) and have run checkPosition
+ * once: formatting every scenario's bounds dominated that search.
+ */
+export function checkPositionUnderCheckedMarket(position: Position, market: Market, policy: Policy): RiskReport {
+  assertResolved(position, market);
   checkQuantityBounds(position, market);
   checkNotionalBounds(position, market);
   checkDeltaExposureBounds(position, market);
-  checkPolicyBounds(policy.stress.minEquity);
   const values = assetValues(position, market);
   checkValueBounds(values, market);
 
