@@ -6,6 +6,12 @@ import { registerVerify } from "./commands/verify.ts";
 import { registerRebalance } from "./commands/rebalance.ts";
 import { registerCheck } from "./commands/check.ts";
 import { registerPlan } from "./commands/plan.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerProve } from "./commands/prove.ts";
+import { registerCalldata } from "./commands/calldata.ts";
+import { registerInspect } from "./commands/inspect.ts";
+import { registerDeploy } from "./commands/deploy.ts";
+import { registerSubmit } from "./commands/submit.ts";
 import { EXIT, reportError } from "./output.ts";
 
 const program = new Command()
@@ -20,6 +26,12 @@ registerVerify(program);
 registerRebalance(program);
 registerCheck(program);
 registerPlan(program);
+registerDemo(program);
+registerProve(program);
+registerCalldata(program);
+registerInspect(program);
+registerDeploy(program);
+registerSubmit(program);
 
 let code: number = EXIT.ok;
 try {

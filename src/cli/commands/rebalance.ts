@@ -19,6 +19,7 @@ import { plan, STRATEGIES, type Strategy } from "../../rebalance/planner.ts";
 import { verifyProof } from "../../verifier/verify.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
+import { contextFromFlags } from "../support/chain.ts";
 
 interface RebalanceFlags {
   position: string;
@@ -30,6 +31,9 @@ interface RebalanceFlags {
   strategy: string;
   forced?: boolean;
   instance?: string;
+  context?: string;
+  chainId?: string;
+  contract?: string;
   json?: boolean;
 }
 
@@ -48,6 +52,9 @@ export function registerRebalance(program: Command): void {
     .option("--strategy <name>", `planning strategy: ${STRATEGIES.join(" | ")}`, "threshold")
     .option("--forced", "a keeper's rebalance: also prove the old position was below the policy's trigger")
     .option("--instance <name>", "rebalance circuit instance (default: the smallest built one that fits the market)")
+    .option("--chain-id <id>", "bind the proof to a gate: its chain id (with --contract)")
+    .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id)")
+    .option("--context <n>", "the gate's context signal directly (default 0: off-chain only)")
     .option("--json", "machine-readable output")
     .action(async (flags: RebalanceFlags) => {
       const market = loadMarketFile(flags.market);
@@ -78,7 +85,8 @@ export function registerRebalance(program: Command): void {
       const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
-      const zkProof = await generateProof(rebalanceInput({ ...transition, next, forced: Boolean(flags.forced) }, market, policy, layout, flags.position), artifacts);
+      const context = contextFromFlags(flags);
+      const zkProof = await generateProof(rebalanceInput({ ...transition, next, forced: Boolean(flags.forced) }, market, policy, layout, flags.position, context), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
       // Proof first, the new position last: a directory with position.json always has its proof.

@@ -1,0 +1,76 @@
+import type { Command } from "commander";
+import { encodeRebalance, encodeRecordClaim, encodeRegister, SOLVENCY_SIGNAL_COUNT } from "../../chain/calldata.ts";
+import { InputError } from "../../core/errors.ts";
+import { readJsonFile } from "../../node/read-json.ts";
+import { parseProofFile, type ProofFile } from "../../proof-file/proof-file.ts";
+import type { ZkProof } from "../../prover/prove.ts";
+import { toSolidityProof } from "../../verifier/calldata.ts";
+import { printJson } from "../output.ts";
+import { epochFlag } from "../support/chain.ts";
+
+export const GATE_FUNCTIONS = ["register", "rebalance", "recordClaim"] as const;
+export type GateFunction = (typeof GATE_FUNCTIONS)[number];
+
+interface CalldataFlags {
+  proof: string;
+  for?: string;
+  epoch?: string;
+  json?: boolean;
+}
+
+const ENCODERS: Record<GateFunction, (epoch: bigint, zkProof: ZkProof) => string> = {
+  register: encodeRegister,
+  rebalance: encodeRebalance,
+  recordClaim: encodeRecordClaim,
+};
+
+/** Is the proof of the kind `fn` takes? register and recordClaim take Solvency proofs, rebalance Rebalance ones. */
+export function checkProofFor(fn: GateFunction, file: ProofFile, source: string): void {
+  const isRebalance = "oldCommitment" in file.zks.named;
+  const isSolvency = !isRebalance && file.zks.publicSignals.length === SOLVENCY_SIGNAL_COUNT && "marketRoot" in file.zks.named;
+  if (fn === "rebalance" && !isRebalance) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Rebalance proof; \`rebalance\` takes one from \`zks rebalance\``);
+  if (fn !== "rebalance" && !isSolvency) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Solvency proof; \`${fn}\` takes one from \`zks prove\``);
+}
+
+export function gateFunctionFlag(text: string): GateFunction {
+  if (!(GATE_FUNCTIONS as readonly string[]).includes(text)) throw new InputError("--for", "", `expected one of ${GATE_FUNCTIONS.join(", ")}, got "${text}"`);
+  return text as GateFunction;
+}
+
+export function registerCalldata(program: Command): void {
+  program
+    .command("calldata")
+    .description("print a proof file's Solidity calldata: verifyProof(a, b, c, input) as decimal strings, or a gate call's ABI-encoded data")
+    .requiredOption("--proof <file>", "proof.json written by zks")
+    .option("--for <function>", `also ABI-encode the call of a gate contract: ${GATE_FUNCTIONS.join(" | ")} (register and rebalance on RebalanceGate, recordClaim on AuditRegistry)`)
+    .option("--epoch <n>", "the market epoch argument of the gate call (default: the proof's epoch)")
+    .option("--json", "machine-readable output (one JSON object)")
+    .addHelpText("after", "\nExit status: 0 printed, 2 bad input (not a proof file, wrong kind of proof for --for).")
+    .action((flags: CalldataFlags) => {
+      const { file, zkProof } = parseProofFile(readJsonFile(flags.proof), flags.proof);
+      if (flags.epoch !== undefined && flags.for === undefined) throw new InputError("--epoch", "", "is the argument of a gate call; give --for too");
+      const { a, b, c, input } = toSolidityProof(zkProof);
+      const dec = (x: bigint) => x.toString();
+      const solidity = { a: a.map(dec), b: b.map((pair) => pair.map(dec)), c: c.map(dec), input: input.map(dec) };
+      let call: { function: GateFunction; contract: string; epoch: string; data: string } | undefined;
+      if (flags.for !== undefined) {
+        const fn = gateFunctionFlag(flags.for);
+        checkProofFor(fn, file, flags.proof);
+        const epoch = flags.epoch === undefined ? BigInt(file.zks.epoch) : epochFlag(flags.epoch);
+        call = { function: fn, contract: fn === "recordClaim" ? "AuditRegistry" : "RebalanceGate", epoch: epoch.toString(), data: ENCODERS[fn](epoch, zkProof) };
+      }
+      if (flags.json) {
+        printJson({ instance: file.zks.instance, statement: file.zks.statement, ...solidity, ...(call ? { call } : {}) });
+        return;
+      }
+      const lines = [
+        `// verifyProof(a, b, c, input) of ${file.zks.instance} (${file.zks.statement} proof, epoch ${file.zks.epoch})`,
+        `a     = ${JSON.stringify(solidity.a)}`,
+        `b     = ${JSON.stringify(solidity.b)}`,
+        `c     = ${JSON.stringify(solidity.c)}`,
+        `input = ${JSON.stringify(solidity.input)}`,
+      ];
+      if (call) lines.push(`// ${call.contract}.${call.function}(epoch ${call.epoch}, proof, signals)`, `data  = ${call.data}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}

@@ -1,0 +1,94 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { InputError, SetupError, ZksError } from "../../core/errors.ts";
+import { PACKAGE_ROOT } from "../../setup/paths.ts";
+import { EXIT, printJson } from "../output.ts";
+import { reachRpc, rpcUrlFlag, walletFromEnv } from "../support/chain.ts";
+
+interface DeployFlags {
+  rpc?: string;
+  market?: string;
+  policy?: string;
+  policyHash?: string;
+  tokens?: string;
+  testTokens?: boolean;
+  out?: string;
+  size: string;
+  freshness: string;
+  publisher?: string;
+  owner?: string;
+  json?: boolean;
+}
+
+/** The arguments of scripts/deploy.ts for these flags (file paths made absolute). */
+export function deployScriptArgs(flags: DeployFlags): string[] {
+  const args: string[] = ["--size", flags.size, "--freshness", flags.freshness];
+  const file = (f: string) => path.resolve(f);
+  if (flags.rpc !== undefined) args.push("--rpc", flags.rpc);
+  if (flags.market !== undefined) args.push("--market", file(flags.market));
+  if (flags.policy !== undefined) args.push("--policy", file(flags.policy));
+  if (flags.policyHash !== undefined) args.push("--policy-hash", flags.policyHash);
+  if (flags.tokens !== undefined) args.push("--tokens", flags.tokens);
+  if (flags.testTokens) args.push("--test-tokens");
+  if (flags.out !== undefined) args.push("--out", file(flags.out));
+  if (flags.publisher !== undefined) args.push("--publisher", flags.publisher);
+  if (flags.owner !== undefined) args.push("--owner", flags.owner);
+  return args;
+}
+
+/** scripts/deploy.ts's errors as the CLI's: usage 2, unreachable node 3, a failed transaction 1. */
+function translate(error: unknown): unknown {
+  if (error instanceof ZksError) return error;
+  const e = error as { name?: string; code?: string; shortMessage?: string; message?: string; constructor?: { name?: string } };
+  const message = e.shortMessage ?? e.message ?? String(error);
+  if (e.constructor?.name === "UsageError" || e.code?.startsWith("ERR_PARSE_ARGS")) return new ZksError(`deploy: ${message.split("\n")[0]}`, EXIT.badInput);
+  if (e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "ECONNREFUSED" || e.code === "SERVER_ERROR") return new SetupError(`deploy: the JSON-RPC endpoint failed: ${message.split("\n")[0]}`);
+  if (typeof e.code === "string" && /^[A-Z_]+$/.test(e.code)) return new ZksError(`deploy: ${message.split("\n")[0]}`, EXIT.checkFailed);
+  return error;
+}
+
+export function registerDeploy(program: Command): void {
+  program
+    .command("deploy")
+    .description("deploy the verifiers, MarketOracle, RebalanceGate and AuditRegistry (as scripts/deploy.ts) and write a deployments file")
+    .option("--rpc <url>", "JSON-RPC endpoint to deploy to, signed with $ZKS_PRIVATE_KEY (default: hardhat's in-process network, a dry run)")
+    .option("--market <file>", "market.json: with --policy, gives the policy hash; also names the test tokens")
+    .option("--policy <file>", "policy.json whose hash the gate and registry accept (needs --market)")
+    .option("--policy-hash <n>", "the policy hash itself, instead of --policy")
+    .option("--tokens <addresses>", "comma-separated ERC-20 address per asset slot (0x0 for a slot without a token)")
+    .option("--test-tokens", "deploy a mintable TestToken per asset slot instead (tests and local chains only)")
+    .option("--out <file>", "deployments file to write (default deployments/in-process.json or deployments/chain-<id>.json)")
+    .option("--size <AxIxS>", "instance size of the verifiers (their contracts come from `zks setup`)", "3x3x16")
+    .option("--freshness <seconds>", "the oracle's freshness window", "3600")
+    .option("--publisher <address>", "the oracle's first publisher (default: the deployer)")
+    .option("--owner <address>", "owner of the contracts (default: the deployer)")
+    .option("--json", "machine-readable output: the deployments file's content")
+    .addHelpText(
+      "after",
+      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint or missing build.",
+    )
+    .action(async (flags: DeployFlags) => {
+      if (flags.rpc !== undefined) {
+        await reachRpc(rpcUrlFlag(flags.rpc));
+        walletFromEnv(); // the same message (exit 3) as `zks submit` when the key is missing
+      }
+      if (flags.policy !== undefined && flags.market === undefined) throw new InputError("--policy", "", "needs --market (the policy's bounds depend on the market)");
+      const args = deployScriptArgs(flags);
+      // Hardhat finds its config from the working directory: deploy from the package root.
+      const cwd = process.cwd();
+      const log = console.log;
+      if (flags.json) console.log = (...items: unknown[]) => process.stderr.write(`${items.join(" ")}\n`);
+      let deployment;
+      try {
+        process.chdir(PACKAGE_ROOT);
+        const { main } = await import("../../../scripts/deploy.ts");
+        deployment = await main(args);
+      } catch (error) {
+        throw translate(error);
+      } finally {
+        console.log = log;
+        process.chdir(cwd);
+      }
+      if (flags.json) printJson(deployment);
+    });
+}

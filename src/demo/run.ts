@@ -1,0 +1,298 @@
+/**
+ * `zks demo`: the whole story on an embedded chain, with real proofs. Deploy the contracts,
+ * publish epoch 42, register a position (Solvency proof), shock WETH by 25% in epoch 43, let
+ * the planner find a rebalance, prove it and have the gate accept it (with its token flows),
+ * then record an audit claim for the new position at epoch 43.
+ *
+ * Each step is handed to `onStep` as soon as it is done; the CLI prints it.
+ */
+import type { Contract, Signer } from "ethers";
+import { gateArguments } from "../chain/calldata.ts";
+import { gateContext } from "../chain/context.ts";
+import { marketRoot } from "../commitment/market-root.ts";
+import { policyHash } from "../commitment/policy-hash.ts";
+import { commitPosition } from "../commitment/position-commitment.ts";
+import { randomSalt } from "../commitment/salt.ts";
+import { formatHuman } from "../core/decimal.ts";
+import { SetupError, ZksError } from "../core/errors.ts";
+import type { Position } from "../inputs/types.ts";
+import { checkPosition, type RiskReport } from "../model/check.ts";
+import { selectInstance } from "../node/select-instance.ts";
+import { generateProof, type ZkProof } from "../prover/prove.ts";
+import { rebalanceInput } from "../prover/witness/rebalance.ts";
+import { solvencyInput } from "../prover/witness/solvency.ts";
+import { checkName } from "../rebalance/explain.ts";
+import { plan } from "../rebalance/planner.ts";
+import { buildCircuits, type BuildProgress } from "../setup/build.ts";
+import { deploy, send, startChain } from "./chain.ts";
+import { defaultExamplesDir, loadScenario, SHOCK_PERCENT, shockedMarket } from "./scenario.ts";
+
+export const DEMO_INSTANCES = { solvency: "solvency-3x3x16", rebalance: "rebalance-3x3x16" } as const;
+/** Seconds a published market stays fresh on the demo's oracle. */
+export const FRESHNESS_SECONDS = 3_600;
+
+export interface DemoOptions {
+  ptau?: string;
+  examplesDir?: string;
+  /** Progress lines (stderr in the CLI). */
+  log?: (message: string) => void;
+  onBuildProgress?: (event: BuildProgress) => void;
+  onStep?: (step: DemoStep) => void;
+}
+
+/** A health factor as a number (4 decimals), null with no debt. */
+export type HealthFactor = number | null;
+
+interface Base {
+  ok: true;
+  seconds: number;
+}
+export type DemoStep = Base &
+  (
+    | { step: "setup"; instances: { instance: string; constraints: number; built: boolean }[] }
+    | { step: "deploy"; chainId: string; contracts: { name: string; address: string; gas: number }[]; gas: number; funded: { account: string; amounts: Record<string, string> } }
+    | { step: "publish"; epoch: number; marketRoot: string; timestamp: number; gas: number }
+    | { step: "register"; account: string; epoch: number; healthFactor: HealthFactor; pass: boolean; commitment: string; instance: string; proofSeconds: number; gas: number }
+    | {
+        step: "shock";
+        epoch: number;
+        asset: string;
+        percent: number;
+        price: { before: string; after: string };
+        marketRoot: string;
+        gas: number;
+        healthFactor: { before: HealthFactor; after: HealthFactor };
+        pass: boolean;
+        failures: string[];
+        belowTrigger: boolean;
+      }
+    | { step: "plan"; strategy: string; actions: string[]; flows: Record<string, string>; explanation: string[] }
+    | {
+        step: "rebalance";
+        epoch: number;
+        instance: string;
+        proofSeconds: number;
+        gas: number;
+        tokenGas: number;
+        healthFactor: { before: HealthFactor; after: HealthFactor };
+        pass: { before: boolean; after: boolean };
+        nonce: number;
+        commitment: string;
+        /** The account's wallet per moved token, whole tokens. */
+        wallet: Record<string, { before: string; after: string }>;
+      }
+    | { step: "audit"; epoch: number; proofSeconds: number; gas: number; isSolvent: boolean }
+  );
+
+/** A step before its status and time are added. */
+type StepBody = DemoStep extends infer S ? (S extends DemoStep ? Omit<S, "ok" | "seconds"> : never) : never;
+
+export interface DemoResult {
+  ok: true;
+  steps: DemoStep[];
+  /** Wall time of the whole demo, setup included. */
+  seconds: number;
+  totalGas: number;
+  proofSeconds: number;
+}
+
+const hfOf = (r: RiskReport): HealthFactor => (r.healthFactor.value === null ? null : Number(r.healthFactor.value) / 10_000);
+export const formatHealthFactor = (hf: HealthFactor): string => (hf === null ? "none (no debt)" : hf.toFixed(4));
+const proofSecondsOf = (p: ZkProof & { timings: { witnessMs: number; proofMs: number } }): number =>
+  Number(((p.timings.witnessMs + p.timings.proofMs) / 1000).toFixed(2));
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const steps: DemoStep[] = [];
+  let stepStarted = performance.now();
+  const done = (step: StepBody): void => {
+    const full = { ok: true, seconds: Number(((performance.now() - stepStarted) / 1000).toFixed(2)), ...step } as DemoStep;
+    steps.push(full);
+    options.onStep?.(full);
+    stepStarted = performance.now();
+  };
+
+  const scenario = loadScenario(options.examplesDir ?? defaultExamplesDir());
+  const { market, policy, position, allowance } = scenario;
+
+  // 0. The circuits: built once (cached by content hash), reused afterwards.
+  const build = await buildCircuits({ instances: [DEMO_INSTANCES.solvency, DEMO_INSTANCES.rebalance], ptau: options.ptau, log, onProgress: options.onBuildProgress });
+  done({
+    step: "setup",
+    instances: build.instances.map(({ manifest, compiled, setUp }) => ({ instance: manifest.instance, constraints: manifest.nConstraints, built: compiled || setUp })),
+  });
+  const solvency = selectInstance("Solvency", market, DEMO_INSTANCES.solvency);
+  const rebalance = selectInstance("Rebalance", market, DEMO_INSTANCES.rebalance);
+  const layout = solvency.layout;
+  const verifierNames = [solvency.artifacts.manifest.verifierContract, rebalance.artifacts.manifest.verifierContract];
+  if (verifierNames.some((n) => !n)) throw new SetupError("the demo instances have no Solidity verifier; run `zks setup --force --instance solvency-3x3x16 rebalance-3x3x16`");
+
+  // 1. The chain, its clock ten minutes after epoch 42's timestamp so that epoch is fresh.
+  const chain = await startChain(new Date((market.timestamp + 600) * 1000), ["MarketOracle", "RebalanceGate", "AuditRegistry", "TestToken", ...(verifierNames as string[])], log);
+  try {
+    const { ethers } = chain;
+    const [owner, account] = chain.signers as [Signer, Signer];
+    const ownerAddress = await owner.getAddress();
+    const accountAddress = await account.getAddress();
+    if (accountAddress.toLowerCase() !== position.account.toLowerCase()) {
+      throw new SetupError(`the example position's account ${position.account} is not the chain's account #1 (${accountAddress})`);
+    }
+
+    // 2. Contracts: a mintable token per market asset, the verifiers, the oracle, the gate, the registry.
+    const contracts: { name: string; address: string; gas: number }[] = [];
+    const deployed = async (label: string, name: string, args: unknown[]): Promise<Contract> => {
+      const d = await deploy(ethers, name, args, owner);
+      contracts.push({ name: label, address: d.address, gas: Number(d.gas) });
+      return d.contract;
+    };
+    const tokens: Contract[] = [];
+    for (const asset of market.assets) tokens.push(await deployed(`TestToken ${asset.symbol}`, "TestToken", [`Test ${asset.symbol}`, asset.symbol, asset.decimals]));
+    const solvencyVerifier = await deployed(verifierNames[0]!, verifierNames[0]!, []);
+    const rebalanceVerifier = await deployed(verifierNames[1]!, verifierNames[1]!, []);
+    const oracle = await deployed("MarketOracle", "MarketOracle", [ownerAddress, ownerAddress, FRESHNESS_SECONDS]);
+    const hash = policyHash(policy);
+    const gate = await deployed("RebalanceGate", "RebalanceGate", [
+      await oracle.getAddress(),
+      await Promise.all(tokens.map((t) => t.getAddress())),
+      hash,
+      await solvencyVerifier.getAddress(),
+      await rebalanceVerifier.getAddress(),
+      ownerAddress,
+    ]);
+    const registry = await deployed("AuditRegistry", "AuditRegistry", [await oracle.getAddress(), await gate.getAddress(), await solvencyVerifier.getAddress(), hash, ownerAddress]);
+    // The account's wallet holds what the allowance says it may use.
+    const funded: Record<string, string> = {};
+    for (const [i, units] of allowance.wallet.entries()) {
+      if (units === 0n) continue;
+      await send(tokens[i]!, owner, "mint", accountAddress, units);
+      funded[market.assets[i]!.symbol] = formatHuman(units, market.assets[i]!.decimals, 0);
+    }
+    done({ step: "deploy", chainId: chain.chainId.toString(), contracts, gas: contracts.reduce((s, c) => s + c.gas, 0), funded: { account: accountAddress, amounts: funded } });
+
+    // 3. Epoch 42.
+    const root42 = marketRoot(market, layout);
+    const publish42 = await send(oracle, owner, "publish", market.epoch, root42, market.timestamp);
+    done({ step: "publish", epoch: market.epoch, marketRoot: `0x${root42.toString(16)}`, timestamp: market.timestamp, gas: Number(publish42) });
+
+    // 4. The owner registers the position with a Solvency proof bound to the gate.
+    const gateCtx = gateContext(chain.chainId, await gate.getAddress());
+    const registryCtx = gateContext(chain.chainId, await registry.getAddress());
+    const report42 = checkPosition(position, market, policy);
+    if (!report42.pass) throw new ZksError(`the demo position fails at epoch ${market.epoch}: ${report42.failures.join(", ")}`, 70);
+    log(`proving solvency at epoch ${market.epoch} with ${solvency.artifacts.instance}...`);
+    const registerProof = await generateProof(solvencyInput(position, market, policy, layout, "demo position", gateCtx), solvency.artifacts);
+    const registerArgs = gateArguments(registerProof);
+    const registerGas = await send(gate, account, "register", market.epoch, registerArgs.proof, registerArgs.signals);
+    done({
+      step: "register",
+      account: accountAddress,
+      epoch: market.epoch,
+      healthFactor: hfOf(report42),
+      pass: report42.pass,
+      commitment: `0x${commitPosition(position, position.salt!, layout).toString(16)}`,
+      instance: solvency.artifacts.instance,
+      proofSeconds: proofSecondsOf(registerProof),
+      gas: Number(registerGas),
+    });
+
+    // 5. The shock: epoch 43, five minutes later, WETH down 25%.
+    await ethers.provider.send("evm_increaseTime", [300]);
+    await ethers.provider.send("evm_mine", []);
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    const market43 = shockedMarket(market, scenario.shocked, now);
+    const root43 = marketRoot(market43, layout);
+    const publish43 = await send(oracle, owner, "publish", market43.epoch, root43, market43.timestamp);
+    const report43 = checkPosition(position, market43, policy);
+    const belowTrigger = report43.healthFactor.value !== null && report43.healthFactor.value < policy.trigger.healthFactor;
+    if (report43.pass && !belowTrigger) throw new ZksError("the shock left the demo position healthy: nothing to show", 70);
+    const asset = market.assets[scenario.shocked]!;
+    done({
+      step: "shock",
+      epoch: market43.epoch,
+      asset: asset.symbol,
+      percent: -Number(SHOCK_PERCENT),
+      price: { before: formatHuman(asset.price, market.quote.decimals, 2), after: formatHuman(market43.assets[scenario.shocked]!.price, market.quote.decimals, 2) },
+      marketRoot: `0x${root43.toString(16)}`,
+      gas: Number(publish43),
+      healthFactor: { before: hfOf(report42), after: hfOf(report43) },
+      pass: report43.pass,
+      failures: report43.failures.map(checkName),
+      belowTrigger,
+    });
+
+    // 6. The planner.
+    const found = plan(position, market43, policy, allowance, { strategy: "threshold" });
+    if (found.kind === "none") throw new ZksError(`the planner found no rebalance: ${found.reason}`, 1);
+    if (!found.needed) throw new ZksError("the planner says no rebalance is needed", 70);
+    const flows: Record<string, string> = {};
+    found.flows.forEach((f, i) => {
+      if (f !== 0n) flows[market.assets[i]!.symbol] = formatHuman(f, market.assets[i]!.decimals, 0);
+    });
+    done({ step: "plan", strategy: found.strategy, actions: found.steps.map((s) => s.text), flows, explanation: found.explanation });
+
+    // 7. Prove the rebalance; move the tokens its flows need; the gate verifies and applies it.
+    const next: Position = { ...found.position, nonce: position.nonce + 1n, salt: randomSalt() };
+    log(`proving the rebalance with ${rebalance.artifacts.instance}...`);
+    const rebalanceProof = await generateProof(
+      rebalanceInput({ old: position, next, flows: found.flows, ...found.legs, forced: false }, market43, policy, rebalance.layout, "demo position", gateCtx),
+      rebalance.artifacts,
+    );
+    const balances = async (): Promise<bigint[]> =>
+      Promise.all(tokens.map(async (t) => (await t.getFunction("balanceOf")(accountAddress)) as bigint));
+    const walletBefore = await balances();
+    let tokenGas = 0n;
+    for (const [i, flow] of found.flows.entries()) {
+      // Positive flows are pulled from the account (approve the gate); negative ones are paid by
+      // the gate, which the underlying protocol backs: here, the test token is minted to it.
+      if (flow > 0n) tokenGas += await send(tokens[i]!, account, "approve", await gate.getAddress(), flow);
+      if (flow < 0n) tokenGas += await send(tokens[i]!, owner, "mint", await gate.getAddress(), -flow);
+    }
+    const rebalanceArgs = gateArguments(rebalanceProof);
+    const rebalanceGas = await send(gate, account, "rebalance", market43.epoch, rebalanceArgs.proof, rebalanceArgs.signals);
+    const after = checkPosition(next, market43, policy);
+    const walletAfter = await balances();
+    const wallet: Record<string, { before: string; after: string }> = {};
+    found.flows.forEach((f, i) => {
+      const a = market.assets[i]!;
+      if (f !== 0n) wallet[a.symbol] = { before: formatHuman(walletBefore[i]!, a.decimals, 0), after: formatHuman(walletAfter[i]!, a.decimals, 0) };
+    });
+    const onChainNonce = (await gate.getFunction("nonceOf")(accountAddress)) as bigint;
+    const onChainCommitment = (await gate.getFunction("commitmentOf")(accountAddress)) as bigint;
+    if (onChainCommitment !== commitPosition(next, next.salt!, layout)) throw new Error("the gate holds another commitment than the new position's");
+    done({
+      step: "rebalance",
+      epoch: market43.epoch,
+      instance: rebalance.artifacts.instance,
+      proofSeconds: proofSecondsOf(rebalanceProof),
+      gas: Number(rebalanceGas),
+      tokenGas: Number(tokenGas),
+      healthFactor: { before: hfOf(report43), after: hfOf(after) },
+      pass: { before: report43.pass, after: after.pass },
+      nonce: Number(onChainNonce),
+      commitment: `0x${onChainCommitment.toString(16)}`,
+      wallet,
+    });
+
+    // 8. An audit claim for the new position at epoch 43 (Solvency proof bound to the registry).
+    log(`proving solvency at epoch ${market43.epoch} for the audit registry...`);
+    const claimProof = await generateProof(solvencyInput(next, market43, policy, layout, "demo position", registryCtx), solvency.artifacts);
+    const claimArgs = gateArguments(claimProof);
+    const claimGas = await send(registry, owner, "recordClaim", market43.epoch, claimArgs.proof, claimArgs.signals);
+    const isSolvent = (await registry.getFunction("isSolvent")(accountAddress, market43.epoch)) as boolean;
+    if (!isSolvent) throw new Error("the registry does not report the account solvent after recording its claim");
+    done({ step: "audit", epoch: market43.epoch, proofSeconds: proofSecondsOf(claimProof), gas: Number(claimGas), isSolvent });
+
+    const gasSteps = steps.map((s) => ("gas" in s && typeof s.gas === "number" ? s.gas : 0) + (s.step === "rebalance" ? s.tokenGas : 0));
+    return {
+      ok: true,
+      steps,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+      totalGas: gasSteps.reduce((a, b) => a + b, 0),
+      proofSeconds: Number(steps.reduce((s, x) => s + ("proofSeconds" in x ? x.proofSeconds : 0), 0).toFixed(2)),
+    };
+  } finally {
+    await chain.close();
+  }
+}
+
