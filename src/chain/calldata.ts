@@ -81,3 +81,20 @@ export function parseGateError(data: string): ErrorDescription | null {
   }
   return null;
 }
+
+/** The revert data of a failed call or transaction, wherever ethers or hardhat put it. */
+export function revertData(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const walk = (value: unknown): string | undefined => {
+    if (value === null || typeof value !== "object" || seen.has(value)) return undefined;
+    seen.add(value);
+    const record = value as Record<string, unknown>;
+    if (typeof record.data === "string" && /^0x[0-9a-fA-F]{8}/.test(record.data)) return record.data;
+    for (const key of ["error", "info", "cause", "data"]) {
+      const found = walk(record[key]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(error);
+}

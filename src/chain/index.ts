@@ -11,6 +11,7 @@ export {
   encodePublish,
   rebalanceFlows,
   parseGateError,
+  revertData,
   rebalanceSignalCount,
   SOLVENCY_SIGNAL,
   SOLVENCY_SIGNAL_COUNT,

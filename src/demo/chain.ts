@@ -8,6 +8,7 @@ import { createHardhatRuntimeEnvironment, importUserConfig } from "hardhat/hre";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { SetupError } from "../core/errors.ts";
 import { PACKAGE_ROOT } from "../setup/paths.ts";
+import { revertData } from "../chain/calldata.ts";
 
 type Connection = Awaited<ReturnType<HardhatRuntimeEnvironment["network"]["connect"]>>;
 export type ChainEthers = Connection["ethers"];
@@ -87,19 +88,3 @@ export async function send(contract: Contract, signer: Signer, method: string, .
   }
 }
 
-/** The revert data of a failed call, wherever ethers / hardhat put it. */
-function revertData(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const walk = (value: unknown): string | undefined => {
-    if (value === null || typeof value !== "object" || seen.has(value)) return undefined;
-    seen.add(value);
-    const record = value as Record<string, unknown>;
-    if (typeof record.data === "string" && /^0x[0-9a-fA-F]{8}/.test(record.data)) return record.data;
-    for (const key of ["error", "info", "cause", "data"]) {
-      const found = walk(record[key]);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return walk(error);
-}

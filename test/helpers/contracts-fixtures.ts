@@ -10,6 +10,7 @@ import type { Interface } from "ethers";
 import type { Position } from "../../src/inputs/types.ts";
 import type { RebalanceTransition } from "../../src/prover/witness/rebalance.ts";
 import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { revertData } from "../../src/chain/calldata.ts";
 
 /** Slots of the test-tier instances solvency-3x3x16 and rebalance-3x3x16. */
 export const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 } as const;
@@ -50,22 +51,6 @@ export function repayWithCollateral(t: RebalanceTransition, asset: number, amoun
   return t;
 }
 
-/** The revert data of a failed call or transaction, wherever ethers / hardhat put it. */
-function revertData(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const walk = (value: unknown): string | undefined => {
-    if (value === null || typeof value !== "object" || seen.has(value)) return undefined;
-    seen.add(value);
-    const record = value as Record<string, unknown>;
-    if (typeof record.data === "string" && /^0x[0-9a-fA-F]{8}/.test(record.data)) return record.data;
-    for (const key of ["error", "info", "cause", "data"]) {
-      const found = walk(record[key]);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return walk(error);
-}
 
 /**
  * Awaits `action`, which must revert with the custom error `name` of `iface` (and, if given,

@@ -8,6 +8,7 @@ import { parseProofFile } from "../../proof-file/proof-file.ts";
 import { EXIT, printJson } from "../output.ts";
 import { epochFlag, provider as rpcProvider, reachRpc, rpcUrlFlag, walletFromEnv } from "../support/chain.ts";
 import { checkProofFor, GATE_FUNCTIONS, gateFunctionFlag } from "./calldata.ts";
+import { revertData } from "../../chain/calldata.ts";
 
 interface SubmitFlags {
   proof: string;
@@ -40,16 +41,6 @@ export function readDeployment(file: string): DeploymentFile {
   }
   if (raw.network === "in-process") throw new InputError(file, "network", "an in-process deployment is a dry run whose chain ended with it; deploy with --rpc URL");
   return raw as DeploymentFile;
-}
-
-/** An error's revert data, wherever ethers put it. */
-function revertData(error: unknown): string | undefined {
-  for (let e = error as Record<string, unknown> | undefined, depth = 0; e && depth < 5; e = (e.error ?? e.info ?? e.cause) as Record<string, unknown> | undefined, depth++) {
-    if (typeof e.data === "string" && e.data.startsWith("0x") && e.data.length >= 10) return e.data;
-    const inner = e.data as Record<string, unknown> | undefined;
-    if (inner && typeof inner.data === "string" && inner.data.startsWith("0x")) return inner.data;
-  }
-  return undefined;
 }
 
 export function registerSubmit(program: Command): void {
