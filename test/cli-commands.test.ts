@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Contract, HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
@@ -15,12 +13,9 @@ import { parseProofFile } from "../src/proof-file/proof-file.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { example } from "./helpers/examples.ts";
+import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
 const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
-const require = createRequire(import.meta.url);
-const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
-/** Hardhat's public development mnemonic: its node funds these accounts. Never a real key. */
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 const hardhatKey = (index: number) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey;
 
 function zks(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -49,17 +44,6 @@ function assertOneLineError(stderr: string, fragment: RegExp): void {
 }
 
 const inputs = (position: string) => ["--position", example(position), "--market", example("market-grid.json"), "--policy", example("policy.json")];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("zks prove, calldata, inspect, deploy, submit", function () {
   let dir: string;
@@ -246,37 +230,16 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
   });
 
   describe("deploy and submit to a local `hardhat node`", function () {
-    let node: ChildProcess | undefined;
-    let nodeOutput = "";
+    let node: LocalNode;
     let url: string;
 
     before(async function () {
-      const port = await freePort();
-      url = `http://127.0.0.1:${port}`;
-      node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-      node.stdout!.on("data", (chunk: Buffer) => (nodeOutput = (nodeOutput + chunk.toString()).slice(-20_000)));
-      node.stderr!.on("data", (chunk: Buffer) => (nodeOutput = (nodeOutput + chunk.toString()).slice(-20_000)));
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        if (node.exitCode !== null) throw new Error(`hardhat node exited (${node.exitCode}):\n${nodeOutput}`);
-        try {
-          const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
-          if (response.ok) break;
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > deadline) throw new Error(`hardhat node did not answer on ${url}:\n${nodeOutput}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      node = await startLocalNode();
+      url = node.url;
     });
 
     after(async function () {
-      if (node && node.exitCode === null) {
-        const exited = new Promise((resolve) => node!.once("exit", resolve));
-        node.kill("SIGTERM");
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-        if (node.exitCode === null && node.signalCode === null) node.kill("SIGKILL");
-      }
+      await node?.stop();
     });
 
     it("deploys, registers the healthy example with a bound proof (tx hash and gas), and decodes reverts to named errors (exit 1)", async function () {

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -13,68 +11,27 @@ import { policyHash } from "../src/commitment/policy-hash.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import type { Deployment } from "../scripts/deploy.ts";
 import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
+import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
 const run = promisify(execFile);
-const require = createRequire(import.meta.url);
-const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
 const DEPLOY = path.join(PACKAGE_ROOT, "scripts", "deploy.ts");
-/** Hardhat's public development mnemonic: its node funds these accounts. Never a real key. */
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
-
-/** A port free on the loopback interface right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForRpc(url: string, child: ChildProcess, output: () => string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${output()}`);
-    try {
-      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`hardhat node did not answer on ${url} within ${timeoutMs} ms:\n${output()}`);
-}
 
 const deployScript = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   run(process.execPath, ["--import", "tsx", DEPLOY, ...args], { cwd: PACKAGE_ROOT, env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
 
 describe("scripts/deploy.ts", function () {
   let dir: string;
-  let node: ChildProcess | undefined;
-  let nodeOutput = "";
+  let node: LocalNode;
   let url: string;
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), "zks-deploy-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    // Loopback only: --hostname 127.0.0.1 (hardhat binds 0.0.0.0 inside containers otherwise).
-    node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    node.stdout!.on("data", (chunk: Buffer) => (nodeOutput = (nodeOutput + chunk.toString()).slice(-20_000)));
-    node.stderr!.on("data", (chunk: Buffer) => (nodeOutput = (nodeOutput + chunk.toString()).slice(-20_000)));
-    await waitForRpc(url, node, () => nodeOutput);
+    node = await startLocalNode();
+    url = node.url;
   });
 
   after(async function () {
-    if (node && node.exitCode === null) {
-      const exited = new Promise((resolve) => node!.once("exit", resolve));
-      node.kill("SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      if (node.exitCode === null && node.signalCode === null) node.kill("SIGKILL");
-    }
+    await node?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

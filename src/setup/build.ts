@@ -16,6 +16,14 @@ export const DEFAULT_TIERS: InstanceConfig["tier"][] = ["test", "standard"];
 
 export type BuildStep = "compile" | "ptau" | "setup" | "verifier";
 
+/** How the CLI names each build step in progress lines. */
+export const BUILD_STEP_LABEL: Record<BuildStep, string> = {
+  compile: "compiling",
+  ptau: "choosing ptau",
+  setup: "Groth16 setup",
+  verifier: "Solidity verifier",
+};
+
 export interface BuildProgress {
   instance?: string;
   step: BuildStep;

@@ -1,7 +1,7 @@
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { formatHealthFactor, runDemo, type DemoStep } from "../../demo/run.ts";
-import type { BuildProgress } from "../../setup/build.ts";
+import { BUILD_STEP_LABEL } from "../../setup/build.ts";
 import { printJson } from "../output.ts";
 
 interface DemoFlags {
@@ -10,12 +10,6 @@ interface DemoFlags {
   json?: boolean;
 }
 
-const STEP_LABEL: Record<BuildProgress["step"], string> = {
-  compile: "compiling",
-  ptau: "choosing ptau",
-  setup: "Groth16 setup",
-  verifier: "Solidity verifier",
-};
 
 const gas = (n: number): string => `${n.toLocaleString("en-US")} gas`;
 const short = (hex: string): string => (hex.length > 18 ? `${hex.slice(0, 10)}…${hex.slice(-6)}` : hex);
@@ -102,7 +96,7 @@ export function registerDemo(program: Command): void {
         onBuildProgress: (event) => {
           // Cached steps are silent: only a first run (or a changed circuit) shows its progress.
           if (event.state === "cached") return;
-          const task = `${event.instance ?? ""} ${STEP_LABEL[event.step]}`.trim();
+          const task = `${event.instance ?? ""} ${BUILD_STEP_LABEL[event.step]}`.trim();
           if (!bar) {
             if (event.state === "start") process.stderr.write(`zks demo: one-time setup: ${task}...\n`);
             return;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import path from "node:path";
-import { buildCircuits, type BuildProgress } from "../../setup/build.ts";
+import { BUILD_STEP_LABEL, buildCircuits } from "../../setup/build.ts";
 import { PACKAGE_ROOT } from "../../setup/paths.ts";
 import type { InstanceConfig } from "../../setup/instances.ts";
 import { InputError } from "../../core/errors.ts";
@@ -16,12 +16,6 @@ interface SetupFlags {
   json?: boolean;
 }
 
-const STEP_LABEL: Record<BuildProgress["step"], string> = {
-  compile: "compiling",
-  ptau: "choosing ptau",
-  setup: "Groth16 setup",
-  verifier: "Solidity verifier",
-};
 
 const TIERS = ["test", "standard", "large"] as const;
 
@@ -60,7 +54,7 @@ export function registerSetup(program: Command): void {
           barStarted = false;
         },
         onProgress: (event) => {
-          const task = `${event.instance ?? ""} ${STEP_LABEL[event.step]}${event.state === "cached" ? " (cached)" : ""}`.trim();
+          const task = `${event.instance ?? ""} ${BUILD_STEP_LABEL[event.step]}${event.state === "cached" ? " (cached)" : ""}`.trim();
           if (!bar) {
             if (event.state === "start") process.stderr.write(`zks setup: ${task}...\n`);
             return;
