@@ -21,7 +21,8 @@ export { marketRoot, marketSignals, marketDigests, type MarketSignals } from "./
 export { policyHash, policySignals, type PolicySignals } from "./commitment/policy-hash.ts";
 export { toProofFile, parseProofFile, type ProofFile, type ProofMetadata } from "./proof-file/proof-file.ts";
 export { positionToJson } from "./inputs/position-file.ts";
-export { generateProof, type ZkProof, type ProveOptions, type ProveStage, type ProveTimings } from "./prover/prove.ts";
+export { generateProof, proveFromWitness, type ZkProof, type ProveOptions, type ProveStage, type ProveTimings, type TimedProof } from "./prover/prove.ts";
+export { WarmProver } from "./prover/warm-prover.ts";
 export type { Artifact, ProvingArtifacts } from "./prover/artifacts.ts";
 export { UnprovableError } from "./prover/errors.ts";
 export { releaseProverThreads } from "./prover/release.ts";

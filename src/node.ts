@@ -4,3 +4,5 @@ export { readJsonFile } from "./node/read-json.ts";
 export { buildCircuits, type BuildOptions, type BuildResult, type BuildProgress } from "./setup/build.ts";
 export { loadInstances, type InstanceConfig } from "./setup/instances.ts";
 export { resolvePtau, readPtauHeader, CEREMONY_BLAKE2B, type PtauChoice } from "./setup/ptau.ts";
+export { loadWarmProver } from "./node/load-warm-prover.ts";
+export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome } from "./node/prover-pool/prover-pool.ts";

@@ -5,7 +5,10 @@ import { ZksError } from "../core/errors.ts";
  * hold, so no proof exists. Exit code 1, like a failed check.
  */
 export class UnprovableError extends ZksError {
-  constructor(instance: string, detail: string) {
+  constructor(
+    readonly instance: string,
+    readonly detail: string,
+  ) {
     super(`${instance}: the circuit rejects this input, so no proof exists (${detail})`, 1);
   }
 }

@@ -1,0 +1,53 @@
+import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from "circom_runtime";
+import type { CircuitSignals } from "snarkjs";
+import { UnprovableError } from "./errors.ts";
+
+/**
+ * circom's witness calculator, compiled and instantiated once and reused for every witness.
+ * snarkjs' `wtns.calculate` compiles the wasm on each call, which is the larger part of the
+ * witness time for the small instances.
+ */
+export class WarmWitnessCalculator {
+  /** Lines of the runtime's error log already reported: it appends to one log it never clears. */
+  private reportedLines = 0;
+
+  private constructor(
+    private readonly calculator: CircomWitnessCalculator,
+    private readonly instance: string,
+  ) {}
+
+  static async compile(wasm: Uint8Array, instance: string): Promise<WarmWitnessCalculator> {
+    return new WarmWitnessCalculator(await WitnessCalculatorBuilder(wasm), instance);
+  }
+
+  /** The witness as .wtns bytes; an input the circuit rejects is an UnprovableError. */
+  async calculate(signals: CircuitSignals): Promise<Uint8Array> {
+    const consoleError = console.error;
+    const consoleLog = console.log;
+    // The runtime prints "ERROR: ..." before it throws; the error we raise carries the message.
+    console.error = () => {};
+    console.log = () => {};
+    try {
+      return await this.calculator.calculateWTNSBin(signals as Record<string, unknown>, true);
+    } catch (error) {
+      throw new UnprovableError(this.instance, this.freshMessage(error));
+    } finally {
+      console.error = consoleError;
+      console.log = consoleLog;
+    }
+  }
+
+  /** The failure's kind and only the log lines this failure added, innermost template first. */
+  private freshMessage(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    const kind = RUNTIME_FAILURE.exec(message);
+    if (!kind) return message.split("\n").map((line) => line.trim()).filter(Boolean).join(" <- ") || "witness calculation failed";
+    const lines = message.slice(kind[0].length).split("\n").map((line) => line.trim()).filter(Boolean);
+    const fresh = lines.slice(this.reportedLines);
+    this.reportedLines = lines.length;
+    return [`${kind[1]}.`, fresh.join(" <- ")].filter(Boolean).join(" ");
+  }
+}
+
+/** Failures raised by the runtime's exception handler: "<kind>. " followed by the whole log. */
+const RUNTIME_FAILURE = /^(?:Error: )?(Signal not found|Too many signals set|Signal already set|Assert Failed|Not enough memory|Input signal array access exceeds the size|Unknown error)\. ?/;

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import type { CircuitSignals } from "snarkjs";
+import { loadWarmProver } from "../src/node/load-warm-prover.ts";
+import { ProverPool, type PoolOutcome } from "../src/node/prover-pool/prover-pool.ts";
+import { selectInstance } from "../src/node/select-instance.ts";
+import { UnprovableError } from "../src/prover/errors.ts";
+import { releaseProverThreads } from "../src/prover/release.ts";
+import { WarmProver } from "../src/prover/warm-prover.ts";
+import { solvencyInput } from "../src/prover/witness/solvency.ts";
+import { verifyProof } from "../src/verifier/verify.ts";
+import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
+
+const INSTANCE = "solvency-3x3x16";
+
+describe("warm prover and prover pool", function () {
+  const market = loadMarket();
+  const policy = loadPolicy(market);
+  const { artifacts, layout } = selectInstance("Solvency", market, INSTANCE);
+  const healthy = solvencyInput(loadPosition("position-healthy.json", market), market, policy, layout);
+  // The at-risk example fails the stress check, so the circuit has no witness for it.
+  const atRisk = solvencyInput(loadPosition("position-at-risk.json", market), market, policy, layout);
+
+  after(releaseProverThreads);
+
+  describe("WarmProver", function () {
+    it("proves repeatedly from artifacts loaded once, and a rejected input does not spoil the next proof", async function () {
+      const prover = await loadWarmProver(INSTANCE);
+      const first = await prover.prove(healthy);
+      assert.ok(await verifyProof(artifacts.verificationKey, first));
+      await assert.rejects(prover.prove(atRisk), (error: unknown) => {
+        assert.ok(error instanceof UnprovableError);
+        assert.equal(error.exitCode, 1);
+        assert.match(error.detail, /^Assert Failed\. .*StressCheck/);
+        return true;
+      });
+      const third = await prover.prove(healthy);
+      assert.ok(await verifyProof(artifacts.verificationKey, third));
+      assert.deepEqual(third.publicSignals, first.publicSignals);
+      // Groth16 proofs are randomised: the same statement, a fresh proof.
+      assert.notDeepEqual(third.proof.pi_a, first.proof.pi_a);
+    });
+
+    it("takes the artifacts as bytes (as a browser would after fetching them)", async function () {
+      const prover = await WarmProver.load({ instance: INSTANCE, wasm: readFileSync(artifacts.wasm as string), zkey: readFileSync(artifacts.zkey as string) });
+      const stages: string[] = [];
+      const proof = await prover.prove(healthy, { onProgress: (stage) => stages.push(stage) });
+      assert.deepEqual(stages, ["witness", "proof", "done"]);
+      assert.ok(await verifyProof(artifacts.verificationKey, proof));
+    });
+
+    it("names the artifact it cannot fetch", async function () {
+      await assert.rejects(WarmProver.load({ instance: INSTANCE, wasm: "http://127.0.0.1:9/main.wasm", zkey: new Uint8Array() }), /solvency-3x3x16 witness wasm: cannot fetch http:\/\/127\.0\.0\.1:9\/main\.wasm/);
+    });
+  });
+
+  describe("ProverPool", function () {
+    let pool: ProverPool;
+    before(async function () {
+      pool = await ProverPool.start([INSTANCE], { workers: 2, maxQueued: 1 });
+    });
+    after(async function () {
+      await pool?.close();
+    });
+
+    it("proves a stream with bounded queueing; each outcome carries its input's index", async function () {
+      const inputs: CircuitSignals[] = [healthy, atRisk, healthy, healthy, healthy];
+      let mostQueued = 0;
+      // The pool pulls the next input only when there is room: record the queue as it pulls.
+      function* watched() {
+        for (const input of inputs) {
+          mostQueued = Math.max(mostQueued, pool.stats.queued);
+          yield input;
+        }
+      }
+      const outcomes: PoolOutcome[] = [];
+      for await (const outcome of pool.proveEach(INSTANCE, watched())) outcomes.push(outcome);
+      assert.deepEqual(outcomes.map((o) => o.index).sort(), [0, 1, 2, 3, 4]);
+      assert.ok(mostQueued <= 1, `queue reached ${mostQueued}`);
+      for (const outcome of outcomes) {
+        if (outcome.index === 1) {
+          assert.ok("error" in outcome && outcome.error instanceof UnprovableError, "the at-risk input is reported as unprovable");
+        } else {
+          assert.ok("proof" in outcome, `input ${outcome.index}: ${"error" in outcome ? outcome.error.message : ""}`);
+          assert.ok(await verifyProof(artifacts.verificationKey, outcome.proof));
+          assert.equal(outcome.proof.instance, INSTANCE);
+        }
+      }
+      assert.equal(pool.stats.completed, 5);
+    });
+
+    it("makes prove() wait for room when maxQueued proofs are already waiting", async function () {
+      const order: string[] = [];
+      const calls = [0, 1, 2, 3].map((i) => {
+        const call = pool.prove(INSTANCE, healthy).then(() => order.push(`done ${i}`));
+        return call;
+      });
+      // Two proving, one queued: the fourth call is held back, not queued.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(pool.stats.queued <= 1, `queued ${pool.stats.queued}`);
+      assert.equal(pool.stats.proving, 2);
+      await Promise.all(calls);
+      assert.equal(order.length, 4);
+    });
+
+    it("rejects an instance it was not started with, naming what it has", async function () {
+      await assert.rejects(pool.prove("rebalance-3x3x16", healthy), /no instance "rebalance-3x3x16" \(it has solvency-3x3x16\)/);
+    });
+
+    it("rejects bad options by name", async function () {
+      await assert.rejects(ProverPool.start([INSTANCE], { workers: 0 }), /workers must be a positive integer/);
+      await assert.rejects(ProverPool.start([], {}), /no instances given/);
+    });
+  });
+});
