@@ -17,6 +17,7 @@ import { releaseProverThreads } from "../src/prover/release.ts";
 import { rebalanceInput, type RebalanceTransition } from "../src/prover/witness/rebalance.ts";
 import { solvencyInput } from "../src/prover/witness/solvency.ts";
 import {
+  BARE_VERIFIER_NOTE,
   deposit,
   gasSection,
   groth16MinimumGas,
@@ -416,7 +417,7 @@ describe("gate contracts: MarketOracle, RebalanceGate, AuditRegistry (real proof
         assert.ok(gasUsed >= minimum, `${label}: ${gasUsed} below the minimum ${minimum}?`);
         // The generated verifier's own overhead (field checks, memory, calls) stays under 5%.
         assert.ok(gasUsed * 100n <= minimum * 105n, `${label}: ${gasUsed} is more than 5% above the Groth16 minimum ${minimum}`);
-        gas.unshift({ call: `${label} (bare verifier, \`eth_estimateGas\`)`, signals, gasUsed, minimum, note: "the generated verifier alone" });
+        gas.unshift({ call: `${label} (bare verifier, \`eth_estimateGas\`)`, signals, gasUsed, minimum, note: BARE_VERIFIER_NOTE });
       }
       const order = ["Solvency3x3x16", "Rebalance3x3x16", "register", "recordClaim", "owner", "keeper"];
       gas.sort((x, y) => order.findIndex((o) => x.call.includes(o)) - order.findIndex((o) => y.call.includes(o)));
