@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: measures every built circuit instance (constraints, witness and proving time
+ * cold, warm and pooled, side by side with plain snarkjs, memory, verification, sizes), the gas
+ * of each contract call, and regenerates BENCHMARKS.md, benchmarks/scaling.svg and one line of
+ * benchmarks/history.jsonl. Takes minutes; not part of `npm test`.
+ *
+ *   npm run bench -- [--runs 5] [--instances a,b] [--skip-gas] [--skip-costs] [--skip-setup]
+ */
+import { spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { svgChart } from "../src/plot/svg-chart.ts";
+import { releaseProverThreads } from "../src/prover/release.ts";
+import { buildCircuits } from "../src/setup/build.ts";
+import { loadInstances } from "../src/setup/instances.ts";
+import { manifestFiles, readManifest } from "../src/setup/manifest.ts";
+import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { describeMachine } from "./bench/machine.ts";
+import { marginalCosts } from "./bench/marginal-costs.ts";
+import { renderBenchmarks, type CircuitChange, type InstanceResult, type MemoryResult, type PoolResult, type ProveResult, type WitnessBackends } from "./bench/report.ts";
+import { runChild } from "./bench/run-child.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: "string", default: "5" },
+    instances: { type: "string" },
+    "skip-gas": { type: "boolean", default: false },
+    "skip-costs": { type: "boolean", default: false },
+    "skip-setup": { type: "boolean", default: false },
+  },
+});
+const runs = Number(flags.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer (got ${flags.runs})`);
+
+const BENCHMARKS_FILE = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
+const BENCH_DIR = path.join(PACKAGE_ROOT, "benchmarks");
+const PLOT_FILE = "benchmarks/scaling.svg";
+const started = performance.now();
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+const selected = flags.instances?.split(",").map((name) => name.trim()) ?? loadInstances().filter((i) => i.tier !== "large").map((i) => i.name);
+if (!flags["skip-setup"]) {
+  log(`setting up ${selected.join(", ")} (cached when sources are unchanged)`);
+  await buildCircuits({ instances: selected, tiers: ["test", "standard", "large"], log: (m) => log(m) });
+  await releaseProverThreads();
+}
+
+const paths = defaultBuildPaths();
+const results: InstanceResult[] = [];
+for (const config of loadInstances().filter((i) => selected.includes(i.name))) {
+  const dir = instanceDir(paths, config.name);
+  const manifest = readManifest(dir);
+  if (!manifest?.setupKey) {
+    log(`skipping ${config.name}: not set up (run \`zks setup --instance ${config.name}\`)`);
+    continue;
+  }
+  const files = manifestFiles(dir, manifest);
+  log(`${config.name} (${manifest.nConstraints.toLocaleString("en-US")} constraints): cold, snarkjs, warm and verify x ${runs}`);
+  const prove = await runChild<ProveResult>("scripts/bench/measure-instance.ts", [config.name, "prove", String(runs)]);
+  log(`${config.name}: peak memory of one cold proof`);
+  const memory = await runChild<MemoryResult>("scripts/bench/measure-instance.ts", [config.name, "memory", "1"]);
+  log(`${config.name}: prover pool throughput`);
+  const pool = await runChild<PoolResult>("scripts/bench/measure-instance.ts", [config.name, "pool", String(runs)]);
+  const witness = await measureWitness(config.name);
+  results.push({
+    instance: config.name,
+    template: config.template,
+    tier: config.tier,
+    constraints: manifest.nConstraints,
+    publicSignals: manifest.nPublic,
+    wasmBytes: statSync(files.wasm).size,
+    zkeyBytes: statSync(files.zkey).size,
+    prove,
+    memory,
+    pool,
+    witness,
+  });
+  log(`${config.name}: cold ${(prove.sdkColdMs / 1000).toFixed(2)} s, snarkjs ${(prove.snarkjsColdMs / 1000).toFixed(2)} s, warm ${(prove.warmMs / 1000).toFixed(2)} s, pool ${(pool.perProofMs / 1000).toFixed(2)} s/proof`);
+}
+if (results.length === 0) throw new Error("bench: no instance is set up; run `zks setup` first");
+
+/** WASM cold/warm vs the native witness binary, when the native build module is present. */
+async function measureWitness(instance: string): Promise<WitnessBackends | undefined> {
+  const module = path.join(PACKAGE_ROOT, "scripts", "bench", "witness.ts");
+  if (!existsSync(module)) return undefined;
+  log(`${instance}: witness backends`);
+  return runChild<WitnessBackends>("scripts/bench/measure-witness.ts", [instance, String(runs)]);
+}
+
+let costs;
+if (!flags["skip-costs"]) {
+  log("marginal constraint costs (12 compiles)");
+  costs = await marginalCosts((row) => log(`costs: ${row.checks}: ${row.constraints}`));
+}
+
+if (!flags["skip-gas"]) {
+  log("gas: test/contracts.test.ts with ZKS_BENCHMARKS=1");
+  const mocha = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-n", "import=tsx", "--timeout", "600000", "test/contracts.test.ts"], {
+    cwd: PACKAGE_ROOT,
+    env: { ...process.env, ZKS_BENCHMARKS: "1" },
+    encoding: "utf8",
+  });
+  if (mocha.status !== 0) throw new Error(`bench: the contract test failed:\n${mocha.stdout.slice(-2000)}${mocha.stderr.slice(-2000)}`);
+}
+const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "";
+const gasSection = /<!-- gas:begin[\s\S]*?<!-- gas:end -->/.exec(current)?.[0];
+
+const changesFile = path.join(BENCH_DIR, "circuit-changes.json");
+const changes: CircuitChange[] = existsSync(changesFile) ? JSON.parse(readFileSync(changesFile, "utf8")) : [];
+
+mkdirSync(BENCH_DIR, { recursive: true });
+const byConstraints = [...results].sort((a, b) => a.constraints - b.constraints);
+const series = (name: string, ms: (r: InstanceResult) => number, extra: { dashed?: boolean } = {}) => ({
+  name,
+  points: byConstraints.map((r) => ({ x: r.constraints, y: ms(r) / 1000 })),
+  ...extra,
+});
+writeFileSync(
+  path.join(PACKAGE_ROOT, PLOT_FILE),
+  svgChart({
+    title: `Groth16 proving time against constraints (${describeMachine().cores} cores)`,
+    xLabel: "constraints (circom --O2)",
+    yLabel: "seconds per proof",
+    series: [
+      series("snarkjs fullProve, cold", (r) => r.prove.snarkjsColdMs, { dashed: true }),
+      series("SDK, cold", (r) => r.prove.sdkColdMs),
+      series("WarmProver", (r) => r.prove.warmMs),
+      series(`ProverPool, per proof (${results[0]!.pool.workers} workers)`, (r) => r.pool.perProofMs),
+    ],
+    xRange: [0, Math.max(...results.map((r) => r.constraints)) * 1.05],
+    yRange: [0, (Math.max(...results.map((r) => Math.max(r.prove.snarkjsColdMs, r.prove.sdkColdMs))) / 1000) * 1.1],
+  }),
+);
+
+const machine = describeMachine();
+const seconds = (performance.now() - started) / 1000;
+writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs, results, costs, changes, gasSection, plotFile: PLOT_FILE, seconds }));
+appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs })}\n`);
+log(`wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s`);

@@ -1,0 +1,56 @@
+/**
+ * One valid input per circuit instance, from the spec's example files (../shared/spec/examples):
+ * the healthy example position, on the grid market or, for instances with more scenario slots,
+ * on the historical market cut to the instance's size.
+ */
+import path from "node:path";
+import type { CircuitSignals } from "snarkjs";
+import { parseMarket } from "../../src/inputs/parse-market.ts";
+import { parsePolicy } from "../../src/inputs/parse-policy.ts";
+import { parsePosition } from "../../src/inputs/parse-position.ts";
+import type { Market, Position } from "../../src/inputs/types.ts";
+import { readJsonFile } from "../../src/node/read-json.ts";
+import { layoutOf } from "../../src/node/select-instance.ts";
+import { positionOpeningInput } from "../../src/prover/witness/position-opening.ts";
+import { rebalanceInput, type RebalanceTransition } from "../../src/prover/witness/rebalance.ts";
+import { solvencyInput } from "../../src/prover/witness/solvency.ts";
+import type { InstanceConfig } from "../../src/setup/instances.ts";
+import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+
+export const EXAMPLES_DIR = process.env.ZKS_EXAMPLES_DIR ?? path.resolve(PACKAGE_ROOT, "..", "shared", "spec", "examples");
+
+function load(name: string, nScenarios?: number) {
+  const market: Market = parseMarket(readJsonFile(path.join(EXAMPLES_DIR, name)), name);
+  if (nScenarios !== undefined && market.scenarios.length > nScenarios) market.scenarios = market.scenarios.slice(0, nScenarios);
+  const policy = parsePolicy(readJsonFile(path.join(EXAMPLES_DIR, "policy.json")), "policy.json", market);
+  const position = parsePosition(readJsonFile(path.join(EXAMPLES_DIR, "position-healthy.json")), "position-healthy.json", market);
+  return { market, policy, position };
+}
+
+/** A rebalance that moves nothing but re-salts the position: valid for any passing position. */
+function resalt(old: Position): RebalanceTransition {
+  const zeros = (n: number) => Array.from({ length: n }, () => 0n);
+  return {
+    old,
+    next: { ...old, nonce: old.nonce + 1n, salt: old.salt! + 1n },
+    flows: zeros(old.collateral.length),
+    assetBought: zeros(old.collateral.length),
+    assetSold: zeros(old.collateral.length),
+    instrumentBought: zeros(old.quantities.length),
+    instrumentSold: zeros(old.quantities.length),
+    forced: false,
+  };
+}
+
+export function benchInput(instance: InstanceConfig): CircuitSignals {
+  if (instance.template === "PositionCommitment") {
+    const [nAssets, nInstruments] = instance.params as [number, number];
+    const { market, position } = load("market-grid.json");
+    return positionOpeningInput(position, market, { nAssets, nInstruments });
+  }
+  const layout = layoutOf(instance);
+  const { market, policy, position } = load(layout.nScenarios > 16 ? "market-historical.json" : "market-grid.json", layout.nScenarios);
+  if (instance.template === "Solvency") return solvencyInput(position, market, policy, layout);
+  if (instance.template === "Rebalance") return rebalanceInput(resalt(position), market, policy, layout);
+  throw new Error(`bench: no example input for template ${instance.template} (instance ${instance.name})`);
+}
