@@ -4,7 +4,10 @@
  * of each contract call, and regenerates BENCHMARKS.md, benchmarks/scaling.svg and one line of
  * benchmarks/history.jsonl. Takes minutes; not part of `npm test`.
  *
- *   npm run bench -- [--runs 5] [--instances a,b] [--skip-gas] [--skip-costs] [--skip-setup]
+ *   npm run bench -- [--runs 5] [--instances a,b] [--native] [--skip-gas] [--skip-costs] [--skip-setup]
+ *
+ * --native also builds circom's C++ witness generators (2-3 min of g++ per instance); without
+ * it, the native witness is measured on the instances that already have one.
  */
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -28,6 +31,7 @@ const { values: flags } = parseArgs({
     "skip-gas": { type: "boolean", default: false },
     "skip-costs": { type: "boolean", default: false },
     "skip-setup": { type: "boolean", default: false },
+    native: { type: "boolean", default: false },
   },
 });
 const runs = Number(flags.runs);
@@ -42,7 +46,7 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const selected = flags.instances?.split(",").map((name) => name.trim()) ?? loadInstances().filter((i) => i.tier !== "large").map((i) => i.name);
 if (!flags["skip-setup"]) {
   log(`setting up ${selected.join(", ")} (cached when sources are unchanged)`);
-  await buildCircuits({ instances: selected, tiers: ["test", "standard", "large"], log: (m) => log(m) });
+  await buildCircuits({ instances: selected, tiers: ["test", "standard", "large"], nativeWitness: flags.native, log: (m) => log(m) });
   await releaseProverThreads();
 }
 
@@ -80,10 +84,8 @@ for (const config of loadInstances().filter((i) => selected.includes(i.name))) {
 }
 if (results.length === 0) throw new Error("bench: no instance is set up; run `zks setup` first");
 
-/** WASM cold/warm vs the native witness binary, when the native build module is present. */
-async function measureWitness(instance: string): Promise<WitnessBackends | undefined> {
-  const module = path.join(PACKAGE_ROOT, "scripts", "bench", "witness.ts");
-  if (!existsSync(module)) return undefined;
+/** WASM cold and warm, and the native generator where one is built. */
+async function measureWitness(instance: string): Promise<WitnessBackends> {
   log(`${instance}: witness backends`);
   return runChild<WitnessBackends>("scripts/bench/measure-witness.ts", [instance, String(runs)]);
 }

@@ -6,3 +6,5 @@ export { loadInstances, type InstanceConfig } from "./setup/instances.ts";
 export { resolvePtau, readPtauHeader, CEREMONY_BLAKE2B, type PtauChoice } from "./setup/ptau.ts";
 export { loadWarmProver } from "./node/load-warm-prover.ts";
 export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome } from "./node/prover-pool/prover-pool.ts";
+export { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary, type NativeWitnessCalculator } from "./node/native-witness.ts";
+export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } from "./setup/native-toolchain.ts";

@@ -18,7 +18,8 @@ import { SetupError, ZksError } from "../core/errors.ts";
 import type { Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
 import { selectInstance } from "../node/select-instance.ts";
-import { generateProof, type ZkProof } from "../prover/prove.ts";
+import type { ZkProof } from "../prover/prove.ts";
+import { proveBuiltInstance } from "../node/prove-built.ts";
 import { rebalanceInput } from "../prover/witness/rebalance.ts";
 import { solvencyInput } from "../prover/witness/solvency.ts";
 import { checkName } from "../rebalance/explain.ts";
@@ -181,7 +182,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const report42 = checkPosition(position, market, policy);
     if (!report42.pass) throw new ZksError(`the demo position fails at epoch ${market.epoch}: ${report42.failures.join(", ")}`, 70);
     log(`proving solvency at epoch ${market.epoch} with ${solvency.artifacts.instance}...`);
-    const registerProof = await generateProof(solvencyInput(position, market, policy, layout, "demo position", gateCtx), solvency.artifacts);
+    const registerProof = await proveBuiltInstance(solvencyInput(position, market, policy, layout, "demo position", gateCtx), solvency.artifacts);
     const registerArgs = gateArguments(registerProof);
     const registerGas = await send(gate, account, "register", market.epoch, registerArgs.proof, registerArgs.signals);
     done({
@@ -234,7 +235,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // 7. Prove the rebalance; move the tokens its flows need; the gate verifies and applies it.
     const next: Position = { ...found.position, nonce: position.nonce + 1n, salt: randomSalt() };
     log(`proving the rebalance with ${rebalance.artifacts.instance}...`);
-    const rebalanceProof = await generateProof(
+    const rebalanceProof = await proveBuiltInstance(
       rebalanceInput({ old: position, next, flows: found.flows, ...found.legs, forced: false }, market43, policy, rebalance.layout, "demo position", gateCtx),
       rebalance.artifacts,
     );
@@ -276,7 +277,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     // 8. An audit claim for the new position at epoch 43 (Solvency proof bound to the registry).
     log(`proving solvency at epoch ${market43.epoch} for the audit registry...`);
-    const claimProof = await generateProof(solvencyInput(next, market43, policy, layout, "demo position", registryCtx), solvency.artifacts);
+    const claimProof = await proveBuiltInstance(solvencyInput(next, market43, policy, layout, "demo position", registryCtx), solvency.artifacts);
     const claimArgs = gateArguments(claimProof);
     const claimGas = await send(registry, owner, "recordClaim", market43.epoch, claimArgs.proof, claimArgs.signals);
     const isSolvent = (await registry.getFunction("isSolvent")(accountAddress, market43.epoch)) as boolean;

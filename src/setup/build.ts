@@ -2,11 +2,14 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SetupError } from "../core/errors.ts";
 import { includeGraph, hashParts, fileParts } from "./content-hash.ts";
 import { compileInstance, CIRCOM_PACKAGE_VERSION, CIRCUIT_LIBRARY_DIR } from "./compile.ts";
 import { exportSolidityVerifier, exportVerificationKey, groth16Setup, verifierContractName } from "./groth16-setup.ts";
 import { loadInstances, mainComponentSource, selectInstances, type InstanceConfig } from "./instances.ts";
 import { readManifest, writeManifest, manifestFiles, type InstanceManifest } from "./manifest.ts";
+import { checkNativeToolchain, nativeToolchainChoice } from "./native-toolchain.ts";
+import { buildNativeWitness, nativeWitnessCurrent, nativeWitnessKey } from "./native-witness.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT, type BuildPaths } from "./paths.ts";
 import { requiredPower, resolvePtau, type PtauChoice } from "./ptau.ts";
 
@@ -14,11 +17,12 @@ const SNARKJS_VERSION: string = JSON.parse(readFileSync(path.join(path.dirname(f
 
 export const DEFAULT_TIERS: InstanceConfig["tier"][] = ["test", "standard"];
 
-export type BuildStep = "compile" | "ptau" | "setup" | "verifier";
+export type BuildStep = "compile" | "native" | "ptau" | "setup" | "verifier";
 
 /** How the CLI names each build step in progress lines. */
 export const BUILD_STEP_LABEL: Record<BuildStep, string> = {
   compile: "compiling",
+  native: "native witness (C++)",
   ptau: "choosing ptau",
   setup: "Groth16 setup",
   verifier: "Solidity verifier",
@@ -43,6 +47,8 @@ export interface BuildOptions {
   force?: boolean;
   /** Compile only: no ptau, no Groth16 setup (enough for witness and constraint tests). */
   compileOnly?: boolean;
+  /** Also build circom's C++ witness generator (needs g++, make, GMP, nlohmann/json; see native-toolchain.ts). */
+  nativeWitness?: boolean;
   paths?: BuildPaths;
   env?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
@@ -53,6 +59,8 @@ export interface InstanceBuildResult {
   manifest: InstanceManifest;
   dir: string;
   compiled: boolean;
+  /** The native witness generator was (re)built in this run. */
+  nativeBuilt: boolean;
   setUp: boolean;
   seconds: number;
 }
@@ -98,17 +106,30 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
   const tiers = options.tiers && options.tiers.length > 0 ? options.tiers : options.instances?.length ? undefined : DEFAULT_TIERS;
   if (tiers) selected = selected.filter((instance) => tiers.includes(instance.tier));
   const total = selected.length;
+  const env = options.env ?? process.env;
+  const compileKeys = new Map(selected.map((instance) => [instance.name, compileKeyOf(instance)]));
+
+  // A missing C++ toolchain fails before minutes of compiling, but a cached generator never
+  // probes it: an unchanged rebuild stays instant.
+  const toolchain = options.nativeWitness ? nativeToolchainChoice(env) : undefined;
+  if (toolchain) {
+    const stale = selected.some((instance) => {
+      const dir = instanceDir(paths, instance.name);
+      return options.force || !nativeWitnessCurrent(dir, readManifest(dir), nativeWitnessKey(compileKeys.get(instance.name)!, toolchain));
+    });
+    if (stale) checkNativeToolchain(toolchain, env);
+  }
 
   // Phase 1: compile (cheap, and it tells us how large a ptau we need).
-  const compiled: { instance: InstanceConfig; dir: string; manifest: InstanceManifest; compiled: boolean; started: number }[] = [];
+  const compiled: { instance: InstanceConfig; dir: string; manifest: InstanceManifest; compiled: boolean; nativeBuilt: boolean; started: number }[] = [];
   for (const [index, instance] of selected.entries()) {
     const t0 = performance.now();
     const dir = instanceDir(paths, instance.name);
-    const compileKey = compileKeyOf(instance);
+    const compileKey = compileKeys.get(instance.name)!;
     const previous = readManifest(dir);
     if (!options.force && previous?.compileKey === compileKey && filesExist(dir, previous, ["r1cs", "wasm", "sym"])) {
       progress({ instance: instance.name, step: "compile", state: "cached", index, total });
-      compiled.push({ instance, dir, manifest: previous, compiled: false, started: t0 });
+      compiled.push({ instance, dir, manifest: previous, compiled: false, nativeBuilt: false, started: t0 });
       continue;
     }
     progress({ instance: instance.name, step: "compile", state: "start", index, total });
@@ -122,23 +143,52 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       nPublic: circuit.nPublic,
       compileKey,
       files: { r1cs: "main.r1cs", wasm: "main_js/main.wasm", sym: "main.sym", zkey: "circuit.zkey", vkey: "verification_key.json" },
+      // A forced recompile of unchanged sources leaves the native generator valid.
+      ...(previous?.compileKey === compileKey && previous.nativeWitness ? { nativeWitness: previous.nativeWitness } : {}),
     };
     writeManifest(dir, manifest);
     progress({ instance: instance.name, step: "compile", state: "done", index, total });
     log(`compiled ${instance.name}: ${circuit.nConstraints} constraints, ${circuit.nPublic} public signals`);
-    compiled.push({ instance, dir, manifest, compiled: true, started: t0 });
+    compiled.push({ instance, dir, manifest, compiled: true, nativeBuilt: false, started: t0 });
   }
   if (compiled.length === 0) return { instances: [], seconds: (performance.now() - started) / 1000 };
+
+  // Phase 1b: the optional C++ witness generator, from the main.circom phase 1 wrote.
+  if (toolchain) {
+    for (const [index, entry] of compiled.entries()) {
+      const { instance, dir } = entry;
+      const key = nativeWitnessKey(entry.manifest.compileKey, toolchain);
+      if (!options.force && nativeWitnessCurrent(dir, entry.manifest, key)) {
+        progress({ instance: instance.name, step: "native", state: "cached", index, total });
+        continue;
+      }
+      progress({ instance: instance.name, step: "native", state: "start", index, total });
+      // circom reads the sources again: an edit since phase 1 would pair this generator with the
+      // wasm, r1cs and zkey of another circuit, and its witnesses would not prove.
+      const sourcesUnchanged = () => {
+        if (compileKeyOf(instance) !== entry.manifest.compileKey) {
+          throw new SetupError(`the sources of ${instance.name} changed while it was being built; run \`zks setup\` again`);
+        }
+      };
+      const nativeWitness = await buildNativeWitness(dir, key, toolchain, { env, sourcesUnchanged });
+      entry.manifest = { ...entry.manifest, nativeWitness };
+      entry.nativeBuilt = true;
+      writeManifest(dir, entry.manifest);
+      progress({ instance: instance.name, step: "native", state: "done", index, total });
+      log(`built the native witness generator of ${instance.name} in ${nativeWitness.buildSeconds} s (${toolchain.asm ? "nasm field arithmetic" : "portable C++ field arithmetic: install nasm for faster witnesses"})`);
+    }
+  }
+
   if (options.compileOnly) {
     return {
-      instances: compiled.map(({ manifest, dir, compiled: rebuilt, started: t0 }) => ({ manifest, dir, compiled: rebuilt, setUp: false, seconds: (performance.now() - t0) / 1000 })),
+      instances: compiled.map(({ manifest, dir, compiled: rebuilt, nativeBuilt, started: t0 }) => ({ manifest, dir, compiled: rebuilt, nativeBuilt, setUp: false, seconds: (performance.now() - t0) / 1000 })),
       seconds: (performance.now() - started) / 1000,
     };
   }
 
   // Phase 2: one ptau for all, then the per-instance Groth16 setup. When every key is built
   // and the user names no ptau, the recorded one stands: a cached build never downloads.
-  const explicitPtau = options.ptau ?? (options.env ?? process.env).ZKS_PTAU;
+  const explicitPtau = options.ptau ?? env.ZKS_PTAU;
   const allSetUp = compiled.every(({ dir, manifest }) => manifest.setupKey && manifest.ptau && filesExist(dir, manifest, ["zkey", "vkey"]));
   let ptau: PtauChoice | undefined;
   if (options.force || explicitPtau || !allSetUp) {
@@ -185,7 +235,7 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     }
     manifest = { ...manifest, verifierContract: verifierContractName(instance.name) };
     writeManifest(dir, manifest);
-    results.push({ manifest, dir, compiled: entry.compiled, setUp, seconds: (performance.now() - entry.started) / 1000 });
+    results.push({ manifest, dir, compiled: entry.compiled, nativeBuilt: entry.nativeBuilt, setUp, seconds: (performance.now() - entry.started) / 1000 });
   }
   return { instances: results, ptau, seconds: (performance.now() - started) / 1000 };
 }

@@ -24,11 +24,18 @@ export interface CompiledCircuit {
   nPublic: number;
 }
 
+/** A path as circom2 must be given it: relative to the package root (see runCircom). */
+export const circomPath = (file: string): string => path.relative(PACKAGE_ROOT, file) || ".";
+
+/** Optimisation and library paths shared by every circom run, so the wasm and C++ witness generators come from the same circuit. */
+export const CIRCOM_OPTIONS: readonly string[] = ["--O2", ...[CIRCUITS_DIR, CIRCUIT_LIBRARY_DIR].flatMap((dir) => ["-l", circomPath(dir)])];
+
 // circom colours its diagnostics; a log file or a CI page wants plain text.
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-function runCircom(args: string[]): Promise<string> {
+/** Runs circom2 from the package root; resolves with its output, or a SetupError carrying it. */
+export function runCircom(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     // circom2's WASI sandbox sees the working directory and its parents, through relative paths.
     const child = spawn(process.execPath, [CIRCOM_CLI, ...args], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -52,9 +59,7 @@ export async function compileInstance(instance: InstanceConfig, dir: string): Pr
   // Templates are included by name through a library path: a relative include from a build
   // directory elsewhere (say /tmp) would leave the part of the tree circom2's sandbox sees.
   writeFileSync(mainFile, mainComponentSource(instance, instance.file));
-  const rel = (file: string) => path.relative(PACKAGE_ROOT, file) || ".";
-  const libraries = [CIRCUITS_DIR, CIRCUIT_LIBRARY_DIR].flatMap((dir) => ["-l", rel(dir)]);
-  await runCircom([rel(mainFile), "--r1cs", "--wasm", "--sym", "--O2", ...libraries, "-o", rel(dir)]);
+  await runCircom([circomPath(mainFile), "--r1cs", "--wasm", "--sym", ...CIRCOM_OPTIONS, "-o", circomPath(dir)]);
   const compiled = {
     r1cs: path.join(dir, "main.r1cs"),
     wasm: path.join(dir, "main_js", "main.wasm"),

@@ -18,6 +18,21 @@ export interface InstanceManifest {
   zkeySha256?: string;
   verifierContract?: string;
   files: { r1cs: string; wasm: string; sym: string; zkey: string; vkey: string };
+  /** circom's C++ witness generator, built only by `zks setup --native-witness` (Node only; the wasm stays the default). */
+  nativeWitness?: NativeWitnessManifest;
+}
+
+export interface NativeWitnessManifest {
+  /** The executable, relative to the instance directory; it reads `<binary>.dat` beside itself. */
+  binary: string;
+  dat: string;
+  /** sha256 of the circuit's compileKey, the circom flags and the C++ toolchain: decides whether to rebuild. */
+  compileKey: string;
+  /** Field arithmetic in circom's x86-64 assembly (nasm) rather than its portable C++ (`--no_asm`). */
+  asm: boolean;
+  /** What the build cost (circom --c plus make), for benchmarks. */
+  buildSeconds: number;
+  binaryBytes: number;
 }
 
 export function manifestPath(dir: string): string {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import { SetupError } from "../../core/errors.ts";
 import { loadInstances, type InstanceConfig } from "../../setup/instances.ts";
@@ -81,6 +82,7 @@ export function registerInspect(program: Command): void {
         ptau: manifest?.ptau ?? null,
         zkeySha256: manifest?.zkeySha256 ?? null,
         verifierContract: manifest?.verifierContract ?? null,
+        nativeWitness: manifest?.nativeWitness ? { ...manifest.nativeWitness, path: path.join(dir, manifest.nativeWitness.binary), exists: existsSync(path.join(dir, manifest.nativeWitness.binary)) } : null,
       };
       if (flags.json) return printJson(details);
       const lines = [
@@ -94,6 +96,8 @@ export function registerInspect(program: Command): void {
       if (files) for (const [kind, f] of Object.entries(files)) lines.push(`  ${kind.padEnd(16)} ${f.path}${f.exists ? "" : " (missing)"}`);
       if (manifest?.ptau) lines.push(`  ptau             power ${manifest.ptau.power}, origin ${typeof manifest.ptau.origin === "string" ? manifest.ptau.origin : JSON.stringify(manifest.ptau.origin)}, blake2b ${manifest.ptau.blake2b.slice(0, 16)}...`);
       if (manifest?.zkeySha256) lines.push(`  zkey sha256      ${manifest.zkeySha256}`);
+      const native = details.nativeWitness;
+      if (native) lines.push(`  native witness   ${native.path}${native.exists ? "" : " (missing)"} (${native.asm ? "nasm" : "no asm"}, ${(native.binaryBytes / 2 ** 20).toFixed(1)} MiB, built in ${native.buildSeconds} s)`);
       if (manifest?.verifierContract) lines.push(`  verifier         contracts/generated/ (${manifest.verifierContract})`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });

@@ -4,7 +4,7 @@ import { checkPosition, explainChecks } from "../../model/index.ts";
 import { selectInstance } from "../../node/select-instance.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
 import { toProofFile } from "../../proof-file/proof-file.ts";
-import { generateProof } from "../../prover/prove.ts";
+import { proveBuiltInstance } from "../../node/prove-built.ts";
 import { solvencyInput } from "../../prover/witness/solvency.ts";
 import { verifyProof } from "../../verifier/verify.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
@@ -101,7 +101,7 @@ export function registerProve(program: Command): void {
 
       const { artifacts, layout } = selectInstance("Solvency", market, flags.instance);
       if (!flags.json) process.stderr.write(`proving ${statement} with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...\n`);
-      const zkProof = await generateProof(solvencyInput(position, market, policy, layout, flags.position, context), artifacts);
+      const zkProof = await proveBuiltInstance(solvencyInput(position, market, policy, layout, flags.position, context), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { instance: artifacts.instance, statement, epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
       const written = writeProofFiles(flags.out, file);

@@ -11,7 +11,7 @@ import { selectInstance } from "../../node/select-instance.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
 import { toProofFile } from "../../proof-file/proof-file.ts";
-import { generateProof } from "../../prover/prove.ts";
+import { proveBuiltInstance } from "../../node/prove-built.ts";
 import { rebalanceInput, type RebalanceTransition } from "../../prover/witness/rebalance.ts";
 import { emptyAllowance, parseAllowance } from "../../rebalance/allowance.ts";
 import { parsePlanFile } from "../../rebalance/plan-file.ts";
@@ -86,7 +86,7 @@ export function registerRebalance(program: Command): void {
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
       const context = contextFromFlags(flags);
-      const zkProof = await generateProof(rebalanceInput({ ...transition, next, forced: Boolean(flags.forced) }, market, policy, layout, flags.position, context), artifacts);
+      const zkProof = await proveBuiltInstance(rebalanceInput({ ...transition, next, forced: Boolean(flags.forced) }, market, policy, layout, flags.position, context), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
       // Proof first, the new position last: a directory with position.json always has its proof.

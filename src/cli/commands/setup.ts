@@ -13,6 +13,7 @@ interface SetupFlags {
   tier: string[];
   force?: boolean;
   compileOnly?: boolean;
+  nativeWitness?: boolean;
   json?: boolean;
 }
 
@@ -35,6 +36,10 @@ export function registerSetup(program: Command): void {
     .option("--tier <tier...>", "only instances of these tiers: test, standard, large (default: test and standard)", [])
     .option("--force", "rebuild even when nothing changed")
     .option("--compile-only", "compile the circuits but run no trusted setup (enough for witness and constraint tests)")
+    .option(
+      "--native-witness",
+      "also build circom's C++ witness generator for the Node prover (needs g++, make, libgmp-dev, nlohmann-json3-dev; nasm optional); the wasm witness stays the default",
+    )
     .option("--json", "print the summary as JSON")
     .action(async (flags: SetupFlags) => {
       const interactive = process.stderr.isTTY && !flags.json;
@@ -48,6 +53,7 @@ export function registerSetup(program: Command): void {
         tiers: parseTiers(flags.tier),
         force: flags.force,
         compileOnly: flags.compileOnly,
+        nativeWitness: flags.nativeWitness,
         log: (message) => {
           if (bar && barStarted) bar.stop();
           process.stderr.write(`${message}\n`);
@@ -71,20 +77,23 @@ export function registerSetup(program: Command): void {
         printJson({
           seconds: Number(result.seconds.toFixed(2)),
           ptau: result.ptau ?? null,
-          instances: result.instances.map(({ manifest, dir, compiled, setUp }) => ({
+          instances: result.instances.map(({ manifest, dir, compiled, nativeBuilt, setUp }) => ({
             instance: manifest.instance,
             constraints: manifest.nConstraints,
             publicSignals: manifest.publicSignals,
-            rebuilt: { compile: compiled, setup: setUp },
+            rebuilt: { compile: compiled, native: nativeBuilt, setup: setUp },
             dir,
             verifier: manifest.verifierContract,
+            nativeWitness: manifest.nativeWitness ? path.join(dir, manifest.nativeWitness.binary) : null,
           })),
         });
         return;
       }
-      const rows = result.instances.map(({ manifest, dir, compiled, setUp }) => {
+      const rows = result.instances.map(({ manifest, dir, compiled, nativeBuilt, setUp }) => {
         const keys = manifest.setupKey ? "" : ", no keys";
-        const state = compiled || setUp ? `built (${[compiled && "compile", setUp && "setup"].filter(Boolean).join(" + ")}${keys})` : `cached${keys}`;
+        const native = flags.nativeWitness ? ", native witness" : "";
+        const steps = [compiled && "compile", nativeBuilt && "native", setUp && "setup"].filter(Boolean);
+        const state = steps.length > 0 ? `built (${steps.join(" + ")}${keys}${native})` : `cached${keys}${native}`;
         return `  ${manifest.instance.padEnd(22)} ${String(manifest.nConstraints).padStart(7)} constraints  ${state.padEnd(26)} ${path.relative(process.cwd(), dir) || "."}`;
       });
       const ptauLine = result.ptau ? `ptau: ${result.ptau.path} (power ${result.ptau.power}, ${result.ptau.origin})` : "ptau: unchanged (all keys cached)";
