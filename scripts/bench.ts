@@ -4,7 +4,7 @@
  * of each contract call, and regenerates BENCHMARKS.md, benchmarks/scaling.svg and one line of
  * benchmarks/history.jsonl. Takes minutes; not part of `npm test`.
  *
- *   npm run bench -- [--runs 5] [--instances a,b] [--native] [--skip-gas] [--skip-costs] [--skip-setup]
+ *   npm run bench -- [--runs 5] [--instances a,b] [--native] [--skip-gas] [--skip-browser] [--skip-costs] [--skip-setup]
  *
  * --native also builds circom's C++ witness generators (2-3 min of g++ per instance); without
  * it, the native witness is measured on the instances that already have one.
@@ -21,7 +21,7 @@ import { manifestFiles, readManifest } from "../src/setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { marginalCosts } from "./bench/marginal-costs.ts";
-import { renderBenchmarks, type CircuitChange, type InstanceResult, type MemoryResult, type PoolResult, type ProveResult, type WitnessBackends } from "./bench/report.ts";
+import { renderBenchmarks, type BrowserResult, type CircuitChange, type InstanceResult, type MemoryResult, type PoolResult, type ProveResult, type WitnessBackends } from "./bench/report.ts";
 import { runChild } from "./bench/run-child.ts";
 
 const { values: flags } = parseArgs({
@@ -32,6 +32,7 @@ const { values: flags } = parseArgs({
     "skip-costs": { type: "boolean", default: false },
     "skip-setup": { type: "boolean", default: false },
     native: { type: "boolean", default: false },
+    "skip-browser": { type: "boolean", default: false },
   },
 });
 const runs = Number(flags.runs);
@@ -96,15 +97,25 @@ if (!flags["skip-costs"]) {
   costs = await marginalCosts((row) => log(`costs: ${row.checks}: ${row.constraints}`));
 }
 
-if (!flags["skip-gas"]) {
-  log("gas: test/contracts.test.ts with ZKS_BENCHMARKS=1");
-  const mocha = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-n", "import=tsx", "--timeout", "600000", "test/contracts.test.ts"], {
+/** A test file run with ZKS_BENCHMARKS=1: the gas and browser tests write their own figures. */
+function benchmarkTest(file: string): void {
+  const mocha = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-n", "import=tsx", "--timeout", "900000", file], {
     cwd: PACKAGE_ROOT,
     env: { ...process.env, ZKS_BENCHMARKS: "1" },
     encoding: "utf8",
   });
-  if (mocha.status !== 0) throw new Error(`bench: the contract test failed:\n${mocha.stdout.slice(-2000)}${mocha.stderr.slice(-2000)}`);
+  if (mocha.status !== 0) throw new Error(`bench: ${file} failed:\n${mocha.stdout.slice(-2000)}${mocha.stderr.slice(-2000)}`);
 }
+if (!flags["skip-gas"]) {
+  log("gas: test/contracts.test.ts with ZKS_BENCHMARKS=1");
+  benchmarkTest("test/contracts.test.ts");
+}
+const BROWSER_FILE = path.join(BENCH_DIR, "browser.json");
+if (!flags["skip-browser"]) {
+  log("browser: test/browser.test.ts with ZKS_BENCHMARKS=1 (headless Chromium)");
+  benchmarkTest("test/browser.test.ts");
+}
+const browser: BrowserResult | undefined = existsSync(BROWSER_FILE) ? JSON.parse(readFileSync(BROWSER_FILE, "utf8")) : undefined;
 const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "";
 const gasSection = /<!-- gas:begin[\s\S]*?<!-- gas:end -->/.exec(current)?.[0];
 
@@ -137,6 +148,6 @@ writeFileSync(
 
 const machine = describeMachine();
 const seconds = (performance.now() - started) / 1000;
-writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs, results, costs, changes, gasSection, plotFile: PLOT_FILE, seconds }));
+writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs, results, costs, changes, gasSection, browser, plotFile: PLOT_FILE, seconds }));
 appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs })}\n`);
 log(`wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s`);

@@ -46,6 +46,15 @@ export interface InstanceResult {
   pool: PoolResult;
   witness?: WitnessBackends;
 }
+export interface BrowserResult {
+  date: string;
+  chromium: string;
+  instance: string;
+  constraints: number;
+  proveMs: number;
+  witnessMs: number;
+  workerStartMs: number;
+}
 export interface CircuitChange {
   change: string;
   files?: string[];
@@ -65,6 +74,7 @@ export function renderBenchmarks(args: {
   costs?: MarginalCostRow[];
   changes: CircuitChange[];
   gasSection?: string;
+  browser?: BrowserResult;
   plotFile: string;
   seconds: number;
 }): string {
@@ -149,7 +159,22 @@ export function renderBenchmarks(args: {
       "",
     );
   }
-  lines.push("## Browser", "", "Proving in the browser (Web Worker, headless Chromium) is measured once the browser build lands (issue 8).", "");
+  lines.push("## Browser", "");
+  if (args.browser) {
+    const b = args.browser;
+    const node = results.find((r) => r.instance === b.instance);
+    lines.push(
+      `Measured by \`test/browser.test.ts\` (\`ZKS_BENCHMARKS=1\`) in headless Chromium ${b.chromium} on ${b.date.slice(0, 10)}: the example vault page's Web Worker`,
+      "(`BrowserProver`, a `WarmProver` in a worker, artifacts fetched by URL), median of 3 proofs.",
+      "",
+      "| instance | constraints | proof in the browser (s) | of which witness (ms) | worker start and load (s) | Node WarmProver (s) |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+      `| \`${b.instance}\` | ${n(b.constraints)} | ${s(b.proveMs)} | ${b.witnessMs.toFixed(0)} | ${s(b.workerStartMs)} | ${node ? s(node.prove.warmMs) : "not measured"} |`,
+      "",
+    );
+  } else {
+    lines.push("Not measured in this run (`--skip-browser`, or no Chromium).", "");
+  }
   if (args.changes.length > 0) {
     const instances = [...new Set(args.changes.flatMap((c) => Object.keys(c.after)))];
     lines.push(

@@ -1,0 +1,650 @@
+/**
+ * The vault page: a position checked, planned and proven in the browser, the proof verified here
+ * and sent to the gate contracts through ethers. The position lives in this page only (the
+ * textarea and the variables below): the server gives the market, the policy, the chain's
+ * addresses and the circuit artifacts, and never receives anything but JSON-RPC calls carrying
+ * proofs and public signals.
+ */
+import { Contract, Interface, JsonRpcProvider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
+import {
+  BrowserProver,
+  checkPosition,
+  commitPosition,
+  emptyAllowance,
+  encodeRebalance,
+  encodeRegister,
+  ERC20_ABI,
+  explainChecks,
+  formatHuman,
+  gateContext,
+  instanceLayout,
+  MARKET_ORACLE_ABI,
+  marketRoot,
+  parseGateError,
+  parseMarket,
+  parsePolicy,
+  parsePosition,
+  plan,
+  policyHash,
+  positionToJson,
+  randomSalt,
+  rebalanceInput,
+  REBALANCE_GATE_ABI,
+  revertData,
+  solvencyInput,
+  UnprovableError,
+  verifyProof,
+  ZksError,
+  type CircuitLayout,
+  type InstanceInfo,
+  type Market,
+  type Plan,
+  type Policy,
+  type Position,
+  type RiskReport,
+  type Strategy,
+  type TimedProof,
+} from "zk-solvency";
+
+// ---- what the server tells the page (public) --------------------------------------------------
+
+interface PageConfig {
+  chainId: string;
+  rpc: string;
+  account: string;
+  size: string;
+  instances: { solvency: string; rebalance: string };
+  contracts: { MarketOracle: string; RebalanceGate: string; AuditRegistry: string };
+  tokens: { slot: number; symbol: string | null; address: string }[];
+  devOracle: boolean;
+}
+
+interface ServedInstance extends InstanceInfo {
+  files: { wasm: string; zkey: string; vkey: string };
+}
+
+type VerificationKey = Parameters<typeof verifyProof>[0];
+
+// ---- page state (the position stays here) -----------------------------------------------------
+
+type Statement =
+  | { kind: "register"; instance: ServedInstance; epoch: number; position: Position }
+  | { kind: "rebalance"; instance: ServedInstance; epoch: number; position: Position; next: Position; plan: Plan };
+
+interface MadeProof {
+  statement: Statement;
+  proof: TimedProof;
+  verified: boolean | null;
+}
+
+const state: {
+  config?: PageConfig;
+  instances: ServedInstance[];
+  provider?: JsonRpcProvider;
+  market?: Market;
+  policy?: Policy;
+  position?: Position;
+  report?: RiskReport;
+  registered?: { registered: boolean; commitment: bigint; nonce: bigint; matches: boolean };
+  plan?: Plan;
+  statement?: Statement;
+  made?: MadeProof;
+  vkeys: Map<string, Promise<VerificationKey>>;
+} = { instances: [], vkeys: new Map() };
+
+let prover: BrowserProver | undefined;
+const gateInterface = new Interface(REBALANCE_GATE_ABI);
+
+// ---- DOM helpers ------------------------------------------------------------------------------
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`the page has no #${id}`);
+  return element as T;
+};
+
+function status(id: string, state: string, text: string): void {
+  const element = $(id);
+  element.dataset.state = state;
+  element.textContent = text;
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attributes: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v);
+  return e;
+}
+
+/** Errors as a person can read them: a gate's custom error by name, an SDK error's message, ethers' short message. */
+function describe(error: unknown): string {
+  const data = revertData(error);
+  const parsed = data ? parseGateError(data) : null;
+  if (parsed) return `reverted with ${parsed.name}(${parsed.args.map(String).join(", ")})`;
+  if (error instanceof UnprovableError) return `no proof exists for this input: ${error.detail}`;
+  if (error instanceof ZksError) return error.message;
+  const e = error as { shortMessage?: string; message?: string };
+  return e.shortMessage ?? e.message ?? String(error);
+}
+
+/** Runs a button's work with the button disabled, reporting a failure in `statusId`. */
+function action(buttonId: string, statusId: string, work: () => Promise<void>): void {
+  const button = $<HTMLButtonElement>(buttonId);
+  button.addEventListener("click", () => {
+    if (button.disabled) return;
+    button.disabled = true;
+    work()
+      .catch((error: unknown) => {
+        console.error(error);
+        status(statusId, "error", describe(error));
+      })
+      .finally(() => {
+        button.disabled = false;
+        updateButtons();
+      });
+  });
+}
+
+const money = (value: bigint): string => `${formatHuman(value, state.market!.quote.decimals)} ${state.market!.quote.symbol}`;
+const ratio = (value: bigint | null): string => (value === null ? "none (no debt)" : formatHuman(value, 4, 4));
+const hex = (value: bigint): string => `0x${value.toString(16).padStart(64, "0")}`;
+const short = (value: string): string => `${value.slice(0, 10)}…${value.slice(-6)}`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+// ---- chain ------------------------------------------------------------------------------------
+
+function contracts() {
+  const { config, provider } = state;
+  if (!config || !provider) throw new Error("not connected to the chain yet");
+  return {
+    oracle: new Contract(config.contracts.MarketOracle, MARKET_ORACLE_ABI, provider),
+    gate: new Contract(config.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider),
+    token: (slot: number) => {
+      const t = config.tokens.find((x) => x.slot === slot);
+      if (!t) throw new Error(`the gate has no token for asset slot ${slot}`);
+      return new Contract(t.address, ERC20_ABI, provider);
+    },
+  };
+}
+
+/** The account's signer: the local node's unlocked account (a wallet extension would go here). */
+async function signerFor(account: string): Promise<JsonRpcSigner> {
+  const signer = await state.provider!.getSigner(account).catch(() => null);
+  if (!signer) throw new Error(`the chain does not sign for ${account}: this example signs with the local node's unlocked accounts`);
+  return signer;
+}
+
+function instanceNamed(name: string): ServedInstance {
+  const found = state.instances.find((i) => i.instance === name);
+  if (!found) throw new Error(`the server has no built instance ${name} (run \`zks setup --instance ${name}\`)`);
+  return found;
+}
+
+/** The slots the gate's verifiers prove over: commitments and market roots are computed with them. */
+function gateLayout(): CircuitLayout {
+  return instanceLayout(instanceNamed(state.config!.instances.solvency));
+}
+
+// ---- 0. start ---------------------------------------------------------------------------------
+
+async function connect(): Promise<void> {
+  const config = await getJson<PageConfig>("/zks/config.json");
+  state.config = config;
+  state.instances = await getJson<ServedInstance[]>("/zks/instances.json");
+  state.provider = new JsonRpcProvider(new URL(config.rpc, location.href).href, BigInt(config.chainId), { staticNetwork: true, pollingInterval: 250 });
+  const block = await state.provider.getBlockNumber();
+  status(
+    "chain-status",
+    "ok",
+    `chain ${config.chainId} at block ${block}; gate ${short(config.contracts.RebalanceGate)} (${config.size} verifiers); account ${short(config.account)}`,
+  );
+  $("dev-shock").hidden = !config.devOracle;
+  prover = BrowserProver.start();
+}
+
+// ---- 1. position ------------------------------------------------------------------------------
+
+async function loadExample(): Promise<void> {
+  const json = await getJson<unknown>("/zks/examples/position.json");
+  $<HTMLTextAreaElement>("position-json").value = JSON.stringify(json, null, 2);
+  status("position-status", "ok", "example position loaded (it is a copy in this page; edit it freely)");
+  await check();
+}
+
+function readPosition(): Position {
+  if (!state.market) throw new Error("fetch the market first");
+  const text = $<HTMLTextAreaElement>("position-json").value;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`position: not JSON (${(error as Error).message})`);
+  }
+  return parsePosition(json, "position", state.market);
+}
+
+function showPosition(position: Position): void {
+  $<HTMLTextAreaElement>("position-json").value = JSON.stringify(positionToJson(position, state.market!), null, 2);
+}
+
+function savePosition(): void {
+  const text = $<HTMLTextAreaElement>("position-json").value;
+  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  const link = element("a", undefined, { href: url, download: "position.json" });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// ---- 2. market and policy ---------------------------------------------------------------------
+
+async function fetchMarket(): Promise<void> {
+  const [rawMarket, rawPolicy] = await Promise.all([getJson<unknown>("/zks/market.json"), getJson<unknown>("/zks/policy.json")]);
+  const market = parseMarket(rawMarket, "market.json");
+  const policy = parsePolicy(rawPolicy, "policy.json", market);
+  const { oracle, gate } = contracts();
+  const layout = gateLayout();
+  const [published, fresh, gatePolicy] = await Promise.all([
+    oracle.getFunction("rootOf")(market.epoch) as Promise<bigint>,
+    oracle.getFunction("isFresh")(market.epoch) as Promise<boolean>,
+    gate.getFunction("policyHash")() as Promise<bigint>,
+  ]);
+  const root = marketRoot(market, layout);
+  if (published !== root) {
+    throw new Error(`epoch ${market.epoch}: the market file's root ${short(hex(root))} is not the one the oracle published (${short(hex(published))}); refusing it`);
+  }
+  state.market = market;
+  state.policy = policy;
+  state.plan = undefined;
+  state.statement = undefined;
+  state.made = undefined;
+  status("market-status", fresh ? "ok" : "error", `epoch ${market.epoch}, published ${new Date(market.timestamp * 1000).toISOString()}: root ${short(hex(root))} matches the oracle${fresh ? "" : " but is no longer fresh"}`);
+  $("market-status").dataset.epoch = String(market.epoch);
+  const table = $<HTMLTableElement>("market-table");
+  table.replaceChildren(element("tr"));
+  table.rows[0]!.append(element("th", "asset"), element("th", `price (${market.quote.symbol})`), element("th", "liquidation threshold"));
+  for (const a of market.assets) {
+    const row = element("tr");
+    row.append(element("td", a.symbol), element("td", formatHuman(a.price, market.quote.decimals, a.price < 100n * 10n ** BigInt(market.quote.decimals) ? 4 : 2)), element("td", formatHuman(a.liquidationThreshold, 4, 3)));
+    table.append(row);
+  }
+  const hash = policyHash(policy);
+  status(
+    "policy-status",
+    hash === gatePolicy ? "ok" : "error",
+    `policy: minimum health factor ${ratio(policy.minHealthFactor)}, trigger ${ratio(policy.trigger.healthFactor)}, VaR ${policy.var.method}; hash ${hash === gatePolicy ? "matches" : "DOES NOT match"} the gate's`,
+  );
+  renderSellable();
+  if ($<HTMLTextAreaElement>("position-json").value.trim()) await check();
+}
+
+async function devShock(): Promise<void> {
+  const response = await fetch("/zks/dev/shock", { method: "POST" });
+  if (!response.ok) throw new Error(`dev oracle: HTTP ${response.status} ${await response.text()}`);
+  await fetchMarket();
+}
+
+// ---- 3. risk ----------------------------------------------------------------------------------
+
+async function check(): Promise<void> {
+  if (!state.market || !state.policy) await fetchMarket();
+  const market = state.market!;
+  const position = readPosition();
+  const report = checkPosition(position, market, state.policy!);
+  state.position = position;
+  state.report = report;
+  status("position-status", "ok", `account ${position.account}, nonce ${position.nonce}${position.salt === undefined ? ", no salt yet (one is drawn when you register)" : ""}`);
+
+  const figures = $("figures");
+  figures.replaceChildren();
+  const figure = (name: string, value: string, id: string) => figures.append(element("dt", name), element("dd", value, { id }));
+  figure("health factor", ratio(report.healthFactor.value), "hf");
+  figure("equity", money(report.equity.value), "equity");
+  figure("stress: worst loss", `${money(report.stress.worstLoss)} ('${report.stress.scenario}')`, "stress");
+  if (report.var.historical) figure("historical VaR", money(report.var.historical.value), "hvar");
+  if (report.var.parametric) figure("parametric VaR", money(report.var.parametric.value), "pvar");
+  $("hf").dataset.value = report.healthFactor.value === null ? "" : formatHuman(report.healthFactor.value, 4, 4);
+
+  const list = $("checks");
+  list.replaceChildren(...explainChecks(report).map((e) => element("li", e.line, { "data-check": e.check, "data-pass": String(e.pass) })));
+  list.dataset.pass = String(report.pass);
+  list.dataset.failures = report.failures.join(",");
+
+  await readOnChain();
+}
+
+/** The gate's record for the account, and whether it commits to the loaded position. */
+async function readOnChain(): Promise<void> {
+  const position = state.position!;
+  const { gate } = contracts();
+  const [commitment, nonce, registered] = (await gate.getFunction("positionOf")(position.account)) as [bigint, bigint, boolean];
+  const mine = position.salt === undefined ? null : commitPosition(position, position.salt, gateLayout());
+  const matches = registered && mine === commitment && nonce === position.nonce;
+  state.registered = { registered, commitment, nonce, matches };
+  const text = !registered
+    ? "not registered with the gate yet: prove solvency to register"
+    : matches
+      ? `registered at nonce ${nonce}; the gate's commitment ${short(hex(commitment))} is this position's`
+      : `registered at nonce ${nonce} with commitment ${short(hex(commitment))}, which is not this position's (load the position you last registered or rebalanced to)`;
+  status("onchain-status", registered && !matches ? "error" : "ok", text);
+  $("onchain-status").dataset.registered = String(registered);
+  $("onchain-status").dataset.nonce = String(nonce);
+  chooseStatement();
+}
+
+/** What the next proof proves: registration for an unregistered account, else the planned rebalance. */
+function chooseStatement(): void {
+  const { position, market, registered, config } = state;
+  state.statement = undefined;
+  if (position && market && registered && config) {
+    if (!registered.registered) {
+      const withSalt = position.salt === undefined ? { ...position, salt: randomSalt() } : position;
+      state.statement = { kind: "register", instance: instanceNamed(config.instances.solvency), epoch: market.epoch, position: withSalt };
+    } else if (registered.matches && state.plan?.needed) {
+      const next: Position = { ...state.plan.position, nonce: position.nonce + 1n, salt: randomSalt() };
+      state.statement = { kind: "rebalance", instance: instanceNamed(config.instances.rebalance), epoch: market.epoch, position, next, plan: state.plan };
+    }
+  }
+  const s = state.statement;
+  const text = !s
+    ? registered?.matches
+      ? "plan a rebalance to have something to prove"
+      : "check a position first"
+    : s.kind === "register"
+      ? `register: this position passes the policy at epoch ${s.epoch} (Solvency proof, ${s.instance.instance}, ${s.instance.nConstraints.toLocaleString("en-US")} constraints)`
+      : `rebalance: nonce ${s.position.nonce} -> ${s.next.nonce} at epoch ${s.epoch} (Rebalance proof, ${s.instance.instance}, ${s.instance.nConstraints.toLocaleString("en-US")} constraints)`;
+  $("statement").textContent = text;
+  $("statement").dataset.kind = s?.kind ?? "none";
+  if (state.made && state.made.statement !== s) state.made = undefined;
+  // A new statement: what the card shows of the last proof no longer applies (a finished
+  // submission stays on show until there is something new to prove).
+  if (s) clearProofCard();
+  updateButtons();
+}
+
+function clearProofCard(): void {
+  $("progress").dataset.stage = "idle";
+  $("progress").querySelector<HTMLElement>(".fill")!.style.width = "";
+  $("progress-text").textContent = "";
+  $("progress-log").replaceChildren();
+  for (const id of ["proof-status", "verify-status", "submit-status"]) {
+    status(id, "", "");
+    for (const key of Object.keys($(id).dataset)) delete $(id).dataset[key];
+  }
+}
+
+// ---- 4. plan ----------------------------------------------------------------------------------
+
+function renderSellable(): void {
+  const market = state.market!;
+  const box = $("sellable");
+  const checked = new Set(Array.from(box.querySelectorAll<HTMLInputElement>("input:checked"), (i) => i.value));
+  if (box.childElementCount === 0) checked.add("WETH"); // the demo's allowance
+  box.replaceChildren(
+    ...market.assets.map((a) => {
+      const label = element("label", ` ${a.symbol} `);
+      const input = element("input", undefined, { type: "checkbox", value: a.symbol });
+      input.checked = checked.has(a.symbol);
+      label.prepend(input);
+      return label;
+    }),
+  );
+}
+
+async function makePlan(): Promise<void> {
+  await check();
+  const market = state.market!;
+  const position = state.position!;
+  // The wallet the planner may top up from: the account's token balances on the chain.
+  const { token } = contracts();
+  const balances = await Promise.all(market.assets.map((_, i) => token(i).getFunction("balanceOf")(position.account) as Promise<bigint>));
+  const allowance = emptyAllowance(market);
+  allowance.wallet = balances;
+  const sellable = new Set(Array.from($("sellable").querySelectorAll<HTMLInputElement>("input:checked"), (i) => i.value));
+  allowance.sellable = market.assets.map((a) => sellable.has(a.symbol));
+  $("wallet").textContent = `wallet: ${market.assets.map((a, i) => `${formatHuman(balances[i]!, a.decimals)} ${a.symbol}`).join(", ")}`;
+
+  const strategy = $<HTMLSelectElement>("strategy").value as Strategy;
+  const found = plan(position, market, state.policy!, allowance, { strategy });
+  const steps = $("plan-steps");
+  $("plan-explanation").replaceChildren(...found.explanation.map((line) => element("li", line)));
+  if (found.kind === "none") {
+    state.plan = undefined;
+    steps.replaceChildren();
+    status("plan-status", "fail", `no rebalance within what you allow: ${found.reason}`);
+  } else if (!found.needed) {
+    state.plan = found;
+    steps.replaceChildren();
+    status("plan-status", "ok", `nothing to do: the position meets the ${found.strategy} strategy's target`);
+  } else {
+    state.plan = found;
+    steps.replaceChildren(...found.steps.map((s) => element("li", `${s.text}: ${s.effect}`, { "data-kind": s.action.kind })));
+    const after = found.after.healthFactor.value;
+    status(
+      "plan-status",
+      "ok",
+      `${found.steps.length} action${found.steps.length === 1 ? "" : "s"}; health factor ${ratio(found.before.healthFactor.value)} -> ${ratio(after)}, ${found.after.pass ? "every check passes" : "still failing"}`,
+    );
+  }
+  $("plan-status").dataset.actions = String(state.plan?.needed ? state.plan.steps.length : 0);
+  chooseStatement();
+}
+
+// ---- 5. prove, verify, submit -----------------------------------------------------------------
+
+function updateButtons(): void {
+  const s = state.statement;
+  $<HTMLButtonElement>("prove").disabled = !s;
+  $<HTMLButtonElement>("verify").disabled = !state.made;
+  $<HTMLButtonElement>("submit").disabled = !state.made || state.made.verified !== true;
+}
+
+function progressLog(stage: string, text: string): void {
+  $("progress-log").append(element("li", text, { "data-stage": stage }));
+}
+
+async function prove(): Promise<void> {
+  const s = state.statement;
+  if (!s || !prover) throw new Error("nothing to prove");
+  const { config, market, policy } = state;
+  const layout = instanceLayout(s.instance);
+  const context = gateContext(BigInt(config!.chainId), config!.contracts.RebalanceGate);
+  const signals =
+    s.kind === "register"
+      ? solvencyInput(s.position, market!, policy!, layout, "position", context)
+      : rebalanceInput({ old: s.position, next: s.next, flows: s.plan.flows, ...s.plan.legs, forced: false }, market!, policy!, layout, "position", context);
+
+  const box = $("progress");
+  const text = $("progress-text");
+  const fill = box.querySelector<HTMLElement>(".fill")!;
+  $("progress-log").replaceChildren();
+  status("proof-status", "pending", "");
+  status("verify-status", "", "");
+  status("submit-status", "", "");
+  state.made = undefined;
+  updateButtons();
+
+  // The page's own thread keeps ticking while the worker proves: the longest gap between ticks
+  // is how long the page was unresponsive (kept on the element for tests and the curious).
+  let last = performance.now();
+  let maxStall = 0;
+  let stage = "loading";
+  let stageStarted = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxStall = Math.max(maxStall, now - last);
+    last = now;
+    if (stage === "witness" || stage === "proof") text.textContent = `${stage === "witness" ? "computing the witness" : "computing the proof"}... ${seconds(now - stageStarted)}`;
+  }, 50);
+  const setStage = (next: string) => {
+    stage = next;
+    stageStarted = performance.now();
+    box.dataset.stage = next;
+  };
+
+  try {
+    setStage("loading");
+    const bytes: Record<string, { loaded: number; total: number | null }> = {};
+    const loaded = await prover.load(
+      { instance: s.instance.instance, wasm: s.instance.files.wasm, zkey: s.instance.files.zkey },
+      {
+        onProgress: (p) => {
+          bytes[p.artifact] = p;
+          const got = Object.values(bytes).reduce((sum, b) => sum + b.loaded, 0);
+          const all = Object.values(bytes).reduce((sum, b) => sum + (b.total ?? b.loaded), 0);
+          fill.style.width = all > 0 ? `${Math.round((100 * got) / all)}%` : "0";
+          text.textContent = `downloading the circuit: ${(got / 2 ** 20).toFixed(1)} of ${(all / 2 ** 20).toFixed(1)} MiB`;
+        },
+      },
+    );
+    fill.style.width = "";
+    progressLog("loaded", `${s.instance.instance} ready: ${((loaded.bytes.wasm + loaded.bytes.zkey) / 2 ** 20).toFixed(1)} MiB in ${seconds(loaded.timings.totalMs)}`);
+    last = performance.now();
+    maxStall = 0;
+    const proof = await prover.prove(s.instance.instance, signals, {
+      onProgress: (next, elapsedMs) => {
+        setStage(next);
+        progressLog(next, `${next} at ${seconds(elapsedMs)}`);
+        if (next === "done") text.textContent = `proof done in ${seconds(elapsedMs)}`;
+      },
+    });
+    state.made = { statement: s, proof, verified: null };
+    const total = proof.timings.witnessMs + proof.timings.proofMs;
+    status("proof-status", "proved", `proved in the browser in ${seconds(total)} (witness ${seconds(proof.timings.witnessMs)}, proof ${seconds(proof.timings.proofMs)}); the page never stalled more than ${Math.round(maxStall)} ms`);
+    const el = $("proof-status");
+    el.dataset.instance = s.instance.instance;
+    el.dataset.witnessMs = proof.timings.witnessMs.toFixed(0);
+    el.dataset.proofMs = proof.timings.proofMs.toFixed(0);
+    el.dataset.loadMs = loaded.timings.totalMs.toFixed(0);
+    el.dataset.maxStallMs = maxStall.toFixed(0);
+  } catch (error) {
+    setStage("error");
+    text.textContent = "";
+    throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+function verificationKey(instance: ServedInstance): Promise<VerificationKey> {
+  let key = state.vkeys.get(instance.instance);
+  if (!key) {
+    key = getJson<VerificationKey>(instance.files.vkey);
+    state.vkeys.set(instance.instance, key);
+    key.catch(() => state.vkeys.delete(instance.instance));
+  }
+  return key;
+}
+
+async function verify(): Promise<void> {
+  const made = state.made;
+  if (!made) throw new Error("no proof to verify");
+  const started = performance.now();
+  const valid = await verifyProof(await verificationKey(made.statement.instance), made.proof);
+  made.verified = valid;
+  status("verify-status", valid ? "valid" : "invalid", valid ? `valid: verified in this page in ${seconds(performance.now() - started)}` : "INVALID: the proof does not verify");
+}
+
+async function send(signer: JsonRpcSigner, to: string, data: string, what: string): Promise<TransactionReceipt> {
+  const tx = await signer.sendTransaction({ to, data });
+  const receipt = await tx.wait();
+  if (!receipt || receipt.status !== 1) throw new Error(`${what}: the transaction failed`);
+  return receipt;
+}
+
+async function submit(): Promise<void> {
+  const made = state.made;
+  if (!made || made.verified !== true) throw new Error("verify the proof first");
+  const s = made.statement;
+  const { gate, oracle, token } = contracts();
+  if (!(await oracle.getFunction("isFresh")(s.epoch))) throw new Error(`epoch ${s.epoch} is no longer fresh: fetch the latest market and prove again`);
+  const signer = await signerFor(s.position.account);
+  const gateAddress = await gate.getAddress();
+  status("submit-status", "pending", "sending...");
+  let receipt: TransactionReceipt;
+  let extraGas = 0n;
+  if (s.kind === "register") {
+    receipt = await send(signer, gateAddress, encodeRegister(s.epoch, made.proof), "register");
+  } else {
+    // Positive flows are pulled from the account by the gate: approve them first.
+    for (const [i, flow] of s.plan.flows.entries()) {
+      if (flow <= 0n) continue;
+      const approval = await send(signer, await token(i).getAddress(), token(i).interface.encodeFunctionData("approve", [gateAddress, flow]), "approve");
+      extraGas += approval.gasUsed;
+    }
+    receipt = await send(signer, gateAddress, encodeRebalance(s.epoch, made.proof), "rebalance");
+  }
+  const events = receipt.logs.flatMap((log) => {
+    try {
+      const parsed = gateInterface.parseLog(log);
+      return parsed ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+  const event = events.find((e) => e.name === (s.kind === "register" ? "PositionRegistered" : "Rebalanced"));
+  if (!event) throw new Error(`the transaction emitted no ${s.kind === "register" ? "PositionRegistered" : "Rebalanced"} event`);
+  const newPosition = s.kind === "register" ? s.position : s.next;
+  const commitment = commitPosition(newPosition, newPosition.salt!, gateLayout());
+  const onChain = (await gate.getFunction("commitmentOf")(newPosition.account)) as bigint;
+  if (onChain !== commitment) throw new Error("the gate holds another commitment than this position's");
+
+  // The position the gate now commits to: keep it (with its salt), it is the only way to prove again.
+  showPosition(newPosition);
+  state.plan = undefined;
+  $("plan-steps").replaceChildren();
+  $("plan-explanation").replaceChildren();
+  $("wallet").textContent = "";
+  status("plan-status", "", "");
+  delete $("plan-status").dataset.actions;
+  status(
+    "submit-status",
+    "done",
+    `${event.name} in block ${receipt.blockNumber} (tx ${short(receipt.hash)}, ${receipt.gasUsed.toLocaleString("en-US")} gas${extraGas ? ` + ${extraGas.toLocaleString("en-US")} for approvals` : ""}); the gate now commits to ${short(hex(commitment))}. Save the new position: its salt is needed to prove again.`,
+  );
+  const el = $("submit-status");
+  el.dataset.event = event.name;
+  el.dataset.tx = receipt.hash;
+  el.dataset.commitment = commitment.toString();
+  el.dataset.gas = receipt.gasUsed.toString();
+  await check();
+}
+
+// ---- wiring -----------------------------------------------------------------------------------
+
+action("load-example", "position-status", loadExample);
+action("check", "position-status", check);
+action("refresh-market", "market-status", fetchMarket);
+action("dev-shock", "market-status", devShock);
+action("plan", "plan-status", makePlan);
+action("prove", "proof-status", prove);
+action("verify", "verify-status", verify);
+action("submit", "submit-status", submit);
+$("save-position").addEventListener("click", savePosition);
+$<HTMLInputElement>("position-file").addEventListener("change", (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  // Read here, by the browser: the file is not uploaded anywhere.
+  file.text().then(
+    (text) => {
+      $<HTMLTextAreaElement>("position-json").value = text;
+      return check();
+    },
+    (error: unknown) => status("position-status", "error", describe(error)),
+  ).catch((error: unknown) => status("position-status", "error", describe(error)));
+});
+
+connect()
+  .then(fetchMarket)
+  .then(() => {
+    document.body.dataset.ready = "true";
+  })
+  .catch((error: unknown) => {
+    console.error(error);
+    status("chain-status", "error", describe(error));
+  });

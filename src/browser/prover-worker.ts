@@ -1,0 +1,124 @@
+/**
+ * The prover's Web Worker: keeps one WarmProver per circuit instance (witness calculator,
+ * proving key and snarkjs' curve stay in the worker's memory) and proves on request, posting
+ * progress ("witness", "proof", "done") so the page can show it while its own thread stays free.
+ * snarkjs' curve starts its own nested workers (navigator.hardwareConcurrency of them).
+ *
+ * Started by BrowserProver (worker-client.ts) as a module worker; the browser bundle ships it
+ * as dist/browser/prover-worker.js. Browser-only: no Node built-ins.
+ */
+import type { Artifact } from "../prover/artifacts.ts";
+import { UnprovableError } from "../prover/errors.ts";
+import { releaseProverThreads } from "../prover/release.ts";
+import { WarmProver } from "../prover/warm-prover.ts";
+import type { ArtifactKind, SerializedError, WorkerRequest, WorkerResponse } from "./protocol.ts";
+
+/** The part of DedicatedWorkerGlobalScope used here (the project's lib is DOM, not WebWorker). */
+interface WorkerScope {
+  postMessage(message: WorkerResponse): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<WorkerRequest>) => void): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+const provers = new Map<string, Promise<WarmProver>>();
+
+/** The artifact's bytes, reporting download progress for URLs. */
+async function bytesOf(id: number, kind: ArtifactKind, artifact: Artifact, instance: string): Promise<Uint8Array> {
+  if (artifact instanceof Uint8Array) return artifact;
+  const what = `${instance} ${kind === "wasm" ? "witness wasm" : "proving key"}`;
+  let response: Response;
+  try {
+    response = await fetch(artifact);
+  } catch (error) {
+    throw new Error(`${what}: cannot fetch ${artifact} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!response.ok) throw new Error(`${what}: fetching ${artifact} answered HTTP ${response.status}`);
+  const header = Number(response.headers.get("content-length"));
+  const total = Number.isFinite(header) && header > 0 ? header : null;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let reported = 0;
+  const reader = response.body.getReader();
+  scope.postMessage({ type: "loading", id, artifact: kind, loaded: 0, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    // About every 512 KiB: enough for a smooth bar, few enough messages.
+    if (loaded - reported >= 1 << 19) {
+      reported = loaded;
+      scope.postMessage({ type: "loading", id, artifact: kind, loaded, total });
+    }
+  }
+  scope.postMessage({ type: "loading", id, artifact: kind, loaded, total: total ?? loaded });
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+async function load(request: Extract<WorkerRequest, { type: "load" }>): Promise<WorkerResponse> {
+  const started = performance.now();
+  const [wasm, zkey] = await Promise.all([
+    bytesOf(request.id, "wasm", request.wasm, request.instance),
+    bytesOf(request.id, "zkey", request.zkey, request.instance),
+  ]);
+  const fetched = performance.now();
+  const prover = WarmProver.load({ instance: request.instance, wasm, zkey });
+  provers.set(request.instance, prover);
+  try {
+    await prover;
+  } catch (error) {
+    provers.delete(request.instance);
+    throw error;
+  }
+  return {
+    type: "loaded",
+    id: request.id,
+    instance: request.instance,
+    bytes: { wasm: wasm.byteLength, zkey: zkey.byteLength },
+    timings: { fetchMs: fetched - started, compileMs: performance.now() - fetched },
+  };
+}
+
+async function prove(request: Extract<WorkerRequest, { type: "prove" }>): Promise<WorkerResponse> {
+  const prover = provers.get(request.instance);
+  if (!prover) throw new Error(`${request.instance}: not loaded in the prover worker (load it first)`);
+  const { proof, publicSignals, timings } = await (
+    await prover
+  ).prove(request.signals, {
+    onProgress: (stage, elapsedMs) => scope.postMessage({ type: "progress", id: request.id, stage, elapsedMs }),
+  });
+  return { type: "proved", id: request.id, proof, publicSignals, timings };
+}
+
+function serialize(error: unknown): SerializedError {
+  if (error instanceof UnprovableError) return { name: error.name, message: error.message, instance: error.instance, detail: error.detail };
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerResponse> {
+  switch (request.type) {
+    case "load":
+      return load(request);
+    case "prove":
+      return prove(request);
+    case "release":
+      await releaseProverThreads();
+      return { type: "released", id: request.id };
+  }
+}
+
+scope.addEventListener("message", (event) => {
+  const request = event.data;
+  handle(request).then(
+    (response) => scope.postMessage(response),
+    (error: unknown) => scope.postMessage({ type: "failed", id: request.id, error: serialize(error) }),
+  );
+});

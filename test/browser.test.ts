@@ -1,0 +1,250 @@
+/**
+ * The SDK in a real browser: the browser bundle (no Node built-ins), then the vault example page
+ * (examples/vault) driven in Debian's headless Chromium through playwright-core: it registers the
+ * example position with a Solvency proof made in the page's Web Worker, and after a price shock
+ * plans, proves, verifies and submits a rebalance that the gate on a local `hardhat node` accepts.
+ *
+ * Skipped when there is no Chromium at /usr/bin/chromium (or $ZKS_CHROMIUM), unless
+ * ZKS_REQUIRE_BROWSER=1 (CI), which makes that a failure.
+ *
+ * With ZKS_BENCHMARKS=1 it also measures browser proving of the standard instance
+ * (solvency-8x8x16, built by `zks setup --instance solvency-8x8x16`) and writes
+ * benchmarks/browser.json. Run alone:
+ *
+ *   npx mocha --no-config -n import=tsx --timeout 600000 test/browser.test.ts
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Contract, JsonRpcProvider } from "ethers";
+import type { Browser, Page } from "playwright-core";
+import { buildBrowserBundle, nodeLeaks, NodeBuiltinInBrowserBuild } from "../scripts/build-browser.ts";
+import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
+import { readManifest } from "../src/setup/manifest.ts";
+import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
+import type { BenchResult } from "../examples/vault/src/bench.ts";
+import { startVaultExample, type VaultExample } from "../examples/vault/server/start.ts";
+import { CHROMIUM_PATH, chromiumAvailable, launchChromium, median } from "./helpers/browser.ts";
+import { startLocalNode, type LocalNode } from "./helpers/local-node.ts";
+
+const execute = promisify(execFile);
+const require = createRequire(import.meta.url);
+const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
+const TEST_INSTANCES = ["solvency-3x3x16", "rebalance-3x3x16"];
+const STANDARD_INSTANCE = "solvency-8x8x16";
+const BENCHMARK_FILE = path.join(PACKAGE_ROOT, "benchmarks", "browser.json");
+/** The page's own thread must keep running while the worker proves: a proof on it would stall it for seconds. */
+const MAX_STALL_MS = 1_500;
+
+const isBuilt = (instance: string) => Boolean(readManifest(instanceDir(defaultBuildPaths(), instance))?.setupKey);
+const ms = (value: number) => `${(value / 1000).toFixed(2)} s`;
+
+describe("browser build (dist/browser)", function () {
+  it("bundles the SDK and its prover worker for the browser with no Node built-in and no Node-only source", async function () {
+    const build = await buildBrowserBundle();
+    assert.deepEqual(nodeLeaks(build.metafile), []);
+    assert.deepEqual(build.outputs.map((o) => path.basename(o.file)).sort(), ["index.js", "prover-worker.js"]);
+    assert.ok(build.inputs.includes("src/browser/prover-worker.ts"));
+    assert.ok(build.inputs.some((i) => i.startsWith("node_modules/snarkjs/build/browser")), "snarkjs' browser build, not its Node one");
+    assert.ok(!build.inputs.some((i) => /^src\/(node|setup|cli|demo)\//.test(i)));
+    const pkg = require("../package.json") as { exports: Record<string, Record<string, string>> };
+    assert.equal(pkg.exports["."]!.browser, "./dist/browser/index.js");
+    assert.equal(pkg.exports["./prover-worker"]!.browser, "./dist/browser/prover-worker.js");
+  });
+
+  it("fails the build when a module imports a Node built-in", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "zks-browser-"));
+    try {
+      const entry = path.join(dir, "leaky.ts");
+      writeFileSync(entry, 'import { readFileSync } from "node:fs";\nexport const read = () => readFileSync("x");\n');
+      await assert.rejects(buildBrowserBundle({ entries: { leaky: entry }, outdir: path.join(dir, "out") }), (error: Error) => {
+        assert.ok(error instanceof NodeBuiltinInBrowserBuild, error.message);
+        assert.match(error.message, /node:fs/);
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("vault example page in headless Chromium", function () {
+  this.timeout(600_000);
+  let node: LocalNode | undefined;
+  let example: VaultExample | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let provider: JsonRpcProvider;
+  const timings: string[] = [];
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      // CI installs Chromium and sets ZKS_REQUIRE_BROWSER=1, so that a missing browser fails there.
+      assert.notEqual(process.env.ZKS_REQUIRE_BROWSER, "1", `ZKS_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM_PATH}`);
+      console.log(`      skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set ZKS_CHROMIUM)`);
+      this.skip();
+    }
+    const missing = TEST_INSTANCES.filter((i) => !isBuilt(i));
+    assert.deepEqual(missing, [], `set up the test tier first: ZKS_PTAU=... npx zks setup --tier test (missing ${missing.join(", ")})`);
+    // The page imports the SDK through its "browser" export, and the gate's verifiers must be
+    // the ones generated with the current keys: both builds are incremental.
+    await buildBrowserBundle();
+    await execute(process.execPath, [HARDHAT_CLI, "compile", "--quiet"], { cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 });
+    node = await startLocalNode();
+    example = await startVaultExample({ rpcUrl: node.url });
+    provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on("pageerror", (error) => console.log(`      page error: ${error.message}`));
+    await page.goto(example.url);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+  });
+
+  after(async function () {
+    if (timings.length > 0) console.log(`      browser proving (${await browser?.version()}): ${timings.join("; ")}`);
+    await browser?.close();
+    await example?.close();
+    provider?.destroy();
+    await node?.stop();
+  });
+
+  const text = (selector: string) => page.locator(selector).innerText();
+  /** Clicks one of the page's buttons and waits for its work to end (the page disables a button while it works). */
+  const run = async (id: string) => {
+    await page.click(`#${id}`);
+    await page.waitForSelector(`#${id}:not([disabled])`, { timeout: 60_000 });
+  };
+  const data = (selector: string, key: string) => page.locator(selector).getAttribute(`data-${key}`);
+
+  /** Clicks the proof card's buttons in turn, checking the progress the page shows; returns the page's figures. */
+  async function proveVerifySubmit(expectedEvent: string) {
+    await page.click("#prove");
+    await page.waitForSelector("#proof-status[data-state=proved], #proof-status[data-state=error]", { timeout: 300_000 });
+    assert.equal(await data("#proof-status", "state"), "proved", await text("#proof-status"));
+    // Progress went through every stage of the worker, in order.
+    const stages = await page.locator("#progress-log li").evaluateAll((items) => items.map((li) => li.getAttribute("data-stage")));
+    assert.deepEqual(stages, ["loaded", "witness", "proof", "done"]);
+    assert.equal(await data("#progress", "stage"), "done");
+    const figures = {
+      instance: (await data("#proof-status", "instance"))!,
+      witnessMs: Number(await data("#proof-status", "witness-ms")),
+      proofMs: Number(await data("#proof-status", "proof-ms")),
+      maxStallMs: Number(await data("#proof-status", "max-stall-ms")),
+    };
+    assert.ok(figures.proofMs > 0 && figures.witnessMs > 0);
+    assert.ok(figures.maxStallMs < MAX_STALL_MS, `the page stalled ${figures.maxStallMs} ms while proving`);
+
+    await page.click("#verify");
+    await page.waitForSelector("#verify-status[data-state=valid], #verify-status[data-state=invalid], #verify-status[data-state=error]");
+    assert.equal(await data("#verify-status", "state"), "valid", await text("#verify-status"));
+
+    await page.click("#submit");
+    await page.waitForSelector("#submit-status[data-state=done], #submit-status[data-state=error]", { timeout: 120_000 });
+    assert.equal(await data("#submit-status", "state"), "done", await text("#submit-status"));
+    assert.equal(await data("#submit-status", "event"), expectedEvent);
+    timings.push(`${figures.instance} ${ms(figures.witnessMs + figures.proofMs)} (witness ${ms(figures.witnessMs)}), page stalled at most ${figures.maxStallMs} ms`);
+    return { ...figures, tx: (await data("#submit-status", "tx"))!, commitment: BigInt((await data("#submit-status", "commitment"))!) };
+  }
+
+  it("registers the example position with a Solvency proof generated in the page", async function () {
+    const config = example!.chain.config();
+    const gate = new Contract(config.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
+    assert.equal(await gate.getFunction("isRegistered")(config.account), false);
+    assert.match(await text("#market-status"), /epoch 42.*matches the oracle/);
+
+    await run("load-example");
+    await page.waitForSelector("#checks[data-pass=true]");
+    assert.equal(await data("#hf", "value"), "1.4618");
+    assert.equal(await data("#statement", "kind"), "register");
+
+    const result = await proveVerifySubmit("PositionRegistered");
+    assert.equal(result.instance, "solvency-3x3x16");
+    assert.equal(await gate.getFunction("isRegistered")(config.account), true);
+    assert.equal(await gate.getFunction("commitmentOf")(config.account), result.commitment);
+    await page.waitForSelector("#onchain-status[data-registered=true]");
+  });
+
+  it("after a price shock, plans a rebalance, proves and verifies it in the page, and the gate accepts it on-chain", async function () {
+    const config = example!.chain.config();
+    const gate = new Contract(config.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
+    const usdc = new Contract(config.tokens.find((t) => t.symbol === "USDC")!.address, ERC20_ABI, provider);
+    const before = { commitment: (await gate.getFunction("commitmentOf")(config.account)) as bigint, usdc: (await usdc.getFunction("balanceOf")(config.account)) as bigint };
+
+    // The oracle publishes epoch 43, WETH -25%: the example server plays it, behind the page's
+    // dev button, which then fetches the new market as "Fetch the latest market" does.
+    await run("dev-shock");
+    await page.waitForSelector("#market-status[data-epoch='43']");
+    const oracle = new Contract(config.contracts.MarketOracle, MARKET_ORACLE_ABI, provider);
+    assert.equal(await oracle.getFunction("latestEpoch")(), 43n);
+    await run("refresh-market");
+    assert.equal(await data("#market-status", "state"), "ok");
+    assert.match(await text("#market-status"), /epoch 43.*matches the oracle/);
+    await page.waitForSelector("#checks[data-pass=false]");
+    const failures = (await data("#checks", "failures"))!.split(",");
+    assert.ok(failures.includes("healthFactor"), `failures: ${failures.join(", ")}`);
+    assert.match(await text("#checks"), /health factor 1\.0963 < 1\.10/);
+
+    await run("plan");
+    assert.equal(await data("#plan-status", "state"), "ok", await text("#plan-status"));
+    assert.match(await text("#plan-steps"), /repay 6,900 USDC of debt from the wallet/);
+    assert.equal(await data("#statement", "kind"), "rebalance");
+
+    const result = await proveVerifySubmit("Rebalanced");
+    assert.equal(result.instance, "rebalance-3x3x16");
+
+    // On-chain: the gate's commitment moved to the page's new position, the nonce advanced, the
+    // Rebalanced event is in the page's transaction and the repayment left the wallet.
+    const after = (await gate.getFunction("commitmentOf")(config.account)) as bigint;
+    assert.notEqual(after, before.commitment);
+    assert.equal(after, result.commitment);
+    assert.equal(await gate.getFunction("nonceOf")(config.account), 1n);
+    const receipt = await provider.getTransactionReceipt(result.tx);
+    const events = receipt!.logs.map((log) => gate.interface.parseLog(log)).filter((e) => e !== null);
+    const rebalanced = events.find((e) => e.name === "Rebalanced");
+    assert.ok(rebalanced, "a Rebalanced event");
+    assert.equal(rebalanced.args.account, config.account);
+    assert.equal(rebalanced.args.oldCommitment, before.commitment);
+    assert.equal(rebalanced.args.newCommitment, after);
+    assert.equal(rebalanced.args.epoch, 43n);
+    assert.equal(before.usdc - ((await usdc.getFunction("balanceOf")(config.account)) as bigint), 6_900_000_000n);
+    // The page now holds the new position (nonce 1) and it is the one the gate commits to.
+    await page.waitForSelector("#onchain-status[data-nonce='1']");
+    assert.match(await page.locator("#position-json").inputValue(), /"nonce": 1/);
+    assert.match(await text("#onchain-status"), /is this position's/);
+  });
+
+  it(`measures browser proving of the standard instance (${STANDARD_INSTANCE}) into benchmarks/browser.json (ZKS_BENCHMARKS=1)`, async function () {
+    if (process.env.ZKS_BENCHMARKS !== "1") {
+      console.log("      skipped: set ZKS_BENCHMARKS=1 to measure the standard instance");
+      this.skip();
+    }
+    assert.ok(isBuilt(STANDARD_INSTANCE), `set up the standard instance first: ZKS_PTAU=... npx zks setup --instance ${STANDARD_INSTANCE}`);
+    const bench = await browser!.newPage();
+    try {
+      await bench.goto(`${example!.url}bench.html?instance=${STANDARD_INSTANCE}&runs=3`);
+      await bench.waitForSelector("#bench-status[data-state=done], #bench-status[data-state=error]", { timeout: 540_000 });
+      const status = bench.locator("#bench-status");
+      assert.equal(await status.getAttribute("data-state"), "done", await status.innerText());
+      const result = (await bench.evaluate(() => (window as unknown as { zksBench: unknown }).zksBench)) as BenchResult;
+      assert.equal(result.verified, true);
+      assert.equal(result.runs.length, 3);
+      const record = {
+        date: new Date().toISOString(),
+        chromium: browser!.version(),
+        instance: result.instance,
+        constraints: result.constraints,
+        proveMs: Math.round(median(result.runs.map((r) => r.proveMs))),
+        witnessMs: Math.round(median(result.runs.map((r) => r.witnessMs))),
+        workerStartMs: Math.round(result.workerStartMs),
+      };
+      writeFileSync(BENCHMARK_FILE, `${JSON.stringify(record, null, 2)}\n`);
+      timings.push(`${STANDARD_INSTANCE} median ${ms(record.proveMs)} of ${result.runs.map((r) => ms(r.proveMs)).join(", ")} (worker start ${ms(record.workerStartMs)}, ${result.hardwareConcurrency} threads)`);
+    } finally {
+      await bench.close();
+    }
+  });
+});
