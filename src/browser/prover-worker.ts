@@ -7,6 +7,7 @@
  * Started by BrowserProver (worker-client.ts) as a module worker; the browser bundle ships it
  * as dist/browser/prover-worker.js. Browser-only: no Node built-ins.
  */
+import { artifactBytes } from "../prover/artifact-bytes.ts";
 import type { Artifact } from "../prover/artifacts.ts";
 import { UnprovableError } from "../prover/errors.ts";
 import { releaseProverThreads } from "../prover/release.ts";
@@ -22,44 +23,10 @@ const scope = globalThis as unknown as WorkerScope;
 
 const provers = new Map<string, Promise<WarmProver>>();
 
-/** The artifact's bytes, reporting download progress for URLs. */
-async function bytesOf(id: number, kind: ArtifactKind, artifact: Artifact, instance: string): Promise<Uint8Array> {
-  if (artifact instanceof Uint8Array) return artifact;
+/** The artifact's bytes, reporting download progress for URLs to the page. */
+function bytesOf(id: number, kind: ArtifactKind, artifact: Artifact, instance: string): Promise<Uint8Array> {
   const what = `${instance} ${kind === "wasm" ? "witness wasm" : "proving key"}`;
-  let response: Response;
-  try {
-    response = await fetch(artifact);
-  } catch (error) {
-    throw new Error(`${what}: cannot fetch ${artifact} (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (!response.ok) throw new Error(`${what}: fetching ${artifact} answered HTTP ${response.status}`);
-  const header = Number(response.headers.get("content-length"));
-  const total = Number.isFinite(header) && header > 0 ? header : null;
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  let reported = 0;
-  const reader = response.body.getReader();
-  scope.postMessage({ type: "loading", id, artifact: kind, loaded: 0, total });
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    // About every 512 KiB: enough for a smooth bar, few enough messages.
-    if (loaded - reported >= 1 << 19) {
-      reported = loaded;
-      scope.postMessage({ type: "loading", id, artifact: kind, loaded, total });
-    }
-  }
-  scope.postMessage({ type: "loading", id, artifact: kind, loaded, total: total ?? loaded });
-  const bytes = new Uint8Array(loaded);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return artifactBytes(artifact, what, (loaded, total) => scope.postMessage({ type: "loading", id, artifact: kind, loaded, total }));
 }
 
 async function load(request: Extract<WorkerRequest, { type: "load" }>): Promise<WorkerResponse> {
