@@ -37,11 +37,36 @@ template PositionCommitment(nAssets, nInstruments) {
     signal input quantity[nInstruments];
     signal output commitment;
 
+    component opening = PositionOpening(nAssets, nInstruments, 1);
+    opening.account <== account;
+    opening.nonce <== nonce;
+    opening.salt <== salt;
+    opening.collateral <== collateral;
+    opening.debt <== debt;
+    opening.quantity <== quantity;
+    commitment <== opening.commitment;
+}
+
+// PositionOpening(nAssets, nInstruments, checkAccount): PositionCommitment, with the account's
+// 160-bit range check only when checkAccount = 1. Caller assumptions with checkAccount = 0: the
+// caller range-checks the same account signal below 2^160 elsewhere (Rebalance opens two
+// commitments of one account and checks it once).
+template PositionOpening(nAssets, nInstruments, checkAccount) {
+    signal input account;
+    signal input nonce;
+    signal input salt;
+    signal input collateral[nAssets];
+    signal input debt[nAssets];
+    signal input quantity[nInstruments];
+    signal output commitment;
+
     var AMOUNT_BITS = 96;
     var QUANTITY_OFFSET = 1 << 95;
 
-    component accountBits = Num2Bits(160);
-    accountBits.in <== account;
+    if (checkAccount == 1) {
+        component accountBits = Num2Bits(160);
+        accountBits.in <== account;
+    }
     component nonceBits = Num2Bits(64);
     nonceBits.in <== nonce;
 

@@ -120,8 +120,9 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     marketRoot <== next.marketRoot;
     policyHash <== next.policyHash;
 
-    // P opens the commitment the chain holds (its fields range-checked there).
-    component previous = PositionCommitment(nAssets, nInstruments);
+    // P opens the commitment the chain holds (its fields range-checked there; the account, the
+    // same signal as P's, once by the Solvency component above).
+    component previous = PositionOpening(nAssets, nInstruments, 0);
     previous.account <== account;
     previous.nonce <== nonce;
     previous.salt <== oldSalt;
@@ -220,6 +221,8 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     triggerRange.in <== triggerHealthFactor;
     signal triggerLine <== triggerHealthFactor * denominator;
     signal triggerMargin <== forced * (triggerLine - numerator - 1);
-    component belowTrigger = RangeCheck(VALUE_BITS() + BPS_BITS() + log2ceil(nAssets) + 8);
+    // forced = 1: trigger * HFden - HFnum - 1 in [0, 2^20 * nAssets * 2^80) (trigger < 2^20, each
+    // vd < 2^80); a position at or above the trigger makes it a negative integer that wraps.
+    component belowTrigger = RangeCheck(log2ceil(nAssets * (1 << (20 + VALUE_BITS()))));
     belowTrigger.in <== triggerMargin;
 }

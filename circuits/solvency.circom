@@ -115,7 +115,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     root.assetsDigest <== assets.out;
     root.instrumentsDigest <== instruments.out;
     if (USES_SCENARIOS == 1) {
-        component scenarios = ScenariosDigest(nScenarios, nAssets, nInstruments);
+        component scenarios = ScenariosDigest(nScenarios, nAssets, nInstruments, CHECK_STRESS);
         scenarios.count <== scenarioCount;
         scenarios.weight <== weight;
         scenarios.assetReturn <== assetReturn;
@@ -152,7 +152,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     policyRanges[0].in <== minHealthFactor;
     policyRanges[1] = RangeCheck(VALUE_BITS());       // minimum equity < 2^80 quote units
     policyRanges[1].in <== minEquity;
-    policyRanges[2] = RangeCheck(RATIO_BITS());       // capital multiplier >= 1
+    policyRanges[2] = RangeCheck(RATIO_BITS());       // capital multiplier >= 1 (VaR checks rely on it)
     policyRanges[2].in <== capitalMultiplier - 1000000;
     policyRanges[3] = RangeCheck(20);                 // 0 < confidence < 1 (RATIO)
     policyRanges[3].in <== confidence - 1;
@@ -204,7 +204,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
         stress.minEquity <== minEquity;
     }
     if (CHECK_HVAR == 1) {
-        component historical = HistoricalVarCheck(nScenarios, nAssets, nInstruments);
+        component historical = HistoricalVarCheck(nScenarios, nAssets, nInstruments, CHECK_STRESS);
         historical.enabled <== method.out[0];
         historical.equity <== book.equity;
         historical.loss <== book.loss;

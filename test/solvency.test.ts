@@ -543,7 +543,7 @@ describe(`solvency circuit (${INSTANCE})`, function () {
         forged[circuit.index(`main.historical.exceeds[${j}]`)] = to;
         const covered = toField((1n - to) * (threshold - loss));
         forged[circuit.index(`main.historical.covered[${j}]`)] = covered;
-        setBits(forged, `main.historical.coveredChecks[${j}]`, covered, 116);
+        setBits(forged, `main.historical.coveredChecks[${j}]`, covered, 113);
         const allowance = circuit.index("main.historical.withinAllowance.in");
         const delta = to - signal(witness, `main.historical.exceeds[${j}]`);
         forged[allowance] = toField(forged[allowance]! - delta);
@@ -556,7 +556,7 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       });
 
       it("flipping the bit of the scenario whose loss exceeds T* to 0 violates its covered range check", function () {
-        assertViolatesOnly(flip(honest, exceeding, 0n), `main.historical.coveredChecks[${exceeding}]`, 116);
+        assertViolatesOnly(flip(honest, exceeding, 0n), `main.historical.coveredChecks[${exceeding}]`, 113);
         // The bit alone (covered left as it was) violates covered's definition.
         const bare = [...honest];
         bare[circuit.index(`main.historical.exceeds[${exceeding}]`)] = 0n;
@@ -583,9 +583,9 @@ describe(`solvency circuit (${INSTANCE})`, function () {
         forged[circuit.index("main.parametric.valueAtRisk")] = toField(v);
         forged[circuit.index("main.parametric.varSquared")] = toField(v * v);
         forged[circuit.index("main.parametric.required")] = toField(cm * v);
-        setBits(forged, "main.parametric.varBound", v, 96);
-        setBits(forged, "main.parametric.covers", v * v * 10n ** 16n - term, 246);
-        setBits(forged, "main.parametric.holds", equityUnits * 1_000_000n - cm * v, 132);
+        setBits(forged, "main.parametric.varBound", v, 83);
+        setBits(forged, "main.parametric.covers", v * v * 10n ** 16n - term, 137);
+        setBits(forged, "main.parametric.holds", equityUnits * 1_000_000n - cm * v, 103);
         return forged;
       }
 
@@ -594,12 +594,12 @@ describe(`solvency circuit (${INSTANCE})`, function () {
         assert.deepEqual(circuit.violated(withV(V)), []);
       });
 
-      it("-V mod p (same square) violates only V's 96-bit range check", function () {
-        assertViolatesOnly(withV(-V), "main.parametric.varBound", 96);
+      it("-V mod p (same square) violates only V's 83-bit range check", function () {
+        assertViolatesOnly(withV(-V), "main.parametric.varBound", 83);
       });
 
       it("V - 1 (understated) violates only (V * 1e8)^2 >= Z^2 h Qf", function () {
-        assertViolatesOnly(withV(V - 1n), "main.parametric.covers", 246);
+        assertViolatesOnly(withV(V - 1n), "main.parametric.covers", 137);
       });
     });
   });

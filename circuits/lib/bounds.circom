@@ -16,10 +16,54 @@ function log2ceil(n) {
     return bits;
 }
 
-// |E*| and |L*_j| (quote units * 1e8) for nAssets assets and nInstruments instruments.
-function EQUITY_BITS(nAssets, nInstruments) {
-    return VALUE_BITS() + 27 + log2ceil(nAssets + nInstruments + 1) + 1;
+// Strict upper bounds on |E*| and |L*_j| (quote units * 1e8) for positions within the bounds
+// table, with nAssets asset and nInstruments instrument slots:
+//   |E*|   = |sum_i (vc_i - vd_i) * 1e8 + sum_k q_k * m_k|      < nAssets * 2^80 * 1e8 + nInstruments * 2^107
+//   |L*_j| = |sum_i (vc_i - vd_i) * r_ji + sum_k q_k * g_jk|    < nAssets * 2^111      + nInstruments * 2^107
+// (|vc_i - vd_i| < 2^80, |r| < 2^31, notionals |q * m|, |q * g| < 2^107.) Every comparison width
+// below is the bit length of the largest difference an honest position within the table can
+// produce, so the model's bounds decide completeness and nothing wider is checked.
+function EQUITY_BOUND(nAssets, nInstruments) {
+    return nAssets * (1 << VALUE_BITS()) * 100000000 + nInstruments * (1 << NOTIONAL_BITS());
 }
+function LOSS_BOUND(nAssets, nInstruments) {
+    return nAssets * (1 << (VALUE_BITS() + RETURN_BITS())) + nInstruments * (1 << NOTIONAL_BITS());
+}
+// 0 <= E* < 2^EQUITY_BITS once E* >= 0 is proven (8x8: 111, 3x3: 110).
+function EQUITY_BITS(nAssets, nInstruments) {
+    return log2ceil(EQUITY_BOUND(nAssets, nInstruments));
+}
+// |L*_j| < 2^LOSS_BITS (8x8: 115, 3x3: 113).
 function LOSS_BITS(nAssets, nInstruments) {
-    return VALUE_BITS() + RETURN_BITS() + log2ceil(nAssets + nInstruments + 1) + 1;
+    return log2ceil(LOSS_BOUND(nAssets, nInstruments));
+}
+// Stress: 0 <= E* * 1e4 - minEquity * 1e12 - w_j * L*_j < 1e4 * (EQUITY_BOUND + LOSS_BOUND)
+// (w_j <= 1e4, minEquity >= 0), 8x8: 128 bits.
+function STRESS_BITS(nAssets, nInstruments) {
+    return log2ceil(10000 * (EQUITY_BOUND(nAssets, nInstruments) + LOSS_BOUND(nAssets, nInstruments)));
+}
+// Stress margin: 0 <= E* * 1e4 - minEquity * 1e12 < 1e4 * EQUITY_BOUND, 8x8: 125 bits.
+function MARGIN_BITS(nAssets, nInstruments) {
+    return log2ceil(10000 * EQUITY_BOUND(nAssets, nInstruments));
+}
+// Historical VaR: 0 <= T* - L*_j < EQUITY_BOUND + LOSS_BOUND (0 <= T* <= E*), 8x8: 115 bits.
+function COVER_BITS(nAssets, nInstruments) {
+    return log2ceil(EQUITY_BOUND(nAssets, nInstruments) + LOSS_BOUND(nAssets, nInstruments));
+}
+// Health factor: 0 <= sum_i vc_i * LT_i - minHF * sum_i vd_i <= sum_i vc_i * LT_i < nAssets * 2^80 * 1e4.
+function HEALTH_BITS(nAssets) {
+    return log2ceil(nAssets * (1 << VALUE_BITS()) * 10000);
+}
+// Parametric VaR. E = floor(E* / 1e8) < UNITS_BOUND (quote units), 8x8: 85 bits. A passing V has
+// capitalMultiplier * V <= E * 1e6 with capitalMultiplier >= 1e6, so V <= E < UNITS_BOUND; the
+// smallest V with (V * 1e8)^2 >= term overshoots term by less than 2 * 1e8 * sqrt(term) + 1e16
+// <= 2 * 1e16 * UNITS_BOUND + 1e16 (8x8: 140 bits).
+function UNITS_BOUND(nAssets, nInstruments) {
+    return EQUITY_BOUND(nAssets, nInstruments) \ 100000000 + 1;
+}
+function UNITS_BITS(nAssets, nInstruments) {
+    return log2ceil(UNITS_BOUND(nAssets, nInstruments));
+}
+function VAR_COVER_BITS(nAssets, nInstruments) {
+    return log2ceil(20000000000000000 * UNITS_BOUND(nAssets, nInstruments) + 10000000000000000);
 }

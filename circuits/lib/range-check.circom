@@ -14,3 +14,40 @@ template RangeCheck(n) {
     component bits = Num2Bits(n);
     bits.in <== in;
 }
+
+// RemainderCheck(divisor): constrains 0 <= in < divisor for a constant divisor >= 2, the remainder
+// of a division by a constant. With divisor = 2^a * b, b odd: in = high * 2^a + low with
+// 0 <= low < 2^a (a bits) and 0 <= high < b (two checks of log2ceil(b) bits), which is exactly
+// [0, divisor) and costs a + 2 * log2ceil(b) instead of 2 * log2ceil(divisor). `high` is a hint
+// pinned by both ranges (the split of an integer below 2^a * b is unique).
+// Caller assumptions: divisor < 2^250.
+template RemainderCheck(divisor) {
+    signal input in;
+    var twos = 0;
+    var odd = divisor;
+    while (odd % 2 == 0) {
+        odd = odd \ 2;
+        twos++;
+    }
+    assert(divisor >= 2);
+    var oddBits = 0;
+    while ((1 << oddBits) < odd) oddBits++;
+    signal high;
+    if (odd == 1) {
+        high <== 0;
+        component bits = Num2Bits(twos);
+        bits.in <== in;
+    } else {
+        high <-- in >> twos;
+        if (twos > 0) {
+            component low = Num2Bits(twos);
+            low.in <== in - high * (1 << twos);
+        } else {
+            high === in;
+        }
+        component atLeast = Num2Bits(oddBits);
+        atLeast.in <== high;
+        component below = Num2Bits(oddBits);
+        below.in <== odd - 1 - high;
+    }
+}

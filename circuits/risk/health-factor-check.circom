@@ -7,8 +7,8 @@ include "../lib/range-check.circom";
 //   sum_i collateralValue[i] * threshold[i]  >=  minHealthFactor * sum_i debtValue[i]
 // No division: with no debt the right side is 0 and the check passes, as in Aave.
 // Caller assumptions: values < 2^80 (AssetValues), threshold <= 10^4 (market),
-// minHealthFactor < 2^20 (policy). The difference is then below 2^(94 + log2 nAssets) when the
-// check holds, and wraps far above 2^(n) when it does not.
+// minHealthFactor < 2^20 (policy). The difference is then below nAssets * 2^80 * 1e4 (HEALTH_BITS)
+// when the check holds, and wraps far above 2^HEALTH_BITS when it does not.
 template HealthFactorCheck(nAssets) {
     signal input collateralValue[nAssets];
     signal input debtValue[nAssets];
@@ -24,6 +24,6 @@ template HealthFactorCheck(nAssets) {
         denominator += debtValue[i];
     }
     signal required <== minHealthFactor * denominator;
-    component holds = RangeCheck(VALUE_BITS() + BPS_BITS() + log2ceil(nAssets) + 1);
+    component holds = RangeCheck(HEALTH_BITS(nAssets));
     holds.in <== numerator - required;
 }

@@ -3,7 +3,7 @@ pragma circom 2.1.9;
 include "../lib/bounds.circom";
 include "../lib/range-check.circom";
 
-// HistoricalVarCheck(nScenarios, nAssets, nInstruments): risk-model.md section 3 (historical
+// HistoricalVarCheck(nScenarios, nAssets, nInstruments, equityProven): risk-model.md section 3 (historical
 // simulation) as docs/risk-arithmetic.md section 5, without sorting:
 //   e = floor((1e6 - confidence) * count / 1e6)            allowed exceptions
 //   T = floor(equity * 1e6 / capitalMultiplier)             largest loss the equity covers
@@ -12,9 +12,11 @@ include "../lib/range-check.circom";
 // marking one that does not exceed only uses up the allowance (it cannot help the prover).
 // Padding scenarios have loss 0 <= T and never count.
 // `enabled` (policy method bit) turns the whole check off: equity and T are then taken as 0.
-// Caller assumptions: |equity|, |loss| < 2^LOSS_BITS; 0 < confidence < 1e6;
-// 1e6 <= capitalMultiplier < 2^32 (a multiplier of at least 1); count < 2^16.
-template HistoricalVarCheck(nScenarios, nAssets, nInstruments) {
+// `equityProven` = 1 when the caller already proves equity >= 0 (StressCheck's margin
+// E* * 1e4 - minEquity * 1e12 >= 0 with minEquity >= 0 implies it); the check is then not repeated.
+// Caller assumptions: |equity| < EQUITY_BOUND, |loss| < LOSS_BOUND (bounds.circom); 0 < confidence < 1e6;
+// 1e6 <= capitalMultiplier < 1e6 + 2^32 (range-checked by Solvency with the policy); count < 2^16.
+template HistoricalVarCheck(nScenarios, nAssets, nInstruments, equityProven) {
     signal input enabled;
     signal input equity;
     signal input loss[nScenarios];
@@ -26,36 +28,37 @@ template HistoricalVarCheck(nScenarios, nAssets, nInstruments) {
     var equityBits = EQUITY_BITS(nAssets, nInstruments);
     enabled * (enabled - 1) === 0;
 
-    component multiplierAtLeastOne = RangeCheck(RATIO_BITS());
-    multiplierAtLeastOne.in <== capitalMultiplier - RATIO;
-
     signal activeEquity <== enabled * equity;
-    component solvent = RangeCheck(equityBits);
-    solvent.in <== activeEquity;
+    if (equityProven == 0) {
+        component solvent = RangeCheck(equityBits);
+        solvent.in <== activeEquity;
+    }
 
-    // e, pinned by its remainder in [0, 1e6).
+    // e, pinned by its remainder in [0, 1e6) and by the allowance check below: with enabled = 1,
+    // e - exceptions in [0, 2^25) makes e a small integer, and a small integer e with
+    // e * 1e6 + remainder = tail (all far below p) is floor(tail / 1e6). (Another remainder r'
+    // would give e' = e + (r - r') / 1e6 mod p, which is no small integer.) With enabled = 0,
+    // e is used nowhere.
     signal tail <== (RATIO - confidence) * count;
     signal allowed <-- tail \ RATIO;
-    component allowedChecks[3];
-    allowedChecks[0] = RangeCheck(20);
-    allowedChecks[0].in <== allowed;
-    allowedChecks[1] = RangeCheck(20);
-    allowedChecks[1].in <== tail - allowed * RATIO;
-    allowedChecks[2] = RangeCheck(20);
-    allowedChecks[2].in <== RATIO - 1 - (tail - allowed * RATIO);
+    component allowedRemainder = RemainderCheck(RATIO);
+    allowedRemainder.in <== tail - allowed * RATIO;
 
-    // T, pinned by its remainder in [0, capitalMultiplier); T <= equity since the multiplier >= 1.
+    // T, pinned by its remainder in [0, capitalMultiplier) and by the cover checks below: for any
+    // scenario not marked, T - loss[j] in [0, 2^coverBits) makes T a small integer (|loss| is far
+    // below p), and a small integer T with T * capitalMultiplier + remainder = activeEquity * 1e6
+    // is the floor quotient (another remainder r' gives T + (r - r') / capitalMultiplier mod p,
+    // which is no small integer). If every scenario is marked, T is used nowhere.
+    // T <= equity since the multiplier >= 1.
     signal threshold <-- (activeEquity * RATIO) \ capitalMultiplier;
     signal thresholdRemainder <== activeEquity * RATIO - threshold * capitalMultiplier;
-    component thresholdChecks[3];
-    thresholdChecks[0] = RangeCheck(equityBits);
-    thresholdChecks[0].in <== threshold;
+    component thresholdChecks[2];
+    thresholdChecks[0] = RangeCheck(RATIO_BITS());
+    thresholdChecks[0].in <== thresholdRemainder;
     thresholdChecks[1] = RangeCheck(RATIO_BITS());
-    thresholdChecks[1].in <== thresholdRemainder;
-    thresholdChecks[2] = RangeCheck(RATIO_BITS());
-    thresholdChecks[2].in <== capitalMultiplier - 1 - thresholdRemainder;
+    thresholdChecks[1].in <== capitalMultiplier - 1 - thresholdRemainder;
 
-    var coverBits = LOSS_BITS(nAssets, nInstruments) + 1;
+    var coverBits = COVER_BITS(nAssets, nInstruments);
     signal exceeds[nScenarios];
     signal covered[nScenarios];
     component coveredChecks[nScenarios];

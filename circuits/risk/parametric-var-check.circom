@@ -1,6 +1,5 @@
 pragma circom 2.1.9;
 
-include "circomlib/circuits/comparators.circom";
 include "../lib/bounds.circom";
 include "../lib/range-check.circom";
 
@@ -8,10 +7,15 @@ include "../lib/range-check.circom";
 // docs/risk-arithmetic.md section 6, comparing squares instead of taking a square root:
 //   x_i  = collateralValue_i - debtValue_i + floor((sum_{k: u(k)=i} q_k delta_k p_i + 5e15) / 1e16)
 //   Qf   = ceil(x^T Sigma x / 1e12)
-//   V    : any V < 2^96 with (V * 1e8)^2 >= quantileZ^2 * horizonDays * Qf   (V >= the true VaR)
+//   V    : any V < 2^UNITS_BITS with (V * 1e8)^2 >= quantileZ^2 * horizonDays * Qf   (V >= the true VaR)
 //   E    = floor(equity / 1e8) >= 0
 //   pass <=>  capitalMultiplier * V <= E * 1e6
 // V is a hint the prover may only overstate; its range check matters: -V has the same square.
+// Widths (bounds.circom): a passing V is at most E < UNITS_BOUND (capitalMultiplier >= 1e6), so V,
+// E and the final difference are checked to what a passing position reaches, and the minimal V
+// exceeds the variance term by less than 2^VAR_COVER_BITS. Nothing wraps: V < 2^UNITS_BITS
+// (85 at 8x8) keeps (V * 1e8)^2 < 2^224, the term is below 2^246, and a failing difference is a
+// negative integer above -2^246 that wraps to about p.
 // `enabled` (policy method bit) zeroes the exposures and equity, so every check holds trivially.
 // Positions whose delta exposure on one asset reaches 2^84 quote units cannot be proven.
 // Caller assumptions: values < 2^80; |q| < 2^95; |delta| < 2^31; price < 2^64; underlying[k] an
@@ -40,28 +44,35 @@ template ParametricVarCheck(nAssets, nInstruments) {
     // EXPOSURE_SCALE, far above any |q * delta * p| < 2^195.
     var SHIFT = 1 << 200;
     enabled * (enabled - 1) === 0;
+    // The market root packs underlyings in 8-bit slots; proving each below nAssets pins them.
+    assert(nAssets <= 256);
 
-    // Delta exposure, mapped onto each instrument's underlying (one-hot, exactly one slot).
+    // Delta exposure, mapped onto each instrument's underlying. The selector is a hint pinned as
+    // the one-hot vector of underlying[k]: bits, exactly one set (a sum of at most nAssets bits is
+    // 1), and the index of the set one is underlying[k], so underlying[k] is an asset slot.
     signal quantityDelta[nInstruments];
-    component isUnderlying[nInstruments][nAssets];
+    signal isUnderlying[nInstruments][nAssets];
     signal mapped[nInstruments][nAssets];
     for (var k = 0; k < nInstruments; k++) {
         quantityDelta[k] <== quantity[k] * delta[k];
         var slots = 0;
+        var index = 0;
         for (var i = 0; i < nAssets; i++) {
-            isUnderlying[k][i] = IsEqual();
-            isUnderlying[k][i].in[0] <== underlying[k];
-            isUnderlying[k][i].in[1] <== i;
-            mapped[k][i] <== isUnderlying[k][i].out * quantityDelta[k];
-            slots += isUnderlying[k][i].out;
+            isUnderlying[k][i] <-- underlying[k] == i ? 1 : 0;
+            isUnderlying[k][i] * (isUnderlying[k][i] - 1) === 0;
+            mapped[k][i] <== isUnderlying[k][i] * quantityDelta[k];
+            slots += isUnderlying[k][i];
+            index += i * isUnderlying[k][i];
         }
         slots === 1;
+        index === underlying[k];
     }
 
     signal exposureValue[nAssets];
     signal rounded[nAssets];
     signal x[nAssets];
-    component roundingChecks[nAssets][3];
+    component roundingRemainder[nAssets];
+    component roundingBound[nAssets];
     for (var i = 0; i < nAssets; i++) {
         var units = 0;
         for (var k = 0; k < nInstruments; k++) {
@@ -71,29 +82,27 @@ template ParametricVarCheck(nAssets, nInstruments) {
         // rounded = floor((exposureValue + 5e15) / 1e16), pinned by its remainder in [0, 1e16).
         var shifted = exposureValue[i] + HALF + SHIFT * EXPOSURE_SCALE;
         rounded[i] <-- (shifted \ EXPOSURE_SCALE) - SHIFT;
-        roundingChecks[i][0] = RangeCheck(54);
-        roundingChecks[i][0].in <== shifted - (rounded[i] + SHIFT) * EXPOSURE_SCALE;
-        roundingChecks[i][1] = RangeCheck(54);
-        roundingChecks[i][1].in <== EXPOSURE_SCALE - 1 - (shifted - (rounded[i] + SHIFT) * EXPOSURE_SCALE);
+        roundingRemainder[i] = RemainderCheck(EXPOSURE_SCALE);
+        roundingRemainder[i].in <== shifted - (rounded[i] + SHIFT) * EXPOSURE_SCALE;
         // Bounds the rounded exposure (|rounded| < 2^84 quote units). This pins the hint as an
         // integer (the remainder alone fixes it only modulo p) and keeps x^T Sigma x < 2^216.
-        roundingChecks[i][2] = RangeCheck(85);
-        roundingChecks[i][2].in <== rounded[i] + (1 << 84);
+        roundingBound[i] = RangeCheck(85);
+        roundingBound[i].in <== rounded[i] + (1 << 84);
         x[i] <== enabled * (collateralValue[i] - debtValue[i] + rounded[i]);
     }
 
-    // x^T Sigma x from the upper triangle.
-    signal row[nAssets][nAssets];
+    // x^T Sigma x from the upper triangle: sum_i x_i * (c_ii x_i + 2 sum_{j>i} c_ij x_j), the same
+    // integer as the full double sum (Sigma is symmetric by construction).
+    signal row[nUpper];
     signal quadratic[nAssets];
     var form = 0;
+    var entry = 0;
     for (var i = 0; i < nAssets; i++) {
         var sigmaX = 0;
-        for (var j = 0; j < nAssets; j++) {
-            var a = i < j ? i : j;
-            var b = i < j ? j : i;
-            var index = a * nAssets - a * (a - 1) \ 2 + (b - a);
-            row[i][j] <== covarianceUpper[index] * x[j];
-            sigmaX += row[i][j];
+        for (var j = i; j < nAssets; j++) {
+            row[entry] <== covarianceUpper[entry] * x[j];
+            sigmaX += (j == i ? 1 : 2) * row[entry];
+            entry++;
         }
         quadratic[i] <== x[i] * sigmaX;
         form += quadratic[i];
@@ -102,13 +111,10 @@ template ParametricVarCheck(nAssets, nInstruments) {
     // Qf = ceil(form / 1e12) >= 0, pinned by its remainder in [0, 1e12).
     var COV_SCALE = 1000000000000;
     signal qf <-- (form + COV_SCALE - 1) \ COV_SCALE;
-    component qfChecks[3];
-    qfChecks[0] = RangeCheck(176); // so that Z^2 * h * Qf < 2^246 and (V * 1e8)^2 cannot wrap
-    qfChecks[0].in <== qf;
-    qfChecks[1] = RangeCheck(40);
-    qfChecks[1].in <== qf * COV_SCALE - form;
-    qfChecks[2] = RangeCheck(40);
-    qfChecks[2].in <== COV_SCALE - 1 - (qf * COV_SCALE - form);
+    component qfBound = RangeCheck(176); // so that Z^2 * h * Qf < 2^246 < p
+    qfBound.in <== qf;
+    component qfRemainder = RemainderCheck(COV_SCALE);
+    qfRemainder.in <== qf * COV_SCALE - form;
 
     // (V * 1e8)^2 >= Z^2 * h * Qf, with V bounded.
     signal zSquared <== quantileZ * quantileZ;
@@ -116,26 +122,23 @@ template ParametricVarCheck(nAssets, nInstruments) {
     signal varianceTerm <== zSquaredH * qf;
     signal valueAtRisk;
     valueAtRisk <-- varRoot(varianceTerm);
-    component varBound = RangeCheck(96); // (V * 1e8)^2 < 2^246 < p
+    component varBound = RangeCheck(UNITS_BITS(nAssets, nInstruments)); // a passing V <= E
     varBound.in <== valueAtRisk;
     signal varSquared <== valueAtRisk * valueAtRisk;
-    component covers = RangeCheck(246);
+    component covers = RangeCheck(VAR_COVER_BITS(nAssets, nInstruments));
     covers.in <== varSquared * 10000000000000000 - varianceTerm;
 
     // E = floor(equity / 1e8) >= 0, then capitalMultiplier * V <= E * 1e6.
     var QUOTE_SCALE8 = 100000000;
     signal activeEquity <== enabled * equity;
     signal equityUnits <-- activeEquity \ QUOTE_SCALE8;
-    component equityChecks[3];
-    equityChecks[0] = RangeCheck(EQUITY_BITS(nAssets, nInstruments));
-    equityChecks[0].in <== equityUnits;
-    equityChecks[1] = RangeCheck(27);
-    equityChecks[1].in <== activeEquity - equityUnits * QUOTE_SCALE8;
-    equityChecks[2] = RangeCheck(27);
-    equityChecks[2].in <== QUOTE_SCALE8 - 1 - (activeEquity - equityUnits * QUOTE_SCALE8);
+    component equityBound = RangeCheck(UNITS_BITS(nAssets, nInstruments));
+    equityBound.in <== equityUnits;
+    component equityRemainder = RemainderCheck(QUOTE_SCALE8);
+    equityRemainder.in <== activeEquity - equityUnits * QUOTE_SCALE8;
 
     signal required <== capitalMultiplier * valueAtRisk;
-    component holds = RangeCheck(EQUITY_BITS(nAssets, nInstruments) + 21);
+    component holds = RangeCheck(log2ceil(UNITS_BOUND(nAssets, nInstruments) * RATIO));
     holds.in <== equityUnits * RATIO - required;
 }
 

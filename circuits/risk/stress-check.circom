@@ -7,18 +7,20 @@ include "../lib/range-check.circom";
 // docs/risk-arithmetic.md section 4, with M = equity * 1e4 - minEquity * 1e12:
 //   M >= 0   and   M >= weight[j] * loss[j]   for every scenario j
 // which is E >= max(0, max_j w_j L_j) + minEquity without computing the max.
-// Caller assumptions: |equity|, |loss[j]| < 2^LOSS_BITS (bounds.circom, for positions within the
-// bounds table), weight <= 10^4, 0 <= minEquity < 2^100. Honest differences then fit in
-// LOSS_BITS + 16 bits; a failing one wraps to about p and is rejected.
+// Caller assumptions: |equity| < EQUITY_BOUND, |loss[j]| < LOSS_BOUND (bounds.circom, for positions
+// within the bounds table), weight <= 10^4, 0 <= minEquity < 2^100. Honest margins then fit in
+// MARGIN_BITS and honest differences in STRESS_BITS; a failing one is a negative integer (below
+// 2^180 in magnitude even outside the table, with the commitment's ranges) that wraps to about p,
+// so it is rejected.
 template StressCheck(nScenarios, nAssets, nInstruments) {
     signal input equity;
     signal input loss[nScenarios];
     signal input weight[nScenarios];
     signal input minEquity;
 
-    var bits = LOSS_BITS(nAssets, nInstruments) + BPS_BITS() + 2;
+    var bits = STRESS_BITS(nAssets, nInstruments);
     signal margin <== equity * 10000 - minEquity * 1000000000000;
-    component solvent = RangeCheck(bits);
+    component solvent = RangeCheck(MARGIN_BITS(nAssets, nInstruments));
     solvent.in <== margin;
 
     signal weightedLoss[nScenarios];

@@ -1,4 +1,4 @@
-import { toField } from "../core/field.ts";
+import { fromField, toField } from "../core/field.ts";
 import type { Market } from "../inputs/types.ts";
 import type { CircuitLayout } from "./circuit-layout.ts";
 import { poseidonChain } from "./poseidon-chain.ts";
@@ -66,10 +66,49 @@ export interface MarketDigests {
   covariance: bigint;
 }
 
+/**
+ * Small values packed for hashing, exactly as circuits/lib/pack.circom: `perWord` per word, value
+ * u of a word at bit `bits * u`, each stored as value + offset, which must lie in [0, 2^bits):
+ * a value outside would spill into its neighbour and two markets could share a root, so it is
+ * refused (the parser bounds weights, thresholds and underlyings; returns beyond 2^31 are outside
+ * docs/risk-arithmetic.md's bounds and cannot be proven anyway).
+ */
+export function packWords(values: readonly bigint[], bits: number, perWord: number, offset = 0n, what = "value"): bigint[] {
+  const words: bigint[] = [];
+  for (let start = 0; start < values.length; start += perWord) {
+    let word = 0n;
+    values.slice(start, start + perWord).forEach((value, u) => {
+      const slot = value + offset;
+      if (slot < 0n || slot >= 1n << BigInt(bits)) {
+        throw new RangeError(`market root: ${what} ${value} is outside [${-offset}, ${(1n << BigInt(bits)) - offset}), the range the market root commits to`);
+      }
+      word += slot << BigInt(bits * u);
+    });
+    words.push(word);
+  }
+  return words;
+}
+
+/** Thresholds and scenario weights (BPS, <= 1e4): 16 per word in 14-bit slots (circuits/market/*.circom). */
+const BPS_BITS = 14;
+const BPS_PER_WORD = 16;
+/** Asset returns (RATE, |r| < 2^31): 7 per word in 32-bit slots, offset by 2^31 (circuits/market/scenarios-digest.circom). */
+const RETURN_BITS = 32;
+const RETURNS_PER_WORD = 7;
+const RETURN_OFFSET = 1n << 31n;
+/** Underlying asset slots (< 256): 31 per word in 8-bit slots (circuits/market/instruments-digest.circom). */
+const UNDERLYING_BITS = 8;
+const UNDERLYINGS_PER_WORD = 31;
+
 export function marketDigests(m: MarketSignals): MarketDigests {
-  const assets = m.symbol.flatMap((symbol, i) => [symbol, m.scale[i]!, m.price[i]!, m.threshold[i]!]);
-  const instruments = m.instrumentId.flatMap((id, k) => [id, m.underlying[k]!, m.mark[k]!, m.delta[k]!]);
-  const scenarios = [m.scenarioCount, ...m.weight.flatMap((w, j) => [w, ...m.assetReturn[j]!, ...m.instrumentPnl[j]!])];
+  const assets = [...m.symbol.flatMap((symbol, i) => [symbol, m.scale[i]!, m.price[i]!]), ...packWords(m.threshold, BPS_BITS, BPS_PER_WORD, 0n, "liquidation threshold")];
+  const instruments = [...m.instrumentId.flatMap((id, k) => [id, m.mark[k]!, m.delta[k]!]), ...packWords(m.underlying, UNDERLYING_BITS, UNDERLYINGS_PER_WORD, 0n, "underlying slot")];
+  const scenarios = [
+    m.scenarioCount,
+    ...packWords(m.weight, BPS_BITS, BPS_PER_WORD, 0n, "scenario weight"),
+    ...packWords(m.assetReturn.flat().map(fromField), RETURN_BITS, RETURNS_PER_WORD, RETURN_OFFSET, "asset return"),
+    ...m.instrumentPnl.flat(),
+  ];
   return {
     assets: poseidonChain(assets),
     instruments: poseidonChain(instruments),
