@@ -10,7 +10,8 @@ include "./lib/range-check.circom";
 // docs/rebalance.md. Moves the committed position P (nonce) to P' (nonce + 1) of the same account:
 //   - oldCommitment opens to P, newCommitment to P' (same account, nonce + 1, fresh salt);
 //   - conservation per asset and instrument, with the public token flows:
-//       n'_i = n_i + flow_i + bought_i - sold_i,   q'_k = q_k + bought_k - sold_k;
+//       n'_i = n_i + flow_i + bought_i - sold_i,   q'_k = q_k + bought_k - sold_k,
+//     each leg one-sided (bought * sold = 0: a wash trade would only inflate `traded`);
 //   - at the epoch's oracle prices and marks, exactly (scale quote units * 1e18, no rounding):
 //       0 <= lost = given - gained   and   lost * 1e6 <= maxSlippage * traded;
 //   - P' passes the policy's checks (Solvency);
@@ -146,6 +147,10 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
         legRanges[r].in <== flow[i] + (1 << AMOUNT);
         r++;
         collateral[i] - debt[i] === oldCollateral[i] - oldDebt[i] + flow[i] + assetBought[i] - assetSold[i];
+        // One side per asset: buying and selling the same amount would change nothing but
+        // inflate `traded`, and with it the loss the slippage bound lets through. p is prime, so
+        // a product of zero means one factor is zero.
+        assetBought[i] * assetSold[i] === 0;
     }
     for (var k = 0; k < nInstruments; k++) {
         legRanges[r] = RangeCheck(AMOUNT);
@@ -155,6 +160,7 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
         legRanges[r].in <== instrumentSold[k];
         r++;
         quantity[k] === oldQuantity[k] + instrumentBought[k] - instrumentSold[k];
+        instrumentBought[k] * instrumentSold[k] === 0;
     }
 
     // Exact values at quote units * 1e18: an amount of asset i is worth amount * price * (1e18 / scale).

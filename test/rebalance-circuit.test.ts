@@ -4,6 +4,7 @@ import { commitPosition } from "../src/commitment/position-commitment.ts";
 import { SNARK_FIELD, toField } from "../src/core/field.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
 import { checkPosition } from "../src/model/check.ts";
+import { checkRebalance } from "../src/rebalance/conservation.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
 import { UnprovableError } from "../src/prover/errors.ts";
 import { generateProof } from "../src/prover/prove.ts";
@@ -100,6 +101,24 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
     // Exactly 0.5% plus the rounding of the amount received is already beyond the bound.
     await rejects(swap(still(healthy), market, WETH, 2n * E18, USDC, 5_000n));
     await rejects(swap(still(healthy), market, WETH, 2n * E18, USDC, 5_100n));
+  });
+
+  it("rejects wash volume: a leg bought and sold at once cannot stretch the slippage bound", async function () {
+    // A swap losing 1% (over the 0.5% bound) is rejected; padding it with 10 WETH bought and
+    // sold changes no balance but would double `traded` and let the loss through.
+    const lossy = swap(still(healthy), market, WETH, 2n * E18, USDC, 10_000n);
+    await rejects(lossy);
+    const padded = swap(still(healthy), market, WETH, 2n * E18, USDC, 10_000n);
+    padded.assetBought[WETH]! += 10n * E18;
+    padded.assetSold[WETH]! += 10n * E18;
+    const model = checkRebalance(padded.old, { ...padded.next, nonce: padded.old.nonce + 1n }, padded.flows, padded, market, policy);
+    assert.deepEqual(model.violations.map((v) => v.rule), ["wash"], "the model names the wash leg, and nothing else objects");
+    await rejects(padded);
+    // The same for an instrument: bought and sold contracts net to nothing.
+    const hedgeWash = still(healthy);
+    hedgeWash.instrumentBought[0] = 5n * 10n ** 8n;
+    hedgeWash.instrumentSold[0] = 5n * 10n ** 8n;
+    await rejects(hedgeWash);
   });
 
   it("binds the account and nonce + 1: another account or a reused nonce gives another commitment", async function () {

@@ -251,6 +251,10 @@ export function applyActions(position: Position, actions: readonly Action[], mar
     }
   });
 
+  // Actions may buy and sell the same asset or instrument (a swap into USDC, a hedge paid in
+  // USDC); the proof takes one net leg per slot (docs/rebalance.md, "one-sided legs").
+  netLegs(assetBought, assetSold);
+  netLegs(instrumentBought, instrumentSold);
   return {
     position: { ...position, nonce: position.nonce + 1n, collateral, debt, quantities },
     flows,
@@ -276,4 +280,13 @@ export function legsOf(actions: readonly Action[], market: Market): Omit<Rebalan
   };
   const { position: _ignored, ...rest } = applyActions(start, actions, market);
   return rest;
+}
+
+/** Nets bought against sold per slot, in place: what is left is one-sided and changes the same balance. */
+function netLegs(bought: bigint[], sold: bigint[]): void {
+  bought.forEach((b, i) => {
+    const common = b < sold[i]! ? b : sold[i]!;
+    bought[i] = b - common;
+    sold[i] = sold[i]! - common;
+  });
 }

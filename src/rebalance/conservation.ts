@@ -117,6 +117,7 @@ export type RebalanceRule =
   | "nonce"
   | "range"
   | "balance"
+  | "wash"
   | "value"
   | "slippage"
   | "checks"
@@ -199,6 +200,13 @@ export function checkRebalance(
   });
 
   for (const problem of balanceViolations(old, next, flows, legs, market)) fail("balance", problem);
+  // A leg bought and sold at once changes nothing but `traded`, and so the loss slippage allows.
+  market.assets.forEach((a, i) => {
+    if (legs.assetBought[i]! > 0n && legs.assetSold[i]! > 0n) fail("wash", `${a.symbol} is both bought and sold; net the legs (bought * sold must be 0)`);
+  });
+  market.instruments.forEach((k, index) => {
+    if (legs.instrumentBought[index]! > 0n && legs.instrumentSold[index]! > 0n) fail("wash", `${k.id} is both bought and sold; net the legs (bought * sold must be 0)`);
+  });
 
   const values = legValues(legs, market);
   const rule = valueRule(values.lost, values.traded, policy);
