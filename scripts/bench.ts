@@ -6,6 +6,8 @@
  *
  *   npm run bench -- [--runs 5] [--instances a,b] [--native] [--skip-gas] [--skip-browser] [--skip-costs] [--skip-setup]
  *
+ * --render-only rewrites BENCHMARKS.md and the plot from the last line of benchmarks/history.jsonl
+ * (after a change to the report's format) without measuring anything.
  * --native also builds circom's C++ witness generators (2-3 min of g++ per instance); without
  * it, the native witness is measured on the instances that already have one.
  */
@@ -19,8 +21,8 @@ import { buildCircuits } from "../src/setup/build.ts";
 import { loadInstances } from "../src/setup/instances.ts";
 import { manifestFiles, readManifest } from "../src/setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
-import { describeMachine } from "./bench/machine.ts";
-import { marginalCosts } from "./bench/marginal-costs.ts";
+import { describeMachine, type Machine } from "./bench/machine.ts";
+import { marginalCosts, type MarginalCostRow } from "./bench/marginal-costs.ts";
 import { renderBenchmarks, type BrowserResult, type CircuitChange, type InstanceResult, type MemoryResult, type PoolResult, type ProveResult, type WitnessBackends } from "./bench/report.ts";
 import { runChild } from "./bench/run-child.ts";
 
@@ -33,6 +35,7 @@ const { values: flags } = parseArgs({
     "skip-setup": { type: "boolean", default: false },
     native: { type: "boolean", default: false },
     "skip-browser": { type: "boolean", default: false },
+    "render-only": { type: "boolean", default: false },
   },
 });
 const runs = Number(flags.runs);
@@ -44,16 +47,32 @@ const PLOT_FILE = "benchmarks/scaling.svg";
 const started = performance.now();
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
+interface HistoryEntry {
+  machine: Machine;
+  runs: number;
+  results: InstanceResult[];
+  costs?: MarginalCostRow[];
+  seconds?: number;
+}
+function lastHistoryEntry(): HistoryEntry {
+  const file = path.join(BENCH_DIR, "history.jsonl");
+  const last = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").at(-1) : undefined;
+  if (!last) throw new Error(`bench: --render-only needs a previous run in ${file}`);
+  return JSON.parse(last) as HistoryEntry;
+}
+const previous = flags["render-only"] ? lastHistoryEntry() : undefined;
+const measure = !previous;
+
 const selected = flags.instances?.split(",").map((name) => name.trim()) ?? loadInstances().filter((i) => i.tier !== "large").map((i) => i.name);
-if (!flags["skip-setup"]) {
+if (measure && !flags["skip-setup"]) {
   log(`setting up ${selected.join(", ")} (cached when sources are unchanged)`);
   await buildCircuits({ instances: selected, tiers: ["test", "standard", "large"], nativeWitness: flags.native, log: (m) => log(m) });
   await releaseProverThreads();
 }
 
 const paths = defaultBuildPaths();
-const results: InstanceResult[] = [];
-for (const config of loadInstances().filter((i) => selected.includes(i.name))) {
+const results: InstanceResult[] = previous?.results ?? [];
+for (const config of measure ? loadInstances().filter((i) => selected.includes(i.name)) : []) {
   const dir = instanceDir(paths, config.name);
   const manifest = readManifest(dir);
   if (!manifest?.setupKey) {
@@ -91,8 +110,8 @@ async function measureWitness(instance: string): Promise<WitnessBackends> {
   return runChild<WitnessBackends>("scripts/bench/measure-witness.ts", [instance, String(runs)]);
 }
 
-let costs;
-if (!flags["skip-costs"]) {
+let costs = previous?.costs;
+if (measure && !flags["skip-costs"]) {
   log("marginal constraint costs (12 compiles)");
   costs = await marginalCosts((row) => log(`costs: ${row.checks}: ${row.constraints}`));
 }
@@ -106,12 +125,12 @@ function benchmarkTest(file: string): void {
   });
   if (mocha.status !== 0) throw new Error(`bench: ${file} failed:\n${mocha.stdout.slice(-2000)}${mocha.stderr.slice(-2000)}`);
 }
-if (!flags["skip-gas"]) {
+if (measure && !flags["skip-gas"]) {
   log("gas: test/contracts.test.ts with ZKS_BENCHMARKS=1");
   benchmarkTest("test/contracts.test.ts");
 }
 const BROWSER_FILE = path.join(BENCH_DIR, "browser.json");
-if (!flags["skip-browser"]) {
+if (measure && !flags["skip-browser"]) {
   log("browser: test/browser.test.ts with ZKS_BENCHMARKS=1 (headless Chromium)");
   benchmarkTest("test/browser.test.ts");
 }
@@ -132,7 +151,7 @@ const series = (name: string, ms: (r: InstanceResult) => number, extra: { dashed
 writeFileSync(
   path.join(PACKAGE_ROOT, PLOT_FILE),
   svgChart({
-    title: `Groth16 proving time against constraints (${describeMachine().cores} cores)`,
+    title: `Groth16 proving time against constraints (${(previous?.machine ?? describeMachine()).cores} cores)`,
     xLabel: "constraints (circom --O2)",
     yLabel: "seconds per proof",
     series: [
@@ -146,8 +165,8 @@ writeFileSync(
   }),
 );
 
-const machine = describeMachine();
-const seconds = (performance.now() - started) / 1000;
-writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs, results, costs, changes, gasSection, browser, plotFile: PLOT_FILE, seconds }));
-appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs })}\n`);
-log(`wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s`);
+const machine = previous?.machine ?? describeMachine();
+const seconds = previous?.seconds ?? (performance.now() - started) / 1000;
+writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, browser, plotFile: PLOT_FILE, seconds }));
+if (measure) appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs, seconds })}\n`);
+log(measure ? `wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s` : `rewrote BENCHMARKS.md and ${PLOT_FILE} from the last run in benchmarks/history.jsonl`);

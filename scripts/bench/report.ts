@@ -95,8 +95,8 @@ export function renderBenchmarks(args: {
     "",
     "| goal | measured | verdict |",
     "| --- | --- | --- |",
-    `| SDK cold proof vs \`snarkjs groth16 fullprove\`, same input: <= 1.05x | ${x(sdkVsSnarkjs(best(sdkVsSnarkjs)))} to ${x(sdkVsSnarkjs(worst(sdkVsSnarkjs)))} (worst: ${worst(sdkVsSnarkjs).instance}) | ${sdkVsSnarkjs(worst(sdkVsSnarkjs)) <= 1.05 ? "met" : "not met"} |`,
-    `| warm prover vs repeated cold calls: >= 1.5x faster per proof | one warm prover (latency): ${x(warmGain(best(warmGain)))} to ${x(warmGain(worst(warmGain)))}; prover pool (throughput, ${results[0]!.pool.workers} workers): ${x(poolGain(best(poolGain)))} to ${x(poolGain(worst(poolGain)))} | ${poolGain(best(poolGain)) >= 1.5 ? "met by the pool" : "not met"}${warmGain(best(warmGain)) >= 1.5 ? " and by one warm prover" : ""} |`,
+    `| SDK cold proof vs \`snarkjs groth16 fullprove\`, same input: <= 1.05x | ${x(sdkVsSnarkjs(best(sdkVsSnarkjs)))} to ${x(sdkVsSnarkjs(worst(sdkVsSnarkjs)))} | ${verdict(results, sdkVsSnarkjs, (r) => r <= 1.05)} |`,
+    `| warm prover vs repeated cold calls: >= 1.5x faster per proof | one warm prover (latency): ${x(warmGain(best(warmGain)))} to ${x(warmGain(worst(warmGain)))}; prover pool (throughput, ${results[0]!.pool.workers} workers): ${x(poolGain(best(poolGain)))} to ${x(poolGain(worst(poolGain)))} | pool: ${verdict(results, poolGain, (r) => r >= 1.5)}; one warm prover: ${verdict(results, warmGain, (r) => r >= 1.5)} |`,
     gasGoalRow(args.gasSection),
     "",
     "## Circuits",
@@ -130,6 +130,13 @@ export function renderBenchmarks(args: {
     ),
     "",
     `![Proving time against constraints](${args.plotFile})`,
+    "",
+    "What a warm prover saves is per call and fixed: building the curve, compiling the witness wasm and reading the",
+    "zkey (cold minus warm above). It dominates small instances and fades as the proof itself grows. The pool adds",
+    "overlap: snarkjs' multi-exponentiations use every core, but its QAP evaluation and FFT joins run on one, and two",
+    "single-threaded proofs side by side keep both cores busy through them. Above ~25k constraints neither reaches",
+    "1.5x on 2 cores; what would is a faster QAP evaluation (snarkjs evaluates it coefficient by coefficient in",
+    "JavaScript) or a native prover, neither of which this release has.",
     "",
     "Time per constraint, warm, largest instance: " +
       (() => {
@@ -180,7 +187,7 @@ export function renderBenchmarks(args: {
     lines.push(
       "## Circuit changes (constraints before -> after)",
       "",
-      "Each change cut constraints without weakening a range check (`benchmarks/circuit-changes.json`, in the order applied).",
+      "In the order applied (`benchmarks/circuit-changes.json`). The cuts weaken no range check; each says why it is sound. A soundness fix that adds constraints is listed as such.",
       "",
       `| change | ${instances.map((i) => `\`${i}\``).join(" | ")} |`,
       `| --- | ${instances.map(() => "---:").join(" | ")} |`,
@@ -204,4 +211,11 @@ function gasGoalRow(gasSection: string | undefined): string {
   if (ratios.length === 0) return "| bare Groth16 verification gas: <= 1.15x the minimum | not measured in this run (`--skip-gas`) | |";
   const worst = Math.max(...ratios);
   return `| bare Groth16 verification gas: <= 1.15x the minimum | ${ratios.map((r) => `${r.toFixed(3)}x`).join(", ")} ([Gas](#gas)) | ${worst <= 1.15 ? "met" : "not met"} |`;
+}
+
+/** "met on all 7", or "met on 4 of 7; not on a (1.40x), b (1.31x)". */
+function verdict(results: readonly InstanceResult[], ratio: (r: InstanceResult) => number, meets: (value: number) => boolean): string {
+  const missed = results.filter((r) => !meets(ratio(r)));
+  if (missed.length === 0) return `met on all ${results.length}`;
+  return `met on ${results.length - missed.length} of ${results.length}; not on ${missed.map((r) => `${r.instance} (${ratio(r).toFixed(2)}x)`).join(", ")}`;
 }
