@@ -1,0 +1,184 @@
+/**
+ * The Merkle sum tree of a protocol-wide audit (docs/audit.md). Each leaf binds one account's
+ * position commitment to the figures the aggregate statements add up; each node binds both
+ * children's hashes and both children's sums, and carries their total. Every figure is a
+ * non-negative integer below 2^FIGURE_BITS, checked on the way in, so no sum is negative and
+ * none can wrap the field (a tree of depth d sums to less than 2^(FIGURE_BITS + d)).
+ *
+ * Browser-safe: a user checks their inclusion proof in the page or the CLI with this module.
+ */
+import { poseidon2, poseidon4 } from "poseidon-lite";
+import { poseidonChain } from "../commitment/poseidon-chain.ts";
+import { SNARK_FIELD } from "../core/field.ts";
+
+/** Figures are quote units * 10^8 (values) or 0/1 (fails): 2^100 leaves room for every bound in docs/risk-arithmetic.md. */
+export const FIGURE_BITS = 100;
+/** Depth at most 32: 4 billion accounts, and sums below 2^132, far below the field's 2^253. */
+export const MAX_DEPTH = 32;
+
+/** What one account adds to the aggregate statements, all non-negative. */
+export interface AuditFigures {
+  /** Collateral value at the epoch's prices, quote units * 10^8. */
+  collateral: bigint;
+  /** Debt value, quote units * 10^8. */
+  debt: bigint;
+  /** 1 when the position fails the policy on its own, else 0. */
+  fails: bigint;
+  /** Per grid scenario, the position's loss (gains count as 0: the aggregate can only be overstated). */
+  losses: readonly bigint[];
+}
+
+export interface AuditLeaf {
+  /** The account's position commitment (as registered with the gate). */
+  commitment: bigint;
+  /** The account, as a field element (its address). */
+  account: bigint;
+  figures: AuditFigures;
+}
+
+export interface SumNode {
+  hash: bigint;
+  sums: AuditFigures;
+}
+
+export interface MerkleSumTree {
+  depth: number;
+  nScenarios: number;
+  /** levels[0] are the leaves (padded to 2^depth with empty leaves), levels[depth] = [root]. */
+  levels: SumNode[][];
+  root: SumNode;
+}
+
+/** One step of an inclusion proof: the sibling's hash and sums, and which side it is on. */
+export interface InclusionStep {
+  sibling: SumNode;
+  siblingIsLeft: boolean;
+}
+
+export interface InclusionProof {
+  index: number;
+  path: InclusionStep[];
+}
+
+export class AuditTreeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AuditTreeError";
+  }
+}
+
+function checkFigures(figures: AuditFigures, nScenarios: number, where: string, bits = FIGURE_BITS): void {
+  const limit = 1n << BigInt(bits);
+  const named: [string, bigint][] = [
+    ["collateral", figures.collateral],
+    ["debt", figures.debt],
+    ["fails", figures.fails],
+    ...figures.losses.map((loss, j): [string, bigint] => [`losses[${j}]`, loss]),
+  ];
+  if (figures.losses.length !== nScenarios) throw new AuditTreeError(`${where}: losses has ${figures.losses.length} entries; the tree has ${nScenarios} scenarios`);
+  for (const [name, value] of named) {
+    if (value < 0n) throw new AuditTreeError(`${where}: ${name} is negative (${value}); figures must be non-negative`);
+    if (value >= limit) throw new AuditTreeError(`${where}: ${name} is ${value}, not below 2^${bits}`);
+  }
+  if (bits === FIGURE_BITS && figures.fails > 1n) throw new AuditTreeError(`${where}: fails must be 0 or 1 (got ${figures.fails})`);
+}
+
+/** The figures as field elements in a fixed order: collateral, debt, fails, losses. */
+const figureWords = (f: AuditFigures): bigint[] => [f.collateral, f.debt, f.fails, ...f.losses];
+
+/** Digest of a node's or leaf's figures (a Poseidon chain, as circuits/lib/poseidon-chain.circom). */
+export const figuresDigest = (figures: AuditFigures): bigint => poseidonChain(figureWords(figures));
+
+/** leaf = Poseidon(commitment, account, digest(figures)) via Poseidon2(Poseidon2(commitment, account), digest). */
+export function leafHash(leaf: AuditLeaf): bigint {
+  for (const [name, value] of [["commitment", leaf.commitment], ["account", leaf.account]] as const) {
+    if (value < 0n || value >= SNARK_FIELD) throw new AuditTreeError(`leaf: ${name} is not a field element`);
+  }
+  return poseidon2([poseidon2([leaf.commitment, leaf.account]), figuresDigest(leaf.figures)]);
+}
+
+/** node = Poseidon(left.hash, digest(left.sums), right.hash, digest(right.sums)): both children's sums, not only their total. */
+export function nodeHash(left: SumNode, right: SumNode): bigint {
+  return poseidon4([left.hash, figuresDigest(left.sums), right.hash, figuresDigest(right.sums)]);
+}
+
+const addFigures = (a: AuditFigures, b: AuditFigures): AuditFigures => ({
+  collateral: a.collateral + b.collateral,
+  debt: a.debt + b.debt,
+  fails: a.fails + b.fails,
+  losses: a.losses.map((loss, j) => loss + b.losses[j]!),
+});
+
+const zeroFigures = (nScenarios: number): AuditFigures => ({ collateral: 0n, debt: 0n, fails: 0n, losses: Array.from({ length: nScenarios }, () => 0n) });
+
+/** The padding leaf: no account, no figures (commitment 0 opens no position). */
+export const emptyLeaf = (nScenarios: number): AuditLeaf => ({ commitment: 0n, account: 0n, figures: zeroFigures(nScenarios) });
+
+export function buildSumTree(leaves: readonly AuditLeaf[], nScenarios: number): MerkleSumTree {
+  if (leaves.length === 0) throw new AuditTreeError("buildSumTree: no leaves");
+  const depth = Math.max(1, Math.ceil(Math.log2(leaves.length)));
+  if (depth > MAX_DEPTH) throw new AuditTreeError(`buildSumTree: ${leaves.length} leaves need depth ${depth}, above ${MAX_DEPTH}`);
+  const accounts = new Set<bigint>();
+  const padded = [...leaves, ...Array.from({ length: 2 ** depth - leaves.length }, () => emptyLeaf(nScenarios))];
+  let level: SumNode[] = padded.map((leaf, i) => {
+    if (i < leaves.length) {
+      checkFigures(leaf.figures, nScenarios, `leaf ${i}`);
+      if (accounts.has(leaf.account)) throw new AuditTreeError(`leaf ${i}: account ${leaf.account} appears twice; one leaf per account`);
+      accounts.add(leaf.account);
+    }
+    return { hash: leafHash(leaf), sums: leaf.figures };
+  });
+  const levels = [level];
+  for (let d = 0; d < depth; d++) {
+    const next: SumNode[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const [left, right] = [level[i]!, level[i + 1]!];
+      next.push({ hash: nodeHash(left, right), sums: addFigures(left.sums, right.sums) });
+    }
+    levels.push(next);
+    level = next;
+  }
+  return { depth, nScenarios, levels, root: level[0]! };
+}
+
+export function inclusionProof(tree: MerkleSumTree, index: number): InclusionProof {
+  const leaves = tree.levels[0]!.length;
+  if (!Number.isInteger(index) || index < 0 || index >= leaves) throw new AuditTreeError(`inclusionProof: index ${index} is outside the tree's ${leaves} leaves`);
+  const path: InclusionStep[] = [];
+  let at = index;
+  for (let d = 0; d < tree.depth; d++) {
+    const siblingIsLeft = at % 2 === 1;
+    path.push({ sibling: tree.levels[d]![siblingIsLeft ? at - 1 : at + 1]!, siblingIsLeft });
+    at >>= 1;
+  }
+  return { index, path };
+}
+
+/**
+ * Recomputes the path from the user's own leaf to the root, re-checking every sibling's sums
+ * (non-negative, below the bound of its height), and compares hash and sums with the published
+ * root. Throws an AuditTreeError saying what does not match; returns the root it reached.
+ */
+export function verifyInclusion(root: SumNode, leaf: AuditLeaf, proof: InclusionProof, nScenarios: number): SumNode {
+  checkFigures(leaf.figures, nScenarios, "your leaf");
+  if (proof.path.length === 0 || proof.path.length > MAX_DEPTH) throw new AuditTreeError(`the proof's path has ${proof.path.length} steps (1 to ${MAX_DEPTH})`);
+  let node: SumNode = { hash: leafHash(leaf), sums: leaf.figures };
+  proof.path.forEach((step, d) => {
+    checkFigures(step.sibling.sums, nScenarios, `sibling at height ${d}`, FIGURE_BITS + d);
+    if (step.siblingIsLeft !== ((proof.index >> d) % 2 === 1)) throw new AuditTreeError(`step ${d}: the sibling's side does not match index ${proof.index}`);
+    const [left, right] = step.siblingIsLeft ? [step.sibling, node] : [node, step.sibling];
+    node = { hash: nodeHash(left, right), sums: addFigures(left.sums, right.sums) };
+  });
+  if (node.hash !== root.hash) throw new AuditTreeError("the path does not lead to the published root: this leaf (or a sibling) is not the one the audit committed to");
+  for (const [name, mine, published] of [
+    ["collateral", node.sums.collateral, root.sums.collateral],
+    ["debt", node.sums.debt, root.sums.debt],
+    ["fails", node.sums.fails, root.sums.fails],
+  ] as const) {
+    if (mine !== published) throw new AuditTreeError(`the path's total ${name} ${mine} differs from the published ${published}`);
+  }
+  node.sums.losses.forEach((loss, j) => {
+    if (loss !== root.sums.losses[j]) throw new AuditTreeError(`the path's total loss in scenario ${j} differs from the published one`);
+  });
+  return node;
+}
