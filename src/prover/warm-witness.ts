@@ -8,8 +8,7 @@ import { UnprovableError } from "./errors.ts";
  * witness time for the small instances.
  */
 export class WarmWitnessCalculator {
-  /** Lines of the runtime's error log already reported: it appends to one log it never clears. */
-  private reportedLines = 0;
+  private readonly errors = new RuntimeErrorLog();
 
   private constructor(
     private readonly calculator: CircomWitnessCalculator,
@@ -40,14 +39,29 @@ export class WarmWitnessCalculator {
   /** The failure's kind and only the log lines this failure added, innermost template first. */
   private freshMessage(error: unknown): string {
     const message = error instanceof Error ? error.message : String(error);
-    const kind = RUNTIME_FAILURE.exec(message);
-    if (!kind) return message.split("\n").map((line) => line.trim()).filter(Boolean).join(" <- ") || "witness calculation failed";
-    const lines = message.slice(kind[0].length).split("\n").map((line) => line.trim()).filter(Boolean);
-    const fresh = lines.slice(this.reportedLines);
-    this.reportedLines = lines.length;
-    return [`${kind[1]}.`, fresh.join(" <- ")].filter(Boolean).join(" ");
+    const failure = this.errors.read(message);
+    if (!failure) return message.split("\n").map((line) => line.trim()).filter(Boolean).join(" <- ") || "witness calculation failed";
+    return [`${failure.kind}.`, failure.fresh.join(" <- ")].filter(Boolean).join(" ");
   }
 }
 
 /** Failures raised by the runtime's exception handler: "<kind>. " followed by the whole log. */
 const RUNTIME_FAILURE = /^(?:Error: )?(Signal not found|Too many signals set|Signal already set|Assert Failed|Not enough memory|Input signal array access exceeds the size|Unknown error)\. ?/;
+
+/**
+ * circom's witness runtime appends each failure's lines to one log it never clears, and throws
+ * its kind plus the whole log; a calculator reused across inputs reads only what is new.
+ */
+export class RuntimeErrorLog {
+  private reportedLines = 0;
+
+  /** The failure's kind and the lines it added, or undefined for an error the runtime's handler did not raise. */
+  read(message: string): { kind: string; fresh: string[] } | undefined {
+    const kind = RUNTIME_FAILURE.exec(message);
+    if (!kind) return undefined;
+    const lines = message.slice(kind[0].length).split("\n").map((line) => line.trim()).filter(Boolean);
+    const fresh = lines.slice(this.reportedLines);
+    this.reportedLines = lines.length;
+    return { kind: kind[1]!, fresh };
+  }
+}

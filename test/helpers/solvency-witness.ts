@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import type { CircuitSignals } from "snarkjs";
 import type { InstanceArtifacts } from "../../src/node/artifacts.ts";
+import { RuntimeErrorLog } from "../../src/prover/warm-witness.ts";
 
 interface WitnessCalculator {
   calculateWitness(input: CircuitSignals, sanityCheck: boolean): Promise<bigint[]>;
@@ -21,12 +22,8 @@ const RUNTIME = "circom_runtime";
 
 export type WitnessResult = { accepted: true; witness: bigint[] } | { accepted: false; error: string };
 
-/** The runtime's error kinds, which prefix its messages ("Assert Failed. Error in template ..."). */
-const ERROR_KIND = /^(?:Error: )?(Signal not found|Too many signals set|Signal already set|Assert Failed|Not enough memory|Input signal array access exceeds the size|Unknown error)\. ?/;
-
 export class FastWitness {
-  /** Lines of the runtime's error log already reported (it never clears the log between runs). */
-  private reportedLines = 0;
+  private readonly errors = new RuntimeErrorLog();
 
   private constructor(private readonly calculator: WitnessCalculator) {}
 
@@ -53,17 +50,11 @@ export class FastWitness {
     }
   }
 
-  /**
-   * The failing template and its callers, innermost first. The runtime appends each failure's
-   * lines to one log that it never clears and throws kind + whole log, so only the new lines
-   * belong to this failure.
-   */
+  /** The failing template and its callers, innermost first (only this failure's lines). */
   private describe(e: unknown): string {
     if (!(e instanceof Error)) return String(e);
-    const kind = ERROR_KIND.exec(e.message);
-    const lines = e.message.slice(kind?.[0].length ?? 0).split("\n").filter(Boolean);
-    const fresh = lines.slice(this.reportedLines);
-    this.reportedLines = lines.length;
-    return `${kind?.[1] ?? "witness calculation failed"}: ${fresh.join(" <- ")}`;
+    const failure = this.errors.read(e.message);
+    if (!failure) return `witness calculation failed: ${e.message.split("\n").filter(Boolean).join(" <- ")}`;
+    return `${failure.kind}: ${failure.fresh.join(" <- ")}`;
   }
 }
