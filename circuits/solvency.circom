@@ -184,6 +184,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
         health.debtValue <== values.debtValue;
         health.threshold <== threshold;
         health.minHealthFactor <== minHealthFactor;
+        health.enabled <== 1;
     }
 
     component book = EquityAndLosses(USES_SCENARIOS == 1 ? nScenarios : 0, nAssets, nInstruments);
@@ -202,6 +203,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
         stress.loss <== book.loss;
         stress.weight <== weight;
         stress.minEquity <== minEquity;
+        stress.enabled <== 1;
     }
     if (CHECK_HVAR == 1) {
         component historical = HistoricalVarCheck(nScenarios, nAssets, nInstruments, CHECK_STRESS);

@@ -8,3 +8,6 @@ export { loadWarmProver } from "./node/load-warm-prover.ts";
 export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome } from "./node/prover-pool/prover-pool.ts";
 export { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary, type NativeWitnessCalculator } from "./node/native-witness.ts";
 export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } from "./setup/native-toolchain.ts";
+export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditRun, type AuditProgress, type RunAuditOptions } from "./node/audit/run-audit.ts";
+export { readBook, type BookEntry } from "./node/audit/read-book.ts";
+export { writeAuditDir, readAuditReport, readLeaves } from "./node/audit/audit-dir.ts";

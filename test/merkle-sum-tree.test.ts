@@ -18,7 +18,7 @@ function randomLeaf(rng: Random, i: number): AuditLeaf {
   return {
     commitment: BigInt(1_000 + i) * 7919n,
     account: BigInt(0x1000 + i),
-    figures: { collateral: value(), debt: value(), fails: BigInt(rng.int(0, 1)), losses: Array.from({ length: S }, value) },
+    figures: { positions: 1n, collateral: value(), debt: value(), fails: BigInt(rng.int(0, 1)), losses: Array.from({ length: S }, value) },
   };
 }
 
@@ -80,7 +80,7 @@ describe("audit Merkle sum tree", function () {
 
   it("refuses duplicate accounts, a fails flag other than 0/1, a wrong scenario count and a bad index", function () {
     rejects(() => buildSumTree([leaves[0]!, { ...leaves[1]!, account: leaves[0]!.account }], S), /appears twice/);
-    rejects(() => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, fails: 2n } }], S), /fails must be 0 or 1/);
+    rejects(() => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, fails: 2n } }], S), /fails must be 0, or 1 for a position/);
     rejects(() => buildSumTree([leaves[0]!], S + 1), /losses has 4 entries; the tree has 5 scenarios/);
     rejects(() => inclusionProof(tree, 16), /outside the tree's 16 leaves/);
     const moved = clone(inclusionProof(tree, 2));

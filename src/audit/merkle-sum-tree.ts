@@ -9,18 +9,24 @@
  */
 import { poseidon2, poseidon4 } from "poseidon-lite";
 import { poseidonChain } from "../commitment/poseidon-chain.ts";
+import { ZksError } from "../core/errors.ts";
 import { SNARK_FIELD } from "../core/field.ts";
 
-/** Figures are quote units * 10^8 (values) or 0/1 (fails): 2^100 leaves room for every bound in docs/risk-arithmetic.md. */
-export const FIGURE_BITS = 100;
-/** Depth at most 32: 4 billion accounts, and sums below 2^132, far below the field's 2^253. */
+/**
+ * Figures are quote units * 10^8 (values) or counts: the circuit's value bounds keep every figure
+ * below 2^116 (circuits/audit/audit-leaf.circom), and 2^120 leaves room.
+ */
+export const FIGURE_BITS = 120;
+/** Depth at most 32: 4 billion accounts, and sums below 2^152, far below the field's 2^253. */
 export const MAX_DEPTH = 32;
 
 /** What one account adds to the aggregate statements, all non-negative. */
 export interface AuditFigures {
-  /** Collateral value at the epoch's prices, quote units * 10^8. */
+  /** 1 per account (0 for padding): the sums count the positions. */
+  positions: bigint;
+  /** Collateral value at the epoch's prices plus the derivatives' marked value when positive, quote units * 10^8. */
   collateral: bigint;
-  /** Debt value, quote units * 10^8. */
+  /** Debt value plus the derivatives' marked value when negative, quote units * 10^8 (collateral - debt = equity). */
   debt: bigint;
   /** 1 when the position fails the policy on its own, else 0. */
   fails: bigint;
@@ -60,9 +66,10 @@ export interface InclusionProof {
   path: InclusionStep[];
 }
 
-export class AuditTreeError extends Error {
+/** A tree, path or shape that does not hold together. Exit code 2 (bad input); `zks audit check` reports it as "not included" (1). */
+export class AuditTreeError extends ZksError {
   constructor(message: string) {
-    super(message);
+    super(message, 2);
     this.name = "AuditTreeError";
   }
 }
@@ -70,6 +77,7 @@ export class AuditTreeError extends Error {
 function checkFigures(figures: AuditFigures, nScenarios: number, where: string, bits = FIGURE_BITS): void {
   const limit = 1n << BigInt(bits);
   const named: [string, bigint][] = [
+    ["positions", figures.positions],
     ["collateral", figures.collateral],
     ["debt", figures.debt],
     ["fails", figures.fails],
@@ -80,11 +88,18 @@ function checkFigures(figures: AuditFigures, nScenarios: number, where: string, 
     if (value < 0n) throw new AuditTreeError(`${where}: ${name} is negative (${value}); figures must be non-negative`);
     if (value >= limit) throw new AuditTreeError(`${where}: ${name} is ${value}, not below 2^${bits}`);
   }
-  if (bits === FIGURE_BITS && figures.fails > 1n) throw new AuditTreeError(`${where}: fails must be 0 or 1 (got ${figures.fails})`);
+  if (bits === FIGURE_BITS && figures.positions > 1n) throw new AuditTreeError(`${where}: positions must be 0 or 1 (got ${figures.positions})`);
+  if (bits === FIGURE_BITS && figures.fails > figures.positions) throw new AuditTreeError(`${where}: fails must be 0, or 1 for a position (got ${figures.fails})`);
 }
 
-/** The figures as field elements in a fixed order: collateral, debt, fails, losses. */
-const figureWords = (f: AuditFigures): bigint[] => [f.collateral, f.debt, f.fails, ...f.losses];
+/** The figures as field elements in the circuit's order: positions, collateral, debt, fails, losses. */
+export const figureWords = (f: AuditFigures): bigint[] => [f.positions, f.collateral, f.debt, f.fails, ...f.losses];
+
+/** The inverse of figureWords. */
+export function figuresFromWords(words: readonly bigint[]): AuditFigures {
+  if (words.length < 4) throw new AuditTreeError(`figures need at least 4 words, got ${words.length}`);
+  return { positions: words[0]!, collateral: words[1]!, debt: words[2]!, fails: words[3]!, losses: words.slice(4) };
+}
 
 /** Digest of a node's or leaf's figures (a Poseidon chain, as circuits/lib/poseidon-chain.circom). */
 export const figuresDigest = (figures: AuditFigures): bigint => poseidonChain(figureWords(figures));
@@ -102,22 +117,27 @@ export function nodeHash(left: SumNode, right: SumNode): bigint {
   return poseidon4([left.hash, figuresDigest(left.sums), right.hash, figuresDigest(right.sums)]);
 }
 
-const addFigures = (a: AuditFigures, b: AuditFigures): AuditFigures => ({
+export const addFigures = (a: AuditFigures, b: AuditFigures): AuditFigures => ({
+  positions: a.positions + b.positions,
   collateral: a.collateral + b.collateral,
   debt: a.debt + b.debt,
   fails: a.fails + b.fails,
   losses: a.losses.map((loss, j) => loss + b.losses[j]!),
 });
 
-const zeroFigures = (nScenarios: number): AuditFigures => ({ collateral: 0n, debt: 0n, fails: 0n, losses: Array.from({ length: nScenarios }, () => 0n) });
+export const zeroFigures = (nScenarios: number): AuditFigures => ({ positions: 0n, collateral: 0n, debt: 0n, fails: 0n, losses: Array.from({ length: nScenarios }, () => 0n) });
 
 /** The padding leaf: no account, no figures (commitment 0 opens no position). */
 export const emptyLeaf = (nScenarios: number): AuditLeaf => ({ commitment: 0n, account: 0n, figures: zeroFigures(nScenarios) });
 
-export function buildSumTree(leaves: readonly AuditLeaf[], nScenarios: number): MerkleSumTree {
+/**
+ * The tree over `leaves`, in order, padded with empty leaves to 2^depth. `depth` defaults to the
+ * smallest that holds them; the audit's batched trees fix it by their batch and merge sizes.
+ */
+export function buildSumTree(leaves: readonly AuditLeaf[], nScenarios: number, depth = Math.max(1, Math.ceil(Math.log2(leaves.length)))): MerkleSumTree {
   if (leaves.length === 0) throw new AuditTreeError("buildSumTree: no leaves");
-  const depth = Math.max(1, Math.ceil(Math.log2(leaves.length)));
-  if (depth > MAX_DEPTH) throw new AuditTreeError(`buildSumTree: ${leaves.length} leaves need depth ${depth}, above ${MAX_DEPTH}`);
+  if (depth > MAX_DEPTH) throw new AuditTreeError(`buildSumTree: depth ${depth} is above ${MAX_DEPTH}`);
+  if (2 ** depth < leaves.length) throw new AuditTreeError(`buildSumTree: ${leaves.length} leaves do not fit depth ${depth}`);
   const accounts = new Set<bigint>();
   const padded = [...leaves, ...Array.from({ length: 2 ** depth - leaves.length }, () => emptyLeaf(nScenarios))];
   let level: SumNode[] = padded.map((leaf, i) => {
@@ -171,6 +191,7 @@ export function verifyInclusion(root: SumNode, leaf: AuditLeaf, proof: Inclusion
   });
   if (node.hash !== root.hash) throw new AuditTreeError("the path does not lead to the published root: this leaf (or a sibling) is not the one the audit committed to");
   for (const [name, mine, published] of [
+    ["positions", node.sums.positions, root.sums.positions],
     ["collateral", node.sums.collateral, root.sums.collateral],
     ["debt", node.sums.debt, root.sums.debt],
     ["fails", node.sums.fails, root.sums.fails],

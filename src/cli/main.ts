@@ -12,6 +12,7 @@ import { registerCalldata } from "./commands/calldata.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerDeploy } from "./commands/deploy.ts";
 import { registerSubmit } from "./commands/submit.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { EXIT, reportError } from "./output.ts";
 
 const program = new Command()
@@ -32,6 +33,7 @@ registerCalldata(program);
 registerInspect(program);
 registerDeploy(program);
 registerSubmit(program);
+registerAudit(program);
 
 let code: number = EXIT.ok;
 try {

@@ -1,0 +1,203 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "../market/assets-digest.circom";
+include "../market/instruments-digest.circom";
+include "../market/scenarios-digest.circom";
+include "../market/covariance-digest.circom";
+include "../market/market-root.circom";
+include "../policy/policy-hash.circom";
+include "../lib/bounds.circom";
+include "../lib/range-check.circom";
+include "./audit-leaf.circom";
+include "./sum-subtree.circom";
+
+// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios): the bottom of the audit's Merkle sum
+// tree (docs/audit.md). Opens up to nLeaves committed positions under one market and policy,
+// computes each one's figures in-circuit (AuditLeaf), and outputs the subtree they form.
+// Public (all outputs): hash, digest (of the subtree's sums), firstAccount, lastAccount,
+// marketRoot, policyHash, positions, failing. AuditMerge proofs chain batches by these outputs.
+//
+// Accounts strictly increase from slot to slot, across the whole audit (AuditMerge checks the
+// batch boundaries), so no account is counted twice. Active slots come first; the rest are the
+// padding leaf. A batch holds at least one position.
+//
+// Caller assumptions: market values within docs/risk-arithmetic.md's bounds (the oracle publishes
+// only such values, and the market root binds them). Policy values are range-checked here.
+template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
+    var nFigures = 4 + nScenarios;
+    var nUpper = nAssets * (nAssets + 1) \ 2;
+
+    signal input active[nLeaves];
+    signal input fails[nLeaves];
+    signal input account[nLeaves];
+    signal input nonce[nLeaves];
+    signal input salt[nLeaves];
+    signal input collateral[nLeaves][nAssets];
+    signal input debt[nLeaves][nAssets];
+    signal input quantity[nLeaves][nInstruments];
+
+    // Market (private; bound by marketRoot).
+    signal input epoch;
+    signal input timestamp;
+    signal input quoteScale;
+    signal input symbol[nAssets];
+    signal input scale[nAssets];
+    signal input price[nAssets];
+    signal input threshold[nAssets];
+    signal input instrumentId[nInstruments];
+    signal input underlying[nInstruments];
+    signal input mark[nInstruments];
+    signal input delta[nInstruments];
+    signal input scenarioCount;
+    signal input weight[nScenarios];
+    signal input assetReturn[nScenarios][nAssets];
+    signal input instrumentPnl[nScenarios][nInstruments];
+    signal input horizonDays;
+    signal input covarianceUpper[nUpper];
+
+    // Policy (private; bound by policyHash).
+    signal input minHealthFactor;
+    signal input triggerHealthFactor;
+    signal input minEquity;
+    signal input varMethod;
+    signal input confidence;
+    signal input capitalMultiplier;
+    signal input quantileZ;
+    signal input maxSlippage;
+
+    signal output hash;
+    signal output digest;
+    signal output firstAccount;
+    signal output lastAccount;
+    signal output marketRoot;
+    signal output policyHash;
+    signal output positions;
+    signal output failing;
+
+    component assets = AssetsDigest(nAssets);
+    assets.symbol <== symbol;
+    assets.scale <== scale;
+    assets.price <== price;
+    assets.threshold <== threshold;
+    component instruments = InstrumentsDigest(nInstruments);
+    instruments.id <== instrumentId;
+    instruments.underlying <== underlying;
+    instruments.mark <== mark;
+    instruments.delta <== delta;
+    component scenarios = ScenariosDigest(nScenarios, nAssets, nInstruments, 1);
+    scenarios.count <== scenarioCount;
+    scenarios.weight <== weight;
+    scenarios.assetReturn <== assetReturn;
+    scenarios.instrumentPnl <== instrumentPnl;
+    component covariance = CovarianceDigest(nAssets);
+    covariance.horizonDays <== horizonDays;
+    covariance.upper <== covarianceUpper;
+    component root = MarketRoot();
+    root.epoch <== epoch;
+    root.timestamp <== timestamp;
+    root.quoteScale <== quoteScale;
+    root.assetsDigest <== assets.out;
+    root.instrumentsDigest <== instruments.out;
+    root.scenariosDigest <== scenarios.out;
+    root.covarianceDigest <== covariance.out;
+    marketRoot <== root.out;
+
+    component policy = PolicyHash();
+    policy.minHealthFactor <== minHealthFactor;
+    policy.triggerHealthFactor <== triggerHealthFactor;
+    policy.minEquity <== minEquity;
+    policy.varMethod <== varMethod;
+    policy.confidence <== confidence;
+    policy.capitalMultiplier <== capitalMultiplier;
+    policy.quantileZ <== quantileZ;
+    policy.maxSlippage <== maxSlippage;
+    policyHash <== policy.out;
+
+    // Policy ranges, as in Solvency: an out-of-range value must not make a comparison trivial.
+    component policyRanges[6];
+    policyRanges[0] = RangeCheck(20);                 // minimum health factor <= 100 (BPS)
+    policyRanges[0].in <== minHealthFactor;
+    policyRanges[1] = RangeCheck(VALUE_BITS());       // minimum equity < 2^80 quote units
+    policyRanges[1].in <== minEquity;
+    policyRanges[2] = RangeCheck(RATIO_BITS());       // capital multiplier >= 1
+    policyRanges[2].in <== capitalMultiplier - 1000000;
+    policyRanges[3] = RangeCheck(20);                 // 0 < confidence < 1 (RATIO)
+    policyRanges[3].in <== confidence - 1;
+    policyRanges[4] = RangeCheck(20);
+    policyRanges[4].in <== 999999 - confidence;
+    policyRanges[5] = RangeCheck(30);                 // quantile z < 10.7 (1e8)
+    policyRanges[5].in <== quantileZ;
+    component method = Num2Bits(2);
+    method.in <== varMethod;
+
+    component leaves[nLeaves];
+    for (var s = 0; s < nLeaves; s++) {
+        leaves[s] = AuditLeaf(nAssets, nInstruments, nScenarios);
+        leaves[s].active <== active[s];
+        leaves[s].fails <== fails[s];
+        leaves[s].account <== account[s];
+        leaves[s].nonce <== nonce[s];
+        leaves[s].salt <== salt[s];
+        leaves[s].collateral <== collateral[s];
+        leaves[s].debt <== debt[s];
+        leaves[s].quantity <== quantity[s];
+        leaves[s].scale <== scale;
+        leaves[s].price <== price;
+        leaves[s].threshold <== threshold;
+        leaves[s].underlying <== underlying;
+        leaves[s].mark <== mark;
+        leaves[s].delta <== delta;
+        leaves[s].scenarioCount <== scenarioCount;
+        leaves[s].weight <== weight;
+        leaves[s].assetReturn <== assetReturn;
+        leaves[s].instrumentPnl <== instrumentPnl;
+        leaves[s].horizonDays <== horizonDays;
+        leaves[s].covarianceUpper <== covarianceUpper;
+        leaves[s].minHealthFactor <== minHealthFactor;
+        leaves[s].minEquity <== minEquity;
+        leaves[s].historicalEnabled <== method.out[0];
+        leaves[s].parametricEnabled <== method.out[1];
+        leaves[s].confidence <== confidence;
+        leaves[s].capitalMultiplier <== capitalMultiplier;
+        leaves[s].quantileZ <== quantileZ;
+    }
+
+    // Order: active slots first, accounts strictly increasing and nonzero (an address below 2^160,
+    // which PositionCommitment range-checks), so no account appears twice.
+    active[0] === 1;
+    component firstNonzero = RangeCheck(160);
+    firstNonzero.in <== account[0] - 1;
+    component increasing[nLeaves];
+    var last = 0;
+    var count = 0;
+    var failed = 0;
+    for (var s = 0; s < nLeaves; s++) {
+        if (s > 0) {
+            active[s] * (1 - active[s - 1]) === 0;
+            increasing[s] = RangeCheck(160);
+            increasing[s].in <== active[s] * (account[s] - account[s - 1] - 1);
+        }
+        count += active[s];
+        failed += fails[s];
+    }
+    // The last active account: the slot whose successor is inactive.
+    signal lastTerm[nLeaves];
+    for (var s = 0; s < nLeaves; s++) {
+        lastTerm[s] <== account[s] * (active[s] - (s + 1 < nLeaves ? active[s + 1] : 0));
+        last += lastTerm[s];
+    }
+    firstAccount <== account[0];
+    lastAccount <== last;
+    positions <== count;
+    failing <== failed;
+
+    component subtree = SumSubtree(nLeaves, nFigures);
+    for (var s = 0; s < nLeaves; s++) {
+        subtree.childHash[s] <== leaves[s].hash;
+        subtree.childDigest[s] <== leaves[s].digest;
+        subtree.childSums[s] <== leaves[s].figures;
+    }
+    hash <== subtree.hash;
+    digest <== subtree.digest;
+}

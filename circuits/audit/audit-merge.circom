@@ -1,0 +1,89 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/comparators.circom";
+include "../lib/poseidon-chain.circom";
+include "../lib/range-check.circom";
+include "./sum-subtree.circom";
+
+// AuditMerge(fanIn, nScenarios, top): one level of the audit's aggregation (docs/audit.md):
+// batches (or merges) chained by root, not recursion. The children's hashes, sum digests and
+// first/last accounts are public inputs, which the verifier checks against the children's own
+// proofs (`zks audit verify`); their sums are private and pinned by the digests. Outputs the
+// subtree over the children, with the same public outputs as AuditBatch's tree part.
+//
+// Padding: a child with lastAccount = 0 is empty; empty children come last and the verifier
+// checks that their hash and digest are those of an empty subtree of the children's height.
+// Accounts strictly increase across children, so no account appears in two batches.
+//
+// top = 1 makes this the audit's root and proves the aggregate statements on the total sums:
+//   collateral >= debt, and for every scenario j, loss[j] <= collateral - debt
+// (the aggregate loss is covered by the aggregate equity). positions and failing are public.
+// Caller assumptions: children's sums below 2^152 (figures below 2^120, depth at most 32), so
+// every difference checked below lies in (-2^153, 2^153) and RangeCheck(160) is exact.
+template AuditMerge(fanIn, nScenarios, top) {
+    var nFigures = 4 + nScenarios;
+    signal input childHash[fanIn];
+    signal input childDigest[fanIn];
+    signal input childFirst[fanIn];
+    signal input childLast[fanIn];
+    signal input childSums[fanIn][nFigures];
+
+    signal output hash;
+    signal output digest;
+    signal output firstAccount;
+    signal output lastAccount;
+    signal output positions;
+    signal output failing;
+
+    component digests[fanIn];
+    for (var c = 0; c < fanIn; c++) {
+        digests[c] = PoseidonChain(nFigures);
+        digests[c].in <== childSums[c];
+        digests[c].out === childDigest[c];
+    }
+
+    component empty[fanIn];
+    signal active[fanIn];
+    component increasing[fanIn];
+    for (var c = 0; c < fanIn; c++) {
+        empty[c] = IsZero();
+        empty[c].in <== childLast[c];
+        active[c] <== 1 - empty[c].out;
+        if (c > 0) {
+            active[c] * (1 - active[c - 1]) === 0;
+            increasing[c] = RangeCheck(160);
+            increasing[c].in <== active[c] * (childFirst[c] - childLast[c - 1] - 1);
+        }
+    }
+    active[0] === 1;
+    signal lastTerm[fanIn];
+    var last = 0;
+    for (var c = 0; c < fanIn; c++) {
+        lastTerm[c] <== childLast[c] * (active[c] - (c + 1 < fanIn ? active[c + 1] : 0));
+        last += lastTerm[c];
+    }
+    firstAccount <== childFirst[0];
+    lastAccount <== last;
+
+    component subtree = SumSubtree(fanIn, nFigures);
+    subtree.childHash <== childHash;
+    subtree.childDigest <== childDigest;
+    subtree.childSums <== childSums;
+    hash <== subtree.hash;
+    digest <== subtree.digest;
+    positions <== subtree.sums[0];
+    failing <== subtree.sums[3];
+
+    if (top == 1) {
+        // Aggregate equity = total collateral - total debt (collateral and debt include the
+        // derivatives' marked value by sign, so their difference is the sum of the equities).
+        signal equity <== subtree.sums[1] - subtree.sums[2];
+        component solvent = RangeCheck(160);
+        solvent.in <== equity;
+        component covered[nScenarios];
+        for (var j = 0; j < nScenarios; j++) {
+            covered[j] = RangeCheck(160);
+            covered[j].in <== equity - subtree.sums[4 + j];
+        }
+    }
+}

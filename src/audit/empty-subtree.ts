@@ -1,0 +1,14 @@
+import { emptyLeaf, leafHash, nodeHash, zeroFigures, figuresDigest, type SumNode } from "./merkle-sum-tree.ts";
+
+/**
+ * The node of an empty subtree of height h (padding leaves all the way down): the hash a merge
+ * proof's empty child slots must carry, which the verifier checks (the circuit cannot, since it
+ * does not know its children's height).
+ */
+export function emptySubtree(height: number, nScenarios: number): SumNode {
+  let node: SumNode = { hash: leafHash(emptyLeaf(nScenarios)), sums: zeroFigures(nScenarios) };
+  for (let h = 0; h < height; h++) node = { hash: nodeHash(node, node), sums: node.sums };
+  return node;
+}
+
+export const emptyDigest = (nScenarios: number): bigint => figuresDigest(zeroFigures(nScenarios));

@@ -1,0 +1,49 @@
+/**
+ * One account's audit figures (docs/audit.md), computed by the reference model exactly as
+ * circuits/audit/audit-leaf.circom computes them in-circuit: the leaf a user rebuilds from their
+ * own position to check their inclusion proof, and the witness the batch prover starts from.
+ */
+import { commitPosition } from "../commitment/position-commitment.ts";
+import type { CircuitLayout } from "../commitment/circuit-layout.ts";
+import { checkMarketFitsCircuit } from "../commitment/circuit-layout.ts";
+import { InputError } from "../core/errors.ts";
+import { QUANTITY_SCALE } from "../core/fixed-point.ts";
+import type { Market, Policy, Position } from "../inputs/types.ts";
+import { checkPosition, type RiskReport } from "../model/check.ts";
+import type { AuditFigures, AuditLeaf } from "./merkle-sum-tree.ts";
+
+export interface AccountFigures {
+  leaf: AuditLeaf;
+  /** The model's verdict, for the summary: which checks fail. */
+  report: RiskReport;
+}
+
+/**
+ * collateral = sum vc_i * 1e8 + max(0, M), debt = sum vd_i * 1e8 + max(0, -M) with M the
+ * derivatives' marked value, so collateral - debt = E*; losses are max(0, L*_j), padded with 0 to
+ * the instance's scenario slots; fails = 1 when any check of the policy fails.
+ */
+export function auditFigures(report: RiskReport, nScenarios: number): AuditFigures {
+  const sum = (values: readonly bigint[]) => values.reduce((total, v) => total + v, 0n);
+  const assetsNet = (sum(report.values.collateral) - sum(report.values.debt)) * QUANTITY_SCALE;
+  const marks = report.equity.scaled - assetsNet;
+  const losses = report.losses.scaled.map((loss) => (loss > 0n ? loss : 0n));
+  return {
+    positions: 1n,
+    collateral: sum(report.values.collateral) * QUANTITY_SCALE + (marks > 0n ? marks : 0n),
+    debt: sum(report.values.debt) * QUANTITY_SCALE + (marks < 0n ? -marks : 0n),
+    fails: report.pass ? 0n : 1n,
+    losses: [...losses, ...Array<bigint>(nScenarios - losses.length).fill(0n)],
+  };
+}
+
+/** The account's leaf: its commitment (with its salt), its account and its figures. */
+export function accountFigures(position: Position, market: Market, policy: Policy, layout: CircuitLayout, source = "position"): AccountFigures {
+  checkMarketFitsCircuit(market, layout, source);
+  if (position.salt === undefined) throw new InputError(source, "salt", "missing; the audit opens each position's commitment, which needs its salt");
+  const report = checkPosition(position, market, policy);
+  return {
+    leaf: { commitment: commitPosition(position, position.salt, layout), account: BigInt(position.account), figures: auditFigures(report, layout.nScenarios) },
+    report,
+  };
+}

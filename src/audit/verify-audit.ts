@@ -1,0 +1,103 @@
+/**
+ * Verifies a published audit (audit.json) end to end, off-chain: every Groth16 proof, and the
+ * chaining by root that makes them one statement (docs/audit.md). Browser-safe.
+ */
+import type { VerificationKey } from "snarkjs";
+import { ZksError } from "../core/errors.ts";
+import { verifyProof } from "../verifier/verify.ts";
+import { auditShape } from "./audit-shape.ts";
+import type { AuditReport } from "./audit-files.ts";
+import { emptyDigest, emptySubtree } from "./empty-subtree.ts";
+import { figuresDigest, type AuditFigures } from "./merkle-sum-tree.ts";
+import { batchSignals, mergeSignals, type SubtreeSignals } from "./public-signals.ts";
+
+/** An audit that does not verify: names the proof and what is wrong. Exit code 1 (a failed verification). */
+export class AuditVerificationError extends ZksError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = "AuditVerificationError";
+  }
+}
+
+export interface AuditKeys {
+  batch: VerificationKey;
+  merge: VerificationKey;
+  top: VerificationKey;
+}
+
+export interface AuditVerdict {
+  positions: bigint;
+  failing: bigint;
+  proofs: number;
+  /** The root's sums: what the root proof's statements are about. */
+  totals: AuditFigures;
+}
+
+export interface VerifyAuditOptions {
+  /** Checked against the batches' marketRoot / policyHash when given (e.g. from the chain). */
+  marketRoot?: bigint;
+  policyHash?: bigint;
+  onProgress?: (verified: number, total: number) => void;
+}
+
+const where = (level: number, index: number, levels: number): string =>
+  level === 0 ? `batch proof ${index}` : level === levels - 1 ? "the root proof" : `merge proof ${index} of level ${level}`;
+
+export async function verifyAudit(report: AuditReport, keys: AuditKeys, options: VerifyAuditOptions = {}): Promise<AuditVerdict> {
+  const nScenarios = report.layout.nScenarios;
+  const positions = report.root.sums.positions;
+  if (positions < 1n || positions > 2n ** 32n) throw new AuditVerificationError(`the root counts ${positions} positions`);
+  let shape;
+  try {
+    shape = auditShape(Number(positions), report.batchSize, report.fanIn);
+  } catch (error) {
+    throw new AuditVerificationError(`the audit's shape is impossible: ${(error as Error).message}`);
+  }
+  if (shape.depth !== report.depth) throw new AuditVerificationError(`depth ${report.depth} does not match ${positions} positions in batches of ${report.batchSize} merged ${report.fanIn} at a time (depth ${shape.depth})`);
+  if (report.proofs.length !== shape.proofsPerLevel.length) throw new AuditVerificationError(`expected ${shape.proofsPerLevel.length} levels of proofs, found ${report.proofs.length}`);
+  report.proofs.forEach((level, l) => {
+    if (level.length !== shape.proofsPerLevel[l]) throw new AuditVerificationError(`level ${l} holds ${level.length} proofs; ${shape.proofsPerLevel[l]} expected`);
+  });
+
+  const total = shape.proofsPerLevel.reduce((a, b) => a + b, 0);
+  let verified = 0;
+  const levels = report.proofs.length;
+  let below: SubtreeSignals[] = [];
+  for (const [l, level] of report.proofs.entries()) {
+    const key = l === 0 ? keys.batch : l === levels - 1 ? keys.top : keys.merge;
+    const current: SubtreeSignals[] = [];
+    for (const [i, zkProof] of level.entries()) {
+      if (!(await verifyProof(key, zkProof))) throw new AuditVerificationError(`${where(l, i, levels)} does not verify`);
+      options.onProgress?.(++verified, total);
+      if (l === 0) {
+        const batch = batchSignals(zkProof.publicSignals);
+        if (batch.marketRoot !== report.marketRoot) throw new AuditVerificationError(`${where(l, i, levels)} is for another market (marketRoot differs from the audit's)`);
+        if (batch.policyHash !== report.policyHash) throw new AuditVerificationError(`${where(l, i, levels)} is for another policy (policyHash differs from the audit's)`);
+        current.push(batch);
+        continue;
+      }
+      const merge = mergeSignals(zkProof.publicSignals, report.fanIn);
+      const empty = emptySubtree(shape.heights[l - 1]!, nScenarios);
+      merge.children.forEach((child, c) => {
+        const proven = below[i * report.fanIn + c];
+        const expected = proven ?? { hash: empty.hash, digest: emptyDigest(nScenarios), firstAccount: 0n, lastAccount: 0n };
+        for (const name of ["hash", "digest", "firstAccount", "lastAccount"] as const) {
+          if (child[name] !== expected[name]) {
+            throw new AuditVerificationError(
+              `${where(l, i, levels)}: child ${c}'s ${name} is not ${proven ? `the output of ${where(l - 1, i * report.fanIn + c, levels)}` : "that of an empty subtree"}; the proofs are not chained`,
+            );
+          }
+        }
+      });
+      current.push(merge);
+    }
+    below = current;
+  }
+
+  const top = below[0]!;
+  if (top.hash !== report.root.hash) throw new AuditVerificationError("the root proof's hash differs from the published root");
+  if (top.digest !== figuresDigest(report.root.sums)) throw new AuditVerificationError("the published root sums are not the ones the root proof committed to");
+  if (options.marketRoot !== undefined && options.marketRoot !== report.marketRoot) throw new AuditVerificationError("the audit is for another market than the one given (marketRoot)");
+  if (options.policyHash !== undefined && options.policyHash !== report.policyHash) throw new AuditVerificationError("the audit is for another policy than the one given (policyHash)");
+  return { positions: top.positions, failing: top.failing, proofs: total, totals: report.root.sums };
+}
