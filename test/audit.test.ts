@@ -1,0 +1,188 @@
+/**
+ * The audit end to end with real proofs (test-tier instances): `zks audit` over a JSONL book,
+ * `zks audit verify`, inclusion proofs cut and checked by each account; then tampered, replayed,
+ * reordered and stale audits rejected by verifyAudit, and bad input refused with named errors.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseAuditReport, type AuditReport } from "../src/audit/audit-files.ts";
+import { accountFigures } from "../src/audit/figures.ts";
+import { checkInclusion, inclusionFile } from "../src/audit/inclusion.ts";
+import { AuditTreeError, buildSumTree } from "../src/audit/merkle-sum-tree.ts";
+import { syntheticBook } from "../src/audit/synthetic-book.ts";
+import { AuditVerificationError, verifyAudit, type AuditKeys } from "../src/audit/verify-audit.ts";
+import { marketRoot } from "../src/commitment/market-root.ts";
+import { positionToJson } from "../src/inputs/position-file.ts";
+import { checkPosition } from "../src/model/check.ts";
+import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
+import { releaseProverThreads } from "../src/prover/release.ts";
+import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
+
+const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+const zks = (...args: string[]) => spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "" }, maxBuffer: 16 << 20 });
+const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 };
+
+describe("audit, end to end (real proofs)", function () {
+  this.timeout(900_000);
+  const market = loadMarket();
+  const policy = loadPolicy(market);
+  const healthy = loadPosition("position-healthy.json", market);
+  const atRisk = loadPosition("position-at-risk.json", market);
+  // 7 positions: 4 batches of 2, merged 2 at a time (2 + 1): depth 3, one padding leaf.
+  const book = syntheticBook(healthy, atRisk, { count: 7, seed: 11, atRiskShare: 0.3 });
+  const failingInBook = book.filter((p) => !checkPosition(p, market, policy).pass).length;
+  let dir: string;
+  let report: AuditReport;
+  let keys: AuditKeys;
+  const common = ["--market", example("market-grid.json"), "--policy", example("policy.json")];
+
+  before(function () {
+    assert.ok(failingInBook >= 1 && failingInBook < 7, `the book should mix verdicts (failing: ${failingInBook})`);
+    dir = mkdtempSync(path.join(tmpdir(), "zks-audit-"));
+    writeFileSync(path.join(dir, "book.jsonl"), `${book.map((p) => JSON.stringify(positionToJson(p, market))).join("\n")}\n`);
+    book.forEach((p, i) => writeFileSync(path.join(dir, `position-${i}.json`), JSON.stringify(positionToJson(p, market))));
+    keys = { batch: loadInstanceArtifacts("audit-batch-3x3x16x2").verificationKey, merge: loadInstanceArtifacts("audit-merge-16x2").verificationKey, top: loadInstanceArtifacts("audit-top-16x2").verificationKey };
+  });
+  after(async function () {
+    rmSync(dir, { recursive: true, force: true });
+    await releaseProverThreads();
+  });
+
+  it("zks audit proves the book: batches in parallel, chained by root, with a summary", function () {
+    const result = zks("audit", "--positions", path.join(dir, "book.jsonl"), ...common, "--out", path.join(dir, "out"), "--tier", "test", "--workers", "2");
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`PROVEN: audit of epoch ${market.epoch}, 7 positions, ${failingInBook} failing`));
+    assert.match(result.stdout, /7 proofs in .* \(4 \+ 2 \+ 1\); tree depth 3/);
+    assert.match(result.stderr, /batch proofs/);
+    report = parseAuditReport(JSON.parse(readFileSync(path.join(dir, "out", "audit.json"), "utf8")), "audit.json");
+    assert.equal(report.root.sums.positions, 7n);
+    assert.equal(report.root.sums.fails, BigInt(failingInBook));
+  });
+
+  it("zks audit verify checks every proof and the chaining (and the market and policy when given)", async function () {
+    const result = zks("audit", "verify", "--audit", path.join(dir, "out"), ...common);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /VALID: audit of epoch 42: 7 positions/);
+    const verdict = await verifyAudit(report, keys, { marketRoot: marketRoot(market, LAYOUT) });
+    assert.equal(verdict.proofs, 7);
+    assert.equal(verdict.failing, BigInt(failingInBook));
+  });
+
+  it("every account checks its inclusion proof with only its own position; others are not included", function () {
+    for (const [i, position] of book.entries()) {
+      const file = path.join(dir, `inclusion-${i}.json`);
+      const cut = zks("audit", "inclusion", "--audit", path.join(dir, "out"), "--account", position.account, "--out", file);
+      assert.equal(cut.status, 0, cut.stderr);
+      const check = zks("audit", "check", "--inclusion", file, "--position", path.join(dir, `position-${i}.json`), ...common, "--audit", path.join(dir, "out", "audit.json"));
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+      assert.match(check.stdout, /INCLUDED: your position/);
+    }
+    // The spec's example position (another account) is not in this audit; its owner learns so.
+    const other = zks("audit", "check", "--inclusion", path.join(dir, "inclusion-0.json"), "--position", example("position-healthy.json"), ...common);
+    assert.equal(other.status, 1);
+    assert.match(other.stdout, /NOT INCLUDED/);
+    // An account that is not in the audit gets no proof.
+    const none = zks("audit", "inclusion", "--audit", path.join(dir, "out"), "--account", healthy.account, "--out", path.join(dir, "none.json"));
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /has no position in this audit/);
+  });
+
+  it("a stale version of a position, or a tampered sibling sum, is not included", function () {
+    const stale = { ...book[2]!, nonce: book[2]!.nonce + 1n };
+    writeFileSync(path.join(dir, "stale.json"), JSON.stringify(positionToJson(stale, market)));
+    const result = zks("audit", "check", "--inclusion", path.join(dir, "inclusion-2.json"), "--position", path.join(dir, "stale.json"), ...common);
+    assert.equal(result.status, 1);
+
+    const json = JSON.parse(readFileSync(path.join(dir, "inclusion-2.json"), "utf8"));
+    json.proof.path[0].sums[2] = String(BigInt(json.proof.path[0].sums[2]) + 1n); // a sibling's debt
+    writeFileSync(path.join(dir, "tampered.json"), JSON.stringify(json));
+    const tampered = zks("audit", "check", "--inclusion", path.join(dir, "tampered.json"), "--position", path.join(dir, "position-2.json"), ...common);
+    assert.equal(tampered.status, 1);
+    assert.match(tampered.stdout, /NOT INCLUDED/);
+
+    json.proof.path[0].sums[2] = "-5"; // a negative balance does not even parse
+    writeFileSync(path.join(dir, "negative.json"), JSON.stringify(json));
+    const negative = zks("audit", "check", "--inclusion", path.join(dir, "negative.json"), "--position", path.join(dir, "position-2.json"), ...common);
+    assert.equal(negative.status, 2);
+    assert.match(negative.stderr, /negative\.json: proof\.path\.0\.sums\.2: expected a non-negative decimal/);
+  });
+
+  describe("verifyAudit rejects", function () {
+    const copy = (): AuditReport => structuredClone(report);
+    const rejects = async (edit: (r: AuditReport) => void, pattern: RegExp, options = {}) => {
+      const r = copy();
+      edit(r);
+      await assert.rejects(verifyAudit(r, keys, options), (error: unknown) => error instanceof AuditVerificationError && pattern.test(error.message));
+    };
+
+    it("a tampered proof and a tampered public signal", async function () {
+      await rejects((r) => (r.proofs[0]![1]!.proof.pi_a[0] = String(BigInt(r.proofs[0]![1]!.proof.pi_a[0]!) + 1n)), /batch proof 1 does not verify/);
+      await rejects((r) => (r.proofs[0]![2]!.publicSignals[6] = "1"), /batch proof 2 does not verify/);
+      await rejects((r) => (r.proofs[2]![0]!.publicSignals[5] = "0"), /the root proof does not verify/);
+    });
+
+    it("batches reordered, replayed in place of another, or left out", async function () {
+      await rejects((r) => r.proofs[0]!.reverse(), /not chained/);
+      await rejects((r) => (r.proofs[0]![3] = r.proofs[0]![0]!), /merge proof 1 of level 1: child 1's hash is not the output of batch proof 3/);
+      await rejects((r) => r.proofs[0]!.pop(), /level 0 holds 3 proofs; 4 expected/);
+    });
+
+    it("published totals that differ from the root proof's", async function () {
+      await rejects((r) => (r.root.sums.collateral += 1n), /published root sums are not the ones the root proof committed to/);
+      await rejects((r) => (r.root.hash += 1n), /root proof's hash differs/);
+    });
+
+    it("a stale epoch's audit presented for the current market, and another policy", async function () {
+      const next = { ...market, epoch: market.epoch + 1 };
+      await rejects(() => {}, /another market/, { marketRoot: marketRoot(next, LAYOUT) });
+      await rejects(() => {}, /another policy/, { policyHash: 12345n });
+      await rejects((r) => (r.marketRoot = marketRoot(next, LAYOUT)), /batch proof 0 is for another market/);
+    });
+  });
+
+  it("says so when a passing position is counted as failing (allowed: failures may be overstated)", function () {
+    const leaves = book.map((p) => accountFigures(p, market, policy, LAYOUT).leaf).sort((a, b) => (a.account < b.account ? -1 : 1));
+    const index = leaves.findIndex((leaf) => leaf.figures.fails === 0n);
+    leaves[index] = { ...leaves[index]!, figures: { ...leaves[index]!.figures, fails: 1n } };
+    const tree = buildSumTree(leaves, 16);
+    const file = inclusionFile(tree, index, report);
+    const position = book.find((p) => BigInt(p.account) === leaves[index]!.account)!;
+    const result = checkInclusion(file, position, market, policy);
+    assert.equal(result.countedAsFailingWhilePassing, true);
+    assert.throws(() => checkInclusion(file, book.find((p) => p !== position)!, market, policy), AuditTreeError);
+  });
+
+  it("refuses bad books with the file, line and field, and an aggregate that does not hold with exit 1", function () {
+    const lines = readFileSync(path.join(dir, "book.jsonl"), "utf8").trim().split("\n");
+    writeFileSync(path.join(dir, "malformed.jsonl"), `${lines[0]}\n{"version": 1,\n`);
+    const malformed = zks("audit", "--positions", path.join(dir, "malformed.jsonl"), ...common, "--out", path.join(dir, "x"), "--tier", "test");
+    assert.equal(malformed.status, 2);
+    assert.match(malformed.stderr, /malformed\.jsonl:2: malformed JSON/);
+
+    writeFileSync(path.join(dir, "duplicate.jsonl"), `${lines[0]}\n${lines[1]}\n${lines[0]}\n`);
+    const duplicate = zks("audit", "--positions", path.join(dir, "duplicate.jsonl"), ...common, "--out", path.join(dir, "x"), "--tier", "test");
+    assert.equal(duplicate.status, 2);
+    assert.match(duplicate.stderr, /duplicate\.jsonl:\d: account: 0x[0-9a-fA-F]{40} also has a position in .*duplicate\.jsonl:\d/);
+
+    const badField = JSON.parse(lines[0]!);
+    badField.collateral.WETH = "-1";
+    writeFileSync(path.join(dir, "bad-field.jsonl"), `${JSON.stringify(badField)}\n`);
+    const field = zks("audit", "--positions", path.join(dir, "bad-field.jsonl"), ...common, "--out", path.join(dir, "x"), "--tier", "test");
+    assert.equal(field.status, 2);
+    assert.match(field.stderr, /bad-field\.jsonl:1: collateral\.WETH/);
+
+    const risky = syntheticBook(healthy, atRisk, { count: 3, seed: 5, atRiskShare: 1 });
+    writeFileSync(path.join(dir, "risky.jsonl"), risky.map((p) => JSON.stringify(positionToJson(p, market))).join("\n"));
+    const uncovered = zks("audit", "--positions", path.join(dir, "risky.jsonl"), ...common, "--out", path.join(dir, "x"), "--tier", "test");
+    assert.equal(uncovered.status, 1, uncovered.stderr);
+    assert.match(uncovered.stderr, /the aggregate statements do not hold, so no audit proof exists: .*does not cover: "/);
+
+    const tier = zks("audit", "--positions", path.join(dir, "book.jsonl"), ...common, "--out", path.join(dir, "x"), "--tier", "huge");
+    assert.equal(tier.status, 2);
+    assert.match(tier.stderr, /--tier: expected standard or test/);
+  });
+});
