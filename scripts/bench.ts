@@ -137,6 +137,8 @@ if (measure && !flags["skip-browser"]) {
 const browser: BrowserResult | undefined = existsSync(BROWSER_FILE) ? JSON.parse(readFileSync(BROWSER_FILE, "utf8")) : undefined;
 const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "";
 const gasSection = /<!-- gas:begin[\s\S]*?<!-- gas:end -->/.exec(current)?.[0];
+// Written by `npm run bench:audit` (scripts/bench-audit.ts), which takes far longer; kept as it is.
+const auditSection = /<!-- audit:begin[\s\S]*?<!-- audit:end -->/.exec(current)?.[0];
 
 const changesFile = path.join(BENCH_DIR, "circuit-changes.json");
 const changes: CircuitChange[] = existsSync(changesFile) ? JSON.parse(readFileSync(changesFile, "utf8")) : [];
@@ -167,6 +169,6 @@ writeFileSync(
 
 const machine = previous?.machine ?? describeMachine();
 const seconds = previous?.seconds ?? (performance.now() - started) / 1000;
-writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, browser, plotFile: PLOT_FILE, seconds }));
+writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, auditSection, browser, plotFile: PLOT_FILE, seconds }));
 if (measure) appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs, seconds })}\n`);
 log(measure ? `wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s` : `rewrote BENCHMARKS.md and ${PLOT_FILE} from the last run in benchmarks/history.jsonl`);

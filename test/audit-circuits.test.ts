@@ -54,7 +54,7 @@ describe("audit circuits", function () {
   const atRisk = loadPosition("position-at-risk.json", market);
 
   before(async function () {
-    [batch, merge, top] = await Promise.all([BATCH, MERGE, TOP].map((name) => FastWitness.load(loadInstanceArtifacts(name))));
+    [batch, merge, top] = (await Promise.all([BATCH, MERGE, TOP].map((name) => FastWitness.load(loadInstanceArtifacts(name))))) as [FastWitness, FastWitness, FastWitness];
     [batchCircuit, topCircuit] = await Promise.all([CircuitUnderTest.load(BATCH), CircuitUnderTest.load(TOP)]);
   });
 
@@ -140,7 +140,7 @@ describe("audit circuits", function () {
       edit(copy);
       return copy as CircuitSignals;
     };
-    const pairInput = () => auditBatchInput(members([withAccount(healthy, 20, 1n), withAccount(healthy, 21, 2n)], market, policy, LAYOUT), market, policy, LAYOUT, 2);
+    const pairInput = () => auditBatchInput(members([withAccount(healthy, 20, 1n), withAccount(healthy, 21, 2n)], market, policy), market, policy, LAYOUT, 2);
 
     it("rejects accounts out of order, duplicated, zero, and an active slot after a padding slot", async function () {
       const cases: [string, (s: Record<string, unknown>) => void][] = [

@@ -74,6 +74,8 @@ export function renderBenchmarks(args: {
   costs?: MarginalCostRow[];
   changes: CircuitChange[];
   gasSection?: string;
+  /** The audit's scale section, from `npm run bench:audit`. */
+  auditSection?: string;
   browser?: BrowserResult;
   plotFile: string;
   seconds: number;
@@ -196,6 +198,7 @@ export function renderBenchmarks(args: {
     );
   }
   if (args.gasSection) lines.push(args.gasSection, "");
+  if (args.auditSection) lines.push(args.auditSection, "");
   lines.push("Every run also appends its figures to `benchmarks/history.jsonl` (one JSON object per run), so changes can be compared over time.", "");
   return lines.join("\n");
 }

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { Groth16Proof } from "snarkjs";
 import { InputError } from "../core/errors.ts";
+import { groth16ProofSchema } from "../proof-file/proof-file.ts";
 import type { ZkProof } from "../prover/prove.ts";
 import { figureWords, figuresFromWords, type AuditFigures, type InclusionProof, type SumNode } from "./merkle-sum-tree.ts";
 
@@ -80,14 +81,7 @@ const decimal = z.string().regex(/^\d{1,80}$/, "expected a non-negative decimal 
 const fieldHex = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "expected a 0x-hex field element");
 const layoutSchema = z.object({ nAssets: z.number().int().min(1).max(64), nInstruments: z.number().int().min(0).max(64), nScenarios: z.number().int().min(1).max(1024) });
 const nodeSchema = z.object({ hash: fieldHex, sums: z.array(decimal).min(5) });
-const groth16Schema = z.object({
-  pi_a: z.array(decimal).length(3),
-  pi_b: z.array(z.array(decimal).length(2)).length(3),
-  pi_c: z.array(decimal).length(3),
-  protocol: z.literal("groth16"),
-  curve: z.literal("bn128"),
-});
-const zkProofSchema = z.object({ proof: groth16Schema, publicSignals: z.array(decimal).min(1) });
+const zkProofSchema = z.object({ proof: groth16ProofSchema, publicSignals: z.array(decimal).min(1) });
 
 const auditSchema = z.object({
   kind: z.literal(AUDIT_KIND),

@@ -5,19 +5,9 @@
  * The share of at-risk positions is a parameter. Browser-safe; no real user data is involved.
  */
 import { keccak256, toUtf8Bytes, getAddress } from "ethers";
+import { mulberry32 } from "../core/seeded-random.ts";
 import type { Position } from "../inputs/types.ts";
 
-/** mulberry32: a small seeded generator; reproducibility matters here, not statistical quality. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SyntheticBookOptions {
   count: number;

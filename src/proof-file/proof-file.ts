@@ -24,12 +24,15 @@ export interface ProofMetadata {
 export type ProofFile = Groth16Proof & { zks: ProofMetadata };
 
 const decimal = z.string().regex(/^\d+$/, "expected a decimal integer string");
-const proofFileSchema = z.object({
+/** snarkjs' proof.json (Groth16 on BN254), as every proof the toolkit writes carries it. */
+export const groth16ProofSchema = z.object({
   pi_a: z.array(decimal).length(3),
   pi_b: z.array(z.array(decimal).length(2)).length(3),
   pi_c: z.array(decimal).length(3),
   protocol: z.literal("groth16"),
   curve: z.literal("bn128"),
+});
+const proofFileSchema = groth16ProofSchema.extend({
   zks: z.object({
     version: z.literal(1),
     instance: z.string().min(1),

@@ -3,6 +3,7 @@
  * policy edits on parsed copies, and a seeded generator of random markets / positions / policies.
  */
 import type { Asset, Instrument, Market, Policy, Position, Scenario, VarMethod } from "../../src/inputs/types.ts";
+import { mulberry32 } from "../../src/core/seeded-random.ts";
 
 export const ACCOUNT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
@@ -49,17 +50,7 @@ export function withMarket(market: Market, edit: (m: Market) => void): Market {
   return next;
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export class Random {
   readonly next: () => number;
