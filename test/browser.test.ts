@@ -3,6 +3,8 @@
  * (examples/vault) driven in Debian's headless Chromium through playwright-core: it registers the
  * example position with a Solvency proof made in the page's Web Worker, and after a price shock
  * plans, proves, verifies and submits a rebalance that the gate on a local `hardhat node` accepts.
+ * Its audit inclusion panel checks an inclusion proof built here for the example position (no
+ * proving needed).
  *
  * Skipped when there is no Chromium at /usr/bin/chromium (or $ZKS_CHROMIUM), unless
  * ZKS_REQUIRE_BROWSER=1 (CI), which makes that a failure.
@@ -23,7 +25,22 @@ import { promisify } from "node:util";
 import { Contract, JsonRpcProvider } from "ethers";
 import type { Browser, Page } from "playwright-core";
 import { buildBrowserBundle, nodeLeaks, NodeBuiltinInBrowserBuild } from "../scripts/build-browser.ts";
+import type { AuditLayout } from "../src/audit/audit-files.ts";
+import { inclusionFileJson } from "../src/audit/audit-files.ts";
+import { accountFigures } from "../src/audit/figures.ts";
+import { inclusionFile } from "../src/audit/inclusion.ts";
+import { buildSumTree } from "../src/audit/merkle-sum-tree.ts";
+import { syntheticBook } from "../src/audit/synthetic-book.ts";
 import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
+import { marketRoot } from "../src/commitment/market-root.ts";
+import { policyHash } from "../src/commitment/policy-hash.ts";
+import { formatHuman } from "../src/core/decimal.ts";
+import { QUANTITY_SCALE } from "../src/core/fixed-point.ts";
+import { defaultExamplesDir } from "../src/demo/scenario.ts";
+import { parseMarket } from "../src/inputs/parse-market.ts";
+import { parsePolicy } from "../src/inputs/parse-policy.ts";
+import { parsePosition } from "../src/inputs/parse-position.ts";
+import { readJsonFile } from "../src/node/read-json.ts";
 import { readManifest } from "../src/setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
 import type { BenchResult } from "../examples/vault/src/bench.ts";
@@ -246,5 +263,71 @@ describe("vault example page in headless Chromium", function () {
     } finally {
       await bench.close();
     }
+  });
+
+  // Runs after the tests above (mocha runs a suite's own tests before its children's), on the same
+  // server and page: it reloads the example position and uses the market the page holds.
+  describe("audit inclusion panel", function () {
+    /** The layout of the test and standard audit instances (audit-batch-3x3x16x*): each leaf's commitment is computed with it. */
+    const AUDIT_LAYOUT: AuditLayout = { nAssets: 3, nInstruments: 3, nScenarios: 16 };
+
+    /**
+     * A small audit, built here without proving: the page's example position (position-healthy.json's
+     * account and salt with the demo's 20 WETH against 34,000 USDC, src/demo/scenario.ts) among seven
+     * synthetic accounts, leaves sorted by account, at the market the oracle serves the page.
+     */
+    function smallAudit() {
+      const chain = example!.chain;
+      const market = parseMarket(chain.market(), "market");
+      const policy = parsePolicy(chain.policy(), "policy", market);
+      const mine = parsePosition(chain.examplePosition(), "example position", market);
+      const atRiskFile = path.join(defaultExamplesDir(), "position-at-risk.json");
+      const atRisk = parsePosition(readJsonFile(atRiskFile), atRiskFile, market);
+      const book = [...syntheticBook(mine, atRisk, { count: 7, seed: 7, atRiskShare: 0.3 }), mine];
+      assert.equal(new Set(book.map((p) => BigInt(p.account))).size, book.length, "distinct accounts");
+      const leaves = book.map((p) => accountFigures(p, market, policy, AUDIT_LAYOUT).leaf).sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+      const tree = buildSumTree(leaves, AUDIT_LAYOUT.nScenarios);
+      const audit = { epoch: market.epoch, marketRoot: marketRoot(market, AUDIT_LAYOUT), policyHash: policyHash(policy), layout: AUDIT_LAYOUT };
+      const index = leaves.findIndex((leaf) => leaf.account === BigInt(mine.account));
+      const proofOf = (i: number) => inclusionFileJson(inclusionFile(tree, i, audit)) as { proof: { path: { sums: string[] }[] } };
+      const money = (figure: bigint) => `${formatHuman(figure / QUANTITY_SCALE, market.quote.decimals)} ${market.quote.symbol}`;
+      return { tree, index, mine: leaves[index]!, other: index === 0 ? 1 : 0, proofOf, money };
+    }
+
+    it("says Included with what the audit counted for the example position, and Not included for another account's proof or a tampered one", async function () {
+      const audit = smallAudit();
+      await run("load-example");
+      const settled = "#inclusion-status[data-state=included], #inclusion-status[data-state=not-included], #inclusion-status[data-state=error]";
+
+      // Opened as a file (read by the browser's File API).
+      await page.setInputFiles("#inclusion-file", { name: "inclusion.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(audit.proofOf(audit.index), null, 2)) });
+      await page.waitForSelector(settled);
+      assert.equal(await data("#inclusion-status", "state"), "included", await text("#inclusion-status"));
+      assert.match(await text("#inclusion-status"), /^Included: account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 is counted/);
+      assert.equal(await text("#audit-collateral"), audit.money(audit.mine.figures.collateral));
+      assert.equal(await text("#audit-debt"), audit.money(audit.mine.figures.debt));
+      assert.equal(await text("#audit-verdict"), audit.mine.figures.fails === 1n ? "failing" : "passing");
+      const totals = audit.tree.root.sums;
+      assert.equal(await text("#audit-positions"), `8 (${totals.fails} failing the policy)`);
+      assert.equal(await text("#audit-total-collateral"), audit.money(totals.collateral));
+      assert.equal(await text("#audit-total-debt"), audit.money(totals.debt));
+
+      // Pasted: another account's proof does not lead from this position's leaf to the root.
+      await page.fill("#inclusion-json", JSON.stringify(audit.proofOf(audit.other)));
+      await run("check-inclusion");
+      assert.equal(await data("#inclusion-status", "state"), "not-included", await text("#inclusion-status"));
+      assert.match(await text("#inclusion-status"), /^Not included: the path does not lead to the published root/);
+      assert.equal(await page.locator("#inclusion-figures dd").count(), 0);
+
+      // Its own proof with the top sibling's collateral understated by half (Maxwell's attack on
+      // sum trees: the node hashes commit to both children's sums, so the path no longer leads to the root).
+      const tampered = audit.proofOf(audit.index);
+      const sums = tampered.proof.path.at(-1)!.sums;
+      sums[1] = String(BigInt(sums[1]!) / 2n);
+      await page.fill("#inclusion-json", JSON.stringify(tampered));
+      await run("check-inclusion");
+      assert.equal(await data("#inclusion-status", "state"), "not-included", await text("#inclusion-status"));
+      assert.match(await text("#inclusion-status"), /^Not included: the path does not lead to the published root/);
+    });
   });
 });

@@ -7,7 +7,9 @@
  */
 import { Contract, Interface, JsonRpcProvider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
 import {
+  AuditTreeError,
   BrowserProver,
+  checkInclusion,
   checkPosition,
   commitPosition,
   emptyAllowance,
@@ -20,13 +22,16 @@ import {
   instanceLayout,
   MARKET_ORACLE_ABI,
   marketRoot,
+  parseAuditReport,
   parseGateError,
+  parseInclusionFile,
   parseMarket,
   parsePolicy,
   parsePosition,
   plan,
   policyHash,
   positionToJson,
+  QUANTITY_SCALE,
   randomSalt,
   rebalanceInput,
   REBALANCE_GATE_ABI,
@@ -36,6 +41,7 @@ import {
   verifyProof,
   ZksError,
   type CircuitLayout,
+  type InclusionResult,
   type InstanceInfo,
   type Market,
   type Plan,
@@ -43,6 +49,7 @@ import {
   type Position,
   type RiskReport,
   type Strategy,
+  type SumNode,
   type TimedProof,
 } from "zk-solvency";
 
@@ -89,6 +96,8 @@ const state: {
   plan?: Plan;
   statement?: Statement;
   made?: MadeProof;
+  /** The published audit's root (audit.json), when the user opened it: inclusion proofs must lead to it. */
+  published?: { epoch: number; root: SumNode };
   vkeys: Map<string, Promise<VerificationKey>>;
 } = { instances: [], vkeys: new Map() };
 
@@ -145,11 +154,36 @@ function action(buttonId: string, statusId: string, work: () => Promise<void>): 
   });
 }
 
+/** Reads an opened file in the browser (it is not uploaded anywhere) and hands it to `use`. */
+function onFile(inputId: string, statusId: string, use: (text: string, name: string) => void | Promise<void>): void {
+  const input = $<HTMLInputElement>(inputId);
+  input.addEventListener("change", () => {
+    const file = input.files?.[0];
+    input.value = ""; // so that opening the same file again reads it again
+    if (!file) return;
+    file
+      .text()
+      .then((text) => use(text, file.name))
+      .catch((error: unknown) => {
+        console.error(error);
+        status(statusId, "error", describe(error));
+      });
+  });
+}
+
 const money = (value: bigint): string => `${formatHuman(value, state.market!.quote.decimals)} ${state.market!.quote.symbol}`;
 const ratio = (value: bigint | null): string => (value === null ? "none (no debt)" : formatHuman(value, 4, 4));
 const hex = (value: bigint): string => `0x${value.toString(16).padStart(64, "0")}`;
 const short = (value: string): string => `${value.slice(0, 10)}…${value.slice(-6)}`;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${what}: not JSON (${(error as Error).message})`);
+  }
+}
 
 async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url, { cache: "no-store" });
@@ -219,14 +253,7 @@ async function loadExample(): Promise<void> {
 
 function readPosition(): Position {
   if (!state.market) throw new Error("fetch the market first");
-  const text = $<HTMLTextAreaElement>("position-json").value;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`position: not JSON (${(error as Error).message})`);
-  }
-  return parsePosition(json, "position", state.market);
+  return parsePosition(parseJson($<HTMLTextAreaElement>("position-json").value, "position"), "position", state.market);
 }
 
 function showPosition(position: Position): void {
@@ -615,6 +642,60 @@ async function submit(): Promise<void> {
   await check();
 }
 
+// ---- 6. audit inclusion -----------------------------------------------------------------------
+
+/** An audit figure (quote units * 10^8, docs/audit.md) in the quote currency. */
+const auditMoney = (figure: bigint): string => money(figure / QUANTITY_SCALE);
+
+function openPublishedAudit(text: string, name: string): void {
+  state.published = undefined;
+  status("audit-published", "", "");
+  const report = parseAuditReport(parseJson(text, name), name);
+  state.published = { epoch: report.epoch, root: report.root };
+  status("audit-published", "ok", `published audit (${name}): epoch ${report.epoch}, ${report.root.sums.positions} positions, root ${short(hex(report.root.hash))}; the inclusion proof must lead to this root`);
+}
+
+/** Checks the inclusion proof against the page's own position, market and policy: nothing leaves the page. */
+async function checkAuditInclusion(): Promise<void> {
+  const figures = $("inclusion-figures");
+  figures.replaceChildren();
+  status("inclusion-status", "pending", "checking...");
+  if (!state.market || !state.policy) await fetchMarket();
+  const market = state.market!;
+  const text = $<HTMLTextAreaElement>("inclusion-json").value;
+  if (!text.trim()) throw new Error("open or paste an inclusion proof first");
+  if (!$<HTMLTextAreaElement>("position-json").value.trim()) throw new Error("load your position first (1. Your position): the proof is checked against it");
+  const file = parseInclusionFile(parseJson(text, "inclusion proof"), "inclusion proof");
+  const position = readPosition();
+  let result: InclusionResult;
+  try {
+    result = checkInclusion(file, position, market, state.policy!, state.published?.root);
+  } catch (error) {
+    if (!(error instanceof AuditTreeError)) throw error;
+    const epochs = file.epoch === market.epoch ? "" : ` (the audit is of epoch ${file.epoch}; this page holds epoch ${market.epoch}'s market)`;
+    status("inclusion-status", "not-included", `Not included: ${error.message}${epochs}`);
+    return;
+  }
+  const counted = result.figures;
+  const totals = result.root.sums;
+  status(
+    "inclusion-status",
+    "included",
+    `Included: account ${position.account} is counted in the audit of epoch ${file.epoch} (root ${short(hex(result.root.hash))}); ${state.published ? "the root is the published audit's" : "compare the root with the published audit.json"}`,
+  );
+  const figure = (name: string, value: string, id: string) => figures.append(element("dt", name), element("dd", value, { id }));
+  figure("counted: collateral", auditMoney(counted.collateral), "audit-collateral");
+  figure("counted: debt", auditMoney(counted.debt), "audit-debt");
+  figure(
+    "counted: policy",
+    counted.fails === 1n ? `failing${result.countedAsFailingWhilePassing ? " (although it passes: an audit may overstate failures, never understate them)" : ""}` : "passing",
+    "audit-verdict",
+  );
+  figure("audit: positions", `${totals.positions} (${totals.fails} failing the policy)`, "audit-positions");
+  figure("audit: total collateral", auditMoney(totals.collateral), "audit-total-collateral");
+  figure("audit: total debt", auditMoney(totals.debt), "audit-total-debt");
+}
+
 // ---- wiring -----------------------------------------------------------------------------------
 
 action("load-example", "position-status", loadExample);
@@ -625,6 +706,7 @@ action("plan", "plan-status", makePlan);
 action("prove", "proof-status", prove);
 action("verify", "verify-status", verify);
 action("submit", "submit-status", submit);
+action("check-inclusion", "inclusion-status", checkAuditInclusion);
 $("save-position").addEventListener("click", savePosition);
 $<HTMLInputElement>("position-file").addEventListener("change", (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
@@ -637,6 +719,16 @@ $<HTMLInputElement>("position-file").addEventListener("change", (event) => {
     },
     (error: unknown) => status("position-status", "error", describe(error)),
   ).catch((error: unknown) => status("position-status", "error", describe(error)));
+});
+
+onFile("inclusion-file", "inclusion-status", (text) => {
+  $<HTMLTextAreaElement>("inclusion-json").value = text;
+  return checkAuditInclusion();
+});
+onFile("audit-file", "audit-published", (text, name) => {
+  openPublishedAudit(text, name);
+  if (!$<HTMLTextAreaElement>("inclusion-json").value.trim()) return;
+  checkAuditInclusion().catch((error: unknown) => status("inclusion-status", "error", describe(error)));
 });
 
 connect()
