@@ -13,6 +13,7 @@ import { registerInspect } from "./commands/inspect.ts";
 import { registerDeploy } from "./commands/deploy.ts";
 import { registerSubmit } from "./commands/submit.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerBacktest } from "./commands/backtest.ts";
 import { EXIT, reportError } from "./output.ts";
 
 const program = new Command()
@@ -34,6 +35,7 @@ registerInspect(program);
 registerDeploy(program);
 registerSubmit(program);
 registerAudit(program);
+registerBacktest(program);
 
 let code: number = EXIT.ok;
 try {

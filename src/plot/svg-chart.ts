@@ -2,11 +2,25 @@ import { niceTicks } from "./nice-ticks.ts";
 
 export interface Series {
   name: string;
-  points: readonly { x: number; y: number; label?: string }[];
+  /** `labelDx`, `labelDy`: where a point's label starts, in pixels from the point (default 6, -6: above right). */
+  points: readonly { x: number; y: number; label?: string; labelDx?: number; labelDy?: number }[];
   /** "line" joins the points in order; "points" marks each one; default both. */
   style?: "line" | "points" | "line+points";
   color?: string;
   dashed?: boolean;
+  /** Events on the series (e.g. rebalances, a liquidation), drawn in its colour; not in the legend. */
+  marks?: readonly SeriesMark[];
+  /** Leave the series out of the legend (e.g. a second line of a strategy already listed). */
+  hideInLegend?: boolean;
+}
+
+export interface SeriesMark {
+  x: number;
+  y: number;
+  /** "triangle" (default) or "cross". */
+  shape?: "triangle" | "cross";
+  /** Tooltip text. */
+  label?: string;
 }
 
 export interface ChartOptions {
@@ -25,6 +39,10 @@ export interface ChartOptions {
   yRange?: [number, number];
   formatX?: (value: number) => string;
   formatY?: (value: number) => string;
+  /** A boxed legend in this corner of the plot, drawn over the data; without it, the legend is a plain list at the top left. */
+  legend?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+  /** A note under the title, e.g. what was clipped. */
+  subtitle?: string;
 }
 
 /** Colours distinguishable in colour-blind palettes (Okabe-Ito). */
@@ -35,6 +53,12 @@ const escapeXml = (text: string): string =>
 
 const defaultFormat = (value: number): string => (Math.abs(value) >= 1000 ? value.toLocaleString("en-US") : String(Number(value.toPrecision(6))));
 
+/** The plot's rectangle inside a chart of `width` x `height` pixels (for callers that place labels). */
+export function plotArea(width = 720, height = 420): { x: number; y: number; w: number; h: number } {
+  const margin = { top: 48, right: 24, bottom: 56, left: 76 };
+  return { x: margin.left, y: margin.top, w: width - margin.left - margin.right, h: height - margin.top - margin.bottom };
+}
+
 /**
  * A self-contained SVG line/scatter chart (no scripts, no external fonts), for benchmark and
  * backtest reports that should render on GitHub and in any browser.
@@ -42,11 +66,13 @@ const defaultFormat = (value: number): string => (Math.abs(value) >= 1000 ? valu
 export function svgChart(options: ChartOptions): string {
   const width = options.width ?? 720;
   const height = options.height ?? 420;
-  const margin = { top: 48, right: 24, bottom: 56, left: 76 };
-  const plot = { x: margin.left, y: margin.top, w: width - margin.left - margin.right, h: height - margin.top - margin.bottom };
+  const plot = plotArea(width, height);
   const all = options.series.flatMap((s) => s.points);
   if (all.length === 0) throw new RangeError(`svgChart "${options.title}": no data points`);
   for (const p of all) if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new RangeError(`svgChart "${options.title}": non-finite point (${p.x}, ${p.y})`);
+  for (const m of options.series.flatMap((s) => s.marks ?? [])) {
+    if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) throw new RangeError(`svgChart "${options.title}": non-finite mark (${m.x}, ${m.y})`);
+  }
   const xs = all.map((p) => p.x).concat((options.vMarks ?? []).map((m) => m.x));
   const ys = all.map((p) => p.y).concat((options.hLines ?? []).map((l) => l.y));
   const xTicks = niceTicks(...(options.xRange ?? [Math.min(...xs), Math.max(...xs)]));
@@ -65,6 +91,7 @@ export function svgChart(options: ChartOptions): string {
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
   ];
+  if (options.subtitle) out.push(`<text x="${width / 2}" y="40" text-anchor="middle" font-size="11" fill="#555555">${escapeXml(options.subtitle)}</text>`);
   for (const t of xTicks.filter((t) => t >= x0 && t <= x1)) {
     out.push(`<line x1="${r(sx(t))}" y1="${plot.y}" x2="${r(sx(t))}" y2="${plot.y + plot.h}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${r(sx(t))}" y="${plot.y + plot.h + 16}" text-anchor="middle">${escapeXml(fx(t))}</text>`);
@@ -86,6 +113,7 @@ export function svgChart(options: ChartOptions): string {
     out.push(`<line x1="${r(sx(mark.x))}" y1="${plot.y}" x2="${r(sx(mark.x))}" y2="${plot.y + plot.h}" stroke="${color}" stroke-opacity="0.6"/>`);
     if (mark.label) out.push(`<text x="${r(sx(mark.x) + 3)}" y="${plot.y + 12}" fill="${color}" font-size="10">${escapeXml(mark.label)}</text>`);
   }
+  let legendRow = 0;
   options.series.forEach((series, index) => {
     const color = series.color ?? PALETTE[index % PALETTE.length]!;
     const style = series.style ?? "line+points";
@@ -97,13 +125,40 @@ export function svgChart(options: ChartOptions): string {
     if (style !== "line") {
       for (const p of series.points) {
         out.push(`<circle cx="${r(sx(p.x))}" cy="${r(sy(p.y))}" r="3.5" fill="${color}"><title>${escapeXml(`${series.name}: ${p.label ? `${p.label}, ` : ""}${fx(p.x)}, ${fy(p.y)}`)}</title></circle>`);
-        if (p.label) out.push(`<text x="${r(sx(p.x) + 6)}" y="${r(sy(p.y) - 6)}" font-size="10" fill="#333333">${escapeXml(p.label)}</text>`);
+        if (p.label) out.push(`<text x="${r(sx(p.x) + (p.labelDx ?? 6))}" y="${r(sy(p.y) + (p.labelDy ?? -6))}" font-size="10" fill="#333333">${escapeXml(p.label)}</text>`);
       }
     }
-    const ly = plot.y + 8 + index * 16;
-    out.push(`<rect x="${plot.x + 10}" y="${ly}" width="12" height="3" fill="${color}"/>`);
-    out.push(`<text x="${plot.x + 28}" y="${ly + 5}">${escapeXml(series.name)}</text>`);
+    if (options.legend === undefined && !series.hideInLegend) {
+      const ly = plot.y + 8 + legendRow++ * 16;
+      out.push(`<rect x="${plot.x + 10}" y="${ly}" width="12" height="3" fill="${color}"/>`);
+      out.push(`<text x="${plot.x + 28}" y="${ly + 5}">${escapeXml(series.name)}</text>`);
+    }
+    for (const mark of series.marks ?? []) {
+      const [cx, cy] = [sx(mark.x), sy(mark.y)];
+      const tip = mark.label ? `<title>${escapeXml(`${series.name}: ${mark.label}`)}</title>` : "";
+      if (mark.shape === "cross") {
+        out.push(`<path d="M${r(cx - 5)} ${r(cy - 5)} L${r(cx + 5)} ${r(cy + 5)} M${r(cx - 5)} ${r(cy + 5)} L${r(cx + 5)} ${r(cy - 5)}" stroke="${color}" stroke-width="2.5" fill="none">${tip}</path>`);
+      } else {
+        out.push(`<path d="M${r(cx)} ${r(cy - 6)} L${r(cx + 5)} ${r(cy + 3)} L${r(cx - 5)} ${r(cy + 3)} Z" fill="${color}" stroke="#ffffff" stroke-width="0.8">${tip}</path>`);
+      }
+    }
   });
+  // A placed legend goes last, on a white ground, so lines never run through it.
+  const listed = options.series.map((series, index) => ({ series, color: series.color ?? PALETTE[index % PALETTE.length]! })).filter(({ series }) => !series.hideInLegend);
+  if (options.legend !== undefined && listed.length > 0) {
+    const corner = options.legend;
+    const boxWidth = 34 + Math.max(...listed.map(({ series }) => series.name.length)) * 6.6;
+    const boxHeight = 8 + listed.length * 16;
+    const bx = corner.endsWith("right") ? plot.x + plot.w - boxWidth - 6 : plot.x + 6;
+    const by = corner.startsWith("bottom") ? plot.y + plot.h - boxHeight - 6 : plot.y + 6;
+    out.push(`<rect x="${r(bx)}" y="${r(by)}" width="${r(boxWidth)}" height="${boxHeight}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`);
+    listed.forEach(({ series, color }, row) => {
+      const ly = by + 8 + row * 16;
+      const dash = series.dashed ? ` stroke-dasharray="5 3"` : "";
+      out.push(`<line x1="${r(bx + 6)}" y1="${r(ly + 2)}" x2="${r(bx + 24)}" y2="${r(ly + 2)}" stroke="${color}" stroke-width="3"${dash}/>`);
+      out.push(`<text x="${r(bx + 30)}" y="${r(ly + 6)}">${escapeXml(series.name)}</text>`);
+    });
+  }
   out.push("</svg>");
   return `${out.join("\n")}\n`;
 }
