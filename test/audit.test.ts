@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAuditReport, type AuditReport } from "../src/audit/audit-files.ts";
@@ -18,6 +18,7 @@ import { marketRoot } from "../src/commitment/market-root.ts";
 import { positionToJson } from "../src/inputs/position-file.ts";
 import { checkPosition } from "../src/model/check.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
+import { readBook } from "../src/node/audit/read-book.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
@@ -184,5 +185,21 @@ describe("audit, end to end (real proofs)", function () {
     const tier = zks("audit", "--positions", path.join(dir, "book.jsonl"), ...common, "--out", path.join(dir, "x"), "--tier", "huge");
     assert.equal(tier.status, 2);
     assert.match(tier.stderr, /--tier: expected standard or test/);
+  });
+
+  it("reads a book from a directory of position files (in name order, other files ignored) or a JSONL file", function () {
+    const books = path.join(dir, "books");
+    mkdirSync(books);
+    writeFileSync(path.join(books, "b.json"), JSON.stringify(positionToJson(book[1]!, market)));
+    writeFileSync(path.join(books, "a.json"), JSON.stringify(positionToJson(book[0]!, market)));
+    writeFileSync(path.join(books, "notes.txt"), "not a position");
+    const entries = readBook(books, market);
+    assert.deepEqual(entries.map((e) => path.basename(e.source)), ["a.json", "b.json"]);
+    assert.equal(entries[0]!.position.account, book[0]!.account);
+    assert.equal(readBook(path.join(dir, "book.jsonl"), market).length, 7);
+    const empty = path.join(dir, "empty");
+    mkdirSync(empty);
+    assert.throws(() => readBook(empty, market), /holds no \.json position files/);
+    assert.throws(() => readBook(path.join(dir, "missing"), market), /not found/);
   });
 });
