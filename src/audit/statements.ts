@@ -1,3 +1,4 @@
+import { ZksError } from "../core/errors.ts";
 import { QUANTITY_SCALE } from "../core/fixed-point.ts";
 import type { AuditFigures } from "./merkle-sum-tree.ts";
 
@@ -25,3 +26,11 @@ export function aggregateStatements(totals: AuditFigures, scenarioCount = totals
 
 /** Figures are quote units * 10^8; reports show quote units. Rounds down (floor). */
 export const toQuoteUnits = (figure: bigint): bigint => figure / QUANTITY_SCALE;
+
+/** The book's totals do not satisfy the root proof's statements: no audit proof exists. Exit code 1. */
+export class AggregateStatementsError extends ZksError {
+  constructor(readonly statements: AggregateStatements) {
+    super(`the aggregate statements do not hold (${statements.solvent ? "" : "total debt exceeds total collateral; "}${statements.scenarios.filter((s) => !s.covered).length} scenario(s) not covered), so no audit proof exists`, 1);
+    this.name = "AggregateStatementsError";
+  }
+}

@@ -5,9 +5,8 @@ import { InputError } from "../../core/errors.ts";
 import { auditReportJson, inclusionFileJson, parseInclusionFile } from "../../audit/audit-files.ts";
 import { checkInclusion, inclusionFile } from "../../audit/inclusion.ts";
 import { AuditTreeError, buildSumTree } from "../../audit/merkle-sum-tree.ts";
-import { aggregateStatements, toQuoteUnits } from "../../audit/statements.ts";
+import { AggregateStatementsError, aggregateStatements, toQuoteUnits } from "../../audit/statements.ts";
 import { AuditVerificationError, verifyAudit } from "../../audit/verify-audit.ts";
-import { accountFigures } from "../../audit/figures.ts";
 import { auditShape } from "../../audit/audit-shape.ts";
 import type { Market } from "../../inputs/types.ts";
 import { positionToJson } from "../../inputs/position-file.ts";
@@ -88,29 +87,7 @@ export function registerAudit(program: Command): void {
       const policy = loadPolicyFile(flags.policy, market);
       const book = readBook(flags.positions, market);
       const instances = AUDIT_INSTANCES[flags.tier];
-      const { layout, batchSize, fanIn } = auditLayout(instances);
-
-      // The statements are checked on the model's figures first: when they do not hold, no root
-      // proof exists, and hours of batch proofs would be wasted.
-      const sums = book.reduce(
-        (acc, { position, source }) => {
-          const { leaf } = accountFigures(position, market, policy, layout, source);
-          acc.collateral += leaf.figures.collateral;
-          acc.debt += leaf.figures.debt;
-          leaf.figures.losses.forEach((loss, j) => (acc.losses[j]! += loss));
-          return acc;
-        },
-        { positions: BigInt(book.length), collateral: 0n, debt: 0n, fails: 0n, losses: Array<bigint>(layout.nScenarios).fill(0n) },
-      );
-      const pre = aggregateStatements(sums, market.scenarios.length);
-      if (!pre.holds) {
-        const uncovered = pre.scenarios.filter((s) => !s.covered).map((s) => `"${market.scenarios[s.index]!.name}" loses ${money(s.loss, market)}`);
-        process.stderr.write(
-          `zks audit: the aggregate statements do not hold, so no audit proof exists: ${pre.solvent ? "" : `total debt exceeds total collateral by ${money(-pre.equity, market)}; `}${uncovered.length > 0 ? `aggregate equity ${money(pre.equity, market)} does not cover: ${uncovered.join("; ")}` : ""}\n`,
-        );
-        process.exitCode = EXIT.checkFailed;
-        return;
-      }
+      const { batchSize, fanIn } = auditLayout(instances);
 
       const shape = auditShape(book.length, batchSize, fanIn);
       if (!flags.json) {
@@ -122,6 +99,15 @@ export function registerAudit(program: Command): void {
       let run;
       try {
         run = await runAudit(book, market, policy, { instances, workers, onProgress: reporter.onProgress });
+      } catch (error) {
+        if (!(error instanceof AggregateStatementsError)) throw error;
+        const { statements } = error;
+        const uncovered = statements.scenarios.filter((s) => !s.covered).map((s) => `"${market.scenarios[s.index]!.name}" loses ${money(s.loss, market)}`);
+        process.stderr.write(
+          `zks audit: the aggregate statements do not hold, so no audit proof exists: ${statements.solvent ? "" : `total debt exceeds total collateral by ${money(-statements.equity, market)}; `}${uncovered.length > 0 ? `aggregate equity ${money(statements.equity, market)} does not cover: ${uncovered.join("; ")}` : ""}\n`,
+        );
+        process.exitCode = EXIT.checkFailed;
+        return;
       } finally {
         reporter.stop();
       }

@@ -1,6 +1,6 @@
 /**
  * Runs a protocol-wide audit on one machine (docs/audit.md): figures for every position, the
- * Merkle sum tree, then the batch proofs and each level of merge proofs on a ProverPool (worker
+ * Merkle sum tree, a check of the aggregate statements on the model's totals, then the batch proofs and each level of merge proofs on a ProverPool (worker
  * threads, proofs side by side, inputs produced only as fast as they are proven).
  */
 import type { CircuitSignals } from "snarkjs";
@@ -18,6 +18,7 @@ import type { AuditInstances, AuditLayout, AuditReport } from "../../audit/audit
 import { auditMergeInput, type ProvenSubtree } from "../../audit/merge-input.ts";
 import { buildSumTree, figuresDigest, type AuditLeaf, type MerkleSumTree } from "../../audit/merkle-sum-tree.ts";
 import { batchSignals, mergeSignals } from "../../audit/public-signals.ts";
+import { AggregateStatementsError, aggregateStatements } from "../../audit/statements.ts";
 import { loadInstances, type InstanceConfig } from "../../setup/instances.ts";
 import { ProverPool } from "../prover-pool/prover-pool.ts";
 import type { BookEntry } from "./read-book.ts";
@@ -104,6 +105,9 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
   const tree = buildSumTree(accounts.map((a) => a.leaf), layout.nScenarios, shape.depth);
   const treeMs = performance.now() - treeStarted;
   progress({ stage: "tree", depth: shape.depth, leaves: accounts.length });
+  // When the totals fail the root's statements no root proof exists: say so before hours of batch proofs.
+  const statements = aggregateStatements(tree.root.sums, market.scenarios.length);
+  if (!statements.holds) throw new AggregateStatementsError(statements);
 
   const expectedMarketRoot = marketRoot(market, layout);
   const expectedPolicyHash = policyHash(policy);
