@@ -41,12 +41,13 @@ export const MAX_HORIZON_DAYS = 1023;
 /** True when |x| < 2^bits. */
 export const withinBits = (x: bigint, bits: number): boolean => abs(x) < 1n << BigInt(bits);
 
-function ensure(x: bigint, bits: number, quantity: string, shown: string, unit: string, subject: string): void {
+/** `shown` is a thunk: formatting every market value for a message that is almost never thrown dominated the planner's and the audit's loops. */
+function ensure(x: bigint, bits: number, quantity: string, shown: () => string, unit: string, subject: string): void {
   if (withinBits(x, bits)) return;
   throw new ModelBoundsError(
     quantity,
     bits,
-    `${quantity} exceeds 2^${bits} ${unit} in magnitude (${shown}); ${subject} outside the bounds of docs/risk-arithmetic.md cannot be proven`,
+    `${quantity} exceeds 2^${bits} ${unit} in magnitude (${shown()}); ${subject} outside the bounds of docs/risk-arithmetic.md cannot be proven`,
   );
 }
 
@@ -66,8 +67,8 @@ export function checkMarketBounds(market: Market): void {
     throw new ModelBoundsError("covariance.horizonDays", 10, `covariance.horizonDays is ${market.covariance.horizonDays}; at most ${MAX_HORIZON_DAYS} can be proven`);
   }
   market.instruments.forEach((k) => {
-    ensure(k.mark, mark, `mark of instrument ${k.id}`, money(k.mark), "quote units", subject);
-    ensure(k.delta, delta, `delta of instrument ${k.id}`, fixed(k.delta, RATE_DECIMALS), `units at ${RATE_DECIMALS} decimals`, subject);
+    ensure(k.mark, mark, `mark of instrument ${k.id}`, () => money(k.mark), "quote units", subject);
+    ensure(k.delta, delta, `delta of instrument ${k.id}`, () => fixed(k.delta, RATE_DECIMALS), `units at ${RATE_DECIMALS} decimals`, subject);
   });
   market.scenarios.forEach((s) => {
     s.assetReturns.forEach((r, i) =>
@@ -75,13 +76,13 @@ export function checkMarketBounds(market: Market): void {
         r,
         assetReturn,
         `return of ${market.assets[i]!.symbol} in scenario '${s.name}'`,
-        fixed(r, RATE_DECIMALS),
+        () => fixed(r, RATE_DECIMALS),
         `units at ${RATE_DECIMALS} decimals`,
         subject,
       ),
     );
     s.instrumentPnl.forEach((g, k) =>
-      ensure(g, mark, `PnL of instrument ${market.instruments[k]!.id} in scenario '${s.name}'`, money(g), "quote units", subject),
+      ensure(g, mark, `PnL of instrument ${market.instruments[k]!.id} in scenario '${s.name}'`, () => money(g), "quote units", subject),
     );
   });
   market.covariance.matrix.forEach((row, i) =>
@@ -90,7 +91,7 @@ export function checkMarketBounds(market: Market): void {
         entry,
         covariance,
         `covariance entry [${market.assets[i]!.symbol}][${market.assets[j]!.symbol}]`,
-        fixed(entry, COVARIANCE_DECIMALS),
+        () => fixed(entry, COVARIANCE_DECIMALS),
         `units at ${COVARIANCE_DECIMALS} decimals`,
         subject,
       ),
@@ -105,7 +106,7 @@ export function checkQuantityBounds(position: Position, market: Market): void {
       q,
       BOUND_BITS.quantity,
       `quantity of instrument ${market.instruments[k]!.id}`,
-      `${formatDecimal(q, QUANTITY_DECIMALS)} contracts = ${q} units`,
+      () => `${formatDecimal(q, QUANTITY_DECIMALS)} contracts = ${q} units`,
       `units at ${QUANTITY_DECIMALS} decimals`,
       "a position",
     ),
@@ -121,7 +122,7 @@ export function checkValueBounds(values: AssetValues, market: Market): void {
         v,
         BOUND_BITS.value,
         `value of ${market.assets[i]!.symbol} ${side}`,
-        `${formatHuman(v, quote.decimals)} ${quote.symbol} = ${v} quote units`,
+        () => `${formatHuman(v, quote.decimals)} ${quote.symbol} = ${v} quote units`,
         "quote units",
         "a position",
       ),
@@ -137,10 +138,10 @@ export function checkNotionalBounds(position: Position, market: Market): void {
     const id = market.instruments[k]!.id;
     const show = (x: bigint) => `${formatHuman(x / 10n ** 8n, quote.decimals)} ${quote.symbol}`;
     const mark = q * market.instruments[k]!.mark;
-    ensure(mark, BOUND_BITS.notional, `notional of instrument ${id}`, show(mark), "quote units * 1e8", "a position");
+    ensure(mark, BOUND_BITS.notional, `notional of instrument ${id}`, () => show(mark), "quote units * 1e8", "a position");
     market.scenarios.forEach((s) => {
       const pnl = q * s.instrumentPnl[k]!;
-      ensure(pnl, BOUND_BITS.notional, `PnL of instrument ${id} in scenario '${s.name}'`, show(pnl), "quote units * 1e8", "a position");
+      ensure(pnl, BOUND_BITS.notional, `PnL of instrument ${id} in scenario '${s.name}'`, () => show(pnl), "quote units * 1e8", "a position");
     });
   });
 }
