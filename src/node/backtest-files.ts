@@ -3,7 +3,7 @@
  * input file's place), atomic writes of every output, and PNG copies of the charts when the
  * optional renderer @resvg/resvg-js is installed.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeFileSafely } from "./write-file-safely.ts";
@@ -37,31 +37,11 @@ export function prepareOutputDir(dir: string, outputNames: readonly string[], in
   return real;
 }
 
-/** Binary content (PNG) written like writeFileSafely: a temporary file, flushed, renamed over. */
-function writeBytesSafely(file: string, content: Uint8Array): void {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o600;
-    const fd = openSync(temporary, "wx", mode);
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-}
-
 /** Writes every output into `dir`, each atomically (an existing file is replaced whole, never torn). */
 export function writeOutputs(dir: string, files: readonly OutputFile[]): string[] {
   return files.map(({ name, content }) => {
     const file = path.join(dir, name);
-    if (typeof content === "string") writeFileSafely(file, content);
-    else writeBytesSafely(file, content);
+    writeFileSafely(file, content);
     return file;
   });
 }

@@ -6,14 +6,15 @@ import path from "node:path";
  * file in the same directory, flushed, then renamed over the original (atomic on POSIX).
  * A crash at any point leaves either the old file or the new one, never a torn one.
  */
-export function writeFileSafely(file: string, content: string): void {
+export function writeFileSafely(file: string, content: string | Uint8Array): void {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     // Keep the user's permissions; a new file is private by default (positions are secrets).
     const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o600;
     const fd = openSync(temporary, "wx", mode);
     try {
-      writeSync(fd, content);
+      if (typeof content === "string") writeSync(fd, content);
+      else writeSync(fd, content);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
