@@ -4,10 +4,10 @@
  * historical replay and its errors, valid SVG charts, and the CLI end to end.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { assertOneLineError, zks } from "./helpers/cli.ts";
 import { blackScholes, impliedVol } from "../src/backtest/black-scholes.ts";
 import { costRiskChart, healthFactorBandChart, healthFactorPathChart } from "../src/backtest/charts.ts";
 import { cholesky, NotPositiveSemiDefiniteError } from "../src/backtest/cholesky.ts";
@@ -31,25 +31,11 @@ import { parsePosition } from "../src/inputs/parse-position.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
 const FIXTURES = path.join(PACKAGE_ROOT, "test", "fixtures", "backtest");
 const RETURNS_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "backtest", "returns-250d.csv");
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
-function zks(...args: string[]) {
-  const result = spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "" } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** One clear line on stderr, no stack trace, nothing on stdout. */
-function assertOneLineError(result: { stdout: string; stderr: string }, fragment: RegExp): void {
-  const lines = result.stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `expected one line, got:\n${result.stderr}`);
-  assert.match(lines[0]!, fragment);
-  assert.doesNotMatch(result.stderr, /\bat .+:\d+:\d+/);
-  assert.equal(result.stdout, "");
-}
 
 /**
  * An XML well-formedness check strict enough for what viewers need: one root <svg> in the SVG

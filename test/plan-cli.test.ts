@@ -3,30 +3,15 @@
  * safety (written atomically; an existing file replaced whole, never clobbered on error).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { assertOneLineError, zks } from "./helpers/cli.ts";
 import { parsePlanFile } from "../src/rebalance/plan-file.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { example, loadMarket, loadPosition } from "./helpers/examples.ts";
 import { EXAMPLE_ALLOWANCE } from "./helpers/rebalance-fixtures.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
 
-function zks(...args: string[]) {
-  const result = spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "" } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** One clear line on stderr, no stack trace, nothing on stdout. */
-function assertOneLineError(result: { stdout: string; stderr: string }, fragment: RegExp): void {
-  const lines = result.stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `expected one line, got:\n${result.stderr}`);
-  assert.match(lines[0]!, fragment);
-  assert.doesNotMatch(result.stderr, /\bat .+:\d+:\d+/);
-  assert.equal(result.stdout, "");
-}
 
 describe("zks plan", function () {
   this.timeout(60_000);

@@ -73,17 +73,22 @@ export function healthFactorPathChart(result: BacktestResult): string {
     xLabel: "day",
     yLabel: "health factor",
     series,
-    hLines: [
-      { y: 1, label: "liquidation (1.0)", color: "#CC0000" },
-      { y: trigger, label: `trigger ${hf(trigger)}`, color: "#888888" },
-      ...(target !== trigger ? [{ y: target, label: `target ${hf(target)}`, color: "#BBBBBB" }] : []),
-    ],
+    hLines: healthFactorLines(trigger, target),
     xRange: [0, lastDay],
     yRange: [0, niceTicks(0, top).at(-1)!],
     formatX: day,
     formatY: hf,
     legend: "bottom-right",
   });
+}
+
+/** The liquidation line, the trigger and (when it differs) the target, for both health-factor charts. */
+function healthFactorLines(trigger: number, target = trigger) {
+  return [
+    { y: 1, label: "liquidation (1.0)", color: "#CC0000" },
+    { y: trigger, label: `trigger ${hf(trigger)}`, color: "#888888" },
+    ...(target !== trigger ? [{ y: target, label: `target ${hf(target)}`, color: "#BBBBBB" }] : []),
+  ];
 }
 
 /** Median (solid) and 5th percentile (dashed) of the health factor over all paths, per strategy. */
@@ -107,10 +112,7 @@ export function healthFactorBandChart(result: BacktestResult): string {
     xLabel: "day",
     yLabel: "health factor",
     series,
-    hLines: [
-      { y: 1, label: "liquidation (1.0)", color: "#CC0000" },
-      { y: trigger, label: `trigger ${hf(trigger)}`, color: "#888888" },
-    ],
+    hLines: healthFactorLines(trigger),
     xRange: [0, days.at(-1)!],
     yRange: [0, niceTicks(0, top).at(-1)!],
     formatX: day,
