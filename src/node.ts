@@ -11,3 +11,4 @@ export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } fro
 export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditRun, type AuditProgress, type RunAuditOptions } from "./node/audit/run-audit.ts";
 export { readBook, type BookEntry } from "./node/audit/read-book.ts";
 export { writeAuditDir, readAuditReport, readLeaves } from "./node/audit/audit-dir.ts";
+export { loadAuditKeys } from "./node/audit/audit-keys.ts";

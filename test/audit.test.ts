@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAuditReport, type AuditReport } from "../src/audit/audit-files.ts";
 import { accountFigures } from "../src/audit/figures.ts";
-import { checkInclusion, inclusionFile } from "../src/audit/inclusion.ts";
-import { AuditTreeError, buildSumTree } from "../src/audit/merkle-sum-tree.ts";
+import { checkInclusion, inclusionFile, matchLeaf } from "../src/audit/inclusion.ts";
+import { AuditTreeError, buildSumTree, figuresDigest, type AuditLeaf, type MerkleSumTree } from "../src/audit/merkle-sum-tree.ts";
 import { syntheticBook } from "../src/audit/synthetic-book.ts";
 import { AuditVerificationError, verifyAudit, type AuditKeys } from "../src/audit/verify-audit.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
@@ -26,6 +26,30 @@ import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/example
 const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
 const zks = (...args: string[]) => spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "" }, maxBuffer: 16 << 20 });
 const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 };
+
+/**
+ * The public signals the audit's proofs would have for `tree` (batch: hash, digest, first, last,
+ * marketRoot, policyHash, positions, failing; merge: hash, digest, first, last, positions, failing,
+ * then its children's hashes, digests, firsts and lasts), each with the honest run's Groth16 proof.
+ */
+function signalsOf(tree: MerkleSumTree, leaves: readonly AuditLeaf[], report: AuditReport): AuditReport["proofs"] {
+  const width = (l: number) => report.batchSize * report.fanIn ** l;
+  const subtree = (l: number, j: number) => {
+    const node = tree.levels[Math.log2(width(l))]![j]!;
+    const accounts = leaves.slice(j * width(l), (j + 1) * width(l)).map((leaf) => leaf.account);
+    return { hash: node.hash, digest: figuresDigest(node.sums), first: accounts[0] ?? 0n, last: accounts.at(-1) ?? 0n, sums: node.sums };
+  };
+  return report.proofs.map((level, l) =>
+    level.map((zkProof, j) => {
+      const s = subtree(l, j);
+      const own = [s.hash, s.digest, s.first, s.last];
+      const counts = [s.sums.positions, s.sums.fails];
+      if (l === 0) return { ...zkProof, publicSignals: [...own, report.marketRoot, report.policyHash, ...counts].map(String) };
+      const children = Array.from({ length: report.fanIn }, (_, c) => subtree(l - 1, j * report.fanIn + c));
+      return { ...zkProof, publicSignals: [...own, ...counts, ...children.map((c) => c.hash), ...children.map((c) => c.digest), ...children.map((c) => c.first), ...children.map((c) => c.last)].map(String) };
+    }),
+  );
+}
 
 describe("audit, end to end (real proofs)", function () {
   this.timeout(900_000);
@@ -92,24 +116,50 @@ describe("audit, end to end (real proofs)", function () {
     assert.match(none.stderr, /has no position in this audit/);
   });
 
-  it("a stale version of a position, or a tampered sibling sum, is not included", function () {
+  it("an inclusion proof holds no other account's figures: only hashes, digests and the proofs on its path", function () {
+    const json = JSON.parse(readFileSync(path.join(dir, "inclusion-2.json"), "utf8"));
+    assert.deepEqual(Object.keys(json.merklePath.path[0]).sort(), ["digest", "hash", "parentDigest", "siblingIsLeft"]);
+    assert.equal(json.zkProofs.length, 3, "its batch proof, one merge, the root proof");
+    // The only figures in it are the published totals and, inside the proofs' public signals,
+    // what audit.json publishes too.
+    const published = JSON.stringify(JSON.parse(readFileSync(path.join(dir, "out", "audit.json"), "utf8")).proofs);
+    for (const p of json.zkProofs) assert.ok(published.includes(JSON.stringify(p.publicSignals)));
+  });
+
+  it("a stale version of a position, a tampered sibling digest, altered totals or a forged proof is not included", function () {
     const stale = { ...book[2]!, nonce: book[2]!.nonce + 1n };
     writeFileSync(path.join(dir, "stale.json"), JSON.stringify(positionToJson(stale, market)));
     const result = zks("audit", "check", "--inclusion", path.join(dir, "inclusion-2.json"), "--position", path.join(dir, "stale.json"), ...common);
     assert.equal(result.status, 1);
 
-    const json = JSON.parse(readFileSync(path.join(dir, "inclusion-2.json"), "utf8"));
-    json.proof.path[0].sums[2] = String(BigInt(json.proof.path[0].sums[2]) + 1n); // a sibling's debt
-    writeFileSync(path.join(dir, "tampered.json"), JSON.stringify(json));
-    const tampered = zks("audit", "check", "--inclusion", path.join(dir, "tampered.json"), "--position", path.join(dir, "position-2.json"), ...common);
-    assert.equal(tampered.status, 1);
-    assert.match(tampered.stdout, /NOT INCLUDED/);
+    const original = readFileSync(path.join(dir, "inclusion-2.json"), "utf8");
+    const check = (edit: (json: any) => void) => {
+      const json = JSON.parse(original);
+      edit(json);
+      writeFileSync(path.join(dir, "tampered.json"), JSON.stringify(json));
+      return zks("audit", "check", "--inclusion", path.join(dir, "tampered.json"), "--position", path.join(dir, "position-2.json"), ...common);
+    };
+    const notIncluded = (edit: (json: any) => void, reason: RegExp) => {
+      const tampered = check(edit);
+      assert.equal(tampered.status, 1, tampered.stdout + tampered.stderr);
+      assert.match(tampered.stdout, reason);
+    };
+    const bump = (hex: string) => `0x${(BigInt(hex) + 1n).toString(16)}`;
+    notIncluded((j) => (j.merklePath.path[0].digest = bump(j.merklePath.path[0].digest)), /NOT INCLUDED: the path does not lead to the batch proof's subtree/);
+    notIncluded((j) => (j.root.sums[2] = String(BigInt(j.root.sums[2]) - 1n)), /NOT INCLUDED: the published totals are not the ones the root proof committed to/); // total debt understated
+    notIncluded((j) => (j.zkProofs[1].publicSignals[1] = String(BigInt(j.zkProofs[1].publicSignals[1]) + 1n)), /NOT INCLUDED: the proof at level 2 does not take the one below it/);
+    notIncluded((j) => j.zkProofs[0].proof.pi_c.reverse(), /NOT INCLUDED: your batch's proof does not verify/);
+    notIncluded((j) => j.zkProofs.pop(), /NOT INCLUDED: an audit of 7 positions has 3 proofs from a batch to the root; the file carries 2/);
 
-    json.proof.path[0].sums[2] = "-5"; // a negative balance does not even parse
-    writeFileSync(path.join(dir, "negative.json"), JSON.stringify(json));
-    const negative = zks("audit", "check", "--inclusion", path.join(dir, "negative.json"), "--position", path.join(dir, "position-2.json"), ...common);
+    const negative = check((j) => (j.root.sums[2] = "-5")); // a negative balance does not even parse
     assert.equal(negative.status, 2);
-    assert.match(negative.stderr, /negative\.json: proof\.path\.0\.sums\.2: expected a non-negative decimal/);
+    assert.match(negative.stderr, /tampered\.json: root\.sums\.2: expected a non-negative decimal/);
+    const older = check((j) => (j.version = 1));
+    assert.equal(older.status, 2);
+    assert.match(older.stderr, /tampered\.json: version: expected version 2/);
+    const other = check((j) => (j.batchSize = 4));
+    assert.equal(other.status, 2);
+    assert.match(other.stderr, /tampered\.json: batchSize 4 \(audit-batch-3x3x16x2 batches 2\): not the instances it names/);
   });
 
   describe("verifyAudit rejects", function () {
@@ -145,16 +195,21 @@ describe("audit, end to end (real proofs)", function () {
     });
   });
 
-  it("says so when a passing position is counted as failing (allowed: failures may be overstated)", function () {
+  it("says so when a passing position is counted as failing (allowed: failures may be overstated)", async function () {
     const leaves = book.map((p) => accountFigures(p, market, policy, LAYOUT).leaf).sort((a, b) => (a.account < b.account ? -1 : 1));
     const index = leaves.findIndex((leaf) => leaf.figures.fails === 0n);
     leaves[index] = { ...leaves[index]!, figures: { ...leaves[index]!.figures, fails: 1n } };
-    const tree = buildSumTree(leaves, 16);
-    const file = inclusionFile(tree, index, report);
+    // The audit an operator who counted it as failing would publish: the proofs' public signals
+    // are those of this tree (the circuit accepts fails = 1 on a passing position); the Groth16
+    // proofs themselves are the honest run's, so they no longer verify.
+    const tree = buildSumTree(leaves, 16, report.depth);
+    const file = inclusionFile(tree, index, { ...report, proofs: signalsOf(tree, leaves, report) });
     const position = book.find((p) => BigInt(p.account) === leaves[index]!.account)!;
-    const result = checkInclusion(file, position, market, policy);
-    assert.equal(result.countedAsFailingWhilePassing, true);
-    assert.throws(() => checkInclusion(file, book.find((p) => p !== position)!, market, policy), AuditTreeError);
+    const found = matchLeaf(file, position, market, policy);
+    assert.equal(found.countedAsFailingWhilePassing, true);
+    assert.equal(found.figures.fails, 1n);
+    assert.throws(() => matchLeaf(file, book.find((p) => p !== position)!, market, policy), AuditTreeError);
+    await assert.rejects(checkInclusion(file, position, market, policy, keys), /does not verify/);
   });
 
   it("refuses bad books with the file, line and field, and an aggregate that does not hold with exit 1", function () {

@@ -25,11 +25,11 @@ import { promisify } from "node:util";
 import { Contract, JsonRpcProvider } from "ethers";
 import type { Browser, Page } from "playwright-core";
 import { buildBrowserBundle, nodeLeaks, NodeBuiltinInBrowserBuild } from "../scripts/build-browser.ts";
-import type { AuditLayout } from "../src/audit/audit-files.ts";
 import { inclusionFileJson } from "../src/audit/audit-files.ts";
 import { accountFigures } from "../src/audit/figures.ts";
 import { inclusionFile } from "../src/audit/inclusion.ts";
-import { buildSumTree } from "../src/audit/merkle-sum-tree.ts";
+import { addFigures } from "../src/audit/merkle-sum-tree.ts";
+import { aggregateStatements } from "../src/audit/statements.ts";
 import { syntheticBook } from "../src/audit/synthetic-book.ts";
 import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
@@ -40,7 +40,10 @@ import { defaultExamplesDir } from "../src/demo/scenario.ts";
 import { parseMarket } from "../src/inputs/parse-market.ts";
 import { parsePolicy } from "../src/inputs/parse-policy.ts";
 import { parsePosition } from "../src/inputs/parse-position.ts";
+import type { Position } from "../src/inputs/types.ts";
+import { AUDIT_INSTANCES, auditLayout, runAudit } from "../src/node/audit/run-audit.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
+import { releaseProverThreads } from "../src/prover/release.ts";
 import { readManifest } from "../src/setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
 import type { BenchResult } from "../examples/vault/src/bench.ts";
@@ -268,34 +271,52 @@ describe("vault example page in headless Chromium", function () {
   // Runs after the tests above (mocha runs a suite's own tests before its children's), on the same
   // server and page: it reloads the example position and uses the market the page holds.
   describe("audit inclusion panel", function () {
-    /** The layout of the test and standard audit instances (audit-batch-3x3x16x*): each leaf's commitment is computed with it. */
-    const AUDIT_LAYOUT: AuditLayout = { nAssets: 3, nInstruments: 3, nScenarios: 16 };
-
     /**
-     * A small audit, built here without proving: the page's example position (position-healthy.json's
-     * account and salt with the demo's 20 WETH against 34,000 USDC, src/demo/scenario.ts) among seven
-     * synthetic accounts, leaves sorted by account, at the market the oracle serves the page.
+     * A small audit proven here with the test-tier audit instances (batches of 2, merges of 2):
+     * the page's example position (position-healthy.json's account and salt with the demo's
+     * 20 WETH against 34,000 USDC, src/demo/scenario.ts) among seven synthetic accounts, at the
+     * market the oracle serves the page.
      */
-    function smallAudit() {
+    let audit: Awaited<ReturnType<typeof smallAudit>>;
+    async function smallAudit() {
       const chain = example!.chain;
       const market = parseMarket(chain.market(), "market");
       const policy = parsePolicy(chain.policy(), "policy", market);
       const mine = parsePosition(chain.examplePosition(), "example position", market);
       const atRiskFile = path.join(defaultExamplesDir(), "position-at-risk.json");
       const atRisk = parsePosition(readJsonFile(atRiskFile), atRiskFile, market);
-      const book = [...syntheticBook(mine, atRisk, { count: 7, seed: 7, atRiskShare: 0.3 }), mine];
+      // The first seed whose book mixes verdicts and still satisfies the root's statements (else
+      // no audit proof exists) at the page's market.
+      const bookOf = (seed: number) => [...syntheticBook(mine, atRisk, { count: 7, seed, atRiskShare: 0.2 }), mine];
+      const provable = (book: readonly Position[]) => {
+        const figures = book.map((p) => accountFigures(p, market, policy, auditLayout(AUDIT_INSTANCES.test).layout).leaf.figures);
+        const totals = figures.reduce(addFigures);
+        return figures.some((f) => f.fails === 1n) && aggregateStatements(totals, market.scenarios.length).holds;
+      };
+      const seed = Array.from({ length: 50 }, (_, i) => 7 + i).find((s) => provable(bookOf(s)));
+      assert.ok(seed !== undefined, "no provable mixed book among 50 seeds");
+      const book = bookOf(seed);
       assert.equal(new Set(book.map((p) => BigInt(p.account))).size, book.length, "distinct accounts");
-      const leaves = book.map((p) => accountFigures(p, market, policy, AUDIT_LAYOUT).leaf).sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
-      const tree = buildSumTree(leaves, AUDIT_LAYOUT.nScenarios);
-      const audit = { epoch: market.epoch, marketRoot: marketRoot(market, AUDIT_LAYOUT), policyHash: policyHash(policy), layout: AUDIT_LAYOUT };
+      const run = await runAudit(
+        book.map((position, i) => ({ position, source: `book:${i}` })),
+        market,
+        policy,
+        { instances: AUDIT_INSTANCES.test },
+      );
+      const leaves = run.accounts.map((a) => a.leaf);
       const index = leaves.findIndex((leaf) => leaf.account === BigInt(mine.account));
-      const proofOf = (i: number) => inclusionFileJson(inclusionFile(tree, i, audit)) as { proof: { path: { sums: string[] }[] } };
+      const proofOf = (i: number) => inclusionFileJson(inclusionFile(run.tree, i, run.report)) as { root: { sums: string[] }; zkProofs: { proof: { pi_a: string[] } }[] };
       const money = (figure: bigint) => `${formatHuman(figure / QUANTITY_SCALE, market.quote.decimals)} ${market.quote.symbol}`;
-      return { tree, index, mine: leaves[index]!, other: index === 0 ? 1 : 0, proofOf, money };
+      return { tree: run.tree, index, mine: leaves[index]!, other: index === 0 ? 1 : 0, proofOf, money };
     }
+    before(async function () {
+      const missing = Object.values(AUDIT_INSTANCES.test).filter((i) => !isBuilt(i));
+      assert.deepEqual(missing, [], `set up the test tier first (missing ${missing.join(", ")})`);
+      audit = await smallAudit();
+    });
+    after(releaseProverThreads);
 
-    it("says Included with what the audit counted for the example position, and Not included for another account's proof or a tampered one", async function () {
-      const audit = smallAudit();
+    it("says Included with what the audit counted for the example position, and Not included for another account's proof, altered totals or a forged proof", async function () {
       await run("load-example");
       const settled = "#inclusion-status[data-state=included], #inclusion-status[data-state=not-included], #inclusion-status[data-state=error]";
 
@@ -312,22 +333,24 @@ describe("vault example page in headless Chromium", function () {
       assert.equal(await text("#audit-total-collateral"), audit.money(totals.collateral));
       assert.equal(await text("#audit-total-debt"), audit.money(totals.debt));
 
-      // Pasted: another account's proof does not lead from this position's leaf to the root.
-      await page.fill("#inclusion-json", JSON.stringify(audit.proofOf(audit.other)));
-      await run("check-inclusion");
-      assert.equal(await data("#inclusion-status", "state"), "not-included", await text("#inclusion-status"));
-      assert.match(await text("#inclusion-status"), /^Not included: the path does not lead to the published root/);
-      assert.equal(await page.locator("#inclusion-figures dd").count(), 0);
-
-      // Its own proof with the top sibling's collateral understated by half (Maxwell's attack on
-      // sum trees: the node hashes commit to both children's sums, so the path no longer leads to the root).
-      const tampered = audit.proofOf(audit.index);
-      const sums = tampered.proof.path.at(-1)!.sums;
-      sums[1] = String(BigInt(sums[1]!) / 2n);
-      await page.fill("#inclusion-json", JSON.stringify(tampered));
-      await run("check-inclusion");
-      assert.equal(await data("#inclusion-status", "state"), "not-included", await text("#inclusion-status"));
-      assert.match(await text("#inclusion-status"), /^Not included: the path does not lead to the published root/);
+      const notIncluded = async (file: unknown, reason: RegExp) => {
+        await page.fill("#inclusion-json", JSON.stringify(file));
+        await run("check-inclusion");
+        assert.equal(await data("#inclusion-status", "state"), "not-included", await text("#inclusion-status"));
+        assert.match(await text("#inclusion-status"), reason);
+        assert.equal(await page.locator("#inclusion-figures dd").count(), 0);
+      };
+      // Pasted: another account's proof does not lead from this position's leaf into its batch.
+      await notIncluded(audit.proofOf(audit.other), /^Not included: the path does not lead to the batch proof's subtree/);
+      // Its own proof with the published collateral doubled: the root proof committed to other totals.
+      const inflated = audit.proofOf(audit.index);
+      inflated.root.sums[1] = String(BigInt(inflated.root.sums[1]!) * 2n);
+      await notIncluded(inflated, /^Not included: the published totals are not the ones the root proof committed to/);
+      // Its own proof with the root proof forged: the page verifies every proof on the path.
+      const forged = audit.proofOf(audit.index);
+      const top = forged.zkProofs.at(-1)!.proof;
+      top.pi_a = [top.pi_a[1]!, top.pi_a[0]!, top.pi_a[2]!];
+      await notIncluded(forged, /^Not included: the root proof does not verify/);
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The audit's two published files (docs/audit.md), both JSON and browser-safe to read:
  * - audit.json: the root, the public totals and every proof of the batched tree;
- * - an inclusion proof: one account's path to that root, which its owner checks.
+ * - an inclusion proof: one account's path into its batch (hashes and sums digests only) and the
+ *   Groth16 proofs from that batch up to the root, which the account's owner checks.
  * Numbers are decimal strings (figures exceed 2^53), hashes 0x-hex.
  */
 import { z } from "zod";
@@ -45,13 +46,20 @@ export interface AuditReport {
 
 export interface InclusionFile {
   kind: typeof INCLUSION_KIND;
-  version: 1;
+  version: 2;
   epoch: number;
   marketRoot: bigint;
   policyHash: bigint;
+  instances: AuditInstances;
   layout: AuditLayout;
+  batchSize: number;
+  fanIn: number;
+  /** The published root and totals. */
   root: SumNode;
-  proof: InclusionProof;
+  /** The leaf's path up to its batch's root (log2(batchSize) steps): no sums, only digests. */
+  merklePath: InclusionProof;
+  /** The proofs on the way up: the leaf's batch proof, then one merge proof per level, the last being the root proof. */
+  zkProofs: ZkProof[];
 }
 
 const hex = (value: bigint): string => `0x${value.toString(16).padStart(64, "0")}`;
@@ -73,7 +81,10 @@ export function inclusionFileJson(file: InclusionFile): unknown {
     marketRoot: hex(file.marketRoot),
     policyHash: hex(file.policyHash),
     root: nodeJson(file.root),
-    proof: { index: file.proof.index, path: file.proof.path.map((step) => ({ siblingIsLeft: step.siblingIsLeft, ...nodeJson(step.sibling) })) },
+    merklePath: {
+      index: file.merklePath.index,
+      path: file.merklePath.path.map((step) => ({ siblingIsLeft: step.siblingIsLeft, hash: hex(step.sibling.hash), digest: hex(step.sibling.digest), parentDigest: hex(step.parentDigest) })),
+    },
   };
 }
 
@@ -83,13 +94,15 @@ const layoutSchema = z.object({ nAssets: z.number().int().min(1).max(64), nInstr
 const nodeSchema = z.object({ hash: fieldHex, sums: z.array(decimal).min(5) });
 const zkProofSchema = z.object({ proof: groth16ProofSchema, publicSignals: z.array(decimal).min(1) });
 
+const instancesSchema = z.object({ batch: z.string().min(1), merge: z.string().min(1), top: z.string().min(1) });
+
 const auditSchema = z.object({
   kind: z.literal(AUDIT_KIND),
   version: z.literal(1),
   epoch: z.number().int().nonnegative(),
   marketRoot: fieldHex,
   policyHash: fieldHex,
-  instances: z.object({ batch: z.string().min(1), merge: z.string().min(1), top: z.string().min(1) }),
+  instances: instancesSchema,
   layout: layoutSchema,
   batchSize: z.number().int().min(2),
   fanIn: z.number().int().min(2),
@@ -101,16 +114,20 @@ const auditSchema = z.object({
 
 const inclusionSchema = z.object({
   kind: z.literal(INCLUSION_KIND),
-  version: z.literal(1),
+  version: z.literal(2, { message: "expected version 2 (inclusion proofs of version 1 carried sibling sums and are no longer read)" }),
   epoch: z.number().int().nonnegative(),
   marketRoot: fieldHex,
   policyHash: fieldHex,
+  instances: instancesSchema,
   layout: layoutSchema,
+  batchSize: z.number().int().min(2),
+  fanIn: z.number().int().min(2),
   root: nodeSchema,
-  proof: z.object({
+  merklePath: z.object({
     index: z.number().int().nonnegative(),
-    path: z.array(nodeSchema.extend({ siblingIsLeft: z.boolean() })).min(1).max(32),
+    path: z.array(z.object({ siblingIsLeft: z.boolean(), hash: fieldHex, digest: fieldHex, parentDigest: fieldHex })).min(1).max(32),
   }),
+  zkProofs: z.array(zkProofSchema).min(2).max(32),
 });
 
 function parseWith<T extends z.ZodTypeAny>(schema: T, json: unknown, source: string): z.infer<T> {
@@ -127,6 +144,8 @@ function parseNode(node: { hash: string; sums: string[] }, nScenarios: number, s
   return { hash: BigInt(node.hash), sums: figuresFromWords(node.sums.map(BigInt)) };
 }
 
+const parseZkProof = (p: { proof: unknown; publicSignals: string[] }): ZkProof => ({ proof: p.proof as Groth16Proof, publicSignals: p.publicSignals });
+
 export function parseAuditReport(json: unknown, source: string): AuditReport {
   const data = parseWith(auditSchema, json, source);
   return {
@@ -136,24 +155,23 @@ export function parseAuditReport(json: unknown, source: string): AuditReport {
     marketRoot: BigInt(data.marketRoot),
     policyHash: BigInt(data.policyHash),
     root: parseNode(data.root, data.layout.nScenarios, source, "root"),
-    proofs: data.proofs.map((level) => level.map((p) => ({ proof: p.proof as Groth16Proof, publicSignals: p.publicSignals }))),
+    proofs: data.proofs.map((level) => level.map(parseZkProof)),
   };
 }
 
 export function parseInclusionFile(json: unknown, source: string): InclusionFile {
   const data = parseWith(inclusionSchema, json, source);
-  const n = data.layout.nScenarios;
   return {
+    ...data,
     kind: INCLUSION_KIND,
-    version: 1,
-    epoch: data.epoch,
+    version: 2,
     marketRoot: BigInt(data.marketRoot),
     policyHash: BigInt(data.policyHash),
-    layout: data.layout,
-    root: parseNode(data.root, n, source, "root"),
-    proof: {
-      index: data.proof.index,
-      path: data.proof.path.map((step, d) => ({ siblingIsLeft: step.siblingIsLeft, sibling: parseNode(step, n, source, `proof.path.${d}`) })),
+    root: parseNode(data.root, data.layout.nScenarios, source, "root"),
+    merklePath: {
+      index: data.merklePath.index,
+      path: data.merklePath.path.map((step) => ({ siblingIsLeft: step.siblingIsLeft, sibling: { hash: BigInt(step.hash), digest: BigInt(step.digest) }, parentDigest: BigInt(step.parentDigest) })),
     },
+    zkProofs: data.zkProofs.map(parseZkProof),
   };
 }

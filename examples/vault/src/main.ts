@@ -8,7 +8,9 @@
 import { Contract, Interface, JsonRpcProvider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
 import {
   AuditTreeError,
+  auditGeometry,
   BrowserProver,
+  checkDeclaredGeometry,
   checkInclusion,
   checkPosition,
   commitPosition,
@@ -667,9 +669,16 @@ async function checkAuditInclusion(): Promise<void> {
   if (!$<HTMLTextAreaElement>("position-json").value.trim()) throw new Error("load your position first (1. Your position): the proof is checked against it");
   const file = parseInclusionFile(parseJson(text, "inclusion proof"), "inclusion proof");
   const position = readPosition();
+  // The keys come from this page's server, never from the file, which only names its circuits.
+  const geometry = auditGeometry(file.instances, (name) => {
+    const served = state.instances.find((i) => i.instance === name);
+    return served && { name: served.instance, template: served.template, params: served.params };
+  });
+  checkDeclaredGeometry(file, geometry, "inclusion proof");
+  const [batch, merge, top] = await Promise.all([file.instances.batch, file.instances.merge, file.instances.top].map((name) => verificationKey(instanceNamed(name))));
   let result: InclusionResult;
   try {
-    result = checkInclusion(file, position, market, state.policy!, state.published?.root);
+    result = await checkInclusion(file, position, market, state.policy!, { batch: batch!, merge: merge!, top: top! }, state.published?.root);
   } catch (error) {
     if (!(error instanceof AuditTreeError)) throw error;
     const epochs = file.epoch === market.epoch ? "" : ` (the audit is of epoch ${file.epoch}; this page holds epoch ${market.epoch}'s market)`;

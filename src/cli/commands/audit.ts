@@ -11,7 +11,7 @@ import { auditShape } from "../../audit/audit-shape.ts";
 import type { Market } from "../../inputs/types.ts";
 import { positionToJson } from "../../inputs/position-file.ts";
 import { syntheticBook } from "../../audit/synthetic-book.ts";
-import { loadInstanceArtifacts } from "../../node/artifacts.ts";
+import { loadAuditKeys } from "../../node/audit/audit-keys.ts";
 import { readAuditReport, readLeaves, writeAuditDir } from "../../node/audit/audit-dir.ts";
 import { readBook } from "../../node/audit/read-book.ts";
 import { AUDIT_INSTANCES, auditLayout, runAudit, type AuditProgress } from "../../node/audit/run-audit.ts";
@@ -179,7 +179,7 @@ export function registerAudit(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (flags: { audit: string; market?: string; policy?: string; json?: boolean }) => {
       const { report } = readAuditReport(flags.audit);
-      const keys = { batch: loadInstanceArtifacts(report.instances.batch).verificationKey, merge: loadInstanceArtifacts(report.instances.merge).verificationKey, top: loadInstanceArtifacts(report.instances.top).verificationKey };
+      const keys = loadAuditKeys(report, flags.audit);
       let expected: { marketRoot?: bigint; policyHash?: bigint } = {};
       if (flags.market) {
         const { marketRoot } = await import("../../commitment/market-root.ts");
@@ -220,32 +220,36 @@ export function registerAudit(program: Command): void {
       if (index < 0) throw new InputError("--account", "", `${flags.account} has no position in this audit`);
       const file = inclusionFile(tree, index, report);
       writeFileSafely(flags.out, `${JSON.stringify(inclusionFileJson(file), null, 2)}\n`);
-      process.stdout.write(`wrote ${flags.out}: leaf ${index} of ${leaves.length}, ${file.proof.path.length} steps to root 0x${report.root.hash.toString(16).padStart(64, "0")}\n`);
+      process.stdout.write(
+        `wrote ${flags.out}: leaf ${index} of ${leaves.length}, ${file.merklePath.path.length} steps into its batch and ${file.zkProofs.length} proofs up to root 0x${report.root.hash.toString(16).padStart(64, "0")}; no other account's figures\n`,
+      );
     });
 
   audit
     .command("check")
-    .description("check that your position is counted in an audit, revealing nothing of other accounts (exit 0 included, 1 not)")
+    .description("check that your position is counted in an audit: its path into its batch and the proofs up to the root (exit 0 included, 1 not)")
     .requiredOption("--inclusion <file>", "your inclusion proof, from the operator")
     .requiredOption("--position <file>", "your position file (with its salt)")
     .requiredOption("--market <file>", "the audit epoch's market")
     .requiredOption("--policy <file>", "the policy")
     .option("--audit <audit.json>", "the published audit: its root must be the one the proof leads to")
     .option("--json", "machine-readable output")
-    .action((flags: { inclusion: string; position: string; market: string; policy: string; audit?: string; json?: boolean }) => {
+    .action(async (flags: { inclusion: string; position: string; market: string; policy: string; audit?: string; json?: boolean }) => {
       const file = parseInclusionFile(readJsonFile(flags.inclusion), flags.inclusion);
+      const keys = loadAuditKeys(file, flags.inclusion);
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
       const position = loadPositionFile(flags.position, market);
       const published = flags.audit ? readAuditReport(flags.audit).report.root : undefined;
       try {
-        const result = checkInclusion(file, position, market, policy, published);
+        const result = await checkInclusion(file, position, market, policy, keys, published);
         if (flags.json) return printJson({ included: true, countedAsFailingWhilePassing: result.countedAsFailingWhilePassing, figures: result.figures, root: result.root });
         process.stdout.write(
           [
             `INCLUDED: your position (account ${position.account}) is counted in the audit of epoch ${file.epoch} (root 0x${file.root.hash.toString(16).padStart(64, "0")})`,
             `  counted as: collateral ${money(result.figures.collateral, market)}, debt ${money(result.figures.debt, market)}, ${result.figures.fails === 1n ? "failing" : "passing"} the policy`,
             ...(result.countedAsFailingWhilePassing ? ["  note: the audit counts your position as failing although it passes the policy (the audit may overstate failures, never understate them)"] : []),
+            `  the ${file.zkProofs.length} proofs from your batch to the root verify (the whole audit's proofs: \`zks audit verify\` on audit.json)`,
             `  the audit's totals: ${file.root.sums.positions} positions, ${file.root.sums.fails} failing; collateral ${money(file.root.sums.collateral, market)}, debt ${money(file.root.sums.debt, market)}`,
             `  ${published ? "the root is the published audit's" : "compare the root with the published audit.json (or pass --audit)"}`,
           ].join("\n") + "\n",

@@ -11,15 +11,16 @@ import { policyHash } from "../../commitment/policy-hash.ts";
 import { UnprovableError } from "../../prover/errors.ts";
 import type { ZkProof } from "../../prover/prove.ts";
 import { auditShape, type AuditShape } from "../../audit/audit-shape.ts";
+import { auditGeometry, type AuditGeometry } from "../../audit/audit-instances.ts";
 import { auditBatchInput } from "../../audit/batch-input.ts";
 import { emptySubtree } from "../../audit/empty-subtree.ts";
 import { accountFigures } from "../../audit/figures.ts";
-import type { AuditInstances, AuditLayout, AuditReport } from "../../audit/audit-files.ts";
+import type { AuditInstances, AuditReport } from "../../audit/audit-files.ts";
 import { auditMergeInput, type ProvenSubtree } from "../../audit/merge-input.ts";
 import { buildSumTree, figuresDigest, type AuditLeaf, type MerkleSumTree } from "../../audit/merkle-sum-tree.ts";
 import { batchSignals, mergeSignals } from "../../audit/public-signals.ts";
 import { AggregateStatementsError, aggregateStatements } from "../../audit/statements.ts";
-import { loadInstances, type InstanceConfig } from "../../setup/instances.ts";
+import { loadInstances } from "../../setup/instances.ts";
 import { ProverPool } from "../prover-pool/prover-pool.ts";
 import type { BookEntry } from "./read-book.ts";
 
@@ -55,23 +56,9 @@ export interface AuditRun {
 }
 
 /** The audit instances' shapes, read from circuits/instances.json. */
-export function auditLayout(instances: AuditInstances): { layout: AuditLayout; batchSize: number; fanIn: number } {
+export function auditLayout(instances: AuditInstances): AuditGeometry {
   const all = loadInstances();
-  const find = (name: string, template: string): InstanceConfig => {
-    const found = all.find((i) => i.name === name);
-    if (!found || found.template !== template) throw new ZksError(`audit instance "${name}" is not an ${template} instance in circuits/instances.json`, 3);
-    return found;
-  };
-  const batch = find(instances.batch, "AuditBatch");
-  const merge = find(instances.merge, "AuditMerge");
-  const top = find(instances.top, "AuditMerge");
-  const [batchSize, nAssets, nInstruments, nScenarios] = batch.params as [number, number, number, number];
-  const [fanIn, mergeScenarios, mergeTop] = merge.params as [number, number, number];
-  const [topFanIn, topScenarios, topTop] = top.params as [number, number, number];
-  if (mergeTop !== 0 || topTop !== 1 || topFanIn !== fanIn || mergeScenarios !== nScenarios || topScenarios !== nScenarios) {
-    throw new ZksError(`audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, scenarios, top flag)`, 3);
-  }
-  return { layout: { nAssets, nInstruments, nScenarios }, batchSize, fanIn };
+  return auditGeometry(instances, (name) => all.find((i) => i.name === name));
 }
 
 export async function runAudit(book: readonly BookEntry[], market: Market, policy: Policy, options: RunAuditOptions = {}): Promise<AuditRun> {

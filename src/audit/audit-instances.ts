@@ -1,0 +1,53 @@
+/**
+ * Which circuit instances make an audit, from their templates and parameters alone (browser-safe:
+ * the CLI reads them from circuits/instances.json, the page from its server's instance list).
+ */
+import { ZksError } from "../core/errors.ts";
+import type { AuditInstances, AuditLayout } from "./audit-files.ts";
+
+export interface AuditInstanceInfo {
+  name: string;
+  template: string;
+  params: readonly number[];
+}
+
+export interface AuditGeometry {
+  layout: AuditLayout;
+  batchSize: number;
+  fanIn: number;
+}
+
+/** Exit code 3 (setup): the named instances are not audit instances that fit together. */
+export class AuditInstancesError extends ZksError {
+  constructor(message: string) {
+    super(message, 3);
+    this.name = "AuditInstancesError";
+  }
+}
+
+/** Batch size, fan-in and layout of `instances`, looked up with `find`; throws when they are not an AuditBatch and two AuditMerge (top 0 and 1) that fit together. */
+export function auditGeometry(instances: AuditInstances, find: (name: string) => AuditInstanceInfo | undefined): AuditGeometry {
+  const get = (name: string, template: string): AuditInstanceInfo => {
+    const found = find(name);
+    if (!found || found.template !== template) throw new AuditInstancesError(`audit instance "${name}" is not a known ${template} instance (circuits/instances.json; in the browser, the instances the server lists)`);
+    return found;
+  };
+  const [batchSize, nAssets, nInstruments, nScenarios] = get(instances.batch, "AuditBatch").params as [number, number, number, number];
+  const [fanIn, mergeScenarios, mergeTop] = get(instances.merge, "AuditMerge").params as [number, number, number];
+  const [topFanIn, topScenarios, topTop] = get(instances.top, "AuditMerge").params as [number, number, number];
+  if (mergeTop !== 0 || topTop !== 1 || topFanIn !== fanIn || mergeScenarios !== nScenarios || topScenarios !== nScenarios) {
+    throw new AuditInstancesError(`audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, scenarios, top flag)`);
+  }
+  return { layout: { nAssets, nInstruments, nScenarios }, batchSize, fanIn };
+}
+
+/** Checks that a file's declared batch size, fan-in and layout are those of the instances it names (exit 2 when not). */
+export function checkDeclaredGeometry(declared: AuditGeometry & { instances: AuditInstances }, actual: AuditGeometry, source: string): void {
+  const same = (a: AuditLayout, b: AuditLayout) => a.nAssets === b.nAssets && a.nInstruments === b.nInstruments && a.nScenarios === b.nScenarios;
+  const mismatch = [
+    actual.batchSize !== declared.batchSize && `batchSize ${declared.batchSize} (${declared.instances.batch} batches ${actual.batchSize})`,
+    actual.fanIn !== declared.fanIn && `fanIn ${declared.fanIn} (${declared.instances.merge} merges ${actual.fanIn})`,
+    !same(actual.layout, declared.layout) && `layout ${JSON.stringify(declared.layout)} (${declared.instances.batch} has ${JSON.stringify(actual.layout)})`,
+  ].filter(Boolean);
+  if (mismatch.length > 0) throw new ZksError(`${source}: ${mismatch.join("; ")}: not the instances it names`, 2);
+}
