@@ -6,25 +6,31 @@
  * memory (resident set of the process, worker threads included) and file sizes in
  * benchmarks/audit.json, and rewrites the audit section of BENCHMARKS.md from it (other sizes
  * measured earlier are kept). Takes about 4 s per batch of 4 positions on 2 cores.
+ * `--render-only` rewrites the BENCHMARKS.md section from benchmarks/audit.json without measuring;
+ * `--inclusion-from DIR` measures only the inclusion proof, on an audit directory this script's
+ * run wrote (same seed), and updates that size's row.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { inclusionFileJson, parseInclusionFile } from "../src/audit/audit-files.ts";
+import { inclusionFileJson, parseInclusionFile, type AuditReport } from "../src/audit/audit-files.ts";
 import { checkInclusion, inclusionFile } from "../src/audit/inclusion.ts";
+import { buildSumTree, type AuditLeaf } from "../src/audit/merkle-sum-tree.ts";
 import { syntheticBook } from "../src/audit/synthetic-book.ts";
 import { verifyAudit } from "../src/audit/verify-audit.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
-import { writeAuditDir } from "../src/node/audit/audit-dir.ts";
-import { AUDIT_INSTANCES, runAudit } from "../src/node/audit/run-audit.ts";
+import { readAuditReport, readLeaves, writeAuditDir } from "../src/node/audit/audit-dir.ts";
+import { loadAuditKeys } from "../src/node/audit/audit-keys.ts";
+import type { BookEntry } from "../src/node/audit/read-book.ts";
+import { AUDIT_INSTANCES, auditLayout, runAudit } from "../src/node/audit/run-audit.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { loadMarket, loadPolicy, loadPosition } from "../test/helpers/examples.ts";
 import { describeMachine, type Machine } from "./bench/machine.ts";
 
-const { values } = parseArgs({ options: { positions: { type: "string", multiple: true, default: ["1000"] }, workers: { type: "string" }, seed: { type: "string", default: "1" } } });
-const sizes = values.positions!.map(Number);
+const { values } = parseArgs({ options: { positions: { type: "string", multiple: true, default: ["1000"] }, workers: { type: "string" }, seed: { type: "string", default: "1" }, "render-only": { type: "boolean", default: false }, "inclusion-from": { type: "string" } } });
+const sizes = values["render-only"] || values["inclusion-from"] ? [] : values.positions!.map(Number);
 const workers = values.workers ? Number(values.workers) : undefined;
 const seed = Number(values.seed);
 for (const n of sizes) if (!Number.isInteger(n) || n < 1) throw new Error(`--positions: expected a positive whole number, got ${n}`);
@@ -42,9 +48,18 @@ interface AuditScaleResult {
   proofsPerMinute: number;
   positionsPerMinute: number;
   peakRssMiB: number;
-  bytes: { auditJson: number; perProof: number; leavesJsonl: number; inclusionProof: number };
-  inclusionCheckMs: number;
+  bytes: { auditJson: number; perProof: number; leavesJsonl: number };
+  /** One account's inclusion proof (format version 2: path into its batch, proofs up to the root). */
+  inclusion?: InclusionMeasurement;
   machine: Machine;
+}
+
+interface InclusionMeasurement {
+  bytes: number;
+  steps: number;
+  proofs: number;
+  /** Rebuilding the leaf, following the path and verifying every proof on it. */
+  checkMs: number;
 }
 
 const BENCH_DIR = path.join(PACKAGE_ROOT, "benchmarks");
@@ -59,13 +74,26 @@ const instances = AUDIT_INSTANCES.standard;
 const constraints = Object.fromEntries(
   (["batch", "merge", "top"] as const).map((role) => [role, loadInstanceArtifacts(instances[role]).manifest.nConstraints]),
 ) as AuditScaleResult["constraints"];
-const keys = { batch: loadInstanceArtifacts(instances.batch).verificationKey, merge: loadInstanceArtifacts(instances.merge).verificationKey, top: loadInstanceArtifacts(instances.top).verificationKey };
+const keys = loadAuditKeys({ instances, ...auditLayout(instances) }, "bench:audit");
+const bookOf = (count: number) => syntheticBook(healthy, atRisk, { count, seed, atRiskShare: 0.1 }).map((position, i) => ({ position, source: `synthetic:${i}` }));
+
+/** The inclusion proof of the middle account, as its owner receives and checks it. */
+async function measureInclusion(report: AuditReport, leaves: readonly AuditLeaf[], book: readonly BookEntry[]): Promise<InclusionMeasurement> {
+  const index = Math.floor(leaves.length / 2);
+  const file = inclusionFile(buildSumTree(leaves, report.layout.nScenarios, report.depth), index, report);
+  const text = JSON.stringify(inclusionFileJson(file));
+  const owner = book.find((b) => BigInt(b.position.account) === leaves[index]!.account);
+  if (!owner) throw new Error(`bench:audit: no position of the book is leaf ${index}; is the audit from seed ${seed}?`);
+  const started = performance.now();
+  await checkInclusion(parseInclusionFile(JSON.parse(text), "inclusion"), owner.position, market, policy, keys);
+  return { bytes: text.length, steps: file.merklePath.path.length, proofs: file.zkProofs.length, checkMs: performance.now() - started };
+}
 
 const previous: AuditScaleResult[] = existsSync(RESULTS_FILE) ? JSON.parse(readFileSync(RESULTS_FILE, "utf8")) : [];
 const results = new Map(previous.map((r) => [r.positions, r]));
 
 for (const count of sizes) {
-  const book = syntheticBook(healthy, atRisk, { count, seed, atRiskShare: 0.1 }).map((position, i) => ({ position, source: `synthetic:${i}` }));
+  const book = bookOf(count);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 250);
   let lastLog = 0;
@@ -84,12 +112,7 @@ for (const count of sizes) {
   const verifyStarted = performance.now();
   await verifyAudit(run.report, keys);
   const verifyMs = performance.now() - verifyStarted;
-  const index = Math.floor(run.accounts.length / 2);
-  const inclusionText = JSON.stringify(inclusionFileJson(inclusionFile(run.tree, index, run.report)));
-  const owner = book.find((b) => BigInt(b.position.account) === run.accounts[index]!.leaf.account)!.position;
-  const checkStarted = performance.now();
-  checkInclusion(parseInclusionFile(JSON.parse(inclusionText), "inclusion"), owner, market, policy);
-  const inclusionCheckMs = performance.now() - checkStarted;
+  const inclusion = await measureInclusion(run.report, run.accounts.map((a) => a.leaf), book);
   const proofs = run.report.proofs.flat();
   const result: AuditScaleResult = {
     positions: count,
@@ -114,14 +137,21 @@ for (const count of sizes) {
       auditJson: statSync(files.audit).size,
       perProof: Math.round(proofs.reduce((sum, p) => sum + JSON.stringify(p).length, 0) / proofs.length),
       leavesJsonl: statSync(files.leaves).size,
-      inclusionProof: inclusionText.length,
     },
-    inclusionCheckMs,
+    inclusion,
     machine: describeMachine(),
   };
   rmSync(dir, { recursive: true, force: true });
   results.set(count, result);
   process.stderr.write(`bench:audit ${count}: ${result.seconds.total.toFixed(0)} s, ${proofs.length} proofs, peak ${result.peakRssMiB.toFixed(0)} MiB\n`);
+}
+if (values["inclusion-from"]) {
+  const { report } = readAuditReport(values["inclusion-from"]);
+  const positions = Number(report.root.sums.positions);
+  const row = results.get(positions);
+  if (!row) throw new Error(`bench:audit: benchmarks/audit.json has no row for ${positions} positions to add the inclusion proof to`);
+  row.inclusion = await measureInclusion(report, readLeaves(values["inclusion-from"], report.layout.nScenarios), bookOf(positions));
+  process.stderr.write(`bench:audit ${positions}: inclusion proof ${row.inclusion.bytes} bytes, checked in ${row.inclusion.checkMs.toFixed(0)} ms\n`);
 }
 await releaseProverThreads();
 
@@ -143,12 +173,27 @@ const section = [
   "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...sorted.map(
     (r) =>
-      `| ${n(r.positions)} | ${n(r.failing)} | ${r.proofsPerLevel.join(" + ")} | ${r.depth} | ${minutes(r.seconds.figuresAndTree)} | ${minutes(r.seconds.batches)} | ${minutes(r.seconds.merges)} | ${minutes(r.seconds.total)} | ${r.proofsPerMinute.toFixed(1)} | ${r.positionsPerMinute.toFixed(1)} | ${n(r.peakRssMiB)} MiB | ${minutes(r.seconds.verify)} | ${mib(r.bytes.auditJson)} | ${kib(r.bytes.perProof)} | ${kib(r.bytes.inclusionProof)} | ${r.inclusionCheckMs.toFixed(0)} ms |`,
+      `| ${n(r.positions)} | ${n(r.failing)} | ${r.proofsPerLevel.join(" + ")} | ${r.depth} | ${minutes(r.seconds.figuresAndTree)} | ${minutes(r.seconds.batches)} | ${minutes(r.seconds.merges)} | ${minutes(r.seconds.total)} | ${r.proofsPerMinute.toFixed(1)} | ${r.positionsPerMinute.toFixed(1)} | ${n(r.peakRssMiB)} MiB | ${minutes(r.seconds.verify)} | ${mib(r.bytes.auditJson)} | ${kib(r.bytes.perProof)} | ${r.inclusion ? `${kib(r.inclusion.bytes)} (${r.inclusion.steps} steps, ${r.inclusion.proofs} proofs)` : "–"} | ${r.inclusion ? `${r.inclusion.checkMs.toFixed(0)} ms` : "–"} |`,
   ),
   "",
-  "The number of proofs grows linearly with the positions (one batch proof per 4 positions, plus one merge proof per 8 proofs below it). The pool holds one proof per worker and builds batch inputs only as fast as it proves them; what grows with the book in memory is the positions' figures and the tree. Sizes not in the table are not measured: at the rate measured above, 10,000 positions (2,500 + 313 + 40 + 5 + 1 = 2,859 proofs) would take about 2.3 h on these 2 cores, a projection to be replaced by `npm run bench:audit -- --positions 10000`. Beyond one machine: docs/audit.md (BullMQ).",
+  scalingNote(sorted),
   "<!-- audit:end -->",
 ].join("\n");
+
+/** Why the table scales as it does, from the measured rows; sizes not measured are never projected into it. */
+function scalingNote(rows: AuditScaleResult[]): string {
+  const smallest = rows[0]!;
+  const largest = rows.at(-1)!;
+  const growth =
+    rows.length > 1
+      ? ` From ${n(smallest.positions)} to ${n(largest.positions)} positions the rate went from ${smallest.proofsPerMinute.toFixed(1)} to ${largest.proofsPerMinute.toFixed(1)} proofs/min and peak memory from ${n(smallest.peakRssMiB)} to ${n(largest.peakRssMiB)} MiB; verifying the whole audit took ${(largest.seconds.verify / smallest.seconds.verify).toFixed(1)}x as long for ${(largest.positions / smallest.positions).toFixed(0)}x the positions.`
+      : "";
+  const unmeasured = rows.filter((r) => !r.inclusion).map((r) => n(r.positions));
+  const inclusion =
+    " An inclusion proof is the account's path into its batch (sibling hashes and sums digests, no figures) and the proofs from that batch up to the root; checking it rebuilds the leaf from the owner's position and verifies those proofs." +
+    (unmeasured.length > 0 ? ` Rows with – (${unmeasured.join(", ")} positions) were measured when inclusion proofs carried sibling sums instead of proofs, and not re-measured since.` : "");
+  return `The number of proofs grows linearly with the positions (one batch proof per ${largest.batchSize} positions, plus one merge proof per ${largest.fanIn} proofs below it), and proving is nearly all of the time. The pool holds one proof per worker and builds batch inputs only as fast as it proves them; what grows with the book in memory is the positions' figures, the tree and the finished proofs.${growth}${inclusion} Beyond one machine: docs/audit.md (BullMQ).`;
+}
 
 const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "# Benchmarks\n";
 const match = /<!-- audit:begin[\s\S]*?<!-- audit:end -->/.exec(current);
