@@ -173,7 +173,7 @@ const section = [
   "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...sorted.map(
     (r) =>
-      `| ${n(r.positions)} | ${n(r.failing)} | ${r.proofsPerLevel.join(" + ")} | ${r.depth} | ${minutes(r.seconds.figuresAndTree)} | ${minutes(r.seconds.batches)} | ${minutes(r.seconds.merges)} | ${minutes(r.seconds.total)} | ${r.proofsPerMinute.toFixed(1)} | ${r.positionsPerMinute.toFixed(1)} | ${n(r.peakRssMiB)} MiB | ${minutes(r.seconds.verify)} | ${mib(r.bytes.auditJson)} | ${kib(r.bytes.perProof)} | ${r.inclusion ? `${kib(r.inclusion.bytes)} (${r.inclusion.steps} steps, ${r.inclusion.proofs} proofs)` : "–"} | ${r.inclusion ? `${r.inclusion.checkMs.toFixed(0)} ms` : "–"} |`,
+      `| ${n(r.positions)} | ${n(r.failing)} | ${r.proofsPerLevel.map(n).join(" + ")} | ${r.depth} | ${minutes(r.seconds.figuresAndTree)} | ${minutes(r.seconds.batches)} | ${minutes(r.seconds.merges)} | ${minutes(r.seconds.total)} | ${r.proofsPerMinute.toFixed(1)} | ${r.positionsPerMinute.toFixed(1)} | ${n(r.peakRssMiB)} MiB | ${minutes(r.seconds.verify)} | ${mib(r.bytes.auditJson)} | ${kib(r.bytes.perProof)} | ${r.inclusion ? `${kib(r.inclusion.bytes)} (${r.inclusion.steps} steps, ${r.inclusion.proofs} proofs)` : "–"} | ${r.inclusion ? `${r.inclusion.checkMs.toFixed(0)} ms` : "–"} |`,
   ),
   "",
   scalingNote(sorted),
