@@ -9,6 +9,7 @@ include "./market/covariance-digest.circom";
 include "./market/market-root.circom";
 include "./policy/policy-hash.circom";
 include "./risk/asset-values.circom";
+include "./risk/debt-assets.circom";
 include "./risk/health-factor-check.circom";
 include "./risk/equity-and-losses.circom";
 include "./risk/stress-check.circom";
@@ -28,6 +29,9 @@ include "./lib/range-check.circom";
 // 3 parametric VaR). A VaR method the policy asks for but the instance lacks is refused
 // (policy varMethod is constrained), so a proof always covers the whole policy. Market
 // sections the instance does not use enter as digests, so it does not pay for hashing them.
+//
+// Debt is committed in index-scaled units and valued as ceil(debt * debtIndex / 1e18) base units
+// (DebtAssets) wherever it enters a check; the commitment binds the units.
 //
 // Caller assumptions: market values within docs/risk-arithmetic.md's bounds (the oracle
 // publishes only such values; the SDK refuses others). Policy values are range-checked here,
@@ -57,6 +61,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     signal input scale[nAssets];
     signal input price[nAssets];
     signal input threshold[nAssets];
+    signal input debtIndex[nAssets];
     signal input instrumentId[nInstruments];
     signal input underlying[nInstruments];
     signal input mark[nInstruments];
@@ -102,6 +107,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     assets.scale <== scale;
     assets.price <== price;
     assets.threshold <== threshold;
+    assets.debtIndex <== debtIndex;
     component instruments = InstrumentsDigest(nInstruments);
     instruments.id <== instrumentId;
     instruments.underlying <== underlying;
@@ -171,10 +177,14 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
         method.out[1] === 0;
     }
 
-    // Checks.
+    // Checks. Debt is committed in index-scaled units (docs/custody.md); every check values it in
+    // base units through the market's debt index (AssetsDigest has range-checked the index).
+    component debtAssets = DebtAssets(nAssets);
+    debtAssets.debt <== debt;
+    debtAssets.debtIndex <== debtIndex;
     component values = AssetValues(nAssets);
     values.collateral <== collateral;
-    values.debt <== debt;
+    values.debt <== debtAssets.debtAssets;
     values.price <== price;
     values.scale <== scale;
 

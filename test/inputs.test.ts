@@ -61,6 +61,7 @@ describe("inputs: example files", () => {
       decimals: 18,
       price: 301255000000n,
       liquidationThreshold: 8250n,
+      debtIndex: 10n ** 18n, // absent from the file: index 1
     });
     assert.equal(market.assets[2]!.price, 100010000n);
     assert.deepEqual(market.instruments[1], {
@@ -328,6 +329,19 @@ describe("inputs: rejected market files", () => {
     rejects(() => marketWith((m) => (m.assets[0].price = "3012.555555555")), "assets[0].price: \"3012.555555555\" has 9 decimal places; at most 8");
     rejects(() => marketWith((m) => (m.quote.decimals = 300)), "quote.decimals: must be <= 255, got number 300");
     rejects(() => marketWith((m) => (m.assets = [])), "assets: expected at least 1 item(s)");
+  });
+
+  it("checks debt indices: 18 decimals, >= 1, below 2^64 / 10^18", () => {
+    assert.equal(marketWith((m) => (m.assets[2].debtIndex = "1.037123456789012345")).assets[2]!.debtIndex, 1_037_123_456_789_012_345n);
+    assert.equal(marketWith((m) => (m.assets[2].debtIndex = "18.446744073709551615")).assets[2]!.debtIndex, (1n << 64n) - 1n);
+    rejects(
+      () => marketWith((m) => (m.assets[2].debtIndex = "0.999999999999999999")),
+      'market.json: assets[2].debtIndex: must be in [1, 18.446744073709551616), got "0.999999999999999999"',
+      true,
+    );
+    rejects(() => marketWith((m) => (m.assets[0].debtIndex = "18.446744073709551616")), 'assets[0].debtIndex: must be in [1, 18.446744073709551616), got "18.446744073709551616"');
+    rejects(() => marketWith((m) => (m.assets[0].debtIndex = "1.0000000000000000001")), 'assets[0].debtIndex: "1.0000000000000000001" has 19 decimal places; at most 18');
+    rejects(() => marketWith((m) => (m.assets[1].debtIndex = 1.05)), 'assets[1].debtIndex: expected a decimal string like "1.0371", got number 1.05');
   });
 
   it("rejects duplicate symbols and ids", () => {

@@ -152,6 +152,7 @@ describe(`solvency circuit (${INSTANCE})`, function () {
         ["quote decimals", (m) => (m.quote.decimals = 9)],
         ["price", (m) => (m.assets[2]!.price += 1n)],
         ["threshold", (m) => (m.assets[1]!.liquidationThreshold -= 1n)],
+        ["debt index", (m) => (m.assets[1]!.debtIndex += 1n)],
         ["mark", (m) => (m.instruments[1]!.mark += 1n)],
         ["delta", (m) => (m.instruments[0]!.delta = -m.instruments[0]!.delta)],
         ["scenario return", (m) => (m.scenarios[15]!.assetReturns[2] = 1n)],

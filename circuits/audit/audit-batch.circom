@@ -45,6 +45,7 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
     signal input scale[nAssets];
     signal input price[nAssets];
     signal input threshold[nAssets];
+    signal input debtIndex[nAssets];
     signal input instrumentId[nInstruments];
     signal input underlying[nInstruments];
     signal input mark[nInstruments];
@@ -80,6 +81,7 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
     assets.scale <== scale;
     assets.price <== price;
     assets.threshold <== threshold;
+    assets.debtIndex <== debtIndex;
     component instruments = InstrumentsDigest(nInstruments);
     instruments.id <== instrumentId;
     instruments.underlying <== underlying;
@@ -145,6 +147,7 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
         leaves[s].scale <== scale;
         leaves[s].price <== price;
         leaves[s].threshold <== threshold;
+        leaves[s].debtIndex <== debtIndex;
         leaves[s].underlying <== underlying;
         leaves[s].mark <== mark;
         leaves[s].delta <== delta;

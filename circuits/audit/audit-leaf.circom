@@ -4,6 +4,7 @@ include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/poseidon.circom";
 include "../position-commitment.circom";
 include "../risk/asset-values.circom";
+include "../risk/debt-assets.circom";
 include "../risk/health-factor-check.circom";
 include "../risk/equity-and-losses.circom";
 include "../risk/stress-check.circom";
@@ -19,6 +20,7 @@ include "../lib/poseidon-chain.circom";
 //     positions  = active (1 per account)
 //     collateral = (sum_i collateralValue_i) * 1e8 + max(0, M)      quote units * 1e8
 //     debt       = (sum_i debtValue_i) * 1e8 + max(0, -M)           M = sum_k q_k * m_k (marks)
+//                  debtValue_i of the debt valued through the index: ceil(d_i * debtIndex_i / 1e18)
 //                  so collateral - debt is the position's equity E* exactly
 //     fails      = 1 when the position is not proven to pass the policy
 //     loss[j]    = max(0, L*_j), unweighted: a gain does not offset another account's loss
@@ -34,7 +36,8 @@ include "../lib/poseidon-chain.circom";
 // (bounds.circom) make every figure < 2^116 (3x3) with no extra range check; the sign splits below
 // are sound because those bounds hold (Num2Bits(n + 1) of x + 2^n has a unique decomposition).
 // Caller assumptions: the market values are the ones the batch's market root binds, within the
-// bounds of docs/risk-arithmetic.md; the policy values are range-checked by the batch;
+// bounds of docs/risk-arithmetic.md (10^18 <= debtIndex < 2^64: AssetsDigest checks it); the policy
+// values are range-checked by the batch;
 // historicalEnabled and parametricEnabled are bits.
 template AuditLeaf(nAssets, nInstruments, nScenarios) {
     var nFigures = 4 + nScenarios;
@@ -51,6 +54,7 @@ template AuditLeaf(nAssets, nInstruments, nScenarios) {
     signal input scale[nAssets];
     signal input price[nAssets];
     signal input threshold[nAssets];
+    signal input debtIndex[nAssets];
     signal input underlying[nInstruments];
     signal input mark[nInstruments];
     signal input delta[nInstruments];
@@ -88,9 +92,13 @@ template AuditLeaf(nAssets, nInstruments, nScenarios) {
     position.debt <== debt;
     position.quantity <== quantity;
 
+    // Debt is committed in index-scaled units: valued in base units through the market's index.
+    component debtAssets = DebtAssets(nAssets);
+    debtAssets.debt <== debt;
+    debtAssets.debtIndex <== debtIndex;
     component values = AssetValues(nAssets);
     values.collateral <== collateral;
-    values.debt <== debt;
+    values.debt <== debtAssets.debtAssets;
     values.price <== price;
     values.scale <== scale;
 

@@ -9,6 +9,9 @@ function RETURN_BITS() { return 31; }      // |asset return| at 1e8
 function SCALE_BITS() { return 60; }       // 10^decimals of a token (decimals <= 18)
 function BPS_BITS() { return 14; }         // 4-decimal fractions up to 1 (thresholds, weights)
 function RATIO_BITS() { return 32; }       // policy ratios at 1e6 (multiplier <= 4294)
+function DEBT_ASSETS_BITS() { return 96; } // debt valued through its index, base units (as any amount)
+function DEBT_INDEX_BITS() { return 64; }  // debt index at 1e18: 10^18 <= index < 2^64 (below 18.45)
+function DEBT_INDEX_SCALE() { return 1000000000000000000; }  // 10^18: index 1
 
 function log2ceil(n) {
     var bits = 0;

@@ -19,7 +19,8 @@ export interface AccountFigures {
 }
 
 /**
- * collateral = sum vc_i * 1e8 + max(0, M), debt = sum vd_i * 1e8 + max(0, -M) with M the
+ * collateral = sum vc_i * 1e8 + max(0, M), debt = sum vd_i * 1e8 + max(0, -M) (vd_i: the debt units
+ * valued through the market's debt index, as every check values them) with M the
  * derivatives' marked value, so collateral - debt = E*; losses are max(0, L*_j), padded with 0 to
  * the instance's scenario slots; fails = 1 when any check of the policy fails.
  */

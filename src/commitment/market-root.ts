@@ -1,4 +1,5 @@
 import { fromField, toField } from "../core/field.ts";
+import { DEBT_INDEX_BITS, DEBT_INDEX_LIMIT, DEBT_INDEX_SCALE } from "../core/fixed-point.ts";
 import type { Market } from "../inputs/types.ts";
 import type { CircuitLayout } from "./circuit-layout.ts";
 import { poseidonChain } from "./poseidon-chain.ts";
@@ -7,7 +8,7 @@ import { poseidon7 } from "poseidon-lite";
 
 /**
  * The market as the circuits see it: every value the statements use, laid out in the instance's
- * slots (padding: symbol 0, scale 1, price 0; empty instruments and scenarios; zero covariance),
+ * slots (padding: symbol 0, scale 1, price 0, debt index 1; empty instruments and scenarios; zero covariance),
  * signed values field-encoded. Mirrors circuits/market/*.circom.
  */
 export interface MarketSignals {
@@ -18,6 +19,8 @@ export interface MarketSignals {
   scale: bigint[];
   price: bigint[];
   threshold: bigint[];
+  /** At 10^18 (index 1 = 10^18): debt units are valued as ceil(d * debtIndex / 10^18) base units. */
+  debtIndex: bigint[];
   instrumentId: bigint[];
   underlying: bigint[];
   mark: bigint[];
@@ -46,6 +49,8 @@ export function marketSignals(market: Market, layout: CircuitLayout): MarketSign
     scale: pad(market.assets.map((a) => 10n ** BigInt(a.decimals)), nAssets, 1n),
     price: pad(market.assets.map((a) => a.price), nAssets, 0n),
     threshold: pad(market.assets.map((a) => a.liquidationThreshold), nAssets, 0n),
+    // Padding slots hold index 1: the circuit range-checks every slot's index to [1, 2^64 / 10^18).
+    debtIndex: pad(market.assets.map((a) => a.debtIndex), nAssets, DEBT_INDEX_SCALE),
     instrumentId: pad(market.instruments.map((k) => textToField(k.id)), nInstruments, 0n),
     underlying: pad(market.instruments.map((k) => BigInt(k.underlying)), nInstruments, 0n),
     mark: pad(market.instruments.map((k) => toField(k.mark)), nInstruments, 0n),
@@ -99,9 +104,21 @@ const RETURN_OFFSET = 1n << 31n;
 /** Underlying asset slots (< 256): 31 per word in 8-bit slots (circuits/market/instruments-digest.circom). */
 const UNDERLYING_BITS = 8;
 const UNDERLYINGS_PER_WORD = 31;
+/** Debt indices (10^18 <= index < 2^64): 3 per word in 64-bit slots (circuits/market/assets-digest.circom). */
+const DEBT_INDICES_PER_WORD = 3;
 
 export function marketDigests(m: MarketSignals): MarketDigests {
-  const assets = [...m.symbol.flatMap((symbol, i) => [symbol, m.scale[i]!, m.price[i]!]), ...packWords(m.threshold, BPS_BITS, BPS_PER_WORD, 0n, "liquidation threshold")];
+  // The packing refuses an index at or above 2^64; one below 1 packs but no circuit accepts it.
+  m.debtIndex.forEach((index) => {
+    if (index < DEBT_INDEX_SCALE || index >= DEBT_INDEX_LIMIT) {
+      throw new RangeError(`market root: debt index ${index} is outside [${DEBT_INDEX_SCALE}, 2^${DEBT_INDEX_BITS}), the range the market root commits to`);
+    }
+  });
+  const assets = [
+    ...m.symbol.flatMap((symbol, i) => [symbol, m.scale[i]!, m.price[i]!]),
+    ...packWords(m.threshold, BPS_BITS, BPS_PER_WORD, 0n, "liquidation threshold"),
+    ...packWords(m.debtIndex, DEBT_INDEX_BITS, DEBT_INDICES_PER_WORD, 0n, "debt index"),
+  ];
   const instruments = [...m.instrumentId.flatMap((id, k) => [id, m.mark[k]!, m.delta[k]!]), ...packWords(m.underlying, UNDERLYING_BITS, UNDERLYINGS_PER_WORD, 0n, "underlying slot")];
   const scenarios = [
     m.scenarioCount,

@@ -27,6 +27,15 @@ export const QUANTITY_SCALE = 10n ** BigInt(QUANTITY_DECIMALS);
 export const RATIO_DECIMALS = 6;
 export const RATIO_SCALE = 10n ** BigInt(RATIO_DECIMALS);
 
+/**
+ * Debt indices (Aave's borrow index, docs/custody.md): 18 decimals, index 1 is 10^18. The circuits
+ * bound an index to [10^18, 2^64) (an index below 1 would understate debt).
+ */
+export const DEBT_INDEX_DECIMALS = 18;
+export const DEBT_INDEX_SCALE = 10n ** BigInt(DEBT_INDEX_DECIMALS);
+export const DEBT_INDEX_BITS = 64;
+export const DEBT_INDEX_LIMIT = 1n << BigInt(DEBT_INDEX_BITS);
+
 /** Largest asset amount and quantity magnitude, in base units (risk-model.md, Arithmetic). */
 export const AMOUNT_BITS = 96;
 export const MAX_AMOUNT = (1n << 96n) - 1n;

@@ -6,6 +6,9 @@ import {
   BPS_DECIMALS,
   BPS_SCALE,
   COVARIANCE_DECIMALS,
+  DEBT_INDEX_DECIMALS,
+  DEBT_INDEX_LIMIT,
+  DEBT_INDEX_SCALE,
   RATE_DECIMALS,
 } from "../core/fixed-point.ts";
 import { Fields, NON_NEGATIVE, POSITIVE, readRaw } from "./fields.ts";
@@ -55,6 +58,12 @@ function parseAsset(at: Fields, raw: RawMarket["assets"][number], path: string, 
     liquidationThreshold: at.decimal(`${path}.liquidationThreshold`, raw.liquidationThreshold, BPS_DECIMALS, {
       min: 0n,
       max: BPS_SCALE,
+    }),
+    // An index below 1 would value debt below its units; 2^64 is what the market root packs.
+    debtIndex: at.decimal(`${path}.debtIndex`, raw.debtIndex ?? "1", DEBT_INDEX_DECIMALS, {
+      min: DEBT_INDEX_SCALE,
+      max: DEBT_INDEX_LIMIT,
+      maxOpen: true,
     }),
   };
 }

@@ -131,6 +131,10 @@ const assetSchema = z.looseObject({
   decimals: integer(0, "Base-unit decimals of the token (18 for WETH, 6 for USDC).", 255),
   price: decimal("3012.55", "Quote units per whole token, > 0."),
   liquidationThreshold: decimal("0.825", "Fraction in [0, 1], at most 4 decimals."),
+  debtIndex: decimal(
+    "1.0371",
+    'Debt index (borrow index) of the asset\'s lender, at most 18 decimals, >= 1 and below 2^64 / 10^18 (18.446744073709551616): a debt of d units is worth ceil(d * debtIndex) base units. "1" when absent.',
+  ).optional(),
 });
 
 const instrumentSchema = z.looseObject({

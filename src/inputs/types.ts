@@ -18,6 +18,12 @@ export interface Asset {
   price: bigint;
   /** Fraction at BPS_DECIMALS (0.825 -> 8250). */
   liquidationThreshold: bigint;
+  /**
+   * Debt index at DEBT_INDEX_DECIMALS (1.0371 -> 1_037_100_000_000_000_000): debt is committed in
+   * index-scaled units, d units worth ceil(d * debtIndex / 10^18) base units (docs/custody.md).
+   * DEBT_INDEX_SCALE (index 1) when the file omits it; DEBT_INDEX_SCALE <= debtIndex < 2^64.
+   */
+  debtIndex: bigint;
 }
 
 export type InstrumentKind = "call" | "put" | "future" | "perp";

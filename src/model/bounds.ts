@@ -5,11 +5,11 @@
  * proof could back.
  */
 import { formatDecimal, formatHuman } from "../core/decimal.ts";
-import { COVARIANCE_DECIMALS, QUANTITY_DECIMALS, RATE_DECIMALS } from "../core/fixed-point.ts";
+import { COVARIANCE_DECIMALS, DEBT_INDEX_BITS, DEBT_INDEX_DECIMALS, DEBT_INDEX_SCALE, QUANTITY_DECIMALS, RATE_DECIMALS } from "../core/fixed-point.ts";
 import type { Market, Position } from "../inputs/types.ts";
 import { ModelBoundsError } from "./errors.ts";
 import { abs } from "./rounding.ts";
-import type { AssetValues } from "./values.ts";
+import { debtAssets, type AssetValues } from "./values.ts";
 
 /** Each bound is |x| < 2^bits in the quantity's own fixed-point unit. */
 export const BOUND_BITS = {
@@ -31,6 +31,10 @@ export const BOUND_BITS = {
   deltaExposure: 84,
   /** Policy minimum equity (q.u.). */
   minEquity: 80,
+  /** Debt valued through its index, ceil(d * I / 1e18) (base units): an amount, as the commitment's. */
+  debtAssets: 96,
+  /** Debt index (at 1e18), at least 1e18 (index 1). */
+  debtIndex: DEBT_INDEX_BITS,
 } as const;
 
 /** Token decimals: the circuits divide by 10^decimals < 2^60. */
@@ -61,6 +65,16 @@ export function checkMarketBounds(market: Market): void {
   market.assets.forEach((a) => {
     if (a.decimals > MAX_ASSET_DECIMALS) {
       throw new ModelBoundsError(`decimals of ${a.symbol}`, 60, `decimals of ${a.symbol} is ${a.decimals}; at most ${MAX_ASSET_DECIMALS} can be proven`);
+    }
+  });
+  market.assets.forEach((a) => {
+    // The parser enforces this for files; a market built in code (a repriced backtest market) is checked here.
+    if (a.debtIndex < DEBT_INDEX_SCALE || !withinBits(a.debtIndex, BOUND_BITS.debtIndex)) {
+      throw new ModelBoundsError(
+        `debt index of ${a.symbol}`,
+        BOUND_BITS.debtIndex,
+        `debt index of ${a.symbol} is ${formatDecimal(a.debtIndex, DEBT_INDEX_DECIMALS)}; it must be >= 1 and below 2^${BOUND_BITS.debtIndex} / 10^${DEBT_INDEX_DECIMALS} to be proven`,
+      );
     }
   });
   if (market.covariance.horizonDays > MAX_HORIZON_DAYS) {
@@ -111,6 +125,22 @@ export function checkQuantityBounds(position: Position, market: Market): void {
       "a position",
     ),
   );
+}
+
+/** Debt valued through its index, ceil(d_i * I_i / 1e18) < 2^96 base units: DebtAssets' range check. */
+export function checkDebtAssetBounds(position: Position, market: Market): void {
+  position.debt.forEach((units, i) => {
+    const asset = market.assets[i]!;
+    const owed = debtAssets(units, asset);
+    ensure(
+      owed,
+      BOUND_BITS.debtAssets,
+      `${asset.symbol} debt valued through its index`,
+      () => `${units} units at index ${formatDecimal(asset.debtIndex, DEBT_INDEX_DECIMALS)} = ${owed} base units`,
+      "base units",
+      "a position",
+    );
+  });
 }
 
 /** Per-asset values vc_i, vd_i < 2^80 q.u. */

@@ -6,7 +6,7 @@
 import { BPS_DECIMALS } from "../core/fixed-point.ts";
 import { formatDecimal } from "../core/decimal.ts";
 import type { Market, Policy, Position, Quote, VarMethod } from "../inputs/types.ts";
-import { checkDeltaExposureBounds, checkMarketBounds, checkNotionalBounds, checkPolicyBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
+import { checkDebtAssetBounds, checkDeltaExposureBounds, checkMarketBounds, checkNotionalBounds, checkPolicyBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
 import { equityScaled, reportedEquity } from "./equity.ts";
 import { healthFactor, type HealthFactorResult } from "./health-factor.ts";
 import { historicalVar, type HistoricalVarResult } from "./historical-var.ts";
@@ -78,6 +78,7 @@ export function checkPositionUnderCheckedMarket(position: Position, market: Mark
   checkQuantityBounds(position, market);
   checkNotionalBounds(position, market);
   checkDeltaExposureBounds(position, market);
+  checkDebtAssetBounds(position, market);
   const values = assetValues(position, market);
   checkValueBounds(values, market);
 

@@ -4,8 +4,8 @@
  */
 export { ModelError, ModelBoundsError } from "./errors.ts";
 export { floorDiv, ceilDiv, roundHalfAway, isqrtFloor, isqrtCeil } from "./rounding.ts";
-export { assetValues, collateralValue, debtValue, netValues, type AssetValues } from "./values.ts";
-export { BOUND_BITS, withinBits, checkMarketBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
+export { assetValues, collateralValue, debtAssets, debtValue, netValues, type AssetValues } from "./values.ts";
+export { BOUND_BITS, withinBits, checkDebtAssetBounds, checkMarketBounds, checkQuantityBounds, checkValueBounds } from "./bounds.ts";
 export { healthFactor, type HealthFactorResult } from "./health-factor.ts";
 export { EQUITY_SCALE, equityScaled, reportedEquity } from "./equity.ts";
 export { scenarioLoss, scenarioLosses, reportedLoss } from "./scenario-loss.ts";

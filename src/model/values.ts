@@ -1,8 +1,10 @@
 /**
  * Section 1 of docs/risk-arithmetic.md: per-asset values in quote units (q.u.).
  *   vc_i = floor(c_i * p_i / 10^dec_i)   collateral value rounds down
- *   vd_i = ceil (d_i * p_i / 10^dec_i)   debt value rounds up
+ *   da_i = ceil (d_i * I_i / 10^18)      debt units (index-scaled) to base units, rounds up
+ *   vd_i = ceil (da_i * p_i / 10^dec_i)  debt value rounds up
  */
+import { DEBT_INDEX_SCALE } from "../core/fixed-point.ts";
 import type { Asset, Market, Position } from "../inputs/types.ts";
 import { ModelError } from "./errors.ts";
 import { ceilDiv, floorDiv } from "./rounding.ts";
@@ -21,9 +23,17 @@ export function collateralValue(amount: bigint, asset: Asset): bigint {
   return floorDiv(amount * asset.price, unit(asset));
 }
 
-/** vd = ceil(amount * price / 10^decimals). */
-export function debtValue(amount: bigint, asset: Asset): bigint {
-  return ceilDiv(amount * asset.price, unit(asset));
+/**
+ * Base units owed for `units` of index-scaled debt (docs/custody.md): ceil(units * debtIndex / 10^18),
+ * so interest accrued since the units were borrowed is always counted (circuits/risk/debt-assets.circom).
+ */
+export function debtAssets(units: bigint, asset: Asset): bigint {
+  return ceilDiv(units * asset.debtIndex, DEBT_INDEX_SCALE);
+}
+
+/** vd = ceil(debtAssets(units) * price / 10^decimals): debt units valued through the index. */
+export function debtValue(units: bigint, asset: Asset): bigint {
+  return ceilDiv(debtAssets(units, asset) * asset.price, unit(asset));
 }
 
 /** vc_i and vd_i of every asset. The position must be resolved against this market. */

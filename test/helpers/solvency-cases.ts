@@ -4,6 +4,7 @@
  * at its limit (and one unit beyond), and the hand-built markets of the boundary tests.
  */
 import { SNARK_FIELD } from "../../src/core/field.ts";
+import { DEBT_INDEX_SCALE } from "../../src/core/fixed-point.ts";
 import type { Market, Policy, Position } from "../../src/inputs/types.ts";
 import { isqrtCeil, type CheckName, type RiskReport } from "../../src/model/index.ts";
 import { ACCOUNT, Random, randomMarket, randomPolicy, randomPosition, withPolicy } from "./model-fixtures.ts";
@@ -113,8 +114,8 @@ export function stablecoinMarket(): Market {
     timestamp: 1_763_700_000,
     quote: { symbol: "DAI", decimals: 18 },
     assets: [
-      { symbol: "WETH", decimals: 18, price: 3_000n * E18, liquidationThreshold: 8_250n },
-      { symbol: "USDC", decimals: 6, price: E18, liquidationThreshold: 8_900n },
+      { symbol: "WETH", decimals: 18, price: 3_000n * E18, liquidationThreshold: 8_250n, debtIndex: DEBT_INDEX_SCALE },
+      { symbol: "USDC", decimals: 6, price: E18, liquidationThreshold: 8_900n, debtIndex: DEBT_INDEX_SCALE },
     ],
     instruments: [
       { id: "ETH-PERP", underlying: 0, kind: "perp", strike: 0n, expiry: 0, mark: 0n, delta: 100_000_000n },
