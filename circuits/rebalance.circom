@@ -1,35 +1,63 @@
 pragma circom 2.1.9;
 
+include "circomlib/circuits/comparators.circom";
 include "./solvency.circom";
 include "./position-commitment.circom";
 include "./risk/asset-values.circom";
+include "./risk/debt-assets.circom";
 include "./lib/bounds.circom";
 include "./lib/range-check.circom";
 
-// Rebalance(nAssets, nInstruments, nScenarios, checks): risk-model.md section 4, as
-// docs/rebalance.md. Moves the committed position P (nonce) to P' (nonce + 1) of the same account:
-//   - oldCommitment opens to P, newCommitment to P' (same account, nonce + 1, fresh salt);
-//   - conservation per asset and instrument, with the public token flows:
-//       n'_i = n_i + flow_i + bought_i - sold_i,   q'_k = q_k + bought_k - sold_k,
-//     each leg one-sided (bought * sold = 0: a wash trade would only inflate `traded`);
-//   - at the epoch's oracle prices and marks, exactly (scale quote units * 1e18, no rounding):
-//       0 <= lost = given - gained   and   lost * 1e6 <= maxSlippage * traded;
+// Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps): risk-model.md section 4 and the
+// custody model of docs/custody.md. Moves the committed position P (nonce) to P' (nonce + 1) of
+// the same account, where every change of a committed balance is a token movement the gate
+// performs in the same transaction:
+//   c'_i = c_i + flow_i + sum_s [buy_s = i] minOut_s - sum_s [sell_s = i] in_s + sign_i * debtAssets_i
+//   d'_i = d_i + debtDelta_i                         (debt in index-scaled units)
+//   q'_k = q_k + instrumentFlow_k,  instrumentFlow_k != 0 => q_k >= 0 and q'_k >= 0
+// with sign_i = +1 for a borrow (debtDelta_i > 0: the lender delivers at least debtAssets_i) and
+// -1 for a repayment (it takes at most debtAssets_i), debtAssets_i = 0 when debtDelta_i = 0.
+//   - each swap slot s sells in_s of asset sell_s for at least minOut_s of asset buy_s on the
+//     gate's AMM; at the epoch's oracle prices, exactly (quote units * 1e18, no rounding):
+//         V_buy(minOut) * 1e6 >= (1e6 - maxSlippage) * V_sell(in)
+//     an empty slot is (0, 0, 0, 0); a slot never sells an asset into itself;
+//   - fromEmpty = 1 (a registration): P is the empty position (all zero, nonce 0, salt 0), so the
+//     first commitment holds exactly what the movements brought;
 //   - P' passes the policy's checks (Solvency);
 //   - forced = 1 (a keeper's rebalance): P was strictly below the policy's trigger health factor.
-// Public: oldCommitment, newCommitment, marketRoot, policyHash (outputs), account, nonce (of P),
-// context (as Solvency: the chain and contract the proof is for), forced (0 owner, 1 keeper), flow[nAssets] (signed, field-encoded; deposits and repayments
-// positive). The gate contract accepts forced = 0 only from the owner.
+// Public, in snarkjs order: oldCommitment, newCommitment, marketRoot, policyHash (outputs), then
+// debtIndex[nAssets] (the market's, for the gate to check against the lender), account, nonce
+// (of P), context, forced, fromEmpty, flow[nAssets], debtDelta[nAssets], debtAssets[nAssets],
+// swapSell[nSwaps], swapBuy[nSwaps], swapIn[nSwaps], swapMinOut[nSwaps],
+// instrumentFlow[nInstruments]. Signed values are field-encoded (p - |x| for -|x|).
+// The gate (contracts/RebalanceGate.sol) executes the movements and enforces who may send which.
 // Caller assumptions: as Solvency (market values within docs/risk-arithmetic.md's bounds; token
 // decimals <= 18 so 10^18 / 10^decimals is an integer).
-template Rebalance(nAssets, nInstruments, nScenarios, checks) {
+template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
     var nUpper = nAssets * (nAssets + 1) \ 2;
     var AMOUNT = 96;
+    var QUANTITY_OFFSET = 1 << 95;
 
+    signal output oldCommitment;
+    signal output newCommitment;
+    signal output marketRoot;
+    signal output policyHash;
+
+    // Declared first among the public inputs: they follow the outputs in the public signals.
+    signal input debtIndex[nAssets];
     signal input account;
     signal input nonce;
     signal input context;
     signal input forced;
+    signal input fromEmpty;
     signal input flow[nAssets];
+    signal input debtDelta[nAssets];
+    signal input debtAssets[nAssets];
+    signal input swapSell[nSwaps];
+    signal input swapBuy[nSwaps];
+    signal input swapIn[nSwaps];
+    signal input swapMinOut[nSwaps];
+    signal input instrumentFlow[nInstruments];
 
     // P (old) and P' (new).
     signal input oldSalt;
@@ -40,12 +68,6 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     signal input collateral[nAssets];
     signal input debt[nAssets];
     signal input quantity[nInstruments];
-
-    // Trade legs (private).
-    signal input assetBought[nAssets];
-    signal input assetSold[nAssets];
-    signal input instrumentBought[nInstruments];
-    signal input instrumentSold[nInstruments];
 
     // Market and policy, as Solvency.
     signal input epoch;
@@ -76,12 +98,8 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     signal input quantileZ;
     signal input maxSlippage;
 
-    signal output oldCommitment;
-    signal output newCommitment;
-    signal output marketRoot;
-    signal output policyHash;
-
     // P' passes the policy under the committed market; it carries nonce + 1 and the same account.
+    // Solvency range-checks the market's debt indices (they enter the market root there).
     component next = Solvency(nAssets, nInstruments, nScenarios, checks);
     next.account <== account;
     next.nonce <== nonce + 1;
@@ -97,6 +115,7 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     next.scale <== scale;
     next.price <== price;
     next.threshold <== threshold;
+    next.debtIndex <== debtIndex;
     next.instrumentId <== instrumentId;
     next.underlying <== underlying;
     next.mark <== mark;
@@ -132,87 +151,155 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks) {
     previous.quantity <== oldQuantity;
     oldCommitment <== previous.commitment;
 
-    // Conservation. Legs below 2^96, flows of magnitude below 2^96: with the commitments'
-    // ranges, both sides are integers far below p, so the equalities hold over the integers.
-    component legRanges[2 * nAssets + 2 * nInstruments + nAssets];
-    var r = 0;
+    // Registration: P is the empty position, so P' holds exactly what the movements brought. Its
+    // salt is fixed too, so the (ignored) oldCommitment of a registration is one value per account.
+    fromEmpty * (fromEmpty - 1) === 0;
+    forced * (forced - 1) === 0;
+    forced * fromEmpty === 0;
+    fromEmpty * nonce === 0;
+    fromEmpty * oldSalt === 0;
     for (var i = 0; i < nAssets; i++) {
-        legRanges[r] = RangeCheck(AMOUNT);
-        legRanges[r].in <== assetBought[i];
-        r++;
-        legRanges[r] = RangeCheck(AMOUNT);
-        legRanges[r].in <== assetSold[i];
-        r++;
-        legRanges[r] = RangeCheck(AMOUNT + 1);
-        legRanges[r].in <== flow[i] + (1 << AMOUNT);
-        r++;
-        collateral[i] - debt[i] === oldCollateral[i] - oldDebt[i] + flow[i] + assetBought[i] - assetSold[i];
-        // One side per asset: buying and selling the same amount would change nothing but
-        // inflate `traded`, and with it the loss the slippage bound lets through. p is prime, so
-        // a product of zero means one factor is zero.
-        assetBought[i] * assetSold[i] === 0;
+        fromEmpty * oldCollateral[i] === 0;
+        fromEmpty * oldDebt[i] === 0;
     }
     for (var k = 0; k < nInstruments; k++) {
-        legRanges[r] = RangeCheck(AMOUNT);
-        legRanges[r].in <== instrumentBought[k];
-        r++;
-        legRanges[r] = RangeCheck(AMOUNT);
-        legRanges[r].in <== instrumentSold[k];
-        r++;
-        quantity[k] === oldQuantity[k] + instrumentBought[k] - instrumentSold[k];
-        instrumentBought[k] * instrumentSold[k] === 0;
+        fromEmpty * oldQuantity[k] === 0;
     }
 
-    // Exact values at quote units * 1e18: an amount of asset i is worth amount * price * (1e18 / scale).
+    // Swap slots. Selectors are one-hot over the asset slots (which also bounds the indices);
+    // an empty slot is all zero, and a non-empty one sells one asset for another.
     var E18 = 1000000000000000000;
     signal unitValue[nAssets];
     signal scaleFactor[nAssets];
-    signal soldValue[nAssets];
-    signal boughtValue[nAssets];
-    var given = 0;
-    var gained = 0;
     for (var i = 0; i < nAssets; i++) {
+        // 10^18 / 10^decimals, an integer (decimals <= 18): pinned by the product.
         scaleFactor[i] <-- E18 \ scale[i];
         scaleFactor[i] * scale[i] === E18;
         unitValue[i] <== price[i] * scaleFactor[i];
-        soldValue[i] <== assetSold[i] * unitValue[i];
-        boughtValue[i] <== assetBought[i] * unitValue[i];
-        given += soldValue[i];
-        gained += boughtValue[i];
     }
-    var E10 = 10000000000;
-    signal absMark[nInstruments];
-    signal markSquared[nInstruments];
-    signal hedgeValue[nInstruments];
-    signal hedgeTraded[nInstruments];
-    component absRanges[nInstruments];
-    var traded = given;
-    for (var k = 0; k < nInstruments; k++) {
-        // |mark|, pinned by its square and its sign range.
-        absMark[k] <-- mark[k] > 0 ? mark[k] : -mark[k];
-        markSquared[k] <== mark[k] * mark[k];
-        absMark[k] * absMark[k] === markSquared[k];
-        absRanges[k] = RangeCheck(64);
-        absRanges[k].in <== absMark[k];
-        hedgeValue[k] <== (instrumentBought[k] - instrumentSold[k]) * mark[k];
-        hedgeTraded[k] <== (instrumentBought[k] + instrumentSold[k]) * absMark[k];
-        gained += hedgeValue[k] * E10;
-        traded += hedgeTraded[k] * E10;
+    component sellIs[nSwaps][nAssets];
+    component buyIs[nSwaps][nAssets];
+    component slotEmpty[nSwaps];
+    component swapRanges[nSwaps][2];
+    component withinSlippage[nSwaps];
+    signal sold[nSwaps][nAssets];
+    signal bought[nSwaps][nAssets];
+    signal sameAsset[nSwaps][nAssets];
+    signal sellUnitTerm[nSwaps][nAssets];
+    signal buyUnitTerm[nSwaps][nAssets];
+    signal valueIn[nSwaps];
+    signal valueOut[nSwaps];
+    component slippageRanges[2];
+    slippageRanges[0] = RangeCheck(20);
+    slippageRanges[0].in <== maxSlippage;
+    slippageRanges[1] = RangeCheck(20);
+    slippageRanges[1].in <== 999999 - maxSlippage;
+    for (var s = 0; s < nSwaps; s++) {
+        swapRanges[s][0] = RangeCheck(AMOUNT);
+        swapRanges[s][0].in <== swapIn[s];
+        swapRanges[s][1] = RangeCheck(AMOUNT);
+        swapRanges[s][1].in <== swapMinOut[s];
+        slotEmpty[s] = IsZero();
+        slotEmpty[s].in <== swapIn[s];
+        slotEmpty[s].out * swapMinOut[s] === 0;
+        slotEmpty[s].out * swapSell[s] === 0;
+        slotEmpty[s].out * swapBuy[s] === 0;
+        var sellCount = 0;
+        var buyCount = 0;
+        var same = 0;
+        var sellUnit = 0;
+        var buyUnit = 0;
+        for (var i = 0; i < nAssets; i++) {
+            sellIs[s][i] = IsEqual();
+            sellIs[s][i].in[0] <== swapSell[s];
+            sellIs[s][i].in[1] <== i;
+            buyIs[s][i] = IsEqual();
+            buyIs[s][i].in[0] <== swapBuy[s];
+            buyIs[s][i].in[1] <== i;
+            sellCount += sellIs[s][i].out;
+            buyCount += buyIs[s][i].out;
+            sameAsset[s][i] <== sellIs[s][i].out * buyIs[s][i].out;
+            same += sameAsset[s][i];
+            sold[s][i] <== sellIs[s][i].out * swapIn[s];
+            bought[s][i] <== buyIs[s][i].out * swapMinOut[s];
+            sellUnitTerm[s][i] <== sellIs[s][i].out * unitValue[i];
+            buyUnitTerm[s][i] <== buyIs[s][i].out * unitValue[i];
+            sellUnit += sellUnitTerm[s][i];
+            buyUnit += buyUnitTerm[s][i];
+        }
+        // Indices name an asset slot (exactly one selector is 1), and never the same one twice
+        // unless the slot is empty.
+        sellCount === 1;
+        buyCount === 1;
+        same * swapIn[s] === 0;
+        // Values at quote units * 1e18: amounts < 2^96, unit values < 2^64 * 2^60, so each value
+        // < 2^220 and each side below < 2^240; the difference is checked in 241 bits, so a
+        // negative one (a trade below the slippage bound) wraps far above and fails.
+        valueIn[s] <== swapIn[s] * sellUnit;
+        valueOut[s] <== swapMinOut[s] * buyUnit;
+        withinSlippage[s] = RangeCheck(241);
+        withinSlippage[s].in <== valueOut[s] * 1000000 - (1000000 - maxSlippage) * valueIn[s];
     }
-    // given, gained, traded < 2^(96 + 64 + 60 + log) < 2^226; times 1e6 or maxSlippage < 2^246.
-    component noValueFromNowhere = RangeCheck(230);
-    noValueFromNowhere.in <== given - gained;
-    component slippageRange = RangeCheck(20);
-    slippageRange.in <== 999999 - maxSlippage;
-    signal allowedLoss <== maxSlippage * traded;
-    component withinSlippage = RangeCheck(248);
-    withinSlippage.in <== allowedLoss - (given - gained) * 1000000;
 
-    // A keeper may force a rebalance only on a position below the trigger (owners need not).
-    forced * (forced - 1) === 0;
+    // Conservation per asset: collateral by wallet flows, swaps and lender movements; debt by
+    // lender movements only. Flows and debt changes have magnitude below 2^96 and debtAssets is
+    // below 2^96, so with the commitments' ranges both sides of each equation are integers of
+    // magnitude far below p, and the field equalities hold over the integers.
+    component flowRanges[nAssets];
+    component debtDeltaBits[nAssets];
+    component debtAssetRanges[nAssets];
+    component noDebtMove[nAssets];
+    signal signedDebtAssets[nAssets];
+    for (var i = 0; i < nAssets; i++) {
+        flowRanges[i] = RangeCheck(AMOUNT + 1);
+        flowRanges[i].in <== flow[i] + (1 << AMOUNT);
+        // Bit 96 of debtDelta + 2^96 is 1 exactly when debtDelta >= 0 (a borrow or nothing).
+        debtDeltaBits[i] = Num2Bits(AMOUNT + 1);
+        debtDeltaBits[i].in <== debtDelta[i] + (1 << AMOUNT);
+        debtAssetRanges[i] = RangeCheck(AMOUNT);
+        debtAssetRanges[i].in <== debtAssets[i];
+        // No debt movement, no lender movement: otherwise a zero debtDelta could credit assets.
+        noDebtMove[i] = IsZero();
+        noDebtMove[i].in <== debtDelta[i];
+        noDebtMove[i].out * debtAssets[i] === 0;
+        signedDebtAssets[i] <== debtAssets[i] * (2 * debtDeltaBits[i].out[AMOUNT] - 1);
+
+        var swapped = 0;
+        for (var s = 0; s < nSwaps; s++) {
+            swapped += bought[s][i] - sold[s][i];
+        }
+        collateral[i] === oldCollateral[i] + flow[i] + swapped + signedDebtAssets[i];
+        debt[i] === oldDebt[i] + debtDelta[i];
+    }
+
+    // Instruments: option tokens in custody, longs only (a written option needs a cash-settled
+    // series, docs/custody.md "Not yet"). Bit 95 of q + 2^95 is 1 exactly when q >= 0.
+    component instrumentFlowRanges[nInstruments];
+    component flowIsZero[nInstruments];
+    component oldSign[nInstruments];
+    component newSign[nInstruments];
+    for (var k = 0; k < nInstruments; k++) {
+        instrumentFlowRanges[k] = RangeCheck(AMOUNT + 1);
+        instrumentFlowRanges[k].in <== instrumentFlow[k] + (1 << AMOUNT);
+        quantity[k] === oldQuantity[k] + instrumentFlow[k];
+        flowIsZero[k] = IsZero();
+        flowIsZero[k].in <== instrumentFlow[k];
+        oldSign[k] = Num2Bits(AMOUNT);
+        oldSign[k].in <== oldQuantity[k] + QUANTITY_OFFSET;
+        newSign[k] = Num2Bits(AMOUNT);
+        newSign[k].in <== quantity[k] + QUANTITY_OFFSET;
+        (1 - flowIsZero[k].out) * (1 - oldSign[k].out[AMOUNT - 1]) === 0;
+        (1 - flowIsZero[k].out) * (1 - newSign[k].out[AMOUNT - 1]) === 0;
+    }
+
+    // A keeper may force a rebalance only on a position below the trigger (owners need not). The
+    // old debt is valued through the same debt index as the new one.
+    component oldDebtAssets = DebtAssets(nAssets);
+    oldDebtAssets.debt <== oldDebt;
+    oldDebtAssets.debtIndex <== debtIndex;
     component oldValues = AssetValues(nAssets);
     oldValues.collateral <== oldCollateral;
-    oldValues.debt <== oldDebt;
+    oldValues.debt <== oldDebtAssets.debtAssets;
     oldValues.price <== price;
     oldValues.scale <== scale;
     signal oldWeighted[nAssets];

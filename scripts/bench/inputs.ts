@@ -12,7 +12,8 @@ import type { Market, Position } from "../../src/inputs/types.ts";
 import { readJsonFile } from "../../src/node/read-json.ts";
 import { layoutOf } from "../../src/node/select-instance.ts";
 import { positionOpeningInput } from "../../src/prover/witness/position-opening.ts";
-import { rebalanceInput, type RebalanceTransition } from "../../src/prover/witness/rebalance.ts";
+import { rebalanceInput } from "../../src/prover/witness/rebalance.ts";
+import { noMovements, type Transition } from "../../src/rebalance/transition.ts";
 import { solvencyInput } from "../../src/prover/witness/solvency.ts";
 import type { InstanceConfig } from "../../src/setup/instances.ts";
 import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
@@ -28,18 +29,8 @@ function load(name: string, nScenarios?: number) {
 }
 
 /** A rebalance that moves nothing but re-salts the position: valid for any passing position. */
-function resalt(old: Position): RebalanceTransition {
-  const zeros = (n: number) => Array.from({ length: n }, () => 0n);
-  return {
-    old,
-    next: { ...old, nonce: old.nonce + 1n, salt: old.salt! + 1n },
-    flows: zeros(old.collateral.length),
-    assetBought: zeros(old.collateral.length),
-    assetSold: zeros(old.collateral.length),
-    instrumentBought: zeros(old.quantities.length),
-    instrumentSold: zeros(old.quantities.length),
-    forced: false,
-  };
+function resalt(old: Position, market: Market): Transition {
+  return { old, next: { ...old, nonce: old.nonce + 1n, salt: old.salt! + 1n }, ...noMovements(market), forced: false, fromEmpty: false };
 }
 
 export function benchInput(instance: InstanceConfig): CircuitSignals {
@@ -51,6 +42,6 @@ export function benchInput(instance: InstanceConfig): CircuitSignals {
   const layout = layoutOf(instance);
   const { market, policy, position } = load(layout.nScenarios > 16 ? "market-historical.json" : "market-grid.json", layout.nScenarios);
   if (instance.template === "Solvency") return solvencyInput(position, market, policy, layout);
-  if (instance.template === "Rebalance") return rebalanceInput(resalt(position), market, policy, layout);
+  if (instance.template === "Rebalance") return rebalanceInput(resalt(position, market), market, policy, layout);
   throw new Error(`bench: no example input for template ${instance.template} (instance ${instance.name})`);
 }

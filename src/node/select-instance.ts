@@ -1,15 +1,18 @@
 import { SetupError } from "../core/errors.ts";
-import type { CircuitLayout } from "../commitment/circuit-layout.ts";
+import type { RebalanceLayout } from "../prover/witness/rebalance.ts";
 import type { Market } from "../inputs/types.ts";
 import { loadInstances, type InstanceConfig } from "../setup/instances.ts";
 import { readManifest } from "../setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "../setup/paths.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "./artifacts.ts";
 
-/** Slot counts of a Solvency or Rebalance instance (their first three parameters). */
-export function layoutOf(instance: InstanceConfig): CircuitLayout {
+/**
+ * Slot counts of a Solvency or Rebalance instance: their first three parameters, and a Rebalance
+ * instance's swap slots (its fifth).
+ */
+export function layoutOf(instance: InstanceConfig): RebalanceLayout {
   const [nAssets, nInstruments, nScenarios] = instance.params as [number, number, number];
-  return { nAssets, nInstruments, nScenarios };
+  return instance.template === "Rebalance" ? { nAssets, nInstruments, nScenarios, nSwaps: instance.params[4]! } : { nAssets, nInstruments, nScenarios };
 }
 
 /**
@@ -21,7 +24,7 @@ export function selectInstance(
   market: Market,
   named?: string,
   paths: BuildPaths = defaultBuildPaths(),
-): { artifacts: InstanceArtifacts; layout: CircuitLayout } {
+): { artifacts: InstanceArtifacts; layout: RebalanceLayout } {
   const fits = (i: InstanceConfig) => {
     const l = layoutOf(i);
     return l.nAssets >= market.assets.length && l.nInstruments >= market.instruments.length && l.nScenarios >= market.scenarios.length;

@@ -1,0 +1,255 @@
+/**
+ * A transition P -> P' as the custody model sees it (docs/custody.md): every change of a
+ * committed balance is a token movement the gate performs in the same transaction. This is the
+ * exact TypeScript mirror of circuits/rebalance.circom's conservation rules, used to check a
+ * transition before proving it (a clear error instead of an unprovable witness) and by the
+ * differential tests. Pure integer code, no Node built-ins.
+ */
+import { BPS_SCALE, MAX_AMOUNT, QUANTITY_OFFSET, RATIO_SCALE } from "../core/fixed-point.ts";
+import type { Asset, Market, Policy, Position } from "../inputs/types.ts";
+import { checkPosition, type RiskReport } from "../model/check.ts";
+import { ModelError } from "../model/errors.ts";
+
+/** Swap slots of the standard and test Rebalance instances (circuits/instances.json, last parameter). */
+export const SWAP_SLOTS = 2;
+
+/** Values of swap legs are compared at quote units * 10^18, so nothing rounds. */
+export const SWAP_VALUE_DECIMALS = 18;
+
+/** Debt indices are fixed-point with 18 decimals (1.0 = 10^18). */
+export const DEBT_INDEX_SCALE = 10n ** 18n;
+
+/** One executed AMM swap: sell `amountIn` of asset `sell` for at least `minOut` of asset `buy`. */
+export interface SwapLeg {
+  sell: number;
+  buy: number;
+  amountIn: bigint;
+  minOut: bigint;
+}
+
+/** The public token movements of a transition, per market asset / instrument (docs/custody.md). */
+export interface Movements {
+  /** Signed wallet flow per asset, base units: deposits +, withdrawals -. */
+  flows: bigint[];
+  /** Signed debt change per asset in index-scaled units: borrows +, repayments -. */
+  debtDelta: bigint[];
+  /** Per asset, >= 0: a borrow's least delivery, a repayment's most charge; 0 without a debt change. */
+  debtAssets: bigint[];
+  /** Executed swaps, at most the instance's swap slots. */
+  swaps: SwapLeg[];
+  /** Signed option-token flow per instrument, instrument base units: deposits +, withdrawals -. */
+  instrumentFlows: bigint[];
+}
+
+/** A transition as circuits/rebalance.circom proves it. */
+export interface Transition extends Movements {
+  old: Position;
+  next: Position;
+  /** A keeper's rebalance: proves the old position was below the policy's trigger. */
+  forced: boolean;
+  /** A registration: the old position is the empty one (nonce 0, salt 0, no balances). */
+  fromEmpty: boolean;
+}
+
+export type TransitionRule = "shape" | "account" | "nonce" | "empty" | "range" | "balance" | "swap" | "slippage" | "debt" | "instrument" | "checks" | "trigger";
+
+export interface TransitionViolation {
+  rule: TransitionRule;
+  message: string;
+}
+
+export interface TransitionCheck {
+  valid: boolean;
+  violations: TransitionViolation[];
+  /** The RiskReport of P' when the checks were evaluated. */
+  after?: RiskReport;
+}
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+const zeros = (n: number): bigint[] => new Array<bigint>(n).fill(0n);
+
+/** No movement at all, for a market of this shape. */
+export function noMovements(market: Market): Movements {
+  const nA = market.assets.length;
+  return { flows: zeros(nA), debtDelta: zeros(nA), debtAssets: zeros(nA), swaps: [], instrumentFlows: zeros(market.instruments.length) };
+}
+
+/** The empty position of `account`: what registration starts from. */
+export function emptyPosition(account: string, market: Market): Position {
+  return {
+    version: 1,
+    account,
+    nonce: 0n,
+    salt: 0n,
+    collateral: zeros(market.assets.length),
+    debt: zeros(market.assets.length),
+    quantities: zeros(market.instruments.length),
+  };
+}
+
+/** An amount of asset i at quote units * 10^18: x * p_i * 10^(18 - decimals_i), exact. */
+export function swapValue(amount: bigint, asset: Asset): bigint {
+  return amount * asset.price * 10n ** BigInt(SWAP_VALUE_DECIMALS - asset.decimals);
+}
+
+/**
+ * The policy's slippage bound on one executed swap, against the epoch's oracle prices:
+ *     V_buy(minOut) * 10^6 >= (10^6 - maxSlippage) * V_sell(amountIn)
+ */
+export function withinSlippage(swap: SwapLeg, market: Market, policy: Policy): boolean {
+  const sold = swapValue(swap.amountIn, market.assets[swap.sell]!);
+  const bought = swapValue(swap.minOut, market.assets[swap.buy]!);
+  return bought * RATIO_SCALE >= (RATIO_SCALE - policy.maxSlippage) * sold;
+}
+
+/** The least `minOut` of asset `buy` the policy allows for selling `amountIn` of `sell` (rounded up). */
+export function slippageFloor(sell: number, amountIn: bigint, buy: number, market: Market, policy: Policy): bigint {
+  const need = (RATIO_SCALE - policy.maxSlippage) * swapValue(amountIn, market.assets[sell]!);
+  const unit = swapValue(1n, market.assets[buy]!) * RATIO_SCALE;
+  return unit === 0n ? 0n : (need + unit - 1n) / unit;
+}
+
+/** What each asset's collateral gains from the swaps (bought minus sold), base units. */
+export function swapNet(swaps: readonly SwapLeg[], nAssets: number): bigint[] {
+  const net = zeros(nAssets);
+  for (const s of swaps) {
+    net[s.sell] = net[s.sell]! - s.amountIn;
+    net[s.buy] = net[s.buy]! + s.minOut;
+  }
+  return net;
+}
+
+/** Applies movements to a position: the P' they imply (nonce + 1, same account and salt). */
+export function applyMovements(old: Position, m: Movements): Position {
+  const net = swapNet(m.swaps, old.collateral.length);
+  return {
+    ...old,
+    nonce: old.nonce + 1n,
+    collateral: old.collateral.map((c, i) => c + m.flows[i]! + net[i]! + signedDebtAssets(m, i)),
+    debt: old.debt.map((d, i) => d + m.debtDelta[i]!),
+    quantities: old.quantities.map((q, k) => q + m.instrumentFlows[k]!),
+  };
+}
+
+/** +debtAssets for a borrow, -debtAssets for a repayment. */
+function signedDebtAssets(m: Movements, i: number): bigint {
+  return m.debtDelta[i]! < 0n ? -m.debtAssets[i]! : m.debtAssets[i]!;
+}
+
+export interface CheckTransitionOptions {
+  /** Also require P' to pass the policy's checks under the market (default true, as the circuit does). */
+  checks?: boolean;
+  /** The instance's swap slots (default SWAP_SLOTS). */
+  swapSlots?: number;
+}
+
+/**
+ * Verifies a transition exactly as the circuit does (docs/custody.md, "The circuit proves"):
+ * shapes, account and nonce, the empty old position of a registration, ranges, the balance
+ * equations, well-formed swap slots within the slippage bound, debt movements, long-only
+ * option-token flows, P' passing the policy (unless options.checks is false) and, for a forced
+ * transition, P strictly below the trigger.
+ */
+export function checkTransition(t: Transition, market: Market, policy: Policy, options: CheckTransitionOptions = {}): TransitionCheck {
+  const violations: TransitionViolation[] = [];
+  const fail = (rule: TransitionRule, message: string): void => void violations.push({ rule, message });
+  const nA = market.assets.length;
+  const nK = market.instruments.length;
+  const { old, next } = t;
+  const shapes: [string, number, number][] = [
+    ["old collateral", old.collateral.length, nA],
+    ["old debt", old.debt.length, nA],
+    ["old quantities", old.quantities.length, nK],
+    ["new collateral", next.collateral.length, nA],
+    ["new debt", next.debt.length, nA],
+    ["new quantities", next.quantities.length, nK],
+    ["flows", t.flows.length, nA],
+    ["debt changes", t.debtDelta.length, nA],
+    ["debt assets", t.debtAssets.length, nA],
+    ["instrument flows", t.instrumentFlows.length, nK],
+  ];
+  for (const [what, have, want] of shapes) if (have !== want) fail("shape", `${what} has ${have} entries; the market needs ${want}`);
+  const slots = options.swapSlots ?? SWAP_SLOTS;
+  if (t.swaps.length > slots) fail("shape", `${t.swaps.length} swaps, but the instance has ${slots} swap slots`);
+  if (violations.length > 0) return { valid: false, violations };
+
+  if (old.account.toLowerCase() !== next.account.toLowerCase()) fail("account", `the new position belongs to ${next.account}, not to ${old.account}`);
+  if (next.nonce !== old.nonce + 1n) fail("nonce", `nonce' = ${next.nonce} but it must be nonce + 1 = ${old.nonce + 1n}`);
+  if (t.fromEmpty) {
+    const empty = old.nonce === 0n && (old.salt ?? 0n) === 0n && [...old.collateral, ...old.debt, ...old.quantities].every((x) => x === 0n);
+    if (!empty) fail("empty", "a registration starts from the empty position (nonce 0, salt 0, no balances)");
+    if (t.forced) fail("empty", "a registration cannot be a keeper's transition");
+  }
+
+  const inAmount = (x: bigint): boolean => x >= 0n && x <= MAX_AMOUNT;
+  const symbol = (i: number): string => market.assets[i]?.symbol ?? `asset #${i}`;
+  market.assets.forEach((a, i) => {
+    if (!inAmount(next.collateral[i]!)) fail("range", `new collateral of ${a.symbol} would be ${next.collateral[i]} base units, outside [0, 2^96)`);
+    if (!inAmount(next.debt[i]!)) fail("range", `new debt of ${a.symbol} would be ${next.debt[i]} units, outside [0, 2^96)`);
+    if (abs(t.flows[i]!) > MAX_AMOUNT) fail("range", `flow of ${a.symbol} ${t.flows[i]} is outside (-2^96, 2^96)`);
+    if (abs(t.debtDelta[i]!) > MAX_AMOUNT) fail("range", `debt change of ${a.symbol} ${t.debtDelta[i]} is outside (-2^96, 2^96)`);
+    if (!inAmount(t.debtAssets[i]!)) fail("range", `debt assets of ${a.symbol} ${t.debtAssets[i]} are outside [0, 2^96)`);
+    if (t.debtDelta[i] === 0n && t.debtAssets[i] !== 0n) fail("debt", `${a.symbol}: ${t.debtAssets[i]} base units move to or from the lender without a debt change`);
+  });
+  t.swaps.forEach((s, n) => {
+    const at = `swap ${n + 1}`;
+    if (!Number.isInteger(s.sell) || s.sell < 0 || s.sell >= nA || !Number.isInteger(s.buy) || s.buy < 0 || s.buy >= nA) {
+      fail("swap", `${at}: asset index out of the market`);
+      return;
+    }
+    if (!inAmount(s.amountIn) || !inAmount(s.minOut)) fail("range", `${at}: amounts must be in [0, 2^96)`);
+    if (s.amountIn === 0n) fail("swap", `${at}: sells nothing (leave the slot empty)`);
+    if (s.sell === s.buy) fail("swap", `${at}: sells ${symbol(s.sell)} for itself`);
+    if (s.amountIn > 0n && s.sell !== s.buy && !withinSlippage(s, market, policy)) {
+      fail(
+        "slippage",
+        `${at}: at least ${s.minOut} base units of ${symbol(s.buy)} for ${s.amountIn} of ${symbol(s.sell)} is below the policy's slippage bound (${slippageFloor(s.sell, s.amountIn, s.buy, market, policy)} at the oracle's prices)`,
+      );
+    }
+  });
+  market.instruments.forEach((k, index) => {
+    const q = old.quantities[index]!;
+    const q2 = next.quantities[index]!;
+    if (abs(q2) >= QUANTITY_OFFSET) fail("range", `new quantity of ${k.id} is outside |q| < 2^95`);
+    if (abs(t.instrumentFlows[index]!) > MAX_AMOUNT) fail("range", `option-token flow of ${k.id} is outside (-2^96, 2^96)`);
+    if (t.instrumentFlows[index] !== 0n && (q < 0n || q2 < 0n)) {
+      fail("instrument", `${k.id}: option tokens back long holdings only; a flow cannot create or touch a written (short) position`);
+    }
+  });
+
+  // The balance equations, against what the movements imply.
+  const implied = applyMovements(old, t);
+  market.assets.forEach((a, i) => {
+    if (next.collateral[i] !== implied.collateral[i]) {
+      fail("balance", `${a.symbol}: new collateral ${next.collateral[i]} but the movements bring it to ${implied.collateral[i]} (${next.collateral[i]! > implied.collateral[i]! ? "value from nowhere" : "value vanished"})`);
+    }
+    if (next.debt[i] !== implied.debt[i]) fail("balance", `${a.symbol}: new debt ${next.debt[i]} units but the lender movements bring it to ${implied.debt[i]}`);
+  });
+  market.instruments.forEach((k, index) => {
+    if (next.quantities[index] !== implied.quantities[index]) fail("balance", `${k.id}: q' = ${next.quantities[index]} but the option-token flows bring it to ${implied.quantities[index]}`);
+  });
+
+  let after: RiskReport | undefined;
+  if (options.checks ?? true) {
+    try {
+      after = checkPosition(next, market, policy);
+      if (!after.pass) fail("checks", `the new position fails the policy's checks: ${after.failures.join(", ")}`);
+    } catch (error) {
+      if (!(error instanceof ModelError)) throw error;
+      fail("checks", `the new position cannot be evaluated: ${error.message}`);
+    }
+  }
+  if (t.forced) {
+    try {
+      const hf = checkPosition(old, market, policy).healthFactor;
+      // sum_i vc_i * LT_i < trigger * sum_i vd_i, strictly; no debt can never be forced.
+      if (!(hf.numerator < policy.trigger.healthFactor * hf.denominator)) {
+        fail("trigger", `the old position is not below the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}, so a keeper may not force a rebalance`);
+      }
+    } catch (error) {
+      if (!(error instanceof ModelError)) throw error;
+      fail("trigger", `the old position cannot be evaluated: ${error.message}`);
+    }
+  }
+  return { valid: violations.length === 0, violations, ...(after && { after }) };
+}
