@@ -4,7 +4,10 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IUniswapV2Factory} from "@uniswap/v2-core/contracts/interfaces/IUniswapV2Factory.sol";
+import {IUniswapV2Pair} from "@uniswap/v2-core/contracts/interfaces/IUniswapV2Pair.sol";
+import {ILenderVault} from "./interfaces/ILenderVault.sol";
 import {IMarketOracle} from "./interfaces/IMarketOracle.sol";
 import {IRebalanceGate} from "./interfaces/IRebalanceGate.sol";
 import {Groth16, Groth16Proof} from "./libraries/Groth16.sol";
@@ -12,128 +15,146 @@ import {ProofContext} from "./libraries/ProofContext.sol";
 import {PublicSignals as S} from "./libraries/PublicSignals.sol";
 
 /// @title RebalanceGate
-/// @notice Accepts a position, and every rebalance of it, only with a valid proof bound to this
-/// chain and gate, the account, its current nonce, a fresh published market epoch and the policy
-/// hash the gate holds (risk-model.md, "Binding"). It stores one commitment and nonce per account
-/// and moves the public token flows of each rebalance; nothing about balances is revealed.
-/// @dev The verifiers are snarkjs contracts of one circuit instance each (contracts/generated/):
-/// a Solvency instance for registrations and a Rebalance instance with `nAssets` asset slots.
-/// The owner (governance) sets the policy hash and the verifiers.
-contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuard {
+/// @notice Holds one position commitment per account and the tokens backing every committed
+/// balance (docs/custody.md). Positions enter only from the empty position (`register`, a proven
+/// deposit) and move only with Rebalance proofs bound to this chain and gate, the account, its
+/// nonce, the oracle's latest fresh epoch and the gate's policy; the gate performs each proof's
+/// public movements in the same transaction.
+///
+/// Custody invariant: for every token, what the gate can ever be made to pay to an account is at
+/// most what that account's own transitions brought in, plus what an external protocol actually
+/// delivered in the same transaction (a swap's output, a loan). No proof can move another
+/// account's backing. For every asset slot i with token T_i and lender L_i:
+///     T_i.balanceOf(gate)   >= sum over accounts of committed collateral c_i   (1)
+///     L_i.debtUnitsOf(gate) == sum over accounts of committed debt units d_i   (2)
+/// The circuit proves each committed balance changes by exactly the transition's public movements
+/// and stays >= 0; this contract makes the tokens move by the same amounts:
+///   - deposit flow_i > 0: pulled from the account's wallet; withdrawal flow_i < 0: paid to it;
+///   - swap (sell i, buy j, in, minOut): `in` sent to the Uniswap v2 pair of (T_i, T_j), the output
+///     computed from its reserves with the v2 fee formula, reverting below minOut; the position is
+///     credited minOut, the excess forwarded to the account's wallet;
+///   - borrow debtDelta_i > 0 units: the lender must deliver >= debtAssets_i, the excess goes to the
+///     account; repay debtDelta_i < 0: the lender may take <= debtAssets_i, the rest goes to the account;
+///   - instrument flow g_k: option tokens pulled from / paid to the account's wallet.
+/// Every token the gate forwards goes to the account, never to the caller.
+/// @dev Effects (the new commitment and nonce) are written before any external protocol call, and
+/// both entry points are nonReentrant (transient storage). Governance (owner) sets the policy hash
+/// and the verifier.
+contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @dev A position as the gate knows it. `registered` shares the nonce's slot, so that slot is
-    /// non-zero from registration on and every rebalance rewrites it at the non-zero price.
+    /// @dev A position as the gate knows it; `nonce` and `registered` share a slot.
     struct Position {
         uint256 commitment;
         uint64 nonce;
         bool registered;
     }
 
-    /// @notice Public signals of a Rebalance proof: 8 fixed ones, then one flow per asset slot.
-    uint256 private constant REBALANCE_FIXED_SIGNALS = S.REBALANCE_FLOW;
+    /// @notice The debt index of an asset without a lender: exactly 1.0 (18 decimals).
+    uint256 public constant INDEX_ONE = 1e18;
+    /// @notice Uniswap v2's fee: the input counts for 997/1000 (0.3 %), as `getAmountOut`.
+    uint256 private constant V2_FEE_NUMERATOR = 997;
+    uint256 private constant V2_FEE_DENOMINATOR = 1000;
+    /// @notice Largest swap amount: a v2 pair's reserves are uint112.
+    uint256 private constant MAX_SWAP_AMOUNT = type(uint112).max;
 
     /// @inheritdoc IRebalanceGate
     IMarketOracle public immutable oracle;
     /// @inheritdoc IRebalanceGate
+    address public immutable factory;
+    /// @inheritdoc IRebalanceGate
     uint256 public immutable nAssets;
-    /// @notice Number of public signals of a Rebalance proof: 8 + nAssets.
+    /// @inheritdoc IRebalanceGate
+    uint256 public immutable nInstruments;
+    /// @inheritdoc IRebalanceGate
+    uint256 public immutable nSwaps;
+    /// @inheritdoc IRebalanceGate
     uint256 public immutable rebalanceSignalCount;
 
-    bytes4 private immutable _solvencySelector;
-    bytes4 private immutable _rebalanceSelector;
+    // Signal offsets of this gate's instance (PublicSignals.rebalanceLayout).
+    uint256 private immutable _accountAt;
+    uint256 private immutable _flowAt;
+    uint256 private immutable _debtDeltaAt;
+    uint256 private immutable _debtAssetsAt;
+    uint256 private immutable _swapSellAt;
+    uint256 private immutable _swapBuyAt;
+    uint256 private immutable _swapInAt;
+    uint256 private immutable _swapMinOutAt;
+    uint256 private immutable _instrumentFlowAt;
+    bytes4 private immutable _selector;
 
     /// @inheritdoc IRebalanceGate
     uint256 public policyHash;
     /// @inheritdoc IRebalanceGate
-    address public solvencyVerifier;
-    /// @inheritdoc IRebalanceGate
     address public rebalanceVerifier;
 
     address[] private _tokens;
+    address[] private _instrumentTokens;
+    ILenderVault[] private _lenders;
     mapping(address account => Position) private _positions;
 
     /// @param oracle_ The market oracle.
-    /// @param tokens The ERC-20 token of each asset slot of the Rebalance instance, in the market's
-    /// asset order; the zero address for slots that never move tokens. Its length is nAssets.
+    /// @param tokens The ERC-20 of each asset slot, in the market's asset order (address(0) for
+    /// slots that never move tokens). Its length is nAssets.
+    /// @param instrumentTokens The option token of each instrument slot (address(0) for none). Its
+    /// length is nInstruments.
+    /// @param lenders The lender of each asset slot (address(0) for none); its loan token must be the slot's token.
+    /// @param factory_ The Uniswap v2 factory whose pairs execute swaps.
+    /// @param nSwaps_ The instance's number of swap slots.
     /// @param policyHash_ The policy hash proofs must carry.
-    /// @param solvencyVerifier_ The generated verifier of the Solvency instance (registrations).
     /// @param rebalanceVerifier_ The generated verifier of the Rebalance instance.
     /// @param owner_ Governance.
     constructor(
         IMarketOracle oracle_,
         address[] memory tokens,
+        address[] memory instrumentTokens,
+        ILenderVault[] memory lenders,
+        address factory_,
+        uint256 nSwaps_,
         uint256 policyHash_,
-        address solvencyVerifier_,
         address rebalanceVerifier_,
         address owner_
     ) Ownable(owner_) {
-        if (address(oracle_) == address(0)) revert RebalanceGate__ZeroAddress();
+        if (address(oracle_) == address(0) || factory_ == address(0)) revert RebalanceGate__ZeroAddress();
         if (tokens.length == 0) revert RebalanceGate__NoAssets();
+        if (lenders.length != tokens.length) revert RebalanceGate__LengthMismatch();
+        for (uint256 i = 0; i < lenders.length; ++i) {
+            if (address(lenders[i]) != address(0) && (tokens[i] == address(0) || lenders[i].asset() != tokens[i])) {
+                revert RebalanceGate__LenderAssetMismatch(i);
+            }
+        }
         oracle = oracle_;
+        factory = factory_;
         nAssets = tokens.length;
-        rebalanceSignalCount = REBALANCE_FIXED_SIGNALS + tokens.length;
-        _solvencySelector = Groth16.verifyProofSelector(S.SOLVENCY_COUNT);
-        _rebalanceSelector = Groth16.verifyProofSelector(REBALANCE_FIXED_SIGNALS + tokens.length);
+        nInstruments = instrumentTokens.length;
+        nSwaps = nSwaps_;
+        S.RebalanceLayout memory l = S.rebalanceLayout(tokens.length, instrumentTokens.length, nSwaps_);
+        rebalanceSignalCount = l.count;
+        _accountAt = l.account;
+        _flowAt = l.flow;
+        _debtDeltaAt = l.debtDelta;
+        _debtAssetsAt = l.debtAssets;
+        _swapSellAt = l.swapSell;
+        _swapBuyAt = l.swapBuy;
+        _swapInAt = l.swapIn;
+        _swapMinOutAt = l.swapMinOut;
+        _instrumentFlowAt = l.instrumentFlow;
+        _selector = Groth16.verifyProofSelector(l.count);
         _tokens = tokens;
+        _instrumentTokens = instrumentTokens;
+        _lenders = lenders;
         _setPolicyHash(policyHash_);
-        _setVerifiers(solvencyVerifier_, rebalanceVerifier_);
+        _setVerifier(rebalanceVerifier_);
     }
 
     /// @inheritdoc IRebalanceGate
-    function register(uint64 epoch, Groth16Proof calldata proof, uint256[] calldata signals) external {
-        _checkSignals(signals, S.SOLVENCY_COUNT);
-        address account = _account(signals[S.SOLVENCY_ACCOUNT]);
-        if (msg.sender != account) revert RebalanceGate__NotAccount(msg.sender, account);
-        if (_positions[account].registered) revert RebalanceGate__AlreadyRegistered(account);
-        if (signals[S.SOLVENCY_NONCE] != 0) revert RebalanceGate__WrongNonce(0, signals[S.SOLVENCY_NONCE]);
-        uint256 commitment = signals[S.SOLVENCY_COMMITMENT];
-        if (commitment == 0) revert RebalanceGate__WrongCommitment();
-        _checkBinding(epoch, signals[S.SOLVENCY_CONTEXT], signals[S.SOLVENCY_MARKET_ROOT], signals[S.SOLVENCY_POLICY_HASH]);
-        if (!Groth16.verify(solvencyVerifier, _solvencySelector, proof, signals)) revert RebalanceGate__InvalidProof();
-
-        _positions[account] = Position({commitment: commitment, nonce: 0, registered: true});
-        emit PositionRegistered(account, commitment, epoch);
+    function register(uint64 epoch, Groth16Proof calldata proof, uint256[] calldata signals) external nonReentrant {
+        _transition(epoch, proof, signals, true);
     }
 
     /// @inheritdoc IRebalanceGate
     function rebalance(uint64 epoch, Groth16Proof calldata proof, uint256[] calldata signals) external nonReentrant {
-        _checkSignals(signals, rebalanceSignalCount);
-        address account = _account(signals[S.REBALANCE_ACCOUNT]);
-        Position storage position = _positions[account];
-        if (!position.registered) revert RebalanceGate__NotRegistered(account);
-        uint256 oldCommitment = position.commitment;
-        if (signals[S.REBALANCE_OLD_COMMITMENT] != oldCommitment) revert RebalanceGate__WrongCommitment();
-        uint64 nonce = position.nonce;
-        if (signals[S.REBALANCE_NONCE] != nonce) revert RebalanceGate__WrongNonce(nonce, signals[S.REBALANCE_NONCE]);
-        // forced = 1: a keeper's rebalance, the proof shows the old position was below the trigger.
-        bool forced = signals[S.REBALANCE_FORCED] == 1;
-        if (!forced && msg.sender != account) revert RebalanceGate__NotOwnerOrKeeperForced();
-        uint256 newCommitment = signals[S.REBALANCE_NEW_COMMITMENT];
-        if (newCommitment == 0) revert RebalanceGate__WrongCommitment();
-        _checkBinding(epoch, signals[S.REBALANCE_CONTEXT], signals[S.REBALANCE_MARKET_ROOT], signals[S.REBALANCE_POLICY_HASH]);
-        if (!Groth16.verify(rebalanceVerifier, _rebalanceSelector, proof, signals)) revert RebalanceGate__InvalidProof();
-
-        // Effects before interactions (and nonReentrant): a token's callback sees the new state.
-        // The circuit keeps nonces below 2^64, so nonce + 1 fits.
-        position.commitment = newCommitment;
-        position.nonce = nonce + 1;
-        emit Rebalanced(account, oldCommitment, newCommitment, nonce + 1, epoch, forced);
-
-        uint256 assets = nAssets;
-        for (uint256 i = 0; i < assets; ++i) {
-            uint256 flow = signals[REBALANCE_FIXED_SIGNALS + i];
-            if (flow == 0) continue;
-            address token = _tokens[i];
-            if (token == address(0)) revert RebalanceGate__NoTokenForAsset(i);
-            if (flow <= Groth16.HALF_FIELD) {
-                // Deposit or repayment: from the account's wallet (it approved the gate).
-                IERC20(token).safeTransferFrom(account, address(this), flow);
-            } else {
-                // Withdrawal or borrow: field element p - |f| stands for -|f|.
-                IERC20(token).safeTransfer(account, Groth16.SNARK_SCALAR_FIELD - flow);
-            }
-        }
+        _transition(epoch, proof, signals, false);
     }
 
     /// @inheritdoc IRebalanceGate
@@ -142,8 +163,8 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IRebalanceGate
-    function setVerifiers(address solvencyVerifier_, address rebalanceVerifier_) external onlyOwner {
-        _setVerifiers(solvencyVerifier_, rebalanceVerifier_);
+    function setVerifier(address rebalanceVerifier_) external onlyOwner {
+        _setVerifier(rebalanceVerifier_);
     }
 
     /// @inheritdoc IRebalanceGate
@@ -173,33 +194,233 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IRebalanceGate
+    function instrumentTokenOf(uint256 index) external view returns (address) {
+        return _instrumentTokens[index];
+    }
+
+    /// @inheritdoc IRebalanceGate
+    function lenderOf(uint256 index) external view returns (ILenderVault) {
+        return _lenders[index];
+    }
+
+    /// @inheritdoc IRebalanceGate
     function context() external view returns (uint256) {
         return ProofContext.contextOf(address(this));
     }
 
-    /// @dev The right number of signals, each a field element (checked before anything reads them,
-    /// and before the verifier, which would otherwise reduce them modulo p).
-    function _checkSignals(uint256[] calldata signals, uint256 expected) private pure {
-        if (signals.length != expected) revert RebalanceGate__WrongSignalCount(expected, signals.length);
+    /// @dev The one transition behind `register` (registration = true: fromEmpty = 1) and
+    /// `rebalance`: every check of docs/custody.md ("Gate rules and errors"), the proof, the new
+    /// commitment and nonce, then the movements.
+    function _transition(uint64 epoch, Groth16Proof calldata proof, uint256[] calldata signals, bool registration) private {
+        if (signals.length != rebalanceSignalCount) revert RebalanceGate__WrongSignalCount(rebalanceSignalCount, signals.length);
         uint256 bad = Groth16.firstNotInField(signals);
         if (bad != Groth16.ALL_IN_FIELD) revert RebalanceGate__PublicInputNotInField(bad);
+        (address account, bool forced) = _checkPosition(signals, registration);
+        _checkBinding(epoch, signals);
+        _checkDebt(signals);
+        if (forced) _checkForced(signals);
+        if (!Groth16.verify(rebalanceVerifier, _selector, proof, signals)) revert RebalanceGate__InvalidProof();
+        _commit(account, epoch, signals, forced, registration);
+        _move(account, signals);
     }
 
-    /// @dev The account signal as an address (the circuits range-check it to 160 bits).
-    function _account(uint256 signal) private pure returns (address) {
+    /// @dev fromEmpty matches the entry point; a registration comes from the account itself, not
+    /// yet registered, at nonce 0 (the old commitment is the empty position's, which the proof
+    /// checks); a rebalance from a registered account's current commitment and nonce, submitted by
+    /// the account unless forced.
+    function _checkPosition(uint256[] calldata signals, bool registration) private view returns (address account, bool forced) {
+        uint256 acc = _accountAt;
+        account = _toAccount(signals[acc]);
+        uint256 fromEmpty = signals[acc + S.FROM_EMPTY_AFTER_ACCOUNT];
+        if (fromEmpty != (registration ? 1 : 0)) revert RebalanceGate__WrongFromEmpty(registration ? 1 : 0, fromEmpty);
+        forced = signals[acc + S.FORCED_AFTER_ACCOUNT] == 1;
+        Position storage position = _positions[account];
+        if (registration) {
+            if (msg.sender != account) revert RebalanceGate__NotAccount(msg.sender, account);
+            if (position.registered) revert RebalanceGate__AlreadyRegistered(account);
+        } else {
+            if (!position.registered) revert RebalanceGate__NotRegistered(account);
+            if (signals[S.REBALANCE_OLD_COMMITMENT] != position.commitment) revert RebalanceGate__WrongCommitment();
+            if (!forced && msg.sender != account) revert RebalanceGate__NotOwnerOrKeeperForced();
+        }
+        uint64 nonce = position.nonce;
+        uint256 proofNonce = signals[acc + S.NONCE_AFTER_ACCOUNT];
+        if (proofNonce != nonce) revert RebalanceGate__WrongNonce(nonce, proofNonce);
+        if (signals[S.REBALANCE_NEW_COMMITMENT] == 0) revert RebalanceGate__WrongCommitment();
+    }
+
+    /// @dev Effects, before any interaction (and nonReentrant): the new commitment at nonce + 1
+    /// (the circuit keeps nonces below 2^64), and the event.
+    function _commit(address account, uint64 epoch, uint256[] calldata signals, bool forced, bool registration) private {
+        Position storage position = _positions[account];
+        uint256 newCommitment = signals[S.REBALANCE_NEW_COMMITMENT];
+        uint64 nonce = position.nonce + 1;
+        position.commitment = newCommitment;
+        position.nonce = nonce;
+        if (registration) {
+            position.registered = true;
+            emit PositionRegistered(account, newCommitment, epoch);
+        } else {
+            emit Rebalanced(account, signals[S.REBALANCE_OLD_COMMITMENT], newCommitment, nonce, epoch, forced);
+        }
+    }
+
+    /// @dev The account signal as an address (the circuit range-checks it to 160 bits).
+    function _toAccount(uint256 signal) private pure returns (address) {
         if (signal > type(uint160).max) revert RebalanceGate__InvalidAccount(signal);
         return address(uint160(signal));
     }
 
-    /// @dev Context (chain and gate), a published and fresh epoch whose root the proof used, and
-    /// the gate's policy.
-    function _checkBinding(uint64 epoch, uint256 proofContext, uint256 marketRoot, uint256 proofPolicyHash) private view {
-        if (proofContext != ProofContext.contextOf(address(this))) revert RebalanceGate__WrongContext();
+    /// @dev Context (chain and gate), the oracle's latest epoch, still fresh, whose root the proof
+    /// used, and the gate's policy.
+    function _checkBinding(uint64 epoch, uint256[] calldata signals) private view {
+        if (signals[_accountAt + S.CONTEXT_AFTER_ACCOUNT] != ProofContext.contextOf(address(this))) revert RebalanceGate__WrongContext();
+        if (signals[S.REBALANCE_POLICY_HASH] != policyHash) revert RebalanceGate__WrongPolicy();
+        uint64 latest = oracle.latestEpoch();
+        if (epoch != latest) revert RebalanceGate__NotLatestEpoch(epoch, latest);
         (uint256 root, , bool fresh) = oracle.marketOf(epoch);
-        if (root == 0) revert RebalanceGate__UnknownEpoch(epoch);
         if (!fresh) revert RebalanceGate__StaleEpoch(epoch);
-        if (marketRoot != root) revert RebalanceGate__WrongMarketRoot(epoch);
-        if (proofPolicyHash != policyHash) revert RebalanceGate__WrongPolicy();
+        if (signals[S.REBALANCE_MARKET_ROOT] != root) revert RebalanceGate__WrongMarketRoot(epoch);
+    }
+
+    /// @dev Each asset's debt index at least its lender's current one (the lender's view accrues to
+    /// block.timestamp, the value `accrue()` would store), so a proof can only overstate debt; an
+    /// asset without a lender has index exactly 1e18 and no debt movement.
+    function _checkDebt(uint256[] calldata signals) private view {
+        uint256 assets = nAssets;
+        for (uint256 i = 0; i < assets; ++i) {
+            ILenderVault lender = _lenders[i];
+            uint256 index = signals[S.REBALANCE_DEBT_INDEX + i];
+            if (address(lender) == address(0)) {
+                if (index != INDEX_ONE || signals[_debtDeltaAt + i] != 0 || signals[_debtAssetsAt + i] != 0) {
+                    revert RebalanceGate__NoLenderForAsset(i);
+                }
+            } else {
+                uint256 lenderIndex = lender.debtIndex();
+                if (index < lenderIndex) revert RebalanceGate__DebtIndexBehind(i, index, lenderIndex);
+            }
+        }
+    }
+
+    /// @dev A keeper's transition moves no value out: no wallet flow, no instrument flow, no
+    /// borrow. Repayments and swaps stay allowed (their proceeds stay in the position or go to the account).
+    function _checkForced(uint256[] calldata signals) private view {
+        uint256 assets = nAssets;
+        for (uint256 i = 0; i < assets; ++i) {
+            uint256 debtDelta = signals[_debtDeltaAt + i];
+            if (signals[_flowAt + i] != 0 || (debtDelta != 0 && !_isNegative(debtDelta))) revert RebalanceGate__ForcedTransitionMovesValue();
+        }
+        uint256 instruments = nInstruments;
+        for (uint256 k = 0; k < instruments; ++k) {
+            if (signals[_instrumentFlowAt + k] != 0) revert RebalanceGate__ForcedTransitionMovesValue();
+        }
+    }
+
+    /// @dev The movements, inflows first: deposits and option-token deposits, borrows, swaps, then
+    /// repayments, withdrawals and option-token withdrawals.
+    function _move(address account, uint256[] calldata signals) private {
+        uint256 assets = nAssets;
+        uint256 instruments = nInstruments;
+        for (uint256 i = 0; i < assets; ++i) {
+            uint256 flow = signals[_flowAt + i];
+            if (flow != 0 && !_isNegative(flow)) IERC20(_assetToken(i)).safeTransferFrom(account, address(this), flow);
+            uint256 debtDelta = signals[_debtDeltaAt + i];
+            if (debtDelta != 0 && !_isNegative(debtDelta)) _borrow(account, i, debtDelta, signals[_debtAssetsAt + i]);
+        }
+        for (uint256 k = 0; k < instruments; ++k) {
+            uint256 flow = signals[_instrumentFlowAt + k];
+            if (flow != 0 && !_isNegative(flow)) IERC20(_instrumentToken(k)).safeTransferFrom(account, address(this), flow);
+        }
+        uint256 swaps = nSwaps;
+        for (uint256 s = 0; s < swaps; ++s) {
+            uint256 sell = signals[_swapSellAt + s];
+            uint256 buy = signals[_swapBuyAt + s];
+            uint256 amountIn = signals[_swapInAt + s];
+            uint256 minOut = signals[_swapMinOutAt + s];
+            if ((sell | buy | amountIn | minOut) != 0) _swap(account, s, sell, buy, amountIn, minOut);
+        }
+        for (uint256 i = 0; i < assets; ++i) {
+            uint256 debtDelta = signals[_debtDeltaAt + i];
+            if (_isNegative(debtDelta)) _repay(account, i, _magnitude(debtDelta), signals[_debtAssetsAt + i]);
+            uint256 flow = signals[_flowAt + i];
+            if (_isNegative(flow)) IERC20(_assetToken(i)).safeTransfer(account, _magnitude(flow));
+        }
+        for (uint256 k = 0; k < instruments; ++k) {
+            uint256 flow = signals[_instrumentFlowAt + k];
+            if (_isNegative(flow)) IERC20(_instrumentToken(k)).safeTransfer(account, _magnitude(flow));
+        }
+    }
+
+    /// @dev Borrows `units` of asset `i`; the position is credited `debtAssets`, so the lender must
+    /// deliver at least that; the excess goes to the account.
+    function _borrow(address account, uint256 i, uint256 units, uint256 debtAssets) private {
+        ILenderVault lender = _lenders[i];
+        uint256 delivered = lender.borrow(units, address(this));
+        if (delivered < debtAssets) revert RebalanceGate__LenderShortfall(i, delivered, debtAssets);
+        if (delivered > debtAssets) IERC20(_tokens[i]).safeTransfer(account, delivered - debtAssets);
+    }
+
+    /// @dev Repays `units` of asset `i`; the position was debited `debtAssets`, so the lender may
+    /// take at most that (it is approved for exactly that); the rest goes to the account.
+    function _repay(address account, uint256 i, uint256 units, uint256 debtAssets) private {
+        ILenderVault lender = _lenders[i];
+        IERC20 token = IERC20(_tokens[i]);
+        token.forceApprove(address(lender), debtAssets);
+        uint256 taken = lender.repay(units);
+        if (taken > debtAssets) revert RebalanceGate__LenderOvercharge(i, taken, debtAssets);
+        if (taken < debtAssets) {
+            token.forceApprove(address(lender), 0);
+            token.safeTransfer(account, debtAssets - taken);
+        }
+    }
+
+    /// @dev Swap slot `s` on the v2 pair of the two tokens: the output from the pair's reserves
+    /// with v2's formula (`getAmountOut`), at least `minOut`; the position is credited `minOut`
+    /// and the excess goes to the account.
+    function _swap(address account, uint256 s, uint256 sell, uint256 buy, uint256 amountIn, uint256 minOut) private {
+        uint256 assets = nAssets;
+        if (sell >= assets || buy >= assets || sell == buy || amountIn > MAX_SWAP_AMOUNT || minOut > MAX_SWAP_AMOUNT) {
+            revert RebalanceGate__InvalidSwap(s);
+        }
+        address tokenIn = _assetToken(sell);
+        address tokenOut = _assetToken(buy);
+        (address pair, uint256 amountOut) = _quote(s, tokenIn, tokenOut, amountIn);
+        if (amountOut < minOut || amountOut == 0) revert RebalanceGate__InsufficientOutput(s, amountOut, minOut);
+        IERC20(tokenIn).safeTransfer(pair, amountIn);
+        // token0 is the lower address.
+        (uint256 out0, uint256 out1) = tokenIn < tokenOut ? (uint256(0), amountOut) : (amountOut, uint256(0));
+        IUniswapV2Pair(pair).swap(out0, out1, address(this), "");
+        if (amountOut > minOut) IERC20(tokenOut).safeTransfer(account, amountOut - minOut);
+    }
+
+    /// @dev The factory's pair of the two tokens and v2's `getAmountOut` from its reserves:
+    /// amountIn * 997 * reserveOut / (reserveIn * 1000 + amountIn * 997), rounded down.
+    function _quote(uint256 s, address tokenIn, address tokenOut, uint256 amountIn) private view returns (address pair, uint256 amountOut) {
+        pair = IUniswapV2Factory(factory).getPair(tokenIn, tokenOut);
+        if (pair == address(0)) revert RebalanceGate__InvalidSwap(s);
+        (uint112 reserve0, uint112 reserve1, ) = IUniswapV2Pair(pair).getReserves();
+        (uint256 reserveIn, uint256 reserveOut) = tokenIn < tokenOut ? (uint256(reserve0), uint256(reserve1)) : (uint256(reserve1), uint256(reserve0));
+        uint256 inWithFee = amountIn * V2_FEE_NUMERATOR;
+        amountOut = (inWithFee * reserveOut) / (reserveIn * V2_FEE_DENOMINATOR + inWithFee);
+    }
+
+    function _assetToken(uint256 i) private view returns (address token) {
+        token = _tokens[i];
+        if (token == address(0)) revert RebalanceGate__NoTokenForAsset(i);
+    }
+
+    function _instrumentToken(uint256 k) private view returns (address token) {
+        token = _instrumentTokens[k];
+        if (token == address(0)) revert RebalanceGate__NoTokenForInstrument(k);
+    }
+
+    /// @dev Signed values are field-encoded: above HALF_FIELD stands for x - p.
+    function _isNegative(uint256 x) private pure returns (bool) {
+        return x > Groth16.HALF_FIELD;
+    }
+
+    function _magnitude(uint256 negative) private pure returns (uint256) {
+        return Groth16.SNARK_SCALAR_FIELD - negative;
     }
 
     function _setPolicyHash(uint256 policyHash_) private {
@@ -207,10 +428,9 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuard {
         emit PolicyHashSet(policyHash_);
     }
 
-    function _setVerifiers(address solvencyVerifier_, address rebalanceVerifier_) private {
-        if (solvencyVerifier_ == address(0) || rebalanceVerifier_ == address(0)) revert RebalanceGate__ZeroAddress();
-        solvencyVerifier = solvencyVerifier_;
+    function _setVerifier(address rebalanceVerifier_) private {
+        if (rebalanceVerifier_ == address(0)) revert RebalanceGate__ZeroAddress();
         rebalanceVerifier = rebalanceVerifier_;
-        emit VerifiersSet(solvencyVerifier_, rebalanceVerifier_);
+        emit VerifierSet(rebalanceVerifier_);
     }
 }

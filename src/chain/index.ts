@@ -9,14 +9,36 @@ export {
   encodeRebalance,
   encodeRecordClaim,
   encodePublish,
-  rebalanceFlows,
   parseGateError,
   revertData,
-  rebalanceSignalCount,
   SOLVENCY_SIGNAL,
   SOLVENCY_SIGNAL_COUNT,
-  REBALANCE_SIGNAL,
   type GateArguments,
   type GateProof,
 } from "./calldata.ts";
 export { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI, AUDIT_REGISTRY_ABI, ERC20_ABI } from "./abi.ts";
+export {
+  custodyLayout,
+  custodySizesOf,
+  decodeTransition,
+  fromFieldSigned,
+  rebalanceFlows,
+  toFieldSigned,
+  type CustodyLayout,
+  type CustodySizes,
+  type DecodedTransition,
+} from "./custody.ts";
+export {
+  deployUniswapV2Factory,
+  createPair,
+  getPair,
+  addLiquidity,
+  reservesOf,
+  quoteAmountOut,
+  getAmountOut,
+  UNISWAP_V2_FACTORY_ABI,
+  UNISWAP_V2_PAIR_ABI,
+  V2_FEE_NUMERATOR,
+  V2_FEE_DENOMINATOR,
+} from "./uniswap-v2.ts";
+export { LENDER_VAULT_ABI, INDEX_ONE, borrowAssets, repayAssets, projectIndex } from "./lender.ts";
