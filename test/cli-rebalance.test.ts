@@ -47,15 +47,21 @@ describe("zks rebalance", function () {
     assert.equal(JSON.parse(readFileSync(path.join(out, "position.json"), "utf8")).nonce, 1);
   });
 
-  it("proves a given plan file (zks plan --out, then zks rebalance --plan), also as a keeper (--forced)", function () {
+  it("proves a given plan file (zks plan --out, then zks rebalance --plan); as a keeper (--forced) a wallet repayment exits 2 before proving", function () {
     const planFile = path.join(dir, "plan.json");
     const planned = zks("plan", "--position", position, ...inputs(), "--allow", allow, "--out", planFile);
     assert.equal(planned.status, 0, planned.stderr);
     const out = path.join(dir, "from-plan");
-    const result = zks("rebalance", "--position", position, ...inputs(), "--plan", planFile, "--forced", "--out", out);
+    // A keeper may not move the owner's wallet tokens: refused before anything is proven (exit 2, one line).
+    const forced = zks("rebalance", "--position", position, ...inputs(), "--plan", planFile, "--forced", "--out", path.join(dir, "forced"));
+    assert.equal(forced.status, 2, forced.stderr);
+    assert.equal(forced.stderr.trim().split("\n").length, 1);
+    assert.match(forced.stderr, /the transition cannot be backed: a keeper's transition may only swap and repay from collateral, but it moves USDC to or from the wallet/);
+    assert.equal(existsSync(path.join(dir, "forced", "proof.json")), false);
+    const result = zks("rebalance", "--position", position, ...inputs(), "--plan", planFile, "--out", out);
     assert.equal(result.status, 0, result.stderr);
     const file = JSON.parse(readFileSync(path.join(out, "proof.json"), "utf8"));
-    assert.equal(file.zks.named.forced, `0x${"0".repeat(63)}1`);
+    assert.equal(file.zks.named.forced, `0x${"0".repeat(64)}`);
     assert.equal(zks("verify", "--proof", path.join(out, "proof.json")).status, 0);
   });
 

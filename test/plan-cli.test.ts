@@ -53,13 +53,14 @@ describe("zks plan", function () {
     assert.equal(json.strategy, "threshold");
     assert.equal(json.needed, true);
     assert.deepEqual(json.actions, [{ kind: "repay", asset: "USDC", amount: "12200" }]);
-    assert.deepEqual(json.flows, { USDC: "12200" });
+    assert.equal(json.version, 2);
+    assert.deepEqual(json.movements, { flows: { USDC: "12200" }, debtDelta: { USDC: "-12200" }, debtAssets: { USDC: "12200" }, swaps: [], instrumentFlows: {} });
     assert.equal(json.position.nonce, 1);
     assert.equal(json.before.pass, false);
     assert.equal(json.after.pass, true);
     assert.equal(json.cost.total, "27.11295");
     assert.equal(json.cost.totalGas, "450000");
-    assert.equal(json.conservation.valid, true);
+    assert.deepEqual(json.values, { sold: "0", bought: "0", lost: "0" });
     assert.ok(Array.isArray(json.explanation) && json.explanation.length > 3);
   });
 
@@ -68,12 +69,15 @@ describe("zks plan", function () {
     assert.equal(time.code, 0, time.stderr);
     assert.equal(JSON.parse(time.stdout).nextRebalanceAt, 1764086400);
     const both = path.join(dir, "allow-both.json");
-    writeFileSync(both, JSON.stringify({ ...EXAMPLE_ALLOWANCE, tradable: ["ETH-26DEC26-3200-C", "BTC-26DEC26-95000-C"] }));
-    const delta = zks("plan", ...inputs(), "--allow", both, "--strategy", "delta-neutral", "--delta-band", "500", "--json");
+    writeFileSync(both, JSON.stringify({ wallet: { USDC: "20000" }, sellable: ["WBTC"] }));
+    // Spot hedge: the long WBTC delta is sold into USDC on the AMM.
+    const delta = zks("plan", ...inputs(), "--allow", both, "--strategy", "delta-neutral", "--delta-band", "500", "--delta-assets", "WBTC", "--json");
     assert.equal(delta.code, 0, delta.stderr);
     const d = JSON.parse(delta.stdout);
     assert.equal(d.delta.band, "500");
     for (const value of Object.values(d.delta.after) as string[]) assert.ok(Math.abs(Number(value)) <= 500, value);
+    assert.equal(d.movements.swaps[0].sell, "WBTC");
+    assert.equal(d.movements.swaps[0].buy, "USDC");
   });
 
   it("a healthy position: nothing to do (exit 0)", function () {

@@ -5,12 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { ZksError } from "../src/core/errors.ts";
-import type { Instrument, Market, Policy, Position } from "../src/inputs/types.ts";
+import type { Market, Policy, Position } from "../src/inputs/types.ts";
 import { checkPosition } from "../src/model/check.ts";
 import {
   applyActions,
-  checkRebalance,
-  conservation,
+  checkTransition,
   emptyAllowance,
   meetsGoal,
   plan,
@@ -21,9 +20,10 @@ import {
   type Plan,
   type PlanOptions,
   type Strategy,
+  slippageFloor,
+  withinSlippage,
 } from "../src/rebalance/index.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
-import { withMarket } from "./helpers/model-fixtures.ts";
 import { allowanceOf, EXAMPLE_ALLOWANCE, randomAtRiskCases } from "./helpers/rebalance-fixtures.ts";
 
 const USDC = 2;
@@ -51,7 +51,6 @@ function assertSoundPlan(p: Plan, old: Position, market: Market, policy: Policy,
   assert.equal(report.pass, true, at("new position fails the model's checks"));
   assert.equal(p.after.pass, true, at("after report"));
   assert.ok(meetsGoal(report, p.goal), at("goal not met"));
-  assert.equal(p.conservation.valid, true, at("conservation"));
   assert.ok(p.explanation.length > 0, at("no explanation"));
   if (!p.needed) {
     assert.deepEqual(p.actions, [], at("not needed but has actions"));
@@ -60,27 +59,26 @@ function assertSoundPlan(p: Plan, old: Position, market: Market, policy: Policy,
   }
   assert.ok(p.actions.length > 0, at("needed without actions"));
   assert.equal(p.steps.length, p.actions.length);
-  const replay = applyActions(old, p.actions, market);
+  const replay = applyActions(old, p.actions, market, { policy });
   assert.deepEqual(replay.position, p.position, at("actions do not reproduce the position"));
-  assert.deepEqual(replay.flows, p.flows);
-  assert.deepEqual(conservation(old, replay, market, policy).valid, true);
-  const check = checkRebalance(old, p.position, p.flows, p.legs, market, policy);
-  assert.deepEqual(check.violations, [], at("checkRebalance"));
+  assert.deepEqual(replay.movements, p.movements);
+  assert.deepEqual(p.flows, p.movements.flows);
+  const check = checkTransition({ old, next: p.position, forced: false, fromEmpty: false, ...p.movements }, market, policy);
+  assert.deepEqual(check.violations, [], at("checkTransition"));
+  assert.ok(p.movements.swaps.length <= 2, at("more swaps than slots"));
   assert.equal(p.position.nonce, old.nonce + 1n);
   assert.equal(p.position.account, old.account);
   assert.equal(p.position.salt, old.salt);
   // Within the allowance.
   if (allowance.maxActions !== undefined) assert.ok(p.actions.length <= allowance.maxActions, at("too many actions"));
-  const fromWallet = market.assets.map(() => 0n);
   for (const a of p.actions) {
     assert.ok(a.kind !== "withdraw" && a.kind !== "borrow", at("the planner never withdraws or borrows"));
-    if (a.kind === "deposit" || a.kind === "repay") fromWallet[a.asset]! += a.amount;
+    assert.ok(a.kind !== "depositInstrument" && a.kind !== "withdrawInstrument", at("the planner never moves option tokens"));
   }
-  fromWallet.forEach((used, i) => assert.ok(used <= allowance.wallet[i]!, at(`wallet of asset ${i} overdrawn`)));
-  p.legs.assetSold.forEach((sold, i) => assert.ok(sold === 0n || allowance.sellable[i], at(`asset ${i} sold but not sellable`)));
-  p.legs.instrumentBought.forEach((n, k) => assert.ok(n + p.legs.instrumentSold[k]! === 0n || allowance.tradable[k], at(`instrument ${k} traded`)));
-  // Costs: the slippage bound covers the planned loss; total = slippage + gas.
-  assert.ok(p.cost.lost <= p.cost.slippage, at("lost above the slippage bound"));
+  p.movements.flows.forEach((f, i) => assert.ok(f <= allowance.wallet[i]!, at(`wallet of asset ${i} overdrawn`)));
+  for (const s of p.movements.swaps) assert.ok(allowance.sellable[s.sell], at(`asset ${s.sell} sold but not sellable`));
+  // Costs: the swaps' loss at the oracle's prices; total = slippage + gas.
+  assert.equal(p.cost.lost, p.cost.slippage, at("lost is the slippage"));
   assert.equal(p.cost.total, p.cost.slippage + p.cost.gasCost);
   assert.equal(p.cost.actions.length, p.actions.length);
   if (p.delta) {
@@ -123,7 +121,7 @@ describe("planner", function () {
       assert.match(text, /fails: historical VaR .* by 12,159\.22 USD/);
       assert.match(text, /health factor 1\.1905 is below the trigger 1\.25/);
       assert.match(text, /1\. repay 12,200 USDC of debt from the wallet: health factor 1\.1905 -> 3\.4961, stress margin \+12,201\.22 USD/);
-      assert.match(text, /cost: no slippage \(no trades\) \+ 450,000 gas \(1 action \+ proof verification\) at 20 gwei and WETH 3,012\.55 USD = 27\.11 USD; total 27\.11 USD/);
+      assert.match(text, /cost: no slippage \(no swaps\) \+ 450,000 gas \(1 action \+ proof verification\) at 20 gwei and WETH 3,012\.55 USD = 27\.11 USD; total 27\.11 USD/);
       assert.match(p.explanation.at(-1)!, /^cost: /);
     });
 
@@ -131,6 +129,9 @@ describe("planner", function () {
       const allowance = allowanceOf(grid, EXAMPLE_ALLOWANCE);
       const p = expectPlan(plan(atRisk, grid, policy, allowance, { strategy: "threshold" }));
       const less = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: (usdc(12_200n) * 98n) / 100n }], grid).position;
+      assert.deepEqual(p.movements.flows, [0n, 0n, usdc(12_200n)]);
+      assert.deepEqual(p.movements.debtDelta, [0n, 0n, -usdc(12_200n)], "index 1: units = base units");
+      assert.deepEqual(p.movements.debtAssets, [0n, 0n, usdc(12_200n)]);
       assert.equal(meetsGoal(checkPosition(less, grid, policy), p.goal), false);
     });
 
@@ -141,20 +142,25 @@ describe("planner", function () {
       assertSoundPlan(p, position, historical, loadPolicy(historical), allowance, "historical");
     });
 
-    it("without the wallet, buys back short calls and sells WETH to repay (trades at the worst allowed price)", function () {
-      const allowance = allowanceOf(grid, { sellable: ["WETH", "WBTC"], tradable: ["ETH-26DEC26-3200-C"] });
-      const p = expectPlan(plan(atRisk, grid, policy, allowance, { strategy: "threshold" }));
-      assertSoundPlan(p, atRisk, grid, policy, allowance, "no wallet");
+    it("without the wallet, swaps on the AMM and repays from collateral (minOut at the policy's slippage floor)", function () {
+      // The at-risk example cannot be saved without the wallet any more (its short calls can no longer be bought back: no venue).
+      const allowance = allowanceOf(grid, { sellable: ["WETH", "WBTC"] });
+      const none = expectNoPlan(plan(atRisk, grid, policy, allowance, { strategy: "threshold" }));
+      assert.match(none.reason, /the wallet is empty; WETH, WBTC may be sold/);
+      const noUsdc = { ...healthy, collateral: healthy.collateral.map((c, i) => (i === USDC ? 0n : c)) };
+      const p = expectPlan(plan(noUsdc, grid, policy, allowance, { strategy: "threshold", trigger: { healthFactor: 45_000n } }));
+      assertSoundPlan(p, noUsdc, grid, policy, allowance, "no wallet");
       const kinds = p.actions.map((a) => a.kind);
-      assert.ok(kinds.includes("hedge") && kinds.includes("swap"), kinds.join(","));
+      assert.ok(kinds.includes("swap") && kinds.includes("repayWithCollateral"), kinds.join(","));
       assert.ok(p.cost.slippage > 0n);
-      // Every trade sits at the policy's bound, so the planned loss is the bound to within a base unit per trade (< 1 USD).
-      assert.ok(p.cost.slippage - p.cost.lost < 10n ** 8n, `${p.cost.slippage} vs ${p.cost.lost}`);
-      // Dearer than repaying from the wallet.
-      const withWallet = expectPlan(plan(atRisk, grid, policy, allowanceOf(grid, EXAMPLE_ALLOWANCE), { strategy: "threshold" }));
-      assert.ok(withWallet.cost.total < p.cost.total);
+      // Each swap credits exactly the policy's floor: one base unit less is refused.
+      for (const s of p.movements.swaps) {
+        assert.equal(s.minOut, slippageFloor(s.sell, s.amountIn, s.buy, grid, policy));
+        assert.equal(withinSlippage({ ...s, minOut: s.minOut - 1n }, grid, policy), false);
+      }
+      assert.ok(p.movements.flows.every((f) => f === 0n), "no wallet flow");
       assert.ok(p.steps.every((s) => s.effect.length > 0));
-      assert.match(p.explanation.join("\n"), /buy [\d.]+ contracts of ETH-26DEC26-3200-C paying at most [\d.,]+ (WETH|WBTC)/);
+      assert.match(p.explanation.join("\n"), /swap [\d.,]+ (WETH|WBTC) for at least [\d.,]+ USDC/);
     });
 
     it("says clearly why there is no plan: what is missing and what the allowance has", function () {
@@ -162,20 +168,21 @@ describe("planner", function () {
       assert.match(none.reason, /^no allowed action restores the health factor \(1\.25\), stress and historical VaR checks: /);
       assert.match(none.reason, /stress needs 1,826\.68 USD more equity/);
       assert.match(none.reason, /historical VaR needs 12,159\.22 USD more equity/);
-      assert.match(none.reason, /nothing is allowed: the wallet is empty, no asset may be sold and no instrument traded/);
+      assert.match(none.reason, /nothing is allowed: the wallet is empty and no asset may be sold/);
       assert.ok(none.explanation.some((l) => l === `no plan: ${none.reason}`));
 
       const small = expectNoPlan(plan(atRisk, grid, policy, allowanceOf(grid, { wallet: { USDC: "500" } }), { strategy: "threshold" }));
-      assert.match(small.reason, /the wallet has 500 USDC \(500\.05 USD\); no asset may be sold; no instrument may be traded/);
+      assert.match(small.reason, /the wallet has 500 USDC \(500\.05 USD\); no asset may be sold/);
       assert.match(small.reason, /the closest combination found \(repay 500 USDC of debt from the wallet\) still leaves .*stress short by 1,326\.63 USD/);
     });
 
     it("respects maxActions", function () {
-      const allowance = allowanceOf(grid, { wallet: { USDC: "2000" }, sellable: ["WETH"], tradable: ["ETH-26DEC26-3200-C"] });
-      const p = expectPlan(plan(atRisk, grid, policy, allowance, { strategy: "threshold" }));
+      const allowance = allowanceOf(grid, { sellable: ["WETH", "WBTC"] });
+      const noUsdc = { ...healthy, collateral: healthy.collateral.map((c, i) => (i === USDC ? 0n : c)) };
+      const p = expectPlan(plan(noUsdc, grid, policy, allowance, { strategy: "threshold", trigger: { healthFactor: 45_000n } }));
       assert.ok(p.actions.length >= 2);
-      const limited = expectNoPlan(plan(atRisk, grid, policy, { ...allowance, maxActions: 1 }, { strategy: "threshold" }));
-      assert.match(limited.reason, /at most 1 action/);
+      const limited = expectNoPlan(plan(noUsdc, grid, policy, { ...allowance, maxActions: p.actions.length - 1 }, { strategy: "threshold", trigger: { healthFactor: 45_000n } }));
+      assert.match(limited.reason, /at most \d+ actions?/);
     });
   });
 
@@ -249,53 +256,44 @@ describe("planner", function () {
   });
 
   describe("delta-neutral strategy", function () {
-    it("brings |delta| of WETH and WBTC inside the band with the calls, then passes every check", function () {
-      const allowance = allowanceOf(grid, { ...EXAMPLE_ALLOWANCE, tradable: ["ETH-26DEC26-3200-C", "BTC-26DEC26-95000-C"] });
+    const withUsdc = (p: Position): Position => ({ ...p, collateral: p.collateral.map((c, i) => (i === USDC ? usdc(30_000n) : c)) });
+    const SPOT = { wallet: { USDC: "20000" }, sellable: ["WETH", "WBTC", "USDC"] };
+    it("brings |delta| of WETH and WBTC inside the band with spot swaps of the underlying, then passes every check", function () {
+      const allowance = allowanceOf(grid, SPOT);
+      const position = withUsdc(atRisk);
       const band = 500n * 10n ** 8n;
-      const before = portfolioDelta(atRisk, grid);
+      const before = portfolioDelta(position, grid);
       assert.ok(abs(before[0]!) > band && abs(before[1]!) > band, "both deltas start outside the band");
-      const p = expectPlan(plan(atRisk, grid, policy, allowance, { strategy: "delta-neutral", deltaBand: band }));
-      assertSoundPlan(p, atRisk, grid, policy, allowance, "delta");
+      const p = expectPlan(plan(position, grid, policy, allowance, { strategy: "delta-neutral", deltaBand: band }));
+      assertSoundPlan(p, position, grid, policy, allowance, "delta");
       assert.deepEqual(p.delta?.assets, [0, 1]);
       const after = portfolioDelta(p.position, grid);
       assert.ok(abs(after[0]!) <= band, `WETH delta ${after[0]}`);
       assert.ok(abs(after[1]!) <= band, `WBTC delta ${after[1]}`);
       assert.deepEqual(p.delta?.after, after);
-      assert.ok(p.actions.some((a) => a.kind === "hedge" && a.instrument === 0 && a.side === "buy"));
-      assert.ok(p.actions.some((a) => a.kind === "hedge" && a.instrument === 2 && a.side === "sell"));
+      // WETH is short (buy it), WBTC long (sell it); no instrument moves.
+      assert.ok(p.movements.swaps.some((s) => s.buy === 0), JSON.stringify(p.movements.swaps, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+      assert.ok(p.movements.swaps.some((s) => s.sell === 1));
+      assert.ok(p.movements.instrumentFlows.every((q) => q === 0n));
       assert.match(p.explanation.join("\n"), /WETH delta -19,973\.21 USD is outside the band \+-500\.00 USD/);
       assert.match(p.explanation.join("\n"), /after: WETH delta -?[\d,.]+ USD \(band \+-500\.00 USD\)/);
     });
 
-    it("with only the ETH call allowed, neutralizes WETH and reports WBTC as not hedged; asked for WBTC, says why not", function () {
-      const allowance = allowanceOf(grid, EXAMPLE_ALLOWANCE);
-      const p = expectPlan(plan(atRisk, grid, policy, allowance, { strategy: "delta-neutral" }));
-      assertSoundPlan(p, atRisk, grid, policy, allowance, "delta eth");
+    it("with only WETH in the hedge set, reports WBTC as not neutralized; with nothing sellable, says no delta can be hedged", function () {
+      const allowance = allowanceOf(grid, SPOT);
+      const position = withUsdc(atRisk);
+      const p = expectPlan(plan(position, grid, policy, allowance, { strategy: "delta-neutral", deltaAssets: [0] }));
+      assertSoundPlan(p, position, grid, policy, allowance, "delta eth");
       assert.deepEqual(p.delta?.assets, [0]);
-      assert.match(p.explanation.join("\n"), /not neutralized \(no allowed instrument\): WBTC delta 9,123\.01 USD/);
-      const none = expectNoPlan(plan(atRisk, grid, policy, allowance, { strategy: "delta-neutral", deltaAssets: [0, 1] }));
-      assert.match(none.reason, /cannot bring the delta inside the band .*WBTC has no tradable instrument/);
+      assert.match(p.explanation.join("\n"), /not neutralized \(no allowed swap\): WBTC delta [\d,.]+ USD/);
       const nothing = expectNoPlan(plan(atRisk, grid, policy, emptyAllowance(grid), { strategy: "delta-neutral" }));
       assert.match(nothing.reason, /no delta can be hedged/);
-    });
-
-    it("prefers a perpetual (mark 0: no cash, no slippage) to options", function () {
-      const perp: Instrument = { id: "ETH-PERP", underlying: 0, kind: "perp", strike: 0n, expiry: 0, mark: 0n, delta: 100_000_000n };
-      const market = withMarket(grid, (m) => {
-        m.instruments.push(perp);
-        for (const s of m.scenarios) s.instrumentPnl.push((s.assetReturns[0]! * m.assets[0]!.price) / 100_000_000n);
-      });
-      const position = { ...atRisk, quantities: [...atRisk.quantities, 0n] };
-      const allowance = allowanceOf(market, { wallet: { USDC: "20000" }, sellable: ["WETH"], tradable: ["ETH-26DEC26-3200-C", "ETH-PERP"] });
-      const p = expectPlan(plan(position, market, policy, allowance, { strategy: "delta-neutral", deltaBand: 100n * 10n ** 8n }));
-      assertSoundPlan(p, position, market, policy, allowance, "perp");
-      const hedge = p.actions.find((a) => a.kind === "hedge");
-      assert.ok(hedge && hedge.kind === "hedge" && hedge.instrument === 3 && hedge.side === "buy" && hedge.cash === 0n, JSON.stringify(hedge, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
-      assert.ok(abs(portfolioDelta(p.position, market)[0]!) <= 100n * 10n ** 8n);
+      const notSellable = expectNoPlan(plan(position, grid, policy, allowanceOf(grid, { wallet: { USDC: "20000" }, sellable: ["WETH"] }), { strategy: "delta-neutral", deltaAssets: [1] }));
+      assert.match(notSellable.reason, /cannot bring the delta inside the band .*WBTC, which the allowance does not list as sellable/);
     });
 
     it("does nothing when every delta is inside the band and the checks pass", function () {
-      const allowance = allowanceOf(grid, { tradable: ["ETH-26DEC26-3200-C", "BTC-26DEC26-95000-C"] });
+      const allowance = allowanceOf(grid, { sellable: ["WETH", "WBTC"] });
       const p = expectPlan(plan(healthy, grid, policy, allowance, { strategy: "delta-neutral", deltaBand: 10n ** 15n }));
       assert.equal(p.needed, false);
       assert.match(p.explanation.join("\n"), /every delta is inside the band/);

@@ -1,22 +1,20 @@
 /**
- * Rebalance building blocks (docs/rebalance.md): actions and their flows and legs, the exact
- * conservation figures, checkRebalance rejecting forged transitions, the allowance file, the
- * cost model and the plan file.
+ * Rebalance building blocks (docs/rebalance.md, docs/custody.md): actions and the movements they
+ * map to (flows, debt units and debt assets with index rounding, swap slots, option-token
+ * flows), checkTransition rejecting forged transitions, the allowance file, the cost model and
+ * the plan file (version 2).
  */
 import assert from "node:assert/strict";
 import { ZksError, InputError } from "../src/core/errors.ts";
-import { MAX_AMOUNT, QUANTITY_OFFSET } from "../src/core/fixed-point.ts";
+import { MAX_AMOUNT } from "../src/core/fixed-point.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
 import { checkPosition } from "../src/model/check.ts";
 import {
   applyActions,
-  assetValueExact,
-  checkRebalance,
-  conservation,
+  backedTransition,
+  checkTransition,
   costModel,
   GAS_PER_ACTION,
-  instrumentValueExact,
-  legsOf,
   parseAllowance,
   parsePlanFile,
   plan,
@@ -24,12 +22,12 @@ import {
   planToJson,
   PROOF_VERIFICATION_GAS,
   RebalanceError,
-  worstHedgeBuy,
-  worstHedgeSell,
+  slippageFloor,
+  swapCost,
+  withinSlippage,
   worstSwap,
   type Action,
   type Plan,
-  type RebalanceResult,
 } from "../src/rebalance/index.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { ModelError } from "../src/model/errors.ts";
@@ -42,7 +40,6 @@ const WETH = 0;
 const WBTC = 1;
 const USDC = 2;
 const CALL = 0;
-const PUT = 1;
 const weth = (x: bigint): bigint => x * E18;
 const usdc = (x: bigint): bigint => x * 10n ** 6n;
 
@@ -64,235 +61,149 @@ function throwsRebalance(run: () => unknown, fragment: RegExp): void {
     assert.ok(error instanceof ZksError);
     assert.equal(error.exitCode, 2);
     assert.match(error.message, fragment);
+    assert.equal(error.message.split("\n").length, 1, "one line");
     return true;
   });
 }
 
-/** A transition forged from `result` with some fields replaced. */
-function forged(result: RebalanceResult, edit: Partial<Omit<RebalanceResult, "position">> & { position?: Partial<Position> }) {
-  return {
-    position: { ...result.position, ...edit.position },
-    flows: edit.flows ?? result.flows,
-    legs: {
-      assetBought: edit.assetBought ?? result.assetBought,
-      assetSold: edit.assetSold ?? result.assetSold,
-      instrumentBought: edit.instrumentBought ?? result.instrumentBought,
-      instrumentSold: edit.instrumentSold ?? result.instrumentSold,
-    },
-  };
-}
+/** The market with USDC's debt index at 1.05. */
+const at105 = (m: Market): Market => ({ ...m, assets: m.assets.map((a, i) => (i === USDC ? { ...a, debtIndex: 105n * 10n ** 16n } : a)) });
 
-const rules = (check: ReturnType<typeof checkRebalance>): string[] => check.violations.map((v) => v.rule);
-
-describe("rebalance actions", function () {
-  it("apply the table of docs/rebalance.md: balances, signed flows and trade legs", function () {
-    const actions: Action[] = [
-      { kind: "deposit", asset: USDC, amount: usdc(1000n) },
-      { kind: "withdraw", asset: WETH, amount: weth(1n) },
-      { kind: "borrow", asset: USDC, amount: usdc(300n) },
-      { kind: "repay", asset: USDC, amount: usdc(500n) },
-      { kind: "repayWithCollateral", asset: USDC, amount: usdc(200n) },
-      { kind: "swap", sell: WBTC, sellAmount: 1_000_000n, buy: USDC, buyAmount: usdc(900n) },
-      { kind: "hedge", instrument: CALL, side: "buy", quantity: 10n * 10n ** 8n, asset: WETH, cash: weth(1n) / 2n },
-      { kind: "hedge", instrument: PUT, side: "sell", quantity: 2n * 10n ** 8n, asset: USDC, cash: usdc(280n) },
-    ];
-    const r = applyActions(atRisk, actions, market);
-    assert.equal(r.position.nonce, atRisk.nonce + 1n);
-    assert.equal(r.position.account, atRisk.account);
-    assert.equal(r.position.salt, atRisk.salt);
-    assert.deepEqual(r.position.collateral, [
-      atRisk.collateral[WETH]! - weth(1n) - weth(1n) / 2n,
-      atRisk.collateral[WBTC]! - 1_000_000n,
-      usdc(1000n) - usdc(200n) + usdc(900n) + usdc(280n),
-    ]);
-    assert.deepEqual(r.position.debt, [0n, 0n, atRisk.debt[USDC]! + usdc(300n) - usdc(500n) - usdc(200n)]);
-    assert.deepEqual(r.position.quantities, [atRisk.quantities[CALL]! + 10n * 10n ** 8n, -2n * 10n ** 8n, 0n]);
-    assert.deepEqual(r.flows, [-weth(1n), 0n, usdc(1000n) - usdc(300n) + usdc(500n)]);
-    assert.deepEqual(r.assetBought, [0n, 0n, usdc(900n) + usdc(280n)]);
-    assert.deepEqual(r.assetSold, [weth(1n) / 2n, 1_000_000n, 0n]);
-    assert.deepEqual(r.instrumentBought, [10n * 10n ** 8n, 0n, 0n]);
-    assert.deepEqual(r.instrumentSold, [0n, 2n * 10n ** 8n, 0n]);
-    // The input is not mutated, and the balance equations hold.
-    assert.equal(atRisk.collateral[USDC], 0n);
-    assert.equal(conservation(atRisk, r, market, policy).balanced, true);
-    // legsOf depends on the actions only.
-    const { position: _p, ...rest } = r;
-    assert.deepEqual(legsOf(actions, market), rest);
+describe("rebalance actions map to movements", function () {
+  it("deposit and withdraw: c +- a, flow +- a", function () {
+    const r = applyActions(healthy, [{ kind: "deposit", asset: USDC, amount: usdc(2_000n) }, { kind: "withdraw", asset: WETH, amount: weth(1n) }], market);
+    assert.equal(r.position.collateral[USDC], healthy.collateral[USDC]! + usdc(2_000n));
+    assert.equal(r.position.collateral[WETH], healthy.collateral[WETH]! - weth(1n));
+    assert.deepEqual(r.movements.flows, [-weth(1n), 0n, usdc(2_000n)]);
+    assert.deepEqual(r.movements.debtDelta, [0n, 0n, 0n]);
+    assert.deepEqual(r.movements.swaps, []);
+    assert.equal(r.position.nonce, healthy.nonce + 1n);
   });
 
-  it("net what several actions buy and sell of one slot into one-sided legs (the circuit refuses wash legs)", function () {
-    // WBTC -> USDC, then USDC -> WETH: USDC is bought 900 and sold 600, a net buy of 300.
-    const r = applyActions(
-      atRisk,
-      [
-        { kind: "swap", sell: WBTC, sellAmount: 1_000_000n, buy: USDC, buyAmount: usdc(900n) },
-        { kind: "swap", sell: USDC, sellAmount: usdc(600n), buy: WETH, buyAmount: weth(1n) / 5n },
-      ],
-      market,
-    );
-    assert.equal(r.assetBought[USDC], usdc(300n));
-    assert.equal(r.assetSold[USDC], 0n);
-    assert.equal(r.position.collateral[USDC], atRisk.collateral[USDC]! + usdc(300n));
-    for (let i = 0; i < market.assets.length; i++) assert.ok(r.assetBought[i]! === 0n || r.assetSold[i]! === 0n);
+  it("borrow at index 1: units = amount, the least delivery credited and withdrawn to the wallet", function () {
+    const r = applyActions(healthy, [{ kind: "borrow", asset: USDC, amount: usdc(100n) }], market);
+    assert.equal(r.position.debt[USDC], healthy.debt[USDC]! + usdc(100n));
+    assert.equal(r.position.collateral[USDC], healthy.collateral[USDC]);
+    assert.equal(r.movements.debtDelta[USDC], usdc(100n));
+    assert.equal(r.movements.debtAssets[USDC], usdc(100n));
+    assert.equal(r.movements.flows[USDC], -usdc(100n));
   });
 
-  it("refuse negative balances, out-of-range amounts and quantities, and bad indices (exit 2)", function () {
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "withdraw", asset: WETH, amount: weth(7n) }], market), /collateral of WETH would become negative/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: usdc(18_501n) }], market), /debt of USDC would become negative/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "repayWithCollateral", asset: USDC, amount: 1n }], market), /collateral of USDC/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "swap", sell: WBTC, sellAmount: 10_000_001n, buy: USDC, buyAmount: 1n }], market), /WBTC would become negative/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "hedge", instrument: CALL, side: "buy", quantity: 1n, asset: USDC, cash: 1n }], market), /USDC would become negative/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "deposit", asset: WETH, amount: MAX_AMOUNT }], market), /exceed the commitment's range/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "deposit", asset: WETH, amount: MAX_AMOUNT + 1n }], market), /above the maximum 2\^96 - 1/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "hedge", instrument: PUT, side: "sell", quantity: QUANTITY_OFFSET, asset: USDC, cash: 0n }], market), /\|q\| < 2\^95/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "deposit", asset: 3, amount: 1n }], market), /asset index 3 is not in the market/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "deposit", asset: USDC, amount: -1n }], market), /must be >= 0/);
-    throwsRebalance(() => applyActions(atRisk, [{ kind: "swap", sell: WETH, sellAmount: 1n, buy: WETH, buyAmount: 1n }], market), /different assets/);
-    // Order matters: an intermediate negative balance is an error even if a later action would cover it.
+  it("index 1.05: borrow units round up, the delivery counted rounds down (lender index 1 by default, or the given one)", function () {
+    const m = at105(market);
+    const r = applyActions(healthy, [{ kind: "borrow", asset: USDC, amount: usdc(100n) }], m);
+    // ceil(100e6 / 1.05) = 95,238,096 units; the least a lender (index >= 1) delivers: 95,238,096.
+    assert.equal(r.movements.debtDelta[USDC], 95_238_096n);
+    assert.equal(r.movements.debtAssets[USDC], 95_238_096n);
+    assert.equal(r.movements.flows[USDC], -95_238_096n);
+    // The units are worth at least what was asked for: ceil(95,238,096 * 1.05) = 100,000,001 >= 100e6.
+    assert.ok((95_238_096n * 105n + 99n) / 100n >= usdc(100n));
+    const withLender = applyActions(healthy, [{ kind: "borrow", asset: USDC, amount: usdc(100n) }], m, { lenderIndex: [undefined, undefined, 104n * 10n ** 16n] });
+    assert.equal(withLender.movements.debtAssets[USDC], (95_238_096n * 104n) / 100n);
+    assert.equal(checkTransition({ old: healthy, next: r.position, forced: false, fromEmpty: false, ...r.movements }, m, policy, { checks: false }).valid, true);
+  });
+
+  it("index 1.05: repay units round down, the charge rounds up and stays <= the amount (wallet and collateral)", function () {
+    const m = at105(market);
+    const r = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: usdc(100n) }], m);
+    // floor(100e6 / 1.05) = 95,238,095 units, charged ceil(95,238,095 * 1.05) = 100,000,000.
+    assert.equal(r.movements.debtDelta[USDC], -95_238_095n);
+    assert.equal(r.movements.debtAssets[USDC], usdc(100n));
+    assert.equal(r.movements.flows[USDC], usdc(100n));
+    assert.equal(r.position.collateral[USDC], atRisk.collateral[USDC]);
+    assert.equal(r.position.debt[USDC], atRisk.debt[USDC]! - 95_238_095n);
+    const odd = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: 10n }], m);
+    assert.equal(odd.movements.debtDelta[USDC], -9n); // floor(10 / 1.05)
+    assert.equal(odd.movements.debtAssets[USDC], 10n); // ceil(9 * 1.05) = ceil(9.45)
+    const withUsdc = { ...atRisk, collateral: atRisk.collateral.map((c, i) => (i === USDC ? usdc(1_000n) : c)) };
+    const fromCollateral = applyActions(withUsdc, [{ kind: "repayWithCollateral", asset: USDC, amount: 10n }], m);
+    assert.deepEqual(fromCollateral.movements.flows, [0n, 0n, 0n]);
+    assert.equal(fromCollateral.movements.debtAssets[USDC], 10n);
+    assert.equal(fromCollateral.position.collateral[USDC], usdc(1_000n) - 10n);
+    for (const [old, x] of [[atRisk, r], [atRisk, odd], [withUsdc, fromCollateral]] as const) {
+      assert.deepEqual(checkTransition({ old, next: x.position, forced: false, fromEmpty: false, ...x.movements }, m, policy, { checks: false }).violations, []);
+    }
+  });
+
+  it("swap: one slot, c_sell -= amountIn, c_buy += minOut; the same pair merges", function () {
+    const s = worstSwap(market, policy, WETH, weth(1n), USDC)!;
+    assert.equal(s.minOut, slippageFloor(WETH, weth(1n), USDC, market, policy));
+    const r = applyActions(healthy, [s, s], market, { policy });
+    assert.deepEqual(r.movements.swaps, [{ sell: WETH, buy: USDC, amountIn: weth(2n), minOut: 2n * s.minOut }]);
+    assert.equal(r.position.collateral[WETH], healthy.collateral[WETH]! - weth(2n));
+    assert.equal(r.position.collateral[USDC], healthy.collateral[USDC]! + 2n * s.minOut);
+    assert.deepEqual(r.movements.flows, [0n, 0n, 0n]);
+  });
+
+  it("the slippage floor: minOut one base unit below it is refused (with the policy), at it accepted", function () {
+    const floor = slippageFloor(WETH, weth(1n), USDC, market, policy);
+    // 3,012.55 USD * (1 - 0.5%) = 2,997.48725 USD of USDC at 1.0001 USD = 2,997.187531... -> 2,997.187532 USDC.
+    assert.equal(withinSlippage({ sell: WETH, buy: USDC, amountIn: weth(1n), minOut: floor }, market, policy), true);
+    assert.equal(withinSlippage({ sell: WETH, buy: USDC, amountIn: weth(1n), minOut: floor - 1n }, market, policy), false);
     throwsRebalance(
-      () => applyActions(atRisk, [{ kind: "repayWithCollateral", asset: USDC, amount: 5n }, { kind: "deposit", asset: USDC, amount: 5n }], market),
-      /negative/,
+      () => applyActions(healthy, [{ kind: "swap", sell: WETH, amountIn: weth(1n), buy: USDC, minOut: floor - 1n }], market, { policy }),
+      /^swap of 1 WETH for at least [\d.]+ USDC is below the policy's slippage floor \([\d.]+ USDC at the oracle's prices\)$/,
     );
-    assert.doesNotThrow(() => applyActions(atRisk, [{ kind: "deposit", asset: USDC, amount: 5n }, { kind: "repayWithCollateral", asset: USDC, amount: 5n }], market));
+    // A quote above the floor sets minOut; a quote below it means no swap.
+    assert.equal(worstSwap(market, policy, WETH, weth(1n), USDC, { quote: () => floor * 2n, quoteTolerance: 0n })!.minOut, floor * 2n);
+    assert.equal(worstSwap(market, policy, WETH, weth(1n), USDC, { quote: () => floor }), undefined, "0.5% under a quote at the floor is below it");
+  });
+
+  it("the swap-slot limit: a third distinct pair is refused", function () {
+    const a = worstSwap(market, policy, WETH, weth(1n), USDC)!;
+    const b = worstSwap(market, policy, WBTC, 1_000n, USDC)!;
+    const c = worstSwap(market, policy, WETH, weth(1n), WBTC)!;
+    const rich = { ...healthy, collateral: [weth(10n), 10n ** 8n, usdc(1_000n)] };
+    assert.equal(applyActions(rich, [a, b, a], market).movements.swaps.length, 2);
+    throwsRebalance(() => applyActions(rich, [a, b, c], market), /^3 distinct swaps \(WETH -> USDC, WBTC -> USDC, WETH -> WBTC\) but a rebalance has 2 swap slots$/);
+  });
+
+  it("option tokens: long holdings only", function () {
+    const long = { ...healthy, quantities: healthy.quantities.map((q) => (q < 0n ? 0n : q)) };
+    const k = long.quantities.findIndex((q) => q > 0n);
+    const r = applyActions(long, [{ kind: "withdrawInstrument", instrument: k, quantity: 1n }, { kind: "depositInstrument", instrument: CALL, quantity: 3n }], market);
+    assert.equal(r.movements.instrumentFlows[k], k === CALL ? 2n : -1n);
+    throwsRebalance(
+      () => applyActions(long, [{ kind: "withdrawInstrument", instrument: k, quantity: long.quantities[k]! + 1n }], market),
+      /^withdrawal of [\d.]+ contracts of .+ exceeds what this position holds \([\d.]+ contracts\)$/,
+    );
+    const short = { ...healthy, quantities: healthy.quantities.map((q, i) => (i === CALL ? -100n : q)) };
+    throwsRebalance(() => applyActions(short, [{ kind: "depositInstrument", instrument: CALL, quantity: 1n }], market), /written \(short\) position; option tokens back long holdings only/);
+  });
+
+  it("refuse balances beyond what the position holds, borrow and repay of one asset, bad indices and ranges (one line, exit 2)", function () {
+    const small = { ...healthy, collateral: [32n * 10n ** 17n, ...healthy.collateral.slice(1)] };
+    throwsRebalance(() => applyActions(small, [{ kind: "withdraw", asset: WETH, amount: weth(5n) }], market), /^withdrawal of 5 WETH exceeds what this position holds \(3\.2 WETH\)$/);
+    throwsRebalance(() => applyActions(healthy, [{ kind: "repay", asset: WETH, amount: 1n }], market), /^repayment of 0\.000000000000000001 WETH exceeds the debt of this position \(0 WETH\)$/);
+    throwsRebalance(
+      () => applyActions(atRisk, [{ kind: "borrow", asset: USDC, amount: 5n }, { kind: "repay", asset: USDC, amount: 5n }], market),
+      /cannot both borrow and repay USDC/,
+    );
+    throwsRebalance(() => applyActions(healthy, [{ kind: "deposit", asset: 7, amount: 1n }], market), /asset index 7 is not in the market/);
+    throwsRebalance(() => applyActions(healthy, [{ kind: "deposit", asset: USDC, amount: -1n }], market), /must be >= 0/);
+    throwsRebalance(() => applyActions(healthy, [{ kind: "deposit", asset: USDC, amount: MAX_AMOUNT + 1n }], market), /above the maximum 2\^96 - 1/);
+    throwsRebalance(() => applyActions(healthy, [{ kind: "swap", sell: USDC, amountIn: 1n, buy: USDC, minOut: 1n }], market), /sell and buy different assets/);
   });
 });
 
-describe("conservation", function () {
-  it("values legs exactly at q.u. * 10^18: given, gained, lost, traded", function () {
-    const swap = { kind: "swap" as const, sell: WETH, sellAmount: weth(1n), buy: USDC, buyAmount: usdc(3000n) };
-    const buy = { kind: "hedge" as const, instrument: CALL, side: "buy" as const, quantity: 2n * 10n ** 8n, asset: USDC, cash: usdc(333n) };
-    const start = { ...atRisk, collateral: [weth(6n), 10_000_000n, usdc(1000n)] };
-    const r = applyActions(start, [swap, buy], market);
-    const c = conservation(start, r, market, policy);
-    const V = (amount: bigint, i: number) => assetValueExact(amount, market.assets[i]!);
-    // 1 WETH at 3012.55 USD = 301255000000 q.u. -> * 10^18.
-    assert.equal(V(weth(1n), WETH), 301_255_000_000n * E18);
-    assert.equal(instrumentValueExact(2n * 10n ** 8n, market.instruments[CALL]!), 2n * 16_636_000_000n * E18);
-    // USDC is bought (3,000) and sold (333): the legs are netted to one buy of 2,667.
-    assert.equal(r.assetBought[USDC], usdc(2667n));
-    assert.equal(r.assetSold[USDC], 0n);
-    const given = V(weth(1n), WETH);
-    const gained = V(usdc(2667n), USDC) + 2n * 16_636_000_000n * E18;
-    assert.equal(c.given, given);
-    assert.equal(c.gained, gained);
-    assert.equal(c.lost, given - gained);
-    assert.equal(c.traded, given + 2n * 16_636_000_000n * E18);
-    assert.equal(c.noValueFromNowhere, true);
-    // 12.25 + 0.3133 USD lost of 3,012.55 + 332.72 traded: 0.38% < 0.5%.
-    assert.equal(c.withinSlippage, true);
-    assert.equal(c.balanced, true);
-    assert.equal(c.valid, true);
-    // Measured from another starting position, the balance equations fail.
-    assert.equal(conservation(atRisk, r, market, policy).balanced, false);
+describe("checkTransition rejects forged transitions, backedTransition says why in one line", function () {
+  it("an honest transition passes; value from nowhere, a vanished debt, a bad swap are refused", function () {
+    const r = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: usdc(12_200n) }], market);
+    const t = { old: atRisk, next: r.position, forced: false, fromEmpty: false, ...r.movements };
+    assert.deepEqual(checkTransition(t, market, policy).violations, []);
+    assert.doesNotThrow(() => backedTransition(atRisk, r.position, r.movements, market, policy, false));
+    const rich = { ...r.position, collateral: r.position.collateral.map((c, i) => (i === WETH ? c + 1n : c)) };
+    assert.deepEqual(checkTransition({ ...t, next: rich }, market, policy).violations.map((v) => v.rule), ["balance"]);
+    throwsRebalance(() => backedTransition(atRisk, rich, r.movements, market, policy, false), /^the transition cannot be backed: WETH: new collateral .* \(value from nowhere\)$/);
+    const noRepay = { ...r.movements, flows: [0n, 0n, 0n] };
+    throwsRebalance(() => backedTransition(atRisk, r.position, noRepay, market, policy, false), /^the transition cannot be backed: USDC: new collateral/);
   });
 
-  it("worst-case trades sit exactly on the slippage bound: one unit worse is rejected", function () {
-    const check = (actions: Action[]) => {
-      const r = applyActions(atRisk, actions, market);
-      return checkRebalance(atRisk, r.position, r.flows, r, market, policy, { checks: false });
-    };
-    const swap = worstSwap(market, policy, WETH, weth(1n), USDC)!;
-    assert.equal(check([swap]).valid, true);
-    const worse = check([{ ...swap, buyAmount: swap.buyAmount - 1n }]);
-    assert.deepEqual(rules(worse), ["slippage"]);
-
-    const buy = worstHedgeBuy(market, policy, CALL, 30n * 10n ** 8n, WETH)!;
-    assert.equal(check([buy]).valid, true);
-    assert.deepEqual(rules(check([{ ...buy, cash: buy.cash + 1n }])), ["slippage"]);
-
-    const sell = worstHedgeSell(market, policy, PUT, 3n * 10n ** 8n, WETH)!;
-    assert.equal(check([sell]).valid, true);
-    assert.deepEqual(rules(check([{ ...sell, cash: sell.cash - 1n }])), ["slippage"]);
-  });
-
-  describe("checkRebalance rejects forged transitions", function () {
-    let honest: RebalanceResult;
-    before(() => {
-      // Buy back the short calls at the worst price allowed, then repay from the wallet: passes every check.
-      honest = applyActions(
-        atRisk,
-        [worstHedgeBuy(market, policy, CALL, 30n * 10n ** 8n, WBTC)!, { kind: "repay", asset: USDC, amount: usdc(10_000n) }],
-        market,
-      );
-    });
-
-    it("an honest transition passes, with the new position passing the checks", function () {
-      const c = checkRebalance(atRisk, honest.position, honest.flows, honest, market, policy);
-      assert.deepEqual(c.violations, []);
-      assert.equal(c.valid, true);
-      assert.equal(c.after?.pass, true);
-      assert.equal(c.conservation?.valid, true);
-    });
-
-    it("value from nowhere: collateral without a flow or trade leg", function () {
-      const f = forged(honest, { position: { collateral: honest.position.collateral.map((c, i) => (i === WETH ? c + weth(1n) : c)) } });
-      const c = checkRebalance(atRisk, f.position, f.flows, f.legs, market, policy);
-      assert.equal(c.valid, false);
-      assert.deepEqual(rules(c), ["balance"]);
-      assert.match(c.violations[0]!.message, /WETH: .*value from nowhere/);
-    });
-
-    it("value from nowhere: a trade leg that buys without giving (lost < 0)", function () {
-      const bought = honest.assetBought.map((b, i) => (i === WETH ? b + weth(1n) : b));
-      const f = forged(honest, { assetBought: bought, position: { collateral: honest.position.collateral.map((c, i) => (i === WETH ? c + weth(1n) : c)) } });
-      const c = checkRebalance(atRisk, f.position, f.flows, f.legs, market, policy);
-      assert.deepEqual(rules(c), ["value"]);
-      assert.ok(c.conservation!.lost < 0n);
-    });
-
-    it("a debt that disappears without a repay flow", function () {
-      const f = forged(honest, { position: { debt: honest.position.debt.map((d, i) => (i === USDC ? d - usdc(1n) : d)) } });
-      assert.deepEqual(rules(checkRebalance(atRisk, f.position, f.flows, f.legs, market, policy)), ["balance"]);
-    });
-
-    it("an instrument quantity that changes without a leg", function () {
-      const f = forged(honest, { position: { quantities: honest.position.quantities.map((q, k) => (k === PUT ? q + 10n ** 8n : q)) } });
-      const c = checkRebalance(atRisk, f.position, f.flows, f.legs, market, policy);
-      assert.ok(rules(c).includes("balance"));
-      assert.match(c.violations.find((v) => v.rule === "balance")!.message, /ETH-26DEC26-2800-P/);
-    });
-
-    it("a swap beyond the policy's slippage (4% lost, 0.5% allowed)", function () {
-      // Sell 1 WETH (3,012.55 USD) for 2,892 USDC: consistent balances, but too much value lost.
-      const r = applyActions(atRisk, [{ kind: "swap", sell: WETH, sellAmount: weth(1n), buy: USDC, buyAmount: usdc(2892n) }, { kind: "repay", asset: USDC, amount: usdc(15_000n) }], market);
-      const c = checkRebalance(atRisk, r.position, r.flows, r, market, policy);
-      assert.deepEqual(rules(c), ["slippage"]);
-      assert.equal(c.after?.pass, true);
-      // The same trade is fine under a policy allowing 5%.
-      const loose = withPolicy(policy, (p) => (p.maxSlippage = 50_000n));
-      assert.equal(checkRebalance(atRisk, r.position, r.flows, r, market, loose).valid, true);
-    });
-
-    it("nonce reuse (nonce' = nonce) and a skipped nonce", function () {
-      const reuse = forged(honest, { position: { nonce: atRisk.nonce } });
-      const c = checkRebalance(atRisk, reuse.position, reuse.flows, reuse.legs, market, policy);
-      assert.deepEqual(rules(c), ["nonce"]);
-      assert.match(c.violations[0]!.message, /nonce \+ 1 = 1/);
-      const skip = forged(honest, { position: { nonce: atRisk.nonce + 2n } });
-      assert.deepEqual(rules(checkRebalance(atRisk, skip.position, skip.flows, skip.legs, market, policy)), ["nonce"]);
-    });
-
-    it("another account", function () {
-      const other = forged(honest, { position: { account: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" } });
-      const c = checkRebalance(atRisk, other.position, other.flows, other.legs, market, policy);
-      assert.deepEqual(rules(c), ["account"]);
-    });
-
-    it("a new position that fails the checks, out-of-range amounts, mismatched shapes", function () {
-      const weak = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: usdc(100n) }], market);
-      assert.deepEqual(rules(checkRebalance(atRisk, weak.position, weak.flows, weak, market, policy)), ["checks"]);
-      assert.equal(checkRebalance(atRisk, weak.position, weak.flows, weak, market, policy, { checks: false }).valid, true);
-      const negative = forged(honest, { assetSold: honest.assetSold.map((s, i) => (i === WETH ? -1n : s)) });
-      assert.ok(rules(checkRebalance(atRisk, negative.position, negative.flows, negative.legs, market, policy)).includes("range"));
-      assert.deepEqual(rules(checkRebalance(atRisk, honest.position, honest.flows.slice(1), honest, market, policy)), ["shape"]);
-    });
-
-    it("keeper-triggered: only a position below the trigger may be forced", function () {
-      assert.equal(checkRebalance(atRisk, honest.position, honest.flows, honest, market, policy, { keeper: true }).valid, true);
-      const r = applyActions(healthy, [{ kind: "deposit", asset: USDC, amount: usdc(1n) }], market);
-      const c = checkRebalance(healthy, r.position, r.flows, r, market, policy, { keeper: true });
-      assert.deepEqual(rules(c), ["trigger"]);
-    });
+  it("a keeper's transition may only swap and repay from collateral, and the old position must be below the trigger", function () {
+    const r = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: usdc(12_200n) }], market);
+    throwsRebalance(() => backedTransition(atRisk, r.position, r.movements, market, policy, true), /^the transition cannot be backed: a keeper's transition may only swap and repay from collateral, but it moves USDC to or from the wallet$/);
+    const c = applyActions(healthy, [{ kind: "repayWithCollateral", asset: USDC, amount: usdc(1n) }], market);
+    throwsRebalance(() => backedTransition(healthy, c.position, c.movements, market, policy, true), /^the transition cannot be backed: the old position is not below the trigger/);
   });
 });
 
@@ -353,8 +264,9 @@ describe("allowance file", function () {
   });
 });
 
+
 describe("cost model", function () {
-  it("gas per action plus one proof verification, priced at 20 gwei and the market's WETH price", function () {
+  it("gas per action plus one proof verification, priced at 20 gwei and the market's WETH price; a swap costs V(in) - V(minOut)", function () {
     const model = costModel(market, policy);
     assert.equal(model.nativePrice, market.assets[WETH]!.price);
     const swap = worstSwap(market, policy, WETH, weth(1n), USDC)!;
@@ -363,13 +275,13 @@ describe("cost model", function () {
     assert.equal(cost.totalGas, 630_000n);
     // 630,000 gas * 20 gwei = 0.0126 ETH at 3,012.55 USD = 37.95813 USD.
     assert.equal(cost.gasCost, 3_795_813_000n);
-    // The swap may lose at most 0.5% of 3,012.55 USD = 15.06275 USD; the deposit nothing.
+    // The swap gives up V(1 WETH) - V(minOut) at the oracle's prices, at most 0.5% of 3,012.55 USD.
+    const lost = swapCost({ sell: WETH, buy: USDC, amountIn: swap.amountIn, minOut: swap.minOut }, market);
     assert.equal(cost.actions[0]!.slippage, 0n);
-    assert.equal(cost.actions[1]!.slippage, 1_506_275_000n);
-    assert.equal(cost.slippage, 1_506_275_000n);
-    assert.ok(cost.lost <= cost.slippage);
+    assert.equal(cost.actions[1]!.slippage, (lost + E18 - 1n) / E18);
+    assert.ok(cost.actions[1]!.slippage <= 1_506_275_000n);
+    assert.equal(cost.slippage, cost.actions[1]!.slippage);
     assert.equal(cost.total, cost.slippage + cost.gasCost);
-    // Options override; an empty plan costs nothing.
     const custom = planCost([swap], market, costModel(market, policy, { gasPriceWei: 1n * 10n ** 9n, nativePrice: 2_000n * 10n ** 8n }));
     assert.equal(custom.gasCost, (480_000n * 10n ** 9n * 2_000n * 10n ** 8n) / E18);
     assert.equal(planCost([], market, costModel(market, policy)).total, 0n);
@@ -384,7 +296,7 @@ describe("cost model", function () {
   });
 });
 
-describe("plan file", function () {
+describe("plan file (version 2)", function () {
   let found: Plan;
   before(() => {
     const result = plan(atRisk, market, policy, allowanceOf(market, EXAMPLE_ALLOWANCE), { strategy: "threshold" });
@@ -394,44 +306,44 @@ describe("plan file", function () {
 
   const roundTrip = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
-  it("round-trips: decimal strings, names, and the same actions and new position", function () {
+  it("round-trips: decimal strings, names, the movements and the new position", function () {
     const json = roundTrip(planToJson(found, market)) as Record<string, any>;
+    assert.equal(json.version, 2);
     assert.equal(json.kind, "zks-rebalance-plan");
     assert.equal(json.epoch, 42);
     assert.equal(json.nonce, "0");
     assert.equal(json.position.nonce, 1);
-    assert.equal(json.position.salt, "0x1b7e4d0c5a9f3e2d8c6b4a29180f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d");
+    assert.deepEqual(json.movements, { flows: { USDC: "12200" }, debtDelta: { USDC: "-12200" }, debtAssets: { USDC: "12200" }, swaps: [], instrumentFlows: {} });
     for (const action of json.actions) for (const value of Object.values(action)) assert.equal(typeof value, "string");
-    assert.match(json.cost.total, /^\d+(\.\d+)?$/);
     assert.equal(json.after.pass, true);
     const parsed = parsePlanFile(json, "plan.json", market, atRisk);
     assert.deepEqual(parsed.actions, found.actions);
     assert.deepEqual(parsed.position, found.position);
-    assert.deepEqual(parsed.flows, found.flows);
-    assert.deepEqual(parsed.legs, found.legs);
+    assert.deepEqual(parsed.movements, found.movements);
     assert.equal(parsed.nonce, 0n);
-    assert.equal(parsed.strategy, "threshold");
   });
 
   it("round-trips every action kind", function () {
+    const long = { ...atRisk, quantities: atRisk.quantities.map((q) => (q < 0n ? 0n : q + 10n ** 8n)) };
     const actions: Action[] = [
       { kind: "deposit", asset: USDC, amount: usdc(1000n) },
       { kind: "withdraw", asset: WETH, amount: weth(1n) / 3n },
-      { kind: "borrow", asset: USDC, amount: 1n },
+      { kind: "borrow", asset: WBTC, amount: 1n },
       { kind: "repay", asset: USDC, amount: 1n },
       { kind: "repayWithCollateral", asset: USDC, amount: 7n },
       worstSwap(market, policy, WBTC, 123_456n, USDC)!,
-      worstHedgeBuy(market, policy, CALL, 1_234_567_890n, WETH)!,
-      worstHedgeSell(market, policy, PUT, 5n * 10n ** 8n, USDC)!,
+      { kind: "depositInstrument", instrument: CALL, quantity: 5n * 10n ** 8n },
+      { kind: "withdrawInstrument", instrument: 1, quantity: 1n },
     ];
-    const r = applyActions(atRisk, actions, market);
-    const synthetic: Plan = { ...found, actions, position: r.position, flows: r.flows, legs: r };
-    const parsed = parsePlanFile(roundTrip(planToJson(synthetic, market)), "plan.json", market, atRisk);
+    const r = applyActions(long, actions, market);
+    const synthetic: Plan = { ...found, actions, position: r.position, movements: r.movements, flows: r.movements.flows };
+    const parsed = parsePlanFile(roundTrip(planToJson(synthetic, market)), "plan.json", market, long);
     assert.deepEqual(parsed.actions, actions);
     assert.deepEqual(parsed.position, r.position);
+    assert.deepEqual(parsed.movements, r.movements);
   });
 
-  it("refuses another epoch, a tampered position or flow, a stale nonce, a malformed action", function () {
+  it("refuses version 1, another epoch, tampered movements or position, a stale nonce, a hedge", function () {
     const good = roundTrip(planToJson(found, market)) as Record<string, any>;
     const fails = (edit: (j: Record<string, any>) => void, message: RegExp, from: Position | undefined = atRisk): void => {
       const j = structuredClone(good);
@@ -442,24 +354,21 @@ describe("plan file", function () {
         String(message),
       );
     };
+    fails((j) => (j.version = 1), /^plan\.json: version: plan version 1 was made for the old rebalance model .*plan again with `zks plan`/);
     fails((j) => (j.epoch = 41), /^plan\.json: epoch: the plan was made for market epoch 41 but the market is epoch 42/);
-    fails((j) => (j.kind = "position"), /^plan\.json: kind: expected "zks-rebalance-plan"/);
     fails((j) => (j.position.collateral.WETH = "7"), /^plan\.json: position: does not follow from applying the plan's actions/);
-    fails((j) => (j.position.collateral.WETH = "abc"), /^plan\.json: position\.collateral\.WETH: expected a decimal string/);
-    fails((j) => (j.position.nonce = 0), /^plan\.json: position\.nonce: 0; the plan starts from nonce 0, so the new position must have nonce 1/);
-    fails((j) => (j.flows.USDC = "1"), /^plan\.json: flows\.USDC: 1 does not match the actions/);
-    fails((j) => (j.actions[0].kind = "steal"), /^plan\.json: actions\[0\]\.kind: unknown action string "steal"/);
-    fails((j) => (j.actions[0].asset = "DAI"), /^plan\.json: actions\[0\]\.asset: unknown asset/);
+    fails((j) => (j.movements.flows.USDC = "1"), /^plan\.json: movements\.flows\.USDC: 1 does not match the actions/);
+    fails((j) => (j.movements.debtDelta.USDC = "-1"), /^plan\.json: movements\.debtDelta\.USDC: -1 does not match the actions/);
+    fails((j) => delete j.movements, /^plan\.json: movements: required field is missing/);
+    fails((j) => (j.actions[0] = { kind: "hedge" }), /^plan\.json: actions\[0\]\.kind: hedge actions are gone/);
     fails((j) => (j.actions[0].amount = "-5"), /^plan\.json: actions\[0\]\.amount: must be >= 0/);
     fails(() => undefined, /^plan\.json: nonce: the plan starts from nonce 0 but the position is at nonce 3 \(stale plan\?\)/, { ...atRisk, nonce: 3n });
-    fails(() => undefined, /^plan\.json: account: the plan is for/, { ...atRisk, account: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" });
-    // Without the current position, the file alone still parses.
     assert.doesNotThrow(() => parsePlanFile(structuredClone(good), "plan.json", market));
   });
 
-  it("the parsed plan passes checkRebalance against the position it starts from", function () {
+  it("the parsed plan passes checkTransition against the position it starts from", function () {
     const parsed = parsePlanFile(roundTrip(planToJson(found, market)), "plan.json", market, atRisk);
-    const c = checkRebalance(atRisk, parsed.position, parsed.flows, parsed.legs, market, policy);
+    const c = checkTransition({ old: atRisk, next: parsed.position, forced: false, fromEmpty: false, ...parsed.movements }, market, policy);
     assert.equal(c.valid, true, JSON.stringify(c.violations));
     assert.equal(checkPosition(parsed.position, market, policy).pass, true);
   });

@@ -12,7 +12,7 @@ export { parseReturnSeries, type ReturnSeries } from "./returns-file.ts";
 export { replayPaths, replaySteps, type ReplayGrid } from "./replay-paths.ts";
 export { blackScholes, impliedVol, normalCdf } from "./black-scholes.ts";
 export { repriceMarket, repricingModel, repricingSummary, type RepricingModel } from "./reprice-market.ts";
-export { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_SOURCE, rebalanceGas } from "./gate-gas.ts";
+export { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_REBALANCE_SWAP, GATE_GAS_SWAP_LEG, GATE_GAS_SOURCE, rebalanceGas } from "./gate-gas.ts";
 export * from "./strategy-settings.ts";
 export { HEALTH_FACTOR_CAP, MAX_RETRY_DAYS, runStrategy, type RebalanceRecord, type StrategyPathRun } from "./run-strategy.ts";
 export { healthFactorQuantiles, quantile, strategyMetrics, type StrategyMetrics } from "./metrics.ts";

@@ -6,7 +6,7 @@
  */
 import { formatDecimal } from "../core/decimal.ts";
 import { BPS_DECIMALS } from "../core/fixed-point.ts";
-import { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_SOURCE } from "./gate-gas.ts";
+import { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_SOURCE, GATE_GAS_SWAP_LEG } from "./gate-gas.ts";
 import { STRATEGY_LABELS } from "./charts.ts";
 import type { StrategyMetrics } from "./metrics.ts";
 import type { BacktestResult } from "./run-backtest.ts";
@@ -126,7 +126,7 @@ export function markdownReport(result: BacktestResult, d: BacktestDescription): 
     `- **HF drawdown**: per path, the largest fall of the health factor below its running peak, relative to the peak (health factors above ${HEALTH_FACTOR_CAP}, or no debt, count as ${HEALTH_FACTOR_CAP}); mean over paths / worst path.`,
     "- **lowest HF**: per path, the lowest health factor from day 1 on (at the liquidation for a liquidated path); 5th percentile / median over paths.",
     "- **rebalances per path**: plans applied; in brackets, asks that found no plan within the allowance (all paths).",
-    `- **gas per path**: the gate's measured \`rebalance\` gas per rebalance (${num(Number(GATE_GAS_OWNER_REBALANCE_WITH_FLOWS))} with token flows, ${num(Number(GATE_GAS_REBALANCE_NO_FLOW))} without; ${GATE_GAS_SOURCE}) plus the planner's estimate for each swap or hedge traded off the gate. ${d.gasPricing}`,
+    `- **gas per path**: the gate's measured \`rebalance\` gas per rebalance (${num(Number(GATE_GAS_OWNER_REBALANCE_WITH_FLOWS))} when it moves wallet tokens or the lender, ${num(Number(GATE_GAS_REBALANCE_NO_FLOW))} otherwise) plus ${num(Number(GATE_GAS_SWAP_LEG))} for each swap the gate executes on the Uniswap v2 pair (${GATE_GAS_SOURCE}). ${d.gasPricing}`,
     "- **slippage**: what the plans' trades lose at the worst price the policy's maxSlippage allows (the planner's assumption).",
     "- **collateral per debt**: per path, the collateral value averaged over its days over the debt value averaged over the same days (end of day, until a liquidation); mean over paths. Lower is more capital-efficient: less collateral tied up per unit borrowed.",
     "- **time failing a check**: per path, the share of days some check of the policy (health factor, stress, VaR) failed after the market moved; mean over paths.",
@@ -185,7 +185,7 @@ export function resultsJson(result: BacktestResult, d: BacktestDescription): str
       maxRetryDays: MAX_RETRY_DAYS,
       healthFactorCap: HEALTH_FACTOR_CAP,
     },
-    gas: { source: GATE_GAS_SOURCE, gateWithFlows: GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, gateWithoutFlows: GATE_GAS_REBALANCE_NO_FLOW },
+    gas: { source: GATE_GAS_SOURCE, gateWithFlows: GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, gateWithoutFlows: GATE_GAS_REBALANCE_NO_FLOW, perSwap: GATE_GAS_SWAP_LEG },
     startHealthFactor: Number.isFinite(result.startHealthFactor) ? result.startHealthFactor : null,
     representativePath: { index: result.representativePath, label: result.paths[result.representativePath]!.label },
     instruments: result.repricing,

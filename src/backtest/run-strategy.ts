@@ -21,7 +21,7 @@ import { BOUND_BITS, checkMarketBounds, withinBits } from "../model/bounds.ts";
 import { checkPositionUnderCheckedMarket, type RiskReport } from "../model/check.ts";
 import type { Allowance } from "../rebalance/allowance.ts";
 import { costModel, gasCost } from "../rebalance/costs.ts";
-import { hedgeInstrument, portfolioDelta, underlyings } from "../rebalance/delta.ts";
+import { hedgeableAssets, portfolioDelta } from "../rebalance/delta.ts";
 import { meetsGoal, type Goal } from "../rebalance/goal.ts";
 import { plan, type PlanOptions } from "../rebalance/planner.ts";
 import { rebalanceGas } from "./gate-gas.ts";
@@ -121,7 +121,7 @@ function deltaBand(report: RiskReport, settings: StrategySettings): bigint {
 
 /** The planner's delta-neutral trigger: an asset it can hedge has |delta| above the band. */
 function deltaOutsideBand(position: Position, market: Market, allowance: Allowance, band: bigint): boolean {
-  const hedgeable = underlyings(market).filter((i) => hedgeInstrument(market, allowance.tradable, i) !== undefined);
+  const hedgeable = hedgeableAssets(market, allowance.sellable);
   if (hedgeable.length === 0) return false;
   const x = portfolioDelta(position, market);
   return hedgeable.some((i) => (x[i]! < 0n ? -x[i]! : x[i]!) > band);

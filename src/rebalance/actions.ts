@@ -1,76 +1,86 @@
 /**
- * The actions of a rebalance (docs/rebalance.md, "Actions") and their effect on a position:
- * the new position, the public token flow of every asset and the trade legs (what entered and
- * left the collateral by trading). Pure integer code, no Node built-ins.
+ * The actions of a rebalance (docs/rebalance.md, "Actions") and the token movements they map to
+ * (docs/custody.md): every change of a committed balance is a wallet flow, a loan or repayment
+ * with the asset's lender, a swap on the AMM, or an option-token flow, performed by the gate in
+ * the same transaction. applyActions returns the new position and its `Movements`, the public
+ * signals circuits/rebalance.circom proves. Pure integer code, no Node built-ins.
  *
  * Assets and instruments are indices into the market (the commitment's slot order); amounts
  * are base units of the asset, instrument quantities contracts at QUANTITY_DECIMALS, all >= 0.
  */
 import { ZksError } from "../core/errors.ts";
-import { MAX_AMOUNT, QUANTITY_OFFSET } from "../core/fixed-point.ts";
-import type { Market, Position } from "../inputs/types.ts";
+import { MAX_AMOUNT, QUANTITY_DECIMALS, QUANTITY_OFFSET } from "../core/fixed-point.ts";
+import { formatDecimal } from "../core/decimal.ts";
+import type { Asset, Market, Policy, Position } from "../inputs/types.ts";
 import { MAX_NONCE } from "../inputs/parse-position.ts";
+import { DEBT_INDEX_SCALE, SWAP_SLOTS, noMovements, slippageFloor, withinSlippage, type Movements, type SwapLeg } from "./transition.ts";
 
-/** `c += amount`; flow `+amount` (wallet -> vault). */
+/** `c += amount`; flow `+amount` (wallet -> gate). */
 export interface DepositAction {
   kind: "deposit";
   asset: number;
   amount: bigint;
 }
 
-/** `c -= amount`; flow `-amount`. */
+/** `c -= amount`; flow `-amount` (gate -> wallet). */
 export interface WithdrawAction {
   kind: "withdraw";
   asset: number;
   amount: bigint;
 }
 
-/** `d += amount`; flow `-amount` (the borrowed tokens go to the wallet). */
+/**
+ * Borrow about `amount` base units to the wallet: `units = ceil(amount * 10^18 / index)` debt
+ * units; the lender delivers at least `debtAssets = floor(units * lenderIndex / 10^18)` into
+ * collateral, which the same transition withdraws to the wallet (flow `-debtAssets`); the gate
+ * forwards any excess.
+ */
 export interface BorrowAction {
   kind: "borrow";
   asset: number;
   amount: bigint;
 }
 
-/** `d -= amount`; flow `+amount` (paid from the wallet). */
+/**
+ * Repay up to `amount` base units from the wallet: `units = floor(amount * 10^18 / index)`,
+ * `debtAssets = ceil(units * index / 10^18) <= amount` deposited (flow `+debtAssets`) and paid.
+ */
 export interface RepayAction {
   kind: "repay";
   asset: number;
   amount: bigint;
 }
 
-/** `c -= amount, d -= amount`; no flow. */
+/** As repay, but `debtAssets` is debited from collateral; no flow. */
 export interface RepayWithCollateralAction {
   kind: "repayWithCollateral";
   asset: number;
   amount: bigint;
 }
 
-/** swap(sell, a, buy, b): `c_sell -= sellAmount, c_buy += buyAmount`; no flow. */
+/** One AMM swap: sell `amountIn` of `sell` for at least `minOut` of `buy`; `c_sell -= amountIn, c_buy += minOut`. */
 export interface SwapAction {
   kind: "swap";
   sell: number;
-  sellAmount: bigint;
+  amountIn: bigint;
   buy: number;
-  buyAmount: bigint;
+  minOut: bigint;
 }
 
-export type HedgeSide = "buy" | "sell";
-
-/**
- * hedge(instrument, buy | sell, n, asset, a): `q += quantity` (buy) or `q -= quantity` (sell);
- * the cash leg `c_asset -= cash` (buy) or `c_asset += cash` (sell); no flow.
- */
-export interface HedgeAction {
-  kind: "hedge";
+/** Option tokens from the wallet: `q += quantity` (longs only). */
+export interface DepositInstrumentAction {
+  kind: "depositInstrument";
   instrument: number;
-  side: HedgeSide;
   /** Contracts at QUANTITY_DECIMALS. */
   quantity: bigint;
-  /** The cash leg's asset. */
-  asset: number;
-  /** Base units of `asset`. */
-  cash: bigint;
+}
+
+/** Option tokens to the wallet: `q -= quantity` (longs only: q stays >= 0). */
+export interface WithdrawInstrumentAction {
+  kind: "withdrawInstrument";
+  instrument: number;
+  /** Contracts at QUANTITY_DECIMALS. */
+  quantity: bigint;
 }
 
 export type Action =
@@ -80,32 +90,34 @@ export type Action =
   | RepayAction
   | RepayWithCollateralAction
   | SwapAction
-  | HedgeAction;
+  | DepositInstrumentAction
+  | WithdrawInstrumentAction;
 
 export type ActionKind = Action["kind"];
 
-export const ACTION_KINDS: readonly ActionKind[] = ["deposit", "withdraw", "borrow", "repay", "repayWithCollateral", "swap", "hedge"];
+export const ACTION_KINDS: readonly ActionKind[] = ["deposit", "withdraw", "borrow", "repay", "repayWithCollateral", "swap", "depositInstrument", "withdrawInstrument"];
 
-/** Per asset and instrument, what entered and left by trading (docs/rebalance.md, "Conservation"). */
-export interface TradeLegs {
-  /** bought_i >= 0, base units, one per market asset: swap proceeds and hedge-sale cash. */
-  assetBought: bigint[];
-  /** sold_i >= 0, base units, one per market asset: swap inputs and hedge-purchase cash. */
-  assetSold: bigint[];
-  /** bought_k >= 0, contracts at QTY, one per market instrument. */
-  instrumentBought: bigint[];
-  /** sold_k >= 0, contracts at QTY, one per market instrument. */
-  instrumentSold: bigint[];
-}
-
-export interface RebalanceResult extends TradeLegs {
+export interface RebalanceResult {
   /** P': same account and salt, nonce + 1. */
   position: Position;
-  /** f_i, signed base units, one per market asset (+ into the vault, - out to the wallet). */
-  flows: bigint[];
+  /** The public token movements (docs/custody.md) that take P to P'. */
+  movements: Movements;
 }
 
-/** An action that cannot be applied: out of range, beyond a balance, or malformed. Exit code 2. */
+export interface ApplyOptions {
+  /**
+   * Per market asset, the lender's current debt index (10^18 scale) when known (a CLI connected
+   * to a chain); default 10^18, the lowest possible index: a borrow then counts on the least
+   * delivery any lender can make.
+   */
+  lenderIndex?: readonly (bigint | undefined)[];
+  /** With a policy, every swap's minOut must satisfy its slippage bound (withinSlippage). */
+  policy?: Policy;
+  /** Swap slots of the rebalance instance (default SWAP_SLOTS). */
+  swapSlots?: number;
+}
+
+/** An action that cannot be applied or backed: out of range, beyond a balance, or malformed. Exit code 2. */
 export class RebalanceError extends ZksError {
   constructor(message: string) {
     super(message, 2);
@@ -121,6 +133,37 @@ export function instrumentId(market: Market, index: number): string {
   return market.instruments[index]?.id ?? `instrument #${index}`;
 }
 
+/** The market's debt index of an asset (10^18 scale; 1.0 when the market omits it). */
+export function debtIndexOf(asset: Asset): bigint {
+  return asset.debtIndex;
+}
+
+const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
+
+/** Debt units a borrow of `amount` base units takes at `index`: ceil(amount * 10^18 / index), rounded against the position. */
+export function borrowUnits(amount: bigint, index: bigint): bigint {
+  return ceilDiv(amount * DEBT_INDEX_SCALE, index);
+}
+
+/** Debt units a repayment of at most `amount` base units retires at `index`: floor(amount * 10^18 / index). */
+export function repayUnits(amount: bigint, index: bigint): bigint {
+  return (amount * DEBT_INDEX_SCALE) / index;
+}
+
+/** The least a lender at `lenderIndex` delivers for `units`: floor(units * lenderIndex / 10^18). */
+export function borrowDelivery(units: bigint, lenderIndex: bigint = DEBT_INDEX_SCALE): bigint {
+  return (units * lenderIndex) / DEBT_INDEX_SCALE;
+}
+
+/** The most a repayment of `units` is charged at `index`: ceil(units * index / 10^18). */
+export function repayCharge(units: bigint, index: bigint): bigint {
+  return ceilDiv(units * index, DEBT_INDEX_SCALE);
+}
+
+/** Whole tokens: 3200000000000000000 at 18 -> "3.2". */
+const tokens = (market: Market, i: number, units: bigint): string => `${formatDecimal(units, market.assets[i]?.decimals ?? 0)} ${assetSymbol(market, i)}`;
+const contracts = (n: bigint): string => `${formatDecimal(n, QUANTITY_DECIMALS)} contracts`;
+
 function checkIndex(index: number, count: number, what: string, where: string): void {
   if (!Number.isInteger(index) || index < 0 || index >= count) {
     throw new RebalanceError(`${where}: ${what} index ${index} is not in the market (it has ${count})`);
@@ -132,27 +175,28 @@ function checkAmount(amount: bigint, what: string, where: string): void {
   if (amount > MAX_AMOUNT) throw new RebalanceError(`${where}: ${what} ${amount} is above the maximum 2^96 - 1`);
 }
 
-const zeros = (n: number): bigint[] => new Array<bigint>(n).fill(0n);
-
 /** Where an error happened: `action 2 (swap WETH -> USDC)`. */
 function where(action: Action, n: number, market: Market): string {
   switch (action.kind) {
     case "swap":
-      return `action ${n} (swap ${assetSymbol(market, action.sell)} -> ${assetSymbol(market, action.buy)})`;
-    case "hedge":
-      return `action ${n} (hedge ${action.side} ${instrumentId(market, action.instrument)})`;
+      return `action ${n + 1} (swap ${assetSymbol(market, action.sell)} -> ${assetSymbol(market, action.buy)})`;
+    case "depositInstrument":
+    case "withdrawInstrument":
+      return `action ${n + 1} (${action.kind} ${instrumentId(market, action.instrument)})`;
     default:
-      return `action ${n} (${action.kind} ${assetSymbol(market, action.asset)})`;
+      return `action ${n + 1} (${action.kind} ${assetSymbol(market, action.asset)})`;
   }
 }
 
 /**
- * Applies `actions` in order to `position` (resolved against `market`). Every intermediate
- * balance must stay >= 0 and within the commitment's ranges (c, d < 2^96, |q| < 2^95); a
- * withdraw, repay, swap or cash leg beyond the balance is an error, as is a quantity leaving
- * its range. The result has nonce + 1 and the same account and salt (the caller may re-salt).
+ * Applies `actions` in order to `position` (resolved against `market`) and collects their
+ * movements. Every intermediate balance must stay >= 0 and within the commitment's ranges; a
+ * withdrawal or repayment beyond the balance is an error. Netting: swaps of the same (sell, buy)
+ * pair merge into one slot; more distinct swaps than the instance's slots, or a borrow and a
+ * repayment of the same asset, are errors. The result has nonce + 1 and the same account and
+ * salt (the caller re-salts).
  */
-export function applyActions(position: Position, actions: readonly Action[], market: Market): RebalanceResult {
+export function applyActions(position: Position, actions: readonly Action[], market: Market, options: ApplyOptions = {}): RebalanceResult {
   const nAssets = market.assets.length;
   const nInstruments = market.instruments.length;
   if (position.collateral.length !== nAssets || position.debt.length !== nAssets || position.quantities.length !== nInstruments) {
@@ -164,19 +208,24 @@ export function applyActions(position: Position, actions: readonly Action[], mar
   const collateral = [...position.collateral];
   const debt = [...position.debt];
   const quantities = [...position.quantities];
-  const flows = zeros(nAssets);
-  const assetBought = zeros(nAssets);
-  const assetSold = zeros(nAssets);
-  const instrumentBought = zeros(nInstruments);
-  const instrumentSold = zeros(nInstruments);
+  const m = noMovements(market);
+  const swaps: SwapLeg[] = [];
+  const slots = options.swapSlots ?? SWAP_SLOTS;
 
-  const setBalance = (slots: bigint[], i: number, value: bigint, side: "collateral" | "debt", at: string): void => {
-    const symbol = assetSymbol(market, i);
-    if (value < 0n) {
-      throw new RebalanceError(`${at}: ${side} of ${symbol} would become negative (${slots[i]} base units available, ${-(value - slots[i]!)} needed)`);
+  const setCollateral = (i: number, value: bigint, at: string): void => {
+    if (value > MAX_AMOUNT) throw new RebalanceError(`${at}: collateral of ${assetSymbol(market, i)} would exceed the commitment's range 2^96 - 1`);
+    collateral[i] = value;
+  };
+  const debit = (i: number, amount: bigint, what: string): void => {
+    if (amount > collateral[i]!) throw new RebalanceError(`${what} exceeds what this position holds (${tokens(market, i, collateral[i]!)})`);
+    collateral[i] = collateral[i]! - amount;
+  };
+  const debtChange = (i: number, units: bigint, at: string): void => {
+    const before = m.debtDelta[i]!;
+    if ((before > 0n && units < 0n) || (before < 0n && units > 0n)) {
+      throw new RebalanceError(`${at}: a rebalance cannot both borrow and repay ${assetSymbol(market, i)} (the lender movement of an asset has one direction)`);
     }
-    if (value > MAX_AMOUNT) throw new RebalanceError(`${at}: ${side} of ${symbol} would exceed the commitment's range 2^96 - 1`);
-    slots[i] = value;
+    m.debtDelta[i] = before + units;
   };
 
   actions.forEach((action, n) => {
@@ -191,21 +240,36 @@ export function applyActions(position: Position, actions: readonly Action[], mar
         checkAmount(action.amount, "amount", at);
         const i = action.asset;
         const a = action.amount;
+        const index = debtIndexOf(market.assets[i]!);
         if (action.kind === "deposit") {
-          setBalance(collateral, i, collateral[i]! + a, "collateral", at);
-          flows[i] = flows[i]! + a;
+          setCollateral(i, collateral[i]! + a, at);
+          m.flows[i] = m.flows[i]! + a;
         } else if (action.kind === "withdraw") {
-          setBalance(collateral, i, collateral[i]! - a, "collateral", at);
-          flows[i] = flows[i]! - a;
+          debit(i, a, `withdrawal of ${tokens(market, i, a)}`);
+          m.flows[i] = m.flows[i]! - a;
         } else if (action.kind === "borrow") {
-          setBalance(debt, i, debt[i]! + a, "debt", at);
-          flows[i] = flows[i]! - a;
-        } else if (action.kind === "repay") {
-          setBalance(debt, i, debt[i]! - a, "debt", at);
-          flows[i] = flows[i]! + a;
+          const units = borrowUnits(a, index);
+          const delivered = borrowDelivery(units, options.lenderIndex?.[i] ?? DEBT_INDEX_SCALE);
+          if (debt[i]! + units > MAX_AMOUNT) throw new RebalanceError(`${at}: debt of ${assetSymbol(market, i)} would exceed the commitment's range 2^96 - 1`);
+          debtChange(i, units, at);
+          debt[i] = debt[i]! + units;
+          m.debtAssets[i] = m.debtAssets[i]! + delivered;
+          // Credited to collateral by the lender's delivery, withdrawn to the wallet at once.
+          m.flows[i] = m.flows[i]! - delivered;
         } else {
-          setBalance(collateral, i, collateral[i]! - a, "collateral", at);
-          setBalance(debt, i, debt[i]! - a, "debt", at);
+          const units = repayUnits(a, index);
+          const charged = repayCharge(units, index);
+          if (units > debt[i]!) {
+            throw new RebalanceError(`repayment of ${tokens(market, i, a)} exceeds the debt of this position (${tokens(market, i, repayCharge(debt[i]!, index))})`);
+          }
+          if (action.kind === "repayWithCollateral") {
+            debit(i, charged, `repayment of ${tokens(market, i, charged)} from collateral`);
+          } else {
+            m.flows[i] = m.flows[i]! + charged;
+          }
+          debtChange(i, -units, at);
+          debt[i] = debt[i]! - units;
+          m.debtAssets[i] = m.debtAssets[i]! + charged;
         }
         break;
       }
@@ -213,61 +277,65 @@ export function applyActions(position: Position, actions: readonly Action[], mar
         checkIndex(action.sell, nAssets, "sell asset", at);
         checkIndex(action.buy, nAssets, "buy asset", at);
         if (action.sell === action.buy) throw new RebalanceError(`${at}: a swap must sell and buy different assets`);
-        checkAmount(action.sellAmount, "sell amount", at);
-        checkAmount(action.buyAmount, "buy amount", at);
-        setBalance(collateral, action.sell, collateral[action.sell]! - action.sellAmount, "collateral", at);
-        setBalance(collateral, action.buy, collateral[action.buy]! + action.buyAmount, "collateral", at);
-        assetSold[action.sell] = assetSold[action.sell]! + action.sellAmount;
-        assetBought[action.buy] = assetBought[action.buy]! + action.buyAmount;
+        checkAmount(action.amountIn, "amount in", at);
+        checkAmount(action.minOut, "minimum out", at);
+        if (action.amountIn === 0n) throw new RebalanceError(`${at}: a swap must sell more than 0`);
+        const leg: SwapLeg = { sell: action.sell, buy: action.buy, amountIn: action.amountIn, minOut: action.minOut };
+        if (options.policy && !withinSlippage(leg, market, options.policy)) {
+          const floor = slippageFloor(leg.sell, leg.amountIn, leg.buy, market, options.policy);
+          throw new RebalanceError(
+            `swap of ${tokens(market, leg.sell, leg.amountIn)} for at least ${tokens(market, leg.buy, leg.minOut)} is below the policy's slippage floor (${tokens(market, leg.buy, floor)} at the oracle's prices)`,
+          );
+        }
+        debit(action.sell, action.amountIn, `swap of ${tokens(market, action.sell, action.amountIn)}`);
+        setCollateral(action.buy, collateral[action.buy]! + action.minOut, at);
+        const same = swaps.find((s) => s.sell === leg.sell && s.buy === leg.buy);
+        if (same) {
+          same.amountIn += leg.amountIn;
+          same.minOut += leg.minOut;
+        } else {
+          if (swaps.length >= slots) {
+            const pairs = [...swaps, leg].map((s) => `${assetSymbol(market, s.sell)} -> ${assetSymbol(market, s.buy)}`).join(", ");
+            throw new RebalanceError(`${swaps.length + 1} distinct swaps (${pairs}) but a rebalance has ${slots} swap slots`);
+          }
+          swaps.push(leg);
+        }
         break;
       }
-      case "hedge": {
+      case "depositInstrument":
+      case "withdrawInstrument": {
         checkIndex(action.instrument, nInstruments, "instrument", at);
-        checkIndex(action.asset, nAssets, "cash asset", at);
-        if (action.side !== "buy" && action.side !== "sell") throw new RebalanceError(`${at}: side must be "buy" or "sell"`);
         checkAmount(action.quantity, "quantity", at);
-        checkAmount(action.cash, "cash", at);
         const k = action.instrument;
-        const q = quantities[k]! + (action.side === "buy" ? action.quantity : -action.quantity);
-        if (q <= -QUANTITY_OFFSET || q >= QUANTITY_OFFSET) {
-          throw new RebalanceError(`${at}: the quantity of ${instrumentId(market, k)} would leave the commitment's range |q| < 2^95`);
-        }
-        quantities[k] = q;
-        if (action.side === "buy") {
-          instrumentBought[k] = instrumentBought[k]! + action.quantity;
-          setBalance(collateral, action.asset, collateral[action.asset]! - action.cash, "collateral", at);
-          assetSold[action.asset] = assetSold[action.asset]! + action.cash;
+        const q = quantities[k]!;
+        const id = instrumentId(market, k);
+        if (q < 0n) throw new RebalanceError(`${at}: ${id} is a written (short) position; option tokens back long holdings only`);
+        if (action.kind === "depositInstrument") {
+          if (q + action.quantity >= QUANTITY_OFFSET) throw new RebalanceError(`${at}: the quantity of ${id} would leave the commitment's range |q| < 2^95`);
+          quantities[k] = q + action.quantity;
+          m.instrumentFlows[k] = m.instrumentFlows[k]! + action.quantity;
         } else {
-          instrumentSold[k] = instrumentSold[k]! + action.quantity;
-          setBalance(collateral, action.asset, collateral[action.asset]! + action.cash, "collateral", at);
-          assetBought[action.asset] = assetBought[action.asset]! + action.cash;
+          if (action.quantity > q) throw new RebalanceError(`withdrawal of ${contracts(action.quantity)} of ${id} exceeds what this position holds (${contracts(q)})`);
+          quantities[k] = q - action.quantity;
+          m.instrumentFlows[k] = m.instrumentFlows[k]! - action.quantity;
         }
         break;
       }
       default: {
         const unknown: never = action;
-        throw new RebalanceError(`action ${n}: unknown kind ${JSON.stringify((unknown as { kind?: unknown }).kind)}`);
+        throw new RebalanceError(`action ${n + 1}: unknown kind ${JSON.stringify((unknown as { kind?: unknown }).kind)}`);
       }
     }
   });
 
-  // Actions may buy and sell the same asset or instrument (a swap into USDC, a hedge paid in
-  // USDC); the proof takes one net leg per slot (docs/rebalance.md, "one-sided legs").
-  netLegs(assetBought, assetSold);
-  netLegs(instrumentBought, instrumentSold);
   return {
     position: { ...position, nonce: position.nonce + 1n, collateral, debt, quantities },
-    flows,
-    assetBought,
-    assetSold,
-    instrumentBought,
-    instrumentSold,
+    movements: { ...m, swaps },
   };
 }
 
-/** The trade legs alone (flows included) of `actions`, without a position: they depend only on the actions. */
-export function legsOf(actions: readonly Action[], market: Market): Omit<RebalanceResult, "position"> {
-  // Apply to a position rich enough that no balance goes negative; only flows and legs are kept.
+/** The movements alone of `actions`, from a position rich enough that no balance runs out. */
+export function movementsOf(actions: readonly Action[], market: Market, options: ApplyOptions = {}): Movements {
   const big = MAX_AMOUNT / 2n;
   const start: Position = {
     version: 1,
@@ -276,17 +344,7 @@ export function legsOf(actions: readonly Action[], market: Market): Omit<Rebalan
     salt: undefined,
     collateral: market.assets.map(() => big),
     debt: market.assets.map(() => big),
-    quantities: market.instruments.map(() => 0n),
+    quantities: market.instruments.map(() => QUANTITY_OFFSET / 2n),
   };
-  const { position: _ignored, ...rest } = applyActions(start, actions, market);
-  return rest;
-}
-
-/** Nets bought against sold per slot, in place: what is left is one-sided and changes the same balance. */
-function netLegs(bought: bigint[], sold: bigint[]): void {
-  bought.forEach((b, i) => {
-    const common = b < sold[i]! ? b : sold[i]!;
-    bought[i] = b - common;
-    sold[i] = sold[i]! - common;
-  });
+  return applyActions(start, actions, market, options).movements;
 }

@@ -1,20 +1,22 @@
 /**
  * What the owner allows a rebalance to use: wallet balances available for a top-up (deposit or
- * repay), assets whose collateral may be sold (swaps and hedge purchases pay with it), and
- * instruments that may be traded. Read from `allow.json`:
+ * repay) and assets whose collateral may be sold on the AMM (swaps, including the delta-neutral
+ * strategy's spot hedges). Read from `allow.json`:
  *
  *     {
  *       "version": 1,                          optional; 1 is the only version
  *       "wallet": { "USDC": "20000" },         optional; symbol -> whole tokens >= 0 (decimal string)
  *                                              available in the owner's wallet for deposit / repay
  *       "sellable": ["WETH", "WBTC"],          optional; asset symbols whose collateral may be sold
- *                                              (swapped, or spent as a hedge's cash leg)
- *       "tradable": ["ETH-26DEC26-3200-C"],    optional; instrument ids that may be bought or sold
+ *                                              (swapped on the AMM)
+ *       "tradable": ["ETH-26DEC26-3200-C"],    optional; accepted and checked against the market,
+ *                                              but unused: instruments have no trading venue in
+ *                                              the custody model (docs/custody.md)
  *       "maxActions": 4                        optional; integer >= 1, the most actions a plan may have
  *     }
  *
  * A field left out allows nothing of its kind (an empty file allows only repayWithCollateral,
- * which neither moves tokens nor sells anything). Symbols and ids must exist in the market;
+ * which moves no wallet tokens and sells nothing). Symbols and ids must exist in the market;
  * unknown fields are ignored (formats.md: a file may carry more fields, never fewer).
  * Browser-safe: the caller reads the file.
  */
@@ -29,7 +31,7 @@ export interface Allowance {
   wallet: bigint[];
   /** Per market asset: its collateral may be sold. */
   sellable: boolean[];
-  /** Per market instrument: it may be bought or sold. */
+  /** Per market instrument: listed in `tradable` (unused by the planner: instruments have no venue). */
   tradable: boolean[];
   /** The most actions a plan may have; undefined = no limit. */
   maxActions?: number;

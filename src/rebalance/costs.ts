@@ -1,9 +1,10 @@
 /**
  * The planner's cost model, in quote units (q.u.):
  *
- * - slippage: each trade is assumed to lose the most the policy allows, maxSlippage * traded
- *   (docs/rebalance.md's `traded`), so an execution within the policy's bound never does worse
- *   than planned. Deposits, repays and repayWithCollateral trade nothing and lose nothing.
+ * - slippage: a swap costs what it gives up at the oracle's prices, V_sell(amountIn) -
+ *   V_buy(minOut) (the position is credited with minOut, never more), so an execution the gate
+ *   accepts never does worse than planned. Every other action trades nothing and loses nothing
+ *   (a borrow's or repayment's index rounding is a fraction of a base unit).
  * - gas: a constant estimate per action kind plus one proof verification per rebalance, priced
  *   at a gas price (default 20 gwei) and the native token's price in the quote currency
  *   (default: the market's WETH or ETH price; without one, gas is counted in units only).
@@ -11,13 +12,13 @@
 import { RATIO_SCALE } from "../core/fixed-point.ts";
 import type { Market, Policy, Quote } from "../inputs/types.ts";
 import { ceilDiv } from "../model/rounding.ts";
-import { legsOf, type Action, type ActionKind } from "./actions.ts";
-import { legValues, VALUE_SCALE } from "./conservation.ts";
+import { movementsOf, type Action, type ActionKind } from "./actions.ts";
+import { movementValues, VALUE_SCALE } from "./conservation.ts";
 
 /**
  * Gas estimates per action (order of magnitude of the vault's calls on an EVM chain):
- * balance moves (deposit / withdraw / repay / borrow / repayWithCollateral) ~150k, a DEX swap
- * ~180k, a derivative trade with its cash leg ~250k; the rebalance proof's on-chain Groth16
+ * token and lender movements (deposit / withdraw / repay / borrow / repayWithCollateral) and
+ * option-token flows ~150k, an AMM swap slot ~180k; the rebalance proof's on-chain Groth16
  * verification ~300k, once per rebalance.
  */
 export const GAS_PER_ACTION: Readonly<Record<ActionKind, bigint>> = {
@@ -27,7 +28,8 @@ export const GAS_PER_ACTION: Readonly<Record<ActionKind, bigint>> = {
   repay: 150_000n,
   repayWithCollateral: 150_000n,
   swap: 180_000n,
-  hedge: 250_000n,
+  depositInstrument: 150_000n,
+  withdrawInstrument: 150_000n,
 };
 export const PROOF_VERIFICATION_GAS = 300_000n;
 
@@ -83,10 +85,13 @@ export function gasCost(model: CostModel, gas: bigint): bigint {
   return ceilDiv(gas * model.gasPriceWei * model.nativePrice, NATIVE_UNIT);
 }
 
-/** maxSlippage * traded, traded at q.u. * 10^18, rounded up to q.u. */
+/** maxSlippage * traded, traded at q.u. * 10^18, rounded up to q.u.: the most the policy lets swaps of that value lose. */
 export function slippageBound(model: CostModel, traded: bigint): bigint {
   return ceilDiv(model.maxSlippage * traded, RATIO_SCALE * VALUE_SCALE);
 }
+
+/** q.u. * 10^18 to q.u., rounded up (0 for a gain). */
+const toQuote = (scaled: bigint): bigint => (scaled <= 0n ? 0n : ceilDiv(scaled, VALUE_SCALE));
 
 export interface ActionCost {
   /** Index into the plan's actions. */
@@ -95,9 +100,9 @@ export interface ActionCost {
   gas: bigint;
   /** q.u. */
   gasCost: bigint;
-  /** The action's traded value, q.u. * 10^18 (0 for balance moves). */
+  /** What the action sells on the AMM, q.u. * 10^18 (0 for everything but a swap). */
   traded: bigint;
-  /** maxSlippage * traded, q.u., rounded up: the most this action may lose. */
+  /** V_sell(amountIn) - V_buy(minOut), q.u., rounded up: what this action gives up at the oracle's prices. */
   slippage: bigint;
 }
 
@@ -108,9 +113,9 @@ export interface PlanCost {
   totalGas: bigint;
   /** q.u.; 0 when gas is not priced. */
   gasCost: bigint;
-  /** Upper bound of the value lost to slippage: maxSlippage * traded of the whole plan, q.u., rounded up. */
+  /** What the swaps give up at the oracle's prices: sum of V_sell(amountIn) - V_buy(minOut), q.u., rounded up. */
   slippage: bigint;
-  /** The planned legs' exact loss (the worst execution the policy allows), q.u., rounded up; <= slippage. */
+  /** The same loss (kept for readers of `lost`): the worst execution the gate accepts, q.u., rounded up. */
   lost: bigint;
   /** slippage + gasCost, q.u. */
   total: bigint;
@@ -124,21 +129,22 @@ export interface PlanCost {
 export function planCost(actions: readonly Action[], market: Market, model: CostModel): PlanCost {
   const perAction: ActionCost[] = actions.map((action, index) => {
     const gas = GAS_PER_ACTION[action.kind];
-    const { traded } = legValues(legsOf([action], market), market);
-    return { action: index, kind: action.kind, gas, gasCost: gasCost(model, gas), traded, slippage: slippageBound(model, traded) };
+    const values = action.kind === "swap" ? movementValues(movementsOf([action], market), market) : { sold: 0n, lost: 0n };
+    return { action: index, kind: action.kind, gas, gasCost: gasCost(model, gas), traded: values.sold, slippage: toQuote(values.lost) };
   });
-  const values = legValues(legsOf(actions, market), market);
+  const swaps = actions.filter((a) => a.kind === "swap");
+  const values = swaps.length > 0 ? movementValues(movementsOf(swaps, market, { swapSlots: swaps.length }), market) : { lost: 0n };
   const verificationGas = actions.length > 0 ? PROOF_VERIFICATION_GAS : 0n;
   const totalGas = perAction.reduce((sum, a) => sum + a.gas, verificationGas);
   const gas = gasCost(model, totalGas);
-  const slippage = slippageBound(model, values.traded);
+  const slippage = toQuote(values.lost);
   return {
     actions: perAction,
     verificationGas,
     totalGas,
     gasCost: gas,
     slippage,
-    lost: ceilDiv(values.lost, VALUE_SCALE),
+    lost: slippage,
     total: slippage + gas,
     priced: model.nativePrice !== undefined,
     gasPriceWei: model.gasPriceWei,

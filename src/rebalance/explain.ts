@@ -42,7 +42,7 @@ const tokens = (market: Market, asset: number, units: bigint): string =>
 
 const contracts = (n: bigint): string => `${amountText(n, QUANTITY_DECIMALS)} ${n === 10n ** BigInt(QUANTITY_DECIMALS) ? "contract" : "contracts"}`;
 
-/** One action in words, e.g. "swap 1.5 WETH for at least 4,497.2 USDC". */
+/** One action in words, e.g. "swap 1.5 WETH for at least 4,497.2 USDC" (on the AMM). */
 export function actionText(action: Action, market: Market): string {
   switch (action.kind) {
     case "deposit":
@@ -50,22 +50,17 @@ export function actionText(action: Action, market: Market): string {
     case "withdraw":
       return `withdraw ${tokens(market, action.asset, action.amount)} to the wallet`;
     case "borrow":
-      return `borrow ${tokens(market, action.asset, action.amount)}`;
+      return `borrow ${tokens(market, action.asset, action.amount)} to the wallet`;
     case "repay":
       return `repay ${tokens(market, action.asset, action.amount)} of debt from the wallet`;
     case "repayWithCollateral":
       return `repay ${tokens(market, action.asset, action.amount)} of debt with ${assetSymbol(market, action.asset)} collateral`;
     case "swap":
-      return `swap ${tokens(market, action.sell, action.sellAmount)} for at least ${tokens(market, action.buy, action.buyAmount)}`;
-    case "hedge": {
-      const id = instrumentId(market, action.instrument);
-      if (action.side === "buy") {
-        const pay = action.cash > 0n ? ` paying at most ${tokens(market, action.asset, action.cash)}` : " (no cash: mark 0)";
-        return `buy ${contracts(action.quantity)} of ${id}${pay}`;
-      }
-      const receive = action.cash > 0n ? ` receiving at least ${tokens(market, action.asset, action.cash)}` : " (no cash: mark 0)";
-      return `sell ${contracts(action.quantity)} of ${id}${receive}`;
-    }
+      return `swap ${tokens(market, action.sell, action.amountIn)} for at least ${tokens(market, action.buy, action.minOut)}`;
+    case "depositInstrument":
+      return `deposit ${contracts(action.quantity)} of ${instrumentId(market, action.instrument)} (option tokens) from the wallet`;
+    case "withdrawInstrument":
+      return `withdraw ${contracts(action.quantity)} of ${instrumentId(market, action.instrument)} (option tokens) to the wallet`;
   }
 }
 
@@ -116,6 +111,6 @@ export function costText(cost: PlanCost, market: Market, nativeSource: string | 
   const priced = cost.priced
     ? ` at ${gwei} gwei and ${nativeSource && nativeSource !== "option" ? nativeSource : "native token"} ${moneyText(quote, cost.nativePrice!)} = ${moneyText(quote, cost.gasCost)}`
     : " (not priced: no WETH or ETH price in the market; give a native token price)";
-  const slippage = cost.slippage > 0n ? `at most ${moneyText(quote, cost.slippage)} lost to slippage` : "no slippage (no trades)";
+  const slippage = cost.slippage > 0n ? `at most ${moneyText(quote, cost.slippage)} given up in swaps at the oracle's prices` : "no slippage (no swaps)";
   return `cost: ${slippage} + ${gas}${priced}; total ${moneyText(quote, cost.total)}`;
 }

@@ -1,6 +1,6 @@
 /**
- * Rebalancing (docs/rebalance.md): actions and their effect, conservation and the transition
- * check the rebalance circuit proves, the owner's allowance, the cost model, the planner and
+ * Rebalancing (docs/rebalance.md, docs/custody.md): actions and the token movements they map
+ * to, the transition check the rebalance circuit proves, the owner's allowance, the cost model, the planner and
  * its plan file. Browser-safe: no Node built-ins.
  */
 export * from "./actions.ts";
@@ -9,7 +9,26 @@ export * from "./allowance.ts";
 export * from "./costs.ts";
 export * from "./goal.ts";
 export * from "./trades.ts";
-export { portfolioDelta, underlyings, hedgeInstrument, deltaHedges, type HedgePlan } from "./delta.ts";
+export { portfolioDelta, underlyings, hedgeableAssets, deltaHedges, type HedgePlan } from "./delta.ts";
+export {
+  SWAP_SLOTS,
+  SWAP_VALUE_DECIMALS,
+  noMovements,
+  emptyPosition,
+  swapValue,
+  withinSlippage,
+  slippageFloor,
+  swapNet,
+  applyMovements,
+  checkTransition,
+  type SwapLeg,
+  type Movements,
+  type Transition,
+  type TransitionRule,
+  type TransitionViolation,
+  type TransitionCheck,
+  type CheckTransitionOptions,
+} from "./transition.ts";
 export { actionText, amountText, moneyText, effectText } from "./explain.ts";
 export * from "./planner.ts";
 export * from "./plan-file.ts";

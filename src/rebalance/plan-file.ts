@@ -4,23 +4,28 @@
  * instruments by symbol / id. PRIVATE like position.json: it holds the new position and its salt.
  *
  *     {
- *       "version": 1,
+ *       "version": 2,                         version 1 (internal swaps, hedges, trade legs) is refused
  *       "kind": "zks-rebalance-plan",
  *       "strategy": "threshold" | "time" | "delta-neutral",
  *       "needed": true,                       false: the position is at its target, no actions
  *       "epoch": 42,                          the market epoch the plan was made under
  *       "account": "0x...", "nonce": "0",     the position the plan starts from
+ *       "lenderIndex": { "USDC": "1.02" },    optional; the lender indices a borrow counted on (default 1)
  *       "actions": [                          in execution order; amounts in whole tokens,
  *         { "kind": "deposit" | "withdraw" | "borrow" | "repay" | "repayWithCollateral",
  *           "asset": "USDC", "amount": "2000" },
- *         { "kind": "swap", "sell": "WETH", "sellAmount": "1.5", "buy": "USDC", "buyAmount": "4497.2" },
- *         { "kind": "hedge", "instrument": "ETH-26DEC26-3200-C", "side": "buy" | "sell",
- *           "quantity": "30", "asset": "WETH", "cash": "1.67" }
+ *         { "kind": "swap", "sell": "WETH", "amountIn": "1.5", "buy": "USDC", "minOut": "4497.2" },
+ *         { "kind": "depositInstrument" | "withdrawInstrument", "instrument": "ETH-26DEC26-3200-C", "quantity": "30" }
  *       ],
  *       "position": { ...position.json of the new position (nonce + 1) },
- *       "flows": { "USDC": "2000" },          signed public token flows, nonzero entries
- *       "legs": { "assetBought": {..}, "assetSold": {..}, "instrumentBought": {..}, "instrumentSold": {..} },
- *       "conservation": { "given", "gained", "lost", "traded": quote-currency decimals (exact), "valid" },
+ *       "movements": {                        the public token movements (docs/custody.md), nonzero entries
+ *         "flows": { "USDC": "2000" },        signed whole tokens: deposit +, withdrawal -
+ *         "debtDelta": { "USDC": "-11619.047619" },   signed debt units (index-scaled), at the asset's decimals
+ *         "debtAssets": { "USDC": "12200" },  whole tokens: a borrow's least delivery, a repayment's most charge
+ *         "swaps": [ { "sell": "WETH", "buy": "USDC", "amountIn": "1.5", "minOut": "4497.2" } ],
+ *         "instrumentFlows": { "ETH-26DEC26-3200-C": "-30" }   signed contracts
+ *       },
+ *       "values": { "sold", "bought", "lost": quote-currency decimals (exact) },
  *       "cost": { "slippage", "lost", "gasCost", "total": quote currency; "actions": [{ "action", "kind",
  *                 "gas", "gasCost", "slippage" }], "verificationGas", "totalGas", "gasPriceGwei",
  *                 "nativePrice" (or null) },
@@ -31,7 +36,7 @@
  *     }
  *
  * parsePlanFile checks the shape, resolves names against the market, refuses a plan made for
- * another epoch, recomputes flows and legs from the actions and compares them, and (given the
+ * another epoch, recomputes the movements from the actions and compares them, and (given the
  * current position) that the actions lead exactly to the file's position.
  */
 import { formatDecimal } from "../core/decimal.ts";
@@ -43,11 +48,15 @@ import { positionToJson } from "../inputs/position-file.ts";
 import { describeValue } from "../inputs/schemas.ts";
 import type { Market, Position } from "../inputs/types.ts";
 import { riskReportJson } from "../model/check.ts";
-import { applyActions, legsOf, RebalanceError, type Action, type TradeLegs } from "./actions.ts";
+import { applyActions, movementsOf, RebalanceError, type Action, type ApplyOptions } from "./actions.ts";
 import { VALUE_DECIMALS } from "./conservation.ts";
+import { DEBT_INDEX_SCALE, type Movements } from "./transition.ts";
 import type { Plan, Strategy } from "./planner.ts";
 
 export const PLAN_FILE_KIND = "zks-rebalance-plan";
+/** The plan file format this toolkit writes and reads. */
+export const PLAN_FILE_VERSION = 2;
+const DEBT_INDEX_DECIMALS = 18;
 
 type Json = Record<string, unknown>;
 
@@ -65,19 +74,13 @@ export function actionToJson(action: Action, market: Market): Json {
       return {
         kind: "swap",
         sell: market.assets[action.sell]!.symbol,
-        sellAmount: tokens(action.sell, action.sellAmount),
+        amountIn: tokens(action.sell, action.amountIn),
         buy: market.assets[action.buy]!.symbol,
-        buyAmount: tokens(action.buy, action.buyAmount),
+        minOut: tokens(action.buy, action.minOut),
       };
-    case "hedge":
-      return {
-        kind: "hedge",
-        instrument: market.instruments[action.instrument]!.id,
-        side: action.side,
-        quantity: formatDecimal(action.quantity, QUANTITY_DECIMALS),
-        asset: market.assets[action.asset]!.symbol,
-        cash: tokens(action.asset, action.cash),
-      };
+    case "depositInstrument":
+    case "withdrawInstrument":
+      return { kind: action.kind, instrument: market.instruments[action.instrument]!.id, quantity: formatDecimal(action.quantity, QUANTITY_DECIMALS) };
     default:
       return { kind: action.kind, asset: market.assets[action.asset]!.symbol, amount: tokens(action.asset, action.amount) };
   }
@@ -91,38 +94,53 @@ function nonzero(values: readonly bigint[], names: string[], decimals: (i: numbe
   return out;
 }
 
-function legsToJson(legs: TradeLegs, market: Market): Json {
+/** The movements by symbol / id, nonzero entries, whole tokens (debt units at the asset's decimals). */
+export function movementsToJson(m: Movements, market: Market): Json {
   const symbols = market.assets.map((a) => a.symbol);
   const ids = market.instruments.map((k) => k.id);
   const dec = (i: number): number => market.assets[i]!.decimals;
   return {
-    assetBought: nonzero(legs.assetBought, symbols, dec),
-    assetSold: nonzero(legs.assetSold, symbols, dec),
-    instrumentBought: nonzero(legs.instrumentBought, ids, () => QUANTITY_DECIMALS),
-    instrumentSold: nonzero(legs.instrumentSold, ids, () => QUANTITY_DECIMALS),
+    flows: nonzero(m.flows, symbols, dec),
+    debtDelta: nonzero(m.debtDelta, symbols, dec),
+    debtAssets: nonzero(m.debtAssets, symbols, dec),
+    swaps: m.swaps.map((s) => ({
+      sell: symbols[s.sell],
+      buy: symbols[s.buy],
+      amountIn: formatDecimal(s.amountIn, dec(s.sell)),
+      minOut: formatDecimal(s.minOut, dec(s.buy)),
+    })),
+    instrumentFlows: nonzero(m.instrumentFlows, ids, () => QUANTITY_DECIMALS),
   };
 }
 
 /** The plan file object (see the module comment). */
-export function planToJson(plan: Plan, market: Market): Json {
+export function planToJson(plan: Plan, market: Market, options: Pick<ApplyOptions, "lenderIndex"> = {}): Json {
   const money = (v: bigint): string => formatDecimal(v, market.quote.decimals);
   const exact = (v: bigint): string => formatDecimal(v, market.quote.decimals + VALUE_DECIMALS);
   const symbols = market.assets.map((a) => a.symbol);
   const start = plan.needed ? plan.position.nonce - 1n : plan.position.nonce;
-  const c = plan.conservation;
+  const v = plan.values;
+  const lenderIndex = nonzero(
+    market.assets.map((_, i) => {
+      const index = options.lenderIndex?.[i];
+      return index === undefined || index === DEBT_INDEX_SCALE ? 0n : index;
+    }),
+    symbols,
+    () => DEBT_INDEX_DECIMALS,
+  );
   return {
-    version: 1,
+    version: PLAN_FILE_VERSION,
     kind: PLAN_FILE_KIND,
     strategy: plan.strategy,
     needed: plan.needed,
     epoch: market.epoch,
     account: plan.position.account,
     nonce: start.toString(),
+    ...(Object.keys(lenderIndex).length > 0 && { lenderIndex }),
     actions: plan.actions.map((a) => actionToJson(a, market)),
     position: newPositionJson(plan.position, market),
-    flows: nonzero(plan.flows, symbols, (i) => market.assets[i]!.decimals),
-    legs: legsToJson(plan.legs, market),
-    conservation: { given: exact(c.given), gained: exact(c.gained), lost: exact(c.lost), traded: exact(c.traded), valid: c.valid },
+    movements: movementsToJson(plan.movements, market),
+    values: { sold: exact(v.sold), bought: exact(v.bought), lost: exact(v.lost) },
     cost: {
       slippage: money(plan.cost.slippage),
       lost: money(plan.cost.lost),
@@ -159,8 +177,10 @@ export interface ParsedPlan {
   actions: Action[];
   /** P', resolved against the market. */
   position: Position;
-  flows: bigint[];
-  legs: TradeLegs;
+  /** The movements of the actions (recomputed, and equal to the file's). */
+  movements: Movements;
+  /** The lender indices the plan's borrows counted on (per asset; undefined = 10^18). */
+  lenderIndex: (bigint | undefined)[];
   explanation: string[];
   nextRebalanceAt?: number;
 }
@@ -175,7 +195,12 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 export function parsePlanFile(json: unknown, source: string, market: Market, from?: Position): ParsedPlan {
   const at: Fields = new Fields(source);
   if (!isObject(json)) throw new InputError(source, "", `expected a JSON object, got ${describeValue(json)}`);
-  if (json.version !== 1) at.fail("version", json.version === undefined ? "required field is missing" : `unsupported plan version ${describeValue(json.version)} (this toolkit reads version 1)`);
+  if (json.version === 1) {
+    at.fail("version", "plan version 1 was made for the old rebalance model (internal swaps, hedges and trade legs); plan again with `zks plan` (this toolkit reads version 2)");
+  }
+  if (json.version !== PLAN_FILE_VERSION) {
+    at.fail("version", json.version === undefined ? "required field is missing" : `unsupported plan version ${describeValue(json.version)} (this toolkit reads version ${PLAN_FILE_VERSION})`);
+  }
   if (json.kind !== PLAN_FILE_KIND) at.fail("kind", `expected "${PLAN_FILE_KIND}", got ${describeValue(json.kind)} (is this a plan file?)`);
   const strategy = json.strategy;
   if (strategy !== "threshold" && strategy !== "time" && strategy !== "delta-neutral") {
@@ -215,25 +240,33 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
       case "swap": {
         const sell = asset(`${f}.sell`, raw.sell);
         const buy = asset(`${f}.buy`, raw.buy);
-        return { kind: "swap", sell, sellAmount: amount(`${f}.sellAmount`, raw.sellAmount, sell), buy, buyAmount: amount(`${f}.buyAmount`, raw.buyAmount, buy) };
+        return { kind: "swap", sell, amountIn: amount(`${f}.amountIn`, raw.amountIn, sell), buy, minOut: amount(`${f}.minOut`, raw.minOut, buy) };
       }
-      case "hedge": {
+      case "depositInstrument":
+      case "withdrawInstrument": {
         const k = at.lookup(`${f}.instrument`, text(`${f}.instrument`, raw.instrument), instruments, "instrument");
-        if (raw.side !== "buy" && raw.side !== "sell") at.fail(`${f}.side`, `expected "buy" or "sell", got ${describeValue(raw.side)}`);
-        const i = asset(`${f}.asset`, raw.asset);
-        return {
-          kind: "hedge",
-          instrument: k,
-          side: raw.side,
-          quantity: at.decimal(`${f}.quantity`, text(`${f}.quantity`, raw.quantity), QUANTITY_DECIMALS, NON_NEGATIVE),
-          asset: i,
-          cash: amount(`${f}.cash`, raw.cash, i),
-        };
+        return { kind: raw.kind, instrument: k, quantity: at.decimal(`${f}.quantity`, text(`${f}.quantity`, raw.quantity), QUANTITY_DECIMALS, NON_NEGATIVE) };
       }
       default:
-        return at.fail(`${f}.kind`, `unknown action ${describeValue(raw.kind)} (deposit, withdraw, borrow, repay, repayWithCollateral, swap, hedge)`);
+        return at.fail(
+          `${f}.kind`,
+          raw.kind === "hedge"
+            ? "hedge actions are gone (instrument trades have no venue in the custody model); plan again"
+            : `unknown action ${describeValue(raw.kind)} (deposit, withdraw, borrow, repay, repayWithCollateral, swap, depositInstrument, withdrawInstrument)`,
+        );
     }
   });
+
+  const lenderIndex: (bigint | undefined)[] = market.assets.map(() => undefined);
+  if (json.lenderIndex !== undefined) {
+    if (!isObject(json.lenderIndex)) at.fail("lenderIndex", `expected an object of symbol -> index, got ${describeValue(json.lenderIndex)}`);
+    for (const [name, v] of Object.entries(json.lenderIndex)) {
+      const i = asset(`lenderIndex.${name}`, name);
+      const index = at.decimal(`lenderIndex.${name}`, text(`lenderIndex.${name}`, v), DEBT_INDEX_DECIMALS, NON_NEGATIVE);
+      if (index < DEBT_INDEX_SCALE) at.fail(`lenderIndex.${name}`, `"${String(v)}" is below 1; a lender's index is at least 1`);
+      lenderIndex[i] = index;
+    }
+  }
 
   let position: Position;
   try {
@@ -249,15 +282,15 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
   if (position.nonce !== expectedNonce) at.fail("position.nonce", `${position.nonce}; the plan starts from nonce ${nonce}, so the new position must have nonce ${expectedNonce}`);
   if (!json.needed && actions.length > 0) at.fail("actions", "a plan that is not needed has no actions");
 
-  let computed: ReturnType<typeof legsOf>;
+  let computed: Movements;
   try {
-    computed = legsOf(actions, market);
+    computed = movementsOf(actions, market, { lenderIndex });
   } catch (error) {
     if (error instanceof RebalanceError) at.fail("actions", error.message);
     throw error;
   }
   const compare = (field: string, recorded: unknown, values: readonly bigint[], names: string[], decimals: (i: number) => number): void => {
-    if (recorded === undefined) return;
+    if (recorded === undefined) recorded = {};
     if (!isObject(recorded)) at.fail(field, `expected an object, got ${describeValue(recorded)}`);
     const index = new Map(names.map((name, i) => [name, i]));
     const file = new Array<bigint>(names.length).fill(0n);
@@ -272,14 +305,25 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
   const symbols = market.assets.map((a) => a.symbol);
   const ids = market.instruments.map((k) => k.id);
   const dec = (i: number): number => market.assets[i]!.decimals;
-  compare("flows", json.flows, computed.flows, symbols, dec);
-  if (json.legs !== undefined) {
-    if (!isObject(json.legs)) at.fail("legs", `expected an object, got ${describeValue(json.legs)}`);
-    compare("legs.assetBought", json.legs.assetBought, computed.assetBought, symbols, dec);
-    compare("legs.assetSold", json.legs.assetSold, computed.assetSold, symbols, dec);
-    compare("legs.instrumentBought", json.legs.instrumentBought, computed.instrumentBought, ids, () => QUANTITY_DECIMALS);
-    compare("legs.instrumentSold", json.legs.instrumentSold, computed.instrumentSold, ids, () => QUANTITY_DECIMALS);
-  }
+  const recorded = json.movements;
+  if (!isObject(recorded)) at.fail("movements", recorded === undefined ? "required field is missing" : `expected an object, got ${describeValue(recorded)}`);
+  compare("movements.flows", recorded.flows, computed.flows, symbols, dec);
+  compare("movements.debtDelta", recorded.debtDelta, computed.debtDelta, symbols, dec);
+  compare("movements.debtAssets", recorded.debtAssets, computed.debtAssets, symbols, dec);
+  compare("movements.instrumentFlows", recorded.instrumentFlows, computed.instrumentFlows, ids, () => QUANTITY_DECIMALS);
+  const swaps = recorded.swaps ?? [];
+  if (!Array.isArray(swaps)) at.fail("movements.swaps", `expected an array, got ${describeValue(swaps)}`);
+  if (swaps.length !== computed.swaps.length) at.fail("movements.swaps", `${swaps.length} swaps but the actions make ${computed.swaps.length}`);
+  swaps.forEach((raw: unknown, n: number) => {
+    const f = `movements.swaps[${n}]`;
+    if (!isObject(raw)) at.fail(f, `expected an object, got ${describeValue(raw)}`);
+    const want = computed.swaps[n]!;
+    const sell = asset(`${f}.sell`, raw.sell);
+    const buy = asset(`${f}.buy`, raw.buy);
+    if (sell !== want.sell || buy !== want.buy) at.fail(f, `${symbols[sell]} -> ${symbols[buy]} does not match the actions (${symbols[want.sell]} -> ${symbols[want.buy]})`);
+    if (amount(`${f}.amountIn`, raw.amountIn, sell) !== want.amountIn) at.fail(`${f}.amountIn`, `does not match the actions (${formatDecimal(want.amountIn, dec(sell))})`);
+    if (amount(`${f}.minOut`, raw.minOut, buy) !== want.minOut) at.fail(`${f}.minOut`, `does not match the actions (${formatDecimal(want.minOut, dec(buy))})`);
+  });
 
   if (from) {
     if (from.account.toLowerCase() !== json.account.toLowerCase()) at.fail("account", `the plan is for ${json.account}, not for ${from.account}`);
@@ -287,7 +331,7 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
     if (json.needed) {
       let next: Position;
       try {
-        next = applyActions(from, actions, market).position;
+        next = applyActions(from, actions, market, { lenderIndex }).position;
       } catch (error) {
         if (error instanceof RebalanceError) at.fail("actions", `cannot be applied to the current position: ${error.message}`);
         throw error;
@@ -302,7 +346,6 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
   const explanation = Array.isArray(json.explanation) ? json.explanation.filter((l): l is string => typeof l === "string") : [];
   const next = json.nextRebalanceAt;
   if (next !== undefined && (typeof next !== "number" || !Number.isInteger(next))) at.fail("nextRebalanceAt", `expected an integer (unix seconds), got ${describeValue(next)}`);
-  const { flows, ...legs } = computed;
   return {
     strategy,
     needed: json.needed,
@@ -311,8 +354,8 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
     nonce,
     actions,
     position,
-    flows,
-    legs,
+    movements: computed,
+    lenderIndex,
     explanation,
     ...(typeof next === "number" && { nextRebalanceAt: next }),
   };

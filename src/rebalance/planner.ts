@@ -9,11 +9,13 @@
  *   (every check passes, health factor >= the policy's trigger by default).
  * - "time": called on a schedule; restore to the target whenever the position is not at it,
  *   and say when the next rebalance is due (now + interval).
- * - "delta-neutral": bring the portfolio delta of each hedged asset inside a band with an
- *   allowed instrument, then make sure the target is met.
+ * - "delta-neutral": bring the portfolio delta of each hedged asset inside a band with spot
+ *   swaps of the underlying on the AMM (instruments have no venue: docs/custody.md), then make
+ *   sure the target is met.
  *
- * Every plan's new position passes checkPosition and the conservation rules; the planner
- * assumes each trade executes at the worst price the policy's maxSlippage allows.
+ * Every plan's new position passes checkPosition and its movements pass checkTransition
+ * (docs/custody.md): each balance change is a token movement the gate performs. A swap credits
+ * its minOut (an AMM quote minus a tolerance when given, else the policy's slippage floor).
  */
 import { ZksError } from "../core/errors.ts";
 import { BPS_SCALE, RATIO_SCALE } from "../core/fixed-point.ts";
@@ -22,14 +24,16 @@ import { checkPosition, type RiskReport } from "../model/check.ts";
 import { EQUITY_SCALE } from "../model/equity.ts";
 import { ceilDiv } from "../model/rounding.ts";
 import { explainChecks } from "../model/explain.ts";
-import { applyActions, type Action, type TradeLegs } from "./actions.ts";
+import type { Action } from "./actions.ts";
 import type { Allowance } from "./allowance.ts";
-import { conservation, type Conservation } from "./conservation.ts";
+import { movementValues, type MovementValues } from "./conservation.ts";
 import { costModel, planCost, type CostOptions, type PlanCost } from "./costs.ts";
-import { deltaHedges, hedgeInstrument, portfolioDelta, underlyings } from "./delta.ts";
+import { deltaHedges, hedgeableAssets, portfolioDelta, underlyings } from "./delta.ts";
+import type { SwapQuote } from "./trades.ts";
+import { noMovements, type Movements } from "./transition.ts";
 import { actionText, amountText, checkName, costText, effectText, moneyText, percentText, ratioText, shortfallText } from "./explain.ts";
 import { meetsGoal, shortfalls, type Goal } from "./goal.ts";
-import { evaluate, remedyFamilies, searchRemedies, type Evaluation, type PlannerContext } from "./search.ts";
+import { applyIn, evaluate, remedyFamilies, searchRemedies, type Evaluation, type PlannerContext } from "./search.ts";
 
 export type Strategy = "threshold" | "time" | "delta-neutral";
 export const STRATEGIES: readonly Strategy[] = ["threshold", "time", "delta-neutral"];
@@ -49,12 +53,20 @@ export interface PlanOptions extends CostOptions {
   target?: GoalOptions;
   /** Delta-neutral: the band |x_i| <= deltaBand, q.u. Default 1% of the collateral value (at least 1 whole quote unit). */
   deltaBand?: bigint;
-  /** Delta-neutral: the assets to neutralize (market indices). Default: every asset an allowed instrument can hedge. */
+  /** Delta-neutral: the assets to neutralize (market indices). Default: every instrument underlying a swap can hedge (hedgeableAssets). */
   deltaAssets?: number[];
   /** Time: days between scheduled rebalances (default 7). */
   intervalDays?: number;
   /** Unix seconds the plan is made at (default market.timestamp). */
   now?: number;
+  /** AMM quotes: a swap's minOut is the quote minus quoteTolerance (default: the policy's slippage floor). */
+  quote?: SwapQuote;
+  /** At RATIO, default 0.5%. */
+  quoteTolerance?: bigint;
+  /** Per asset, the lender's current debt index (10^18 scale) when known; default 10^18, the least a lender delivers. */
+  lenderIndex?: readonly (bigint | undefined)[];
+  /** A keeper's rebalance: only swaps and repayments from collateral. */
+  forced?: boolean;
 }
 
 export interface PlanStep {
@@ -84,10 +96,12 @@ export interface Plan {
   steps: PlanStep[];
   /** P' (nonce + 1, same account and salt); the old position itself when not needed. */
   position: Position;
-  /** f_i, signed base units per asset. */
+  /** The token movements that back P' (docs/custody.md); none when not needed. */
+  movements: Movements;
+  /** movements.flows: signed wallet flow per asset, base units. */
   flows: bigint[];
-  legs: TradeLegs;
-  conservation: Conservation;
+  /** What the swaps sell, the least they buy and the difference at the oracle's prices (q.u. * 10^18). */
+  values: MovementValues;
   cost: PlanCost;
   goal: Goal;
   before: RiskReport;
@@ -154,7 +168,20 @@ export function plan(position: Position, market: Market, policy: Policy, allowan
       `the target (health factor ${ratioText(goal.healthFactor)}) is below the trigger (${ratioText(trigger.healthFactor)}): a plan would leave the position triggerable`,
     );
   }
-  const ctx: PlannerContext = { old: position, market, policy, allowance, model: costModel(market, policy, options), goal };
+  const ctx: PlannerContext = {
+    old: position,
+    market,
+    policy,
+    allowance,
+    model: costModel(market, policy, options),
+    goal,
+    pricing: { ...(options.quote && { quote: options.quote }), ...(options.quoteTolerance !== undefined && { quoteTolerance: options.quoteTolerance }) },
+    ...(options.lenderIndex && { lenderIndex: options.lenderIndex }),
+    forced: options.forced ?? false,
+  };
+  if (options.quoteTolerance !== undefined && (options.quoteTolerance < 0n || options.quoteTolerance >= RATIO_SCALE)) {
+    throw new PlanOptionsError("the quote tolerance must be in [0, 1)");
+  }
   const now = options.now ?? market.timestamp;
   const interval = options.intervalDays ?? DEFAULT_INTERVAL_DAYS;
   if (!(interval > 0) || !Number.isFinite(interval)) throw new PlanOptionsError(`interval must be a positive number of days (got ${interval})`);
@@ -181,8 +208,8 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   const { market } = ctx;
   const band = options.deltaBand ?? defaultDeltaBand(before, market);
   if (band < 0n) throw new PlanOptionsError("the delta band must be >= 0");
-  // By default, the assets an allowed instrument can hedge; the other underlyings are reported.
-  const hedgeable = underlyings(market).filter((i) => hedgeInstrument(market, ctx.allowance.tradable, i) !== undefined);
+  // By default, the underlyings a spot swap can hedge; the other underlyings are reported.
+  const hedgeable = hedgeableAssets(market, ctx.allowance.sellable);
   const assets = options.deltaAssets ?? hedgeable;
   for (const i of assets) if (!Number.isInteger(i) || i < 0 || i >= market.assets.length) throw new PlanOptionsError(`delta asset index ${i} is not in the market`);
   const deltaBefore = portfolioDelta(ctx.old, market);
@@ -194,13 +221,13 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   const unhedged = underlyings(market).filter((i) => !assets.includes(i));
   if (unhedged.length > 0) {
     deltaLines.push(
-      `not neutralized (no allowed instrument): ${unhedged.map((i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)}`).join(", ")}`,
+      `not neutralized (no allowed swap): ${unhedged.map((i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)}`).join(", ")}`,
     );
   }
   const lines = [...header, ...deltaLines];
   const summary = (after: bigint[]): DeltaSummary => ({ band, assets: [...assets], before: deltaBefore, after });
   if (assets.length === 0) {
-    return noPlan(ctx, "delta-neutral", before, lines, "no delta can be hedged: no allowed instrument (tradable, nonzero delta, mark >= 0) has an underlying in the market; allow one in tradable");
+    return noPlan(ctx, "delta-neutral", before, lines, "no delta can be hedged: no instrument underlying may be swapped (list it, or an asset to pay with, in sellable)");
   }
 
   if (outside.length === 0 && meetsGoal(before, trigger)) {
@@ -223,7 +250,7 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
     actions = [...actions, ...hedge.actions];
     const e = evaluate(ctx, actions);
     if (!e) {
-      lastProblem = `the hedge (${hedge.actions.map((a) => actionText(a, market)).join(", ")}) does not fit the allowance${ctx.allowance.maxActions !== undefined ? ` of at most ${ctx.allowance.maxActions} actions` : ""}`;
+      lastProblem = `the hedge (${hedge.actions.map((a) => actionText(a, market)).join(", ")}) does not fit the allowance${ctx.allowance.maxActions !== undefined ? ` of at most ${ctx.allowance.maxActions} actions` : ""} or the rebalance's swap slots`;
       break;
     }
     if (e.meets && inBand(e)) return withDelta(makePlan(ctx, "delta-neutral", before, e, lines), market, summary);
@@ -312,11 +339,10 @@ function reasonNotNeeded(strategy: Strategy, before: RiskReport, goal: Goal): st
 }
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
-const zeros = (n: number): bigint[] => new Array<bigint>(n).fill(0n);
 
 function notNeeded(ctx: PlannerContext, strategy: Strategy, before: RiskReport, explanation: string[], nextRebalanceAt?: number): Plan {
   const { market, old } = ctx;
-  const result = applyActions(old, [], market);
+  const movements = noMovements(market);
   const plan: Plan = {
     kind: "plan",
     strategy,
@@ -324,9 +350,9 @@ function notNeeded(ctx: PlannerContext, strategy: Strategy, before: RiskReport, 
     actions: [],
     steps: [],
     position: old,
-    flows: zeros(market.assets.length),
-    legs: { assetBought: result.assetBought, assetSold: result.assetSold, instrumentBought: result.instrumentBought, instrumentSold: result.instrumentSold },
-    conservation: conservation(old, result, market, ctx.policy),
+    movements,
+    flows: movements.flows,
+    values: movementValues(movements, market),
     cost: planCost([], market, ctx.model),
     goal: ctx.goal,
     before,
@@ -344,9 +370,9 @@ function makePlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, e
   const steps: PlanStep[] = [];
   let previous = before;
   e.actions.forEach((action, n) => {
-    const next = checkPosition(applyActions(old, e.actions.slice(0, n + 1), market).position, market, ctx.policy);
+    const next = checkPosition(applyIn(ctx, e.actions.slice(0, n + 1)).position, market, ctx.policy);
     const c = cost.actions[n]!;
-    const price = c.slippage > 0n ? `; slippage at most ${moneyText(market.quote, c.slippage)}` : "";
+    const price = c.slippage > 0n ? `; gives up at most ${moneyText(market.quote, c.slippage)} at the oracle's prices` : "";
     steps.push({ action, text: actionText(action, market), effect: `${effectText(previous, next)}${price}` });
     previous = next;
   });
@@ -360,7 +386,7 @@ function makePlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, e
     costText(cost, market, ctx.model.nativeSource),
     ...(nextRebalanceAt !== undefined ? [nextText(nextRebalanceAt)] : []),
   ];
-  const { position, flows, assetBought, assetSold, instrumentBought, instrumentSold } = e.result;
+  const { position, movements } = e.result;
   const plan: Plan = {
     kind: "plan",
     strategy,
@@ -368,9 +394,9 @@ function makePlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, e
     actions: e.actions,
     steps,
     position,
-    flows,
-    legs: { assetBought, assetSold, instrumentBought, instrumentSold },
-    conservation: e.conservation,
+    movements,
+    flows: movements.flows,
+    values: e.values,
     cost,
     goal: ctx.goal,
     before,
@@ -406,16 +432,14 @@ function allowanceText(ctx: PlannerContext): string {
     });
   const sellable = market.assets.filter((_, i) => allowance.sellable[i]);
   const sellableWithCollateral = sellable.filter((a) => old.collateral[market.assets.indexOf(a)]! > 0n);
-  const tradable = market.instruments.filter((_, k) => allowance.tradable[k]).map((k) => k.id);
-  if (wallet.length === 0 && sellable.length === 0 && tradable.length === 0) {
-    return "nothing is allowed: the wallet is empty, no asset may be sold and no instrument traded (see the allowance: wallet, sellable, tradable)";
+  if (wallet.length === 0 && sellable.length === 0) {
+    return "nothing is allowed: the wallet is empty and no asset may be sold (see the allowance: wallet, sellable)";
   }
   const parts = [
     wallet.length > 0 ? `the wallet has ${wallet.join(", ")}` : "the wallet is empty",
     sellable.length === 0
       ? "no asset may be sold"
       : `${sellable.map((a) => a.symbol).join(", ")} may be sold${sellableWithCollateral.length < sellable.length ? ` (collateral held: ${sellableWithCollateral.map((a) => a.symbol).join(", ") || "none"})` : ""}`,
-    tradable.length > 0 ? `${tradable.join(", ")} may be traded` : "no instrument may be traded",
   ];
   if (allowance.maxActions !== undefined) parts.push(`at most ${allowance.maxActions} action${allowance.maxActions === 1 ? "" : "s"}`);
   return parts.join("; ");

@@ -7,13 +7,13 @@
 import type { Market, Policy, Position } from "../inputs/types.ts";
 import type { RiskReport } from "../model/check.ts";
 import { ModelError } from "../model/errors.ts";
-import { applyActions, RebalanceError, type Action, type RebalanceResult } from "./actions.ts";
+import { applyActions, debtIndexOf, RebalanceError, repayCharge, type Action, type RebalanceResult } from "./actions.ts";
 import type { Allowance } from "./allowance.ts";
-import { conservation, type Conservation } from "./conservation.ts";
+import { checkMovements, forcedViolation, movementValues, type MovementValues } from "./conservation.ts";
 import { planCost, type CostModel, type PlanCost } from "./costs.ts";
 import { meetsGoal, totalShortfall, type Goal } from "./goal.ts";
 import { quickCheck } from "./quick-check.ts";
-import { maxBuyWith, maxSellFor, unitValue, worstHedgeBuy, worstHedgeSell, worstSwap } from "./trades.ts";
+import { maxSellFor, unitValue, worstSwap, type SwapPricing } from "./trades.ts";
 
 export interface PlannerContext {
   old: Position;
@@ -22,6 +22,12 @@ export interface PlannerContext {
   allowance: Allowance;
   model: CostModel;
   goal: Goal;
+  /** AMM quotes for swaps (default: the policy's slippage floor). */
+  pricing: SwapPricing;
+  /** Per asset, the lender's current index when known (default 10^18). */
+  lenderIndex?: readonly (bigint | undefined)[];
+  /** A keeper's rebalance: only swaps and repayments from collateral (docs/custody.md, "Keepers"). */
+  forced: boolean;
 }
 
 /** The position after some actions, and what is left in the wallet. */
@@ -30,7 +36,7 @@ export interface FamilyState {
   walletLeft: bigint[];
 }
 
-/** A kind of remedy with one amount to choose (base units, or contracts at QTY for hedges). */
+/** A kind of remedy with one amount to choose (base units of its asset). */
 export interface Family {
   id: string;
   /** The largest amount possible in `state`. */
@@ -41,46 +47,56 @@ export interface Family {
 
 export interface Evaluation {
   actions: Action[];
+  /** P' and the movements that back it. */
   result: RebalanceResult;
-  conservation: Conservation;
+  /** What the swaps sell, buy at least, and give up at the oracle's prices. */
+  values: MovementValues;
   report: RiskReport;
   meets: boolean;
   shortfall: bigint;
 }
 
-/** Applies the actions from the old position; undefined when they cannot be applied. */
+/** applyActions with the context's lender indices and the policy's slippage bound. */
+export function applyIn(ctx: PlannerContext, actions: readonly Action[]): RebalanceResult {
+  return applyActions(ctx.old, actions, ctx.market, { policy: ctx.policy, ...(ctx.lenderIndex && { lenderIndex: ctx.lenderIndex }) });
+}
+
+/** Applies the actions from the old position; undefined when they cannot be applied or the wallet cannot pay. */
 export function stateOf(ctx: PlannerContext, actions: readonly Action[]): FamilyState | undefined {
   let position = ctx.old;
+  const walletLeft = [...ctx.allowance.wallet];
   if (actions.length > 0) {
     try {
-      position = applyActions(ctx.old, actions, ctx.market).position;
+      const result = applyIn(ctx, actions);
+      position = result.position;
+      // Deposits and repayments draw on the wallet; what a borrow or withdrawal pays out is not counted on.
+      result.movements.flows.forEach((f, i) => {
+        if (f > 0n) walletLeft[i] = walletLeft[i]! - f;
+      });
     } catch (error) {
       if (error instanceof RebalanceError) return undefined;
       throw error;
     }
   }
-  const walletLeft = [...ctx.allowance.wallet];
-  for (const a of actions) {
-    if (a.kind === "deposit" || a.kind === "repay") walletLeft[a.asset] = walletLeft[a.asset]! - a.amount;
-  }
   if (walletLeft.some((w) => w < 0n)) return undefined;
   return { position, walletLeft };
 }
 
-/** Applies and checks `actions`; undefined when they cannot be applied, break conservation or the action limit. */
+/** Applies and checks `actions` (checkTransition's rules); undefined when they cannot be applied or backed, or break the action limit. */
 export function evaluate(ctx: PlannerContext, actions: readonly Action[]): Evaluation | undefined {
   const max = ctx.allowance.maxActions;
   if (max !== undefined && actions.length > max) return undefined;
   if (!stateOf(ctx, actions)) return undefined;
   try {
-    const result = applyActions(ctx.old, actions, ctx.market);
-    const cons = conservation(ctx.old, result, ctx.market, ctx.policy);
-    if (!cons.valid) return undefined;
+    const result = applyIn(ctx, actions);
+    if (ctx.forced && forcedViolation(result.movements, ctx.market) !== undefined) return undefined;
+    // The policy's checks of P' are the quick check's below; the trigger is checked once by the caller.
+    if (!checkMovements(ctx.old, result.position, result.movements, ctx.market, ctx.policy, { checks: false }).valid) return undefined;
     const report = quickCheck(result.position, ctx.market, ctx.policy);
     return {
       actions: [...actions],
       result,
-      conservation: cons,
+      values: movementValues(result.movements, ctx.market),
       report,
       meets: meetsGoal(report, ctx.goal),
       shortfall: totalShortfall(report, ctx.goal),
@@ -109,11 +125,16 @@ export function safestAssets(market: Market): number[] {
     });
 }
 
+/** Base units that repay the whole debt of asset i in `position`: ceil(d_i * index / 10^18). */
+export function debtOwed(market: Market, position: Position, i: number): bigint {
+  return repayCharge(position.debt[i]!, debtIndexOf(market.assets[i]!));
+}
+
 /**
  * The threshold strategy's remedies, in order of preference when costs tie: repay and deposit
  * from the wallet (no slippage), repay with collateral, swap sellable collateral into a debt
- * asset and repay, swap sellable collateral into the safest asset, buy back short or protective
- * instruments paying with sellable collateral, sell long instruments.
+ * asset on the AMM and repay, swap sellable collateral into the safest asset. Instruments are
+ * not traded (they have no venue: docs/custody.md). A keeper's rebalance uses no wallet.
  */
 export function remedyFamilies(ctx: PlannerContext): Family[] {
   const { market, policy, allowance } = ctx;
@@ -121,29 +142,32 @@ export function remedyFamilies(ctx: PlannerContext): Family[] {
   const assets = market.assets.map((_, i) => i);
   const safest = safestAssets(market);
   const variance = (i: number): bigint => market.covariance.matrix[i]?.[i] ?? 0n;
+  const owed = (st: FamilyState, i: number): bigint => debtOwed(market, st.position, i);
 
-  for (const i of assets) {
-    if (allowance.wallet[i]! > 0n) {
-      families.push({
-        id: `repay:${i}`,
-        max: (s) => min(s.walletLeft[i]!, s.position.debt[i]!),
-        build: (x) => [{ kind: "repay", asset: i, amount: x }],
-      });
+  if (!ctx.forced) {
+    for (const i of assets) {
+      if (allowance.wallet[i]! > 0n) {
+        families.push({
+          id: `repay:${i}`,
+          max: (s) => min(s.walletLeft[i]!, owed(s, i)),
+          build: (x) => [{ kind: "repay", asset: i, amount: x }],
+        });
+      }
     }
-  }
-  for (const i of assets) {
-    if (allowance.wallet[i]! > 0n) {
-      families.push({
-        id: `deposit:${i}`,
-        max: (s) => s.walletLeft[i]!,
-        build: (x) => [{ kind: "deposit", asset: i, amount: x }],
-      });
+    for (const i of assets) {
+      if (allowance.wallet[i]! > 0n) {
+        families.push({
+          id: `deposit:${i}`,
+          max: (s) => s.walletLeft[i]!,
+          build: (x) => [{ kind: "deposit", asset: i, amount: x }],
+        });
+      }
     }
   }
   for (const i of assets) {
     families.push({
       id: `repayWithCollateral:${i}`,
-      max: (s) => min(s.position.collateral[i]!, s.position.debt[i]!),
+      max: (s) => min(s.position.collateral[i]!, owed(s, i)),
       build: (x) => [{ kind: "repayWithCollateral", asset: i, amount: x }],
     });
   }
@@ -153,10 +177,10 @@ export function remedyFamilies(ctx: PlannerContext): Family[] {
       if (b === s) continue;
       families.push({
         id: `swapRepay:${s}:${b}`,
-        max: (st) => (st.position.debt[b]! > 0n ? min(st.position.collateral[s]!, maxSellFor(market, policy, s, b, st.position.debt[b]!)) : 0n),
-        build: (x) => {
-          const swap = worstSwap(market, policy, s, x, b);
-          return swap && [swap, { kind: "repayWithCollateral", asset: b, amount: swap.buyAmount }];
+        max: (st) => (st.position.debt[b]! > 0n ? min(st.position.collateral[s]!, maxSellFor(market, policy, s, b, owed(st, b))) : 0n),
+        build: (x, st) => {
+          const swap = worstSwap(market, policy, s, x, b, ctx.pricing);
+          return swap && [swap, { kind: "repayWithCollateral", asset: b, amount: min(swap.minOut, owed(st, b)) }];
         },
       });
     }
@@ -166,55 +190,12 @@ export function remedyFamilies(ctx: PlannerContext): Family[] {
         id: `swap:${s}:${target}`,
         max: (st) => st.position.collateral[s]!,
         build: (x) => {
-          const swap = worstSwap(market, policy, s, x, target);
+          const swap = worstSwap(market, policy, s, x, target, ctx.pricing);
           return swap && [swap];
         },
       });
     }
   }
-  market.instruments.forEach((k, index) => {
-    if (!allowance.tradable[index] || k.mark < 0n) return;
-    if (k.mark === 0n) {
-      // Trades for no cash: close a short or a long (never opens one here: that would be unbounded).
-      const cashAsset = safest[0]!;
-      families.push({
-        id: `buy:${index}:free`,
-        max: (st) => (st.position.quantities[index]! < 0n ? -st.position.quantities[index]! : 0n),
-        build: (x) => [{ kind: "hedge", instrument: index, side: "buy", quantity: x, asset: cashAsset, cash: 0n }],
-      });
-      families.push({
-        id: `sell:${index}:free`,
-        max: (st) => (st.position.quantities[index]! > 0n ? st.position.quantities[index]! : 0n),
-        build: (x) => [{ kind: "hedge", instrument: index, side: "sell", quantity: x, asset: cashAsset, cash: 0n }],
-      });
-      return;
-    }
-    for (const s of assets) {
-      if (!allowance.sellable[s]) continue;
-      families.push({
-        id: `buy:${index}:${s}`,
-        // Close the short; puts may also be bought as protection, as far as the collateral pays.
-        max: (st) => {
-          const affordable = maxBuyWith(market, policy, index, s, st.position.collateral[s]!);
-          const q = st.position.quantities[index]!;
-          return k.kind === "put" ? affordable : min(affordable, q < 0n ? -q : 0n);
-        },
-        build: (x) => {
-          const hedge = worstHedgeBuy(market, policy, index, x, s);
-          return hedge && [hedge];
-        },
-      });
-    }
-    const receive = safest[0]!;
-    families.push({
-      id: `sell:${index}:${receive}`,
-      max: (st) => (st.position.quantities[index]! > 0n ? st.position.quantities[index]! : 0n),
-      build: (x) => {
-        const hedge = worstHedgeSell(market, policy, index, x, receive);
-        return hedge && [hedge];
-      },
-    });
-  });
   return families;
 }
 
@@ -239,10 +220,10 @@ export function buildSteps(ctx: PlannerContext, prefix: readonly Action[], steps
   return actions;
 }
 
-/** Value moved by a plan (q.u. * 10^18): traded value plus the value of the wallet flows; the last tie-break. */
+/** Value moved by a plan (q.u. * 10^18): value sold on the AMM plus the value of the wallet flows; the last tie-break. */
 function moved(ctx: PlannerContext, e: Evaluation): bigint {
-  const flows = e.result.flows.reduce((sum, f, i) => sum + (f < 0n ? -f : f) * unitValue(ctx.market.assets[i]!), 0n);
-  return e.conservation.traded + flows;
+  const flows = e.result.movements.flows.reduce((sum, f, i) => sum + (f < 0n ? -f : f) * unitValue(ctx.market.assets[i]!), 0n);
+  return e.values.sold + flows;
 }
 
 export interface Candidate {

@@ -10,6 +10,7 @@ import { readJsonFile } from "../../node/read-json.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { emptyAllowance, parseAllowance } from "../../rebalance/allowance.ts";
 import { moneyText } from "../../rebalance/explain.ts";
+import { backedTransition } from "../../rebalance/conservation.ts";
 import { planToJson } from "../../rebalance/plan-file.ts";
 import { plan, STRATEGIES, type PlanOptions, type Strategy } from "../../rebalance/planner.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
@@ -30,6 +31,7 @@ interface PlanFlags {
   now?: string;
   gasPrice?: string;
   nativePrice?: string;
+  forced?: boolean;
   json?: boolean;
   out?: string;
 }
@@ -58,7 +60,7 @@ function planOptions(flags: PlanFlags, market: Market): PlanOptions {
   if (!STRATEGIES.includes(flags.strategy as Strategy)) {
     throw new InputError("--strategy", "", `expected one of ${STRATEGIES.join(", ")}, got "${flags.strategy}"`);
   }
-  const options: PlanOptions = { strategy: flags.strategy as Strategy };
+  const options: PlanOptions = { strategy: flags.strategy as Strategy, forced: Boolean(flags.forced) };
   const headroom = flags.varHeadroom === undefined ? undefined : decimalFlag("--var-headroom", flags.varHeadroom, RATIO_DECIMALS);
   if (flags.triggerHf !== undefined || headroom !== undefined) {
     options.trigger = {
@@ -103,6 +105,7 @@ export function registerPlan(program: Command): void {
     .option("--now <unix>", "time the plan is made at, unix seconds (default: the market's timestamp)")
     .option("--gas-price <gwei>", "gas price in gwei (default 20)")
     .option("--native-price <amount>", "native token price in the quote currency (default: the market's WETH or ETH price)")
+    .option("--forced", "plan a keeper's rebalance: only swaps and repayments from collateral, and the old position must be below the trigger")
     .option("--json", "machine-readable output: the plan file object, or the no-plan reason")
     .option("--out <file>", "write the plan file (private: holds the new position); replaced atomically, untouched when there is no plan")
     .action((flags: PlanFlags) => {
@@ -144,6 +147,8 @@ export function registerPlan(program: Command): void {
         return;
       }
 
+      // The plan's transition must be one the gate can back (docs/custody.md): exit 2 with one line otherwise.
+      if (result.needed) backedTransition(position, result.position, result.movements, market, policy, Boolean(flags.forced));
       const json = planToJson(result, market);
       if (flags.out !== undefined) {
         writeFileSafely(flags.out, `${JSON.stringify(json, null, 2)}\n`);

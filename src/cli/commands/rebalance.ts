@@ -12,10 +12,13 @@ import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
 import { toProofFile } from "../../proof-file/proof-file.ts";
 import { proveBuiltInstance } from "../../node/prove-built.ts";
-import { rebalanceInput, type RebalanceTransition } from "../../prover/witness/rebalance.ts";
+import { rebalanceInput } from "../../prover/witness/rebalance.ts";
 import { emptyAllowance, parseAllowance } from "../../rebalance/allowance.ts";
+import { backedTransition } from "../../rebalance/conservation.ts";
 import { parsePlanFile } from "../../rebalance/plan-file.ts";
 import { plan, STRATEGIES, type Strategy } from "../../rebalance/planner.ts";
+import type { Movements } from "../../rebalance/transition.ts";
+import type { Position } from "../../inputs/types.ts";
 import { verifyProof } from "../../verifier/verify.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
@@ -64,29 +67,32 @@ export function registerRebalance(program: Command): void {
       const newPositionFile = path.join(flags.out, "position.json");
       if (same(newPositionFile, flags.position)) throw new InputError("--out", "", `${newPositionFile} is the input position; choose another directory`);
 
-      let transition: Omit<RebalanceTransition, "forced">;
+      const forced = Boolean(flags.forced);
+      let planned: { next: Position; movements: Movements };
       let explanation: string[];
       if (flags.plan) {
         const parsed = parsePlanFile(readJsonFile(flags.plan), flags.plan, market, position);
         if (!parsed.needed) return nothingToDo(flags, ["the plan says no rebalance is needed"]);
-        transition = { old: position, next: parsed.position, flows: parsed.flows, ...parsed.legs };
+        planned = { next: parsed.position, movements: parsed.movements };
         explanation = parsed.explanation;
       } else {
         if (!STRATEGIES.includes(flags.strategy as Strategy)) throw new InputError("--strategy", "", `expected one of ${STRATEGIES.join(", ")}, got "${flags.strategy}"`);
         const allowance = flags.allow === undefined ? emptyAllowance(market) : parseAllowance(readJsonFile(flags.allow), flags.allow, market);
-        const result = plan(position, market, policy, allowance, { strategy: flags.strategy as Strategy });
+        const result = plan(position, market, policy, allowance, { strategy: flags.strategy as Strategy, forced });
         if (result.kind === "none") throw new ZksError(`no rebalance: ${result.reason}`, EXIT.checkFailed);
         if (!result.needed) return nothingToDo(flags, result.explanation);
-        transition = { old: position, next: result.position, flows: result.flows, ...result.legs };
+        planned = { next: result.position, movements: result.movements };
         explanation = result.explanation;
       }
       // The new commitment gets a fresh salt: the old one is known to whoever saw the old position.
-      const next = { ...transition.next, nonce: position.nonce + 1n, salt: randomSalt() };
+      const next = { ...planned.next, nonce: position.nonce + 1n, salt: randomSalt() };
+      // Every balance change must be a token movement the gate performs (docs/custody.md): exit 2 before proving otherwise.
+      const transition = backedTransition(position, next, planned.movements, market, policy, forced);
       const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
       const context = contextFromFlags(flags);
-      const zkProof = await proveBuiltInstance(rebalanceInput({ ...transition, next, forced: Boolean(flags.forced) }, market, policy, layout, flags.position, context), artifacts);
+      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, context), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
       // Proof first, the new position last: a directory with position.json always has its proof.
