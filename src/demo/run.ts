@@ -1,12 +1,16 @@
 /**
- * `zks demo`: the whole story on an embedded chain, with real proofs. Deploy the contracts,
- * publish epoch 42, register a position (Solvency proof), shock WETH by 25% in epoch 43, let
- * the planner find a rebalance, prove it and have the gate accept it (with its token flows),
- * then record an audit claim for the new position at epoch 43.
+ * `zks demo`: the whole story on an embedded chain, with real proofs and real custody
+ * (docs/custody.md). Deploy the contracts (a Uniswap v2 factory and pools from the published
+ * artifacts, a lender vault, the gate), publish epoch 42, register a position as a proven deposit
+ * and borrow from the empty position, shock WETH by 25% in epoch 43 (the pool follows), let the
+ * planner find a rebalance, prove it and have the gate accept it (its swaps on the pool, its
+ * repayments to the lender, from the position's own backing), check the gate's backing, then
+ * record an audit claim for the new position at epoch 43.
  *
  * Each step is handed to `onStep` as soon as it is done; the CLI prints it.
  */
-import type { Contract, Signer } from "ethers";
+import { ZeroAddress, type Contract, type Signer } from "ethers";
+import { addLiquidity, createPair, deployUniswapV2Factory, getAmountOut, reservesOf } from "../chain/uniswap-v2.ts";
 import { gateArguments } from "../chain/calldata.ts";
 import { gateContext } from "../chain/context.ts";
 import { marketRoot } from "../commitment/market-root.ts";
@@ -14,6 +18,7 @@ import { policyHash } from "../commitment/policy-hash.ts";
 import { commitPosition } from "../commitment/position-commitment.ts";
 import { randomSalt } from "../commitment/salt.ts";
 import { formatHuman } from "../core/decimal.ts";
+import { QUANTITY_DECIMALS } from "../core/fixed-point.ts";
 import { SetupError, ZksError } from "../core/errors.ts";
 import type { Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
@@ -21,11 +26,24 @@ import { selectInstance } from "../node/select-instance.ts";
 import type { ZkProof } from "../prover/prove.ts";
 import { proveBuiltInstance } from "../node/prove-built.ts";
 import { rebalanceInput } from "../prover/witness/rebalance.ts";
+import { checkTransition, emptyPosition, SWAP_SLOTS, type Transition } from "../rebalance/transition.ts";
 import { solvencyInput } from "../prover/witness/solvency.ts";
 import { checkName } from "../rebalance/explain.ts";
 import { plan } from "../rebalance/planner.ts";
 import { buildCircuits, type BuildProgress } from "../setup/build.ts";
 import { deploy, send, startChain } from "./chain.ts";
+import {
+  approveFlows,
+  arbitrageToPrice,
+  checkBacking,
+  DEMO_DEBT_ASSET,
+  describeMovements,
+  LENDER_LIQUIDITY,
+  LENDER_RATE_PER_SECOND,
+  poolDepth,
+  registrationOf,
+  withDebtIndex,
+} from "./custody-steps.ts";
 import { defaultExamplesDir, loadScenario, SHOCK_PERCENT, shockedMarket } from "./scenario.ts";
 
 export const DEMO_INSTANCES = { solvency: "solvency-3x3x16", rebalance: "rebalance-3x3x16" } as const;
@@ -53,7 +71,20 @@ export type DemoStep = Base &
     | { step: "setup"; instances: { instance: string; constraints: number; built: boolean }[] }
     | { step: "deploy"; chainId: string; contracts: { name: string; address: string; gas: number }[]; gas: number; funded: { account: string; amounts: Record<string, string> } }
     | { step: "publish"; epoch: number; marketRoot: string; timestamp: number; gas: number }
-    | { step: "register"; account: string; epoch: number; healthFactor: HealthFactor; pass: boolean; commitment: string; instance: string; proofSeconds: number; gas: number }
+    | {
+        step: "register";
+        account: string;
+        epoch: number;
+        healthFactor: HealthFactor;
+        pass: boolean;
+        commitment: string;
+        instance: string;
+        proofSeconds: number;
+        gas: number;
+        tokenGas: number;
+        /** What the registration brought, e.g. "deposit 20 WETH". */
+        movements: string[];
+      }
     | {
         step: "shock";
         epoch: number;
@@ -130,7 +161,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   if (verifierNames.some((n) => !n)) throw new SetupError("the demo instances have no Solidity verifier; run `zks setup --force --instance solvency-3x3x16 rebalance-3x3x16`");
 
   // 1. The chain, its clock ten minutes after epoch 42's timestamp so that epoch is fresh.
-  const chain = await startChain(new Date((market.timestamp + 600) * 1000), ["MarketOracle", "RebalanceGate", "AuditRegistry", "TestToken", ...(verifierNames as string[])], log);
+  const chain = await startChain(new Date((market.timestamp + 600) * 1000), ["MarketOracle", "RebalanceGate", "AuditRegistry", "LenderVault", "TestToken", ...(verifierNames as string[])], log);
   try {
     const { ethers } = chain;
     const [owner, account] = chain.signers as [Signer, Signer];
@@ -140,7 +171,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       throw new SetupError(`the example position's account ${position.account} is not the chain's account #1 (${accountAddress})`);
     }
 
-    // 2. Contracts: a mintable token per market asset, the verifiers, the oracle, the gate, the registry.
+    // 2. Contracts: a mintable token per market asset and per option the position holds, a real
+    // Uniswap v2 factory with a pool per asset against the quote stablecoin (seeded at the
+    // oracle's prices), a lender vault for the debt asset funded by a depositor, the verifiers,
+    // the oracle, the gate and the registry. Nothing is ever minted to the gate.
     const contracts: { name: string; address: string; gas: number }[] = [];
     const deployed = async (label: string, name: string, args: unknown[]): Promise<Contract> => {
       const d = await deploy(ethers, name, args, owner);
@@ -149,62 +183,113 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     };
     const tokens: Contract[] = [];
     for (const asset of market.assets) tokens.push(await deployed(`TestToken ${asset.symbol}`, "TestToken", [`Test ${asset.symbol}`, asset.symbol, asset.decimals]));
+    const tokenAddresses = await Promise.all(tokens.map((t) => t.getAddress()));
+    const optionTokens: (Contract | undefined)[] = [];
+    for (const [k, instrument] of market.instruments.entries()) {
+      optionTokens.push(position.quantities[k]! > 0n ? await deployed(`option token ${instrument.id}`, "TestToken", [instrument.id, instrument.id, QUANTITY_DECIMALS]) : undefined);
+    }
+    const quote = market.assets.findIndex((a) => a.symbol === DEMO_DEBT_ASSET);
+    if (quote < 0) throw new SetupError(`the demo borrows ${DEMO_DEBT_ASSET}, which this market does not list`);
+    const factory = await deployUniswapV2Factory(owner);
+    const factoryReceipt = await ethers.provider.getTransactionReceipt((await ethers.provider.getBlock("latest"))!.transactions[0]!);
+    contracts.push({ name: "UniswapV2Factory (@uniswap/v2-core)", address: await factory.getAddress(), gas: Number(factoryReceipt!.gasUsed) });
+    const pools = new Map<number, Contract>();
+    for (const [i, asset] of market.assets.entries()) {
+      if (i === quote) continue;
+      const pair = await createPair(factory, tokenAddresses[i]!, tokenAddresses[quote]!);
+      const depth = poolDepth(asset.decimals);
+      const quoteDepth = (depth * asset.price * 10n ** BigInt(market.assets[quote]!.decimals)) / (10n ** BigInt(asset.decimals) * market.assets[quote]!.price);
+      await send(tokens[i]!, owner, "mint", ownerAddress, depth);
+      await send(tokens[quote]!, owner, "mint", ownerAddress, quoteDepth);
+      await addLiquidity(pair, owner, tokenAddresses[i]!, depth, tokenAddresses[quote]!, quoteDepth);
+      pools.set(i, pair);
+    }
+    const lender = await deployed(`LenderVault ${DEMO_DEBT_ASSET}`, "LenderVault", [tokenAddresses[quote]!, `zks lender ${DEMO_DEBT_ASSET}`, `zl${DEMO_DEBT_ASSET}`, LENDER_RATE_PER_SECOND, ownerAddress]);
+    const lenderLiquidity = LENDER_LIQUIDITY * 10n ** BigInt(market.assets[quote]!.decimals);
+    await send(tokens[quote]!, owner, "mint", ownerAddress, lenderLiquidity);
+    await send(tokens[quote]!, owner, "approve", await lender.getAddress(), lenderLiquidity);
+    await send(lender, owner, "deposit", lenderLiquidity, ownerAddress);
     const solvencyVerifier = await deployed(verifierNames[0]!, verifierNames[0]!, []);
     const rebalanceVerifier = await deployed(verifierNames[1]!, verifierNames[1]!, []);
     const oracle = await deployed("MarketOracle", "MarketOracle", [ownerAddress, ownerAddress, FRESHNESS_SECONDS]);
     const hash = policyHash(policy);
     const gate = await deployed("RebalanceGate", "RebalanceGate", [
       await oracle.getAddress(),
-      await Promise.all(tokens.map((t) => t.getAddress())),
+      tokenAddresses,
+      await Promise.all(optionTokens.map(async (t) => (t ? t.getAddress() : ZeroAddress))),
+      await Promise.all(market.assets.map(async (_, i) => (i === quote ? lender.getAddress() : ZeroAddress))),
+      await factory.getAddress(),
+      rebalance.layout.nSwaps ?? SWAP_SLOTS,
       hash,
-      await solvencyVerifier.getAddress(),
       await rebalanceVerifier.getAddress(),
       ownerAddress,
     ]);
+    await send(lender, owner, "setBorrower", await gate.getAddress());
     const registry = await deployed("AuditRegistry", "AuditRegistry", [await oracle.getAddress(), await gate.getAddress(), await solvencyVerifier.getAddress(), hash, ownerAddress]);
-    // The account's wallet holds what the allowance says it may use.
+    // The account's wallet holds what it deposits at registration and what the allowance lets a
+    // rebalance use; its option tokens are the position's long options.
+    const registration = registrationOf(position, market, quote);
     const funded: Record<string, string> = {};
-    for (const [i, units] of allowance.wallet.entries()) {
+    for (const [i, asset] of market.assets.entries()) {
+      const units = allowance.wallet[i]! + (registration.flows[i]! > 0n ? registration.flows[i]! : 0n);
       if (units === 0n) continue;
       await send(tokens[i]!, owner, "mint", accountAddress, units);
-      funded[market.assets[i]!.symbol] = formatHuman(units, market.assets[i]!.decimals, 0);
+      funded[asset.symbol] = formatHuman(units, asset.decimals, 0);
+    }
+    for (const [k, token] of optionTokens.entries()) {
+      if (!token) continue;
+      await send(token, owner, "mint", accountAddress, position.quantities[k]!);
+      funded[market.instruments[k]!.id] = formatHuman(position.quantities[k]!, QUANTITY_DECIMALS, 0);
     }
     done({ step: "deploy", chainId: chain.chainId.toString(), contracts, gas: contracts.reduce((s, c) => s + c.gas, 0), funded: { account: accountAddress, amounts: funded } });
 
-    // 3. Epoch 42.
-    const root42 = marketRoot(market, layout);
-    const publish42 = await send(oracle, owner, "publish", market.epoch, root42, market.timestamp);
-    done({ step: "publish", epoch: market.epoch, marketRoot: `0x${root42.toString(16)}`, timestamp: market.timestamp, gas: Number(publish42) });
+    // 3. Epoch 42, with the lender's debt index projected to the end of the freshness window (the
+    // gate accepts a proof whose index is at least the lender's).
+    const projectedIndex = async (at: number): Promise<bigint> => (await lender.getFunction("indexAt")(at + FRESHNESS_SECONDS)) as bigint;
+    const market42 = withDebtIndex(market, quote, await projectedIndex(market.timestamp));
+    const root42 = marketRoot(market42, layout);
+    const publish42 = await send(oracle, owner, "publish", market42.epoch, root42, market42.timestamp);
+    done({ step: "publish", epoch: market42.epoch, marketRoot: `0x${root42.toString(16)}`, timestamp: market42.timestamp, gas: Number(publish42) });
 
-    // 4. The owner registers the position with a Solvency proof bound to the gate.
+    // 4. The owner registers: a Rebalance proof from the empty position whose movements (deposits,
+    // a borrow from the lender, the option tokens) bring exactly the position's balances.
     const gateCtx = gateContext(chain.chainId, await gate.getAddress());
     const registryCtx = gateContext(chain.chainId, await registry.getAddress());
-    const report42 = checkPosition(position, market, policy);
+    const report42 = checkPosition(position, market42, policy);
     if (!report42.pass) throw new ZksError(`the demo position fails at epoch ${market.epoch}: ${report42.failures.join(", ")}`, 70);
-    log(`proving solvency at epoch ${market.epoch} with ${solvency.artifacts.instance}...`);
-    const registerProof = await proveBuiltInstance(solvencyInput(position, market, policy, layout, "demo position", gateCtx), solvency.artifacts);
+    const registered: Position = { ...position, nonce: 1n };
+    const registerTransition: Transition = { old: emptyPosition(position.account, market), next: registered, ...registration, forced: false, fromEmpty: true };
+    const registerCheck = checkTransition(registerTransition, market42, policy);
+    if (!registerCheck.valid) throw new ZksError(`the demo registration is not backed: ${registerCheck.violations.map((v) => v.message).join("; ")}`, 70);
+    log(`proving the registration at epoch ${market.epoch} with ${rebalance.artifacts.instance}...`);
+    const registerProof = await proveBuiltInstance(rebalanceInput(registerTransition, market42, policy, rebalance.layout, "demo position", gateCtx), rebalance.artifacts);
+    const registerTokenGas = await approveFlows(registration, tokens, optionTokens, account, await gate.getAddress());
     const registerArgs = gateArguments(registerProof);
-    const registerGas = await send(gate, account, "register", market.epoch, registerArgs.proof, registerArgs.signals);
+    const registerGas = await send(gate, account, "register", market42.epoch, registerArgs.proof, registerArgs.signals);
     done({
       step: "register",
       account: accountAddress,
       epoch: market.epoch,
       healthFactor: hfOf(report42),
       pass: report42.pass,
-      commitment: `0x${commitPosition(position, position.salt!, layout).toString(16)}`,
-      instance: solvency.artifacts.instance,
+      commitment: `0x${commitPosition(registered, registered.salt!, layout).toString(16)}`,
+      instance: rebalance.artifacts.instance,
       proofSeconds: proofSecondsOf(registerProof),
       gas: Number(registerGas),
+      tokenGas: Number(registerTokenGas),
+      movements: describeMovements(registration, market),
     });
 
-    // 5. The shock: epoch 43, five minutes later, WETH down 25%.
+    // 5. The shock: epoch 43, five minutes later, WETH down 25%; arbitrage moves the pool to the
+    // new price, as it would on a live chain.
     await ethers.provider.send("evm_increaseTime", [300]);
     await ethers.provider.send("evm_mine", []);
     const now = (await ethers.provider.getBlock("latest"))!.timestamp;
-    const market43 = shockedMarket(market, scenario.shocked, now);
+    const market43 = withDebtIndex(shockedMarket(market, scenario.shocked, now), quote, await projectedIndex(now));
     const root43 = marketRoot(market43, layout);
     const publish43 = await send(oracle, owner, "publish", market43.epoch, root43, market43.timestamp);
-    const report43 = checkPosition(position, market43, policy);
+    await arbitrageToPrice(pools.get(scenario.shocked)!, tokens[scenario.shocked]!, owner, market43.assets[scenario.shocked]!, market43.assets[quote]!);
+    const report43 = checkPosition(registered, market43, policy);
     const belowTrigger = report43.healthFactor.value !== null && report43.healthFactor.value < policy.trigger.healthFactor;
     if (report43.pass && !belowTrigger) throw new ZksError("the shock left the demo position healthy: nothing to show", 70);
     const asset = market.assets[scenario.shocked]!;
@@ -222,45 +307,48 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       belowTrigger,
     });
 
-    // 6. The planner.
-    const found = plan(position, market43, policy, allowance, { strategy: "threshold" });
+    // 6. The planner, with the pools' quotes for swaps and the lender's index for borrows.
+    const reserves = new Map<number, { reserveIn: bigint; reserveOut: bigint; back: { reserveIn: bigint; reserveOut: bigint } }>();
+    for (const [i, pair] of pools) {
+      reserves.set(i, { ...(await reservesOf(pair, tokenAddresses[i]!)), back: await reservesOf(pair, tokenAddresses[quote]!) });
+    }
+    const quoteOf = (sell: number, buy: number, amountIn: bigint): bigint => {
+      const pool = sell === quote ? reserves.get(buy)?.back : buy === quote ? reserves.get(sell) : undefined;
+      return pool ? getAmountOut(amountIn, pool.reserveIn, pool.reserveOut) : 0n;
+    };
+    const lenderIndex: (bigint | undefined)[] = market.assets.map(() => undefined);
+    lenderIndex[quote] = (await lender.getFunction("debtIndex")()) as bigint;
+    const found = plan(registered, market43, policy, allowance, { strategy: "threshold", quote: quoteOf, lenderIndex });
     if (found.kind === "none") throw new ZksError(`the planner found no rebalance: ${found.reason}`, 1);
     if (!found.needed) throw new ZksError("the planner says no rebalance is needed", 70);
     const flows: Record<string, string> = {};
-    found.flows.forEach((f, i) => {
+    found.movements.flows.forEach((f, i) => {
       if (f !== 0n) flows[market.assets[i]!.symbol] = formatHuman(f, market.assets[i]!.decimals, 0);
     });
     done({ step: "plan", strategy: found.strategy, actions: found.steps.map((s) => s.text), flows, explanation: found.explanation });
 
-    // 7. Prove the rebalance; move the tokens its flows need; the gate verifies and applies it.
-    const next: Position = { ...found.position, nonce: position.nonce + 1n, salt: randomSalt() };
+    // 7. Prove the rebalance; approve what it deposits; the gate verifies it and moves the tokens:
+    // its swaps on the pool, its repayments to the lender, from the position's own backing.
+    const next: Position = { ...found.position, nonce: registered.nonce + 1n, salt: randomSalt() };
+    const transition: Transition = { old: registered, next, ...found.movements, forced: false, fromEmpty: false };
     log(`proving the rebalance with ${rebalance.artifacts.instance}...`);
-    const rebalanceProof = await proveBuiltInstance(
-      rebalanceInput({ old: position, next, flows: found.flows, ...found.legs, forced: false }, market43, policy, rebalance.layout, "demo position", gateCtx),
-      rebalance.artifacts,
-    );
+    const rebalanceProof = await proveBuiltInstance(rebalanceInput(transition, market43, policy, rebalance.layout, "demo position", gateCtx), rebalance.artifacts);
     const balances = async (): Promise<bigint[]> =>
       Promise.all(tokens.map(async (t) => (await t.getFunction("balanceOf")(accountAddress)) as bigint));
     const walletBefore = await balances();
-    let tokenGas = 0n;
-    for (const [i, flow] of found.flows.entries()) {
-      // Positive flows are pulled from the account (approve the gate); negative ones are paid by
-      // the gate, which the underlying protocol backs: here, the test token is minted to it.
-      if (flow > 0n) tokenGas += await send(tokens[i]!, account, "approve", await gate.getAddress(), flow);
-      if (flow < 0n) tokenGas += await send(tokens[i]!, owner, "mint", await gate.getAddress(), -flow);
-    }
+    const tokenGas = await approveFlows(found.movements, tokens, optionTokens, account, await gate.getAddress());
     const rebalanceArgs = gateArguments(rebalanceProof);
     const rebalanceGas = await send(gate, account, "rebalance", market43.epoch, rebalanceArgs.proof, rebalanceArgs.signals);
     const after = checkPosition(next, market43, policy);
     const walletAfter = await balances();
     const wallet: Record<string, { before: string; after: string }> = {};
-    found.flows.forEach((f, i) => {
-      const a = market.assets[i]!;
-      if (f !== 0n) wallet[a.symbol] = { before: formatHuman(walletBefore[i]!, a.decimals, 0), after: formatHuman(walletAfter[i]!, a.decimals, 0) };
+    market.assets.forEach((a, i) => {
+      if (walletAfter[i] !== walletBefore[i]) wallet[a.symbol] = { before: formatHuman(walletBefore[i]!, a.decimals, 0), after: formatHuman(walletAfter[i]!, a.decimals, 0) };
     });
     const onChainNonce = (await gate.getFunction("nonceOf")(accountAddress)) as bigint;
     const onChainCommitment = (await gate.getFunction("commitmentOf")(accountAddress)) as bigint;
     if (onChainCommitment !== commitPosition(next, next.salt!, layout)) throw new Error("the gate holds another commitment than the new position's");
+    await checkBacking(tokens, lender, quote, gate, [next]);
     done({
       step: "rebalance",
       epoch: market43.epoch,
@@ -284,7 +372,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!isSolvent) throw new Error("the registry does not report the account solvent after recording its claim");
     done({ step: "audit", epoch: market43.epoch, proofSeconds: proofSecondsOf(claimProof), gas: Number(claimGas), isSolvent });
 
-    const gasSteps = steps.map((s) => ("gas" in s && typeof s.gas === "number" ? s.gas : 0) + (s.step === "rebalance" ? s.tokenGas : 0));
+    const gasSteps = steps.map((s) => ("gas" in s && typeof s.gas === "number" ? s.gas : 0) + (s.step === "rebalance" || s.step === "register" ? s.tokenGas : 0));
     return {
       ok: true,
       steps,

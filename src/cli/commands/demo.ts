@@ -35,9 +35,9 @@ function describe(step: DemoStep, n: number): string[] {
       return [head(`market epoch ${step.epoch} published`), `   root ${short(step.marketRoot)}, timestamp ${step.timestamp}, ${gas(step.gas)}`];
     case "register":
       return [
-        head(`position registered at epoch ${step.epoch}`),
+        head(`position registered at epoch ${step.epoch}, from the empty position: ${step.movements.join(", ")}`),
         `   health factor ${formatHealthFactor(step.healthFactor)}, every check ${step.pass ? "PASS" : "FAIL"}; commitment ${short(step.commitment)}`,
-        `   Solvency proof (${step.instance}) in ${step.proofSeconds} s; register: ${gas(step.gas)}`,
+        `   Rebalance proof (${step.instance}, fromEmpty) in ${step.proofSeconds} s; register: ${gas(step.gas)} (+ ${gas(step.tokenGas)} for the token approvals)`,
       ];
     case "shock":
       return [
@@ -53,7 +53,7 @@ function describe(step: DemoStep, n: number): string[] {
       return [
         head(`rebalance accepted on-chain at epoch ${step.epoch}`),
         `   health factor ${formatHealthFactor(step.healthFactor.before)} -> ${formatHealthFactor(step.healthFactor.after)}; checks ${step.pass.before ? "PASS" : "FAIL"} -> ${step.pass.after ? "PASS" : "FAIL"}`,
-        `   Rebalance proof (${step.instance}) in ${step.proofSeconds} s; rebalance: ${gas(step.gas)} (+ ${gas(step.tokenGas)} for the token approval)`,
+        `   Rebalance proof (${step.instance}) in ${step.proofSeconds} s; rebalance: ${gas(step.gas)} (+ ${gas(step.tokenGas)} for the token approvals); the gate's backing checked: it holds every committed balance and owes the lender exactly the committed debt`,
         `   the account's wallet: ${Object.entries(step.wallet)
           .map(([symbol, w]) => `${w.before} -> ${w.after} ${symbol}`)
           .join(", ") || "unchanged (no token flows)"}; the gate now holds commitment ${short(step.commitment)} at nonce ${step.nonce}`,

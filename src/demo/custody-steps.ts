@@ -1,0 +1,130 @@
+/**
+ * The custody side of `zks demo` (docs/custody.md): the registration's movements, the lender's
+ * projected index in the published market, the approvals a transition's deposits need, the
+ * arbitrage that moves a pool to the oracle's new price, and the backing invariant checked on the
+ * chain after the rebalance.
+ */
+import { Contract, type Signer } from "ethers";
+import { getAmountOut, reservesOf } from "../chain/uniswap-v2.ts";
+import { formatHuman } from "../core/decimal.ts";
+import { QUANTITY_DECIMALS } from "../core/fixed-point.ts";
+import type { Asset, Market, Position } from "../inputs/types.ts";
+import { noMovements, type Movements } from "../rebalance/transition.ts";
+import { send } from "./chain.ts";
+
+/** The asset the demo position borrows from the lender vault (and the pools' quote side). */
+export const DEMO_DEBT_ASSET = "USDC";
+/** The lender's borrow rate: 5% a year, per second at 10^18 (linear accrual, docs/custody.md). */
+export const LENDER_RATE_PER_SECOND = (5n * 10n ** 16n) / (365n * 24n * 3600n);
+/** What the lender's depositor supplies, whole tokens of the debt asset. */
+export const LENDER_LIQUIDITY = 1_000_000n;
+/** Whole tokens of each asset in its pool against the debt asset (the quote side matches at the oracle's price). */
+export const POOL_TOKENS = 500n;
+
+export const poolDepth = (decimals: number): bigint => POOL_TOKENS * 10n ** BigInt(decimals);
+
+/**
+ * The movements that register `position` from the empty one: each collateral deposited from the
+ * wallet, the debt borrowed from the lender of `debtAsset` (its proceeds credited, then withdrawn
+ * to the wallet as far as the position holds no collateral of it), each long option deposited as
+ * option tokens. A debt in another asset, or a written option, cannot be registered here.
+ */
+export function registrationOf(position: Position, market: Market, debtAsset: number): Movements {
+  const m = noMovements(market);
+  position.collateral.forEach((c, i) => (m.flows[i] = c));
+  position.debt.forEach((d, i) => {
+    if (d === 0n) return;
+    if (i !== debtAsset) throw new Error(`the demo borrows only ${market.assets[debtAsset]!.symbol}; the position owes ${market.assets[i]!.symbol}`);
+    // At index >= 1 the lender delivers at least `d` base units for `d` units.
+    m.debtDelta[i] = d;
+    m.debtAssets[i] = d;
+    m.flows[i] = m.flows[i]! - d;
+  });
+  position.quantities.forEach((q, k) => {
+    if (q < 0n) throw new Error(`${market.instruments[k]!.id}: a written option cannot be registered under token custody`);
+    m.instrumentFlows[k] = q;
+  });
+  return m;
+}
+
+/** The market with `index` as the debt index of asset `i`. */
+export function withDebtIndex(market: Market, i: number, index: bigint): Market {
+  return { ...market, assets: market.assets.map((a, j) => (j === i ? { ...a, debtIndex: index } : a)) };
+}
+
+/** Approves the gate for every deposit of `m` (tokens it pulls); returns the gas. */
+export async function approveFlows(m: Movements, tokens: Contract[], optionTokens: (Contract | undefined)[], account: Signer, gate: string): Promise<bigint> {
+  let gas = 0n;
+  for (const [i, flow] of m.flows.entries()) if (flow > 0n) gas += await send(tokens[i]!, account, "approve", gate, flow);
+  for (const [k, flow] of m.instrumentFlows.entries()) if (flow > 0n) gas += await send(optionTokens[k]!, account, "approve", gate, flow);
+  return gas;
+}
+
+/** `deposit 20 WETH`, `borrow 34,000 USDC (to the wallet)`, `deposit 2 ETH-26DEC26-2800-P`. */
+export function describeMovements(m: Movements, market: Market): string[] {
+  const lines: string[] = [];
+  market.assets.forEach((a, i) => {
+    const f = m.flows[i]!;
+    const d = m.debtDelta[i]!;
+    if (d > 0n) lines.push(`borrow ${formatHuman(m.debtAssets[i]!, a.decimals, 0)} ${a.symbol} from the lender`);
+    if (d < 0n) lines.push(`repay ${formatHuman(-d, a.decimals, 0)} ${a.symbol} units to the lender`);
+    if (f > 0n) lines.push(`deposit ${formatHuman(f, a.decimals, 0)} ${a.symbol}`);
+    if (f < 0n) lines.push(`withdraw ${formatHuman(-f, a.decimals, 0)} ${a.symbol} to the wallet`);
+  });
+  market.instruments.forEach((k, index) => {
+    const g = m.instrumentFlows[index]!;
+    if (g !== 0n) lines.push(`${g > 0n ? "deposit" : "withdraw"} ${formatHuman(g > 0n ? g : -g, QUANTITY_DECIMALS, 0)} ${k.id} option tokens`);
+  });
+  return lines;
+}
+
+function sqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = n;
+  let y = (x + 1n) / 2n;
+  while (y < x) {
+    x = y;
+    y = (x + n / x) / 2n;
+  }
+  return x;
+}
+
+const PAIR_ABI = ["function token0() view returns (address)", "function swap(uint256 amount0Out, uint256 amount1Out, address to, bytes data)"] as const;
+
+/**
+ * Sells `token` into its pool against `quoteToken` until the pool's price is the oracle's
+ * (ignoring the fee), as an arbitrageur would after a price fall: the seller is `trader`, who is
+ * minted what it sells (a test token). Only falls are played; a pool already at or below the
+ * price is left alone.
+ */
+export async function arbitrageToPrice(pair: Contract, token: Contract, trader: Signer, asset: Asset, quote: Asset): Promise<void> {
+  const tokenAddress = await token.getAddress();
+  const { reserveIn: x, reserveOut: y } = await reservesOf(pair, tokenAddress);
+  // Target x' with y'/x' = price in base units and x' * y' = x * y.
+  const x2 = sqrt((x * y * 10n ** BigInt(asset.decimals) * quote.price) / (asset.price * 10n ** BigInt(quote.decimals)));
+  if (x2 <= x) return;
+  const amountIn = x2 - x;
+  const out = getAmountOut(amountIn, x, y);
+  const traderAddress = await trader.getAddress();
+  await send(token, trader, "mint", traderAddress, amountIn);
+  await send(token, trader, "transfer", await pair.getAddress(), amountIn);
+  const v2 = new Contract(await pair.getAddress(), PAIR_ABI, trader);
+  const tokenIsZero = String(await v2.getFunction("token0")()).toLowerCase() === tokenAddress.toLowerCase();
+  await send(v2, trader, "swap", tokenIsZero ? 0n : out, tokenIsZero ? out : 0n, traderAddress, "0x");
+}
+
+/**
+ * docs/custody.md's invariants on the chain: the gate holds at least the committed collateral of
+ * every token, and owes the lender exactly the committed debt units. Throws when either fails.
+ */
+export async function checkBacking(tokens: Contract[], lender: Contract, debtAsset: number, gate: Contract, positions: Position[]): Promise<void> {
+  const gateAddress = await gate.getAddress();
+  for (const [i, token] of tokens.entries()) {
+    const held = (await token.getFunction("balanceOf")(gateAddress)) as bigint;
+    const committed = positions.reduce((s, p) => s + p.collateral[i]!, 0n);
+    if (held < committed) throw new Error(`custody broken: the gate holds ${held} of token #${i} but positions commit ${committed}`);
+  }
+  const units = (await lender.getFunction("debtUnitsOf")(gateAddress)) as bigint;
+  const committedDebt = positions.reduce((s, p) => s + p.debt[debtAsset]!, 0n);
+  if (units !== committedDebt) throw new Error(`custody broken: the gate owes the lender ${units} units but positions commit ${committedDebt}`);
+}
