@@ -1,8 +1,10 @@
 /**
  * The SDK in a real browser: the browser bundle (no Node built-ins), then the vault example page
  * (examples/vault) driven in Debian's headless Chromium through playwright-core: it registers the
- * example position with a Solvency proof made in the page's Web Worker, and after a price shock
- * plans, proves, verifies and submits a rebalance that the gate on a local `hardhat node` accepts.
+ * example position with a Rebalance proof from the empty position made in the page's Web Worker (a
+ * proven deposit: the gate pulls the collateral and option tokens, borrows the debt from the USDC
+ * lender vault), and after a price shock plans, proves, verifies and submits a rebalance that the
+ * gate on a local `hardhat node` accepts. No token is ever minted to the gate (docs/custody.md).
  * Its audit inclusion panel checks an inclusion proof built here for the example position (no
  * proving needed).
  *
@@ -32,6 +34,7 @@ import { addFigures } from "../src/audit/merkle-sum-tree.ts";
 import { aggregateStatements } from "../src/audit/statements.ts";
 import { syntheticBook } from "../src/audit/synthetic-book.ts";
 import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
+import { LENDER_VAULT_ABI } from "../src/chain/lender.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { formatHuman } from "../src/core/decimal.ts";
@@ -170,22 +173,56 @@ describe("vault example page in headless Chromium", function () {
     return { ...figures, tx: (await data("#submit-status", "tx"))!, commitment: BigInt((await data("#submit-status", "commitment"))!) };
   }
 
-  it("registers the example position with a Solvency proof generated in the page", async function () {
+  it("registers the example position with a proven deposit from the empty position generated in the page", async function () {
     const config = example!.chain.config();
     const gate = new Contract(config.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
+    const erc20 = (address: string) => new Contract(address, ERC20_ABI, provider);
+    const slot = (symbol: string) => config.tokens.find((t) => t.symbol === symbol)!;
+    const usdc = erc20(slot("USDC").address);
+    const lender = new Contract(config.lenders.find((l) => l.symbol === "USDC")!.address, LENDER_VAULT_ABI, provider);
+    const put = erc20(config.instrumentTokens.find((t) => t.id === "ETH-26DEC26-2800-P")!.address);
     assert.equal(await gate.getFunction("isRegistered")(config.account), false);
+    // No reserve: the gate holds nothing before a position brings it in.
+    for (const t of config.tokens) assert.equal(await erc20(t.address).getFunction("balanceOf")(config.contracts.RebalanceGate), 0n, `${t.symbol} at the gate`);
     assert.match(await text("#market-status"), /epoch 42.*matches the oracle/);
+    const walletUsdc = (await usdc.getFunction("balanceOf")(config.account)) as bigint;
 
     await run("load-example");
     await page.waitForSelector("#checks[data-pass=true]");
     assert.equal(await data("#hf", "value"), "1.4618");
     assert.equal(await data("#statement", "kind"), "register");
+    // A written option cannot be registered under token custody: the page says so and leaves it out.
+    const loaded = JSON.parse(await page.locator("#position-json").inputValue()) as { derivatives: Record<string, string> };
+    await page.fill("#position-json", JSON.stringify({ ...loaded, derivatives: { ...loaded.derivatives, "ETH-26DEC26-3200-C": "-4" } }, null, 2));
+    await run("check");
+    assert.match(await text("#statement"), /Written \(short\) options cannot be registered under token custody and are left out: ETH-26DEC26-3200-C -4/);
+    await run("load-example");
+    await page.waitForSelector("#checks[data-pass=true]");
+    const statement = await text("#statement");
+    assert.doesNotMatch(statement, /Written \(short\)/);
+    assert.match(statement, /deposit 20(\.0+)? WETH/);
+    assert.match(statement, /borrow 34,000(\.\d+)? USDC from the lender/);
+    assert.match(statement, /withdraw 34,000(\.\d+)? USDC to the wallet/);
+    assert.match(statement, /deposit 2(\.0+)? ETH-26DEC26-2800-P option tokens/);
 
     const result = await proveVerifySubmit("PositionRegistered");
-    assert.equal(result.instance, "solvency-3x3x16");
+    assert.equal(result.instance, "rebalance-3x3x16");
     assert.equal(await gate.getFunction("isRegistered")(config.account), true);
     assert.equal(await gate.getFunction("commitmentOf")(config.account), result.commitment);
+    assert.equal(await gate.getFunction("nonceOf")(config.account), 1n);
+    // Custody: the gate holds exactly the registered collateral and option tokens, and owes the lender the debt units.
+    assert.equal(await erc20(slot("WETH").address).getFunction("balanceOf")(config.contracts.RebalanceGate), 20n * 10n ** 18n);
+    assert.equal(await usdc.getFunction("balanceOf")(config.contracts.RebalanceGate), 0n);
+    assert.equal(await put.getFunction("balanceOf")(config.contracts.RebalanceGate), 2n * 10n ** 8n);
+    assert.equal(await lender.getFunction("debtUnitsOf")(config.contracts.RebalanceGate), 34_000n * 10n ** 6n);
+    // The borrowed USDC reached the wallet (at the lender's index, at least 34,000).
+    assert.ok(((await usdc.getFunction("balanceOf")(config.account)) as bigint) - walletUsdc >= 34_000n * 10n ** 6n);
     await page.waitForSelector("#onchain-status[data-registered=true]");
+    // The page holds the registered position: nonce 1, its long puts, no written call.
+    const held = await page.locator("#position-json").inputValue();
+    assert.match(held, /"nonce": 1/);
+    assert.match(held, /ETH-26DEC26-2800-P/);
+    assert.doesNotMatch(held, /ETH-26DEC26-3200-C/);
   });
 
   it("after a price shock, plans a rebalance, proves and verifies it in the page, and the gate accepts it on-chain", async function () {
@@ -210,7 +247,7 @@ describe("vault example page in headless Chromium", function () {
 
     await run("plan");
     assert.equal(await data("#plan-status", "state"), "ok", await text("#plan-status"));
-    assert.match(await text("#plan-steps"), /repay 6,900 USDC of debt from the wallet/);
+    assert.match(await text("#plan-steps"), /repay 7,200 USDC of debt from the wallet/);
     assert.equal(await data("#statement", "kind"), "rebalance");
 
     const result = await proveVerifySubmit("Rebalanced");
@@ -221,7 +258,7 @@ describe("vault example page in headless Chromium", function () {
     const after = (await gate.getFunction("commitmentOf")(config.account)) as bigint;
     assert.notEqual(after, before.commitment);
     assert.equal(after, result.commitment);
-    assert.equal(await gate.getFunction("nonceOf")(config.account), 1n);
+    assert.equal(await gate.getFunction("nonceOf")(config.account), 2n);
     const receipt = await provider.getTransactionReceipt(result.tx);
     const events = receipt!.logs.map((log) => gate.interface.parseLog(log)).filter((e) => e !== null);
     const rebalanced = events.find((e) => e.name === "Rebalanced");
@@ -230,10 +267,17 @@ describe("vault example page in headless Chromium", function () {
     assert.equal(rebalanced.args.oldCommitment, before.commitment);
     assert.equal(rebalanced.args.newCommitment, after);
     assert.equal(rebalanced.args.epoch, 43n);
-    assert.equal(before.usdc - ((await usdc.getFunction("balanceOf")(config.account)) as bigint), 6_900_000_000n);
-    // The page now holds the new position (nonce 1) and it is the one the gate commits to.
-    await page.waitForSelector("#onchain-status[data-nonce='1']");
-    assert.match(await page.locator("#position-json").inputValue(), /"nonce": 1/);
+    // The wallet paid what the lender took for the repaid units (at most the 7,200 USDC proven;
+    // anything the lender did not take came back to the wallet in the same transaction).
+    const lender = new Contract(config.lenders.find((l) => l.symbol === "USDC")!.address, LENDER_VAULT_ABI, provider);
+    const repaid = receipt!.logs.filter((log) => log.address === lender.target).map((log) => lender.interface.parseLog(log)).find((e) => e?.name === "Repaid");
+    assert.ok(repaid, "a Repaid event of the lender");
+    const taken = repaid.args.assets as bigint;
+    assert.ok(taken <= 7_200_000_000n && taken > 7_199_000_000n, `the lender took ${taken}`);
+    assert.equal(before.usdc - ((await usdc.getFunction("balanceOf")(config.account)) as bigint), taken);
+    // The page now holds the new position (nonce 2) and it is the one the gate commits to.
+    await page.waitForSelector("#onchain-status[data-nonce='2']");
+    assert.match(await page.locator("#position-json").inputValue(), /"nonce": 2/);
     assert.match(await text("#onchain-status"), /is this position's/);
   });
 

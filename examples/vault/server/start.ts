@@ -1,6 +1,6 @@
 /**
- * The vault example: sets up a local chain (deploys the gates, publishes the market, funds the
- * example account) and serves the page with Vite's dev server on 127.0.0.1.
+ * The vault example: sets up a local chain (deploys the gate, its lender vault and Uniswap v2
+ * pools, publishes the market, funds the example account) and serves the page with Vite's dev server on 127.0.0.1.
  *
  *   npx hardhat node                      # another terminal: the local chain on 127.0.0.1:8545
  *   npm run example                       # builds the browser bundle, then runs this
@@ -105,7 +105,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.join(EXAMPLE_ROOT,
       const { account, contracts } = example.chain.config();
       console.log(`\nvault example: ${example.url}  (bench: ${example.url}bench.html?instance=solvency-8x8x16)`);
       console.log(`  account ${account} (the node's account #1), gate ${contracts.RebalanceGate}`);
-      console.log("  in the page: load the example position, register it, then 'Publish a price shock' and rebalance. Ctrl-C ends.");
+      console.log("  in the page: load the example position, register it (a proven deposit), then 'Publish a price shock' and rebalance. Ctrl-C ends.");
       const stop = () => example.close().finally(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

@@ -4,24 +4,35 @@
  * textarea and the variables below): the server gives the market, the policy, the chain's
  * addresses and the circuit artifacts, and never receives anything but JSON-RPC calls carrying
  * proofs and public signals.
+ *
+ * Custody (docs/custody.md): the gate holds the tokens behind every committed balance. Registering
+ * is a Rebalance proof from the empty position whose movements bring the position in (deposits
+ * from the wallet, the debt borrowed from the lender vault); a rebalance moves tokens the same
+ * way (approve each deposit first), swapping on the Uniswap v2 pools.
  */
 import { Contract, Interface, JsonRpcProvider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
 import {
+  applyMovements,
   AuditTreeError,
+  borrowAssets,
   auditGeometry,
   BrowserProver,
   checkDeclaredGeometry,
   checkInclusion,
   checkPosition,
+  checkTransition,
   commitPosition,
   emptyAllowance,
+  emptyPosition,
   encodeRebalance,
   encodeRegister,
   ERC20_ABI,
   explainChecks,
   formatHuman,
   gateContext,
+  getAmountOut,
   instanceLayout,
+  LENDER_VAULT_ABI,
   MARKET_ORACLE_ABI,
   marketRoot,
   parseAuditReport,
@@ -38,7 +49,8 @@ import {
   rebalanceInput,
   REBALANCE_GATE_ABI,
   revertData,
-  solvencyInput,
+  UNISWAP_V2_FACTORY_ABI,
+  UNISWAP_V2_PAIR_ABI,
   UnprovableError,
   verifyProof,
   ZksError,
@@ -46,13 +58,16 @@ import {
   type InclusionResult,
   type InstanceInfo,
   type Market,
+  type Movements,
   type Plan,
   type Policy,
   type Position,
   type RiskReport,
   type Strategy,
   type SumNode,
+  type SwapQuote,
   type TimedProof,
+  type Transition,
 } from "zk-solvency";
 
 // ---- what the server tells the page (public) --------------------------------------------------
@@ -65,8 +80,14 @@ interface PageConfig {
   instances: { solvency: string; rebalance: string };
   contracts: { MarketOracle: string; RebalanceGate: string; AuditRegistry: string };
   tokens: { slot: number; symbol: string | null; address: string }[];
+  instrumentTokens: { slot: number; id: string | null; address: string }[];
+  lenders: { slot: number; symbol: string | null; address: string }[];
+  uniswapV2Factory: string;
+  nSwaps: number;
   devOracle: boolean;
 }
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 interface ServedInstance extends InstanceInfo {
   files: { wasm: string; zkey: string; vkey: string };
@@ -76,9 +97,10 @@ type VerificationKey = Parameters<typeof verifyProof>[0];
 
 // ---- page state (the position stays here) -----------------------------------------------------
 
+/** Both statements are Rebalance proofs of a transition (docs/custody.md); `next` is what the gate will commit to. */
 type Statement =
-  | { kind: "register"; instance: ServedInstance; epoch: number; position: Position }
-  | { kind: "rebalance"; instance: ServedInstance; epoch: number; position: Position; next: Position; plan: Plan };
+  | { kind: "register"; instance: ServedInstance; epoch: number; position: Position; next: Position; transition: Transition; dropped: string[] }
+  | { kind: "rebalance"; instance: ServedInstance; epoch: number; position: Position; next: Position; transition: Transition; plan: Plan };
 
 interface MadeProof {
   statement: Statement;
@@ -95,6 +117,8 @@ const state: {
   position?: Position;
   report?: RiskReport;
   registered?: { registered: boolean; commitment: bigint; nonce: bigint; matches: boolean };
+  /** Each asset's lender's current debt index (10^18), read from the chain; undefined without a lender. */
+  lenderIndex?: (bigint | undefined)[];
   plan?: Plan;
   statement?: Statement;
   made?: MadeProof;
@@ -206,7 +230,46 @@ function contracts() {
       if (!t) throw new Error(`the gate has no token for asset slot ${slot}`);
       return new Contract(t.address, ERC20_ABI, provider);
     },
+    /** The option token of instrument slot `slot`, or null for none. */
+    instrumentToken: (slot: number) => {
+      const t = config.instrumentTokens.find((x) => x.slot === slot);
+      return t && t.address !== ZERO_ADDRESS ? new Contract(t.address, ERC20_ABI, provider) : null;
+    },
+    /** The LenderVault of asset slot `slot`, or null for none. */
+    lender: (slot: number) => {
+      const l = config.lenders.find((x) => x.slot === slot);
+      return l && l.address !== ZERO_ADDRESS ? new Contract(l.address, LENDER_VAULT_ABI, provider) : null;
+    },
+    factory: new Contract(config.uniswapV2Factory, UNISWAP_V2_FACTORY_ABI, provider),
   };
+}
+
+/** The lenders' current debt indices (10^18), per asset slot of the market. */
+async function readLenderIndices(market: Market): Promise<(bigint | undefined)[]> {
+  const { lender } = contracts();
+  return Promise.all(market.assets.map(async (_, i) => ((await lender(i)?.getFunction("debtIndex")()) as bigint | undefined)));
+}
+
+/**
+ * What a swap on the gate's Uniswap v2 pools delivers now (v2's getAmountOut from each pair's
+ * reserves, read once): the planner sets minOut under these quotes, and the gate reverts below it.
+ */
+async function poolQuote(market: Market): Promise<SwapQuote> {
+  const { factory, token } = contracts();
+  const reserves = new Map<string, bigint>();
+  const addresses = await Promise.all(market.assets.map((_, i) => token(i).getAddress()));
+  for (let a = 0; a < addresses.length; a++) {
+    for (let b = a + 1; b < addresses.length; b++) {
+      const pairAddress = (await factory.getFunction("getPair")(addresses[a], addresses[b])) as string;
+      if (pairAddress === ZERO_ADDRESS) continue;
+      const pair = new Contract(pairAddress, UNISWAP_V2_PAIR_ABI, state.provider);
+      const [[r0, r1], token0] = (await Promise.all([pair.getFunction("getReserves")(), pair.getFunction("token0")()])) as [[bigint, bigint], string];
+      const aFirst = token0.toLowerCase() === addresses[a]!.toLowerCase();
+      reserves.set(`${a}:${b}`, aFirst ? r0 : r1);
+      reserves.set(`${b}:${a}`, aFirst ? r1 : r0);
+    }
+  }
+  return (sell, buy, amountIn) => getAmountOut(amountIn, reserves.get(`${sell}:${buy}`) ?? 0n, reserves.get(`${buy}:${sell}`) ?? 0n);
 }
 
 /** The account's signer: the local node's unlocked account (a wallet extension would go here). */
@@ -224,7 +287,35 @@ function instanceNamed(name: string): ServedInstance {
 
 /** The slots the gate's verifiers prove over: commitments and market roots are computed with them. */
 function gateLayout(): CircuitLayout {
-  return instanceLayout(instanceNamed(state.config!.instances.solvency));
+  return instanceLayout(instanceNamed(state.config!.instances.rebalance));
+}
+
+/**
+ * Registration as a proven deposit from the empty position (docs/custody.md): the new position
+ * holds exactly what arrives in the same transaction. Collateral is deposited from the wallet,
+ * debt is borrowed from the asset's lender (its proceeds, at the lender's current index, are paid
+ * out to the wallet so that the collateral stays what the position says), long options are
+ * option tokens pulled from the wallet. Written (short) options cannot be registered under token
+ * custody: they are left out (`dropped`).
+ */
+function registration(position: Position, market: Market, lenderIndex: readonly (bigint | undefined)[]): { transition: Transition; next: Position; dropped: string[] } {
+  const dropped = market.instruments.flatMap((k, i) => (position.quantities[i]! < 0n ? [`${k.id} ${formatHuman(position.quantities[i]!, 8)}`] : []));
+  const debtAssets = position.debt.map((units, i) => {
+    if (units === 0n) return 0n;
+    const index = lenderIndex[i];
+    if (index === undefined) throw new Error(`${market.assets[i]!.symbol}: the gate has no lender for this asset, so its debt cannot be registered`);
+    return borrowAssets(units, index);
+  });
+  const movements: Movements = {
+    flows: position.collateral.map((c, i) => c - debtAssets[i]!),
+    debtDelta: [...position.debt],
+    debtAssets,
+    swaps: [],
+    instrumentFlows: position.quantities.map((q) => (q > 0n ? q : 0n)),
+  };
+  const old = emptyPosition(position.account, market);
+  const next: Position = { ...applyMovements(old, movements), salt: position.salt ?? randomSalt() };
+  return { transition: { old, next, forced: false, fromEmpty: true, ...movements }, next, dropped };
 }
 
 // ---- 0. start ---------------------------------------------------------------------------------
@@ -356,13 +447,14 @@ async function readOnChain(): Promise<void> {
   const matches = registered && mine === commitment && nonce === position.nonce;
   state.registered = { registered, commitment, nonce, matches };
   const text = !registered
-    ? "not registered with the gate yet: prove solvency to register"
+    ? "not registered with the gate yet: register it with a proven deposit"
     : matches
       ? `registered at nonce ${nonce}; the gate's commitment ${short(hex(commitment))} is this position's`
       : `registered at nonce ${nonce} with commitment ${short(hex(commitment))}, which is not this position's (load the position you last registered or rebalanced to)`;
   status("onchain-status", registered && !matches ? "error" : "ok", text);
   $("onchain-status").dataset.registered = String(registered);
   $("onchain-status").dataset.nonce = String(nonce);
+  state.lenderIndex = await readLenderIndices(state.market!);
   chooseStatement();
 }
 
@@ -371,12 +463,13 @@ function chooseStatement(): void {
   const { position, market, registered, config } = state;
   state.statement = undefined;
   if (position && market && registered && config) {
-    if (!registered.registered) {
-      const withSalt = position.salt === undefined ? { ...position, salt: randomSalt() } : position;
-      state.statement = { kind: "register", instance: instanceNamed(config.instances.solvency), epoch: market.epoch, position: withSalt };
+    if (!registered.registered && state.lenderIndex) {
+      const { transition, next, dropped } = registration(position, market, state.lenderIndex);
+      state.statement = { kind: "register", instance: instanceNamed(config.instances.rebalance), epoch: market.epoch, position, next, transition, dropped };
     } else if (registered.matches && state.plan?.needed) {
       const next: Position = { ...state.plan.position, nonce: position.nonce + 1n, salt: randomSalt() };
-      state.statement = { kind: "rebalance", instance: instanceNamed(config.instances.rebalance), epoch: market.epoch, position, next, plan: state.plan };
+      const transition: Transition = { old: position, next, forced: false, fromEmpty: false, ...state.plan.movements };
+      state.statement = { kind: "rebalance", instance: instanceNamed(config.instances.rebalance), epoch: market.epoch, position, next, transition, plan: state.plan };
     }
   }
   const s = state.statement;
@@ -385,7 +478,9 @@ function chooseStatement(): void {
       ? "plan a rebalance to have something to prove"
       : "check a position first"
     : s.kind === "register"
-      ? `register: this position passes the policy at epoch ${s.epoch} (Solvency proof, ${s.instance.instance}, ${s.instance.nConstraints.toLocaleString("en-US")} constraints)`
+      ? `register: a proven deposit from the empty position at epoch ${s.epoch}: ${movementText(s.transition, market!)} (Rebalance proof from the empty position, ${s.instance.instance}, ${s.instance.nConstraints.toLocaleString("en-US")} constraints)${
+          s.dropped.length > 0 ? `. Written (short) options cannot be registered under token custody and are left out: ${s.dropped.join(", ")}` : ""
+        }`
       : `rebalance: nonce ${s.position.nonce} -> ${s.next.nonce} at epoch ${s.epoch} (Rebalance proof, ${s.instance.instance}, ${s.instance.nConstraints.toLocaleString("en-US")} constraints)`;
   $("statement").textContent = text;
   $("statement").dataset.kind = s?.kind ?? "none";
@@ -394,6 +489,19 @@ function chooseStatement(): void {
   // submission stays on show until there is something new to prove).
   if (s) clearProofCard();
   updateButtons();
+}
+
+/** The token movements of a transition, as a sentence. */
+function movementText(t: Movements, market: Market): string {
+  const parts: string[] = [];
+  const amount = (x: bigint, i: number) => `${formatHuman(x < 0n ? -x : x, market.assets[i]!.decimals)} ${market.assets[i]!.symbol}`;
+  t.flows.forEach((f, i) => f > 0n && parts.push(`deposit ${amount(f, i)}`));
+  t.debtDelta.forEach((d, i) => d > 0n && parts.push(`borrow ${amount(t.debtAssets[i]!, i)} from the lender`));
+  t.debtDelta.forEach((d, i) => d < 0n && parts.push(`repay at most ${amount(t.debtAssets[i]!, i)} to the lender`));
+  t.swaps.forEach((s) => parts.push(`swap ${amount(s.amountIn, s.sell)} for at least ${amount(s.minOut, s.buy)} on Uniswap v2`));
+  t.flows.forEach((f, i) => f < 0n && parts.push(`withdraw ${amount(f, i)} to the wallet`));
+  t.instrumentFlows.forEach((g, k) => g !== 0n && parts.push(`${g > 0n ? "deposit" : "withdraw"} ${formatHuman(g < 0n ? -g : g, 8)} ${market.instruments[k]!.id} option tokens`));
+  return parts.length > 0 ? parts.join(", ") : "no token movement";
 }
 
 function clearProofCard(): void {
@@ -439,7 +547,9 @@ async function makePlan(): Promise<void> {
   $("wallet").textContent = `wallet: ${market.assets.map((a, i) => `${formatHuman(balances[i]!, a.decimals)} ${a.symbol}`).join(", ")}`;
 
   const strategy = $<HTMLSelectElement>("strategy").value as Strategy;
-  const found = plan(position, market, state.policy!, allowance, { strategy });
+  // Swaps run on the gate's Uniswap v2 pools (minOut under their quotes); borrows at the lenders' current index.
+  const [quote, lenderIndex] = await Promise.all([poolQuote(market), readLenderIndices(market)]);
+  const found = plan(position, market, state.policy!, allowance, { strategy, quote, lenderIndex });
   const steps = $("plan-steps");
   $("plan-explanation").replaceChildren(...found.explanation.map((line) => element("li", line)));
   if (found.kind === "none") {
@@ -481,12 +591,12 @@ async function prove(): Promise<void> {
   const s = state.statement;
   if (!s || !prover) throw new Error("nothing to prove");
   const { config, market, policy } = state;
-  const layout = instanceLayout(s.instance);
+  const layout = { ...instanceLayout(s.instance), nSwaps: config!.nSwaps };
   const context = gateContext(BigInt(config!.chainId), config!.contracts.RebalanceGate);
-  const signals =
-    s.kind === "register"
-      ? solvencyInput(s.position, market!, policy!, layout, "position", context)
-      : rebalanceInput({ old: s.position, next: s.next, flows: s.plan.flows, ...s.plan.legs, forced: false }, market!, policy!, layout, "position", context);
+  // The transition as the circuit checks it: a clear error here instead of an unprovable witness.
+  const checked = checkTransition(s.transition, market!, policy!, { swapSlots: config!.nSwaps });
+  if (!checked.valid) throw new Error(`this transition cannot be proven: ${checked.violations.map((v) => v.message).join("; ")}`);
+  const signals = rebalanceInput(s.transition, market!, policy!, layout, "position", context);
 
   const box = $("progress");
   const text = $("progress-text");
@@ -590,24 +700,29 @@ async function submit(): Promise<void> {
   const made = state.made;
   if (!made || made.verified !== true) throw new Error("verify the proof first");
   const s = made.statement;
-  const { gate, oracle, token } = contracts();
+  const { gate, oracle, token, instrumentToken } = contracts();
   if (!(await oracle.getFunction("isFresh")(s.epoch))) throw new Error(`epoch ${s.epoch} is no longer fresh: fetch the latest market and prove again`);
   const signer = await signerFor(s.position.account);
   const gateAddress = await gate.getAddress();
   status("submit-status", "pending", "sending...");
-  let receipt: TransactionReceipt;
   let extraGas = 0n;
-  if (s.kind === "register") {
-    receipt = await send(signer, gateAddress, encodeRegister(s.epoch, made.proof), "register");
-  } else {
-    // Positive flows are pulled from the account by the gate: approve them first.
-    for (const [i, flow] of s.plan.flows.entries()) {
-      if (flow <= 0n) continue;
-      const approval = await send(signer, await token(i).getAddress(), token(i).interface.encodeFunctionData("approve", [gateAddress, flow]), "approve");
-      extraGas += approval.gasUsed;
-    }
-    receipt = await send(signer, gateAddress, encodeRebalance(s.epoch, made.proof), "rebalance");
+  // Deposits (positive flows, asset tokens and option tokens) are pulled from the account by the
+  // gate: approve each of them first.
+  const approve = async (contract: Contract, amount: bigint) => {
+    const approval = await send(signer, await contract.getAddress(), contract.interface.encodeFunctionData("approve", [gateAddress, amount]), "approve");
+    extraGas += approval.gasUsed;
+  };
+  for (const [i, flow] of s.transition.flows.entries()) if (flow > 0n) await approve(token(i), flow);
+  for (const [k, flow] of s.transition.instrumentFlows.entries()) {
+    if (flow <= 0n) continue;
+    const option = instrumentToken(k);
+    if (!option) throw new Error(`the gate has no option token for ${state.market!.instruments[k]!.id}`);
+    await approve(option, flow);
   }
+  const receipt =
+    s.kind === "register"
+      ? await send(signer, gateAddress, encodeRegister(s.epoch, made.proof), "register")
+      : await send(signer, gateAddress, encodeRebalance(s.epoch, made.proof), "rebalance");
   const events = receipt.logs.flatMap((log) => {
     try {
       const parsed = gateInterface.parseLog(log);
@@ -618,7 +733,7 @@ async function submit(): Promise<void> {
   });
   const event = events.find((e) => e.name === (s.kind === "register" ? "PositionRegistered" : "Rebalanced"));
   if (!event) throw new Error(`the transaction emitted no ${s.kind === "register" ? "PositionRegistered" : "Rebalanced"} event`);
-  const newPosition = s.kind === "register" ? s.position : s.next;
+  const newPosition = s.next;
   const commitment = commitPosition(newPosition, newPosition.salt!, gateLayout());
   const onChain = (await gate.getFunction("commitmentOf")(newPosition.account)) as bigint;
   if (onChain !== commitment) throw new Error("the gate holds another commitment than this position's");
