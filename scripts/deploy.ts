@@ -1,11 +1,20 @@
 /**
- * Deploys the gate contracts: the generated Solvency and Rebalance verifiers of one instance
- * size, the MarketOracle, the RebalanceGate and the AuditRegistry, and writes their addresses
- * to a deployments file.
+ * Deploys the gate contracts (docs/custody.md): the generated Solvency and Rebalance verifiers of
+ * one instance size, the MarketOracle, the RebalanceGate (tokens, option tokens, lenders, the
+ * Uniswap v2 factory its swaps run on) and the AuditRegistry, and writes their addresses to a
+ * deployments file.
  *
  *   npx tsx scripts/deploy.ts [--rpc URL] [--private-key KEY] [--out deployments/NAME.json]
  *       [--size 3x3x16] (--policy policy.json --market market.json | --policy-hash N)
- *       [--tokens ADDR,ADDR,... | --test-tokens] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]
+ *       [--tokens ADDR,ADDR,... | --test-tokens] [--instrument-tokens ADDR,...]
+ *       [--factory ADDR] [--lenders ADDR,... | --test-lenders SYMBOL,...] [--lender-rate PER_SECOND]
+ *       [--swaps N] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]
+ *
+ * With --test-tokens it also deploys a test option token per instrument slot (8 decimals, unless
+ * --instrument-tokens gives them) and, without --factory, a Uniswap v2 factory from
+ * `@uniswap/v2-core`'s published artifacts (no pairs: create and fund them with
+ * src/chain/uniswap-v2.ts). --test-lenders deploys a LenderVault for each listed asset symbol
+ * (the deployer its owner until the gate is set as its only borrower, then --owner).
  *
  * Without --rpc it deploys to hardhat's in-process network (a dry run: that chain ends with the
  * script). With --rpc it sends the transactions to that JSON-RPC endpoint, signed with
@@ -15,9 +24,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ContractFactory, getAddress, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, type Signer } from "ethers";
+import { Contract, ContractFactory, getAddress, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, type Signer } from "ethers";
 import { artifacts, network } from "hardhat";
 import { gateContext } from "../src/chain/context.ts";
+import { deployUniswapV2Factory } from "../src/chain/uniswap-v2.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { InputError } from "../src/core/errors.ts";
 import { SNARK_FIELD } from "../src/core/field.ts";
@@ -25,6 +35,7 @@ import { parseMarket } from "../src/inputs/parse-market.ts";
 import { parsePolicy } from "../src/inputs/parse-policy.ts";
 import type { Market } from "../src/inputs/types.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
+import { loadInstances } from "../src/setup/instances.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 
 /** What a deployments file holds (addresses checksummed, big numbers as decimal strings). */
@@ -40,6 +51,13 @@ export interface Deployment {
   contracts: Record<"MarketOracle" | "SolvencyVerifier" | "RebalanceVerifier" | "RebalanceGate" | "AuditRegistry", string>;
   verifierContracts: { solvency: string; rebalance: string };
   tokens: { slot: number; symbol: string | null; address: string; test: boolean }[];
+  /** The option token of each instrument slot (the zero address for none). */
+  instrumentTokens: { slot: number; id: string | null; address: string; test: boolean }[];
+  /** The LenderVault of each asset slot (the zero address for none). */
+  lenders: { slot: number; symbol: string | null; address: string; test: boolean }[];
+  /** The Uniswap v2 factory the gate swaps on; `test` when this script deployed it. */
+  uniswapV2Factory: { address: string; test: boolean };
+  nSwaps: number;
   contexts: { RebalanceGate: string; AuditRegistry: string };
   owner: string;
   publisher: string;
@@ -49,7 +67,8 @@ class UsageError extends Error {}
 
 const USAGE = `usage: npx tsx scripts/deploy.ts [--rpc URL] [--private-key KEY] [--out FILE] [--size 3x3x16]
        (--policy FILE --market FILE | --policy-hash N) [--tokens A,B,C | --test-tokens]
-       [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]`;
+       [--instrument-tokens A,B,C] [--factory ADDR] [--lenders A,B,C | --test-lenders SYMBOL,...]
+       [--lender-rate PER_SECOND] [--swaps N] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]`;
 
 function options(argv: string[]) {
   const { values } = parseArgs({
@@ -65,6 +84,12 @@ function options(argv: string[]) {
       "policy-hash": { type: "string" },
       tokens: { type: "string" },
       "test-tokens": { type: "boolean", default: false },
+      "instrument-tokens": { type: "string" },
+      factory: { type: "string" },
+      lenders: { type: "string" },
+      "test-lenders": { type: "string" },
+      "lender-rate": { type: "string", default: "0" },
+      swaps: { type: "string" },
       freshness: { type: "string", default: "3600" },
       publisher: { type: "string" },
       owner: { type: "string" },
@@ -106,6 +131,7 @@ export async function main(argv: string[]): Promise<Deployment> {
   const match = /^(\d+)x(\d+)x(\d+)$/.exec(size);
   if (!match) throw new UsageError(`--size: expected assets x instruments x scenarios, e.g. 3x3x16; got ${size}`);
   const nAssets = Number(match[1]);
+  const nInstruments = Number(match[2]);
   const solvencyName = `Solvency${size}Verifier`;
   const rebalanceName = `Rebalance${size}Verifier`;
 
@@ -131,6 +157,18 @@ export async function main(argv: string[]): Promise<Deployment> {
     throw new UsageError(`--freshness: seconds, a positive integer below 2^64; got ${o.freshness}`);
   }
   if (o["test-tokens"] === (o.tokens !== undefined)) throw new UsageError("give exactly one of --tokens A,B,C (0x0 for slots without a token) or --test-tokens");
+  if (o.lenders !== undefined && o["test-lenders"] !== undefined) throw new UsageError("give --lenders or --test-lenders, not both");
+  if (!o["test-tokens"] && o.factory === undefined) throw new UsageError("the gate swaps on a Uniswap v2 factory: give --factory ADDR (only --test-tokens deploys one)");
+  if (!/^\d+$/.test(o["lender-rate"])) throw new UsageError(`--lender-rate: a per-second rate at 18 decimals, a non-negative integer; got ${o["lender-rate"]}`);
+  // Test lenders name asset symbols: check them before any transaction is sent.
+  const testLenders = (o["test-lenders"] ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+  const symbolAt = (slot: number): string | undefined => market?.assets[slot]?.symbol ?? (o["test-tokens"] ? `TST${slot}` : undefined);
+  const symbols = Array.from({ length: nAssets }, (_, slot) => symbolAt(slot));
+  for (const symbol of testLenders) if (!symbols.includes(symbol)) throw new UsageError(`--test-lenders: no token for ${symbol}`);
+  // Swap slots: the Rebalance instance's last parameter (circuits/instances.json), unless given.
+  const instanceSwaps = loadInstances().find((i) => i.name === `rebalance-${size}`)?.params[4];
+  const nSwaps = o.swaps !== undefined ? Number(o.swaps) : Number(instanceSwaps ?? 2);
+  if (!Number.isInteger(nSwaps) || nSwaps < 0) throw new UsageError(`--swaps: a non-negative integer; got ${o.swaps}`);
 
   // The signer: a key on a JSON-RPC endpoint, or hardhat's first in-process account.
   let signer: Signer;
@@ -174,11 +212,65 @@ export async function main(argv: string[]): Promise<Deployment> {
     }
   }
 
+  // Option tokens: one per instrument slot (address(0) for none).
+  const instrumentTokens: Deployment["instrumentTokens"] = [];
+  if (o["instrument-tokens"] !== undefined) {
+    const list = o["instrument-tokens"].split(",").map((t) => t.trim());
+    if (list.length !== nInstruments) throw new UsageError(`--instrument-tokens: ${list.length} addresses for ${nInstruments} instrument slots`);
+    list.forEach((t, slot) => instrumentTokens.push({ slot, id: market?.instruments[slot]?.id ?? null, address: /^0x0*$/i.test(t) ? ZeroAddress : address(t, "--instrument-tokens"), test: false }));
+  } else {
+    for (let slot = 0; slot < nInstruments; slot++) {
+      const id = market?.instruments[slot]?.id ?? null;
+      if (o["test-tokens"] && id !== null) {
+        // Instrument quantities are at 10^8 (QUANTITY_SCALE): one option token base unit each.
+        const deployed = await deploy("TestToken", signer, [`Test option ${id}`, `OPT${slot}`, 8]);
+        instrumentTokens.push({ slot, id, address: deployed, test: true });
+      } else {
+        instrumentTokens.push({ slot, id, address: ZeroAddress, test: false });
+      }
+    }
+  }
+
+  // Lenders: one LenderVault per asset slot that has debt (address(0) for none).
+  const lenders: Deployment["lenders"] = tokens.map((t) => ({ slot: t.slot, symbol: t.symbol, address: ZeroAddress, test: false }));
+  if (o.lenders !== undefined) {
+    const list = o.lenders.split(",").map((t) => t.trim());
+    if (list.length !== nAssets) throw new UsageError(`--lenders: ${list.length} addresses for ${nAssets} asset slots`);
+    list.forEach((t, slot) => (lenders[slot]!.address = /^0x0*$/i.test(t) ? ZeroAddress : address(t, "--lenders")));
+  } else if (o["test-lenders"] !== undefined) {
+    for (const symbol of testLenders) {
+      const t = tokens.find((x) => x.symbol === symbol);
+      if (!t || t.address === ZeroAddress) throw new UsageError(`--test-lenders: no token for ${symbol}`);
+      const deployed = await deploy("LenderVault", signer, [t.address, `Lender ${symbol}`, `l${symbol}`, BigInt(o["lender-rate"]), deployer]);
+      lenders[t.slot] = { slot: t.slot, symbol, address: deployed, test: true };
+    }
+  }
+
+  let factory: Deployment["uniswapV2Factory"];
+  if (o.factory !== undefined) factory = { address: address(o.factory, "--factory"), test: false };
+  else factory = { address: await (await deployUniswapV2Factory(signer)).getAddress(), test: true };
+
   const solvencyVerifier = await deploy(solvencyName, signer);
   const rebalanceVerifier = await deploy(rebalanceName, signer);
   const oracle = await deploy("MarketOracle", signer, [owner, publisher, BigInt(o.freshness)]);
-  const gate = await deploy("RebalanceGate", signer, [oracle, tokens.map((t) => t.address), hash, solvencyVerifier, rebalanceVerifier, owner]);
+  const gate = await deploy("RebalanceGate", signer, [
+    oracle,
+    tokens.map((t) => t.address),
+    instrumentTokens.map((t) => t.address),
+    lenders.map((l) => l.address),
+    factory.address,
+    nSwaps,
+    hash,
+    rebalanceVerifier,
+    owner,
+  ]);
   const registry = await deploy("AuditRegistry", signer, [oracle, gate, solvencyVerifier, hash, owner]);
+  // The gate is each test lender's only borrower; then governance passes to the owner.
+  for (const l of lenders.filter((x) => x.test)) {
+    const vault = new Contract(l.address, ["function setBorrower(address)", "function transferOwnership(address)"], signer);
+    await (await vault.getFunction("setBorrower")(gate)).wait();
+    if (owner !== deployer) await (await vault.getFunction("transferOwnership")(owner)).wait();
+  }
 
   const deployment: Deployment = {
     version: 1,
@@ -192,6 +284,10 @@ export async function main(argv: string[]): Promise<Deployment> {
     contracts: { MarketOracle: oracle, SolvencyVerifier: solvencyVerifier, RebalanceVerifier: rebalanceVerifier, RebalanceGate: gate, AuditRegistry: registry },
     verifierContracts: { solvency: solvencyName, rebalance: rebalanceName },
     tokens,
+    instrumentTokens,
+    lenders,
+    uniswapV2Factory: factory,
+    nSwaps,
     contexts: { RebalanceGate: gateContext(chainId, gate).toString(), AuditRegistry: gateContext(chainId, registry).toString() },
     owner,
     publisher,
@@ -202,6 +298,9 @@ export async function main(argv: string[]): Promise<Deployment> {
   console.log(`deployed to chain ${chainId} (${kind}) by ${deployer}:`);
   for (const [name, at] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(18)} ${at}`);
   for (const t of tokens) console.log(`  token ${t.slot} ${(t.symbol ?? "").padEnd(10)} ${t.address}${t.test ? " (test token)" : ""}`);
+  for (const t of instrumentTokens.filter((x) => x.address !== ZeroAddress)) console.log(`  option token ${t.slot} ${t.id ?? ""} ${t.address}${t.test ? " (test token)" : ""}`);
+  for (const l of lenders.filter((x) => x.address !== ZeroAddress)) console.log(`  lender ${l.slot} ${(l.symbol ?? "").padEnd(10)} ${l.address}${l.test ? " (test LenderVault)" : ""}`);
+  console.log(`  Uniswap v2 factory  ${factory.address}${factory.test ? " (deployed here)" : ""}; ${nSwaps} swap slots`);
   const shown = path.relative(process.cwd(), out);
   console.log(`wrote ${shown.startsWith("..") ? out : shown}`);
   if (kind === "in-process") console.log("(hardhat's in-process network: a dry run, these contracts end with this script; use --rpc URL to deploy)");

@@ -12,7 +12,7 @@ import { blackScholes, impliedVol } from "../src/backtest/black-scholes.ts";
 import { costRiskChart, healthFactorBandChart, healthFactorPathChart } from "../src/backtest/charts.ts";
 import { cholesky, NotPositiveSemiDefiniteError } from "../src/backtest/cholesky.ts";
 import { defaultBacktestAllowance } from "../src/backtest/default-allowance.ts";
-import { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, rebalanceGas } from "../src/backtest/gate-gas.ts";
+import { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_REBALANCE_SWAP, GATE_GAS_SWAP_LEG, rebalanceGas } from "../src/backtest/gate-gas.ts";
 import type { PricePath } from "../src/backtest/price-path.ts";
 import { SeededRandom } from "../src/backtest/random.ts";
 import { replayPaths } from "../src/backtest/replay-paths.ts";
@@ -179,7 +179,9 @@ describe("backtest", function () {
     let result: BacktestResult;
     const run = (seed: number) => {
       const paths = simulatePaths(covarianceMatrix(market), DEFAULT_PRICE_MODEL, { steps: 30, stepDays: 1 }, 3, seed);
-      return runBacktest({ position: atRisk, market, policy, allowance: defaultBacktestAllowance(atRisk, market) }, fast, strategySettings({}, policy), paths);
+      // A wallet of 20,000 USDC: without it the example's short calls cannot be bought back (no venue for instruments, docs/custody.md).
+      const allowance = { ...defaultBacktestAllowance(atRisk, market), wallet: market.assets.map((a) => (a.symbol === "USDC" ? 20_000n * 10n ** 6n : 0n)) };
+      return runBacktest({ position: atRisk, market, policy, allowance }, fast, strategySettings({}, policy), paths);
     };
     before(function () {
       result = run(5);
@@ -198,7 +200,7 @@ describe("backtest", function () {
       assert.equal(none!.shareFailingPolicy, 1, "the example fails its stress check from the start");
       for (const [s, m] of [threshold!, time!].entries()) {
         assert.ok(m.rebalances >= 3, `${m.strategy}: ${m.rebalances}`);
-        assert.ok(m.meanGas > 0 && m.meanGasCost > 0 && m.meanCost >= m.meanGasCost);
+        assert.ok(m.meanGas > 0 && m.meanGasCost > 0 && m.meanCost >= m.meanGasCost, JSON.stringify(m));
         for (const r of result.runs[s + 1]!) {
           assert.equal(r.rebalances[0]!.day, 0);
           for (const rb of r.rebalances) assert.ok(rb.gateGas === GATE_GAS_OWNER_REBALANCE_WITH_FLOWS || rb.gateGas === GATE_GAS_REBALANCE_NO_FLOW);
@@ -327,17 +329,25 @@ describe("backtest", function () {
     });
   });
 
-  it("gas: the constants are BENCHMARKS.md's measured gate calls; trades add the planner's estimates", function () {
+  it("gas: the constants are BENCHMARKS.md's measured gate calls (with a token flow, no movement, a swap on the v2 pair)", function () {
     const table = readFileSync(path.join(PACKAGE_ROOT, "BENCHMARKS.md"), "utf8");
     const gasOf = (call: RegExp) => {
       const row = table.split("\n").find((line) => call.test(line));
       assert.ok(row, `BENCHMARKS.md has no row ${call}`);
       return BigInt(row!.split("|")[3]!.trim().replace(/,/g, ""));
     };
-    assert.equal(gasOf(/`RebalanceGate\.rebalance` by the owner, 2 token flows/), GATE_GAS_OWNER_REBALANCE_WITH_FLOWS);
-    assert.equal(gasOf(/`RebalanceGate\.rebalance` forced by a keeper, no token flow/), GATE_GAS_REBALANCE_NO_FLOW);
-    assert.deepEqual(rebalanceGas([{ kind: "repay", asset: 2, amount: 1n }], [0n, 0n, 1n]), { gate: GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, trades: 0n });
-    assert.deepEqual(rebalanceGas([{ kind: "swap", sell: 0, sellAmount: 1n, buy: 2, buyAmount: 1n }], [0n, 0n, 0n]), { gate: GATE_GAS_REBALANCE_NO_FLOW, trades: 180_000n });
+    assert.equal(gasOf(/`RebalanceGate\.rebalance`: a withdrawal/), GATE_GAS_OWNER_REBALANCE_WITH_FLOWS);
+    assert.equal(gasOf(/`RebalanceGate\.rebalance`: no movement/), GATE_GAS_REBALANCE_NO_FLOW);
+    assert.equal(gasOf(/`RebalanceGate\.rebalance`: a swap on the v2 pair/), GATE_GAS_REBALANCE_SWAP);
+    assert.equal(GATE_GAS_SWAP_LEG, GATE_GAS_REBALANCE_SWAP - GATE_GAS_REBALANCE_NO_FLOW);
+    assert.ok(GATE_GAS_SWAP_LEG > 0n);
+    const swap = { kind: "swap", sell: 0, amountIn: 1n, buy: 2, minOut: 1n } as const;
+    assert.deepEqual(rebalanceGas([{ kind: "deposit", asset: 2, amount: 1n }], [0n, 0n, 1n]), { gate: GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, trades: 0n });
+    assert.deepEqual(rebalanceGas([{ kind: "repayWithCollateral", asset: 2, amount: 1n }], [0n, 0n, 0n]), { gate: GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, trades: 0n });
+    assert.deepEqual(rebalanceGas([swap], [0n, 0n, 0n]), { gate: GATE_GAS_REBALANCE_NO_FLOW, trades: GATE_GAS_SWAP_LEG });
+    const { gate, trades } = rebalanceGas([swap], [0n, 0n, 0n]);
+    assert.equal(gate + trades, GATE_GAS_REBALANCE_SWAP, "a swap-only plan costs exactly the measured swap call");
+    assert.deepEqual(rebalanceGas([swap, swap], [0n, 0n, 0n]).trades, 2n * GATE_GAS_SWAP_LEG);
   });
 
   it("output files: text and bytes written atomically and privately; no PNG renderer is not an error", async function () {

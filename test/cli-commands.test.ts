@@ -3,16 +3,26 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Contract, HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
 import * as snarkjs from "snarkjs";
-import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
-import { encodeRegister } from "../src/chain/calldata.ts";
+import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
+import { encodeRecordClaim } from "../src/chain/calldata.ts";
+import { marketRoot } from "../src/commitment/market-root.ts";
+import { commitPosition } from "../src/commitment/position-commitment.ts";
+import type { Position } from "../src/inputs/types.ts";
+import { positionToJson } from "../src/inputs/position-file.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
-import { parseProofFile } from "../src/proof-file/proof-file.ts";
+import { writeProofFiles } from "../src/node/write-proof.ts";
+import { parseProofFile, toProofFile } from "../src/proof-file/proof-file.ts";
+import { generateProof } from "../src/prover/prove.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
+import { rebalanceInput } from "../src/prover/witness/rebalance.ts";
+import { solvencyInput } from "../src/prover/witness/solvency.ts";
+import { emptyPosition, noMovements, type Movements } from "../src/rebalance/transition.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
-import { example } from "./helpers/examples.ts";
+import { LAYOUT, transitionOf, USDC, WETH } from "./helpers/contracts-fixtures.ts";
+import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
 const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
@@ -116,7 +126,7 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       assert.equal(verified.code, 0, verified.stderr);
       assert.match(verified.stdout, /VALID: rebalance proof/);
       const calldata = JSON.parse(zks(["calldata", "--proof", path.join(out, "proof.json"), "--for", "rebalance", "--epoch", "42", "--json"]).stdout);
-      assert.equal(calldata.input.length, 11);
+      assert.equal(calldata.input.length, 32);
       assert.match(calldata.call.data, /^0x[0-9a-f]+$/);
     });
 
@@ -151,14 +161,17 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       assert.deepEqual(json.input, JSON.parse(readFileSync(path.join(healthy, "public.json"), "utf8")));
       assert.equal(json.call, undefined);
 
-      const withCall = zks(["calldata", "--proof", proofFile, "--for", "register", "--epoch", "42", "--json"]);
+      const withCall = zks(["calldata", "--proof", proofFile, "--for", "recordClaim", "--epoch", "42", "--json"]);
       assert.equal(withCall.code, 0, withCall.stderr);
       const { zkProof } = parseProofFile(readJsonFile(proofFile), proofFile);
-      assert.deepEqual(JSON.parse(withCall.stdout).call, { function: "register", contract: "RebalanceGate", epoch: "42", data: encodeRegister(42n, zkProof) });
+      assert.deepEqual(JSON.parse(withCall.stdout).call, { function: "recordClaim", contract: "AuditRegistry", epoch: "42", data: encodeRecordClaim(42n, zkProof) });
 
-      const wrong = zks(["calldata", "--proof", proofFile, "--for", "rebalance"]);
-      assert.equal(wrong.code, 2);
-      assertOneLineError(wrong.stderr, /not a Rebalance proof/);
+      // register and rebalance take Rebalance proofs (a registration is a proven deposit, docs/custody.md).
+      for (const fn of ["register", "rebalance"]) {
+        const wrong = zks(["calldata", "--proof", proofFile, "--for", fn]);
+        assert.equal(wrong.code, 2);
+        assertOneLineError(wrong.stderr, /not a Rebalance proof/);
+      }
       const unknown = zks(["calldata", "--proof", proofFile, "--for", "withdraw"]);
       assert.equal(unknown.code, 2);
       assertOneLineError(unknown.stderr, /--for: expected one of register, rebalance, recordClaim/);
@@ -219,7 +232,7 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       const deployment = path.join(dir, "unreachable.json");
       const file = JSON.parse(readFileSync(path.join(dir, "in-process.json"), "utf8"));
       writeFileSync(deployment, JSON.stringify({ ...file, network: "json-rpc" }));
-      const args = ["submit", "--proof", path.join(healthy, "proof.json"), "--for", "register", "--epoch", "42"];
+      const args = ["submit", "--proof", path.join(healthy, "proof.json"), "--for", "recordClaim", "--epoch", "42"];
       const result = zks([...args, "--deployment", deployment, "--rpc", "http://127.0.0.1:1"], { ZKS_PRIVATE_KEY: hardhatKey(1) });
       assert.equal(result.code, 3);
       assertOneLineError(result.stderr, /cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1/);
@@ -242,50 +255,121 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       await node?.stop();
     });
 
-    it("deploys, registers the healthy example with a bound proof (tx hash and gas), and decodes reverts to named errors (exit 1)", async function () {
+    it("deploys; registers with a proven deposit (approving the gate first); refuses a transition it cannot back (exit 2, nothing sent); decodes reverts to named errors (exit 1)", async function () {
       const deploymentFile = path.join(dir, "local.json");
-      const deployed = await zksAsync(["deploy", "--rpc", url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
+      const deployed = await zksAsync(
+        ["deploy", "--rpc", url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--test-lenders", "USDC", "--out", deploymentFile],
+        { ZKS_PRIVATE_KEY: hardhatKey(0) },
+      );
       assert.equal(deployed.code, 0, deployed.stderr);
       assert.match(deployed.stdout, /deployed to chain 31337 \(json-rpc\)/);
       const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
+      assert.equal(deployment.lenders[USDC].test, true);
 
-      // A proof for the gate (its context), and the epoch's market root published on the oracle.
-      const out = path.join(dir, "bound-gate");
-      const proved = await zksAsync(["prove", "health", ...inputs("position-healthy.json"), "--out", out, "--context", deployment.contexts.RebalanceGate]);
-      assert.equal(proved.code, 0, proved.stderr);
-      const proofFile = path.join(out, "proof.json");
-      const { file } = parseProofFile(readJsonFile(proofFile), proofFile);
+      const market = loadMarket();
+      const policy = loadPolicy(market);
+      const artifacts = loadInstanceArtifacts("rebalance-3x3x16");
+      const context = BigInt(deployment.contexts.RebalanceGate);
+      const account = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // hardhat's account #1
+      /** A proof of old -> old + m bound to the gate, written as a proof file; returns its path and the new position. */
+      const proveFile = async (name: string, old: Position, m: Movements, salt: bigint) => {
+        const t = transitionOf(old, m, salt);
+        const zk = await generateProof(rebalanceInput(t, market, policy, LAYOUT, name, context), artifacts);
+        const out = path.join(dir, name);
+        writeProofFiles(out, toProofFile(zk, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals }));
+        return { proofFile: path.join(out, "proof.json"), next: t.next };
+      };
+      const registration = noMovements(market);
+      registration.flows[WETH] = 10n ** 18n; // deposit 1 WETH
+      const registered = await proveFile("register", emptyPosition(account, market), registration, 7n);
+
       const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
       try {
-        const publisher = new Wallet(hardhatKey(0), provider);
-        const oracle = new Contract(deployment.contracts.MarketOracle, MARKET_ORACLE_ABI, publisher);
+        // NonceManager: the provider's short cache of the nonce would hand consecutive transactions the same one.
+        const owner = new NonceManager(new Wallet(hardhatKey(0), provider));
+        const oracle = new Contract(deployment.contracts.MarketOracle, MARKET_ORACLE_ABI, owner);
         const latest = (await provider.getBlock("latest"))!;
-        await (await oracle.getFunction("publish")(42n, BigInt(file.zks.named.marketRoot!), BigInt(latest.timestamp))).wait();
+        await (await oracle.getFunction("publish")(42n, marketRoot(market, LAYOUT), BigInt(latest.timestamp))).wait();
+        const token = (i: number, signer: Signer = owner) => new Contract(deployment.tokens[i].address, [...ERC20_ABI, "function mint(address to, uint256 amount)"], signer);
+        const submitArgs = (proof: string, fn: string) => ["submit", "--proof", proof, "--deployment", deploymentFile, "--for", fn, "--epoch", "42", "--rpc", url];
 
-        const submitArgs = ["submit", "--proof", proofFile, "--deployment", deploymentFile, "--for", "register", "--epoch", "42", "--rpc", url];
+        // The wallet does not hold the WETH yet: refused before sending, one line, exit 2.
+        const poor = await zksAsync(submitArgs(registered.proofFile, "register"), { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        assert.equal(poor.code, 2, poor.stderr);
+        assertOneLineError(poor.stderr, /^zks: the transition cannot be backed: deposit of 1 WETH exceeds the wallet's balance \(0 WETH\); nothing sent$/);
+        await (await token(WETH).getFunction("mint")(account, 10n ** 18n)).wait();
+        await (await token(USDC).getFunction("mint")(account, 1_000n * 10n ** 6n)).wait();
+
         // From the wrong account: the gate's NotAccount error, by name.
-        const wrongSender = await zksAsync(submitArgs, { ZKS_PRIVATE_KEY: hardhatKey(2) });
+        const wrongSender = await zksAsync(submitArgs(registered.proofFile, "register"), { ZKS_PRIVATE_KEY: hardhatKey(2) });
         assert.equal(wrongSender.code, 1, wrongSender.stderr);
         assert.match(wrongSender.stderr.trim().split("\n").at(-1)!, /^zks: RebalanceGate\.register reverted: RebalanceGate__NotAccount\(/);
+        // A registration is not a rebalance.
+        const notRebalance = await zksAsync(submitArgs(registered.proofFile, "rebalance"), { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        assert.equal(notRebalance.code, 2);
+        assertOneLineError(notRebalance.stderr, /starts from the empty position .* use --for register/);
 
-        const submitted = await zksAsync([...submitArgs, "--json"], { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        // The account registers: submit approves the gate for the 1 WETH deposit, then sends.
+        const submitted = await zksAsync([...submitArgs(registered.proofFile, "register"), "--json"], { ZKS_PRIVATE_KEY: hardhatKey(1) });
         assert.equal(submitted.code, 0, submitted.stderr);
         const receipt = JSON.parse(submitted.stdout);
         assert.match(receipt.transaction, /^0x[0-9a-f]{64}$/);
-        assert.ok(Number(receipt.gasUsed) > 100_000);
+        assert.ok(Number(receipt.gasUsed) > 400_000);
         const gate = new Contract(deployment.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
-        assert.equal(await gate.getFunction("commitmentOf")("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), BigInt(file.zks.named.commitment!));
+        assert.equal(await gate.getFunction("commitmentOf")(account), commitPosition(registered.next, registered.next.salt!, LAYOUT));
+        assert.equal(await token(WETH).getFunction("balanceOf")(deployment.contracts.RebalanceGate), 10n ** 18n);
+        assert.equal(await token(WETH).getFunction("balanceOf")(account), 0n);
 
         // The same proof again: already registered.
-        const again = await zksAsync(submitArgs, { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        const again = await zksAsync(submitArgs(registered.proofFile, "register"), { ZKS_PRIVATE_KEY: hardhatKey(1) });
         assert.equal(again.code, 1);
         assert.match(again.stderr, /RebalanceGate__AlreadyRegistered\(0x70997970C51812dc3A010C7d01b50e0d17dc79C8\)/);
         assert.doesNotMatch(again.stderr, /\bat .+:\d+:\d+/);
 
-        // An off-chain proof (context 0) as an audit claim: the registry's WrongContext.
-        const claim = await zksAsync(["submit", "--proof", path.join(healthy, "proof.json"), "--deployment", deploymentFile, "--for", "recordClaim", "--rpc", url], { ZKS_PRIVATE_KEY: hardhatKey(1) });
-        assert.equal(claim.code, 1);
-        assert.match(claim.stderr, /AuditRegistry\.recordClaim reverted: AuditRegistry__WrongContext\(\)/);
+        // A valid proof withdrawing 5 WETH from another opening of the account (10 WETH the gate never saw):
+        // the position file says what this position holds; without it, the gate's whole balance bounds it.
+        const positionFile = path.join(dir, "registered-position.json");
+        writeFileSync(positionFile, JSON.stringify(positionToJson(registered.next, market)));
+        const inflated = { ...registered.next, collateral: [10n * 10n ** 18n, 0n, 0n] };
+        const five = noMovements(market);
+        five.flows[WETH] = -5n * 10n ** 18n;
+        const greedy = await proveFile("greedy", inflated, five, 8n);
+        const refused = await zksAsync([...submitArgs(greedy.proofFile, "rebalance"), "--position", positionFile, "--market", example("market-grid.json")], { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        assert.equal(refused.code, 2, refused.stderr);
+        assertOneLineError(refused.stderr, /^zks: the transition cannot be backed: withdrawal of 5 WETH exceeds what this position holds \(1 WETH\); nothing sent$/);
+        const refusedBare = await zksAsync(submitArgs(greedy.proofFile, "rebalance"), { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        assert.equal(refusedBare.code, 2, refusedBare.stderr);
+        assertOneLineError(refusedBare.stderr, /withdrawal of 5 WETH exceeds what the gate holds in all \(1 WETH\)/);
+        assert.equal(await gate.getFunction("nonceOf")(account), 1n, "nothing was sent");
+
+        // A backed rebalance: withdraw 0.5 WETH and deposit 1,000 USDC (approved by submit).
+        const move = noMovements(market);
+        move.flows[WETH] = -(10n ** 18n) / 2n;
+        move.flows[USDC] = 1_000n * 10n ** 6n;
+        const rebalanced = await proveFile("rebalanced", registered.next, move, 9n);
+        const ok = await zksAsync([...submitArgs(rebalanced.proofFile, "rebalance"), "--position", positionFile, "--market", example("market-grid.json")], { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.match(ok.stderr, /approving the gate for the deposit of 1,000 USDC/);
+        assert.match(ok.stdout, /OK: RebalanceGate\.rebalance mined in block \d+/);
+        assert.equal(await gate.getFunction("nonceOf")(account), 2n);
+        assert.equal(await token(WETH).getFunction("balanceOf")(account), 10n ** 18n / 2n);
+        assert.equal(await token(USDC).getFunction("balanceOf")(deployment.contracts.RebalanceGate), 1_000n * 10n ** 6n);
+
+        // An audit claim about the position the gate now holds: off-chain (context 0) the registry's
+        // WrongContext; bound to the registry, recorded.
+        const solvency = loadInstanceArtifacts("solvency-3x3x16");
+        const claimFile = async (name: string, claimContext: bigint) => {
+          const zk = await generateProof(solvencyInput(rebalanced.next, market, policy, LAYOUT, name, claimContext), solvency);
+          writeProofFiles(path.join(dir, name), toProofFile(zk, { instance: solvency.instance, statement: "audit", epoch: market.epoch, signalNames: solvency.manifest.publicSignals }));
+          return path.join(dir, name, "proof.json");
+        };
+        const claimArgs = (proof: string) => ["submit", "--proof", proof, "--deployment", deploymentFile, "--for", "recordClaim", "--rpc", url];
+        const offChain = await zksAsync(claimArgs(await claimFile("claim-off-chain", 0n)), { ZKS_PRIVATE_KEY: hardhatKey(2) });
+        assert.equal(offChain.code, 1, offChain.stderr);
+        assert.match(offChain.stderr, /AuditRegistry\.recordClaim reverted: AuditRegistry__WrongContext\(\)/);
+        const recorded = await zksAsync(claimArgs(await claimFile("claim", BigInt(deployment.contexts.AuditRegistry))), { ZKS_PRIVATE_KEY: hardhatKey(2) });
+        assert.equal(recorded.code, 0, recorded.stderr);
+        assert.match(recorded.stdout, /OK: AuditRegistry\.recordClaim mined/);
       } finally {
         provider.destroy();
       }

@@ -6,6 +6,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI, AUDIT_REGISTRY_ABI } from "../src/chain/abi.ts";
+import { LENDER_VAULT_ABI } from "../src/chain/lender.ts";
+import { UNISWAP_V2_FACTORY_ABI } from "../src/chain/uniswap-v2.ts";
 import { gateContext } from "../src/chain/context.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
@@ -35,11 +37,11 @@ describe("scripts/deploy.ts", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("deploys verifiers, oracle, gate (fresh test tokens) and registry to a local `hardhat node` over JSON-RPC and writes the addresses", async function () {
+  it("deploys verifiers, oracle, gate (fresh test tokens, option tokens, a USDC lender, a Uniswap v2 factory) and registry to a local `hardhat node` over JSON-RPC and writes the addresses", async function () {
     const out = path.join(dir, "local.json");
     const key = Wallet.fromPhrase(HARDHAT_MNEMONIC).privateKey;
     const { stdout } = await deployScript(
-      ["--rpc", url, "--test-tokens", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--freshness", "7200", "--out", out],
+      ["--rpc", url, "--test-tokens", "--test-lenders", "USDC", "--lender-rate", "1585489599", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--freshness", "7200", "--out", out],
       { ZKS_PRIVATE_KEY: key },
     );
     assert.match(stdout, /deployed to chain 31337 \(json-rpc\)/);
@@ -67,15 +69,35 @@ describe("scripts/deploy.ts", function () {
       assert.equal(await oracle.getFunction("freshnessWindow")(), 7200n);
       assert.equal(await oracle.getFunction("isPublisher")(deployment.deployer), true);
       assert.equal(await oracle.getFunction("owner")(), deployment.deployer);
+      // Custody (docs/custody.md): option tokens per instrument, the lender (the gate its only borrower), the v2 factory, the swap slots.
+      assert.equal(await gate.getFunction("nInstruments")(), 3n);
+      assert.deepEqual(deployment.instrumentTokens.map((t) => t.id), market.instruments.map((k) => k.id));
+      for (const t of deployment.instrumentTokens) {
+        assert.equal(t.test, true);
+        assert.equal(await gate.getFunction("instrumentTokenOf")(t.slot), t.address);
+      }
+      assert.deepEqual(deployment.lenders.map((l) => l.test), [false, false, true]);
+      for (const l of deployment.lenders) assert.equal(await gate.getFunction("lenderOf")(l.slot), l.address);
+      const lender = new Contract(deployment.lenders[2]!.address, LENDER_VAULT_ABI, provider);
+      assert.equal(await lender.getFunction("borrower")(), deployment.contracts.RebalanceGate);
+      assert.equal(await lender.getFunction("asset")(), deployment.tokens[2]!.address);
+      assert.equal(await lender.getFunction("ratePerSecond")(), 1585489599n);
+      assert.equal(deployment.uniswapV2Factory.test, true);
+      assert.equal(await gate.getFunction("factory")(), deployment.uniswapV2Factory.address);
+      assert.equal(await new Contract(deployment.uniswapV2Factory.address, UNISWAP_V2_FACTORY_ABI, provider).getFunction("allPairsLength")(), 0n);
+      assert.equal(deployment.nSwaps, 2);
+      assert.equal(await gate.getFunction("nSwaps")(), 2n);
+      assert.equal(await gate.getFunction("rebalanceSignalCount")(), 32n);
     } finally {
       provider.destroy();
     }
   });
 
-  it("deploys to hardhat's in-process network by default, with given token addresses (0x0 for a slot without one)", async function () {
+  it("deploys to hardhat's in-process network by default, with given token and factory addresses (0x0 for a slot without one)", async function () {
     const out = path.join(dir, "in-process.json");
     const tokens = ["0x0000000000000000000000000000000000000001", "0x0", "0x0000000000000000000000000000000000000003"];
-    await deployScript(["--policy-hash", "12345", "--tokens", tokens.join(","), "--out", out]);
+    const factory = "0x0000000000000000000000000000000000000005";
+    await deployScript(["--policy-hash", "12345", "--tokens", tokens.join(","), "--factory", factory, "--out", out]);
     const deployment = JSON.parse(readFileSync(out, "utf8")) as Deployment;
     assert.equal(deployment.network, "in-process");
     assert.equal(deployment.policyHash, "12345");
@@ -83,12 +105,17 @@ describe("scripts/deploy.ts", function () {
       deployment.tokens.map((t) => t.address),
       [tokens[0], "0x0000000000000000000000000000000000000000", tokens[2]],
     );
+    assert.deepEqual(deployment.uniswapV2Factory, { address: factory, test: false });
+    assert.ok(deployment.lenders.every((l) => l.address === "0x0000000000000000000000000000000000000000"));
+    assert.ok(deployment.instrumentTokens.every((t) => t.address === "0x0000000000000000000000000000000000000000"));
   });
 
-  it("refuses bad usage with exit status 2 and a message (no policy, wrong token count, a key without --rpc)", async function () {
+  it("refuses bad usage with exit status 2 and a message (no policy, wrong token count, no factory, a lender without a token, a key without --rpc)", async function () {
     for (const [args, message] of [
       [["--test-tokens"], /needs a policy/],
-      [["--policy-hash", "1", "--tokens", "0x0,0x0"], /2 addresses for 3 asset slots/],
+      [["--policy-hash", "1", "--tokens", "0x0,0x0", "--factory", "0x0000000000000000000000000000000000000005"], /2 addresses for 3 asset slots/],
+      [["--policy-hash", "1", "--tokens", "0x0,0x0,0x0"], /give --factory ADDR/],
+      [["--policy-hash", "1", "--test-tokens", "--test-lenders", "DAI"], /--test-lenders: no token for DAI/],
       [["--policy-hash", "1", "--test-tokens", "--private-key", "0x01"], /--private-key is for --rpc/],
       [["--policy-hash", "1", "--test-tokens", "--rpc", url], /needs a signing key/],
     ] as const) {

@@ -1,38 +1,42 @@
 /**
- * Gas a backtest charges per rebalance. The gate call is measured, not estimated: the figures
- * are BENCHMARKS.md's "Gas" table, written by test/contracts.test.ts (ZKS_BENCHMARKS=1) from
- * real proofs of rebalance-3x3x16 on hardhat's in-process network (EDR, hardfork osaka, solc
- * 0.8.37, optimizer 1,000 runs, 2026-11-21). test/backtest.test.ts checks that these constants
+ * Gas a backtest charges per rebalance, measured, not estimated: the figures are BENCHMARKS.md's
+ * "Gas" table, written by test/contracts.test.ts (ZKS_BENCHMARKS=1) from real proofs of
+ * rebalance-3x3x16 on hardhat's in-process network, with the gate executing every movement in the
+ * same call (docs/custody.md): wallet flows as ERC-20 transfers, swaps on a real Uniswap v2 pair,
+ * borrows and repayments on the LenderVault. test/backtest.test.ts checks that these constants
  * still equal that table, so a regenerated table that moves them fails until they are updated.
- *
- * The gate does not execute swaps or option trades; a plan that has them must also trade on a
- * venue, which is charged at the planner's own per-action estimate (src/rebalance/costs.ts,
- * GAS_PER_ACTION) and reported apart from the measured figure.
  */
 import type { Action } from "../rebalance/actions.ts";
-import { GAS_PER_ACTION } from "../rebalance/costs.ts";
 
-export const GATE_GAS_SOURCE = "BENCHMARKS.md, Gas (test/contracts.test.ts: rebalance-3x3x16 with real proofs, hardhat EDR osaka, solc 0.8.37, 2026-11-21)";
+export const GATE_GAS_SOURCE = "BENCHMARKS.md, Gas (test/contracts.test.ts: rebalance-3x3x16 with real proofs, Uniswap v2 pair and LenderVault, hardhat EDR osaka, solc 0.8.37, 2026-12-04)";
 
-/** `RebalanceGate.rebalance` by the owner with 2 token flows (transferFrom + transfer): what a rebalance with token flows costs. */
-export const GATE_GAS_OWNER_REBALANCE_WITH_FLOWS = 390_141n;
-/** `RebalanceGate.rebalance` forced by a keeper, no token flow: the same call without transfers. */
-export const GATE_GAS_REBALANCE_NO_FLOW = 321_103n;
+/** `RebalanceGate.rebalance` with a token flow (a withdrawal: one `transfer` to the wallet): what a rebalance that moves the wallet or the lender costs. */
+export const GATE_GAS_OWNER_REBALANCE_WITH_FLOWS = 512_568n;
+/** `RebalanceGate.rebalance` with no movement: checks, reads, proof and storage, no external transfer. */
+export const GATE_GAS_REBALANCE_NO_FLOW = 491_914n;
+/** `RebalanceGate.rebalance` with one swap on the v2 pair (and nothing else). */
+export const GATE_GAS_REBALANCE_SWAP = 614_775n;
+/** What one swap executed by the gate adds to a call: the swap row minus the no-movement row. */
+export const GATE_GAS_SWAP_LEG = GATE_GAS_REBALANCE_SWAP - GATE_GAS_REBALANCE_NO_FLOW;
 
 export interface RebalanceGas {
-  /** The gate call, measured. */
+  /** The gate call without its swaps, measured. */
   gate: bigint;
-  /** Swaps and hedges executed off the gate, at the planner's estimates. */
+  /** The plan's swaps, each executed by the gate on the v2 pair: GATE_GAS_SWAP_LEG apiece (measured). */
   trades: bigint;
 }
 
+/** Actions the gate performs with the lender (a borrow, a repayment from the wallet or from collateral). */
+const LENDER_ACTIONS = new Set<Action["kind"]>(["borrow", "repay", "repayWithCollateral"]);
+
 /**
- * Gas of one rebalance: the measured gate call (with transfers when any token flows, without
- * otherwise; a plan with more than two flows is charged the two-flow figure) plus the planner's
- * estimate for each swap or hedge.
+ * Gas of one rebalance: the measured gate call with a token movement when the plan moves the
+ * wallet or the lender (GATE_GAS_OWNER_REBALANCE_WITH_FLOWS; a plan with several is charged that
+ * one figure), without otherwise (GATE_GAS_REBALANCE_NO_FLOW), plus GATE_GAS_SWAP_LEG per swap.
  */
 export function rebalanceGas(actions: readonly Action[], flows: readonly bigint[]): RebalanceGas {
-  const gate = flows.some((f) => f !== 0n) ? GATE_GAS_OWNER_REBALANCE_WITH_FLOWS : GATE_GAS_REBALANCE_NO_FLOW;
-  const trades = actions.reduce((sum, a) => (a.kind === "swap" || a.kind === "hedge" ? sum + GAS_PER_ACTION[a.kind] : sum), 0n);
+  const moves = flows.some((f) => f !== 0n) || actions.some((a) => LENDER_ACTIONS.has(a.kind));
+  const gate = moves ? GATE_GAS_OWNER_REBALANCE_WITH_FLOWS : GATE_GAS_REBALANCE_NO_FLOW;
+  const trades = BigInt(actions.filter((a) => a.kind === "swap").length) * GATE_GAS_SWAP_LEG;
   return { gate, trades };
 }

@@ -42,3 +42,4 @@ export {
   V2_FEE_DENOMINATOR,
 } from "./uniswap-v2.ts";
 export { LENDER_VAULT_ABI, INDEX_ONE, borrowAssets, repayAssets, projectIndex } from "./lender.ts";
+export { formatAmount, readGateSetup, unbackedMovements, type GateSetup, type GateToken } from "./preflight.ts";

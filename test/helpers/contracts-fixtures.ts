@@ -1,62 +1,57 @@
 /**
- * Helpers of the gate-contract tests (test/contracts*.test.ts): rebalance transitions, reading a
- * revert's named custom error, gas arithmetic (the Groth16 minimum) and the Gas section of
- * BENCHMARKS.md.
+ * Helpers of the gate-contract tests (test/contracts*.test.ts, test/custody.test.ts): custody
+ * transitions (docs/custody.md), reading a revert's named custom error, gas arithmetic (the Groth16
+ * minimum) and the Gas section of BENCHMARKS.md.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Interface } from "ethers";
-import type { Position } from "../../src/inputs/types.ts";
-import type { RebalanceTransition } from "../../src/prover/witness/rebalance.ts";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import type { ErrorDescription, Interface } from "ethers";
 import { revertData } from "../../src/chain/calldata.ts";
+import { borrowAssets, repayAssets } from "../../src/chain/lender.ts";
+import type { Position } from "../../src/inputs/types.ts";
+import { applyMovements, type Movements, type Transition } from "../../src/rebalance/transition.ts";
+import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import type { GasSplit } from "./gas-trace.ts";
 
-/** Slots of the test-tier instances solvency-3x3x16 and rebalance-3x3x16. */
-export const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 } as const;
+/** Slots of the test-tier instances solvency-3x3x16 and rebalance-3x3x16 (2 swap slots). */
+export const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16, nSwaps: 2 } as const;
 export const [WETH, WBTC, USDC] = [0, 1, 2] as const;
 
-/** A transition with no flows or trades, to edit (the new position at nonce + 1 with another salt). */
-export function still(old: Position, saltDelta = 7n): RebalanceTransition {
-  return {
-    old,
-    next: { ...old, nonce: old.nonce + 1n, salt: old.salt! + saltDelta, collateral: [...old.collateral], debt: [...old.debt], quantities: [...old.quantities] },
-    flows: old.collateral.map(() => 0n),
-    assetBought: old.collateral.map(() => 0n),
-    assetSold: old.collateral.map(() => 0n),
-    instrumentBought: old.quantities.map(() => 0n),
-    instrumentSold: old.quantities.map(() => 0n),
-    forced: false,
-  };
+/** `flows[asset] = amount` (deposit +, withdrawal -) on top of `m`. */
+export function flow(m: Movements, asset: number, amount: bigint): Movements {
+  m.flows[asset] = m.flows[asset]! + amount;
+  return m;
 }
 
-/** `deposit(asset, a)` of docs/rebalance.md: collateral up, flow +a (wallet -> gate). */
-export function deposit(t: RebalanceTransition, asset: number, amount: bigint): RebalanceTransition {
-  t.next.collateral[asset]! += amount;
-  t.flows[asset]! += amount;
-  return t;
+/** A borrow of `units` debt units of `asset`, crediting what the lender delivers at `index` at least (floor). */
+export function borrow(m: Movements, asset: number, units: bigint, index: bigint): Movements {
+  m.debtDelta[asset] = units;
+  m.debtAssets[asset] = borrowAssets(units, index);
+  return m;
 }
 
-/** `withdraw(asset, a)`: collateral down, flow -a (gate -> wallet). */
-export function withdraw(t: RebalanceTransition, asset: number, amount: bigint): RebalanceTransition {
-  t.next.collateral[asset]! -= amount;
-  t.flows[asset]! -= amount;
-  return t;
+/** A repayment of `units` from collateral, debiting the most the lender takes at the proof's `index` (ceil). */
+export function repay(m: Movements, asset: number, units: bigint, index: bigint): Movements {
+  m.debtDelta[asset] = -units;
+  m.debtAssets[asset] = repayAssets(units, index);
+  return m;
 }
 
-/** `repayWithCollateral(asset, a)`: collateral and debt down by a, no flow. */
-export function repayWithCollateral(t: RebalanceTransition, asset: number, amount: bigint): RebalanceTransition {
-  t.next.collateral[asset]! -= amount;
-  t.next.debt[asset]! -= amount;
-  return t;
+/**
+ * The transition old -> P' that `m` implies (P' at nonce + 1 with `salt`); a registration when
+ * `old` is the empty position (nonce 0, salt 0), unless told otherwise.
+ */
+export function transitionOf(old: Position, m: Movements, salt: bigint, options: { forced?: boolean; fromEmpty?: boolean; next?: Position } = {}): Transition {
+  const next = options.next ?? { ...applyMovements(old, m), salt };
+  return { old, next, ...m, forced: options.forced ?? false, fromEmpty: options.fromEmpty ?? (old.nonce === 0n && old.salt === 0n) };
 }
-
 
 /**
  * Awaits `action`, which must revert with the custom error `name` of `iface` (and, if given,
  * exactly the arguments `args`).
  */
-export async function revertsWith(action: Promise<unknown>, iface: Interface, name: string, args?: unknown[]): Promise<void> {
+export async function revertsWith(action: Promise<unknown>, iface: Interface, name: string, args?: unknown[]): Promise<ErrorDescription> {
   let error: unknown;
   try {
     await action;
@@ -70,6 +65,7 @@ export async function revertsWith(action: Promise<unknown>, iface: Interface, na
   assert.ok(parsed, `expected ${name}, got unknown revert data ${data}`);
   assert.equal(parsed.name, name);
   if (args) assert.deepEqual([...parsed.args], args, `${name} arguments`);
+  return parsed;
 }
 
 /** Calldata gas of a transaction's data: 16 per non-zero byte, 4 per zero byte (EIP-2028). */
@@ -100,6 +96,8 @@ export interface GasRow {
   gasUsed: bigint;
   /** The Groth16 minimum for the same calldata and number of signals. */
   minimum: bigint;
+  /** The call's execution split (test/helpers/gas-trace.ts); none for the bare verifiers. */
+  split?: GasSplit;
   note: string;
 }
 
@@ -118,26 +116,27 @@ export function gasSection(rows: GasRow[], context: { instance: string; node: st
     "## Gas",
     "",
     `Measured by \`test/contracts.test.ts\` on hardhat's in-process network (EDR, hardfork ${context.hardfork}) with real proofs`,
-    `of the \`${context.instance}\` instances; solc ${context.solc} (optimizer on, 1,000 runs), hardhat ${context.hardhat},`,
-    `Node ${context.node}, ${context.date}. Regenerate with`,
-    "`npm run bench` (or this test alone: `ZKS_BENCHMARKS=1 npx mocha --no-config -n import=tsx --timeout 600000 test/contracts.test.ts`).",
+    `of the \`${context.instance}\` instances against a real Uniswap v2 pair (\`@uniswap/v2-core\`'s published artifacts) and the`,
+    `LenderVault (docs/custody.md); solc ${context.solc} (optimizer on, 1,000 runs), hardhat ${context.hardhat}, Node ${context.node},`,
+    `${context.date}. Regenerate with \`npm run bench\` (or this test alone:`,
+    "`ZKS_BENCHMARKS=1 npx mocha --no-config -n import=tsx --timeout 600000 test/contracts.test.ts`).",
     "",
     "The Groth16 minimum of a call is what verifying its proof cannot cost less than: 21,000 (transaction)",
     "+ its calldata (16 gas per non-zero byte, 4 per zero byte) + 181,000 (the 4-pair ecPairing) + 6,150 per",
-    "public signal (one ecMul and one ecAdd each). The gate calls add the contracts' own checks (the oracle",
-    "call, context, policy, field checks), their storage writes and, for rebalances, the ERC-20 transfers.",
+    "public signal (one ecMul and one ecAdd each). The ratio is gas used over that minimum (the goal for a bare",
+    "verification is at most 1.15x).",
     "",
-    "The ratio is gas used over that minimum (the goal for a bare verification is at most 1.15x). A gate call's",
-    "own work (checks, storage, transfers) is the last column: its gas minus the bare verifier's for the same",
-    "number of public signals.",
+    "A contract call's execution (gas used minus the 21,000 and the calldata, before refunds) splits, from",
+    "`debug_traceTransaction` (test/helpers/gas-trace.ts, as benchmarks/custody-gas.json), into the verifier it",
+    "calls, its other external calls (ERC-20 transfers, the v2 factory and pair, the LenderVault, the",
+    "MarketOracle, the gate) and the contract's own work (checks, decoding, storage, events): the last column.",
     "",
-    "| call | public signals | gas used | Groth16 minimum | ratio | on top of the bare verifier | what it includes |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| call | public signals | gas used | Groth16 minimum | ratio | verifier | external calls | contract's own | what it includes |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows.map((r) => {
       const ratio = Number((r.gasUsed * 10_000n) / r.minimum) / 10_000;
-      const bare = rows.find((b) => b.note === BARE_VERIFIER_NOTE && b.signals === r.signals);
-      const onTop = r.note === BARE_VERIFIER_NOTE || !bare ? "" : formatGas(r.gasUsed - bare.gasUsed);
-      return `| ${r.call} | ${r.signals} | ${formatGas(r.gasUsed)} | ${formatGas(r.minimum)} | ${ratio.toFixed(3)}x | ${onTop} | ${r.note} |`;
+      const [verifier, external, own] = r.split ? [r.split.verifier, r.split.external, r.split.own].map(formatGas) : ["", "", ""];
+      return `| ${r.call} | ${r.signals} | ${formatGas(r.gasUsed)} | ${formatGas(r.minimum)} | ${ratio.toFixed(3)}x | ${verifier} | ${external} | ${own} | ${r.note} |`;
     }),
     END,
   ];

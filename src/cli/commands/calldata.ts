@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { encodeRebalance, encodeRecordClaim, encodeRegister, SOLVENCY_SIGNAL_COUNT } from "../../chain/calldata.ts";
+import { custodySizesOf } from "../../chain/custody.ts";
 import { InputError } from "../../core/errors.ts";
 import { readJsonFile } from "../../node/read-json.ts";
 import { parseProofFile, type ProofFile } from "../../proof-file/proof-file.ts";
@@ -24,12 +25,25 @@ const ENCODERS: Record<GateFunction, (epoch: bigint, zkProof: ZkProof) => string
   recordClaim: encodeRecordClaim,
 };
 
-/** Is the proof of the kind `fn` takes? register and recordClaim take Solvency proofs, rebalance Rebalance ones. */
+/**
+ * Is the proof of the kind `fn` takes? register takes a Rebalance proof from the empty position
+ * (fromEmpty = 1, docs/custody.md), rebalance a Rebalance proof with fromEmpty = 0, recordClaim a
+ * Solvency proof.
+ */
 export function checkProofFor(fn: GateFunction, file: ProofFile, source: string): void {
+  const names = Object.keys(file.zks.named);
   const isRebalance = "oldCommitment" in file.zks.named;
   const isSolvency = !isRebalance && file.zks.publicSignals.length === SOLVENCY_SIGNAL_COUNT && "marketRoot" in file.zks.named;
-  if (fn === "rebalance" && !isRebalance) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Rebalance proof; \`rebalance\` takes one from \`zks rebalance\``);
-  if (fn !== "rebalance" && !isSolvency) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Solvency proof; \`${fn}\` takes one from \`zks prove\``);
+  if (fn === "recordClaim") {
+    if (!isSolvency) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Solvency proof; \`recordClaim\` takes one from \`zks prove\``);
+    return;
+  }
+  const producer = fn === "register" ? "a registration (a Rebalance proof from the empty position)" : "one from `zks rebalance`";
+  if (!isRebalance) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Rebalance proof; \`${fn}\` takes ${producer}`);
+  if (!custodySizesOf(names)) throw new InputError(source, "zks.instance", `${file.zks.instance}: the proof's public signals are not the custody layout (docs/custody.md); rebuild with \`zks setup\` and prove again`);
+  const fromEmpty = BigInt(file.zks.named.fromEmpty!) === 1n;
+  if (fn === "register" && !fromEmpty) throw new InputError(source, "zks.named.fromEmpty", "`register` takes a proof from the empty position (fromEmpty = 1); this one moves a registered position: use --for rebalance");
+  if (fn === "rebalance" && fromEmpty) throw new InputError(source, "zks.named.fromEmpty", "this proof starts from the empty position (fromEmpty = 1): it registers the account, use --for register");
 }
 
 export function gateFunctionFlag(text: string): GateFunction {
@@ -42,7 +56,7 @@ export function registerCalldata(program: Command): void {
     .command("calldata")
     .description("print a proof file's Solidity calldata: verifyProof(a, b, c, input) as decimal strings, or a gate call's ABI-encoded data")
     .requiredOption("--proof <file>", "proof.json written by zks")
-    .option("--for <function>", `also ABI-encode the call of a gate contract: ${GATE_FUNCTIONS.join(" | ")} (register and rebalance on RebalanceGate, recordClaim on AuditRegistry)`)
+    .option("--for <function>", `also ABI-encode the call of a gate contract: ${GATE_FUNCTIONS.join(" | ")} (register and rebalance on RebalanceGate with Rebalance proofs, recordClaim on AuditRegistry with a Solvency proof)`)
     .option("--epoch <n>", "the market epoch argument of the gate call (default: the proof's epoch)")
     .option("--json", "machine-readable output (one JSON object)")
     .addHelpText("after", "\nExit status: 0 printed, 2 bad input (not a proof file, wrong kind of proof for --for).")

@@ -12,6 +12,12 @@ interface DeployFlags {
   policyHash?: string;
   tokens?: string;
   testTokens?: boolean;
+  instrumentTokens?: string;
+  factory?: string;
+  lenders?: string;
+  testLenders?: string;
+  lenderRate?: string;
+  swaps?: string;
   out?: string;
   size: string;
   freshness: string;
@@ -30,6 +36,12 @@ export function deployScriptArgs(flags: DeployFlags): string[] {
   if (flags.policyHash !== undefined) args.push("--policy-hash", flags.policyHash);
   if (flags.tokens !== undefined) args.push("--tokens", flags.tokens);
   if (flags.testTokens) args.push("--test-tokens");
+  if (flags.instrumentTokens !== undefined) args.push("--instrument-tokens", flags.instrumentTokens);
+  if (flags.factory !== undefined) args.push("--factory", flags.factory);
+  if (flags.lenders !== undefined) args.push("--lenders", flags.lenders);
+  if (flags.testLenders !== undefined) args.push("--test-lenders", flags.testLenders);
+  if (flags.lenderRate !== undefined) args.push("--lender-rate", flags.lenderRate);
+  if (flags.swaps !== undefined) args.push("--swaps", flags.swaps);
   if (flags.out !== undefined) args.push("--out", file(flags.out));
   if (flags.publisher !== undefined) args.push("--publisher", flags.publisher);
   if (flags.owner !== undefined) args.push("--owner", flags.owner);
@@ -50,13 +62,19 @@ function translate(error: unknown): unknown {
 export function registerDeploy(program: Command): void {
   program
     .command("deploy")
-    .description("deploy the verifiers, MarketOracle, RebalanceGate and AuditRegistry (as scripts/deploy.ts) and write a deployments file")
+    .description("deploy the verifiers, MarketOracle, RebalanceGate (with its tokens, lenders and Uniswap v2 factory) and AuditRegistry (as scripts/deploy.ts) and write a deployments file")
     .option("--rpc <url>", "JSON-RPC endpoint to deploy to, signed with $ZKS_PRIVATE_KEY (default: hardhat's in-process network, a dry run)")
     .option("--market <file>", "market.json: with --policy, gives the policy hash; also names the test tokens")
     .option("--policy <file>", "policy.json whose hash the gate and registry accept (needs --market)")
     .option("--policy-hash <n>", "the policy hash itself, instead of --policy")
     .option("--tokens <addresses>", "comma-separated ERC-20 address per asset slot (0x0 for a slot without a token)")
-    .option("--test-tokens", "deploy a mintable TestToken per asset slot instead (tests and local chains only)")
+    .option("--test-tokens", "deploy a mintable TestToken per asset slot and per instrument of --market, and a Uniswap v2 factory unless --factory (tests and local chains only)")
+    .option("--instrument-tokens <addresses>", "comma-separated option-token address per instrument slot (0x0 for none)")
+    .option("--factory <address>", "the Uniswap v2 factory the gate swaps on (required without --test-tokens)")
+    .option("--lenders <addresses>", "comma-separated LenderVault address per asset slot (0x0 for an asset without debt)")
+    .option("--test-lenders <symbols>", "deploy a LenderVault for each listed asset symbol (e.g. USDC,WETH), the gate its only borrower")
+    .option("--lender-rate <perSecond>", "the test lenders' borrow rate per second, 18 decimals", "0")
+    .option("--swaps <n>", "swap slots of the Rebalance instance (default: the instance's, circuits/instances.json)")
     .option("--out <file>", "deployments file to write (default deployments/in-process.json or deployments/chain-<id>.json)")
     .option("--size <AxIxS>", "instance size of the verifiers (their contracts come from `zks setup`)", "3x3x16")
     .option("--freshness <seconds>", "the oracle's freshness window", "3600")

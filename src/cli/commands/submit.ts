@@ -1,8 +1,11 @@
 import type { Command } from "commander";
-import { Contract, getAddress } from "ethers";
-import { AUDIT_REGISTRY_ABI, REBALANCE_GATE_ABI } from "../../chain/abi.ts";
-import { gateArguments, parseGateError, rebalanceFlows, REBALANCE_SIGNAL, SOLVENCY_SIGNAL } from "../../chain/calldata.ts";
+import { Contract, getAddress, NonceManager, type Signer } from "ethers";
+import { AUDIT_REGISTRY_ABI, ERC20_ABI, REBALANCE_GATE_ABI } from "../../chain/abi.ts";
+import { gateArguments, parseGateError, SOLVENCY_SIGNAL } from "../../chain/calldata.ts";
+import { decodeTransition, type DecodedTransition } from "../../chain/custody.ts";
+import { formatAmount, readGateSetup, unbackedMovements } from "../../chain/preflight.ts";
 import { InputError, SetupError, ZksError } from "../../core/errors.ts";
+import { loadMarketFile, loadPositionFile } from "../load-inputs.ts";
 import { readJsonFile } from "../../node/read-json.ts";
 import { parseProofFile } from "../../proof-file/proof-file.ts";
 import { EXIT, printJson } from "../output.ts";
@@ -16,6 +19,8 @@ interface SubmitFlags {
   for: string;
   epoch?: string;
   rpc: string;
+  position?: string;
+  market?: string;
   json?: boolean;
 }
 
@@ -52,10 +57,12 @@ export function registerSubmit(program: Command): void {
     .requiredOption("--for <function>", `the call: ${GATE_FUNCTIONS.join(" | ")}`)
     .option("--epoch <n>", "the market epoch the proof is about (default: the proof's epoch)")
     .option("--rpc <url>", "JSON-RPC endpoint of the deployment's chain", "http://127.0.0.1:8545")
+    .option("--position <file>", "the position the proof moves (register: leave out; private, read locally): its holdings bound the withdrawals (needs --market)")
+    .option("--market <file>", "market.json, to read --position")
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
-      "\nThe transaction is signed with ZKS_PRIVATE_KEY (register and a non-forced rebalance must come from the proof's account).\nThe proof must be made for this contract: `zks prove --context N` with N from the deployments file's \"contexts\".\nA rebalance with positive flows pulls tokens: approve the gate first.\nExit status: 0 mined, 1 reverted (the contract's named error is printed), 2 bad input, 3 unreachable endpoint or no key.",
+      "\nThe transaction is signed with ZKS_PRIVATE_KEY (register and a non-forced rebalance must come from the proof's account).\nThe proof must be made for this contract: `zks prove --context N` with N from the deployments file's \"contexts\".\nregister and rebalance first check that every movement can be backed (the wallet holds the deposits, the pair delivers each swap's least\noutput, the lender can fund each borrow, withdrawals stay within the position's holdings), then approve the gate for each deposit and\noption-token deposit from the account's wallet, then send.\nExit status: 0 mined, 1 reverted (the contract's named error is printed), 2 bad input or a movement that cannot be backed (nothing sent),\n3 unreachable endpoint or no key.",
     )
     .action(async (flags: SubmitFlags) => {
       const fn = gateFunctionFlag(flags.for);
@@ -71,18 +78,25 @@ export function registerSubmit(program: Command): void {
       const contractName = fn === "recordClaim" ? "AuditRegistry" : "RebalanceGate";
       const address = getAddress(deployment.contracts[contractName]);
       const provider = rpcProvider(url, chainId);
-      const signer = wallet.connect(provider);
+      // NonceManager: an approval then the call, without the provider's cached nonce handing both the same one.
+      const signer = new NonceManager(wallet.connect(provider));
       const contract = new Contract(address, fn === "recordClaim" ? AUDIT_REGISTRY_ABI : REBALANCE_GATE_ABI, signer);
       const { proof, signals } = gateArguments(zkProof);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
-      if (fn === "rebalance") {
-        const nAssets = signals.length - REBALANCE_SIGNAL.flow;
-        const flows = rebalanceFlows(signals, nAssets);
-        say(`token flows per asset slot (positive: pulled from the account, approve the gate first): ${flows.join(", ")}`);
-      }
-      const account = `0x${BigInt(file.zks.publicSignals[fn === "rebalance" ? REBALANCE_SIGNAL.account : SOLVENCY_SIGNAL.account]!).toString(16).padStart(40, "0")}`;
-      say(`sending ${contractName}.${fn}(epoch ${epoch}) for account ${getAddress(account)} from ${wallet.address} to ${address} on chain ${chainId}...`);
       try {
+        let transition: DecodedTransition | undefined;
+        if (fn !== "recordClaim") {
+          const gate = new Contract(address, REBALANCE_GATE_ABI, provider);
+          const sizes = { nAssets: Number(await gate.getFunction("nAssets")()), nInstruments: Number(await gate.getFunction("nInstruments")()), nSwaps: Number(await gate.getFunction("nSwaps")()) };
+          try {
+            transition = decodeTransition(signals, sizes);
+          } catch (error) {
+            throw new InputError(flags.proof, "zks.publicSignals", `${(error as Error).message}: not an instance of this gate (${sizes.nAssets} assets, ${sizes.nInstruments} instruments, ${sizes.nSwaps} swap slots)`);
+          }
+        }
+        const account = transition ? getAddress(transition.account) : getAddress(`0x${BigInt(file.zks.publicSignals[SOLVENCY_SIGNAL.account]!).toString(16).padStart(40, "0")}`);
+        if (transition) await backAndApprove(address, transition, signer, account, flags, say);
+        say(`sending ${contractName}.${fn}(epoch ${epoch}) for account ${account} from ${wallet.address} to ${address} on chain ${chainId}...`);
         let receipt;
         try {
           const tx = await contract.getFunction(fn)(epoch, proof, signals);
@@ -109,4 +123,48 @@ export function registerSubmit(program: Command): void {
         provider.destroy();
       }
     });
+}
+
+/**
+ * Refuses (exit 2, nothing sent) a transition whose movements cannot be backed now, then approves
+ * the gate for each deposit and option-token deposit the gate will pull from the account's wallet
+ * (only what the current allowance lacks; only when the signer is the account).
+ */
+async function backAndApprove(
+  gate: string,
+  t: DecodedTransition,
+  signer: Signer,
+  account: string,
+  flags: SubmitFlags,
+  say: (line: string) => void,
+): Promise<void> {
+  const runner = signer;
+  // A registration of a registered account: the gate's own error (AlreadyRegistered) says it best.
+  if (t.fromEmpty && (await new Contract(gate, REBALANCE_GATE_ABI, runner).getFunction("isRegistered")(account))) return;
+  const setup = await readGateSetup(gate, runner);
+  let position;
+  if (flags.position !== undefined) {
+    if (flags.market === undefined) throw new InputError("--position", "", "needs --market (the position's slots follow the market's)");
+    position = loadPositionFile(flags.position, loadMarketFile(flags.market));
+    if (position.account.toLowerCase() !== account.toLowerCase()) throw new InputError(flags.position, "account", `${position.account} is not the proof's account ${account}`);
+  }
+  const problems = await unbackedMovements(gate, t, runner, { setup, ...(position && { position }) });
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+    throw new ZksError(`the transition cannot be backed: ${problems[0]}${more}; nothing sent`, EXIT.badInput);
+  }
+  const deposits: { token: NonNullable<(typeof setup.tokens)[number]>; amount: bigint; what: string }[] = [];
+  t.flows.forEach((f, i) => f > 0n && deposits.push({ token: setup.tokens[i]!, amount: f, what: "deposit" }));
+  t.instrumentFlows.forEach((g, k) => g > 0n && deposits.push({ token: setup.instrumentTokens[k]!, amount: g, what: "option-token deposit" }));
+  if (deposits.length === 0) return;
+  const from = await signer.getAddress();
+  if (from.toLowerCase() !== account.toLowerCase()) return; // the gate refuses it (only the account moves its wallet)
+  for (const d of deposits) {
+    const token = new Contract(d.token.address, ERC20_ABI, signer);
+    const allowance = (await token.getFunction("allowance")(from, gate)) as bigint;
+    if (allowance >= d.amount) continue;
+    say(`approving the gate for the ${d.what} of ${formatAmount(d.amount, d.token)}...`);
+    const receipt = await (await token.getFunction("approve")(gate, d.amount)).wait();
+    if (!receipt || receipt.status !== 1) throw new ZksError(`approving ${d.token.symbol} for the gate failed`, EXIT.checkFailed);
+  }
 }
