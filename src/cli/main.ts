@@ -4,6 +4,7 @@ import { registerSetup } from "./commands/setup.ts";
 import { registerCommit } from "./commands/commit.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerRebalance } from "./commands/rebalance.ts";
+import { registerRegister } from "./commands/register.ts";
 import { registerCheck } from "./commands/check.ts";
 import { registerPlan } from "./commands/plan.ts";
 import { registerDemo } from "./commands/demo.ts";
@@ -25,6 +26,7 @@ const program = new Command()
 registerSetup(program);
 registerCommit(program);
 registerVerify(program);
+registerRegister(program);
 registerRebalance(program);
 registerCheck(program);
 registerPlan(program);

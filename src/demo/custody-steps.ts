@@ -6,10 +6,8 @@
  */
 import { Contract, type Signer } from "ethers";
 import { getAmountOut, reservesOf } from "../chain/uniswap-v2.ts";
-import { formatHuman } from "../core/decimal.ts";
-import { QUANTITY_DECIMALS } from "../core/fixed-point.ts";
 import type { Asset, Market, Position } from "../inputs/types.ts";
-import { noMovements, type Movements } from "../rebalance/transition.ts";
+import type { Movements } from "../rebalance/transition.ts";
 import { send } from "./chain.ts";
 
 /** The asset the demo position borrows from the lender vault (and the pools' quote side). */
@@ -23,30 +21,6 @@ export const POOL_TOKENS = 500n;
 
 export const poolDepth = (decimals: number): bigint => POOL_TOKENS * 10n ** BigInt(decimals);
 
-/**
- * The movements that register `position` from the empty one: each collateral deposited from the
- * wallet, the debt borrowed from the lender of `debtAsset` (its proceeds credited, then withdrawn
- * to the wallet as far as the position holds no collateral of it), each long option deposited as
- * option tokens. A debt in another asset, or a written option, cannot be registered here.
- */
-export function registrationOf(position: Position, market: Market, debtAsset: number): Movements {
-  const m = noMovements(market);
-  position.collateral.forEach((c, i) => (m.flows[i] = c));
-  position.debt.forEach((d, i) => {
-    if (d === 0n) return;
-    if (i !== debtAsset) throw new Error(`the demo borrows only ${market.assets[debtAsset]!.symbol}; the position owes ${market.assets[i]!.symbol}`);
-    // At index >= 1 the lender delivers at least `d` base units for `d` units.
-    m.debtDelta[i] = d;
-    m.debtAssets[i] = d;
-    m.flows[i] = m.flows[i]! - d;
-  });
-  position.quantities.forEach((q, k) => {
-    if (q < 0n) throw new Error(`${market.instruments[k]!.id}: a written option cannot be registered under token custody`);
-    m.instrumentFlows[k] = q;
-  });
-  return m;
-}
-
 /** The market with `index` as the debt index of asset `i`. */
 export function withDebtIndex(market: Market, i: number, index: bigint): Market {
   return { ...market, assets: market.assets.map((a, j) => (j === i ? { ...a, debtIndex: index } : a)) };
@@ -58,24 +32,6 @@ export async function approveFlows(m: Movements, tokens: Contract[], optionToken
   for (const [i, flow] of m.flows.entries()) if (flow > 0n) gas += await send(tokens[i]!, account, "approve", gate, flow);
   for (const [k, flow] of m.instrumentFlows.entries()) if (flow > 0n) gas += await send(optionTokens[k]!, account, "approve", gate, flow);
   return gas;
-}
-
-/** `deposit 20 WETH`, `borrow 34,000 USDC (to the wallet)`, `deposit 2 ETH-26DEC26-2800-P`. */
-export function describeMovements(m: Movements, market: Market): string[] {
-  const lines: string[] = [];
-  market.assets.forEach((a, i) => {
-    const f = m.flows[i]!;
-    const d = m.debtDelta[i]!;
-    if (d > 0n) lines.push(`borrow ${formatHuman(m.debtAssets[i]!, a.decimals, 0)} ${a.symbol} from the lender`);
-    if (d < 0n) lines.push(`repay ${formatHuman(-d, a.decimals, 0)} ${a.symbol} units to the lender`);
-    if (f > 0n) lines.push(`deposit ${formatHuman(f, a.decimals, 0)} ${a.symbol}`);
-    if (f < 0n) lines.push(`withdraw ${formatHuman(-f, a.decimals, 0)} ${a.symbol} to the wallet`);
-  });
-  market.instruments.forEach((k, index) => {
-    const g = m.instrumentFlows[index]!;
-    if (g !== 0n) lines.push(`${g > 0n ? "deposit" : "withdraw"} ${formatHuman(g > 0n ? g : -g, QUANTITY_DECIMALS, 0)} ${k.id} option tokens`);
-  });
-  return lines;
 }
 
 function sqrt(n: bigint): bigint {

@@ -26,7 +26,8 @@ import { selectInstance } from "../node/select-instance.ts";
 import type { ZkProof } from "../prover/prove.ts";
 import { proveBuiltInstance } from "../node/prove-built.ts";
 import { rebalanceInput } from "../prover/witness/rebalance.ts";
-import { checkTransition, emptyPosition, SWAP_SLOTS, type Transition } from "../rebalance/transition.ts";
+import { describeMovements, registrationTransition } from "../rebalance/registration.ts";
+import { SWAP_SLOTS, type Movements, type Transition } from "../rebalance/transition.ts";
 import { solvencyInput } from "../prover/witness/solvency.ts";
 import { checkName } from "../rebalance/explain.ts";
 import { plan } from "../rebalance/planner.ts";
@@ -37,11 +38,9 @@ import {
   arbitrageToPrice,
   checkBacking,
   DEMO_DEBT_ASSET,
-  describeMovements,
   LENDER_LIQUIDITY,
   LENDER_RATE_PER_SECOND,
   poolDepth,
-  registrationOf,
   withDebtIndex,
 } from "./custody-steps.ts";
 import { defaultExamplesDir, loadScenario, SHOCK_PERCENT, shockedMarket } from "./scenario.ts";
@@ -228,7 +227,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const registry = await deployed("AuditRegistry", "AuditRegistry", [await oracle.getAddress(), await gate.getAddress(), await solvencyVerifier.getAddress(), hash, ownerAddress]);
     // The account's wallet holds what it deposits at registration and what the allowance lets a
     // rebalance use; its option tokens are the position's long options.
-    const registration = registrationOf(position, market, quote);
+    const registerTransition = registrationTransition(position, market, policy);
+    const registration = registerTransition as Movements;
     const funded: Record<string, string> = {};
     for (const [i, asset] of market.assets.entries()) {
       const units = allowance.wallet[i]! + (registration.flows[i]! > 0n ? registration.flows[i]! : 0n);
@@ -257,10 +257,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const registryCtx = gateContext(chain.chainId, await registry.getAddress());
     const report42 = checkPosition(position, market42, policy);
     if (!report42.pass) throw new ZksError(`the demo position fails at epoch ${market.epoch}: ${report42.failures.join(", ")}`, 70);
-    const registered: Position = { ...position, nonce: 1n };
-    const registerTransition: Transition = { old: emptyPosition(position.account, market), next: registered, ...registration, forced: false, fromEmpty: true };
-    const registerCheck = checkTransition(registerTransition, market42, policy);
-    if (!registerCheck.valid) throw new ZksError(`the demo registration is not backed: ${registerCheck.violations.map((v) => v.message).join("; ")}`, 70);
+    const registered: Position = registerTransition.next;
     log(`proving the registration at epoch ${market.epoch} with ${rebalance.artifacts.instance}...`);
     const registerProof = await proveBuiltInstance(rebalanceInput(registerTransition, market42, policy, rebalance.layout, "demo position", gateCtx), rebalance.artifacts);
     const registerTokenGas = await approveFlows(registration, tokens, optionTokens, account, await gate.getAddress());

@@ -32,3 +32,4 @@ export {
 export { actionText, amountText, moneyText, effectText } from "./explain.ts";
 export * from "./planner.ts";
 export * from "./plan-file.ts";
+export { describeMovements, registrationMovements, registrationTransition, type RegistrationOptions } from "./registration.ts";

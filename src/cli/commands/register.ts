@@ -1,0 +1,104 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { randomSalt } from "../../commitment/salt.ts";
+import { formatHuman } from "../../core/decimal.ts";
+import { InputError } from "../../core/errors.ts";
+import { positionToJson } from "../../inputs/position-file.ts";
+import { checkPosition } from "../../model/check.ts";
+import { selectInstance } from "../../node/select-instance.ts";
+import { writeFileSafely } from "../../node/write-file-safely.ts";
+import { writeProofFiles } from "../../node/write-proof.ts";
+import { proveBuiltInstance } from "../../node/prove-built.ts";
+import { toProofFile } from "../../proof-file/proof-file.ts";
+import { rebalanceInput } from "../../prover/witness/rebalance.ts";
+import { describeMovements, registrationTransition } from "../../rebalance/registration.ts";
+import { verifyProof } from "../../verifier/verify.ts";
+import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
+import { printJson } from "../output.ts";
+import { contextFromFlags } from "../support/chain.ts";
+
+interface RegisterFlags {
+  position: string;
+  market: string;
+  policy: string;
+  out: string;
+  lenderIndex?: string[];
+  instance?: string;
+  context?: string;
+  chainId?: string;
+  contract?: string;
+  json?: boolean;
+}
+
+/** `--lender-index USDC=1.0000057`: the lender's current index of an asset, 18 decimals. */
+function parseLenderIndex(values: string[] | undefined, symbols: string[]): (bigint | undefined)[] {
+  const index: (bigint | undefined)[] = symbols.map(() => undefined);
+  for (const value of values ?? []) {
+    const match = /^([^=]+)=(\d+)(?:\.(\d{1,18}))?$/.exec(value);
+    if (!match) throw new InputError("--lender-index", "", `expected SYMBOL=INDEX like USDC=1.0000057, got "${value}"`);
+    const i = symbols.indexOf(match[1]!);
+    if (i < 0) throw new InputError("--lender-index", "", `${match[1]} is not an asset of the market (${symbols.join(", ")})`);
+    index[i] = BigInt(match[2]!) * 10n ** 18n + BigInt((match[3] ?? "").padEnd(18, "0"));
+    if (index[i]! < 10n ** 18n) throw new InputError("--lender-index", "", `${match[1]}: a debt index is at least 1, got ${match[2]}${match[3] ? `.${match[3]}` : ""}`);
+  }
+  return index;
+}
+
+export function registerRegister(program: Command): void {
+  program
+    .command("register")
+    .description("prove a registration: the position as a deposit (and borrow) from the empty position, the only way a gate accepts a first commitment (docs/custody.md)")
+    .requiredOption("--position <file>", "position.json to register (private; never modified)")
+    .requiredOption("--market <file>", "market.json of the latest epoch")
+    .requiredOption("--policy <file>", "policy.json")
+    .requiredOption("--out <dir>", "where to write position.json (the registered position, nonce 1), proof.json and public.json")
+    .option("--lender-index <SYMBOL=INDEX...>", "the lender's current debt index of a borrowed asset (default 1: the registration credits the least the lender delivers; the gate forwards any excess to the wallet)")
+    .option("--instance <name>", "rebalance circuit instance (default: the smallest built one that fits the market)")
+    .option("--chain-id <id>", "bind the proof to a gate: its chain id (with --contract)")
+    .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id)")
+    .option("--context <n>", "the gate's context signal directly (default 0: off-chain only)")
+    .option("--json", "machine-readable output")
+    .action(async (flags: RegisterFlags) => {
+      const market = loadMarketFile(flags.market);
+      const policy = loadPolicyFile(flags.policy, market);
+      const loaded = loadPositionFile(flags.position, market);
+      if (loaded.nonce !== 0n) throw new InputError(flags.position, "nonce", `a registration creates nonce 1 from the empty position; this position is at nonce ${loaded.nonce} (already registered?)`);
+      // A registered position needs a salt of its own; one is drawn when the file has none.
+      const position = { ...loaded, salt: loaded.salt ?? randomSalt() };
+      const lenderIndex = parseLenderIndex(flags.lenderIndex, market.assets.map((a) => a.symbol));
+      // Exit 2 with one line, before proving, when the position cannot be registered.
+      const transition = registrationTransition(position, market, policy, { lenderIndex });
+      const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
+      const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
+      say(`proving the registration with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
+      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, contextFromFlags(flags)), artifacts);
+      if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
+      const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "register", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
+      const written = writeProofFiles(flags.out, file);
+      const newPositionFile = path.join(flags.out, "position.json");
+      writeFileSafely(newPositionFile, `${JSON.stringify(positionToJson(transition.next, market), null, 2)}\n`);
+
+      const report = checkPosition(transition.next, market, policy);
+      const movements = describeMovements(transition, market);
+      const summary = {
+        instance: artifacts.instance,
+        proofSeconds: Number(((zkProof.timings.witnessMs + zkProof.timings.proofMs) / 1000).toFixed(2)),
+        healthFactor: report.healthFactor.value,
+        movements,
+        files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
+        publicSignals: file.zks.named,
+      };
+      if (flags.json) return printJson(summary);
+      const hf = report.healthFactor.value === null ? "none (no debt)" : formatHuman(report.healthFactor.value, 4, 4);
+      process.stdout.write(
+        [
+          `registration from the empty position: ${movements.join(", ")}`,
+          `health factor ${hf}; every check PASS`,
+          `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
+          `wrote ${newPositionFile} (nonce 1: keep it and its salt private), ${written.proof}, ${written.publicSignals}`,
+          `send it with: zks submit --proof ${written.proof} --for register --epoch ${market.epoch} --deployment DEPLOYMENT`,
+          "",
+        ].join("\n"),
+      );
+    });
+}
