@@ -59,10 +59,10 @@ contract AuditRegistry is IAuditRegistry, Ownable {
         if (_claims[account][epoch] != 0) revert AuditRegistry__AlreadyRecorded(account, epoch);
 
         // The position the gate holds now, unchanged.
-        (uint256 commitment, uint64 nonce, bool registered) = gate.positionOf(account);
+        // The commitment binds the nonce (the Solvency proof opens it at the public nonce).
+        (uint256 commitment, bool registered) = gate.positionOf(account);
         if (!registered) revert AuditRegistry__NotRegistered(account);
         if (signals[S.SOLVENCY_COMMITMENT] != commitment) revert AuditRegistry__WrongCommitment();
-        if (signals[S.SOLVENCY_NONCE] != nonce) revert AuditRegistry__WrongNonce(nonce, signals[S.SOLVENCY_NONCE]);
 
         if (signals[S.SOLVENCY_CONTEXT] != ProofContext.contextOf(address(this))) revert AuditRegistry__WrongContext();
         (uint256 root, , bool fresh) = oracle.marketOf(epoch);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SSTORE2} from "solady/src/utils/SSTORE2.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IUniswapV2Factory} from "@uniswap/v2-core/contracts/interfaces/IUniswapV2Factory.sol";
 import {IUniswapV2Pair} from "@uniswap/v2-core/contracts/interfaces/IUniswapV2Pair.sol";
@@ -43,12 +44,10 @@ import {PublicSignals as S} from "./libraries/PublicSignals.sol";
 contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @dev A position as the gate knows it; `nonce` and `registered` share a slot.
-    struct Position {
-        uint256 commitment;
-        uint64 nonce;
-        bool registered;
-    }
+    /// @dev Bytes of one address in the configuration table (SSTORE2 data: the tokens, lenders and
+    /// option tokens, one word each as abi.encodePacked pads array elements, read with one
+    /// EXTCODECOPY per call instead of one cold SLOAD each).
+    uint256 private constant ENTRY_BYTES = 32;
 
     /// @notice The debt index of an asset without a lender: exactly 1.0 (18 decimals).
     uint256 public constant INDEX_ONE = 1e18;
@@ -88,10 +87,14 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IRebalanceGate
     address public rebalanceVerifier;
 
-    address[] private _tokens;
-    address[] private _instrumentTokens;
-    ILenderVault[] private _lenders;
-    mapping(address account => Position) private _positions;
+    /// @dev The configuration table: tokens[nAssets] ++ lenders[nAssets] ++ instrumentTokens[nInstruments],
+    /// a word each, written once as a contract's code (solady's SSTORE2).
+    address private immutable _table;
+    /// @dev One storage slot per account: its commitment, 0 when unregistered. The nonce is not
+    /// stored: the commitment binds it (the circuit opens the old commitment at the public nonce
+    /// and the new one at nonce + 1), so a commitment never repeats and a replayed proof names an
+    /// old commitment. A registration therefore writes one new slot, not two.
+    mapping(address account => uint256 commitment) private _commitments;
 
     /// @param oracle_ The market oracle.
     /// @param tokens The ERC-20 of each asset slot, in the market's asset order (address(0) for
@@ -140,9 +143,7 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
         _swapMinOutAt = l.swapMinOut;
         _instrumentFlowAt = l.instrumentFlow;
         _selector = Groth16.verifyProofSelector(l.count);
-        _tokens = tokens;
-        _instrumentTokens = instrumentTokens;
-        _lenders = lenders;
+        _table = SSTORE2.write(abi.encodePacked(tokens, lenders, instrumentTokens));
         _setPolicyHash(policyHash_);
         _setVerifier(rebalanceVerifier_);
     }
@@ -169,38 +170,36 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IRebalanceGate
     function commitmentOf(address account) external view returns (uint256) {
-        return _positions[account].commitment;
-    }
-
-    /// @inheritdoc IRebalanceGate
-    function nonceOf(address account) external view returns (uint64) {
-        return _positions[account].nonce;
+        return _commitments[account];
     }
 
     /// @inheritdoc IRebalanceGate
     function isRegistered(address account) external view returns (bool) {
-        return _positions[account].registered;
+        return _commitments[account] != 0;
     }
 
     /// @inheritdoc IRebalanceGate
-    function positionOf(address account) external view returns (uint256 commitment, uint64 nonce, bool registered) {
-        Position storage position = _positions[account];
-        return (position.commitment, position.nonce, position.registered);
+    function positionOf(address account) external view returns (uint256 commitment, bool registered) {
+        commitment = _commitments[account];
+        registered = commitment != 0;
     }
 
     /// @inheritdoc IRebalanceGate
     function tokenOf(uint256 index) external view returns (address) {
-        return _tokens[index];
+        if (index >= nAssets) revert RebalanceGate__NoTokenForAsset(index);
+        return _entry(SSTORE2.read(_table), index);
     }
 
     /// @inheritdoc IRebalanceGate
     function instrumentTokenOf(uint256 index) external view returns (address) {
-        return _instrumentTokens[index];
+        if (index >= nInstruments) revert RebalanceGate__NoTokenForInstrument(index);
+        return _entry(SSTORE2.read(_table), 2 * nAssets + index);
     }
 
     /// @inheritdoc IRebalanceGate
     function lenderOf(uint256 index) external view returns (ILenderVault) {
-        return _lenders[index];
+        if (index >= nAssets) revert RebalanceGate__NoLenderForAsset(index);
+        return ILenderVault(_entry(SSTORE2.read(_table), nAssets + index));
     }
 
     /// @inheritdoc IRebalanceGate
@@ -217,50 +216,47 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
         if (bad != Groth16.ALL_IN_FIELD) revert RebalanceGate__PublicInputNotInField(bad);
         (address account, bool forced) = _checkPosition(signals, registration);
         _checkBinding(epoch, signals);
-        _checkDebt(signals);
+        bytes memory table = SSTORE2.read(_table);
+        _checkDebt(table, signals);
         if (forced) _checkForced(signals);
         if (!Groth16.verify(rebalanceVerifier, _selector, proof, signals)) revert RebalanceGate__InvalidProof();
         _commit(account, epoch, signals, forced, registration);
-        _move(account, signals);
+        _move(table, account, signals);
     }
 
     /// @dev fromEmpty matches the entry point; a registration comes from the account itself, not
     /// yet registered, at nonce 0 (the old commitment is the empty position's, which the proof
-    /// checks); a rebalance from a registered account's current commitment and nonce, submitted by
-    /// the account unless forced.
+    /// checks); a rebalance from a registered account's current commitment (which binds its
+    /// nonce: the proof opens it at the public nonce), submitted by the account unless forced.
     function _checkPosition(uint256[] calldata signals, bool registration) private view returns (address account, bool forced) {
         uint256 acc = _accountAt;
         account = _toAccount(signals[acc]);
         uint256 fromEmpty = signals[acc + S.FROM_EMPTY_AFTER_ACCOUNT];
         if (fromEmpty != (registration ? 1 : 0)) revert RebalanceGate__WrongFromEmpty(registration ? 1 : 0, fromEmpty);
         forced = signals[acc + S.FORCED_AFTER_ACCOUNT] == 1;
-        Position storage position = _positions[account];
+        uint256 commitment = _commitments[account];
         if (registration) {
             if (msg.sender != account) revert RebalanceGate__NotAccount(msg.sender, account);
-            if (position.registered) revert RebalanceGate__AlreadyRegistered(account);
+            if (commitment != 0) revert RebalanceGate__AlreadyRegistered(account);
+            uint256 proofNonce = signals[acc + S.NONCE_AFTER_ACCOUNT];
+            if (proofNonce != 0) revert RebalanceGate__WrongNonce(0, proofNonce);
         } else {
-            if (!position.registered) revert RebalanceGate__NotRegistered(account);
-            if (signals[S.REBALANCE_OLD_COMMITMENT] != position.commitment) revert RebalanceGate__WrongCommitment();
+            if (commitment == 0) revert RebalanceGate__NotRegistered(account);
+            if (signals[S.REBALANCE_OLD_COMMITMENT] != commitment) revert RebalanceGate__WrongCommitment();
             if (!forced && msg.sender != account) revert RebalanceGate__NotOwnerOrKeeperForced();
         }
-        uint64 nonce = position.nonce;
-        uint256 proofNonce = signals[acc + S.NONCE_AFTER_ACCOUNT];
-        if (proofNonce != nonce) revert RebalanceGate__WrongNonce(nonce, proofNonce);
         if (signals[S.REBALANCE_NEW_COMMITMENT] == 0) revert RebalanceGate__WrongCommitment();
     }
 
-    /// @dev Effects, before any interaction (and nonReentrant): the new commitment at nonce + 1
-    /// (the circuit keeps nonces below 2^64), and the event.
+    /// @dev Effects, before any interaction (and nonReentrant): the new commitment (at nonce + 1:
+    /// the circuit keeps nonces below 2^64, so the event's nonce fits), and the event.
     function _commit(address account, uint64 epoch, uint256[] calldata signals, bool forced, bool registration) private {
-        Position storage position = _positions[account];
         uint256 newCommitment = signals[S.REBALANCE_NEW_COMMITMENT];
-        uint64 nonce = position.nonce + 1;
-        position.commitment = newCommitment;
-        position.nonce = nonce;
+        _commitments[account] = newCommitment;
         if (registration) {
-            position.registered = true;
             emit PositionRegistered(account, newCommitment, epoch);
         } else {
+            uint64 nonce = uint64(signals[_accountAt + S.NONCE_AFTER_ACCOUNT] + 1);
             emit Rebalanced(account, signals[S.REBALANCE_OLD_COMMITMENT], newCommitment, nonce, epoch, forced);
         }
     }
@@ -286,10 +282,10 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     /// @dev Each asset's debt index at least its lender's current one (the lender's view accrues to
     /// block.timestamp, the value `accrue()` would store), so a proof can only overstate debt; an
     /// asset without a lender has index exactly 1e18 and no debt movement.
-    function _checkDebt(uint256[] calldata signals) private view {
+    function _checkDebt(bytes memory table, uint256[] calldata signals) private view {
         uint256 assets = nAssets;
         for (uint256 i = 0; i < assets; ++i) {
-            ILenderVault lender = _lenders[i];
+            ILenderVault lender = ILenderVault(_entry(table, assets + i));
             uint256 index = signals[S.REBALANCE_DEBT_INDEX + i];
             if (address(lender) == address(0)) {
                 if (index != INDEX_ONE || signals[_debtDeltaAt + i] != 0 || signals[_debtAssetsAt + i] != 0) {
@@ -318,18 +314,18 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
 
     /// @dev The movements, inflows first: deposits and option-token deposits, borrows, swaps, then
     /// repayments, withdrawals and option-token withdrawals.
-    function _move(address account, uint256[] calldata signals) private {
+    function _move(bytes memory table, address account, uint256[] calldata signals) private {
         uint256 assets = nAssets;
         uint256 instruments = nInstruments;
         for (uint256 i = 0; i < assets; ++i) {
             uint256 flow = signals[_flowAt + i];
-            if (flow != 0 && !_isNegative(flow)) IERC20(_assetToken(i)).safeTransferFrom(account, address(this), flow);
+            if (flow != 0 && !_isNegative(flow)) IERC20(_assetToken(table, i)).safeTransferFrom(account, address(this), flow);
             uint256 debtDelta = signals[_debtDeltaAt + i];
-            if (debtDelta != 0 && !_isNegative(debtDelta)) _borrow(account, i, debtDelta, signals[_debtAssetsAt + i]);
+            if (debtDelta != 0 && !_isNegative(debtDelta)) _borrow(table, account, i, debtDelta, signals[_debtAssetsAt + i]);
         }
         for (uint256 k = 0; k < instruments; ++k) {
             uint256 flow = signals[_instrumentFlowAt + k];
-            if (flow != 0 && !_isNegative(flow)) IERC20(_instrumentToken(k)).safeTransferFrom(account, address(this), flow);
+            if (flow != 0 && !_isNegative(flow)) IERC20(_instrumentToken(table, k)).safeTransferFrom(account, address(this), flow);
         }
         uint256 swaps = nSwaps;
         for (uint256 s = 0; s < swaps; ++s) {
@@ -337,34 +333,34 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
             uint256 buy = signals[_swapBuyAt + s];
             uint256 amountIn = signals[_swapInAt + s];
             uint256 minOut = signals[_swapMinOutAt + s];
-            if ((sell | buy | amountIn | minOut) != 0) _swap(account, s, sell, buy, amountIn, minOut);
+            if ((sell | buy | amountIn | minOut) != 0) _swap(table, account, s, sell, buy, amountIn, minOut);
         }
         for (uint256 i = 0; i < assets; ++i) {
             uint256 debtDelta = signals[_debtDeltaAt + i];
-            if (_isNegative(debtDelta)) _repay(account, i, _magnitude(debtDelta), signals[_debtAssetsAt + i]);
+            if (_isNegative(debtDelta)) _repay(table, account, i, _magnitude(debtDelta), signals[_debtAssetsAt + i]);
             uint256 flow = signals[_flowAt + i];
-            if (_isNegative(flow)) IERC20(_assetToken(i)).safeTransfer(account, _magnitude(flow));
+            if (_isNegative(flow)) IERC20(_assetToken(table, i)).safeTransfer(account, _magnitude(flow));
         }
         for (uint256 k = 0; k < instruments; ++k) {
             uint256 flow = signals[_instrumentFlowAt + k];
-            if (_isNegative(flow)) IERC20(_instrumentToken(k)).safeTransfer(account, _magnitude(flow));
+            if (_isNegative(flow)) IERC20(_instrumentToken(table, k)).safeTransfer(account, _magnitude(flow));
         }
     }
 
     /// @dev Borrows `units` of asset `i`; the position is credited `debtAssets`, so the lender must
     /// deliver at least that; the excess goes to the account.
-    function _borrow(address account, uint256 i, uint256 units, uint256 debtAssets) private {
-        ILenderVault lender = _lenders[i];
+    function _borrow(bytes memory table, address account, uint256 i, uint256 units, uint256 debtAssets) private {
+        ILenderVault lender = ILenderVault(_entry(table, nAssets + i));
         uint256 delivered = lender.borrow(units, address(this));
         if (delivered < debtAssets) revert RebalanceGate__LenderShortfall(i, delivered, debtAssets);
-        if (delivered > debtAssets) IERC20(_tokens[i]).safeTransfer(account, delivered - debtAssets);
+        if (delivered > debtAssets) IERC20(_entry(table, i)).safeTransfer(account, delivered - debtAssets);
     }
 
     /// @dev Repays `units` of asset `i`; the position was debited `debtAssets`, so the lender may
     /// take at most that (it is approved for exactly that); the rest goes to the account.
-    function _repay(address account, uint256 i, uint256 units, uint256 debtAssets) private {
-        ILenderVault lender = _lenders[i];
-        IERC20 token = IERC20(_tokens[i]);
+    function _repay(bytes memory table, address account, uint256 i, uint256 units, uint256 debtAssets) private {
+        ILenderVault lender = ILenderVault(_entry(table, nAssets + i));
+        IERC20 token = IERC20(_entry(table, i));
         token.forceApprove(address(lender), debtAssets);
         uint256 taken = lender.repay(units);
         if (taken > debtAssets) revert RebalanceGate__LenderOvercharge(i, taken, debtAssets);
@@ -377,13 +373,13 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     /// @dev Swap slot `s` on the v2 pair of the two tokens: the output from the pair's reserves
     /// with v2's formula (`getAmountOut`), at least `minOut`; the position is credited `minOut`
     /// and the excess goes to the account.
-    function _swap(address account, uint256 s, uint256 sell, uint256 buy, uint256 amountIn, uint256 minOut) private {
+    function _swap(bytes memory table, address account, uint256 s, uint256 sell, uint256 buy, uint256 amountIn, uint256 minOut) private {
         uint256 assets = nAssets;
         if (sell >= assets || buy >= assets || sell == buy || amountIn > MAX_SWAP_AMOUNT || minOut > MAX_SWAP_AMOUNT) {
             revert RebalanceGate__InvalidSwap(s);
         }
-        address tokenIn = _assetToken(sell);
-        address tokenOut = _assetToken(buy);
+        address tokenIn = _assetToken(table, sell);
+        address tokenOut = _assetToken(table, buy);
         (address pair, uint256 amountOut) = _quote(s, tokenIn, tokenOut, amountIn);
         if (amountOut < minOut || amountOut == 0) revert RebalanceGate__InsufficientOutput(s, amountOut, minOut);
         IERC20(tokenIn).safeTransfer(pair, amountIn);
@@ -404,14 +400,21 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
         amountOut = (inWithFee * reserveOut) / (reserveIn * V2_FEE_DENOMINATOR + inWithFee);
     }
 
-    function _assetToken(uint256 i) private view returns (address token) {
-        token = _tokens[i];
+    function _assetToken(bytes memory table, uint256 i) private pure returns (address token) {
+        token = _entry(table, i);
         if (token == address(0)) revert RebalanceGate__NoTokenForAsset(i);
     }
 
-    function _instrumentToken(uint256 k) private view returns (address token) {
-        token = _instrumentTokens[k];
+    function _instrumentToken(bytes memory table, uint256 k) private view returns (address token) {
+        token = _entry(table, 2 * nAssets + k);
         if (token == address(0)) revert RebalanceGate__NoTokenForInstrument(k);
+    }
+
+    /// @dev Entry `n` of the configuration table: the address in word n (the caller keeps n in range).
+    function _entry(bytes memory table, uint256 n) private pure returns (address entry) {
+        assembly ("memory-safe") {
+            entry := and(mload(add(add(table, 32), mul(n, ENTRY_BYTES))), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
     }
 
     /// @dev Signed values are field-encoded: above HALF_FIELD stands for x - p.

@@ -34,8 +34,6 @@ interface IAuditRegistry {
     error AuditRegistry__WrongPolicy();
     /// @notice The proof's commitment is not the one the gate holds for the account.
     error AuditRegistry__WrongCommitment();
-    /// @notice The proof's nonce is not the one the gate holds for the account.
-    error AuditRegistry__WrongNonce(uint256 expected, uint256 got);
     /// @notice The account holds no position on the gate.
     error AuditRegistry__NotRegistered(address account);
     /// @notice A claim for this account and epoch is already recorded.

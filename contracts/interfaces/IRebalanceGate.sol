@@ -51,7 +51,7 @@ interface IRebalanceGate {
     error RebalanceGate__WrongMarketRoot(uint64 epoch);
     /// @notice The proof's policy hash is not the one the gate holds.
     error RebalanceGate__WrongPolicy();
-    /// @notice The proof's nonce is not the account's current one.
+    /// @notice A registration's proof is not at nonce 0 (a rebalance's nonce is bound by its old commitment).
     error RebalanceGate__WrongNonce(uint256 expected, uint256 got);
     /// @notice The proof's old commitment is not the account's current one, or the new one is zero.
     error RebalanceGate__WrongCommitment();
@@ -110,7 +110,7 @@ interface IRebalanceGate {
     /// (`fromEmpty = 0`) and performs its public movements: deposits pulled from the account
     /// (approve the gate first), borrows, swaps on the Uniswap v2 pairs, repayments, withdrawals and
     /// option-token flows, every token forwarded going to the account, never to the caller.
-    /// @dev `oldCommitment` and `nonce` must be the account's current ones; `forced` 0 only from
+    /// @dev `oldCommitment` must be the account's current one (it binds the nonce); `forced` 0 only from
     /// the account, 1 (a keeper's transition, which moves no value out) from anyone.
     /// @param epoch The market epoch the proof was made under (the oracle's latest, fresh).
     /// @param proof The Groth16 proof.
@@ -126,14 +126,12 @@ interface IRebalanceGate {
     /// @notice The account's current position commitment (0 if not registered).
     function commitmentOf(address account) external view returns (uint256);
 
-    /// @notice The nonce the account's current commitment carries (0 if not registered).
-    function nonceOf(address account) external view returns (uint64);
-
     /// @notice Whether the account holds a position.
     function isRegistered(address account) external view returns (bool);
 
-    /// @notice The account's commitment, its nonce and whether it is registered, in one call.
-    function positionOf(address account) external view returns (uint256 commitment, uint64 nonce, bool registered);
+    /// @notice The account's commitment and whether it is registered, in one call. The gate stores
+    /// no nonce: the commitment binds it (events carry it; the owner's position file holds it).
+    function positionOf(address account) external view returns (uint256 commitment, bool registered);
 
     /// @notice The policy hash proofs must carry.
     function policyHash() external view returns (uint256);

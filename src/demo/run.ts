@@ -342,7 +342,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     market.assets.forEach((a, i) => {
       if (walletAfter[i] !== walletBefore[i]) wallet[a.symbol] = { before: formatHuman(walletBefore[i]!, a.decimals, 0), after: formatHuman(walletAfter[i]!, a.decimals, 0) };
     });
-    const onChainNonce = (await gate.getFunction("nonceOf")(accountAddress)) as bigint;
     const onChainCommitment = (await gate.getFunction("commitmentOf")(accountAddress)) as bigint;
     if (onChainCommitment !== commitPosition(next, next.salt!, layout)) throw new Error("the gate holds another commitment than the new position's");
     await checkBacking(tokens, lender, quote, gate, [next]);
@@ -355,7 +354,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       tokenGas: Number(tokenGas),
       healthFactor: { before: hfOf(report43), after: hfOf(after) },
       pass: { before: report43.pass, after: after.pass },
-      nonce: Number(onChainNonce),
+      nonce: Number(next.nonce),
       commitment: `0x${onChainCommitment.toString(16)}`,
       wallet,
     });

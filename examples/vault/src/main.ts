@@ -116,7 +116,7 @@ const state: {
   policy?: Policy;
   position?: Position;
   report?: RiskReport;
-  registered?: { registered: boolean; commitment: bigint; nonce: bigint; matches: boolean };
+  registered?: { registered: boolean; commitment: bigint; matches: boolean };
   /** Each asset's lender's current debt index (10^18), read from the chain; undefined without a lender. */
   lenderIndex?: (bigint | undefined)[];
   plan?: Plan;
@@ -442,18 +442,19 @@ async function check(): Promise<void> {
 async function readOnChain(): Promise<void> {
   const position = state.position!;
   const { gate } = contracts();
-  const [commitment, nonce, registered] = (await gate.getFunction("positionOf")(position.account)) as [bigint, bigint, boolean];
+  const [commitment, registered] = (await gate.getFunction("positionOf")(position.account)) as [bigint, boolean];
   const mine = position.salt === undefined ? null : commitPosition(position, position.salt, gateLayout());
-  const matches = registered && mine === commitment && nonce === position.nonce;
-  state.registered = { registered, commitment, nonce, matches };
+  // The gate stores no nonce: a commitment that matches binds the loaded position's nonce.
+  const matches = registered && mine === commitment;
+  state.registered = { registered, commitment, matches };
   const text = !registered
     ? "not registered with the gate yet: register it with a proven deposit"
     : matches
-      ? `registered at nonce ${nonce}; the gate's commitment ${short(hex(commitment))} is this position's`
-      : `registered at nonce ${nonce} with commitment ${short(hex(commitment))}, which is not this position's (load the position you last registered or rebalanced to)`;
+      ? `registered at nonce ${position.nonce}; the gate's commitment ${short(hex(commitment))} is this position's`
+      : `registered with commitment ${short(hex(commitment))}, which is not this position's (load the position you last registered or rebalanced to)`;
   status("onchain-status", registered && !matches ? "error" : "ok", text);
   $("onchain-status").dataset.registered = String(registered);
-  $("onchain-status").dataset.nonce = String(nonce);
+  $("onchain-status").dataset.nonce = matches ? String(position.nonce) : "";
   state.lenderIndex = await readLenderIndices(state.market!);
   chooseStatement();
 }
