@@ -5,6 +5,7 @@ include "./solvency.circom";
 include "./position-commitment.circom";
 include "./risk/asset-values.circom";
 include "./risk/debt-assets.circom";
+include "./risk/health-factor-check.circom";
 include "./lib/bounds.circom";
 include "./lib/range-check.circom";
 
@@ -24,7 +25,10 @@ include "./lib/range-check.circom";
 //   - fromEmpty = 1 (a registration): P is the empty position (all zero, nonce 0, salt 0), so the
 //     first commitment holds exactly what the movements brought;
 //   - P' passes the policy's checks (Solvency);
-//   - forced = 1 (a keeper's rebalance): P was strictly below the policy's trigger health factor.
+//   - forced = 1 (a keeper's rebalance): P was strictly below the policy's trigger health factor,
+//     P' is at or above it (a keeper restores the position; it cannot trade it down, e.g. in a
+//     sandwich, and force again), and P' keeps P's salt (whoever forces a transition cannot lock
+//     the owner out of a commitment it cannot open).
 // Public, in snarkjs order: oldCommitment, newCommitment, marketRoot, policyHash (outputs), then
 // debtIndex[nAssets] (the market's, for the gate to check against the lender), account, nonce
 // (of P), context, forced, fromEmpty, flow[nAssets], debtDelta[nAssets], debtAssets[nAssets],
@@ -158,6 +162,9 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
     forced * fromEmpty === 0;
     fromEmpty * nonce === 0;
     fromEmpty * oldSalt === 0;
+    // A keeper's transition keeps the owner's salt, so the owner can open the new commitment from
+    // the public movements and its own old opening.
+    forced * (salt - oldSalt) === 0;
     for (var i = 0; i < nAssets; i++) {
         fromEmpty * oldCollateral[i] === 0;
         fromEmpty * oldDebt[i] === 0;
@@ -171,10 +178,15 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
     var E18 = 1000000000000000000;
     signal unitValue[nAssets];
     signal scaleFactor[nAssets];
+    component scaleFactorRanges[nAssets];
     for (var i = 0; i < nAssets; i++) {
-        // 10^18 / 10^decimals, an integer (decimals <= 18): pinned by the product.
+        // 10^18 / 10^decimals, an integer (decimals <= 18): pinned by the product and its range
+        // (for a scale that does not divide 10^18 the product has only a field solution, far
+        // above 2^60).
         scaleFactor[i] <-- E18 \ scale[i];
         scaleFactor[i] * scale[i] === E18;
+        scaleFactorRanges[i] = RangeCheck(SCALE_BITS());
+        scaleFactorRanges[i].in <== scaleFactor[i];
         unitValue[i] <== price[i] * scaleFactor[i];
     }
     component sellIs[nSwaps][nAssets];
@@ -318,4 +330,21 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
     // vd < 2^80); a position at or above the trigger makes it a negative integer that wraps.
     component belowTrigger = RangeCheck(log2ceil(nAssets * (1 << (20 + VALUE_BITS()))));
     belowTrigger.in <== triggerMargin;
+
+    // ... and leaves P' at or above the trigger (HFnum' >= trigger * HFden'), valued as Solvency
+    // values it (debt through the index; collateral down, debt up).
+    component newDebtAssets = DebtAssets(nAssets);
+    newDebtAssets.debt <== debt;
+    newDebtAssets.debtIndex <== debtIndex;
+    component newValues = AssetValues(nAssets);
+    newValues.collateral <== collateral;
+    newValues.debt <== newDebtAssets.debtAssets;
+    newValues.price <== price;
+    newValues.scale <== scale;
+    component restored = HealthFactorCheck(nAssets);
+    restored.collateralValue <== newValues.collateralValue;
+    restored.debtValue <== newValues.debtValue;
+    restored.threshold <== threshold;
+    restored.minHealthFactor <== triggerHealthFactor;
+    restored.enabled <== forced;
 }

@@ -98,7 +98,9 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
 
     /// @param oracle_ The market oracle.
     /// @param tokens The ERC-20 of each asset slot, in the market's asset order (address(0) for
-    /// slots that never move tokens). Its length is nAssets.
+    /// slots that never move tokens). Its length is nAssets. Standard tokens only: the gate credits
+    /// a deposit's full amount and a swap's minOut without measuring its balance, so a
+    /// fee-on-transfer or rebasing token would break the custody invariant (docs/custody.md).
     /// @param instrumentTokens The option token of each instrument slot (address(0) for none). Its
     /// length is nInstruments.
     /// @param lenders The lender of each asset slot (address(0) for none); its loan token must be the slot's token.

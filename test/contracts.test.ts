@@ -149,7 +149,8 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
   };
   /** Checks, proves and returns the transition old -> (old + m). */
   const proveMove = async (old: Position, m: Movements, o: { forced?: boolean; market?: Market } = {}): Promise<Proven> => {
-    const t = transitionOf(old, m, nextSalt(), { forced: o.forced ?? false });
+    // A keeper's transition keeps the owner's salt (the circuit's rule).
+    const t = transitionOf(old, m, o.forced ? old.salt! : nextSalt(), { forced: o.forced ?? false });
     provable(t, o.market);
     return prove(t, o.market ? { market: o.market } : {});
   };
@@ -512,10 +513,20 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
     });
 
     it("a keeper-forced transition that moves value: ForcedTransitionMovesValue; forcing needs the proof's flag", async function () {
-      const withdrawal = await proveMove(bobPosition, flow(moves(), USDC, -100n * E6), { forced: true });
+      // A valid forced proof (bob below the trigger, restored above it by a repayment from
+      // collateral) that also withdraws 100 USDC to bob's wallet: the gate refuses any wallet flow.
+      const repaid = repay(moves(), USDC, 2_000n * E6, market.assets[USDC]!.debtIndex);
+      const withdrawal = await proveMove(bobPosition, flow(repaid, USDC, -100n * E6), { forced: true });
       await revertsWith(send(keeper, "rebalance", withdrawal), gateErrors, "RebalanceGate__ForcedTransitionMovesValue");
-      const loan = await proveMove(bobPosition, borrow(moves(), USDC, 100n * E6, await lenderIndex()), { forced: true });
+      // A borrow in a forced transition is refused before the proof is even checked.
+      const loan = tampered(withdrawal, (a) => {
+        a.signals[SIGNALS.flow + USDC] = 0n;
+        a.signals[SIGNALS.debtDelta + USDC] = 100n * E6;
+      });
       await revertsWith(send(keeper, "rebalance", loan), gateErrors, "RebalanceGate__ForcedTransitionMovesValue");
+      // No forced proof may leave a position below the trigger, nor take a new salt.
+      await unprovable(transitionOf(bobPosition, repay(moves(), USDC, 100n * E6, market.assets[USDC]!.debtIndex), bobPosition.salt!, { forced: true }), /trigger: a keeper's transition must leave the position at or above the trigger/);
+      await unprovable(transitionOf(bobPosition, repaid, nextSalt(), { forced: true }), /trigger: a keeper's transition keeps the position's salt/);
       // Alice is far above the trigger: no forced proof of her position exists.
       await unprovable(transitionOf(alicePosition, moves(), nextSalt(), { forced: true }), /trigger: the old position is not below the trigger/);
       // Bob's own (unforced) repayment: a keeper cannot send it, nor flip its forced flag.

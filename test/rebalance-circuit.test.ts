@@ -249,6 +249,33 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       await witness(tidy);
       await rejects({ ...tidy, forced: true }); // HF 3.8 >= 1.25: no keeper may force it
     });
+
+    it("a keeper restores the position to at least the trigger, keeps the owner's salt, and nothing else passes", async function () {
+      // at-risk: HF 1.1905 < trigger 1.25. Repaying 6,000 USDC of its 18,500 from collateral
+      // bought with 3 WETH restores it; 1,000 does not.
+      const repayWith = (usdc: bigint): Transition => {
+        const t = still(atRisk, market);
+        t.next.salt = atRisk.salt;
+        t.forced = true;
+        t.swaps.push({ sell: WETH, buy: USDC, amountIn: 3n * E18, minOut: slippageFloor(WETH, 3n * E18, USDC, market, policy) });
+        t.debtDelta[USDC] = -usdc * USD;
+        t.debtAssets[USDC] = usdc * USD;
+        return settle(t);
+      };
+      const restored = repayWith(6_000n);
+      const model = checkTransition(restored, market, policy);
+      const hfAfter = checkPosition(restored.next, market, policy).healthFactor;
+      assert.ok(hfAfter.numerator >= policy.trigger.healthFactor * hfAfter.denominator, "the repayment restores the trigger");
+      if (model.valid) await witness(restored);
+      else await rejects(restored); // the policy's other checks may still fail; the circuit agrees with the model
+      const short = repayWith(1_000n);
+      assert.ok(checkTransition(short, market, policy).violations.some((v) => /at or above the trigger/.test(v.message)));
+      await rejects(short);
+      // A new salt would lock the owner out of the new commitment.
+      const resalted = { ...restored, next: { ...restored.next, salt: atRisk.salt! + 1n } };
+      assert.ok(checkTransition(resalted, market, policy).violations.some((v) => /keeps the position's salt/.test(v.message)));
+      await rejects(resalted);
+    });
   });
 
   it("forged witnesses (a flow's sign flipped, a keeper flag on a healthy position, another nonce) violate the constraints", async function () {

@@ -89,6 +89,9 @@ contract ClearTransitionVerifier {
         if (uint256(uint160(old.account)) != x[l.account] || next.account != old.account) return false;
         if (uint256(old.nonce) != x[l.account + S.NONCE_AFTER_ACCOUNT] || uint256(next.nonce) != uint256(old.nonce) + 1) return false;
         if (fromEmpty == 1 && !_isEmpty(old)) return false;
+        // A keeper's transition keeps the owner's salt (the circuit's rule; its risk rules, e.g. the
+        // trigger, are the circuit's tests' business).
+        if (forced == 1 && next.salt != old.salt) return false;
         if (commitmentOf(old) != x[S.REBALANCE_OLD_COMMITMENT] || commitmentOf(next) != x[S.REBALANCE_NEW_COMMITMENT]) return false;
 
         for (uint256 i = 0; i < nA; ++i) {

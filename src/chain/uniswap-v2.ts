@@ -100,3 +100,31 @@ export async function quoteAmountOut(pair: Contract, tokenIn: string, amountIn: 
   const { reserveIn, reserveOut } = await reservesOf(pair, tokenIn);
   return getAmountOut(amountIn, reserveIn, reserveOut);
 }
+
+/** floor(sqrt(n)) for bigints (Newton's method). */
+export function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = n;
+  let y = (x + 1n) / 2n;
+  while (y < x) {
+    x = y;
+    y = (x + n / x) / 2n;
+  }
+  return x;
+}
+
+/**
+ * The one swap an arbitrageur makes to bring a v2 pool holding `reserveA` of A and `reserveB` of B
+ * to the price ratio of `valueA : valueB` (any common value per base unit, e.g. the oracle's),
+ * ignoring the fee: keeping x * y = k, A's reserve goes to sqrt(k * valueB / valueA). The whole
+ * input stays in the pool (the fee only lowers the output), so the input is the reserve change.
+ * `amountIn` is 0 when the pool is already there.
+ */
+export function arbitrageSwap(reserveA: bigint, reserveB: bigint, valueA: bigint, valueB: bigint): { sellA: boolean; amountIn: bigint; amountOut: bigint } {
+  const k = reserveA * reserveB;
+  const targetA = isqrt((k * valueB) / valueA);
+  const sellA = targetA > reserveA;
+  const [reserveIn, reserveOut, targetIn] = sellA ? [reserveA, reserveB, targetA] : [reserveB, reserveA, isqrt((k * valueA) / valueB)];
+  const amountIn = targetIn > reserveIn ? targetIn - reserveIn : 0n;
+  return { sellA, amountIn, amountOut: getAmountOut(amountIn, reserveIn, reserveOut) };
+}

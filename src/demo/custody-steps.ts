@@ -5,7 +5,8 @@
  * chain after the rebalance.
  */
 import { Contract, type Signer } from "ethers";
-import { getAmountOut, reservesOf } from "../chain/uniswap-v2.ts";
+import { arbitrageSwap, reservesOf } from "../chain/uniswap-v2.ts";
+import { swapValue } from "../rebalance/transition.ts";
 import type { Asset, Market, Position } from "../inputs/types.ts";
 import type { Movements } from "../rebalance/transition.ts";
 import { send } from "./chain.ts";
@@ -34,39 +35,25 @@ export async function approveFlows(m: Movements, tokens: Contract[], optionToken
   return gas;
 }
 
-function sqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = n;
-  let y = (x + 1n) / 2n;
-  while (y < x) {
-    x = y;
-    y = (x + n / x) / 2n;
-  }
-  return x;
-}
-
 const PAIR_ABI = ["function token0() view returns (address)", "function swap(uint256 amount0Out, uint256 amount1Out, address to, bytes data)"] as const;
 
 /**
- * Sells `token` into its pool against `quoteToken` until the pool's price is the oracle's
- * (ignoring the fee), as an arbitrageur would after a price fall: the seller is `trader`, who is
- * minted what it sells (a test token). Only falls are played; a pool already at or below the
- * price is left alone.
+ * Swaps `token` against `quoteToken` in their pool until the pool's price is the oracle's
+ * (arbitrageSwap: ignoring the fee), as an arbitrageur would after a price move: the trader is
+ * minted what it sells (test tokens).
  */
-export async function arbitrageToPrice(pair: Contract, token: Contract, trader: Signer, asset: Asset, quote: Asset): Promise<void> {
+export async function arbitrageToPrice(pair: Contract, token: Contract, quoteToken: Contract, trader: Signer, asset: Asset, quote: Asset): Promise<void> {
   const tokenAddress = await token.getAddress();
-  const { reserveIn: x, reserveOut: y } = await reservesOf(pair, tokenAddress);
-  // Target x' with y'/x' = price in base units and x' * y' = x * y.
-  const x2 = sqrt((x * y * 10n ** BigInt(asset.decimals) * quote.price) / (asset.price * 10n ** BigInt(quote.decimals)));
-  if (x2 <= x) return;
-  const amountIn = x2 - x;
-  const out = getAmountOut(amountIn, x, y);
+  const { reserveIn, reserveOut } = await reservesOf(pair, tokenAddress);
+  const { sellA, amountIn, amountOut } = arbitrageSwap(reserveIn, reserveOut, swapValue(1n, asset), swapValue(1n, quote));
+  if (amountIn === 0n || amountOut === 0n) return;
+  const sold = sellA ? token : quoteToken;
   const traderAddress = await trader.getAddress();
-  await send(token, trader, "mint", traderAddress, amountIn);
-  await send(token, trader, "transfer", await pair.getAddress(), amountIn);
+  await send(sold, trader, "mint", traderAddress, amountIn);
+  await send(sold, trader, "transfer", await pair.getAddress(), amountIn);
   const v2 = new Contract(await pair.getAddress(), PAIR_ABI, trader);
-  const tokenIsZero = String(await v2.getFunction("token0")()).toLowerCase() === tokenAddress.toLowerCase();
-  await send(v2, trader, "swap", tokenIsZero ? 0n : out, tokenIsZero ? out : 0n, traderAddress, "0x");
+  const soldIsZero = String(await v2.getFunction("token0")()).toLowerCase() === (await sold.getAddress()).toLowerCase();
+  await send(v2, trader, "swap", soldIsZero ? 0n : amountOut, soldIsZero ? amountOut : 0n, traderAddress, "0x");
 }
 
 /**

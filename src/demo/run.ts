@@ -285,7 +285,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const market43 = withDebtIndex(shockedMarket(market, scenario.shocked, now), quote, await projectedIndex(now));
     const root43 = marketRoot(market43, layout);
     const publish43 = await send(oracle, owner, "publish", market43.epoch, root43, market43.timestamp);
-    await arbitrageToPrice(pools.get(scenario.shocked)!, tokens[scenario.shocked]!, owner, market43.assets[scenario.shocked]!, market43.assets[quote]!);
+    await arbitrageToPrice(pools.get(scenario.shocked)!, tokens[scenario.shocked]!, tokens[quote]!, owner, market43.assets[scenario.shocked]!, market43.assets[quote]!);
     const report43 = checkPosition(registered, market43, policy);
     const belowTrigger = report43.healthFactor.value !== null && report43.healthFactor.value < policy.trigger.healthFactor;
     if (report43.pass && !belowTrigger) throw new ZksError("the shock left the demo position healthy: nothing to show", 70);

@@ -240,15 +240,22 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
     }
   }
   if (t.forced) {
+    // A keeper keeps the owner's salt, so the owner can still open the new commitment.
+    if ((next.salt ?? 0n) !== (old.salt ?? 0n)) fail("trigger", "a keeper's transition keeps the position's salt (the owner must be able to open the new commitment)");
     try {
       const hf = checkPosition(old, market, policy).healthFactor;
       // sum_i vc_i * LT_i < trigger * sum_i vd_i, strictly; no debt can never be forced.
       if (!(hf.numerator < policy.trigger.healthFactor * hf.denominator)) {
         fail("trigger", `the old position is not below the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}, so a keeper may not force a rebalance`);
       }
+      // ... and the keeper restores it to at least the trigger: HFnum' >= trigger * HFden'.
+      const restored = checkPosition(next, market, policy).healthFactor;
+      if (restored.numerator < policy.trigger.healthFactor * restored.denominator) {
+        fail("trigger", `a keeper's transition must leave the position at or above the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}`);
+      }
     } catch (error) {
       if (!(error instanceof ModelError)) throw error;
-      fail("trigger", `the old position cannot be evaluated: ${error.message}`);
+      fail("trigger", `the position cannot be evaluated: ${error.message}`);
     }
   }
   return { valid: violations.length === 0, violations, ...(after && { after }) };

@@ -323,7 +323,9 @@ export async function submit(
   options: { fromEmpty?: boolean; salt?: bigint; next?: Opening; edit?: (signals: bigint[]) => void; epoch?: bigint; debtIndex?: bigint[]; stage?: boolean } = {},
 ): Promise<Submitted> {
   const fromEmpty = options.fromEmpty ?? old.nonce === 0n;
-  const next = options.next ?? applyMovement(old, m, options.salt ?? BigInt(Math.floor(Math.random() * 2 ** 48)) + 1n);
+  // A keeper's transition keeps the owner's salt (the circuit's rule); others draw a new one.
+  const salt = options.salt ?? (m.forced ? old.salt : BigInt(Math.floor(Math.random() * 2 ** 48)) + 1n);
+  const next = options.next ?? applyMovement(old, m, salt);
   const signals = signalsOf(old, next, m, { context: bench.context, debtIndex: options.debtIndex ?? (await proofDebtIndex(bench)), fromEmpty });
   options.edit?.(signals);
   if (options.stage !== false) await stage(bench, old, next);

@@ -18,7 +18,7 @@ import { Contract, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet, ZeroAddr
 import type { Deployment } from "../../../scripts/deploy.ts";
 import { MARKET_ORACLE_ABI } from "../../../src/chain/abi.ts";
 import { LENDER_VAULT_ABI } from "../../../src/chain/lender.ts";
-import { addLiquidity, createPair, getAmountOut, reservesOf, UNISWAP_V2_FACTORY_ABI, UNISWAP_V2_PAIR_ABI } from "../../../src/chain/uniswap-v2.ts";
+import { addLiquidity, arbitrageSwap, createPair, reservesOf, UNISWAP_V2_FACTORY_ABI, UNISWAP_V2_PAIR_ABI } from "../../../src/chain/uniswap-v2.ts";
 import { marketRoot } from "../../../src/commitment/market-root.ts";
 import type { CircuitLayout } from "../../../src/commitment/circuit-layout.ts";
 import { formatDecimal } from "../../../src/core/decimal.ts";
@@ -106,18 +106,6 @@ export interface VaultChainOptions {
   /** Instance size of the gate's verifiers. */
   size?: string;
   log?: (line: string) => void;
-}
-
-/** floor(sqrt(n)) for bigints (Newton). */
-function sqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = n;
-  let y = (x + 1n) / 2n;
-  while (y < x) {
-    x = y;
-    y = (x + n / x) / 2n;
-  }
-  return x;
 }
 
 /** Deploys, seeds the pools and the lender, publishes the example market as the current epoch and funds the example account. */
@@ -213,12 +201,8 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
     const [tokenA, tokenB] = [deployment.tokens[pairAt.a]!.address, deployment.tokens[pairAt.b]!.address];
     const { reserveIn: ra, reserveOut: rb } = await reservesOf(pair, tokenA);
     const [wa, wb] = [swapValue(1n, prices[pairAt.a]!), swapValue(1n, prices[pairAt.b]!)];
-    const k = ra * rb;
-    const targetA = sqrt((k * wb) / wa);
-    const [sell, tokenIn, reserveIn, reserveOut, targetIn] = targetA > ra ? [pairAt.a, tokenA, ra, rb, targetA] : [pairAt.b, tokenB, rb, ra, sqrt((k * wa) / wb)];
-    // The whole input stays in the pool (the fee only lowers the output), so the input is the reserve change.
-    const amountIn = targetIn - reserveIn;
-    const amountOut = getAmountOut(amountIn, reserveIn, reserveOut);
+    const { sellA, amountIn, amountOut } = arbitrageSwap(ra, rb, wa, wb);
+    const [sell, tokenIn] = sellA ? [pairAt.a, tokenA] : [pairAt.b, tokenB];
     if (amountIn <= 0n || amountOut <= 0n) return;
     await send("minting the arbitrage", token(sell).getFunction("mint")(self, amountIn));
     await send("the arbitrage transfer", token(sell).getFunction("transfer")(pairAt.address, amountIn));

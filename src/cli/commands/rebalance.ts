@@ -85,7 +85,9 @@ export function registerRebalance(program: Command): void {
         explanation = result.explanation;
       }
       // The new commitment gets a fresh salt: the old one is known to whoever saw the old position.
-      const next = { ...planned.next, nonce: position.nonce + 1n, salt: randomSalt() };
+      // A keeper's transition keeps the owner's salt (the circuit requires it), so the owner can
+      // still open the new commitment.
+      const next = { ...planned.next, nonce: position.nonce + 1n, salt: forced ? position.salt : randomSalt() };
       // Every balance change must be a token movement the gate performs (docs/custody.md): exit 2 before proving otherwise.
       const transition = backedTransition(position, next, planned.movements, market, policy, forced);
       const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
@@ -117,7 +119,7 @@ export function registerRebalance(program: Command): void {
           ...explanation,
           `health factor ${hf(before)} -> ${hf(after)}; checks ${before.pass ? "PASS" : "FAIL"} -> ${after.pass ? "PASS" : "FAIL"}`,
           `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
-          `wrote ${newPositionFile} (nonce ${next.nonce}, new salt: keep it private), ${written.proof}, ${written.publicSignals}`,
+          `wrote ${newPositionFile} (nonce ${next.nonce}, ${forced ? "the owner's salt kept" : "new salt: keep it private"}), ${written.proof}, ${written.publicSignals}`,
           `check it with: zks verify --proof ${written.proof}`,
           "",
         ].join("\n"),
