@@ -10,8 +10,7 @@ import { auditBatchInput, type BatchMember } from "../src/audit/batch-input.ts";
 import { accountFigures } from "../src/audit/figures.ts";
 import { buildSumTree, figuresDigest } from "../src/audit/merkle-sum-tree.ts";
 import { marketDigests, marketRoot, marketSignals } from "../src/commitment/market-root.ts";
-import { policyHash } from "../src/commitment/policy-hash.ts";
-import { commitPosition } from "../src/commitment/position-commitment.ts";
+
 import { SNARK_FIELD, toField } from "../src/core/field.ts";
 import { DEBT_INDEX_SCALE } from "../src/core/fixed-point.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
@@ -19,18 +18,18 @@ import { ceilDiv, checkPosition, debtAssets, ModelBoundsError, type CheckName, t
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
 import { generateProof } from "../src/prover/prove.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
-import { solvencyInput } from "../src/prover/witness/solvency.ts";
+
 import { verifyProof } from "../src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
+import { SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { positionOf, Random, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
-import { randomCases, salted, SOLVENCY_LAYOUT, thresholdVariants, type SolvencyCase } from "./helpers/solvency-cases.ts";
+import { randomCases, SOLVENCY_LAYOUT, thresholdVariants, type SolvencyCase } from "./helpers/solvency-cases.ts";
 import { FastWitness, type WitnessResult } from "./helpers/solvency-witness.ts";
 
 const INSTANCE = "solvency-3x3x16";
 const BATCH = "audit-batch-3x3x16x2";
 const LAYOUT = SOLVENCY_LAYOUT;
-const COMMITMENT_LAYOUT = { nAssets: LAYOUT.nAssets, nInstruments: LAYOUT.nInstruments };
 const E8 = 10n ** 8n;
 const E18 = 10n ** 18n;
 const LIMIT_96 = 1n << 96n;
@@ -107,39 +106,28 @@ describe("debt index: the reference model", function () {
 
 describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
   this.timeout(600_000);
+  let h: SolvencyHarness;
   let artifacts: InstanceArtifacts;
   let circuit: CircuitUnderTest;
-  let fast: FastWitness;
   let market: Market;
   let policy: Policy;
   let healthy: Position;
 
   before(async function () {
-    artifacts = loadInstanceArtifacts(INSTANCE);
-    circuit = await CircuitUnderTest.load(artifacts);
-    fast = await FastWitness.load(artifacts);
-    market = loadMarket();
-    policy = loadPolicy(market);
-    healthy = loadPosition("position-healthy.json", market);
+    h = await SolvencyHarness.load(INSTANCE);
+    ({ artifacts, circuit, market, policy, healthy } = h);
   });
 
   after(releaseProverThreads);
 
-  const input = (c: SolvencyCase) => solvencyInput(c.position, c.market, c.policy, LAYOUT);
-  const caseOf = (position: Position, m: Market = market, p: Policy = policy, label = "case"): SolvencyCase => ({
-    label,
-    position: position.salt === undefined ? salted(position, 1n) : position,
-    market: m,
-    policy: p,
-  });
-  const run = (c: SolvencyCase): Promise<WitnessResult> => fast.calculate(input(c));
-  const signal = (witness: bigint[], name: string): bigint => witness[circuit.index(name)]!;
+  const input = (c: SolvencyCase) => h.input(c);
+  const caseOf = (position: Position, m?: Market, p?: Policy, label?: string): SolvencyCase => h.caseOf(position, m, p, label);
+  const run = (c: SolvencyCase): Promise<WitnessResult> => h.run(c);
+  const signal = (witness: bigint[], name: string): bigint => h.signal(witness, name);
 
   /** Bindings, and DebtAssets' outputs equal the model's base units (padding slots: 0). */
   function assertBound(witness: bigint[], c: SolvencyCase): void {
-    assert.equal(signal(witness, "main.commitment"), commitPosition(c.position, c.position.salt!, COMMITMENT_LAYOUT), `${c.label}: commitment (of the units)`);
-    assert.equal(signal(witness, "main.marketRoot"), marketRoot(c.market, LAYOUT), `${c.label}: marketRoot`);
-    assert.equal(signal(witness, "main.policyHash"), policyHash(c.policy), `${c.label}: policyHash`);
+    h.assertBindings(witness, c);
     for (let i = 0; i < LAYOUT.nAssets; i++) {
       const expected = i < c.market.assets.length ? debtAssets(c.position.debt[i]!, c.market.assets[i]!) : 0n;
       assert.equal(signal(witness, `main.debtAssets.debtAssets[${i}]`), expected, `${c.label}: debtAssets[${i}]`);
@@ -265,7 +253,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
 
     it("an index below 1 is rejected by the circuit at the index's lower-bound range check", async function () {
       const honest = input(caseOf(healthy)) as Record<string, unknown>;
-      const result = await fast.calculate({ ...honest, debtIndex: [E18 - 1n, E18, E18] } as never);
+      const result = await h.fast.calculate({ ...honest, debtIndex: [E18 - 1n, E18, E18] } as never);
       assert.ok(!result.accepted && /AssetsDigest/.test(result.error), `rejected in AssetsDigest: ${!result.accepted && result.error}`);
     });
   });

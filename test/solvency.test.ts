@@ -9,29 +9,20 @@ import { parseMarket } from "../src/inputs/parse-market.ts";
 import { parsePolicy } from "../src/inputs/parse-policy.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
 import { ceilDiv, checkPosition, floorDiv, ModelBoundsError, type CheckName, type RiskReport } from "../src/model/index.ts";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
+import type { InstanceArtifacts } from "../src/node/artifacts.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
 import { UnprovableError } from "../src/prover/errors.ts";
 import { generateProof, type ZkProof } from "../src/prover/prove.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
-import { solvencyInput } from "../src/prover/witness/solvency.ts";
+
 import { toSolidityProof } from "../src/verifier/calldata.ts";
 import { verifyProof } from "../src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
-import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
+import { SolvencyHarness } from "./helpers/solvency-harness.ts";
+import { example } from "./helpers/examples.ts";
 import { positionOf, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
-import {
-  emptyPosition,
-  randomCases,
-  salted,
-  SOLVENCY_LAYOUT,
-  stablecoinMarket,
-  stablecoinPolicy,
-  thresholdVariants,
-  wrappingPerpQuantity,
-  type SolvencyCase,
-} from "./helpers/solvency-cases.ts";
-import { FastWitness, type WitnessResult } from "./helpers/solvency-witness.ts";
+import { emptyPosition, randomCases, salted, SOLVENCY_LAYOUT, stablecoinMarket, stablecoinPolicy, thresholdVariants, wrappingPerpQuantity, type SolvencyCase } from "./helpers/solvency-cases.ts";
+import type { WitnessResult } from "./helpers/solvency-witness.ts";
 
 const INSTANCE = "solvency-3x3x16";
 const LAYOUT = SOLVENCY_LAYOUT;
@@ -61,42 +52,26 @@ const describeModel = (verdict: ModelVerdict): string =>
 const describeCircuit = (result: WitnessResult): string => (result.accepted ? "circuit accepts" : `circuit rejects (${result.error})`);
 
 describe(`solvency circuit (${INSTANCE})`, function () {
+  let h: SolvencyHarness;
   let artifacts: InstanceArtifacts;
   let circuit: CircuitUnderTest;
-  let fast: FastWitness;
   let market: Market;
   let policy: Policy;
   let healthy: Position;
   let atRisk: Position;
 
   before(async function () {
-    artifacts = loadInstanceArtifacts(INSTANCE);
-    circuit = await CircuitUnderTest.load(artifacts);
-    fast = await FastWitness.load(artifacts);
-    market = loadMarket();
-    policy = loadPolicy(market);
-    healthy = loadPosition("position-healthy.json", market);
-    atRisk = loadPosition("position-at-risk.json", market);
+    h = await SolvencyHarness.load(INSTANCE);
+    ({ artifacts, circuit, market, policy, healthy, atRisk } = h);
   });
 
   after(releaseProverThreads);
 
-  const input = (c: SolvencyCase) => solvencyInput(c.position, c.market, c.policy, LAYOUT);
-  const caseOf = (position: Position, m: Market = market, p: Policy = policy, label = "case"): SolvencyCase => ({
-    label,
-    position: position.salt === undefined ? salted(position, 1n) : position,
-    market: m,
-    policy: p,
-  });
-  const run = (c: SolvencyCase): Promise<WitnessResult> => fast.calculate(input(c));
-  const signal = (witness: bigint[], name: string): bigint => witness[circuit.index(name)]!;
-
-  /** The public outputs equal the TypeScript commitment, marketRoot and policyHash. */
-  function assertBindings(witness: bigint[], c: SolvencyCase): void {
-    assert.equal(signal(witness, "main.commitment"), commitPosition(c.position, c.position.salt!, COMMITMENT_LAYOUT), `${c.label}: commitment`);
-    assert.equal(signal(witness, "main.marketRoot"), marketRoot(c.market, LAYOUT), `${c.label}: marketRoot`);
-    assert.equal(signal(witness, "main.policyHash"), policyHash(c.policy), `${c.label}: policyHash`);
-  }
+  const input = (c: SolvencyCase) => h.input(c);
+  const caseOf = (position: Position, m?: Market, p?: Policy, label?: string): SolvencyCase => h.caseOf(position, m, p, label);
+  const run = (c: SolvencyCase): Promise<WitnessResult> => h.run(c);
+  const signal = (witness: bigint[], name: string): bigint => h.signal(witness, name);
+  const assertBindings = (witness: bigint[], c: SolvencyCase): void => h.assertBindings(witness, c);
 
   /**
    * The model's failing checks are `failures` (or it refuses the inputs, "refused"), and the
