@@ -14,14 +14,14 @@ import { marketDigests, marketRoot, marketSignals } from "../src/commitment/mark
 import { SNARK_FIELD, toField } from "../src/core/field.ts";
 import { DEBT_INDEX_SCALE } from "../src/core/fixed-point.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { ceilDiv, checkPosition, debtAssets, ModelBoundsError, type CheckName, type RiskReport } from "../src/model/index.ts";
+import { ceilDiv, checkPosition, debtAssets, ModelBoundsError, type CheckName } from "../src/model/index.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
 import { generateProof } from "../src/prover/prove.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
 
 import { verifyProof } from "../src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
-import { SolvencyHarness } from "./helpers/solvency-harness.ts";
+import { describeCircuit, describeModel, modelAccepts, modelVerdict, SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { positionOf, Random, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
 import { randomCases, SOLVENCY_LAYOUT, thresholdVariants, type SolvencyCase } from "./helpers/solvency-cases.ts";
@@ -47,18 +47,6 @@ function randomIndex(rng: Random): bigint {
   return rng.chance(0.2) ? DEBT_INDEX_SCALE : DEBT_INDEX_SCALE + (rng.digits(18) % (DEBT_INDEX_SCALE / 2n));
 }
 
-type Verdict = { refused: false; report: RiskReport } | { refused: true; error: Error };
-
-function verdictOf({ position, market, policy }: SolvencyCase): Verdict {
-  try {
-    return { refused: false, report: checkPosition(position, market, policy) };
-  } catch (error) {
-    if (error instanceof Error) return { refused: true, error };
-    throw error;
-  }
-}
-const accepts = (v: Verdict): boolean => !v.refused && v.report.pass;
-const describeVerdict = (v: Verdict): string => (v.refused ? `model refuses (${v.error.message})` : v.report.pass ? "model passes" : `model fails ${v.report.failures.join(", ")}`);
 
 describe("debt index: the reference model", function () {
   const market = loadMarket();
@@ -136,7 +124,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
 
   /** The model's failures are `failures` (or it refuses), and the circuit accepts exactly when the model passes. */
   async function agrees(c: SolvencyCase, failures: CheckName[] | "refused", options: { constraints?: boolean } = {}): Promise<WitnessResult> {
-    const verdict = verdictOf(c);
+    const verdict = modelVerdict(c);
     if (failures === "refused") {
       assert.ok(verdict.refused && verdict.error instanceof ModelBoundsError, `${c.label}: expected the model to refuse`);
     } else {
@@ -144,7 +132,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       assert.deepEqual(verdict.report.failures, failures, `${c.label}: model failures`);
     }
     const result = await run(c);
-    assert.equal(result.accepted, accepts(verdict), `${c.label}: ${result.accepted ? "circuit accepts" : `circuit rejects (${result.error})`}, ${describeVerdict(verdict)}`);
+    assert.equal(result.accepted, modelAccepts(verdict), `${c.label}: ${describeCircuit(result)}, ${describeModel(verdict)}`);
     if (result.accepted) {
       assertBound(result.witness, c);
       if (options.constraints) assert.deepEqual(circuit.violated(result.witness), [], `${c.label}: violated constraints`);
@@ -160,7 +148,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
     for (const c of randomCases(SEED, BASE)) {
       const indexed = { ...c, market: withIndices(c.market, c.market.assets.map(() => randomIndex(rng))) };
       cases.push(indexed);
-      const verdict = verdictOf(indexed);
+      const verdict = modelVerdict(indexed);
       if (verdict.refused || !verdict.report.pass) continue;
       // A check at its limit and one unit beyond, with the debt valued through the indices.
       const variants = thresholdVariants(indexed.policy, verdict.report);
@@ -168,8 +156,8 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       cases.push({ ...indexed, label: `${c.label}, ${v.check} at its limit`, policy: v.atLimit, expect: [] });
       cases.push({ ...indexed, label: `${c.label}, ${v.check} one unit beyond`, policy: v.beyond, expect: [v.check] });
     }
-    const verdicts = cases.map(verdictOf);
-    const passing = verdicts.filter(accepts).length;
+    const verdicts = cases.map(modelVerdict);
+    const passing = verdicts.filter(modelAccepts).length;
     const refused = verdicts.filter((v) => v.refused).length;
 
     it(`agrees on ${cases.length} cases with random indices in [1, 1.5) (${passing} pass, ${cases.length - passing - refused} fail, ${refused} refused; seed ${SEED})`, async function () {
@@ -180,7 +168,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
         const verdict = verdicts[i]!;
         if (c.expect) assert.deepEqual(verdict.refused ? "refused" : verdict.report.failures, c.expect, `${c.label}: model`);
         const result = await run(c);
-        assert.equal(result.accepted, accepts(verdict), `${c.label}: ${result.accepted ? "circuit accepts" : `circuit rejects (${result.error})`}, ${describeVerdict(verdict)}`);
+        assert.equal(result.accepted, modelAccepts(verdict), `${c.label}: ${describeCircuit(result)}, ${describeModel(verdict)}`);
         if (result.accepted) {
           assertBound(result.witness, c);
           if (checked < 4 && i % 5 === 0) {
@@ -218,7 +206,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       // The most WBTC collateral below the 2^80 q.u. value bound, against the largest indexed WETH debt.
       const satoshis = ceilDiv(LIMIT_80 * E8, m.assets[1]!.price) - 1n;
       const at = caseOf(positionOf(m, { collateral: { WBTC: satoshis }, debt: { WETH: d } }), m, policy, "indexed debt 2^96 - 1");
-      const verdict = verdictOf(at);
+      const verdict = modelVerdict(at);
       assert.ok(!verdict.refused);
       await agrees(at, verdict.report.failures, { constraints: verdict.report.pass });
       assert.ok(d + 1n < LIMIT_96, "the units alone are within the commitment's range");
@@ -227,7 +215,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       assert.ok(!result.accepted && /DebtAssets/.test(result.error), `rejected by DebtAssets' range check: ${!result.accepted && result.error}`);
       // At index 1 the same units are far inside the bound.
       const unindexed = withIndices(m, [E18]);
-      assert.ok(!verdictOf(caseOf(beyond.position, unindexed, policy)).refused);
+      assert.ok(!modelVerdict(caseOf(beyond.position, unindexed, policy)).refused);
     });
 
     it("health factor exactly at the minimum passes at index 1 and fails at index 1 + 1e-18", async function () {

@@ -8,7 +8,7 @@ import { MAX_AMOUNT } from "../src/core/fixed-point.ts";
 import { parseMarket } from "../src/inputs/parse-market.ts";
 import { parsePolicy } from "../src/inputs/parse-policy.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { ceilDiv, checkPosition, floorDiv, ModelBoundsError, type CheckName, type RiskReport } from "../src/model/index.ts";
+import { ceilDiv, checkPosition, floorDiv, ModelBoundsError, type CheckName } from "../src/model/index.ts";
 import type { InstanceArtifacts } from "../src/node/artifacts.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
 import { UnprovableError } from "../src/prover/errors.ts";
@@ -18,10 +18,10 @@ import { releaseProverThreads } from "../src/prover/release.ts";
 import { toSolidityProof } from "../src/verifier/calldata.ts";
 import { verifyProof } from "../src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
-import { SolvencyHarness } from "./helpers/solvency-harness.ts";
+import { describeCircuit, describeModel, modelAccepts, modelVerdict, SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { example } from "./helpers/examples.ts";
 import { positionOf, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
-import { emptyPosition, randomCases, salted, SOLVENCY_LAYOUT, stablecoinMarket, stablecoinPolicy, thresholdVariants, wrappingPerpQuantity, type SolvencyCase } from "./helpers/solvency-cases.ts";
+import { emptyPosition, randomCases, SOLVENCY_LAYOUT, stablecoinMarket, stablecoinPolicy, thresholdVariants, wrappingPerpQuantity, type SolvencyCase } from "./helpers/solvency-cases.ts";
 import type { WitnessResult } from "./helpers/solvency-witness.ts";
 
 const INSTANCE = "solvency-3x3x16";
@@ -31,25 +31,6 @@ const E8 = 10n ** 8n;
 const E12 = 10n ** 12n;
 const E18 = 10n ** 18n;
 const units = (whole: bigint, decimals: number): bigint => whole * 10n ** BigInt(decimals);
-
-/** What the model says of a case: the failing checks, or that it refuses the inputs (bounds). */
-type ModelVerdict = { refused: false; report: RiskReport } | { refused: true; error: Error };
-
-function modelVerdict({ position, market, policy }: SolvencyCase): ModelVerdict {
-  try {
-    return { refused: false, report: checkPosition(position, market, policy) };
-  } catch (error) {
-    if (error instanceof Error) return { refused: true, error };
-    throw error;
-  }
-}
-
-const modelAccepts = (verdict: ModelVerdict): boolean => !verdict.refused && verdict.report.pass;
-
-const describeModel = (verdict: ModelVerdict): string =>
-  verdict.refused ? `model refuses (${verdict.error.message})` : verdict.report.pass ? "model passes" : `model fails ${verdict.report.failures.join(", ")}`;
-
-const describeCircuit = (result: WitnessResult): string => (result.accepted ? "circuit accepts" : `circuit rejects (${result.error})`);
 
 describe(`solvency circuit (${INSTANCE})`, function () {
   let h: SolvencyHarness;

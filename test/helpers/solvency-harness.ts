@@ -8,6 +8,7 @@ import { marketRoot } from "../../src/commitment/market-root.ts";
 import { policyHash } from "../../src/commitment/policy-hash.ts";
 import { commitPosition } from "../../src/commitment/position-commitment.ts";
 import type { Market, Policy, Position } from "../../src/inputs/types.ts";
+import { checkPosition, type RiskReport } from "../../src/model/index.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../../src/node/artifacts.ts";
 import { solvencyInput } from "../../src/prover/witness/solvency.ts";
 import { CircuitUnderTest } from "./circuit.ts";
@@ -65,3 +66,22 @@ export class SolvencyHarness {
     assert.equal(this.signal(witness, "main.policyHash"), policyHash(c.policy), `${c.label}: policyHash`);
   }
 }
+
+/** What the model says of a case: the failing checks, or that it refuses the inputs (bounds). */
+export type ModelVerdict = { refused: false; report: RiskReport } | { refused: true; error: Error };
+
+export function modelVerdict({ position, market, policy }: SolvencyCase): ModelVerdict {
+  try {
+    return { refused: false, report: checkPosition(position, market, policy) };
+  } catch (error) {
+    if (error instanceof Error) return { refused: true, error };
+    throw error;
+  }
+}
+
+export const modelAccepts = (verdict: ModelVerdict): boolean => !verdict.refused && verdict.report.pass;
+
+export const describeModel = (verdict: ModelVerdict): string =>
+  verdict.refused ? `model refuses (${verdict.error.message})` : verdict.report.pass ? "model passes" : `model fails ${verdict.report.failures.join(", ")}`;
+
+export const describeCircuit = (result: WitnessResult): string => (result.accepted ? "circuit accepts" : `circuit rejects (${result.error})`);
