@@ -4,16 +4,18 @@
  * for the oracle (the index projected to the end of an epoch's freshness window).
  */
 
-/** The index's unit: 18 decimals, 1e18 = 1.0. */
-export const INDEX_ONE = 10n ** 18n;
+import { DEBT_INDEX_SCALE } from "../core/fixed-point.ts";
+import { ceilDiv } from "../model/rounding.ts";
+import { borrowDelivery, repayCharge } from "../rebalance/actions.ts";
 
-const ceilDiv = (a: bigint, b: bigint): bigint => (a === 0n ? 0n : (a - 1n) / b + 1n);
+/** The index's unit: 18 decimals, 1e18 = 1.0 (the market's debt-index scale). */
+export const INDEX_ONE = DEBT_INDEX_SCALE;
 
-/** Loan tokens a borrow of `units` delivers at `index`: floor(units * index / 1e18). */
-export const borrowAssets = (units: bigint, index: bigint): bigint => (units * index) / INDEX_ONE;
+/** Loan tokens a borrow of `units` delivers at `index`: floor(units * index / 1e18) (the planner's rule). */
+export const borrowAssets = (units: bigint, index: bigint): bigint => borrowDelivery(units, index);
 
-/** Loan tokens a repayment of `units` takes at `index`: ceil(units * index / 1e18). */
-export const repayAssets = (units: bigint, index: bigint): bigint => ceilDiv(units * index, INDEX_ONE);
+/** Loan tokens a repayment of `units` takes at `index`: ceil(units * index / 1e18) (the planner's rule). */
+export const repayAssets = (units: bigint, index: bigint): bigint => repayCharge(units, index);
 
 /**
  * The vault's index after `elapsed` seconds from a stored `index` at `ratePerSecond` (18 decimals):

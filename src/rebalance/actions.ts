@@ -13,6 +13,7 @@ import { MAX_AMOUNT, QUANTITY_DECIMALS, QUANTITY_OFFSET } from "../core/fixed-po
 import { formatDecimal } from "../core/decimal.ts";
 import type { Asset, Market, Policy, Position } from "../inputs/types.ts";
 import { MAX_NONCE } from "../inputs/parse-position.ts";
+import { ceilDiv } from "../model/rounding.ts";
 import { DEBT_INDEX_SCALE, SWAP_SLOTS, noMovements, slippageFloor, withinSlippage, type Movements, type SwapLeg } from "./transition.ts";
 
 /** `c += amount`; flow `+amount` (wallet -> gate). */
@@ -137,8 +138,6 @@ export function instrumentId(market: Market, index: number): string {
 export function debtIndexOf(asset: Asset): bigint {
   return asset.debtIndex;
 }
-
-const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
 
 /** Debt units a borrow of `amount` base units takes at `index`: ceil(amount * 10^18 / index), rounded against the position. */
 export function borrowUnits(amount: bigint, index: bigint): bigint {

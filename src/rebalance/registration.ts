@@ -6,8 +6,8 @@
 import { formatHuman } from "../core/decimal.ts";
 import { QUANTITY_DECIMALS } from "../core/fixed-point.ts";
 import type { Market, Policy, Position } from "../inputs/types.ts";
-import { RebalanceError } from "./actions.ts";
-import { DEBT_INDEX_SCALE, checkTransition, emptyPosition, noMovements, type Movements, type Transition } from "./transition.ts";
+import { borrowDelivery, RebalanceError } from "./actions.ts";
+import { checkTransition, emptyPosition, noMovements, type Movements, type Transition } from "./transition.ts";
 
 export interface RegistrationOptions {
   /**
@@ -37,8 +37,7 @@ export function registrationMovements(position: Position, market: Market, option
   position.collateral.forEach((c, i) => (m.flows[i] = c));
   position.debt.forEach((units, i) => {
     if (units === 0n) return;
-    const index = options.lenderIndex?.[i] ?? DEBT_INDEX_SCALE;
-    const delivered = (units * index) / DEBT_INDEX_SCALE;
+    const delivered = borrowDelivery(units, options.lenderIndex?.[i]);
     m.debtDelta[i] = units;
     m.debtAssets[i] = delivered;
     m.flows[i] = m.flows[i]! - delivered;

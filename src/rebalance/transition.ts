@@ -5,7 +5,7 @@
  * transition before proving it (a clear error instead of an unprovable witness) and by the
  * differential tests. Pure integer code, no Node built-ins.
  */
-import { BPS_SCALE, MAX_AMOUNT, QUANTITY_OFFSET, RATIO_SCALE } from "../core/fixed-point.ts";
+import { BPS_SCALE, DEBT_INDEX_SCALE, MAX_AMOUNT, QUANTITY_OFFSET, RATIO_SCALE } from "../core/fixed-point.ts";
 import type { Asset, Market, Policy, Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
 import { ModelError } from "../model/errors.ts";
@@ -16,8 +16,8 @@ export const SWAP_SLOTS = 2;
 /** Values of swap legs are compared at quote units * 10^18, so nothing rounds. */
 export const SWAP_VALUE_DECIMALS = 18;
 
-/** Debt indices are fixed-point with 18 decimals (1.0 = 10^18). */
-export const DEBT_INDEX_SCALE = 10n ** 18n;
+/** Debt indices are fixed-point with 18 decimals (1.0 = 10^18): core/fixed-point.ts's scale. */
+export { DEBT_INDEX_SCALE };
 
 /** One executed AMM swap: sell `amountIn` of asset `sell` for at least `minOut` of asset `buy`. */
 export interface SwapLeg {

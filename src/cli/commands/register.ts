@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { randomSalt } from "../../commitment/salt.ts";
-import { formatHuman } from "../../core/decimal.ts";
+import { formatHuman, parseDecimal } from "../../core/decimal.ts";
+import { DEBT_INDEX_DECIMALS, DEBT_INDEX_SCALE } from "../../core/fixed-point.ts";
 import { InputError } from "../../core/errors.ts";
 import { positionToJson } from "../../inputs/position-file.ts";
 import { checkPosition } from "../../model/check.ts";
@@ -34,12 +35,16 @@ interface RegisterFlags {
 function parseLenderIndex(values: string[] | undefined, symbols: string[]): (bigint | undefined)[] {
   const index: (bigint | undefined)[] = symbols.map(() => undefined);
   for (const value of values ?? []) {
-    const match = /^([^=]+)=(\d+)(?:\.(\d{1,18}))?$/.exec(value);
-    if (!match) throw new InputError("--lender-index", "", `expected SYMBOL=INDEX like USDC=1.0000057, got "${value}"`);
-    const i = symbols.indexOf(match[1]!);
-    if (i < 0) throw new InputError("--lender-index", "", `${match[1]} is not an asset of the market (${symbols.join(", ")})`);
-    index[i] = BigInt(match[2]!) * 10n ** 18n + BigInt((match[3] ?? "").padEnd(18, "0"));
-    if (index[i]! < 10n ** 18n) throw new InputError("--lender-index", "", `${match[1]}: a debt index is at least 1, got ${match[2]}${match[3] ? `.${match[3]}` : ""}`);
+    const [symbol, text, extra] = value.split("=");
+    if (!symbol || text === undefined || extra !== undefined) throw new InputError("--lender-index", "", `expected SYMBOL=INDEX like USDC=1.0000057, got "${value}"`);
+    const i = symbols.indexOf(symbol);
+    if (i < 0) throw new InputError("--lender-index", "", `${symbol} is not an asset of the market (${symbols.join(", ")})`);
+    try {
+      index[i] = parseDecimal(text, DEBT_INDEX_DECIMALS);
+    } catch (error) {
+      throw new InputError("--lender-index", symbol, (error as Error).message);
+    }
+    if (index[i]! < DEBT_INDEX_SCALE) throw new InputError("--lender-index", symbol, `a debt index is at least 1, got ${text}`);
   }
   return index;
 }
