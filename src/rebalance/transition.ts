@@ -249,7 +249,7 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
         fail("trigger", `the old position is not below the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}, so a keeper may not force a rebalance`);
       }
       // ... and the keeper restores it to at least the trigger: HFnum' >= trigger * HFden'.
-      const restored = checkPosition(next, market, policy).healthFactor;
+      const restored = (after ?? checkPosition(next, market, policy)).healthFactor;
       if (restored.numerator < policy.trigger.healthFactor * restored.denominator) {
         fail("trigger", `a keeper's transition must leave the position at or above the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}`);
       }
