@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { VerificationKey } from "snarkjs";
 import { SetupError } from "../core/errors.ts";
+import { verificationKeyHash } from "../verifier/key-hash.ts";
 import { includeGraph, hashParts, fileParts } from "./content-hash.ts";
 import { compileInstance, CIRCOM_PACKAGE_VERSION, CIRCUIT_LIBRARY_DIR } from "./compile.ts";
 import { exportSolidityVerifier, exportVerificationKey, groth16Setup, verifierContractName } from "./groth16-setup.ts";
@@ -80,6 +82,10 @@ function compileKeyOf(instance: InstanceConfig): string {
     compiler: `circom2@${CIRCOM_PACKAGE_VERSION} --O2`,
     ...fileParts(sources, PACKAGE_ROOT),
   });
+}
+
+function keyHashOf(vkeyFile: string): string {
+  return verificationKeyHash(JSON.parse(readFileSync(vkeyFile, "utf8")) as VerificationKey);
 }
 
 function sha256File(file: string): string {
@@ -219,7 +225,13 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       progress({ instance: instance.name, step: "setup", state: "start", index, total });
       await groth16Setup(files.r1cs, ptau.path, files.zkey);
       await exportVerificationKey(files.zkey, files.vkey);
-      manifest = { ...manifest, setupKey, ptau: { power: ptau.power, blake2b: ptau.blake2b, origin: ptau.origin }, zkeySha256: sha256File(files.zkey) };
+      manifest = {
+        ...manifest,
+        setupKey,
+        ptau: { power: ptau.power, blake2b: ptau.blake2b, origin: ptau.origin },
+        zkeySha256: sha256File(files.zkey),
+        keySource: { kind: "development", contributions: 1 },
+      };
       setUp = true;
       progress({ instance: instance.name, step: "setup", state: "done", index, total });
       log(`set up ${instance.name} (ptau power ${ptau.power}, ${ptau.origin})`);
@@ -228,12 +240,19 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     }
     // contracts/generated is shared by every build directory: rewrite a verifier made from another zkey.
     const zkeySha256 = manifest.zkeySha256 ?? sha256File(files.zkey);
-    if (setUp || !existsSync(contract) || !readFileSync(contract, "utf8").includes(zkeySha256)) {
+    if (setUp || !existsSync(contract) || !readFileSync(contract, "utf8").includes(zkeySha256) || !readFileSync(contract, "utf8").includes(keyHashOf(files.vkey))) {
       progress({ instance: instance.name, step: "verifier", state: "start", index, total });
       await exportSolidityVerifier(files.zkey, instance.name, zkeySha256, paths.generatedContractsDir);
       progress({ instance: instance.name, step: "verifier", state: "done", index, total });
     }
-    manifest = { ...manifest, verifierContract: verifierContractName(instance.name) };
+    // Builds from before key hashes were recorded get theirs from the key on disk.
+    const verificationKeyHash = keyHashOf(files.vkey);
+    manifest = {
+      ...manifest,
+      verificationKeyHash,
+      keySource: manifest.keySource ?? { kind: "development", contributions: 1 },
+      verifierContract: verifierContractName(instance.name),
+    };
     writeManifest(dir, manifest);
     results.push({ manifest, dir, compiled: entry.compiled, nativeBuilt: entry.nativeBuilt, setUp, seconds: (performance.now() - entry.started) / 1000 });
   }

@@ -16,11 +16,24 @@ export interface InstanceManifest {
   setupKey?: string;
   ptau?: { power: number; blake2b: string; origin: PtauOrigin };
   zkeySha256?: string;
+  /** keccak256 of the verification key's points (src/verifier/key-hash.ts); the generated verifier returns it as VERIFICATION_KEY_HASH(). */
+  verificationKeyHash?: string;
+  /** Where the proving key came from: a development key (one local contribution) or a ceremony's finalized key. */
+  keySource?: KeySource;
   verifierContract?: string;
   files: { r1cs: string; wasm: string; sym: string; zkey: string; vkey: string };
   /** circom's C++ witness generator, built only by `zks setup --native-witness` (Node only; the wasm stays the default). */
   nativeWitness?: NativeWitnessManifest;
 }
+
+/**
+ * A development key has one phase-2 contribution made by this machine's `zks setup`: whoever ran
+ * it can forge proofs, so it is for tests and local chains only. A ceremony key is the finalized
+ * zkey of a multi-party phase 2 (`zks ceremony`), accepted by `zks setup --zkey`.
+ */
+export type KeySource =
+  | { kind: "development"; contributions: 1 }
+  | { kind: "ceremony"; contributions: number; beacon: string; transcriptSha256: string };
 
 export interface NativeWitnessManifest {
   /** The executable, relative to the instance directory; it reads `<binary>.dat` beside itself. */
