@@ -29,12 +29,13 @@ import { artifacts, network } from "hardhat";
 import { gateContext } from "../src/chain/context.ts";
 import { deployUniswapV2Factory } from "../src/chain/uniswap-v2.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
-import { InputError } from "../src/core/errors.ts";
+import { InputError, SetupError, ZksError } from "../src/core/errors.ts";
 import { SNARK_FIELD } from "../src/core/field.ts";
 import { parseMarket } from "../src/inputs/parse-market.ts";
 import { parsePolicy } from "../src/inputs/parse-policy.ts";
 import type { Market } from "../src/inputs/types.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
+import { developmentKeyRefusal, verifierKeys, type VerifierKey } from "../src/setup/deploy-keys.ts";
 import { loadInstances } from "../src/setup/instances.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 
@@ -50,6 +51,8 @@ export interface Deployment {
   freshnessWindow: string;
   contracts: Record<"MarketOracle" | "SolvencyVerifier" | "RebalanceVerifier" | "RebalanceGate" | "AuditRegistry", string>;
   verifierContracts: { solvency: string; rebalance: string };
+  /** Each verifier's key: its VERIFICATION_KEY_HASH and whether it came from a ceremony or is a development key (src/setup/deploy-keys.ts). */
+  verifierKeys: VerifierKey[];
   tokens: { slot: number; symbol: string | null; address: string; test: boolean }[];
   /** The option token of each instrument slot (the zero address for none). */
   instrumentTokens: { slot: number; id: string | null; address: string; test: boolean }[];
@@ -68,7 +71,8 @@ class UsageError extends Error {}
 const USAGE = `usage: npx tsx scripts/deploy.ts [--rpc URL] [--private-key KEY] [--out FILE] [--size 3x3x16]
        (--policy FILE --market FILE | --policy-hash N) [--tokens A,B,C | --test-tokens]
        [--instrument-tokens A,B,C] [--factory ADDR] [--lenders A,B,C | --test-lenders SYMBOL,...]
-       [--lender-rate PER_SECOND] [--swaps N] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]`;
+       [--lender-rate PER_SECOND] [--swaps N] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]
+       [--allow-development-keys]   (needed to deploy development keys to a chain other than 31337 or 1337)`;
 
 function options(argv: string[]) {
   const { values } = parseArgs({
@@ -93,6 +97,7 @@ function options(argv: string[]) {
       freshness: { type: "string", default: "3600" },
       publisher: { type: "string" },
       owner: { type: "string" },
+      "allow-development-keys": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -194,6 +199,10 @@ export async function main(argv: string[]): Promise<Deployment> {
   }
   const provider = signer.provider!;
   const chainId = (await provider.getNetwork()).chainId;
+  // Before the first transaction: a development key goes to a local chain only, unless allowed.
+  const keys = verifierKeys([solvencyName, rebalanceName]);
+  const refusal = developmentKeyRefusal(chainId, keys, o["allow-development-keys"]);
+  if (refusal) throw new SetupError(`deploy: ${refusal}`);
   const deployer = await signer.getAddress();
   const owner = o.owner ? address(o.owner, "--owner") : deployer;
   const publisher = o.publisher ? address(o.publisher, "--publisher") : deployer;
@@ -283,6 +292,7 @@ export async function main(argv: string[]): Promise<Deployment> {
     freshnessWindow: o.freshness,
     contracts: { MarketOracle: oracle, SolvencyVerifier: solvencyVerifier, RebalanceVerifier: rebalanceVerifier, RebalanceGate: gate, AuditRegistry: registry },
     verifierContracts: { solvency: solvencyName, rebalance: rebalanceName },
+    verifierKeys: keys,
     tokens,
     instrumentTokens,
     lenders,
@@ -297,6 +307,10 @@ export async function main(argv: string[]): Promise<Deployment> {
   writeFileSync(out, `${JSON.stringify(deployment, null, 2)}\n`);
   console.log(`deployed to chain ${chainId} (${kind}) by ${deployer}:`);
   for (const [name, at] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(18)} ${at}`);
+  for (const k of keys) {
+    const label = k.kind === "ceremony" ? "ceremony key" : k.kind === "development" ? "DEVELOPMENT key (tests and local chains only)" : "UNKNOWN key (not one built here)";
+    console.log(`  key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${label}`);
+  }
   for (const t of tokens) console.log(`  token ${t.slot} ${(t.symbol ?? "").padEnd(10)} ${t.address}${t.test ? " (test token)" : ""}`);
   for (const t of instrumentTokens.filter((x) => x.address !== ZeroAddress)) console.log(`  option token ${t.slot} ${t.id ?? ""} ${t.address}${t.test ? " (test token)" : ""}`);
   for (const l of lenders.filter((x) => x.address !== ZeroAddress)) console.log(`  lender ${l.slot} ${(l.symbol ?? "").padEnd(10)} ${l.address}${l.test ? " (test LenderVault)" : ""}`);
@@ -314,6 +328,10 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
       if (error instanceof UsageError || error instanceof InputError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
         console.error(`deploy: ${(error as Error).message}\n${USAGE}`);
         process.exit(2);
+      }
+      if (error instanceof ZksError) {
+        console.error(`${error.message}`);
+        process.exit(error.exitCode);
       }
       // ethers' shortMessage leaves out the whole signed transaction.
       const message = (error as { shortMessage?: string }).shortMessage ?? (error instanceof Error ? error.message : String(error));

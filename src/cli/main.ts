@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { releaseProverThreads } from "../prover/release.ts";
 import { registerSetup } from "./commands/setup.ts";
+import { registerCeremony } from "./commands/ceremony.ts";
 import { registerCommit } from "./commands/commit.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerRebalance } from "./commands/rebalance.ts";
@@ -24,6 +25,7 @@ const program = new Command()
   .showHelpAfterError("(run zks --help for usage)");
 
 registerSetup(program);
+registerCeremony(program);
 registerCommit(program);
 registerVerify(program);
 registerRegister(program);

@@ -3,8 +3,9 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { VerificationKey } from "snarkjs";
-import { SetupError } from "../core/errors.ts";
+import { InputError, SetupError } from "../core/errors.ts";
 import { verificationKeyHash } from "../verifier/key-hash.ts";
+import { installCeremonyKey } from "./ceremony.ts";
 import { includeGraph, hashParts, fileParts } from "./content-hash.ts";
 import { compileInstance, CIRCOM_PACKAGE_VERSION, CIRCUIT_LIBRARY_DIR } from "./compile.ts";
 import { exportSolidityVerifier, exportVerificationKey, groth16Setup, verifierContractName } from "./groth16-setup.ts";
@@ -51,6 +52,11 @@ export interface BuildOptions {
   compileOnly?: boolean;
   /** Also build circom's C++ witness generator (needs g++, make, GMP, nlohmann/json; see native-toolchain.ts). */
   nativeWitness?: boolean;
+  /**
+   * Install this finalized ceremony key (`zks setup --zkey`) instead of making a development
+   * key: verified against the r1cs, the ptau and its transcript first. Exactly one instance.
+   */
+  ceremony?: { zkey: string; transcript: string };
   paths?: BuildPaths;
   env?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
@@ -111,6 +117,10 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
   // `large` (those need a ptau above the 2^16 most machines have).
   const tiers = options.tiers && options.tiers.length > 0 ? options.tiers : options.instances?.length ? undefined : DEFAULT_TIERS;
   if (tiers) selected = selected.filter((instance) => tiers.includes(instance.tier));
+  if (options.ceremony && (selected.length !== 1 || options.instances?.length !== 1)) {
+    throw new InputError("--zkey", "", "a ceremony key belongs to one circuit: name exactly one --instance");
+  }
+  if (options.ceremony && options.compileOnly) throw new InputError("--zkey", "", "installs a key: it cannot be combined with --compile-only");
   const total = selected.length;
   const env = options.env ?? process.env;
   const compileKeys = new Map(selected.map((instance) => [instance.name, compileKeyOf(instance)]));
@@ -133,6 +143,14 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     const dir = instanceDir(paths, instance.name);
     const compileKey = compileKeys.get(instance.name)!;
     const previous = readManifest(dir);
+    // A ceremony key cannot be remade on one machine: a changed circuit needs a new ceremony,
+    // and only --force (or installing the new ceremony's key) replaces it with a development key.
+    const ceremonyKey = previous?.keySource?.kind === "ceremony" && !options.force && !options.ceremony;
+    if (ceremonyKey && previous.compileKey !== compileKey) {
+      throw new SetupError(
+        `${instance.name} has a ceremony key for another version of its circuit (compileKey ${previous.compileKey.slice(0, 12)}…, now ${compileKey.slice(0, 12)}…): run a new ceremony and \`zks setup --zkey\`, or pass --force to replace it with a development key`,
+      );
+    }
     if (!options.force && previous?.compileKey === compileKey && filesExist(dir, previous, ["r1cs", "wasm", "sym"])) {
       progress({ instance: instance.name, step: "compile", state: "cached", index, total });
       compiled.push({ instance, dir, manifest: previous, compiled: false, nativeBuilt: false, started: t0 });
@@ -151,6 +169,17 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       files: { r1cs: "main.r1cs", wasm: "main_js/main.wasm", sym: "main.sym", zkey: "circuit.zkey", vkey: "verification_key.json" },
       // A forced recompile of unchanged sources leaves the native generator valid.
       ...(previous?.compileKey === compileKey && previous.nativeWitness ? { nativeWitness: previous.nativeWitness } : {}),
+      // The same sources compile to the same r1cs, so a ceremony key stays this circuit's key.
+      ...(ceremonyKey
+        ? {
+            setupKey: previous.setupKey,
+            ptau: previous.ptau,
+            zkeySha256: previous.zkeySha256,
+            verificationKeyHash: previous.verificationKeyHash,
+            keySource: previous.keySource,
+            verifierContract: previous.verifierContract,
+          }
+        : {}),
     };
     writeManifest(dir, manifest);
     progress({ instance: instance.name, step: "compile", state: "done", index, total });
@@ -197,7 +226,7 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
   const explicitPtau = options.ptau ?? env.ZKS_PTAU;
   const allSetUp = compiled.every(({ dir, manifest }) => manifest.setupKey && manifest.ptau && filesExist(dir, manifest, ["zkey", "vkey"]));
   let ptau: PtauChoice | undefined;
-  if (options.force || explicitPtau || !allSetUp) {
+  if (options.force || explicitPtau || !allSetUp || options.ceremony) {
     progress({ step: "ptau", state: "start", index: 0, total });
     const power = Math.max(...compiled.map(({ manifest }) => requiredPower(manifest.nConstraints, manifest.nPublic)));
     ptau = await resolvePtau({
@@ -205,6 +234,8 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       requiredPower: power,
       env: options.env,
       hashCacheFile: path.join(paths.buildDir, "ptau-hashes.json"),
+      // A ceremony key is checked against the ceremony's ptau; a locally generated one never matches.
+      developmentFallback: options.ceremony ? false : undefined,
       log,
     });
     progress({ step: "ptau", state: "done", index: 0, total });
@@ -220,7 +251,29 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     const files = manifestFiles(dir, manifest);
     const contract = path.join(paths.generatedContractsDir, `${verifierContractName(instance.name)}.sol`);
     let setUp = false;
-    if (options.force || manifest.setupKey !== setupKey || !filesExist(dir, manifest, ["zkey", "vkey"])) {
+    const keepCeremonyKey = manifest.keySource?.kind === "ceremony" && !options.force && !options.ceremony;
+    if (keepCeremonyKey && !filesExist(dir, manifest, ["zkey", "vkey"])) {
+      throw new SetupError(`the ceremony key of ${instance.name} is missing from ${dir}: install it again with \`zks setup --instance ${instance.name} --zkey FINAL.zkey --transcript FILE\`, or pass --force for a development key`);
+    }
+    if (options.ceremony) {
+      if (!ptau) throw new Error("unreachable: a ceremony install without a resolved ptau");
+      progress({ instance: instance.name, step: "setup", state: "start", index, total });
+      const circuit = { instance: instance.name, compileKey: manifest.compileKey, r1cs: files.r1cs, nConstraints: manifest.nConstraints, nPublic: manifest.nPublic, ptau };
+      const { keySource } = await installCeremonyKey(circuit, options.ceremony, files.zkey);
+      await exportVerificationKey(files.zkey, files.vkey);
+      const zkeySha256 = sha256File(files.zkey);
+      manifest = {
+        ...manifest,
+        // The key, not the ptau alone, decides: a plain setup never matches it and keeps it (keepCeremonyKey).
+        setupKey: hashParts({ compileKey: manifest.compileKey, ptau: ptau.blake2b, snarkjs: SNARKJS_VERSION, ceremonyZkey: zkeySha256 }),
+        ptau: { power: ptau.power, blake2b: ptau.blake2b, origin: ptau.origin },
+        zkeySha256,
+        keySource,
+      };
+      setUp = true;
+      progress({ instance: instance.name, step: "setup", state: "done", index, total });
+      log(`installed the ceremony key of ${instance.name}: ${keySource.contributions} contributions and the beacon ${keySource.beacon}`);
+    } else if (!keepCeremonyKey && (options.force || manifest.setupKey !== setupKey || !filesExist(dir, manifest, ["zkey", "vkey"]))) {
       if (!ptau) throw new Error("unreachable: a setup without a resolved ptau");
       progress({ instance: instance.name, step: "setup", state: "start", index, total });
       await groth16Setup(files.r1cs, ptau.path, files.zkey);
@@ -242,7 +295,7 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     const zkeySha256 = manifest.zkeySha256 ?? sha256File(files.zkey);
     if (setUp || !existsSync(contract) || !readFileSync(contract, "utf8").includes(zkeySha256) || !readFileSync(contract, "utf8").includes(keyHashOf(files.vkey))) {
       progress({ instance: instance.name, step: "verifier", state: "start", index, total });
-      await exportSolidityVerifier(files.zkey, instance.name, zkeySha256, paths.generatedContractsDir);
+      await exportSolidityVerifier(files.zkey, instance.name, zkeySha256, paths.generatedContractsDir, manifest.keySource);
       progress({ instance: instance.name, step: "verifier", state: "done", index, total });
     }
     // Builds from before key hashes were recorded get theirs from the key on disk.

@@ -35,6 +35,10 @@ export type KeySource =
   | { kind: "development"; contributions: 1 }
   | { kind: "ceremony"; contributions: number; beacon: string; transcriptSha256: string };
 
+/** What every listing of a development key says about it (zks setup, inspect, deploy). */
+export const DEVELOPMENT_KEY_NOTE =
+  "one contribution by the machine that ran `zks setup`, which could forge proofs: for tests and local chains only; a deployment runs `zks ceremony` and installs its key with `zks setup --zkey`";
+
 export interface NativeWitnessManifest {
   /** The executable, relative to the instance directory; it reads `<binary>.dat` beside itself. */
   binary: string;

@@ -11,11 +11,16 @@ export interface BuildPaths {
   generatedContractsDir: string;
 }
 
-/** Default locations, overridable with ZKS_BUILD_DIR for users who keep artifacts elsewhere. */
+/**
+ * Default locations, overridable with ZKS_BUILD_DIR for users who keep artifacts elsewhere and
+ * ZKS_GENERATED_CONTRACTS_DIR for the verifiers (hardhat compiles only contracts/generated, so
+ * the override is for a build that must leave the checkout's verifiers alone, e.g. a test
+ * installing a ceremony key).
+ */
 export function defaultBuildPaths(env: NodeJS.ProcessEnv = process.env): BuildPaths {
   return {
     buildDir: path.resolve(env.ZKS_BUILD_DIR ?? path.join(PACKAGE_ROOT, "build")),
-    generatedContractsDir: path.join(PACKAGE_ROOT, "contracts", "generated"),
+    generatedContractsDir: path.resolve(env.ZKS_GENERATED_CONTRACTS_DIR ?? path.join(PACKAGE_ROOT, "contracts", "generated")),
   };
 }
 

@@ -142,6 +142,12 @@ export interface ResolvePtauOptions {
   hashCacheFile: string;
   /** Injectable for tests; defaults to the global fetch. */
   fetchImpl?: typeof fetch;
+  /**
+   * Generate a development ptau when no ceremony file can be had (default true). A phase-2
+   * ceremony passes false: keys on a one-party phase 1 are no better than development keys,
+   * and generating one takes half an hour.
+   */
+  developmentFallback?: boolean;
   log: (message: string) => void;
 }
 
@@ -165,6 +171,9 @@ export async function resolvePtau(options: ResolvePtauOptions): Promise<PtauChoi
     return { path: ceremonyFile, power, blake2b: CEREMONY_BLAKE2B[power]!, origin: "ceremony" };
   } catch (error) {
     if (error instanceof SetupError && error.message.includes("hash mismatch")) throw error;
+    if (options.developmentFallback === false) {
+      throw new SetupError(`no ptau: pass --ptau (or ZKS_PTAU) with a public ceremony file of power >= ${power}; the download of ${CEREMONY_URL(power)} failed (${(error as Error).message})`);
+    }
     options.log(`could not download the ceremony ptau (${(error as Error).message}); falling back to a development ptau`);
   }
   const devFile = path.join(cacheDir, `development_${String(power).padStart(2, "0")}.ptau`);

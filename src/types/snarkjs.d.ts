@@ -55,6 +55,10 @@ declare module "snarkjs" {
   export const zKey: {
     newZKey(r1cs: ZKArtifact, ptau: ZKArtifact, zkey: ZKArtifact, logger?: Logger): Promise<unknown>;
     contribute(zkeyOld: ZKArtifact, zkeyNew: ZKArtifact, name: string, entropy: string, logger?: Logger): Promise<Uint8Array>;
+    /** Resolves to the contribution hash, or false (after logging why) for a malformed beacon or iteration count. */
+    beacon(zkeyOld: ZKArtifact, zkeyNew: ZKArtifact, name: string, beaconHashHex: string, numIterationsExp: number, logger?: Logger): Promise<Uint8Array | false>;
+    /** `snarkjs zkey verify`: true when every contribution chains from the r1cs and ptau; false (after logging why) otherwise. */
+    verifyFromR1cs(r1cs: ZKArtifact, ptau: ZKArtifact, zkey: ZKArtifact, logger?: Logger): Promise<boolean>;
     exportVerificationKey(zkey: ZKArtifact, logger?: Logger): Promise<VerificationKey>;
     exportSolidityVerifier(zkey: ZKArtifact, templates: { groth16: string }, logger?: Logger): Promise<string>;
   };

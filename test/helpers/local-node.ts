@@ -29,12 +29,14 @@ export interface LocalNode {
 
 /**
  * A `hardhat node` on 127.0.0.1 (loopback only: hardhat binds 0.0.0.0 inside containers
- * otherwise), ready once it answers eth_chainId; `stop()` ends it.
+ * otherwise), ready once it answers eth_chainId; `stop()` ends it. `chainId` makes it pose as
+ * another chain (e.g. a testnet's id), for checks that treat local chains differently.
  */
-export async function startLocalNode(timeoutMs = 120_000): Promise<LocalNode> {
+export async function startLocalNode(timeoutMs = 120_000, chainId?: number): Promise<LocalNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const node: ChildProcess = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const args = [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port), ...(chainId === undefined ? [] : ["--chain-id", String(chainId)])];
+  const node: ChildProcess = spawn(process.execPath, args, { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
   node.stdout!.on("data", keep);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { InputError, SetupError, ZksError } from "../../core/errors.ts";
+import { DEVELOPMENT_KEY_NOTE } from "../../setup/manifest.ts";
 import { PACKAGE_ROOT } from "../../setup/paths.ts";
 import { EXIT, printJson } from "../output.ts";
 import { reachRpc, rpcUrlFlag, walletFromEnv } from "../support/chain.ts";
@@ -23,6 +24,7 @@ interface DeployFlags {
   freshness: string;
   publisher?: string;
   owner?: string;
+  allowDevelopmentKeys?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +47,7 @@ export function deployScriptArgs(flags: DeployFlags): string[] {
   if (flags.out !== undefined) args.push("--out", file(flags.out));
   if (flags.publisher !== undefined) args.push("--publisher", flags.publisher);
   if (flags.owner !== undefined) args.push("--owner", flags.owner);
+  if (flags.allowDevelopmentKeys) args.push("--allow-development-keys");
   return args;
 }
 
@@ -80,10 +83,11 @@ export function registerDeploy(program: Command): void {
     .option("--freshness <seconds>", "the oracle's freshness window", "3600")
     .option("--publisher <address>", "the oracle's first publisher (default: the deployer)")
     .option("--owner <address>", "owner of the contracts (default: the deployer)")
+    .option("--allow-development-keys", "deploy verifiers with development keys to a chain that is not local (31337, 1337): anyone holding their setup randomness can forge proofs")
     .option("--json", "machine-readable output: the deployments file's content")
     .addHelpText(
       "after",
-      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint or missing build.",
+      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nDevelopment keys (one contribution by the machine that ran `zks setup`) are refused on a chain other than 31337 and 1337 (exit 3)\nunless --allow-development-keys: run a phase-2 ceremony (`zks ceremony`, README) and install its keys with `zks setup --zkey`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint, missing build or development keys on a non-local chain.",
     )
     .action(async (flags: DeployFlags) => {
       if (flags.rpc !== undefined) {
@@ -107,6 +111,9 @@ export function registerDeploy(program: Command): void {
         console.log = log;
         process.chdir(cwd);
       }
+      // scripts/deploy.ts refused development keys on a non-local chain unless allowed; it records what it deployed.
+      const development = deployment.verifierKeys.filter((key) => key.kind !== "ceremony").map((key) => key.contract);
       if (flags.json) printJson(deployment);
+      if (development.length > 0) process.stderr.write(`zks deploy: WARNING verifiers without a ceremony key, development keys at best (${DEVELOPMENT_KEY_NOTE}): ${development.join(", ")}\n`);
     });
 }

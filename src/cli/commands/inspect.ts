@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { SetupError } from "../../core/errors.ts";
 import { loadInstances, type InstanceConfig } from "../../setup/instances.ts";
-import { manifestFiles, readManifest, type InstanceManifest } from "../../setup/manifest.ts";
+import { DEVELOPMENT_KEY_NOTE, manifestFiles, readManifest, type InstanceManifest } from "../../setup/manifest.ts";
 import { defaultBuildPaths, instanceDir } from "../../setup/paths.ts";
 import { printJson } from "../output.ts";
 
@@ -19,7 +19,12 @@ interface Row {
   constraints: number | null;
   publicSignals: number;
   built: boolean;
+  /** "development" (one local contribution) or "ceremony"; null without keys. */
+  keySource: "development" | "ceremony" | null;
 }
+
+/** Manifests from before key sources were recorded hold development keys: only `zks setup --zkey` makes another kind. */
+const keyKind = (manifest: InstanceManifest | undefined): Row["keySource"] => (manifest?.setupKey ? (manifest.keySource?.kind ?? "development") : null);
 
 function describe(config: InstanceConfig, manifest: InstanceManifest | undefined): Row {
   return {
@@ -30,13 +35,14 @@ function describe(config: InstanceConfig, manifest: InstanceManifest | undefined
     constraints: manifest?.nConstraints ?? null,
     publicSignals: config.publicSignals.length,
     built: Boolean(manifest?.setupKey),
+    keySource: keyKind(manifest),
   };
 }
 
 function table(rows: Row[]): string {
   const cells = [
     ["instance", "template", "tier", "constraints", "public", "keys"],
-    ...rows.map((r) => [r.instance, `${r.template}(${r.params.join(", ")})`, r.tier, r.constraints === null ? "not built" : r.constraints.toLocaleString("en-US"), String(r.publicSignals), r.built ? "yes" : "no"]),
+    ...rows.map((r) => [r.instance, `${r.template}(${r.params.join(", ")})`, r.tier, r.constraints === null ? "not built" : r.constraints.toLocaleString("en-US"), String(r.publicSignals), r.keySource ? `yes, ${r.keySource}` : "no"]),
   ];
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   const right = new Set([3, 4]);
@@ -56,7 +62,7 @@ export function registerInspect(program: Command): void {
       if (name === undefined) {
         const rows = all.map((config) => describe(config, readManifest(instanceDir(paths, config.name))));
         if (flags.json) printJson({ buildDir: paths.buildDir, instances: rows });
-        else process.stdout.write(`${table(rows)}\n(build directory ${paths.buildDir}; \`zks inspect NAME\` for details)\n`);
+        else process.stdout.write(`${table(rows)}\n(build directory ${paths.buildDir}; development keys are for tests and local chains only; \`zks inspect NAME\` for details)\n`);
         return;
       }
       const config = all.find((i) => i.name === name);
@@ -81,6 +87,8 @@ export function registerInspect(program: Command): void {
         files,
         ptau: manifest?.ptau ?? null,
         zkeySha256: manifest?.zkeySha256 ?? null,
+        verificationKeyHash: manifest?.verificationKeyHash ?? null,
+        keySource: manifest?.setupKey ? (manifest.keySource ?? { kind: "development", contributions: 1 }) : null,
         verifierContract: manifest?.verifierContract ?? null,
         nativeWitness: manifest?.nativeWitness ? { ...manifest.nativeWitness, path: path.join(dir, manifest.nativeWitness.binary), exists: existsSync(path.join(dir, manifest.nativeWitness.binary)) } : null,
       };
@@ -93,6 +101,10 @@ export function registerInspect(program: Command): void {
         `  public inputs    ${config.publicInputs.join(", ") || "(none)"}`,
         `  keys             ${details.built ? "built" : manifest ? "compiled, no keys (run `zks setup`)" : "not built"}`,
       ];
+      const source = details.keySource;
+      if (source?.kind === "ceremony") lines.push(`  key source       phase-2 ceremony: ${source.contributions} contributions, beacon ${source.beacon}, transcript sha256 ${source.transcriptSha256}`);
+      else if (source) lines.push(`  key source       DEVELOPMENT key (${DEVELOPMENT_KEY_NOTE})`);
+      if (details.verificationKeyHash) lines.push(`  key hash         ${details.verificationKeyHash} (the verifier's VERIFICATION_KEY_HASH)`);
       if (files) for (const [kind, f] of Object.entries(files)) lines.push(`  ${kind.padEnd(16)} ${f.path}${f.exists ? "" : " (missing)"}`);
       if (manifest?.ptau) lines.push(`  ptau             power ${manifest.ptau.power}, origin ${typeof manifest.ptau.origin === "string" ? manifest.ptau.origin : JSON.stringify(manifest.ptau.origin)}, blake2b ${manifest.ptau.blake2b.slice(0, 16)}...`);
       if (manifest?.zkeySha256) lines.push(`  zkey sha256      ${manifest.zkeySha256}`);

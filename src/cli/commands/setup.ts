@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import path from "node:path";
 import { BUILD_STEP_LABEL, buildCircuits } from "../../setup/build.ts";
-import { PACKAGE_ROOT } from "../../setup/paths.ts";
+import { DEVELOPMENT_KEY_NOTE } from "../../setup/manifest.ts";
+import { defaultBuildPaths } from "../../setup/paths.ts";
 import type { InstanceConfig } from "../../setup/instances.ts";
 import { InputError } from "../../core/errors.ts";
 import { printJson } from "../output.ts";
@@ -14,6 +15,8 @@ interface SetupFlags {
   force?: boolean;
   compileOnly?: boolean;
   nativeWitness?: boolean;
+  zkey?: string;
+  transcript?: string;
   json?: boolean;
 }
 
@@ -40,8 +43,25 @@ export function registerSetup(program: Command): void {
       "--native-witness",
       "also build circom's C++ witness generator for the Node prover (needs g++, make, libgmp-dev, nlohmann-json3-dev; nasm optional); the wasm witness stays the default",
     )
+    .option("--zkey <file>", "install this finalized phase-2 ceremony key (`zks ceremony finalize`) for the one --instance, instead of a development key")
+    .option("--transcript <file>", "the ceremony's transcript.json (with --zkey)")
     .option("--json", "print the summary as JSON")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Without --zkey each instance gets a development key: one phase-2 contribution made here, for tests and local chains.",
+        `With --zkey the key is verified against the r1cs and ptau (snarkjs zkey verify) and its transcript, and must have at least two`,
+        "contributions followed by the public beacon. A later `zks setup` keeps a ceremony key; --force replaces it with a development key.",
+        "Exit status: 0 built, 1 the ceremony key or its transcript failed a check, 2 bad input, 3 missing ptau or unbuildable circuit.",
+      ].join("\n"),
+    )
     .action(async (flags: SetupFlags) => {
+      if ((flags.zkey === undefined) !== (flags.transcript === undefined)) {
+        // Name the flag that is missing.
+        throw new InputError(flags.zkey === undefined ? "--zkey" : "--transcript", "", "a ceremony key is installed with its transcript: give --zkey and --transcript together");
+      }
+      if (flags.zkey !== undefined && flags.tier.length > 0) throw new InputError("--zkey", "", "installs one instance's key: name it with --instance, not --tier");
       const interactive = process.stderr.isTTY && !flags.json;
       const bar = interactive
         ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {task}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
@@ -54,6 +74,7 @@ export function registerSetup(program: Command): void {
         force: flags.force,
         compileOnly: flags.compileOnly,
         nativeWitness: flags.nativeWitness,
+        ceremony: flags.zkey !== undefined ? { zkey: path.resolve(flags.zkey), transcript: path.resolve(flags.transcript!) } : undefined,
         log: (message) => {
           if (bar && barStarted) bar.stop();
           process.stderr.write(`${message}\n`);
@@ -84,25 +105,29 @@ export function registerSetup(program: Command): void {
             rebuilt: { compile: compiled, native: nativeBuilt, setup: setUp },
             dir,
             verifier: manifest.verifierContract,
+            verificationKeyHash: manifest.verificationKeyHash ?? null,
+            keySource: manifest.keySource ?? null,
             nativeWitness: manifest.nativeWitness ? path.join(dir, manifest.nativeWitness.binary) : null,
           })),
         });
         return;
       }
       const rows = result.instances.map(({ manifest, dir, compiled, nativeBuilt, setUp }) => {
-        const keys = manifest.setupKey ? "" : ", no keys";
+        const keys = !manifest.setupKey ? ", no keys" : manifest.keySource?.kind === "ceremony" ? ", ceremony key" : ", development key";
         const native = flags.nativeWitness ? ", native witness" : "";
         const steps = [compiled && "compile", nativeBuilt && "native", setUp && "setup"].filter(Boolean);
         const state = steps.length > 0 ? `built (${steps.join(" + ")}${keys}${native})` : `cached${keys}${native}`;
-        return `  ${manifest.instance.padEnd(22)} ${String(manifest.nConstraints).padStart(7)} constraints  ${state.padEnd(26)} ${path.relative(process.cwd(), dir) || "."}`;
+        return `  ${manifest.instance.padEnd(22)} ${String(manifest.nConstraints).padStart(7)} constraints  ${state.padEnd(40)} ${path.relative(process.cwd(), dir) || "."}`;
       });
       const ptauLine = result.ptau ? `ptau: ${result.ptau.path} (power ${result.ptau.power}, ${result.ptau.origin})` : "ptau: unchanged (all keys cached)";
+      const development = result.instances.filter(({ manifest }) => manifest.setupKey && manifest.keySource?.kind !== "ceremony").map(({ manifest }) => manifest.instance);
+      if (development.length > 0) process.stderr.write(`zks setup: WARNING development keys (${DEVELOPMENT_KEY_NOTE}): ${development.join(", ")}\n`);
       process.stdout.write(
         [
           `zks setup: ${result.instances.length} instance(s) ready in ${result.seconds.toFixed(1)} s`,
           ...rows,
           ptauLine,
-          `verifiers: ${path.relative(process.cwd(), path.join(PACKAGE_ROOT, "contracts", "generated")) || "."}/ (compile with \`npx hardhat compile\`)`,
+          `verifiers: ${path.relative(process.cwd(), defaultBuildPaths().generatedContractsDir) || "."}/ (compile with \`npx hardhat compile\`)`,
           "",
         ].join("\n"),
       );
