@@ -35,8 +35,8 @@ include "./lib/range-check.circom";
 // swapSell[nSwaps], swapBuy[nSwaps], swapIn[nSwaps], swapMinOut[nSwaps],
 // instrumentFlow[nInstruments]. Signed values are field-encoded (p - |x| for -|x|).
 // The gate (contracts/RebalanceGate.sol) executes the movements and enforces who may send which.
-// Caller assumptions: as Solvency (market values within docs/risk-arithmetic.md's bounds; token
-// decimals <= 18 so 10^18 / 10^decimals is an integer).
+// Caller assumptions: none on the market: Solvency's digest templates range-check every market
+// value (price < 2^64, scale a power of ten up to 10^18 so 10^18 / scale is an integer, ...).
 template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
     var nUpper = nAssets * (nAssets + 1) \ 2;
     var AMOUNT = 96;
@@ -178,15 +178,12 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
     var E18 = 1000000000000000000;
     signal unitValue[nAssets];
     signal scaleFactor[nAssets];
-    component scaleFactorRanges[nAssets];
     for (var i = 0; i < nAssets; i++) {
-        // 10^18 / 10^decimals, an integer (decimals <= 18): pinned by the product and its range
-        // (for a scale that does not divide 10^18 the product has only a field solution, far
-        // above 2^60).
+        // 10^18 / 10^decimals, an integer: AssetsDigest (in Solvency) proves the scale is a power
+        // of ten from 10^0 to 10^18, so it is nonzero and the product pins the hint to the one
+        // field solution, which is that integer (at most 10^18 < 2^60).
         scaleFactor[i] <-- E18 \ scale[i];
         scaleFactor[i] * scale[i] === E18;
-        scaleFactorRanges[i] = RangeCheck(SCALE_BITS());
-        scaleFactorRanges[i].in <== scaleFactor[i];
         unitValue[i] <== price[i] * scaleFactor[i];
     }
     component sellIs[nSwaps][nAssets];
@@ -244,7 +241,8 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
         sellCount === 1;
         buyCount === 1;
         same * swapIn[s] === 0;
-        // Values at quote units * 1e18: amounts < 2^96, unit values < 2^64 * 2^60, so each value
+        // Values at quote units * 1e18: amounts < 2^96, unit values < 2^64 * 2^60 (price and scale
+        // range-checked by AssetsDigest), so each value
         // < 2^220 and each side below < 2^240; the difference is checked in 241 bits, so a
         // negative one (a trade below the slippage bound) wraps far above and fails.
         valueIn[s] <== swapIn[s] * sellUnit;

@@ -33,9 +33,11 @@ include "./lib/range-check.circom";
 // Debt is committed in index-scaled units and valued as ceil(debt * debtIndex / 1e18) base units
 // (DebtAssets) wherever it enters a check; the commitment binds the units.
 //
-// Caller assumptions: market values within docs/risk-arithmetic.md's bounds (the oracle
-// publishes only such values; the SDK refuses others). Policy values are range-checked here,
-// and so is everything about the position.
+// Caller assumptions: none. Every market value a check uses is range-checked once, by the digest
+// template of the market-root section that binds it (circuits/market/*.circom: prices, scales,
+// thresholds, debt indices, marks, deltas, scenario count, returns, PnL, weights where stress
+// uses them, horizon, covariance; underlyings by ParametricVarCheck), policy values here, and
+// everything about the position by PositionCommitment: docs/risk-arithmetic.md, "Bounds".
 template Solvency(nAssets, nInstruments, nScenarios, checks) {
     var CHECK_HF = checks & 1;
     var CHECK_STRESS = (checks >> 1) & 1;

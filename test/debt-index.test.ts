@@ -397,7 +397,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
         const members: BatchMember[] = pair.map((position, i) => ({ position, fails: checkPosition(position, m, policy).pass ? 0n : 1n, source: `position ${i}` }));
         const result = await batch.calculate(auditBatchInput(members, m, policy, LAYOUT, 2));
         assert.ok(result.accepted, `batch ${b}: ${!result.accepted && result.error}`);
-        const expected = buildSumTree(pair.map((p) => accountFigures(p, m, policy, LAYOUT).leaf), S, 1).root;
+        const expected = buildSumTree(pair.map((p) => accountFigures(p, m, policy, LAYOUT).leaf), LAYOUT, 1).root;
         assert.equal(output(result.witness, "hash"), expected.hash, `batch ${b}: subtree hash`);
         assert.equal(output(result.witness, "digest"), figuresDigest(expected.sums), `batch ${b}: sums`);
         assert.equal(output(result.witness, "marketRoot"), marketRoot(m, LAYOUT));

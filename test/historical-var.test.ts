@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { marketRoot } from "../src/commitment/market-root.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { commitPosition } from "../src/commitment/position-commitment.ts";
@@ -6,17 +9,23 @@ import type { Market, Policy } from "../src/inputs/types.ts";
 import { checkPosition } from "../src/model/check.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
 import { solvencyInput } from "../src/prover/witness/solvency.ts";
+import { InputError, SetupError } from "../src/core/errors.ts";
+import { readJsonFile } from "../src/node/read-json.ts";
+import { ALL_CHECKS, checkNames, checksOf, requiredChecks, selectInstance } from "../src/node/select-instance.ts";
+import { loadInstances } from "../src/setup/instances.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
-import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
+import { assertOneLineError, zks } from "./helpers/cli.ts";
+import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { withMarket, withPolicy } from "./helpers/model-fixtures.ts";
 
-const INSTANCE = "hvar-3x3x128";
+const INSTANCE = "health-var-3x3x128";
 const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 128 };
 
 /**
- * The historical-VaR instance (128 days; health factor, historical and parametric VaR) on the
- * example history cut to its first 128 days. Witnesses only: a proof of this 59k-constraint
- * circuit takes about 10 s and belongs in `npm run bench`.
+ * The health-var instance (128 days; health factor, historical and parametric VaR, no stress and no
+ * minimum equity: checks = 13) on the example history cut to its first 128 days. Witnesses only: a
+ * proof of this 61k-constraint circuit takes about 10 s and belongs in `npm run bench`. Then how
+ * `zks prove` selects instances by the checks a statement needs, through the CLI.
  */
 describe(`historical VaR instance (${INSTANCE})`, function () {
   let circuit: CircuitUnderTest;
@@ -72,5 +81,63 @@ describe(`historical VaR instance (${INSTANCE})`, function () {
     const parametricOnly = withPolicy(policy, (p) => (p.var.method = "parametric"));
     const model = checkPosition(loadPosition("position-healthy.json", market), market, parametricOnly);
     assert.equal((await accepts("position-healthy.json", parametricOnly)).accepted, model.healthFactor.pass && model.var.parametric!.pass);
+  });
+});
+
+describe("instances without stress (health-var-*): what `zks prove` selects for each statement", function () {
+  this.timeout(120_000);
+  let dir: string;
+  /** The example history cut to 100 days: more scenarios than any solvency-* instance holds (16). */
+  let longMarket: string;
+  const inputs = (market: string) => ["--position", example("position-healthy.json"), "--market", market, "--policy", example("policy.json")];
+
+  before(function () {
+    dir = mkdtempSync(path.join(tmpdir(), "zks-health-var-"));
+    const raw = readJsonFile(example("market-historical.json")) as { scenarios: { items: unknown[] } };
+    raw.scenarios.items = raw.scenarios.items.slice(0, 100);
+    longMarket = path.join(dir, "market-100d.json");
+    writeFileSync(longMarket, JSON.stringify(raw));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("the names say what they prove: every health-var-* instance lacks stress, every solvency-* and rebalance-* has all four checks", function () {
+    const instances = loadInstances().filter((i) => i.template === "Solvency" || i.template === "Rebalance");
+    assert.ok(instances.some((i) => i.name === "health-var-3x3x128") && instances.some((i) => i.name === "health-var-3x3x250"));
+    assert.ok(!instances.some((i) => i.name.startsWith("hvar-")), "the old names are gone");
+    for (const i of instances) {
+      if (i.name.startsWith("health-var-")) assert.equal(checksOf(i), ALL_CHECKS & ~2, i.name);
+      else assert.equal(checksOf(i), ALL_CHECKS, i.name);
+    }
+    assert.equal(checkNames(requiredChecks("stress", "historical")), "stress and historical VaR");
+    assert.equal(requiredChecks("health", "parametric"), 1 | 8);
+    assert.equal(requiredChecks("var", "both"), 4 | 8);
+    assert.equal(requiredChecks("audit", "historical"), ALL_CHECKS);
+  });
+
+  it("an explicit --instance without stress for `prove stress` or `prove audit` is bad input (exit 2) naming the instance and the missing check", function () {
+    for (const statement of ["stress", "audit"]) {
+      const result = zks("prove", statement, ...inputs(example("market-grid.json")), "--out", path.join(dir, statement), "--instance", "health-var-3x3x128");
+      assert.equal(result.code, 2, result.stderr);
+      assertOneLineError(result, /^zks: --instance: health-var-3x3x128: does not check stress, which this statement needs under this policy \(it proves health factor, historical VaR and parametric VaR\)$/);
+    }
+    // The SDK function throws the same InputError.
+    const market = loadMarket();
+    assert.throws(() => selectInstance("Solvency", market, "health-var-3x3x128", undefined, requiredChecks("stress", "both")), (e: unknown) => e instanceof InputError && e.exitCode === 2);
+  });
+
+  it("auto-selection never picks one for stress: a 100-scenario market has no instance for `prove stress` (exit 3, naming the check), while health and var fall to health-var-*", function () {
+    const stress = zks("prove", "stress", ...inputs(longMarket), "--out", path.join(dir, "stress-100d"));
+    assert.equal(stress.code, 3, stress.stderr);
+    assertOneLineError(stress, /^zks: no Solvency instance that checks stress, historical VaR and parametric VaR fits a market of 3 assets, 3 instruments and 100 scenarios; declare a larger one in circuits\/instances.json$/);
+    const market = loadMarket("market-historical.json");
+    market.scenarios = market.scenarios.slice(0, 100);
+    assert.throws(() => selectInstance("Solvency", market, undefined, undefined, requiredChecks("audit", "both")), SetupError);
+    // health and var only need what health-var-3x3x128 proves: it is the instance chosen (built with
+    // keys or not: either it proves, or setup is asked for it by name).
+    for (const statement of ["health", "var"]) {
+      const result = zks("prove", statement, ...inputs(longMarket), "--out", path.join(dir, `${statement}-100d`));
+      assert.match(result.stderr, /health-var-3x3x128/, `${statement}: ${result.stderr}`);
+      assert.ok(result.code === 0 || result.code === 3, `${statement}: exit ${result.code}`);
+    }
   });
 });

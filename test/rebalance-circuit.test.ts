@@ -293,6 +293,34 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
     assert.ok(circuit.violated(nonce).length > 0);
   });
 
+  it("10^18 / scale needs no range check of its own: AssetsDigest proves each scale a power of ten, so the product pins the factor", async function () {
+    const honest = await witness(deposit(still(healthy, market), USDC, 1_000n * USD));
+    const [scale, factor] = [circuit.index("main.scale[1]"), circuit.index("main.scaleFactor[1]")];
+    assert.equal(honest[factor], 10n ** 10n); // WBTC: 8 decimals
+    // Any other factor breaks scaleFactor * scale = 10^18 (scale is nonzero: the field solution is unique).
+    for (const forgedFactor of [honest[factor]! + 1n, SNARK_FIELD - 1n]) {
+      const forged = [...honest];
+      forged[factor] = forgedFactor;
+      assert.ok(circuit.violated(forged).length > 0, `factor ${forgedFactor}`);
+    }
+    // A scale of 2 divides 10^18 (factor 5e17 satisfies the product), but it is no power of ten:
+    // AssetsDigest's selector (scale = sum_d power[d] * 10^d, one power set) is among the violated constraints.
+    const forged = [...honest];
+    forged[scale] = 2n;
+    forged[factor] = 5n * 10n ** 17n;
+    const selector = new Set<number>();
+    for (let d = 0; d <= 18; d++) {
+      try {
+        selector.add(circuit.index(`main.next.assets.power[1][${d}]`));
+      } catch {
+        // optimised away
+      }
+    }
+    assert.ok(selector.size > 0);
+    const violated = circuit.violated(forged);
+    assert.ok(violated.some((c) => circuit.r1cs.constraints[c]!.some((lc) => Object.keys(lc).some((i) => selector.has(Number(i))))), "the power-of-ten selector is violated");
+  });
+
   it("differential: the circuit accepts a random transition exactly when the TypeScript model does", async function () {
     this.timeout(300_000);
     const random = mulberry32(16);

@@ -338,19 +338,27 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       await agrees(caseOf(large, dai, historical, "30M DAI of options"), "refused");
     });
 
-    it("asset decimals: 18 agrees; 19 and 24 (10^decimals >= 2^60) are refused by the model and rejected by the circuit", async function () {
-      // The parser accepts decimals up to 255 (24 is real: NEAR); a market with such an asset cannot
-      // be proven at all (AssetValues' remainder range checks), even for a position without it.
-      const withThird = (decimals: number): Market => {
-        const raw = readJsonFile(example("market-grid.json")) as { assets: { symbol: string; decimals: number; price: string; liquidationThreshold: string }[]; covariance: { assets: string[] } };
-        raw.assets[2] = { symbol: "WNEAR", decimals, price: "2.5", liquidationThreshold: "0.6" };
-        raw.covariance.assets[2] = "WNEAR";
-        return parseMarket(raw, `market-grid.json with a ${decimals}-decimal asset`);
+    it("asset decimals: 18 agrees; 19 and 24 are refused by the parser and the model, and the circuit rejects their scale", async function () {
+      // The schema admits decimals up to 255 (24 is real: NEAR), but the circuits prove each scale
+      // is 10^decimals with decimals <= 18 (AssetsDigest), even for a position without the asset.
+      const raw = (decimals: number) => {
+        const file = readJsonFile(example("market-grid.json")) as { assets: { symbol: string; decimals: number; price: string; liquidationThreshold: string }[]; covariance: { assets: string[] } };
+        file.assets[2] = { symbol: "WNEAR", decimals, price: "2.5", liquidationThreshold: "0.6" };
+        file.covariance.assets[2] = "WNEAR";
+        return file;
       };
-      for (const [decimals, expected] of [[18, []], [19, "refused"], [24, "refused"]] as const) {
-        const m = withThird(decimals);
-        const position = positionOf(m, { collateral: { WETH: units(10n, 18) } }); // no WNEAR at all
-        await agrees(caseOf(position, m, policy, `${decimals} decimals`), expected === "refused" ? "refused" : [...expected]);
+      const eighteen = parseMarket(raw(18), "market-grid.json with an 18-decimal asset");
+      const position = (m: Market) => positionOf(m, { collateral: { WETH: units(10n, 18) } }); // no WNEAR at all
+      await agrees(caseOf(position(eighteen), eighteen, policy, "18 decimals"), []);
+      for (const decimals of [19, 24]) {
+        assert.throws(() => parseMarket(raw(decimals), "market.json"), new RegExp(`market\\.json: assets\\[2\\]\\.decimals: must be <= 18, got ${decimals}`));
+        // Built in code (as a backtest builds markets): the model refuses it, and the circuit rejects the scale.
+        const m = withMarket(eighteen, (next) => (next.assets[2]!.decimals = decimals));
+        const c = caseOf(position(m), m, policy, `${decimals} decimals`);
+        assert.ok(modelVerdict(c).refused);
+        const honest = input(caseOf(position(eighteen), eighteen, policy)) as Record<string, unknown>;
+        const result = await h.fast.calculate({ ...honest, scale: [E18, units(1n, 8), 10n ** BigInt(decimals)] } as never);
+        assert.ok(!result.accepted && /AssetsDigest/.test(result.error), `${decimals} decimals: ${describeCircuit(result)}`);
       }
     });
 
@@ -611,14 +619,14 @@ describe(`solvency circuit (${INSTANCE})`, function () {
 
   describe("soundness at the edges (disagreements these tests once found, now fixed)", function () {
     it("parametric VaR: a huge delta exposure cannot wrap x^T Sigma x; the model refuses it as out of bounds and the circuit rejects it", async function () {
-      // 18-decimal quote, a WETH perp marked at 0 with delta 1, q < 2^80: x_WETH = q * 3e13 q.u.,
-      // so c * x^2 ~ 2^255 > p would wrap. The exposure range check (|x'| < 2^84) stops it.
+      // 18-decimal quote, a UNI perp marked at 0 with delta 1, q < 2^80: x_UNI = q * 1.5e11 q.u.,
+      // so c * x^2 > p would wrap. The exposure range check (|x'| < 2^84) stops it.
       const dai = stablecoinMarket();
       const parametric = stablecoinPolicy("parametric");
       const q = wrappingPerpQuantity(dai);
       assert.ok(q < 1n << 80n);
-      const position = positionOf(dai, { collateral: { USDC: units(100_000n, 6) }, derivatives: { "ETH-PERP": q } });
-      assert.throws(() => checkPosition(position, dai, parametric), (error: unknown) => error instanceof ModelBoundsError && /delta exposure on WETH/.test(error.message));
+      const position = positionOf(dai, { collateral: { USDC: units(100_000n, 6) }, derivatives: { "UNI-PERP": q } });
+      assert.throws(() => checkPosition(position, dai, parametric), (error: unknown) => error instanceof ModelBoundsError && /delta exposure on UNI/.test(error.message));
       const result = await run(caseOf(position, dai, parametric, "wrapping exposure"));
       assert.equal(result.accepted, false, "the circuit accepts a position whose delta exposure wraps the quadratic form");
     });

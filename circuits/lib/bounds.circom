@@ -12,6 +12,15 @@ function RATIO_BITS() { return 32; }       // policy ratios at 1e6 (multiplier <
 function DEBT_ASSETS_BITS() { return 96; } // debt valued through its index, base units (as any amount)
 function DEBT_INDEX_BITS() { return 64; }  // debt index at 1e18: 10^18 <= index < 2^64 (below 18.45)
 function DEBT_INDEX_SCALE() { return 1000000000000000000; }  // 10^18: index 1
+// Market values, each range-checked once per circuit by the digest template of its market-root
+// section (circuits/market/*.circom), so no statement assumes them of the oracle:
+function PRICE_BITS() { return 64; }       // 0 <= price < 2^64 quote units per whole token
+function MAX_DECIMALS() { return 18; }     // scale = 10^decimals, decimals in [0, 18]
+function MARK_BITS() { return 64; }        // |instrument mark| < 2^64 quote units per contract
+function DELTA_BITS() { return 31; }       // |delta| < 2^31 at 1e8
+function PNL_BITS() { return 49; }         // |scenario PnL| < 2^49 quote units per contract (5 per 250-bit word)
+function COVARIANCE_BITS() { return 40; }  // |covariance entry| < 2^40 at 1e12
+function HORIZON_BITS() { return 10; }     // 1 <= horizonDays <= 1023
 
 function log2ceil(n) {
     var bits = 0;

@@ -5,7 +5,9 @@ include "circomlib/circuits/poseidon.circom";
 // MarketRoot(): what the chain knows of a market epoch (risk-model.md, "Market"):
 //   Poseidon(epoch, timestamp, quoteScale, assetsDigest, instrumentsDigest, scenariosDigest, covarianceDigest)
 // A statement recomputes the sections it uses from their values and takes the others' digests
-// as private inputs, so a health-factor proof never pays for hashing 16 scenarios.
+// as private inputs, so a health-factor proof never pays for hashing 16 scenarios. epoch,
+// timestamp and quoteScale are only hashed: no statement computes with them (values are in quote
+// units throughout), so they need no range check.
 // Mirrored by src/commitment/market-root.ts.
 template MarketRoot() {
     signal input epoch;

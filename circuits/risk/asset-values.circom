@@ -11,7 +11,7 @@ include "../lib/range-check.circom";
 // range-checked below 2^80 (the value bound), so the division equation holds over the integers
 // and has exactly one solution.
 // Caller assumptions: collateral, debt < 2^96 (PositionCommitment checks them);
-// price < 2^64 and 1 <= scale < 2^60 (market values, fixed by the market root).
+// price < 2^64 and scale a power of ten from 1 to 10^18 < 2^60 (AssetsDigest checks them).
 template AssetValues(nAssets) {
     signal input collateral[nAssets];
     signal input debt[nAssets];

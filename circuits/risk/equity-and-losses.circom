@@ -6,7 +6,8 @@ pragma circom 2.1.9;
 //   loss[j] = -( sum_i (collateralValue[i] - debtValue[i]) * assetReturn[j][i]
 //                + sum_k quantity[k] * instrumentPnl[j][k] )
 // Outputs are signed, field-encoded. Caller assumptions: |quantity| < 2^95 (PositionCommitment),
-// |mark|, |pnl| < 2^64 and |return| < 2^31 (market): every term is below 2^160, far from wrapping.
+// |mark| < 2^64 (InstrumentsDigest checks it), |pnl| < 2^49 and |return| < 2^31 (ScenariosDigest
+// checks them), values < 2^80 (AssetValues): every term is below 2^160, far from wrapping.
 template EquityAndLosses(nScenarios, nAssets, nInstruments) {
     signal input collateralValue[nAssets];
     signal input debtValue[nAssets];

@@ -8,7 +8,7 @@ include "../lib/range-check.circom";
 // No division: with no debt the right side is 0 and the check passes, as in Aave.
 // `enabled` = 0 turns the check off (the audit batch skips positions it counts as failing);
 // Solvency sets it to the constant 1, which the optimiser folds away.
-// Caller assumptions: values < 2^80 (AssetValues), threshold <= 10^4 (market),
+// Caller assumptions: values < 2^80 (AssetValues), threshold < 2^14 (AssetsDigest checks it),
 // minHealthFactor < 2^20 (policy). The difference is then below nAssets * 2^80 * 1e4 (HEALTH_BITS)
 // when the check holds, and wraps far above 2^HEALTH_BITS when it does not.
 template HealthFactorCheck(nAssets) {

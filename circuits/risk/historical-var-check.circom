@@ -15,7 +15,8 @@ include "../lib/range-check.circom";
 // `equityProven` = 1 when the caller already proves equity >= 0 (StressCheck's margin
 // E* * 1e4 - minEquity * 1e12 >= 0 with minEquity >= 0 implies it); the check is then not repeated.
 // Caller assumptions: |equity| < EQUITY_BOUND, |loss| < LOSS_BOUND (bounds.circom); 0 < confidence < 1e6;
-// 1e6 <= capitalMultiplier < 1e6 + 2^32 (range-checked by Solvency with the policy); count < 2^16.
+// 1e6 <= capitalMultiplier < 1e6 + 2^32 (range-checked by Solvency with the policy);
+// 1 <= count <= nScenarios (ScenariosDigest checks it).
 template HistoricalVarCheck(nScenarios, nAssets, nInstruments, equityProven) {
     signal input enabled;
     signal input equity;

@@ -18,9 +18,11 @@ include "../lib/range-check.circom";
 // negative integer above -2^246 that wraps to about p.
 // `enabled` (policy method bit) zeroes the exposures and equity, so every check holds trivially.
 // Positions whose delta exposure on one asset reaches 2^84 quote units cannot be proven.
-// Caller assumptions: values < 2^80; |q| < 2^95; |delta| < 2^31; price < 2^64; underlying[k] an
-// asset slot (checked here); covariance entries |c| < 2^40, positive semidefinite (else Qf < 0
-// and no proof exists); quantileZ < 2^30; horizonDays < 2^10; capitalMultiplier < 2^32.
+// Caller assumptions: values < 2^80 (AssetValues); |q| < 2^95 (PositionCommitment); |delta| < 2^31
+// (InstrumentsDigest); price < 2^64 (AssetsDigest); underlying[k] an asset slot (checked here);
+// covariance entries |c| < 2^40 and 1 <= horizonDays <= 1023 (CovarianceDigest); the matrix
+// positive semidefinite (else Qf < 0 and no proof exists); quantileZ < 2^30 and
+// capitalMultiplier < 2^32 (Solvency, with the policy).
 // Positions whose Qf exceeds 2^176 (far beyond the value bounds) cannot be proven.
 template ParametricVarCheck(nAssets, nInstruments) {
     var nUpper = nAssets * (nAssets + 1) \ 2;

@@ -248,7 +248,7 @@ export function runStrategy(strategy: BacktestStrategy, ctx: RunContext): Strate
 export function checkedMarkets(markets: readonly Market[]): readonly Market[] {
   for (const m of markets.slice(1)) {
     checkMarketBounds({ ...m, scenarios: [] });
-    if (!m.scenarios.every((s) => s.instrumentPnl.every((g) => withinBits(g, BOUND_BITS.mark)))) checkMarketBounds(m);
+    if (!m.scenarios.every((s) => s.instrumentPnl.every((g) => withinBits(g, BOUND_BITS.pnl)))) checkMarketBounds(m);
   }
   return markets;
 }

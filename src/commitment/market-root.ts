@@ -75,8 +75,8 @@ export interface MarketDigests {
  * Small values packed for hashing, exactly as circuits/lib/pack.circom: `perWord` per word, value
  * u of a word at bit `bits * u`, each stored as value + offset, which must lie in [0, 2^bits):
  * a value outside would spill into its neighbour and two markets could share a root, so it is
- * refused (the parser bounds weights, thresholds and underlyings; returns beyond 2^31 are outside
- * docs/risk-arithmetic.md's bounds and cannot be proven anyway).
+ * refused. The circuits range-check every slot they compute with, so a market refused here has
+ * no proof either (docs/risk-arithmetic.md, "Bounds").
  */
 export function packWords(values: readonly bigint[], bits: number, perWord: number, offset = 0n, what = "value"): bigint[] {
   const words: bigint[] = [];
@@ -94,18 +94,51 @@ export function packWords(values: readonly bigint[], bits: number, perWord: numb
   return words;
 }
 
-/** Thresholds and scenario weights (BPS, <= 1e4): 16 per word in 14-bit slots (circuits/market/*.circom). */
-const BPS_BITS = 14;
-const BPS_PER_WORD = 16;
-/** Asset returns (RATE, |r| < 2^31): 7 per word in 32-bit slots, offset by 2^31 (circuits/market/scenarios-digest.circom). */
-const RETURN_BITS = 32;
-const RETURNS_PER_WORD = 7;
-const RETURN_OFFSET = 1n << 31n;
-/** Underlying asset slots (< 256): 31 per word in 8-bit slots (circuits/market/instruments-digest.circom). */
-const UNDERLYING_BITS = 8;
-const UNDERLYINGS_PER_WORD = 31;
-/** Debt indices (10^18 <= index < 2^64): 3 per word in 64-bit slots (circuits/market/assets-digest.circom). */
-const DEBT_INDICES_PER_WORD = 3;
+/**
+ * How each market value is packed (circuits/market/*.circom; the bounds of docs/risk-arithmetic.md):
+ * slot width, values per word (width * perWord <= 252) and the offset that makes signed values
+ * non-negative.
+ */
+export const MARKET_PACKING = {
+  /** Token decimals, 0..18 (scale = 10^decimals): 5-bit slots (assets-digest.circom). */
+  decimals: { bits: 5, perWord: 50, offset: 0n },
+  /** Prices, quote units per whole token, [0, 2^64) (assets-digest.circom). */
+  price: { bits: 64, perWord: 3, offset: 0n },
+  /** Liquidation thresholds (BPS, <= 1e4) (assets-digest.circom). */
+  threshold: { bits: 14, perWord: 16, offset: 0n },
+  /** Debt indices, [10^18, 2^64) (assets-digest.circom). */
+  debtIndex: { bits: DEBT_INDEX_BITS, perWord: 3, offset: 0n },
+  /** Instrument marks, |m| < 2^64 (instruments-digest.circom). */
+  mark: { bits: 65, perWord: 3, offset: 1n << 64n },
+  /** Deltas (RATE), |delta| < 2^31 (instruments-digest.circom). */
+  delta: { bits: 32, perWord: 7, offset: 1n << 31n },
+  /** Underlying asset slots, < 256 (instruments-digest.circom). */
+  underlying: { bits: 8, perWord: 31, offset: 0n },
+  /** Scenario weights (BPS, <= 1e4) (scenarios-digest.circom). */
+  weight: { bits: 14, perWord: 16, offset: 0n },
+  /** Asset returns (RATE), |r| < 2^31 (scenarios-digest.circom). */
+  assetReturn: { bits: 32, perWord: 7, offset: 1n << 31n },
+  /** Scenario PnL per contract (q.u.), |g| < 2^49 (scenarios-digest.circom). */
+  instrumentPnl: { bits: 50, perWord: 5, offset: 1n << 49n },
+  /** Covariance entries (COV), |c| < 2^40 (covariance-digest.circom). */
+  covariance: { bits: 41, perWord: 6, offset: 1n << 40n },
+} as const;
+
+/** Largest token decimals a scale may have (assets-digest.circom's one-hot over 10^0 .. 10^18). */
+const MAX_SCALE_DECIMALS = 18;
+/** VaR horizon bounds (covariance-digest.circom). */
+const MAX_HORIZON_DAYS = 1023;
+
+const pack = (values: readonly bigint[], kind: keyof typeof MARKET_PACKING, what: string): bigint[] => {
+  const { bits, perWord, offset } = MARKET_PACKING[kind];
+  return packWords(values, bits, perWord, offset, what);
+};
+
+/** The decimals of a scale that is an exact power of ten up to 10^18; anything else has no root. */
+function decimalsOf(scale: bigint): bigint {
+  for (let d = 0; d <= MAX_SCALE_DECIMALS; d++) if (scale === 10n ** BigInt(d)) return BigInt(d);
+  throw new RangeError(`market root: scale ${scale} is not 10^decimals with decimals in [0, ${MAX_SCALE_DECIMALS}], the range the market root commits to`);
+}
 
 export function marketDigests(m: MarketSignals): MarketDigests {
   // The packing refuses an index at or above 2^64; one below 1 packs but no circuit accepts it.
@@ -114,23 +147,38 @@ export function marketDigests(m: MarketSignals): MarketDigests {
       throw new RangeError(`market root: debt index ${index} is outside [${DEBT_INDEX_SCALE}, 2^${DEBT_INDEX_BITS}), the range the market root commits to`);
     }
   });
+  // Checked by the circuits beside their slots: 1 <= count <= the instance's scenario slots, 1 <= horizon <= 1023.
+  const nScenarios = BigInt(m.weight.length);
+  if (m.scenarioCount < 1n || m.scenarioCount > nScenarios) {
+    throw new RangeError(`market root: scenario count ${m.scenarioCount} is outside [1, ${nScenarios}], the range the market root commits to`);
+  }
+  if (m.horizonDays < 1n || m.horizonDays > BigInt(MAX_HORIZON_DAYS)) {
+    throw new RangeError(`market root: horizonDays ${m.horizonDays} is outside [1, ${MAX_HORIZON_DAYS}], the range the market root commits to`);
+  }
   const assets = [
-    ...m.symbol.flatMap((symbol, i) => [symbol, m.scale[i]!, m.price[i]!]),
-    ...packWords(m.threshold, BPS_BITS, BPS_PER_WORD, 0n, "liquidation threshold"),
-    ...packWords(m.debtIndex, DEBT_INDEX_BITS, DEBT_INDICES_PER_WORD, 0n, "debt index"),
+    ...m.symbol,
+    ...pack(m.scale.map(decimalsOf), "decimals", "decimals"),
+    ...pack(m.price, "price", "price"),
+    ...pack(m.threshold, "threshold", "liquidation threshold"),
+    ...pack(m.debtIndex, "debtIndex", "debt index"),
   ];
-  const instruments = [...m.instrumentId.flatMap((id, k) => [id, m.mark[k]!, m.delta[k]!]), ...packWords(m.underlying, UNDERLYING_BITS, UNDERLYINGS_PER_WORD, 0n, "underlying slot")];
+  const instruments = [
+    ...m.instrumentId,
+    ...pack(m.mark.map(fromField), "mark", "instrument mark"),
+    ...pack(m.delta.map(fromField), "delta", "delta"),
+    ...pack(m.underlying, "underlying", "underlying slot"),
+  ];
   const scenarios = [
     m.scenarioCount,
-    ...packWords(m.weight, BPS_BITS, BPS_PER_WORD, 0n, "scenario weight"),
-    ...packWords(m.assetReturn.flat().map(fromField), RETURN_BITS, RETURNS_PER_WORD, RETURN_OFFSET, "asset return"),
-    ...m.instrumentPnl.flat(),
+    ...pack(m.weight, "weight", "scenario weight"),
+    ...pack(m.assetReturn.flat().map(fromField), "assetReturn", "asset return"),
+    ...pack(m.instrumentPnl.flat().map(fromField), "instrumentPnl", "scenario PnL"),
   ];
   return {
     assets: poseidonChain(assets),
     instruments: poseidonChain(instruments),
     scenarios: poseidonChain(scenarios),
-    covariance: poseidonChain([m.horizonDays, ...m.covarianceUpper]),
+    covariance: poseidonChain([m.horizonDays, ...pack(m.covarianceUpper.map(fromField), "covariance", "covariance entry")]),
   };
 }
 

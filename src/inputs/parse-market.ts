@@ -11,7 +11,9 @@ import {
   DEBT_INDEX_SCALE,
   RATE_DECIMALS,
 } from "../core/fixed-point.ts";
-import { Fields, NON_NEGATIVE, POSITIVE, readRaw } from "./fields.ts";
+import { BOUND_BITS, MAX_ASSET_DECIMALS, MAX_HORIZON_DAYS } from "../model/bounds.ts";
+import { formatDecimal } from "../core/decimal.ts";
+import { Fields, NON_NEGATIVE, POSITIVE, readRaw, type Bounds } from "./fields.ts";
 import {
   marketSchema,
   type RawCovariance,
@@ -20,6 +22,18 @@ import {
   type RawScenario,
 } from "./schemas.ts";
 import type { Asset, Covariance, Instrument, Market, Scenario } from "./types.ts";
+
+/**
+ * |x| < 2^bits: the market values the circuits range-check (docs/risk-arithmetic.md, "Bounds"), so a
+ * market file the circuits would refuse is refused here, naming the field, before any root or
+ * figure is computed from it.
+ */
+const magnitudeBelow = (bits: number): Bounds => ({ min: -(1n << BigInt(bits)), max: 1n << BigInt(bits), minOpen: true, maxOpen: true });
+const MARK = magnitudeBelow(BOUND_BITS.mark);
+const PNL = magnitudeBelow(BOUND_BITS.pnl);
+const RATE = magnitudeBelow(BOUND_BITS.assetReturn);
+const DELTA = magnitudeBelow(BOUND_BITS.delta);
+const COVARIANCE = magnitudeBelow(BOUND_BITS.covariance);
 
 /** Symbol / id -> index in the market's order. */
 interface Names {
@@ -51,10 +65,12 @@ export function parseMarket(json: unknown, source: string): Market {
 }
 
 function parseAsset(at: Fields, raw: RawMarket["assets"][number], path: string, quoteDecimals: number): Asset {
+  // The circuits prove each scale is 10^decimals with decimals <= 18 (and divide by it).
+  if (raw.decimals > MAX_ASSET_DECIMALS) at.fail(`${path}.decimals`, `must be <= ${MAX_ASSET_DECIMALS}, got ${raw.decimals}`);
   return {
     symbol: raw.symbol,
     decimals: raw.decimals,
-    price: at.decimal(`${path}.price`, raw.price, quoteDecimals, POSITIVE),
+    price: parsePrice(at, `${path}.price`, raw.price, quoteDecimals),
     liquidationThreshold: at.decimal(`${path}.liquidationThreshold`, raw.liquidationThreshold, BPS_DECIMALS, {
       min: 0n,
       max: BPS_SCALE,
@@ -66,6 +82,14 @@ function parseAsset(at: Fields, raw: RawMarket["assets"][number], path: string, 
       maxOpen: true,
     }),
   };
+}
+
+/** > 0 (a price of 0 values everything at 0), then below 2^64 quote units: the circuits' price slot. */
+function parsePrice(at: Fields, path: string, text: string, quoteDecimals: number): bigint {
+  const price = at.decimal(path, text, quoteDecimals, POSITIVE);
+  const limit = 1n << BigInt(BOUND_BITS.price);
+  if (price >= limit) at.fail(path, `must be < ${formatDecimal(limit, quoteDecimals)} (2^${BOUND_BITS.price} quote units), got "${text}"`);
+  return price;
 }
 
 function parseInstrument(
@@ -85,8 +109,8 @@ function parseInstrument(
     kind: raw.kind,
     strike: raw.strike === undefined ? 0n : at.decimal(`${path}.strike`, raw.strike, quoteDecimals, NON_NEGATIVE),
     expiry: raw.expiry ?? 0,
-    mark: at.decimal(`${path}.mark`, raw.mark, quoteDecimals),
-    delta: at.decimal(`${path}.delta`, raw.delta, RATE_DECIMALS),
+    mark: at.decimal(`${path}.mark`, raw.mark, quoteDecimals, MARK),
+    delta: at.decimal(`${path}.delta`, raw.delta, RATE_DECIMALS, DELTA),
   };
 }
 
@@ -96,15 +120,16 @@ function parseScenario(at: Fields, raw: RawScenario, path: string, names: Names,
     name: raw.name,
     weight: at.decimal(`${path}.weight`, weight, BPS_DECIMALS, { min: 0n, minOpen: true, max: BPS_SCALE }),
     assetReturns: at.byName(raw.assetReturns, `${path}.assetReturns`, names.assets, "asset", (field, text) =>
-      at.decimal(field, text, RATE_DECIMALS),
+      at.decimal(field, text, RATE_DECIMALS, RATE),
     ),
     instrumentPnl: at.byName(raw.instrumentPnl, `${path}.instrumentPnl`, names.instruments, "instrument", (field, text) =>
-      at.decimal(field, text, quoteDecimals),
+      at.decimal(field, text, quoteDecimals, PNL),
     ),
   };
 }
 
 function parseCovariance(at: Fields, raw: RawCovariance, assets: ReadonlyMap<string, number>): Covariance {
+  if (raw.horizonDays > MAX_HORIZON_DAYS) at.fail("covariance.horizonDays", `must be <= ${MAX_HORIZON_DAYS}, got ${raw.horizonDays}`);
   const order = covarianceOrder(at, raw.assets, assets);
   const file = covarianceMatrix(at, raw.matrix, order.length);
   // order[f] is the market index of file row f; invert it to read rows in market order.
@@ -141,7 +166,7 @@ function covarianceMatrix(at: Fields, rows: readonly (readonly string[])[], n: n
   }
   const matrix = rows.map((row, i) => {
     if (row.length !== n) at.fail(`covariance.matrix[${i}]`, `expected ${n} entries, got ${row.length}`);
-    return row.map((text, j) => at.decimal(`covariance.matrix[${i}][${j}]`, text, COVARIANCE_DECIMALS));
+    return row.map((text, j) => at.decimal(`covariance.matrix[${i}][${j}]`, text, COVARIANCE_DECIMALS, COVARIANCE));
   });
   matrix.forEach((row, i) => {
     if (row[i]! < 0n) at.fail(`covariance.matrix[${i}][${i}]`, `a variance must be >= 0, got "${rows[i]![i]}"`);

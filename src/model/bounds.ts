@@ -17,8 +17,12 @@ export const BOUND_BITS = {
   value: 80,
   /** Asset returns (RATE). */
   assetReturn: 31,
-  /** Instrument marks and scenario PnL (q.u. per contract). */
+  /** Asset prices (q.u. per whole token), >= 0. */
+  price: 64,
+  /** Instrument marks (q.u. per contract). */
   mark: 64,
+  /** Scenario PnL (q.u. per contract): five fit a 250-bit word of the market root (scenarios-digest.circom). */
+  pnl: 49,
   /** Instrument quantities in the risk checks (QTY). */
   quantity: 80,
   /** Deltas (RATE). */
@@ -37,9 +41,9 @@ export const BOUND_BITS = {
   debtIndex: DEBT_INDEX_BITS,
 } as const;
 
-/** Token decimals: the circuits divide by 10^decimals < 2^60. */
+/** Token decimals: the circuits prove scale = 10^decimals for decimals in [0, 18] and divide by it (< 2^60). */
 export const MAX_ASSET_DECIMALS = 18;
-/** VaR horizon in days: the circuits bound it below 2^10. */
+/** VaR horizon in days: the circuits check 1 <= horizonDays <= 1023. */
 export const MAX_HORIZON_DAYS = 1023;
 
 /** True when |x| < 2^bits. */
@@ -55,17 +59,23 @@ function ensure(x: bigint, bits: number, quantity: string, shown: () => string, 
   );
 }
 
-/** Returns, marks, PnL, deltas and covariances of the market. */
+/**
+ * Every market value the circuits range-check (docs/risk-arithmetic.md, "Bounds"): decimals, prices,
+ * debt indices, horizon, marks, deltas, returns, PnL and covariances. The parser refuses a market
+ * file outside these already; this covers markets built in code (a repriced backtest market).
+ */
 export function checkMarketBounds(market: Market): void {
   const quote = market.quote;
   const money = (x: bigint): string => `${formatHuman(x, quote.decimals)} ${quote.symbol} = ${x} quote units`;
   const fixed = (x: bigint, decimals: number): string => `${formatDecimal(x, decimals)} = ${x} units`;
-  const { mark, delta, assetReturn, covariance } = BOUND_BITS;
+  const { price, mark, pnl, delta, assetReturn, covariance } = BOUND_BITS;
   const subject = "a market";
   market.assets.forEach((a) => {
     if (a.decimals > MAX_ASSET_DECIMALS) {
       throw new ModelBoundsError(`decimals of ${a.symbol}`, 60, `decimals of ${a.symbol} is ${a.decimals}; at most ${MAX_ASSET_DECIMALS} can be proven`);
     }
+    if (a.price < 0n) throw new ModelBoundsError(`price of ${a.symbol}`, price, `price of ${a.symbol} is negative (${money(a.price)}); ${subject} with it cannot be proven`);
+    ensure(a.price, price, `price of ${a.symbol}`, () => money(a.price), "quote units", subject);
   });
   market.assets.forEach((a) => {
     // The parser enforces this for files; a market built in code (a repriced backtest market) is checked here.
@@ -77,8 +87,8 @@ export function checkMarketBounds(market: Market): void {
       );
     }
   });
-  if (market.covariance.horizonDays > MAX_HORIZON_DAYS) {
-    throw new ModelBoundsError("covariance.horizonDays", 10, `covariance.horizonDays is ${market.covariance.horizonDays}; at most ${MAX_HORIZON_DAYS} can be proven`);
+  if (market.covariance.horizonDays < 1 || market.covariance.horizonDays > MAX_HORIZON_DAYS) {
+    throw new ModelBoundsError("covariance.horizonDays", 10, `covariance.horizonDays is ${market.covariance.horizonDays}; only 1 to ${MAX_HORIZON_DAYS} can be proven`);
   }
   market.instruments.forEach((k) => {
     ensure(k.mark, mark, `mark of instrument ${k.id}`, () => money(k.mark), "quote units", subject);
@@ -96,7 +106,7 @@ export function checkMarketBounds(market: Market): void {
       ),
     );
     s.instrumentPnl.forEach((g, k) =>
-      ensure(g, mark, `PnL of instrument ${market.instruments[k]!.id} in scenario '${s.name}'`, () => money(g), "quote units", subject),
+      ensure(g, pnl, `PnL of instrument ${market.instruments[k]!.id} in scenario '${s.name}'`, () => money(g), "quote units", subject),
     );
   });
   market.covariance.matrix.forEach((row, i) =>

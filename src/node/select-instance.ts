@@ -1,6 +1,6 @@
-import { SetupError } from "../core/errors.ts";
+import { InputError, SetupError } from "../core/errors.ts";
 import type { RebalanceLayout } from "../prover/witness/rebalance.ts";
-import type { Market } from "../inputs/types.ts";
+import type { Market, VarMethod } from "../inputs/types.ts";
 import { loadInstances, type InstanceConfig } from "../setup/instances.ts";
 import { readManifest } from "../setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "../setup/paths.ts";
@@ -16,25 +16,66 @@ export function layoutOf(instance: InstanceConfig): RebalanceLayout {
 }
 
 /**
- * The smallest built instance of `template` whose slots fit the market (or the one named), so a
- * user never has to know instance names unless they want to.
+ * What a Solvency or Rebalance instance proves: its `checks` parameter (the fourth), bit 0 health
+ * factor, 1 stress, 2 historical VaR, 3 parametric VaR (circuits/solvency.circom).
+ */
+export const CHECK = { healthFactor: 1, stress: 2, historicalVar: 4, parametricVar: 8 } as const;
+export const ALL_CHECKS = CHECK.healthFactor | CHECK.stress | CHECK.historicalVar | CHECK.parametricVar;
+const CHECK_NAMES: [number, string][] = [
+  [CHECK.healthFactor, "health factor"],
+  [CHECK.stress, "stress"],
+  [CHECK.historicalVar, "historical VaR"],
+  [CHECK.parametricVar, "parametric VaR"],
+];
+
+export const checksOf = (instance: InstanceConfig): number => instance.params[3] ?? 0;
+
+/** "stress and parametric VaR": the checks among `mask`, by name. */
+export function checkNames(mask: number): string {
+  const names = CHECK_NAMES.filter(([bit]) => (mask & bit) !== 0).map(([, name]) => name);
+  return names.length <= 1 ? (names[0] ?? "none") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/**
+ * The checks an instance needs to prove a statement under a policy: the statement's own (health:
+ * the health factor; stress: stress; audit: all four, as an audit claim is a full Solvency proof;
+ * var: none of its own) and the VaR methods the policy selects, which every Solvency circuit
+ * constrains (a policy asking for a method the instance lacks has no witness).
+ */
+export function requiredChecks(statement: "health" | "stress" | "var" | "audit", varMethod: VarMethod): number {
+  const own = { health: CHECK.healthFactor, stress: CHECK.stress, var: 0, audit: ALL_CHECKS }[statement];
+  const methods = (varMethod === "parametric" ? 0 : CHECK.historicalVar) | (varMethod === "historical" ? 0 : CHECK.parametricVar);
+  return own | methods;
+}
+
+/**
+ * The smallest built instance of `template` whose slots fit the market and that proves every
+ * check in `requires` (or the one named), so a user never has to know instance names unless they
+ * want to. An instance lacking a required check is never chosen; naming one is bad input.
  */
 export function selectInstance(
   template: "Solvency" | "Rebalance",
   market: Market,
   named?: string,
   paths: BuildPaths = defaultBuildPaths(),
+  requires = 0,
 ): { artifacts: InstanceArtifacts; layout: RebalanceLayout } {
   const fits = (i: InstanceConfig) => {
     const l = layoutOf(i);
     return l.nAssets >= market.assets.length && l.nInstruments >= market.instruments.length && l.nScenarios >= market.scenarios.length;
   };
+  const missing = (i: InstanceConfig) => requires & ~checksOf(i);
   const candidates = loadInstances().filter((i) => i.template === template && (named === undefined || i.name === named));
   if (named !== undefined && candidates.length === 0) throw new SetupError(`no ${template} instance named "${named}" in circuits/instances.json`);
-  const fitting = candidates.filter(fits);
+  if (named !== undefined && missing(candidates[0]!) !== 0) {
+    throw new InputError("--instance", named, `does not check ${checkNames(missing(candidates[0]!))}, which this statement needs under this policy (it proves ${checkNames(checksOf(candidates[0]!))})`);
+  }
+  const capable = candidates.filter((i) => missing(i) === 0);
+  const fitting = capable.filter(fits);
   if (fitting.length === 0) {
+    const what = requires === 0 ? `${template} instance` : `${template} instance that checks ${checkNames(requires)}`;
     throw new SetupError(
-      `no ${template} instance fits a market of ${market.assets.length} assets, ${market.instruments.length} instruments and ${market.scenarios.length} scenarios; declare a larger one in circuits/instances.json`,
+      `no ${what} fits a market of ${market.assets.length} assets, ${market.instruments.length} instruments and ${market.scenarios.length} scenarios; declare a larger one in circuits/instances.json`,
     );
   }
   const built = fitting.filter((i) => readManifest(instanceDir(paths, i.name))?.setupKey);

@@ -102,10 +102,11 @@ export function thresholdVariants(policy: Policy, report: RiskReport): Threshold
 const E18 = 10n ** 18n;
 
 /**
- * A market quoted in an 18-decimal stablecoin (as DAI-denominated protocols publish): WETH at
- * 3,000 and USDC at 1; a WETH perpetual marked at 0 with delta 1 and a WETH call marked at 10
- * with delta 0.05; one flat scenario; WETH's daily variance 0.001225 (3.5% vol). Every figure
- * lies within docs/risk-arithmetic.md's bounds (marks and PnL below 2^64 quote units).
+ * A market quoted in an 18-decimal stablecoin (as DAI-denominated protocols publish): UNI at 15
+ * and USDC at 1; a UNI perpetual marked at 0 with delta 1 and a UNI call marked at 10 with delta
+ * 0.05; one flat scenario; UNI's daily variance 0.001225 (3.5% vol). Every figure lies within
+ * docs/risk-arithmetic.md's bounds: prices and marks below 2^64 quote units, which at 18 quote
+ * decimals is 18.44 DAI (so WETH at 3,000 DAI could not be proven: the circuits range-check it).
  */
 export function stablecoinMarket(): Market {
   return {
@@ -114,12 +115,12 @@ export function stablecoinMarket(): Market {
     timestamp: 1_763_700_000,
     quote: { symbol: "DAI", decimals: 18 },
     assets: [
-      { symbol: "WETH", decimals: 18, price: 3_000n * E18, liquidationThreshold: 8_250n, debtIndex: DEBT_INDEX_SCALE },
+      { symbol: "UNI", decimals: 18, price: 15n * E18, liquidationThreshold: 8_250n, debtIndex: DEBT_INDEX_SCALE },
       { symbol: "USDC", decimals: 6, price: E18, liquidationThreshold: 8_900n, debtIndex: DEBT_INDEX_SCALE },
     ],
     instruments: [
-      { id: "ETH-PERP", underlying: 0, kind: "perp", strike: 0n, expiry: 0, mark: 0n, delta: 100_000_000n },
-      { id: "ETH-26DEC26-6000-C", underlying: 0, kind: "call", strike: 6_000n * E18, expiry: 1_798_243_200, mark: 10n * E18, delta: 5_000_000n },
+      { id: "UNI-PERP", underlying: 0, kind: "perp", strike: 0n, expiry: 0, mark: 0n, delta: 100_000_000n },
+      { id: "UNI-26DEC26-30-C", underlying: 0, kind: "call", strike: 30n * E18, expiry: 1_798_243_200, mark: 10n * E18, delta: 5_000_000n },
     ],
     scenarioKind: "grid",
     scenarios: [{ name: "flat", weight: 10_000n, assetReturns: [0n, 0n], instrumentPnl: [0n, 0n] }],
@@ -139,15 +140,15 @@ export function stablecoinPolicy(method: Policy["var"]["method"]): Policy {
 }
 
 /**
- * A perpetual quantity q < 2^80 (within the model's bounds) whose WETH exposure x = q * 3e13 q.u.
+ * A perpetual quantity q < 2^80 (within the model's bounds) whose UNI exposure x = q * 1.5e11 q.u.
  * makes x^T Sigma x = c * x^2 exceed the field prime and wrap to a small residue: the least q with
- * c * q^2 >= k * p for the first k where q fits, leaving c * q^2 - k * p ~ 2^187 where the
- * exact form is ~2^254 (so the circuit's Qf is ~2^147 where the model's is ~2^214).
+ * c * q^2 >= k * p for the first k where q fits, so the circuit's Qf would be a fraction of the
+ * model's (the exact form is above 2^254).
  */
 export function wrappingPerpQuantity(market: Market): bigint {
   const asset = market.assets[0]!;
   const perp = market.instruments[0]!;
-  const exposurePerUnit = (perp.delta * asset.price) / 10n ** 16n; // exact here: 3e13
+  const exposurePerUnit = (perp.delta * asset.price) / 10n ** 16n; // exact here: 1.5e11
   const c = market.covariance.matrix[0]![0]! * exposurePerUnit * exposurePerUnit;
   for (let k = 1n; ; k++) {
     const q = isqrtCeil((k * SNARK_FIELD + c - 1n) / c);
