@@ -34,8 +34,9 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 function parseReport(stdout: string): Record<string, any> {
   const report = JSON.parse(stdout);
-  // Exactly the keys of formats.md, "Output of zks check --json".
-  assert.deepEqual(Object.keys(report).sort(), ["equity", "healthFactor", "pass", "stress", "var"]);
+  // The keys of formats.md, "Output of zks check --json", plus the health factor as an exact rational.
+  assert.deepEqual(Object.keys(report).sort(), ["equity", "healthFactor", "healthFactorExact", "pass", "stress", "var"]);
+  assert.equal(report.healthFactor === null, report.healthFactorExact === null);
   assert.deepEqual(Object.keys(report.stress).sort(), ["pass", "scenario", "worstLoss"]);
   assert.ok(report.healthFactor === null || DECIMAL.test(report.healthFactor), `healthFactor ${report.healthFactor}`);
   assert.match(report.equity, DECIMAL);
@@ -140,6 +141,35 @@ describe("zks check", function () {
     const text = check("position-healthy.json", "market-grid.json", historicalOnly);
     assert.equal(text.stdout.trimEnd().split("\n").length, 4, "header, health factor, stress, historical VaR");
     assert.doesNotMatch(text.stdout, /parametric/);
+  });
+
+  it("a deeply underwater position's health factor keeps 18 significant digits and its exact rational (BigInt arithmetic, like Aave's wad)", function () {
+    // 0.1 WBTC of collateral against 847,755 USDC of debt: HF 0.0083930..., which 4 decimals showed as 0.0083.
+    const underwater = write("underwater.json", { ...readExample("position-at-risk.json"), collateral: { WBTC: "0.1" }, debt: { USDC: "847755" }, derivatives: {} });
+    const json = check(underwater, "market-grid.json", "policy.json", "--json");
+    assert.equal(json.code, 1, json.stderr);
+    const report = parseReport(json.stdout);
+    // By hand (q.u. = 1e-8 USD): vc_WBTC = floor(0.1e8 * 91230.10e8 / 1e8) = 912,301,000,000, LT 0.78;
+    // vd_USDC = ceil(847755e6 * 1.0001e8 / 1e6) = 84,783,977,550,000 (as test/model.test.ts computes position-at-risk's).
+    const hfNum = 912_301_000_000n * 7_800n; // q.u. * BPS
+    const hfDen = 84_783_977_550_000n * 10_000n; // q.u. * BPS
+    // 18 significant digits: 0.00 then 18 digits, floored.
+    const digits = (hfNum * 10n ** 20n) / hfDen;
+    assert.equal(digits.toString().length, 18);
+    assert.equal(report.healthFactor, `0.${digits.toString().padStart(20, "0")}`.replace(/0+$/, ""));
+    assert.equal(report.healthFactor, "0.00839303369059735744");
+    const { numerator, denominator } = report.healthFactorExact;
+    assert.equal(BigInt(numerator) * hfDen, BigInt(denominator) * hfNum, "the rational is HFnum / (HFden * BPS)");
+    assert.deepEqual(report.healthFactorExact, { numerator: "23719826", denominator: "2826132585" });
+    // The human line keeps 4 decimals.
+    assert.match(check(underwater, "market-grid.json").stdout, /FAIL {2}health factor 0\.0083 < 1\.10/);
+  });
+
+  it("an exact health factor above 1 has wad precision (18 decimals, floored)", function () {
+    const report = parseReport(check("position-at-risk.json", "market-grid.json", "policy.json", "--json").stdout);
+    // HFnum = 22,028,070,300,000,000, HFden = 1,850,185,000,000 (test/model.test.ts, by hand).
+    const wad = (22_028_070_300_000_000n * 10n ** 18n) / (1_850_185_000_000n * 10_000n);
+    assert.equal(report.healthFactor, `${wad / 10n ** 18n}.${(wad % 10n ** 18n).toString().padStart(18, "0")}`);
   });
 
   it("a position without debt has healthFactor null and passes (exit 0)", function () {

@@ -276,7 +276,7 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         const t = transitionOf(old, m, salt);
         const zk = await generateProof(rebalanceInput(t, market, policy, LAYOUT, name, context), artifacts);
         const out = path.join(dir, name);
-        writeProofFiles(out, toProofFile(zk, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals }));
+        writeProofFiles(out, toProofFile(zk, { statement: t.fromEmpty ? "register" : "rebalance", epoch: market.epoch, manifest: artifacts.manifest }));
         return { proofFile: path.join(out, "proof.json"), next: t.next };
       };
       const registration = noMovements(market);
@@ -361,7 +361,7 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         const solvency = loadInstanceArtifacts("solvency-3x3x16");
         const claimFile = async (name: string, claimContext: bigint) => {
           const zk = await generateProof(solvencyInput(rebalanced.next, market, policy, LAYOUT, name, claimContext), solvency);
-          writeProofFiles(path.join(dir, name), toProofFile(zk, { instance: solvency.instance, statement: "audit", epoch: market.epoch, signalNames: solvency.manifest.publicSignals }));
+          writeProofFiles(path.join(dir, name), toProofFile(zk, { statement: "audit", epoch: market.epoch, manifest: solvency.manifest }));
           return path.join(dir, name, "proof.json");
         };
         const claimArgs = (proof: string) => ["submit", "--proof", proof, "--deployment", deploymentFile, "--for", "recordClaim", "--rpc", url];

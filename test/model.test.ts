@@ -89,7 +89,8 @@ describe("model: example files", () => {
     assert.deepEqual(report.failures, []);
     assert.equal(report.pass, true);
     assert.deepEqual(riskReportJson(report, market), {
-      healthFactor: "3.8081",
+      healthFactor: "3.808129678103618209",
+      healthFactorExact: { numerator: "17062127", denominator: "4480448" },
       equity: "48276.275",
       stress: { worstLoss: "4749.19125", scenario: "price -3/3 range, vol up", pass: true },
       var: { historical: "9513.1025", parametric: "2495.44958058", pass: true },
@@ -135,7 +136,8 @@ describe("model: example files", () => {
     assert.deepEqual(report.failures, ["stress", "historicalVar"]);
     assert.equal(report.pass, false);
     assert.deepEqual(riskReportJson(report, market), {
-      healthFactor: "1.1905",
+      healthFactor: "1.190587443958306872",
+      healthFactorExact: { numerator: "220280703", denominator: "185018500" },
       equity: "3705.66",
       stress: { worstLoss: "5532.3438", scenario: "price +3/3 range, vol up", pass: false },
       var: { historical: "10576.5876", parametric: "1205.01910916", pass: false },
@@ -167,7 +169,8 @@ describe("model: example files", () => {
     const policy = loadPolicy(market);
     const healthy = checkPosition(loadPosition("position-healthy.json", market), market, policy);
     assert.deepEqual(riskReportJson(healthy, market), {
-      healthFactor: "3.8081",
+      healthFactor: "3.808129678103618209",
+      healthFactorExact: { numerator: "17062127", denominator: "4480448" },
       equity: "48276.275",
       stress: { worstLoss: "3299.00139375", scenario: "day 104", pass: true },
       var: { historical: "2566.537875", parametric: "2495.44958058", pass: true },
@@ -175,7 +178,8 @@ describe("model: example files", () => {
     });
     const atRisk = checkPosition(loadPosition("position-at-risk.json", market), market, policy);
     assert.deepEqual(riskReportJson(atRisk, market), {
-      healthFactor: "1.1905",
+      healthFactor: "1.190587443958306872",
+      healthFactorExact: { numerator: "220280703", denominator: "185018500" },
       equity: "3705.66",
       stress: { worstLoss: "8239.3928651", scenario: "day 173", pass: false },
       var: { historical: "2219.4797107", parametric: "1205.01910916", pass: true },

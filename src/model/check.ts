@@ -124,19 +124,53 @@ export function checkPositionUnderCheckedMarket(position: Position, market: Mark
 
 /** The `zks check --json` object (formats.md). Values are decimal strings in the quote currency. */
 export interface RiskReportJson {
-  /** At 4 decimals at most (trailing zeros dropped), floor of the exact ratio; null with no debt. */
+  /**
+   * floor of the exact ratio HFnum / (HFden * BPS) with at least 18 decimals (Aave's wad) and at
+   * least 18 significant digits (more decimals below 1), trailing zeros dropped; null with no debt.
+   */
   healthFactor: string | null;
+  /** The health factor as the exact rational, in lowest terms; null with no debt. */
+  healthFactorExact: { numerator: string; denominator: string } | null;
   equity: string;
   stress: { worstLoss: string; scenario: string; pass: boolean };
   var: { historical?: string; parametric?: string; pass: boolean };
   pass: boolean;
 }
 
+/** Decimals of the JSON health factor: Aave's wad. */
+export const HEALTH_FACTOR_DECIMALS = 18;
+/** Significant digits the JSON health factor keeps however small it is: a deeply underwater 0.0083... must not read as 0.0083. */
+export const HEALTH_FACTOR_DIGITS = 18;
+
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/**
+ * numerator / denominator (both positive or numerator 0) as a decimal string, floored, with at
+ * least HEALTH_FACTOR_DECIMALS decimals and HEALTH_FACTOR_DIGITS significant digits, trailing
+ * zeros dropped. Exact integer arithmetic: no binary floating point anywhere.
+ */
+export function exactRatioDecimal(numerator: bigint, denominator: bigint): string {
+  if (numerator === 0n) return "0";
+  let decimals = HEALTH_FACTOR_DECIMALS;
+  let scaled = (numerator * 10n ** BigInt(decimals)) / denominator;
+  const digits = scaled.toString().length;
+  if (digits < HEALTH_FACTOR_DIGITS) {
+    decimals += HEALTH_FACTOR_DIGITS - digits;
+    scaled = (numerator * 10n ** BigInt(decimals)) / denominator;
+  }
+  return formatDecimal(scaled, decimals);
+}
+
 export function riskReportJson(report: RiskReport, market: Market): RiskReportJson {
   const money = (value: bigint): string => formatDecimal(value, market.quote.decimals);
   const { historical, parametric } = report.var;
+  // HF = HFnum / (HFden * BPS): HFnum is in q.u. * BPS, HFden in q.u.
+  const { numerator, denominator } = report.healthFactor;
+  const scaledDenominator = denominator * 10n ** BigInt(BPS_DECIMALS);
+  const divisor = denominator === 0n ? 1n : gcd(numerator, scaledDenominator);
   return {
-    healthFactor: report.healthFactor.value === null ? null : formatDecimal(report.healthFactor.value, BPS_DECIMALS),
+    healthFactor: denominator === 0n ? null : exactRatioDecimal(numerator, scaledDenominator),
+    healthFactorExact: denominator === 0n ? null : { numerator: (numerator / divisor).toString(), denominator: (scaledDenominator / divisor).toString() },
     equity: money(report.equity.value),
     stress: { worstLoss: money(report.stress.worstLoss), scenario: report.stress.scenario, pass: report.stress.pass },
     var: {

@@ -1,9 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { InputError, ZksError } from "../../core/errors.ts";
 import { checkPosition, explainChecks } from "../../model/index.ts";
-import { selectInstance } from "../../node/select-instance.ts";
+import { requiredChecks, selectInstance } from "../../node/select-instance.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
-import { toProofFile } from "../../proof-file/proof-file.ts";
+import { keyLine, toProofFile } from "../../proof-file/proof-file.ts";
 import { proveBuiltInstance } from "../../node/prove-built.ts";
 import { solvencyInput } from "../../prover/witness/solvency.ts";
 import { verifyProof } from "../../verifier/verify.ts";
@@ -35,11 +35,14 @@ interface ProveFlags {
 const HELP = `
 Statements:
   health, stress, var, audit  proven with a Solvency instance (the smallest built one that fits the
-                              market, or --instance): one proof covers ALL of the policy's checks
-                              (health factor, stress, historical and parametric VaR), so every check
-                              must pass whichever statement you name. The name is recorded as the
-                              proof's purpose in proof.json ("zks.statement"); the four names are
-                              accepted for discoverability.
+                              market and checks what the statement names, or --instance). With a
+                              solvency-* instance one proof covers ALL of the policy's checks
+                              (health factor, stress, historical and parametric VaR); health-var-*
+                              instances (long histories) check all but stress and minimum equity,
+                              so stress and audit never use them. Every check of the policy must
+                              pass whichever statement you name. An --instance lacking a check the
+                              statement needs (or the policy's VaR method) is bad input (exit 2).
+                              The name is recorded as the proof's purpose ("zks.statement").
   rebalance                   the same as \`zks rebalance\` (needs --plan FILE or --allow FILE; also
                               writes DIR/position.json, the new position).
 
@@ -57,7 +60,7 @@ export function registerProve(program: Command): void {
     .requiredOption("--market <file>", "market.json of the epoch")
     .requiredOption("--policy <file>", "policy.json")
     .requiredOption("--out <dir>", "where to write proof.json and public.json")
-    .option("--instance <name>", "circuit instance (default: the smallest built one that fits the market)")
+    .option("--instance <name>", "circuit instance (default: the smallest built one that fits the market and checks what the statement needs)")
     .option("--context <n>", "the proof's context signal (binds it to one contract on one chain)")
     .option("--chain-id <id>", "with --contract: compute the context of that contract on that chain")
     .option("--contract <address>", "the gate (register, rebalance) or registry (audit claims) the proof is for")
@@ -99,11 +102,13 @@ export function registerProve(program: Command): void {
         return;
       }
 
-      const { artifacts, layout } = selectInstance("Solvency", market, flags.instance);
+      // Only an instance that proves what the statement names (and the policy's VaR methods): a
+      // health-var instance has no stress check, so it never proves `stress` or `audit`.
+      const { artifacts, layout } = selectInstance("Solvency", market, flags.instance, undefined, requiredChecks(statement as Exclude<Statement, "rebalance">, policy.var.method));
       if (!flags.json) process.stderr.write(`proving ${statement} with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...\n`);
       const zkProof = await proveBuiltInstance(solvencyInput(position, market, policy, layout, flags.position, context), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
-      const file = toProofFile(zkProof, { instance: artifacts.instance, statement, epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
+      const file = toProofFile(zkProof, { statement, epoch: market.epoch, manifest: artifacts.manifest });
       const written = writeProofFiles(flags.out, file);
       const proofSeconds = Number(((zkProof.timings.witnessMs + zkProof.timings.proofMs) / 1000).toFixed(2));
       if (flags.json) {
@@ -116,6 +121,7 @@ export function registerProve(program: Command): void {
           proofSeconds,
           files: { proof: written.proof, publicSignals: written.publicSignals },
           publicSignals: file.zks.named,
+          key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
           checks: checks.map((c) => ({ check: c.check, pass: c.pass, explanation: c.line })),
         });
         return;
@@ -125,6 +131,7 @@ export function registerProve(program: Command): void {
           `PROVED: ${statement} (all ${checks.length} checks of the policy) for account ${position.account}, epoch ${market.epoch}`,
           ...checks.map((c) => `  PASS  ${c.line}`),
           `proof (${artifacts.instance}) made in ${proofSeconds} s and verified; context ${context === 0n ? "0 (off-chain only)" : context.toString()}`,
+          keyLine(file.zks),
           `wrote ${written.proof}, ${written.publicSignals}`,
           `check it with: zks verify --proof ${written.proof}`,
           "",

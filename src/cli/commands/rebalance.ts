@@ -10,7 +10,7 @@ import { readJsonFile } from "../../node/read-json.ts";
 import { selectInstance } from "../../node/select-instance.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
-import { toProofFile } from "../../proof-file/proof-file.ts";
+import { keyLine, toProofFile } from "../../proof-file/proof-file.ts";
 import { proveBuiltInstance } from "../../node/prove-built.ts";
 import { rebalanceInput } from "../../prover/witness/rebalance.ts";
 import { emptyAllowance, parseAllowance } from "../../rebalance/allowance.ts";
@@ -96,7 +96,7 @@ export function registerRebalance(program: Command): void {
       const context = contextFromFlags(flags);
       const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, context), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
-      const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "rebalance", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
+      const file = toProofFile(zkProof, { statement: "rebalance", epoch: market.epoch, manifest: artifacts.manifest });
       // Proof first, the new position last: a directory with position.json always has its proof.
       const written = writeProofFiles(flags.out, file);
       writeFileSafely(newPositionFile, `${JSON.stringify(positionToJson(next, market), null, 2)}\n`);
@@ -111,6 +111,7 @@ export function registerRebalance(program: Command): void {
         pass: { before: before.pass, after: after.pass },
         files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
         publicSignals: file.zks.named,
+        key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
         explanation,
       };
       if (flags.json) return printJson(summary);
@@ -119,6 +120,7 @@ export function registerRebalance(program: Command): void {
           ...explanation,
           `health factor ${hf(before)} -> ${hf(after)}; checks ${before.pass ? "PASS" : "FAIL"} -> ${after.pass ? "PASS" : "FAIL"}`,
           `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
+          keyLine(file.zks),
           `wrote ${newPositionFile} (nonce ${next.nonce}, ${forced ? "the owner's salt kept" : "new salt: keep it private"}), ${written.proof}, ${written.publicSignals}`,
           `check it with: zks verify --proof ${written.proof}`,
           "",

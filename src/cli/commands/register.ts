@@ -10,7 +10,7 @@ import { selectInstance } from "../../node/select-instance.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
 import { proveBuiltInstance } from "../../node/prove-built.ts";
-import { toProofFile } from "../../proof-file/proof-file.ts";
+import { keyLine, toProofFile } from "../../proof-file/proof-file.ts";
 import { rebalanceInput } from "../../prover/witness/rebalance.ts";
 import { describeMovements, registrationTransition } from "../../rebalance/registration.ts";
 import { verifyProof } from "../../verifier/verify.ts";
@@ -78,7 +78,7 @@ export function registerRegister(program: Command): void {
       say(`proving the registration with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
       const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, contextFromFlags(flags)), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
-      const file = toProofFile(zkProof, { instance: artifacts.instance, statement: "register", epoch: market.epoch, signalNames: artifacts.manifest.publicSignals });
+      const file = toProofFile(zkProof, { statement: "register", epoch: market.epoch, manifest: artifacts.manifest });
       const written = writeProofFiles(flags.out, file);
       const newPositionFile = path.join(flags.out, "position.json");
       writeFileSafely(newPositionFile, `${JSON.stringify(positionToJson(transition.next, market), null, 2)}\n`);
@@ -92,6 +92,7 @@ export function registerRegister(program: Command): void {
         movements,
         files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
         publicSignals: file.zks.named,
+        key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
       };
       if (flags.json) return printJson(summary);
       const hf = report.healthFactor.value === null ? "none (no debt)" : formatHuman(report.healthFactor.value, 4, 4);
@@ -100,6 +101,7 @@ export function registerRegister(program: Command): void {
           `registration from the empty position: ${movements.join(", ")}`,
           `health factor ${hf}; every check PASS`,
           `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
+          keyLine(file.zks),
           `wrote ${newPositionFile} (nonce 1: keep it and its salt private), ${written.proof}, ${written.publicSignals}`,
           `send it with: zks submit --proof ${written.proof} --for register --epoch ${market.epoch} --deployment DEPLOYMENT`,
           "",
