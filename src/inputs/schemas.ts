@@ -9,6 +9,7 @@
  * Objects are loose: formats.md lets a file carry more fields than listed, never fewer.
  */
 import { z } from "zod";
+import { MAX_ASSET_DECIMALS, MAX_HORIZON_DAYS } from "../model/bounds.ts";
 
 /** Same syntax parseDecimal accepts; repeated here so the JSON Schema carries it as a pattern. */
 const DECIMAL_PATTERN = /^-?\d+(\.\d+)?$/;
@@ -128,7 +129,7 @@ const quoteSchema = z
 
 const assetSchema = z.looseObject({
   symbol: name("Asset symbol, unique in the market."),
-  decimals: integer(0, "Base-unit decimals of the token (18 for WETH, 6 for USDC).", 255),
+  decimals: integer(0, "Base-unit decimals of the token (18 for WETH, 6 for USDC); at most 18, which the circuits prove (scale = 10^decimals).", MAX_ASSET_DECIMALS),
   price: decimal("3012.55", "Quote units per whole token, > 0."),
   liquidationThreshold: decimal("0.825", "Fraction in [0, 1], at most 4 decimals."),
   debtIndex: decimal(
@@ -166,7 +167,7 @@ const covarianceSchema = z
     matrix: z
       .array(z.array(decimal("0.001225", "Covariance, at most 12 decimals.")))
       .describe("Symmetric daily return covariance, square, in the order of `assets`."),
-    horizonDays: integer(1, "VaR horizon in days, >= 1."),
+    horizonDays: integer(1, `VaR horizon in days, 1 to ${MAX_HORIZON_DAYS} (range-checked in-circuit).`, MAX_HORIZON_DAYS),
   })
   .describe("Daily return covariance, for parametric VaR.");
 
