@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { exactRatioDecimal } from "../src/model/check.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { example } from "./helpers/examples.ts";
 
@@ -163,6 +164,23 @@ describe("zks check", function () {
     assert.deepEqual(report.healthFactorExact, { numerator: "23719826", denominator: "2826132585" });
     // The human line keeps 4 decimals.
     assert.match(check(underwater, "market-grid.json").stdout, /FAIL {2}health factor 0\.0083 < 1\.10/);
+  });
+
+  it("below 1e-18 the health factor still keeps 18 significant digits (the decimals follow the magnitude)", function () {
+    // 18 decimals of 1 / (3 * 10^30) are all 0; a fixed number of extra decimals showed only 5 of its 3s.
+    const sig = (text: string) => text.replace(/^0\.0*/, "");
+    for (const exponent of [18n, 19n, 30n, 100n]) {
+      const value = exactRatioDecimal(1n, 3n * 10n ** exponent);
+      assert.equal(sig(value), "3".repeat(18), value);
+      // Floored: the exact ratio lies in [value, value + one unit of the last digit).
+      const decimals = BigInt(value.length - 2);
+      assert.equal(BigInt(value.slice(2)), 10n ** decimals / (3n * 10n ** exponent));
+    }
+    assert.equal(sig(exactRatioDecimal(2n, 7n * 10n ** 25n)), "285714285714285714");
+    // Exact ratios print exactly, trailing zeros dropped.
+    assert.equal(exactRatioDecimal(1n, 10n ** 30n), `0.${"0".repeat(29)}1`);
+    assert.equal(exactRatioDecimal(123n, 10n ** 20n), "0.00000000000000000123");
+    assert.equal(exactRatioDecimal(7n, 7n), "1");
   });
 
   it("an exact health factor above 1 has wad precision (18 decimals, floored)", function () {

@@ -146,16 +146,18 @@ const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
 
 /**
  * numerator / denominator (both positive or numerator 0) as a decimal string, floored, with at
- * least HEALTH_FACTOR_DECIMALS decimals and HEALTH_FACTOR_DIGITS significant digits, trailing
- * zeros dropped. Exact integer arithmetic: no binary floating point anywhere.
+ * least HEALTH_FACTOR_DECIMALS decimals and HEALTH_FACTOR_DIGITS significant digits however small
+ * the ratio (1 / (3 * 10^30) prints eighteen 3s), trailing zeros dropped (so an exact ratio such
+ * as 1 / 10^30 prints its one digit). Exact integer arithmetic: no binary floating point anywhere.
  */
 export function exactRatioDecimal(numerator: bigint, denominator: bigint): string {
   if (numerator === 0n) return "0";
   let decimals = HEALTH_FACTOR_DECIMALS;
   let scaled = (numerator * 10n ** BigInt(decimals)) / denominator;
-  const digits = scaled.toString().length;
-  if (digits < HEALTH_FACTOR_DIGITS) {
-    decimals += HEALTH_FACTOR_DIGITS - digits;
+  // Each pass adds the digits still missing (all of them while the floor is 0), so the loop ends
+  // with exactly HEALTH_FACTOR_DIGITS significant digits once the first one appears.
+  while (scaled === 0n || scaled.toString().length < HEALTH_FACTOR_DIGITS) {
+    decimals += HEALTH_FACTOR_DIGITS - (scaled === 0n ? 0 : scaled.toString().length);
     scaled = (numerator * 10n ** BigInt(decimals)) / denominator;
   }
   return formatDecimal(scaled, decimals);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Groth16Proof } from "snarkjs";
 import { InputError, SetupError, ZksError } from "../core/errors.ts";
+import { BN254_BASE_FIELD } from "../verifier/key-check.ts";
 import { statementProblem } from "../verifier/statements.ts";
 import type { ZkProof } from "../prover/prove.ts";
 
@@ -53,11 +54,19 @@ export const INSTANCE_NAME = /^[a-z0-9-]+$/;
 const KEY_HASH = /^0x[0-9a-f]{64}$/;
 
 const decimal = z.string().regex(/^\d+$/, "expected a decimal integer string");
-/** snarkjs' proof.json (Groth16 on BN254), as every proof the toolkit writes carries it. */
+/** A point coordinate: below BN254's base field, which the pairing precompile requires and snarkjs would silently reduce. */
+const coordinate = decimal.refine((text) => BigInt(text) < BN254_BASE_FIELD, "expected a coordinate below the BN254 base field");
+const one = z.literal("1", { error: 'expected the affine z coordinate "1"' });
+const zero = z.literal("0", { error: 'expected the affine z coordinate ["1", "0"]' });
+/**
+ * snarkjs' proof.json (Groth16 on BN254), as every proof the toolkit writes carries it: affine
+ * points, z = 1 (["1", "0"] in G2). snarkjs reads z and the calldata the contracts check drops it,
+ * so any other z would make the off-chain and on-chain verdicts differ.
+ */
 export const groth16ProofSchema = z.object({
-  pi_a: z.array(decimal).length(3),
-  pi_b: z.array(z.array(decimal).length(2)).length(3),
-  pi_c: z.array(decimal).length(3),
+  pi_a: z.tuple([coordinate, coordinate, one]),
+  pi_b: z.tuple([z.tuple([coordinate, coordinate]), z.tuple([coordinate, coordinate]), z.tuple([one, zero])]),
+  pi_c: z.tuple([coordinate, coordinate, one]),
   protocol: z.literal("groth16"),
   curve: z.literal("bn128"),
 });
@@ -66,7 +75,9 @@ const proofFileSchema = groth16ProofSchema.extend({
     version: z.literal(2),
     instance: z.string().regex(INSTANCE_NAME, "expected an instance name of circuits/instances.json (a-z, 0-9 and -)"),
     statement: z.string().min(1),
-    epoch: z.number().int().nonnegative(),
+    // An epoch is a uint64 on chain; JSON numbers are exact only up to 2^53 - 1, the smaller bound
+    // (zod's int() enforces it: larger numbers made ethers throw in the oracle lookup).
+    epoch: z.number().int("expected a whole number of at most 2^53 - 1 (a uint64 that JSON holds exactly)").nonnegative(),
     publicSignals: z.array(decimal).min(1),
     named: z.record(z.string(), z.string()),
     verificationKeyHash: z.string().regex(KEY_HASH, "expected 0x and 64 lowercase hex digits (keccak256 of the verification key)"),

@@ -11,20 +11,27 @@ import type { Market, Policy } from "../inputs/types.ts";
 import { marketRoot } from "../commitment/market-root.ts";
 import { policyHash } from "../commitment/policy-hash.ts";
 import { signalHex, type KeySourceKind, type ProofFile } from "../proof-file/proof-file.ts";
+import { canonicalVerificationKey, VerificationKeyShapeError } from "./key-check.ts";
 import { verificationKeyHash } from "./key-hash.ts";
 import { isProofFileTemplate, provenChecks, statementProblem, type ProofFileTemplate, type ProvenCheck } from "./statements.ts";
 import { verifyProof } from "./verify.ts";
 
-/** What the verifier knows of the instance independently of the file: circuits/instances.json and, when built, its manifest. */
+/** What the verifier knows of the instance independently of the file: circuits/instances.json, and the key it trusts for it. */
 export interface InstanceDeclaration {
   instance: string;
   template: string;
   params: number[];
   /** Public signal names, in order. */
   publicSignals: string[];
-  /** The manifest's fingerprint of the instance's key, when the key comes from a build: it must be the key's own. */
-  verificationKeyHash?: string;
-  /** The manifest's record of where the key came from; without it the file's `keySource` is only a claim. */
+  /**
+   * The fingerprint of the key you trust for this instance, from a source other than the proof
+   * file: your own build's verification_key.json, a ceremony's published transcript, your
+   * deployments file. Required: a key says nothing of the circuit it was made for, so a key
+   * trusted only because the file names its hash verifies whatever its maker (who may know its
+   * trapdoor) wants.
+   */
+  verificationKeyHash: string;
+  /** Where the trusted key came from, when a manifest or deployments file says; without it the file's `keySource` is only a claim. */
   keySource?: { kind: KeySourceKind };
 }
 
@@ -67,8 +74,8 @@ export interface VerifiedProofFile {
   /** The `account` signal as an address. */
   account?: string;
   verificationKeyHash: string;
-  /** Where the key came from; `verified` when the build's manifest for this very key says so, else the file's claim. */
-  keySource: { kind: KeySourceKind; verified: boolean };
+  /** Where the key came from: `kind` as the declaration's trusted source says (null when none does), `claimed` as the file says. */
+  keySource: { kind: KeySourceKind | null; claimed: KeySourceKind };
   /** The epoch, only when a market file whose root is the proof's marketRoot vouches for it; the file's `zks.epoch` is otherwise a claim. */
   epoch?: number;
   /** What was compared with the signals beyond the pairing. */
@@ -90,33 +97,47 @@ export interface ProofFileChecks {
   policy?: Policy;
 }
 
-/** The key's fingerprint and whether it belongs to the file and the instance; throws ProofKeyError otherwise. */
-export function checkProofKey(file: ProofFile, verificationKey: VerificationKey, declaration: InstanceDeclaration): string {
-  const count = declaration.publicSignals.length;
-  if (verificationKey.nPublic !== count) {
-    throw new ProofKeyError(`the verification key has ${verificationKey.nPublic} public signals and instance ${declaration.instance} has ${count}: it is another instance's key`);
+const KEY_HASH = /^0x[0-9a-f]{64}$/;
+
+/**
+ * The key, validated and rebuilt from exactly the words its fingerprint covers (key-check.ts), and
+ * that fingerprint, once it is known to be the trusted key of the declaration's instance and the
+ * key the proof file records. Throws ProofKeyError, naming both fingerprints, otherwise.
+ */
+export function checkProofKey(file: ProofFile, verificationKey: VerificationKey, declaration: InstanceDeclaration): { keyHash: string; key: VerificationKey } {
+  const trusted = declaration.verificationKeyHash;
+  if (typeof trusted !== "string" || !KEY_HASH.test(trusted)) {
+    throw new ProofKeyError(`no trusted key fingerprint for instance ${declaration.instance} (declaration.verificationKeyHash: 0x and 64 lowercase hex digits): a key trusted because the file names it proves nothing`);
   }
-  let keyHash: string;
+  let key: VerificationKey;
   try {
-    keyHash = verificationKeyHash(verificationKey);
+    key = canonicalVerificationKey(verificationKey);
   } catch (error) {
-    throw new ProofKeyError(`not a Groth16 verification key: ${(error as Error).message}`);
+    if (error instanceof VerificationKeyShapeError) throw new ProofKeyError(`not a Groth16 BN254 verification key as its fingerprint covers it: ${error.message}`);
+    throw error;
   }
-  if (declaration.verificationKeyHash !== undefined && declaration.verificationKeyHash !== keyHash) {
-    throw new ProofKeyError(`the verification key's hash is ${keyHash} but instance ${declaration.instance}'s manifest records ${declaration.verificationKeyHash}: the build is inconsistent`, keyHash);
+  const keyHash = verificationKeyHash(key);
+  if (keyHash !== trusted) {
+    const count = declaration.publicSignals.length;
+    const why = key.nPublic !== count ? `: it has ${key.nPublic} public signals and the instance ${count}, another instance's key` : "";
+    throw new ProofKeyError(`the verification key's hash is ${keyHash} but the trusted key of instance ${declaration.instance} is ${trusted}${why}`, keyHash);
+  }
+  if (key.nPublic !== declaration.publicSignals.length) {
+    // The trusted key itself disagrees with the declaration: a stale build or a wrong pin.
+    throw new ProofKeyError(`the trusted key ${keyHash} has ${key.nPublic} public signals and instance ${declaration.instance} has ${declaration.publicSignals.length}: it is another instance's key`, keyHash);
   }
   if (file.zks.verificationKeyHash !== keyHash) {
     throw new ProofKeyError(`the verification key's hash is ${keyHash} but the proof was made with key ${file.zks.verificationKeyHash} (zks.verificationKeyHash): another setup's key, under which the proof means nothing`, keyHash);
   }
-  return keyHash;
+  return { keyHash, key };
 }
 
 const asAddress = (value: bigint): string | undefined => (value < 1n << 160n ? getAddress(`0x${value.toString(16).padStart(40, "0")}`) : undefined);
 
 /**
  * Verifies `file` under `verificationKey` as a proof of `declaration`'s instance and returns what
- * its public signals say. Throws ProofKeyError when the key does not belong to the instance or to
- * the proof, ProofMetadataError when the file's metadata (named signals, statement, key source) or
+ * its public signals say. Throws ProofKeyError when the key is not the declaration's trusted key
+ * (`declaration.verificationKeyHash`) or not the proof's, ProofMetadataError when the file's metadata (named signals, statement, key source) or
  * the given market or policy disagrees with the signals. A proof that does not verify is
  * `{ valid: false }`.
  */
@@ -127,14 +148,14 @@ export async function verifyProofFile(file: ProofFile, verificationKey: Verifica
   if (!isProofFileTemplate(template)) {
     throw new ZksError(`zks.instance: ${declaration.instance} is an ${template} instance; audit proofs are checked with \`zks audit verify\``, 2);
   }
-  const keyHash = checkProofKey(file, verificationKey, declaration);
+  const { keyHash, key } = checkProofKey(file, verificationKey, declaration);
   const names = declaration.publicSignals;
   if (zks.publicSignals.length !== names.length) {
     throw new ProofMetadataError("zks.publicSignals", `${zks.publicSignals.length} signals, but instance ${declaration.instance} has ${names.length} (${names.join(", ")})`);
   }
 
   const { zks: _metadata, ...proof } = file;
-  if (!(await verifyProof(verificationKey, { proof, publicSignals: zks.publicSignals }))) return { valid: false, instance: declaration.instance, verificationKeyHash: keyHash };
+  if (!(await verifyProof(key, { proof, publicSignals: zks.publicSignals }))) return { valid: false, instance: declaration.instance, verificationKeyHash: keyHash };
 
   // From here the signals are proven; every other field is compared with them.
   const signals = Object.fromEntries(names.map((name, i) => [name, signalHex(zks.publicSignals[i]!)]));
@@ -195,7 +216,7 @@ export async function verifyProofFile(file: ProofFile, verificationKey: Verifica
     signals,
     ...(account !== undefined && { account }),
     verificationKeyHash: keyHash,
-    keySource: { kind: recorded ?? zks.keySource, verified: recorded !== undefined },
+    keySource: { kind: recorded ?? null, claimed: zks.keySource },
     ...(epoch !== undefined && { epoch }),
     matched: { market: checks.market !== undefined, policy: checks.policy !== undefined },
   };

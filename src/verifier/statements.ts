@@ -6,6 +6,8 @@
 /** Solvency's (and Rebalance's) `checks` parameter bits (circuits/solvency.circom). */
 export const CHECK_BITS = { healthFactor: 1, stress: 2, historicalVar: 4, parametricVar: 8 } as const;
 export type ProvenCheck = keyof typeof CHECK_BITS;
+/** All four: what an audit claim and every Rebalance instance need. */
+export const ALL_CHECKS = CHECK_BITS.healthFactor | CHECK_BITS.stress | CHECK_BITS.historicalVar | CHECK_BITS.parametricVar;
 
 const CHECK_LABEL: Record<ProvenCheck, string> = {
   healthFactor: "health factor",
