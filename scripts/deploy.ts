@@ -51,7 +51,7 @@ export interface Deployment {
   freshnessWindow: string;
   contracts: Record<"MarketOracle" | "SolvencyVerifier" | "RebalanceVerifier" | "RebalanceGate" | "AuditRegistry", string>;
   verifierContracts: { solvency: string; rebalance: string };
-  /** Each verifier's key: its VERIFICATION_KEY_HASH and whether it came from a ceremony or is a development key (src/setup/deploy-keys.ts). */
+  /** Each verifier's key as compiled (its points, not its self-declared hash): ceremony, development or unknown, and whether deployable (src/setup/deploy-keys.ts). */
   verifierKeys: VerifierKey[];
   tokens: { slot: number; symbol: string | null; address: string; test: boolean }[];
   /** The option token of each instrument slot (the zero address for none). */
@@ -200,7 +200,7 @@ export async function main(argv: string[]): Promise<Deployment> {
   const provider = signer.provider!;
   const chainId = (await provider.getNetwork()).chainId;
   // Before the first transaction: a development key goes to a local chain only, unless allowed.
-  const keys = verifierKeys([solvencyName, rebalanceName]);
+  const keys = await verifierKeys([solvencyName, rebalanceName]);
   const refusal = developmentKeyRefusal(chainId, keys, o["allow-development-keys"]);
   if (refusal) throw new SetupError(`deploy: ${refusal}`);
   const deployer = await signer.getAddress();
@@ -308,8 +308,7 @@ export async function main(argv: string[]): Promise<Deployment> {
   console.log(`deployed to chain ${chainId} (${kind}) by ${deployer}:`);
   for (const [name, at] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(18)} ${at}`);
   for (const k of keys) {
-    const label = k.kind === "ceremony" ? "ceremony key" : k.kind === "development" ? "DEVELOPMENT key (tests and local chains only)" : "UNKNOWN key (not one built here)";
-    console.log(`  key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${label}`);
+    console.log(`  key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${k.label}${k.deployable ? "" : " (tests and local chains only)"}`);
   }
   for (const t of tokens) console.log(`  token ${t.slot} ${(t.symbol ?? "").padEnd(10)} ${t.address}${t.test ? " (test token)" : ""}`);
   for (const t of instrumentTokens.filter((x) => x.address !== ZeroAddress)) console.log(`  option token ${t.slot} ${t.id ?? ""} ${t.address}${t.test ? " (test token)" : ""}`);

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { VerificationKey } from "snarkjs";
 import { InputError, SetupError } from "../core/errors.ts";
 import { verificationKeyHash } from "../verifier/key-hash.ts";
-import { installCeremonyKey } from "./ceremony.ts";
+import { installCeremonyKey, loadTranscript, resolveCeremonyPtau, type LoadedTranscript, type ZkeyContribution } from "./ceremony.ts";
 import { includeGraph, hashParts, fileParts } from "./content-hash.ts";
 import { compileInstance, CIRCOM_PACKAGE_VERSION, CIRCUIT_LIBRARY_DIR } from "./compile.ts";
-import { exportSolidityVerifier, exportVerificationKey, groth16Setup, verifierContractName } from "./groth16-setup.ts";
+import { exportVerificationKey, groth16Setup, solidityVerifierSource, verifierContractName } from "./groth16-setup.ts";
 import { loadInstances, mainComponentSource, selectInstances, type InstanceConfig } from "./instances.ts";
 import { readManifest, writeManifest, manifestFiles, type InstanceManifest } from "./manifest.ts";
 import { checkNativeToolchain, nativeToolchainChoice } from "./native-toolchain.ts";
@@ -54,9 +54,11 @@ export interface BuildOptions {
   nativeWitness?: boolean;
   /**
    * Install this finalized ceremony key (`zks setup --zkey`) instead of making a development
-   * key: verified against the r1cs, the ptau and its transcript first. Exactly one instance.
+   * key: verified against the r1cs, the ptau, its transcript and the announced beacon first.
+   * Exactly one instance. `untrustedPtau` accepts a phase 1 that is not a public ceremony file
+   * (a rehearsal: the key is labelled so and deploy refuses it on a non-local chain).
    */
-  ceremony?: { zkey: string; transcript: string };
+  ceremony?: { zkey: string; transcript: string; expectBeacon: string; untrustedPtau?: boolean };
   paths?: BuildPaths;
   env?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
@@ -76,6 +78,8 @@ export interface InstanceBuildResult {
 export interface BuildResult {
   instances: InstanceBuildResult[];
   ptau?: PtauChoice;
+  /** The ceremony key installed by this run (`ceremony` option): its contributions, for the deployer to match against each contributor's statement. */
+  ceremony?: { instance: string; transcriptSha256: string; contributions: (ZkeyContribution & { statement?: string })[] };
   seconds: number;
 }
 
@@ -121,6 +125,8 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     throw new InputError("--zkey", "", "a ceremony key belongs to one circuit: name exactly one --instance");
   }
   if (options.ceremony && options.compileOnly) throw new InputError("--zkey", "", "installs a key: it cannot be combined with --compile-only");
+  // Read once: the sha256 the manifest records is of the bytes that were parsed and checked.
+  const transcript: LoadedTranscript | undefined = options.ceremony ? loadTranscript(options.ceremony.transcript) : undefined;
   const total = selected.length;
   const env = options.env ?? process.env;
   const compileKeys = new Map(selected.map((instance) => [instance.name, compileKeyOf(instance)]));
@@ -229,19 +235,16 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
   if (options.force || explicitPtau || !allSetUp || options.ceremony) {
     progress({ step: "ptau", state: "start", index: 0, total });
     const power = Math.max(...compiled.map(({ manifest }) => requiredPower(manifest.nConstraints, manifest.nPublic)));
-    ptau = await resolvePtau({
-      ptau: options.ptau,
-      requiredPower: power,
-      env: options.env,
-      hashCacheFile: path.join(paths.buildDir, "ptau-hashes.json"),
-      // A ceremony key is checked against the ceremony's ptau; a locally generated one never matches.
-      developmentFallback: options.ceremony ? false : undefined,
-      log,
-    });
+    const hashCacheFile = path.join(paths.buildDir, "ptau-hashes.json");
+    // A ceremony key is checked against the ceremony's own ptau (the public file its transcript names), never a generated one.
+    ptau = transcript
+      ? await resolveCeremonyPtau({ ptau: options.ptau, env: options.env, requiredPower: power, transcript, hashCacheFile, log })
+      : await resolvePtau({ ptau: options.ptau, requiredPower: power, env: options.env, hashCacheFile, log });
     progress({ step: "ptau", state: "done", index: 0, total });
   }
 
   const results: InstanceBuildResult[] = [];
+  let ceremony: BuildResult["ceremony"];
   for (const [index, entry] of compiled.entries()) {
     const { instance, dir } = entry;
     let manifest = entry.manifest;
@@ -252,23 +255,48 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     const contract = path.join(paths.generatedContractsDir, `${verifierContractName(instance.name)}.sol`);
     let setUp = false;
     const keepCeremonyKey = manifest.keySource?.kind === "ceremony" && !options.force && !options.ceremony;
-    if (keepCeremonyKey && !filesExist(dir, manifest, ["zkey", "vkey"])) {
-      throw new SetupError(`the ceremony key of ${instance.name} is missing from ${dir}: install it again with \`zks setup --instance ${instance.name} --zkey FINAL.zkey --transcript FILE\`, or pass --force for a development key`);
+    if (keepCeremonyKey) {
+      const restore = `install it again with \`zks setup --instance ${instance.name} --zkey FINAL.zkey --transcript FILE --expect-beacon HEX\`, or pass --force for a development key`;
+      if (!filesExist(dir, manifest, ["zkey", "vkey"])) throw new SetupError(`the ceremony key of ${instance.name} is missing from ${dir}: ${restore}`);
+      // The cached path trusts the manifest only for the key it describes: a zkey swapped on disk is not the ceremony's.
+      const onDisk = sha256File(files.zkey);
+      if (onDisk !== manifest.zkeySha256) {
+        throw new SetupError(`${files.zkey}: sha256 ${onDisk.slice(0, 16)}… is not the ceremony key its manifest records (${String(manifest.zkeySha256).slice(0, 16)}…): ${restore}`);
+      }
     }
-    if (options.ceremony) {
+    if (options.ceremony && transcript) {
       if (!ptau) throw new Error("unreachable: a ceremony install without a resolved ptau");
       progress({ instance: instance.name, step: "setup", state: "start", index, total });
       const circuit = { instance: instance.name, compileKey: manifest.compileKey, r1cs: files.r1cs, nConstraints: manifest.nConstraints, nPublic: manifest.nPublic, ptau };
-      const { keySource } = await installCeremonyKey(circuit, options.ceremony, files.zkey);
-      await exportVerificationKey(files.zkey, files.vkey);
-      const zkeySha256 = sha256File(files.zkey);
+      const source = { zkey: options.ceremony.zkey, transcript, expectBeacon: options.ceremony.expectBeacon, untrustedPtau: options.ceremony.untrustedPtau };
+      const previous = manifest;
+      const { keySource, verification } = await installCeremonyKey(circuit, source, files.zkey, async (verified) => {
+        // Everything that can fail is made from the verified copy first; then the manifest stops
+        // claiming any key while the two files move, so an interruption leaves "no keys" (a plain
+        // setup rebuilds), never a manifest describing another zkey than the one on disk.
+        const vkeyTemp = `${files.vkey}.${path.basename(verified)}.tmp`;
+        try {
+          await exportVerificationKey(verified, vkeyTemp);
+          const { setupKey: _s, ptau: _p, zkeySha256: _z, verificationKeyHash: _v, keySource: _k, ...keyless } = previous;
+          writeManifest(dir, keyless);
+          renameSync(verified, files.zkey);
+          renameSync(vkeyTemp, files.vkey);
+        } finally {
+          rmSync(vkeyTemp, { force: true });
+        }
+      });
       manifest = {
         ...manifest,
         // The key, not the ptau alone, decides: a plain setup never matches it and keeps it (keepCeremonyKey).
-        setupKey: hashParts({ compileKey: manifest.compileKey, ptau: ptau.blake2b, snarkjs: SNARKJS_VERSION, ceremonyZkey: zkeySha256 }),
+        setupKey: hashParts({ compileKey: manifest.compileKey, ptau: ptau.blake2b, snarkjs: SNARKJS_VERSION, ceremonyZkey: verification.zkeySha256 }),
         ptau: { power: ptau.power, blake2b: ptau.blake2b, origin: ptau.origin },
-        zkeySha256,
+        zkeySha256: verification.zkeySha256,
         keySource,
+      };
+      ceremony = {
+        instance: instance.name,
+        transcriptSha256: transcript.sha256,
+        contributions: verification.contributions.map((c, i) => ({ ...c, ...(transcript.content.entries[i]?.statement ? { statement: transcript.content.entries[i]!.statement } : {}) })),
       };
       setUp = true;
       progress({ instance: instance.name, step: "setup", state: "done", index, total });
@@ -291,11 +319,15 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     } else {
       progress({ instance: instance.name, step: "setup", state: "cached", index, total });
     }
-    // contracts/generated is shared by every build directory: rewrite a verifier made from another zkey.
+    // contracts/generated is shared by every build directory, and hardhat compiles whatever it
+    // holds: a verifier whose text is not exactly the one this key makes (another build's, a hand
+    // edit that kept the key hash and zkey sha256 lines) is rewritten.
     const zkeySha256 = manifest.zkeySha256 ?? sha256File(files.zkey);
-    if (setUp || !existsSync(contract) || !readFileSync(contract, "utf8").includes(zkeySha256) || !readFileSync(contract, "utf8").includes(keyHashOf(files.vkey))) {
+    const verifierText = await solidityVerifierSource(files.zkey, instance.name, zkeySha256, manifest.keySource ?? { kind: "development", contributions: 1 });
+    if (!existsSync(contract) || readFileSync(contract, "utf8") !== verifierText) {
       progress({ instance: instance.name, step: "verifier", state: "start", index, total });
-      await exportSolidityVerifier(files.zkey, instance.name, zkeySha256, paths.generatedContractsDir, manifest.keySource);
+      mkdirSync(paths.generatedContractsDir, { recursive: true });
+      writeFileSync(contract, verifierText);
       progress({ instance: instance.name, step: "verifier", state: "done", index, total });
     }
     // Builds from before key hashes were recorded get theirs from the key on disk.
@@ -309,5 +341,5 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     writeManifest(dir, manifest);
     results.push({ manifest, dir, compiled: entry.compiled, nativeBuilt: entry.nativeBuilt, setUp, seconds: (performance.now() - entry.started) / 1000 });
   }
-  return { instances: results, ptau, seconds: (performance.now() - started) / 1000 };
+  return { instances: results, ptau, ...(ceremony ? { ceremony } : {}), seconds: (performance.now() - started) / 1000 };
 }

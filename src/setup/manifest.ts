@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import path from "node:path";
-import type { PtauOrigin } from "./ptau.ts";
+import { isPublicCeremonyPtau, type PtauOrigin } from "./ptau.ts";
 
 /** What `zks setup` built for one instance; read by the SDK's Node artifact locator and `zks inspect`. */
 export interface InstanceManifest {
@@ -33,7 +33,34 @@ export interface InstanceManifest {
  */
 export type KeySource =
   | { kind: "development"; contributions: 1 }
-  | { kind: "ceremony"; contributions: number; beacon: string; transcriptSha256: string };
+  | {
+      kind: "ceremony";
+      contributions: number;
+      beacon: string;
+      transcriptSha256: string;
+      /**
+       * Phase 1 of the key. Whoever made the ptau knows tau and can forge proofs whatever phase 2
+       * does, so only a public ceremony file (origin "ceremony": its blake2b is in
+       * CEREMONY_BLAKE2B) makes a deployable key; "user" is any other file, installed only with
+       * --untrusted-ptau (a rehearsal). Absent in keys installed before it was recorded: untrusted.
+       */
+      ptau?: { power: number; blake2b: string; origin: PtauOrigin };
+    };
+
+/** A key whoever holds no secret of its setup cannot forge with: a ceremony's, on a public phase 1. */
+export function keyDeployable(source: KeySource | undefined): boolean {
+  return source?.kind === "ceremony" && source.ptau !== undefined && source.ptau.origin === "ceremony" && isPublicCeremonyPtau(source.ptau.power, source.ptau.blake2b);
+}
+
+/** How setup, inspect, deploy and the verifier's header name a key. */
+export function keySourceLabel(source: KeySource | undefined): string {
+  if (source?.kind !== "ceremony") return "DEVELOPMENT key";
+  return keyDeployable(source) ? "ceremony key" : "ceremony key on an UNTRUSTED ptau";
+}
+
+/** Why a ceremony key on an untrusted ptau is not deployable (setup, inspect, deploy say it alike). */
+export const UNTRUSTED_PTAU_NOTE =
+  "its phase 1 is not a known public ceremony file, and whoever made that ptau can forge proofs whatever phase 2 did: for rehearsals and local chains only";
 
 /** What every listing of a development key says about it (zks setup, inspect, deploy). */
 export const DEVELOPMENT_KEY_NOTE =

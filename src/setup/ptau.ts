@@ -44,6 +44,17 @@ export const CEREMONY_BLAKE2B: Readonly<Record<number, string>> = {
   19: "bca9d8b04242f175189872c42ceaa21e2951e0f0f272a0cc54fc37193ff6648600eaf1c555c70cdedfaf9fb74927de7aa1d33dc1e2a7f1a50619484989da0887",
 };
 
+/** Whether a ptau is one of the public ceremony files above: only those make a deployable key (the maker of any other knows tau, or may). */
+export function isPublicCeremonyPtau(power: number, blake2b: string): boolean {
+  return CEREMONY_BLAKE2B[power] !== undefined && CEREMONY_BLAKE2B[power] === blake2b;
+}
+
+/** The power of the public ceremony file with this blake2b, if it is one. */
+export function publicCeremonyPower(blake2b: string): number | undefined {
+  const found = Object.entries(CEREMONY_BLAKE2B).find(([, digest]) => digest === blake2b);
+  return found ? Number(found[0]) : undefined;
+}
+
 export const DEVELOPMENT_WARNING = [
   "!".repeat(78),
   "!! DEVELOPMENT PTAU: generated on this machine by one party. It is NOT a trusted setup:",

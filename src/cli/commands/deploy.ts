@@ -83,11 +83,11 @@ export function registerDeploy(program: Command): void {
     .option("--freshness <seconds>", "the oracle's freshness window", "3600")
     .option("--publisher <address>", "the oracle's first publisher (default: the deployer)")
     .option("--owner <address>", "owner of the contracts (default: the deployer)")
-    .option("--allow-development-keys", "deploy verifiers with development keys to a chain that is not local (31337, 1337): anyone holding their setup randomness can forge proofs")
+    .option("--allow-development-keys", "deploy verifiers without a deployable ceremony key (development keys, ceremony keys on an untrusted ptau) to a chain that is not local (31337, 1337): whoever holds their setup secrets can forge proofs")
     .option("--json", "machine-readable output: the deployments file's content")
     .addHelpText(
       "after",
-      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nDevelopment keys (one contribution by the machine that ran `zks setup`) are refused on a chain other than 31337 and 1337 (exit 3)\nunless --allow-development-keys: run a phase-2 ceremony (`zks ceremony`, README) and install its keys with `zks setup --zkey`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint, missing build or development keys on a non-local chain.",
+      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nOn a chain other than 31337 and 1337 only ceremony keys on the public phase-1 ptau are deployed: development keys (one contribution by the\nmachine that ran `zks setup`), ceremony keys on an untrusted ptau, and verifiers not compiled exactly from the installed key are refused\n(exit 3) unless --allow-development-keys: run a phase-2 ceremony (`zks ceremony`, README) and install its keys with `zks setup --zkey`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint, missing build or development keys on a non-local chain.",
     )
     .action(async (flags: DeployFlags) => {
       if (flags.rpc !== undefined) {
@@ -111,9 +111,9 @@ export function registerDeploy(program: Command): void {
         console.log = log;
         process.chdir(cwd);
       }
-      // scripts/deploy.ts refused development keys on a non-local chain unless allowed; it records what it deployed.
-      const development = deployment.verifierKeys.filter((key) => key.kind !== "ceremony").map((key) => key.contract);
+      // scripts/deploy.ts refused keys that are not deployable on a non-local chain unless allowed; it records what it deployed.
+      const refused = deployment.verifierKeys.filter((key) => !key.deployable).map((key) => `${key.contract} (${key.label})`);
       if (flags.json) printJson(deployment);
-      if (development.length > 0) process.stderr.write(`zks deploy: WARNING verifiers without a ceremony key, development keys at best (${DEVELOPMENT_KEY_NOTE}): ${development.join(", ")}\n`);
+      if (refused.length > 0) process.stderr.write(`zks deploy: WARNING verifiers without a deployable ceremony key (${DEVELOPMENT_KEY_NOTE}): ${refused.join(", ")}\n`);
     });
 }

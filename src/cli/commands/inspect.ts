@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { SetupError } from "../../core/errors.ts";
 import { loadInstances, type InstanceConfig } from "../../setup/instances.ts";
-import { DEVELOPMENT_KEY_NOTE, manifestFiles, readManifest, type InstanceManifest } from "../../setup/manifest.ts";
+import { DEVELOPMENT_KEY_NOTE, keyDeployable, manifestFiles, readManifest, UNTRUSTED_PTAU_NOTE, type InstanceManifest } from "../../setup/manifest.ts";
 import { defaultBuildPaths, instanceDir } from "../../setup/paths.ts";
 import { printJson } from "../output.ts";
 
@@ -21,6 +21,8 @@ interface Row {
   built: boolean;
   /** "development" (one local contribution) or "ceremony"; null without keys. */
   keySource: "development" | "ceremony" | null;
+  /** A ceremony key on a public phase-1 ptau: the only kind `zks deploy` sends to a non-local chain unasked. */
+  deployable: boolean;
 }
 
 /** Manifests from before key sources were recorded hold development keys: only `zks setup --zkey` makes another kind. */
@@ -36,13 +38,14 @@ function describe(config: InstanceConfig, manifest: InstanceManifest | undefined
     publicSignals: config.publicSignals.length,
     built: Boolean(manifest?.setupKey),
     keySource: keyKind(manifest),
+    deployable: Boolean(manifest?.setupKey) && keyDeployable(manifest?.keySource),
   };
 }
 
 function table(rows: Row[]): string {
   const cells = [
     ["instance", "template", "tier", "constraints", "public", "keys"],
-    ...rows.map((r) => [r.instance, `${r.template}(${r.params.join(", ")})`, r.tier, r.constraints === null ? "not built" : r.constraints.toLocaleString("en-US"), String(r.publicSignals), r.keySource ? `yes, ${r.keySource}` : "no"]),
+    ...rows.map((r) => [r.instance, `${r.template}(${r.params.join(", ")})`, r.tier, r.constraints === null ? "not built" : r.constraints.toLocaleString("en-US"), String(r.publicSignals), r.keySource ? `yes, ${r.keySource}${r.keySource === "ceremony" && !r.deployable ? " (UNTRUSTED ptau)" : ""}` : "no"]),
   ];
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   const right = new Set([3, 4]);
@@ -89,6 +92,7 @@ export function registerInspect(program: Command): void {
         zkeySha256: manifest?.zkeySha256 ?? null,
         verificationKeyHash: manifest?.verificationKeyHash ?? null,
         keySource: manifest?.setupKey ? (manifest.keySource ?? { kind: "development", contributions: 1 }) : null,
+        deployable: Boolean(manifest?.setupKey) && keyDeployable(manifest?.keySource),
         verifierContract: manifest?.verifierContract ?? null,
         nativeWitness: manifest?.nativeWitness ? { ...manifest.nativeWitness, path: path.join(dir, manifest.nativeWitness.binary), exists: existsSync(path.join(dir, manifest.nativeWitness.binary)) } : null,
       };
@@ -102,7 +106,10 @@ export function registerInspect(program: Command): void {
         `  keys             ${details.built ? "built" : manifest ? "compiled, no keys (run `zks setup`)" : "not built"}`,
       ];
       const source = details.keySource;
-      if (source?.kind === "ceremony") lines.push(`  key source       phase-2 ceremony: ${source.contributions} contributions, beacon ${source.beacon}, transcript sha256 ${source.transcriptSha256}`);
+      if (source?.kind === "ceremony") {
+        lines.push(`  key source       phase-2 ceremony: ${source.contributions} contributions, beacon ${source.beacon}, transcript sha256 ${source.transcriptSha256}`);
+        lines.push(details.deployable ? `  phase 1          the public ceremony ptau of power ${source.ptau!.power}` : `  phase 1          UNTRUSTED ptau${source.ptau ? ` (power ${source.ptau.power}, blake2b ${source.ptau.blake2b.slice(0, 16)}...)` : ""}: ${UNTRUSTED_PTAU_NOTE}`);
+      }
       else if (source) lines.push(`  key source       DEVELOPMENT key (${DEVELOPMENT_KEY_NOTE})`);
       if (details.verificationKeyHash) lines.push(`  key hash         ${details.verificationKeyHash} (the verifier's VERIFICATION_KEY_HASH)`);
       if (files) for (const [kind, f] of Object.entries(files)) lines.push(`  ${kind.padEnd(16)} ${f.path}${f.exists ? "" : " (missing)"}`);

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import path from "node:path";
 import { BUILD_STEP_LABEL, buildCircuits } from "../../setup/build.ts";
-import { DEVELOPMENT_KEY_NOTE } from "../../setup/manifest.ts";
+import { parseBeacon } from "../../setup/ceremony.ts";
+import { DEVELOPMENT_KEY_NOTE, keyDeployable, keySourceLabel, UNTRUSTED_PTAU_NOTE } from "../../setup/manifest.ts";
 import { defaultBuildPaths } from "../../setup/paths.ts";
 import type { InstanceConfig } from "../../setup/instances.ts";
 import { InputError } from "../../core/errors.ts";
@@ -17,6 +18,8 @@ interface SetupFlags {
   nativeWitness?: boolean;
   zkey?: string;
   transcript?: string;
+  expectBeacon?: string;
+  untrustedPtau?: boolean;
   json?: boolean;
 }
 
@@ -45,14 +48,17 @@ export function registerSetup(program: Command): void {
     )
     .option("--zkey <file>", "install this finalized phase-2 ceremony key (`zks ceremony finalize`) for the one --instance, instead of a development key")
     .option("--transcript <file>", "the ceremony's transcript.json (with --zkey)")
+    .option("--expect-beacon <hex>", "the beacon value the ceremony announced (e.g. the block hash), checked against the key's (with --zkey)")
+    .option("--untrusted-ptau", "install a ceremony key whose phase-1 ptau is not a known public ceremony file: a rehearsal key, labelled so and refused by deploy on a non-local chain")
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
       [
         "",
         "Without --zkey each instance gets a development key: one phase-2 contribution made here, for tests and local chains.",
-        `With --zkey the key is verified against the r1cs and ptau (snarkjs zkey verify) and its transcript, and must have at least two`,
-        "contributions followed by the public beacon. A later `zks setup` keeps a ceremony key; --force replaces it with a development key.",
+        "With --zkey the key is verified against the r1cs and ptau (snarkjs zkey verify), its transcript and the announced beacon, and must have",
+        "at least two contributions by distinct names followed by the beacon, on a public phase-1 ptau (else --untrusted-ptau, a rehearsal).",
+        "A later `zks setup` keeps a ceremony key; --force replaces it with a development key.",
         "Exit status: 0 built, 1 the ceremony key or its transcript failed a check, 2 bad input, 3 missing ptau or unbuildable circuit.",
       ].join("\n"),
     )
@@ -62,6 +68,10 @@ export function registerSetup(program: Command): void {
         throw new InputError(flags.zkey === undefined ? "--zkey" : "--transcript", "", "a ceremony key is installed with its transcript: give --zkey and --transcript together");
       }
       if (flags.zkey !== undefined && flags.tier.length > 0) throw new InputError("--zkey", "", "installs one instance's key: name it with --instance, not --tier");
+      // The deployer states the value announced before the ceremony ended; the key's beacon must be it.
+      if (flags.zkey !== undefined && flags.expectBeacon === undefined) throw new InputError("--expect-beacon", "", "with --zkey, give the beacon value the ceremony announced (e.g. the block hash): the key's beacon must be it");
+      if (flags.zkey === undefined && (flags.expectBeacon !== undefined || flags.untrustedPtau)) throw new InputError(flags.untrustedPtau ? "--untrusted-ptau" : "--expect-beacon", "", "only with --zkey (installing a ceremony key)");
+      const expectBeacon = flags.expectBeacon === undefined ? undefined : parseBeacon(flags.expectBeacon, "--expect-beacon");
       const interactive = process.stderr.isTTY && !flags.json;
       const bar = interactive
         ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {task}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
@@ -74,7 +84,7 @@ export function registerSetup(program: Command): void {
         force: flags.force,
         compileOnly: flags.compileOnly,
         nativeWitness: flags.nativeWitness,
-        ceremony: flags.zkey !== undefined ? { zkey: path.resolve(flags.zkey), transcript: path.resolve(flags.transcript!) } : undefined,
+        ceremony: flags.zkey !== undefined ? { zkey: path.resolve(flags.zkey), transcript: path.resolve(flags.transcript!), expectBeacon: expectBeacon!, untrustedPtau: flags.untrustedPtau } : undefined,
         log: (message) => {
           if (bar && barStarted) bar.stop();
           process.stderr.write(`${message}\n`);
@@ -98,6 +108,7 @@ export function registerSetup(program: Command): void {
         printJson({
           seconds: Number(result.seconds.toFixed(2)),
           ptau: result.ptau ?? null,
+          ceremony: result.ceremony ?? null,
           instances: result.instances.map(({ manifest, dir, compiled, nativeBuilt, setUp }) => ({
             instance: manifest.instance,
             constraints: manifest.nConstraints,
@@ -113,7 +124,7 @@ export function registerSetup(program: Command): void {
         return;
       }
       const rows = result.instances.map(({ manifest, dir, compiled, nativeBuilt, setUp }) => {
-        const keys = !manifest.setupKey ? ", no keys" : manifest.keySource?.kind === "ceremony" ? ", ceremony key" : ", development key";
+        const keys = !manifest.setupKey ? ", no keys" : `, ${keySourceLabel(manifest.keySource).replace("DEVELOPMENT", "development")}`;
         const native = flags.nativeWitness ? ", native witness" : "";
         const steps = [compiled && "compile", nativeBuilt && "native", setUp && "setup"].filter(Boolean);
         const state = steps.length > 0 ? `built (${steps.join(" + ")}${keys}${native})` : `cached${keys}${native}`;
@@ -122,11 +133,21 @@ export function registerSetup(program: Command): void {
       const ptauLine = result.ptau ? `ptau: ${result.ptau.path} (power ${result.ptau.power}, ${result.ptau.origin})` : "ptau: unchanged (all keys cached)";
       const development = result.instances.filter(({ manifest }) => manifest.setupKey && manifest.keySource?.kind !== "ceremony").map(({ manifest }) => manifest.instance);
       if (development.length > 0) process.stderr.write(`zks setup: WARNING development keys (${DEVELOPMENT_KEY_NOTE}): ${development.join(", ")}\n`);
+      const rehearsal = result.instances.filter(({ manifest }) => manifest.keySource?.kind === "ceremony" && !keyDeployable(manifest.keySource)).map(({ manifest }) => manifest.instance);
+      if (rehearsal.length > 0) process.stderr.write(`zks setup: WARNING ceremony keys on an UNTRUSTED ptau (${UNTRUSTED_PTAU_NOTE}): ${rehearsal.join(", ")}\n`);
+      // The deployer matches each hash to its contributor's own published statement (README).
+      const installed = result.ceremony
+        ? [
+            `ceremony key of ${result.ceremony.instance}: transcript sha256 ${result.ceremony.transcriptSha256}; match each hash to its contributor's published statement:`,
+            ...result.ceremony.contributions.map((c) => `  #${c.index} ${c.name}  ${c.contributionHash}${c.beacon ? `  (beacon ${c.beacon.hash}, 2^${c.beacon.iterationsExp} iterations)` : ""}${c.statement ? `  (statement: ${c.statement})` : ""}`),
+          ]
+        : [];
       process.stdout.write(
         [
           `zks setup: ${result.instances.length} instance(s) ready in ${result.seconds.toFixed(1)} s`,
           ...rows,
           ptauLine,
+          ...installed,
           `verifiers: ${path.relative(process.cwd(), defaultBuildPaths().generatedContractsDir) || "."}/ (compile with \`npx hardhat compile\`)`,
           "",
         ].join("\n"),
