@@ -320,7 +320,8 @@ template Rebalance(nAssets, nInstruments, nScenarios, checks, nSwaps) {
         numerator += oldWeighted[i];
         denominator += oldValues.debtValue[i];
     }
-    component triggerRange = RangeCheck(20);
+    // The trigger, as the minimum health factor (PolicyRanges): (0, 100] at 1e4, the parser's bound.
+    component triggerRange = InRange(20, 1, MAX_HEALTH_FACTOR());
     triggerRange.in <== triggerHealthFactor;
     signal triggerLine <== triggerHealthFactor * denominator;
     signal triggerMargin <== forced * (triggerLine - numerator - 1);

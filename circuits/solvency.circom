@@ -16,6 +16,7 @@ include "./risk/stress-check.circom";
 include "./risk/historical-var-check.circom";
 include "./risk/parametric-var-check.circom";
 include "./lib/bounds.circom";
+include "./lib/policy-ranges.circom";
 include "./lib/range-check.circom";
 
 // Solvency(nAssets, nInstruments, nScenarios, checks): the committed position passes the
@@ -36,8 +37,9 @@ include "./lib/range-check.circom";
 // Caller assumptions: none. Every market value a check uses is range-checked once, by the digest
 // template of the market-root section that binds it (circuits/market/*.circom: prices, scales,
 // thresholds, debt indices, marks, deltas, scenario count, returns, PnL, weights where stress
-// uses them, horizon, covariance; underlyings by ParametricVarCheck), policy values here, and
-// everything about the position by PositionCommitment: docs/risk-arithmetic.md, "Bounds".
+// uses them, horizon, covariance; underlyings by ParametricVarCheck), policy values by
+// PolicyRanges (exactly the policy parser's bounds), and everything about the position by
+// PositionCommitment: docs/risk-arithmetic.md, "Bounds".
 template Solvency(nAssets, nInstruments, nScenarios, checks) {
     var CHECK_HF = checks & 1;
     var CHECK_STRESS = (checks >> 1) & 1;
@@ -153,21 +155,15 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     policy.maxSlippage <== maxSlippage;
     policyHash <== policy.out;
 
-    // Policy values, range-checked whatever this instance checks: an out-of-range value (say a
-    // minimum equity that wraps the field once scaled) must not make a comparison trivial.
-    component policyRanges[6];
-    policyRanges[0] = RangeCheck(20);                 // minimum health factor <= 100 (BPS)
-    policyRanges[0].in <== minHealthFactor;
-    policyRanges[1] = RangeCheck(VALUE_BITS());       // minimum equity < 2^80 quote units
-    policyRanges[1].in <== minEquity;
-    policyRanges[2] = RangeCheck(RATIO_BITS());       // capital multiplier >= 1 (VaR checks rely on it)
-    policyRanges[2].in <== capitalMultiplier - 1000000;
-    policyRanges[3] = RangeCheck(20);                 // 0 < confidence < 1 (RATIO)
-    policyRanges[3].in <== confidence - 1;
-    policyRanges[4] = RangeCheck(20);
-    policyRanges[4].in <== 999999 - confidence;
-    policyRanges[5] = RangeCheck(30);                 // quantile z < 10.7 (1e8)
-    policyRanges[5].in <== quantileZ;
+    // Policy values, range-checked whatever this instance checks, to the bounds the policy parser
+    // enforces (PolicyRanges): an out-of-range value (say a minimum equity that wraps the field
+    // once scaled) must not make a comparison trivial.
+    component policyRanges = PolicyRanges();
+    policyRanges.minHealthFactor <== minHealthFactor;
+    policyRanges.minEquity <== minEquity;
+    policyRanges.capitalMultiplier <== capitalMultiplier;
+    policyRanges.confidence <== confidence;
+    policyRanges.quantileZ <== quantileZ;
 
     // The policy's VaR methods, as bits; a method the instance lacks must not be asked for.
     component method = Num2Bits(2);

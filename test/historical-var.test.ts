@@ -11,7 +11,8 @@ import { releaseProverThreads } from "../src/prover/release.ts";
 import { solvencyInput } from "../src/prover/witness/solvency.ts";
 import { InputError, SetupError } from "../src/core/errors.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
-import { ALL_CHECKS, checkNames, checksOf, requiredChecks, selectInstance } from "../src/node/select-instance.ts";
+import { checkNames, checksOf, eligibleInstances, requiredChecks, selectInstance } from "../src/node/select-instance.ts";
+import { ALL_CHECKS } from "../src/verifier/statements.ts";
 import { loadInstances } from "../src/setup/instances.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
 import { assertOneLineError, zks } from "./helpers/cli.ts";
@@ -125,19 +126,47 @@ describe("instances without stress (health-var-*): what `zks prove` selects for 
     assert.throws(() => selectInstance("Solvency", market, "health-var-3x3x128", undefined, requiredChecks("stress", "both")), (e: unknown) => e instanceof InputError && e.exitCode === 2);
   });
 
-  it("auto-selection never picks one for stress: a 100-scenario market has no instance for `prove stress` (exit 3, naming the check), while health and var fall to health-var-*", function () {
+  it("auto-selection never picks one for stress: a 100-scenario market has no instance for `prove stress` or `audit` (exit 3, naming the checks), while health and var select health-var-3x3x128", function () {
     const stress = zks("prove", "stress", ...inputs(longMarket), "--out", path.join(dir, "stress-100d"));
     assert.equal(stress.code, 3, stress.stderr);
     assertOneLineError(stress, /^zks: no Solvency instance that checks stress, historical VaR and parametric VaR fits a market of 3 assets, 3 instruments and 100 scenarios; declare a larger one in circuits\/instances.json$/);
     const market = loadMarket("market-historical.json");
     market.scenarios = market.scenarios.slice(0, 100);
     assert.throws(() => selectInstance("Solvency", market, undefined, undefined, requiredChecks("audit", "both")), SetupError);
-    // health and var only need what health-var-3x3x128 proves: it is the instance chosen (built with
-    // keys or not: either it proves, or setup is asked for it by name).
-    for (const statement of ["health", "var"]) {
-      const result = zks("prove", statement, ...inputs(longMarket), "--out", path.join(dir, `${statement}-100d`));
-      assert.match(result.stderr, /health-var-3x3x128/, `${statement}: ${result.stderr}`);
-      assert.ok(result.code === 0 || result.code === 3, `${statement}: exit ${result.code}`);
+    // health and var need only what health-var-* proves. The choice is made before any key is
+    // read (eligibleInstances), so it is tested here without health-var-3x3x128's keys: it is a
+    // standard-tier instance, compiled without keys by `npm run build`, and a proof of its 61k
+    // constraints belongs in `npm run bench`.
+    for (const statement of ["health", "var"] as const) {
+      const names = eligibleInstances("Solvency", market, undefined, requiredChecks(statement, "both")).map((i) => i.name);
+      assert.deepEqual(names, ["health-var-3x3x128", "health-var-3x3x250"], statement);
     }
+    // Through the CLI against an empty build directory, so the answer does not depend on which keys
+    // this machine has: setup is asked for exactly that instance.
+    const previous = process.env.ZKS_BUILD_DIR;
+    process.env.ZKS_BUILD_DIR = path.join(dir, "empty-build");
+    try {
+      for (const statement of ["health", "var"]) {
+        const result = zks("prove", statement, ...inputs(longMarket), "--out", path.join(dir, `${statement}-100d`));
+        assert.equal(result.code, 3, `${statement}: ${result.stderr}`);
+        assertOneLineError(result, /^zks: no Solvency instance that fits this market is built; run `zks setup --instance health-var-3x3x128`$/);
+      }
+    } finally {
+      if (previous === undefined) delete process.env.ZKS_BUILD_DIR;
+      else process.env.ZKS_BUILD_DIR = previous;
+    }
+  });
+
+  it("a Rebalance proof needs all four checks: an instance without one is never chosen, and naming it is bad input", function () {
+    const market = loadMarket();
+    const rebalance = loadInstances().find((i) => i.name === "rebalance-3x3x16")!;
+    // A declared Rebalance instance without stress (none is declared: this is the guard that keeps it so).
+    const noStress = { ...rebalance, name: "rebalance-no-stress-3x3x16", params: [3, 3, 16, ALL_CHECKS & ~2, 2] };
+    assert.deepEqual(eligibleInstances("Rebalance", market, undefined, 0, [noStress, rebalance]).map((i) => i.name), ["rebalance-3x3x16"]);
+    assert.throws(() => eligibleInstances("Rebalance", market, undefined, 0, [noStress]), (e: unknown) => e instanceof SetupError && /no Rebalance instance that checks health factor, stress, historical VaR and parametric VaR fits/.test(e.message));
+    assert.throws(
+      () => eligibleInstances("Rebalance", market, "rebalance-no-stress-3x3x16", 0, [noStress]),
+      (e: unknown) => e instanceof InputError && e.exitCode === 2 && /rebalance-no-stress-3x3x16: does not check stress/.test(e.message),
+    );
   });
 });

@@ -327,7 +327,7 @@ describe("inputs: rejected market files", () => {
     rejects(() => marketWith((m) => (m.assets[0].liquidationThreshold = "1.01")), 'assets[0].liquidationThreshold: must be in [0, 1], got "1.01"');
     rejects(() => marketWith((m) => (m.assets[0].liquidationThreshold = "0.82505")), "assets[0].liquidationThreshold: \"0.82505\" has 5 decimal places; at most 4");
     rejects(() => marketWith((m) => (m.assets[0].price = "3012.555555555")), "assets[0].price: \"3012.555555555\" has 9 decimal places; at most 8");
-    rejects(() => marketWith((m) => (m.quote.decimals = 300)), "quote.decimals: must be <= 255, got number 300");
+    rejects(() => marketWith((m) => (m.quote.decimals = 18)), "quote.decimals: must be <= 8, got number 18: publish the market at 8 quote decimals or fewer");
     rejects(() => marketWith((m) => (m.assets = [])), "assets: expected at least 1 item(s)");
   });
 

@@ -484,15 +484,22 @@ describe("model: bounds", () => {
       [(m) => (m.scenarios[2]!.assetReturns[0] = -(1n << 31n)), "return of WETH in scenario 'price -2/3 range, vol up' exceeds 2^31"],
       [(m) => (m.instruments[1]!.mark = 1n << 64n), "mark of instrument ETH-26DEC26-2800-P exceeds 2^64 quote units"],
       [(m) => (m.scenarios[0]!.instrumentPnl[2] = -(1n << 64n)), "PnL of instrument BTC-26DEC26-95000-C in scenario 'price -3/3 range, vol up'"],
-      [(m) => (m.instruments[0]!.delta = 1n << 31n), "delta of instrument ETH-26DEC26-3200-C exceeds 2^31"],
+      [(m) => (m.instruments[0]!.delta = 1n << 40n), "delta of instrument ETH-26DEC26-3200-C exceeds 2^40"],
       [(m) => (m.covariance.matrix[2]![2] = 1n << 40n), "covariance entry [USDC][USDC] exceeds 2^40"],
+      [(m) => (m.assets[1]!.liquidationThreshold = 10_001n), "liquidation threshold of WBTC is 1.0001; only 0 to 1 can be proven"],
+      [(m) => (m.scenarios[3]!.weight = 10_001n), "weight of scenario '"],
+      [(m) => (m.instruments[2]!.underlying = 3), "underlying of instrument BTC-26DEC26-95000-C is slot 3, not one of the market's 3 assets"],
+      [(m) => (m.scenarios = []), "a market with no scenario cannot be proven"],
+      [(m) => (m.quote.decimals = 9), "quote.decimals is 9; at most 8 can be proven: publish the market at 8 quote decimals or fewer"],
     ];
     for (const [edit, fragment] of cases) throwsBounds(() => checkPosition(position, withMarket(market, edit), policy), fragment);
     // One unit inside each bound is accepted.
     const inside = withMarket(market, (m) => {
       m.scenarios[2]!.assetReturns[0] = -(1n << 31n) + 1n;
       m.instruments[1]!.mark = (1n << 64n) - 1n;
-      m.instruments[0]!.delta = (1n << 31n) - 1n;
+      m.instruments[0]!.delta = (1n << 40n) - 1n;
+      m.assets[1]!.liquidationThreshold = 10_000n;
+      m.scenarios[3]!.weight = 10_000n;
       m.covariance.matrix[2]![2] = (1n << 40n) - 1n;
     });
     assert.doesNotThrow(() => checkPosition(position, inside, policy));

@@ -19,6 +19,7 @@ import { rebalanceInput } from "../src/prover/witness/rebalance.ts";
 import { toSolidityProof } from "../src/verifier/calldata.ts";
 import { verifyProof } from "../src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
+import { LenientWitness } from "./helpers/lenient-witness.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 
 const INSTANCE = "rebalance-3x3x16";
@@ -248,6 +249,31 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       const tidy = deposit(still(healthy, market), USDC, 1_000n * USD);
       await witness(tidy);
       await rejects({ ...tidy, forced: true }); // HF 3.8 >= 1.25: no keeper may force it
+    });
+
+    it("the trigger health factor is in (0, 100] in-circuit, the parser's bound: 100 passes; 100.0001 and 0 break only its range check", async function () {
+      const tidy = deposit(still(healthy, market), USDC, 1_000n * USD);
+      const withTrigger = (trigger: bigint): Policy => ({ ...policy, trigger: { healthFactor: trigger } });
+      const inputOf = (trigger: bigint) => rebalanceInput(tidy, market, withTrigger(trigger), LAYOUT);
+      await circuit.witness(inputOf(1_000_000n));
+      await circuit.witness(inputOf(1n));
+      const lenient = await LenientWitness.load(artifacts, inputOf(12_500n), (i) => circuit.witness(i));
+      for (const [trigger, side] of [[1_000_001n, "below"], [0n, "above"]] as const) {
+        await assert.rejects(circuit.witness(inputOf(trigger)), UnprovableError, `trigger ${trigger}`);
+        // The circuit's own witness for it (policyHash over the value) violates only that bound's bits.
+        const forged = await lenient.calculate(inputOf(trigger));
+        const mine = new Set(
+          Array.from({ length: 20 }, (_, k) => `main.triggerRange.${side}.bits.out[${k}]`).flatMap((name) => {
+            try {
+              return [circuit.index(name)];
+            } catch {
+              return []; // optimised away
+            }
+          }),
+        );
+        const violated = circuit.violated(forged);
+        assert.ok(violated.length > 0 && violated.every((c) => circuit.r1cs.constraints[c]!.some((lc) => Object.keys(lc).some((i) => mine.has(Number(i))))), `trigger ${trigger}: only triggerRange.${side}`);
+      }
     });
 
     it("a keeper restores the position to at least the trigger, keeps the owner's salt, and nothing else passes", async function () {

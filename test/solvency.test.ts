@@ -18,6 +18,7 @@ import { releaseProverThreads } from "../src/prover/release.ts";
 import { toSolidityProof } from "../src/verifier/calldata.ts";
 import { verifyProof } from "../src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
+import { LenientWitness } from "./helpers/lenient-witness.ts";
 import { describeCircuit, describeModel, modelAccepts, modelVerdict, SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { example } from "./helpers/examples.ts";
 import { positionOf, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
@@ -105,7 +106,7 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const marketEdits: [string, (m: Market) => void][] = [
         ["epoch", (m) => (m.epoch += 1)],
         ["timestamp", (m) => (m.timestamp += 1)],
-        ["quote decimals", (m) => (m.quote.decimals = 9)],
+        ["quote decimals", (m) => (m.quote.decimals = 6)],
         ["price", (m) => (m.assets[2]!.price += 1n)],
         ["threshold", (m) => (m.assets[1]!.liquidationThreshold -= 1n)],
         ["debt index", (m) => (m.assets[1]!.debtIndex += 1n)],
@@ -323,19 +324,19 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       await agrees(caseOf(refused, market, policy, "-2^80"), "refused");
     });
 
-    it("instrument notionals (18-decimal quote): at the model's 2^107 bound both accept; a 30M-DAI option book is refused by both", async function () {
+    it("instrument notionals: at the model's 2^107 bound (2^80 quote units) both accept; a book beyond the circuit's equity range is refused by both", async function () {
       // A deep out-of-the-money call (delta 0.01), so the delta-exposure bound (2^84 quote units)
       // stays clear and the notional bound is the one tested.
       const dai = withMarket(stablecoinMarket(), (m) => (m.instruments[1]!.delta = 1_000_000n));
       const historical = stablecoinPolicy("historical");
       const call = dai.instruments[1]!;
-      const atBound = ((1n << 107n) - 1n) / call.mark; // 162,259 calls marked at 10 DAI: 1.6M DAI
+      const atBound = ((1n << 107n) - 1n) / call.mark; // 1.6e14 calls marked at 100 DAI: 1.6e16 DAI
       const book = (q: bigint) => positionOf(dai, { derivatives: { [call.id]: q } });
       await agrees(caseOf(book(atBound), dai, historical, "notional just below 2^107"), [], { constraints: true });
-      // 3,000,000 calls: E* = 3e33 >= 2^111, beyond what the circuit's equity range checks hold.
-      const large = book(3_000_000n * E8);
-      assert.ok(3_000_000n * E8 * call.mark >= 1n << 111n);
-      await agrees(caseOf(large, dai, historical, "30M DAI of options"), "refused");
+      // 2^80 - 1 quantity units: E* = q * m >= 2^111, beyond what the circuit's equity range checks hold.
+      const large = book((1n << 80n) - 1n);
+      assert.ok(((1n << 80n) - 1n) * call.mark >= 1n << 111n);
+      await agrees(caseOf(large, dai, historical, "2^80 calls"), "refused");
     });
 
     it("asset decimals: 18 agrees; 19 and 24 are refused by the parser and the model, and the circuit rejects their scale", async function () {
@@ -351,7 +352,7 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const position = (m: Market) => positionOf(m, { collateral: { WETH: units(10n, 18) } }); // no WNEAR at all
       await agrees(caseOf(position(eighteen), eighteen, policy, "18 decimals"), []);
       for (const decimals of [19, 24]) {
-        assert.throws(() => parseMarket(raw(decimals), "market.json"), new RegExp(`market\\.json: assets\\[2\\]\\.decimals: must be <= 18, got ${decimals}`));
+        assert.throws(() => parseMarket(raw(decimals), "market.json"), new RegExp(`market\\.json: assets\\[2\\]\\.decimals: must be <= 18, got number ${decimals}`));
         // Built in code (as a backtest builds markets): the model refuses it, and the circuit rejects the scale.
         const m = withMarket(eighteen, (next) => (next.assets[2]!.decimals = decimals));
         const c = caseOf(position(m), m, policy, `${decimals} decimals`);
@@ -619,9 +620,13 @@ describe(`solvency circuit (${INSTANCE})`, function () {
 
   describe("soundness at the edges (disagreements these tests once found, now fixed)", function () {
     it("parametric VaR: a huge delta exposure cannot wrap x^T Sigma x; the model refuses it as out of bounds and the circuit rejects it", async function () {
-      // 18-decimal quote, a UNI perp marked at 0 with delta 1, q < 2^80: x_UNI = q * 1.5e11 q.u.,
-      // so c * x^2 > p would wrap. The exposure range check (|x'| < 2^84) stops it.
-      const dai = stablecoinMarket();
+      // UNI at 1e11 DAI (1e19 quote units, below the 2^64 price bound) and a UNI perp marked at 0
+      // with delta 5,000 (below 2^40): every market value in bounds, yet q < 2^80 gives
+      // x_UNI = q * 5e14 q.u., so c * x^2 > p would wrap. The exposure range check (|x'| < 2^84) stops it.
+      const dai = withMarket(stablecoinMarket(), (m) => {
+        m.assets[0]!.price = 10n ** 19n;
+        m.instruments[0]!.delta = 5_000n * 10n ** 8n;
+      });
       const parametric = stablecoinPolicy("parametric");
       const q = wrappingPerpQuantity(dai);
       assert.ok(q < 1n << 80n);
@@ -641,6 +646,49 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       assert.throws(() => checkPosition(healthy, market, absurd), ModelBoundsError);
       const result = await run(caseOf(healthy, market, absurd, "wrapping minEquity"));
       assert.equal(result.accepted, false, "the circuit accepts a position whose equity is ~2.2e56 USD short of the policy's minimum");
+    });
+
+    it("policy: the minimum health factor in (0, 100] and the capital multiplier in [1, 1000] in-circuit, exactly the parser's bounds (PolicyRanges)", async function () {
+      // The empty position passes every check under any policy, so only the policy's ranges decide.
+      const empty = caseOf(emptyPosition(market), market, policy).position;
+      const at = (edit: (p: Policy) => void) => withPolicy(policy, edit);
+      for (const [what, p] of [
+        ["minimum health factor 100", at((p) => (p.minHealthFactor = 1_000_000n))],
+        ["minimum health factor 0.0001", at((p) => (p.minHealthFactor = 1n))],
+        ["capital multiplier 1000", at((p) => (p.var.capitalMultiplier = 1_000_000_000n))],
+        ["capital multiplier 1", at((p) => (p.var.capitalMultiplier = 1_000_000n))],
+      ] as const) {
+        assert.ok((await run(caseOf(empty, market, p, what))).accepted, what);
+      }
+      const lenient = await LenientWitness.load(artifacts, input(caseOf(empty)), (i) => circuit.witness(i));
+      const bits = (check: string, n: number): number[] =>
+        Array.from({ length: n }, (_, k) => `main.policyRanges.${check}.bits.out[${k}]`).flatMap((name) => {
+          try {
+            return [circuit.index(name)];
+          } catch {
+            return []; // optimised away
+          }
+        });
+      for (const [what, edit, check, n] of [
+        ["minimum health factor 100.0001", (p: Policy) => (p.minHealthFactor = 1_000_001n), "healthFactor.below", 20],
+        ["minimum health factor 0", (p: Policy) => (p.minHealthFactor = 0n), "healthFactor.above", 20],
+        ["capital multiplier 1000.000001", (p: Policy) => (p.var.capitalMultiplier = 1_000_000_001n), "multiplier.below", 30],
+        ["capital multiplier 0.999999", (p: Policy) => (p.var.capitalMultiplier = 999_999n), "multiplier.above", 30],
+      ] as const) {
+        const c = caseOf(empty, market, at(edit), what);
+        const result = await run(c);
+        assert.ok(!result.accepted && /PolicyRanges/.test(result.error), `${what}: ${describeCircuit(result)}`);
+        // The circuit's own witness for it (policyHash computed over the value) breaks only that bound.
+        const witness = await lenient.calculate(input(c));
+        assert.equal(signal(witness, "main.policyHash"), policyHash(c.policy));
+        const mine = new Set(bits(check, n));
+        const violated = circuit.violated(witness);
+        assert.ok(violated.length > 0 && violated.every((k) => circuit.r1cs.constraints[k]!.some((lc) => Object.keys(lc).some((i) => mine.has(Number(i))))), `${what}: only ${check} is violated`);
+      }
+      // The parser refuses the same values, naming the field.
+      const raw = readJsonFile(example("policy.json")) as Record<string, any>;
+      assert.throws(() => parsePolicy({ ...raw, minHealthFactor: "100.0001" }, "policy.json", market), /policy\.json: minHealthFactor: must be in \(0, 100\]/);
+      assert.throws(() => parsePolicy({ ...raw, var: { ...raw.var, capitalMultiplier: "1000.000001" } }, "policy.json", market), /policy\.json: var\.capitalMultiplier: must be in \[1, 1000\]/);
     });
 
     it("outside the model's position bounds the circuit still decides with exact integers (the bounds are about completeness)", async function () {

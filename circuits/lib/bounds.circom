@@ -8,7 +8,13 @@ function NOTIONAL_BITS() { return 107; }   // |q * m| and |q * g| at quote units
 function RETURN_BITS() { return 31; }      // |asset return| at 1e8
 function SCALE_BITS() { return 60; }       // 10^decimals of a token (decimals <= 18)
 function BPS_BITS() { return 14; }         // 4-decimal fractions up to 1 (thresholds, weights)
-function RATIO_BITS() { return 32; }       // policy ratios at 1e6 (multiplier <= 4294)
+function BPS_ONE() { return 10000; }       // 1 at 4 decimals: thresholds and weights are <= BPS_ONE (< 2^14)
+function RATIO_BITS() { return 32; }       // policy ratios at 1e6: the historical VaR remainder checks assume multiplier < 2^32
+function RATIO_ONE() { return 1000000; }   // 1 at 6 decimals (confidence, capital multiplier)
+// Policy bounds (PolicyRanges, the policy parser): health factors in (0, 100] at 1e4, the capital
+// multiplier in [1, 1000] at 1e6.
+function MAX_HEALTH_FACTOR() { return 1000000; }
+function MAX_CAPITAL_MULTIPLIER() { return 1000000000; }
 function DEBT_ASSETS_BITS() { return 96; } // debt valued through its index, base units (as any amount)
 function DEBT_INDEX_BITS() { return 64; }  // debt index at 1e18: 10^18 <= index < 2^64 (below 18.45)
 function DEBT_INDEX_SCALE() { return 1000000000000000000; }  // 10^18: index 1
@@ -17,7 +23,7 @@ function DEBT_INDEX_SCALE() { return 1000000000000000000; }  // 10^18: index 1
 function PRICE_BITS() { return 64; }       // 0 <= price < 2^64 quote units per whole token
 function MAX_DECIMALS() { return 18; }     // scale = 10^decimals, decimals in [0, 18]
 function MARK_BITS() { return 64; }        // |instrument mark| < 2^64 quote units per contract
-function DELTA_BITS() { return 31; }       // |delta| < 2^31 at 1e8
+function DELTA_BITS() { return 40; }       // |delta| < 2^40 at 1e8 (10,995 underlying units per contract)
 function PNL_BITS() { return 49; }         // |scenario PnL| < 2^49 quote units per contract (5 per 250-bit word)
 function COVARIANCE_BITS() { return 40; }  // |covariance entry| < 2^40 at 1e12
 function HORIZON_BITS() { return 10; }     // 1 <= horizonDays <= 1023

@@ -51,3 +51,18 @@ template RemainderCheck(divisor) {
         below.in <== odd - 1 - high;
     }
 }
+
+// InRange(n, lo, hi): constrains lo <= in <= hi for constants 0 <= lo <= hi with hi - lo < 2^n,
+// as in - lo and hi - in both in [0, 2^n). Sound for any field element: below lo, in - lo wraps to
+// about p; above hi but below lo + 2^n, hi - in wraps to about p; from lo + 2^n up, in - lo is at
+// least 2^n (and below p). Costs 2n constraints.
+// Caller assumptions: n <= 252, hi < p - 2^n.
+template InRange(n, lo, hi) {
+    assert(lo <= hi);
+    assert(hi - lo < (1 << n));
+    signal input in;
+    component above = RangeCheck(n);
+    above.in <== in - lo;
+    component below = RangeCheck(n);
+    below.in <== hi - in;
+}

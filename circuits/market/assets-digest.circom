@@ -24,7 +24,9 @@ include "../lib/range-check.circom";
 //              AssetValues divides by a nonzero scale below 2^60 and Rebalance's 10^18 / scale is
 //              an integer; the hashed decimals are the selector's index, below 19 by construction
 //   price      [0, 2^64): AssetValues, ParametricVarCheck and Rebalance's unit values rely on it
-//   threshold  [0, 2^14): the health factor and the keeper trigger
+//   threshold  [0, 10^4] (the slot's 14 bits and 10^4 - threshold in [0, 2^14)): the health
+//              factor and the keeper trigger weigh collateral by it, so a threshold above 1 would
+//              inflate both (16,383 would pass a health factor 1.64 times the true one)
 //   debtIndex  [10^18, 2^64): an index below 1 would let a proof understate debt (DebtAssets)
 template AssetsDigest(nAssets) {
     signal input symbol[nAssets];
@@ -70,6 +72,12 @@ template AssetsDigest(nAssets) {
     var nThresholdWords = (nAssets + THRESHOLDS_PER_WORD - 1) \ THRESHOLDS_PER_WORD;
     component thresholds = PackWords(nAssets, BPS_BITS(), THRESHOLDS_PER_WORD, 0, 1);
     thresholds.in <== threshold;
+    // The slot's range check is the lower bound (>= 0); the upper bound 10^4 on its own.
+    component atMostOne[nAssets];
+    for (var i = 0; i < nAssets; i++) {
+        atMostOne[i] = RangeCheck(BPS_BITS());
+        atMostOne[i].in <== BPS_ONE() - threshold[i];
+    }
 
     // The packing's 64-bit range check is the index's upper bound; the lower bound is checked on
     // its own (an index below 1 would let a proof understate debt).

@@ -8,8 +8,8 @@ include "../lib/poseidon-chain.circom";
 //   id[0..nInstruments-1]  each instrument id as an integer (src/commitment/market-root.ts)
 //   then the marks (quote units per contract, |m| < 2^64) packed 3 per word in 65-bit slots with
 //     offset 2^64: (mark[3w + u] + 2^64) * 2^(65u)
-//   then the deltas (8 decimals, |delta| < 2^31) packed 7 per word in 32-bit slots with offset
-//     2^31: (delta[7w + u] + 2^31) * 2^(32u)
+//   then the deltas (8 decimals, |delta| < 2^40) packed 6 per word in 41-bit slots with offset
+//     2^40: (delta[6w + u] + 2^40) * 2^(41u)
 //   then the underlying asset slots packed 31 per word in 8-bit slots: underlying[31w + u] * 2^(8u)
 // Mirrored by src/commitment/market-root.ts.
 //
@@ -31,7 +31,7 @@ template InstrumentsDigest(nInstruments) {
     component marks = PackWords(nInstruments, MARK_BITS() + 1, MARKS_PER_WORD, 1 << MARK_BITS(), 1);
     marks.in <== mark;
 
-    var DELTAS_PER_WORD = 7;
+    var DELTAS_PER_WORD = 6;
     var nDeltaWords = (nInstruments + DELTAS_PER_WORD - 1) \ DELTAS_PER_WORD;
     component deltas = PackWords(nInstruments, DELTA_BITS() + 1, DELTAS_PER_WORD, 1 << DELTA_BITS(), 1);
     deltas.in <== delta;

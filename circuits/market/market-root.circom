@@ -7,7 +7,9 @@ include "circomlib/circuits/poseidon.circom";
 // A statement recomputes the sections it uses from their values and takes the others' digests
 // as private inputs, so a health-factor proof never pays for hashing 16 scenarios. epoch,
 // timestamp and quoteScale are only hashed: no statement computes with them (values are in quote
-// units throughout), so they need no range check.
+// units throughout), so they need no range check. (The toolkit publishes and accepts quoteScale
+// = 10^d with d <= 8 only, since the quote-unit bounds of prices, marks and PnL are sized for it:
+// src/model/bounds.ts, MAX_QUOTE_DECIMALS.)
 // Mirrored by src/commitment/market-root.ts.
 template MarketRoot() {
     signal input epoch;

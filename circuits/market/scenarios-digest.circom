@@ -23,9 +23,10 @@ include "../lib/range-check.circom";
 //   PnL     g + 2^49 in [0, 2^50), likewise; the bound is 2^49 rather than the marks' 2^64 so that
 //           five fit a word: 50 + 41/5 ~ 58 constraints per value, where a 65-bit check and a
 //           third of a hash would cost ~79 (the PnL dominates every statement with scenarios)
-//   weight  checkWeights = 1 range-checks each below 2^14, so the weights the statement uses are
-//           the ones hashed (stress); with 0 they are only hashed (historical VaR ignores weights,
-//           and their words hold nothing else).
+//   weight  checkWeights = 1 range-checks each in [0, 10^4] (the slot's 14 bits and 10^4 - weight
+//           in [0, 2^14)), so the weights stress uses are the ones hashed and none counts a loss
+//           more than once; with 0 they are only hashed (historical VaR ignores weights, and their
+//           words hold nothing else).
 template ScenariosDigest(nScenarios, nAssets, nInstruments, checkWeights) {
     signal input count;
     signal input weight[nScenarios];
@@ -37,6 +38,13 @@ template ScenariosDigest(nScenarios, nAssets, nInstruments, checkWeights) {
     var nWeightWords = (nScenarios + WEIGHTS_PER_WORD - 1) \ WEIGHTS_PER_WORD;
     component weights = PackWords(nScenarios, BPS_BITS(), WEIGHTS_PER_WORD, 0, checkWeights);
     weights.in <== weight;
+    component weightAtMostOne[nScenarios];
+    if (checkWeights == 1) {
+        for (var j = 0; j < nScenarios; j++) {
+            weightAtMostOne[j] = RangeCheck(BPS_BITS());
+            weightAtMostOne[j].in <== BPS_ONE() - weight[j];
+        }
+    }
 
     var RETURNS_PER_WORD = 7;
     var nReturns = nScenarios * nAssets;

@@ -10,12 +10,15 @@ include "../lib/range-check.circom";
 //   pass  <=>  equity >= 0  and  #{ j : loss[j] > T } <= e
 // The prover marks exceptions with bits; a scenario not marked must satisfy loss[j] <= T, while
 // marking one that does not exceed only uses up the allowance (it cannot help the prover).
-// Padding scenarios have loss 0 <= T and never count.
+// Padding scenarios (slots from count on) are checked like the others. The oracle publishes them
+// as zeros (loss 0 <= T: never counted) and nothing here forces that, nor needs to: the market root
+// commits them, and a nonzero padding row only adds a loss that must be covered or counted
+// against the allowance e (which depends on count alone), so it can only make the check stricter.
 // `enabled` (policy method bit) turns the whole check off: equity and T are then taken as 0.
 // `equityProven` = 1 when the caller already proves equity >= 0 (StressCheck's margin
 // E* * 1e4 - minEquity * 1e12 >= 0 with minEquity >= 0 implies it); the check is then not repeated.
 // Caller assumptions: |equity| < EQUITY_BOUND, |loss| < LOSS_BOUND (bounds.circom); 0 < confidence < 1e6;
-// 1e6 <= capitalMultiplier < 1e6 + 2^32 (range-checked by Solvency with the policy);
+// 1e6 <= capitalMultiplier < 1e6 + 2^32 (Solvency: PolicyRanges, at most 1e9; AuditBatch: its policy ranges);
 // 1 <= count <= nScenarios (ScenariosDigest checks it).
 template HistoricalVarCheck(nScenarios, nAssets, nInstruments, equityProven) {
     signal input enabled;

@@ -18,11 +18,11 @@ include "../lib/range-check.circom";
 // negative integer above -2^246 that wraps to about p.
 // `enabled` (policy method bit) zeroes the exposures and equity, so every check holds trivially.
 // Positions whose delta exposure on one asset reaches 2^84 quote units cannot be proven.
-// Caller assumptions: values < 2^80 (AssetValues); |q| < 2^95 (PositionCommitment); |delta| < 2^31
+// Caller assumptions: values < 2^80 (AssetValues); |q| < 2^95 (PositionCommitment); |delta| < 2^40
 // (InstrumentsDigest); price < 2^64 (AssetsDigest); underlying[k] an asset slot (checked here);
 // covariance entries |c| < 2^40 and 1 <= horizonDays <= 1023 (CovarianceDigest); the matrix
 // positive semidefinite (else Qf < 0 and no proof exists); quantileZ < 2^30 and
-// capitalMultiplier < 2^32 (Solvency, with the policy).
+// 1e6 <= capitalMultiplier <= 1e9 (PolicyRanges, in Solvency).
 // Positions whose Qf exceeds 2^176 (far beyond the value bounds) cannot be proven.
 template ParametricVarCheck(nAssets, nInstruments) {
     var nUpper = nAssets * (nAssets + 1) \ 2;
@@ -43,7 +43,8 @@ template ParametricVarCheck(nAssets, nInstruments) {
     var EXPOSURE_SCALE = 10000000000000000; // QTY * RATE = 1e16
     var HALF = 5000000000000000;
     // Shifts signed exposures to positive before the integer division of the hint; a multiple of
-    // EXPOSURE_SCALE, far above any |q * delta * p| < 2^195.
+    // EXPOSURE_SCALE, far above any exposure: |q * delta * p| < 2^95 * 2^40 * 2^64 = 2^199, summed
+    // over at most 256 instruments < 2^207, while SHIFT * EXPOSURE_SCALE + 2^207 < p.
     var SHIFT = 1 << 200;
     enabled * (enabled - 1) === 0;
     // The market root packs underlyings in 8-bit slots; proving each below nAssets pins them.

@@ -1,5 +1,5 @@
 import { fromField, toField } from "../core/field.ts";
-import { DEBT_INDEX_BITS, DEBT_INDEX_LIMIT, DEBT_INDEX_SCALE } from "../core/fixed-point.ts";
+import { BPS_SCALE, DEBT_INDEX_BITS, DEBT_INDEX_LIMIT, DEBT_INDEX_SCALE } from "../core/fixed-point.ts";
 import type { Market } from "../inputs/types.ts";
 import type { CircuitLayout } from "./circuit-layout.ts";
 import { poseidonChain } from "./poseidon-chain.ts";
@@ -96,8 +96,9 @@ export function packWords(values: readonly bigint[], bits: number, perWord: numb
 
 /**
  * How each market value is packed (circuits/market/*.circom; the bounds of docs/risk-arithmetic.md):
- * slot width, values per word (width * perWord <= 252) and the offset that makes signed values
- * non-negative.
+ * slot width, values per word (width * perWord <= 252), the offset that makes signed values
+ * non-negative, and for thresholds and weights the largest value (10^4, checked in-circuit beside
+ * the slot).
  */
 export const MARKET_PACKING = {
   /** Token decimals, 0..18 (scale = 10^decimals): 5-bit slots (assets-digest.circom). */
@@ -105,17 +106,17 @@ export const MARKET_PACKING = {
   /** Prices, quote units per whole token, [0, 2^64) (assets-digest.circom). */
   price: { bits: 64, perWord: 3, offset: 0n },
   /** Liquidation thresholds (BPS, <= 1e4) (assets-digest.circom). */
-  threshold: { bits: 14, perWord: 16, offset: 0n },
+  threshold: { bits: 14, perWord: 16, offset: 0n, max: BPS_SCALE },
   /** Debt indices, [10^18, 2^64) (assets-digest.circom). */
   debtIndex: { bits: DEBT_INDEX_BITS, perWord: 3, offset: 0n },
   /** Instrument marks, |m| < 2^64 (instruments-digest.circom). */
   mark: { bits: 65, perWord: 3, offset: 1n << 64n },
-  /** Deltas (RATE), |delta| < 2^31 (instruments-digest.circom). */
-  delta: { bits: 32, perWord: 7, offset: 1n << 31n },
+  /** Deltas (RATE), |delta| < 2^40 (instruments-digest.circom). */
+  delta: { bits: 41, perWord: 6, offset: 1n << 40n },
   /** Underlying asset slots, < 256 (instruments-digest.circom). */
   underlying: { bits: 8, perWord: 31, offset: 0n },
   /** Scenario weights (BPS, <= 1e4) (scenarios-digest.circom). */
-  weight: { bits: 14, perWord: 16, offset: 0n },
+  weight: { bits: 14, perWord: 16, offset: 0n, max: BPS_SCALE },
   /** Asset returns (RATE), |r| < 2^31 (scenarios-digest.circom). */
   assetReturn: { bits: 32, perWord: 7, offset: 1n << 31n },
   /** Scenario PnL per contract (q.u.), |g| < 2^49 (scenarios-digest.circom). */
@@ -126,12 +127,24 @@ export const MARKET_PACKING = {
 
 /** Largest token decimals a scale may have (assets-digest.circom's one-hot over 10^0 .. 10^18). */
 const MAX_SCALE_DECIMALS = 18;
+/**
+ * Largest quote decimals: no circuit computes with quoteScale (it is only hashed), but every bound
+ * in quote units (prices, marks, PnL below 2^64, 2^64 and 2^49) is sized for at most 8, and a
+ * power of ten beyond 10^76 would exceed the field (src/model/bounds.ts, MAX_QUOTE_DECIMALS).
+ */
+const MAX_QUOTE_DECIMALS = 8;
 /** VaR horizon bounds (covariance-digest.circom). */
 const MAX_HORIZON_DAYS = 1023;
 
 const pack = (values: readonly bigint[], kind: keyof typeof MARKET_PACKING, what: string): bigint[] => {
-  const { bits, perWord, offset } = MARKET_PACKING[kind];
-  return packWords(values, bits, perWord, offset, what);
+  const packing: { bits: number; perWord: number; offset: bigint; max?: bigint } = MARKET_PACKING[kind];
+  // Thresholds and weights fit their 14-bit slots up to 16,383; the circuits also prove them <= 10^4.
+  const { max } = packing;
+  if (max !== undefined) {
+    const over = values.find((v) => v > max);
+    if (over !== undefined) throw new RangeError(`market root: ${what} ${over} is above ${max}, the range the market root commits to`);
+  }
+  return packWords(values, packing.bits, packing.perWord, packing.offset, what);
 };
 
 /** The decimals of a scale that is an exact power of ten up to 10^18; anything else has no root. */
@@ -154,6 +167,12 @@ export function marketDigests(m: MarketSignals): MarketDigests {
   }
   if (m.horizonDays < 1n || m.horizonDays > BigInt(MAX_HORIZON_DAYS)) {
     throw new RangeError(`market root: horizonDays ${m.horizonDays} is outside [1, ${MAX_HORIZON_DAYS}], the range the market root commits to`);
+  }
+  // ParametricVarCheck proves each underlying an asset slot; the 8-bit packing alone would admit 255.
+  const nAssets = BigInt(m.symbol.length);
+  const strayUnderlying = m.underlying.find((u) => u < 0n || u >= nAssets);
+  if (strayUnderlying !== undefined) {
+    throw new RangeError(`market root: underlying slot ${strayUnderlying} is outside [0, ${nAssets}), the asset slots the market root commits to`);
   }
   const assets = [
     ...m.symbol,
@@ -184,6 +203,9 @@ export function marketDigests(m: MarketSignals): MarketDigests {
 
 /** marketRoot: what the oracle contract publishes for the epoch (circuits/market/market-root.circom). */
 export function marketRootOf(m: MarketSignals, digests: MarketDigests = marketDigests(m)): bigint {
+  if (![...Array(MAX_QUOTE_DECIMALS + 1).keys()].some((d) => m.quoteScale === 10n ** BigInt(d))) {
+    throw new RangeError(`market root: quote scale ${m.quoteScale} is not 10^decimals with decimals in [0, ${MAX_QUOTE_DECIMALS}], the range the market root commits to`);
+  }
   return poseidon7([m.epoch, m.timestamp, m.quoteScale, digests.assets, digests.instruments, digests.scenarios, digests.covariance]);
 }
 

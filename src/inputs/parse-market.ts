@@ -11,7 +11,7 @@ import {
   DEBT_INDEX_SCALE,
   RATE_DECIMALS,
 } from "../core/fixed-point.ts";
-import { BOUND_BITS, MAX_ASSET_DECIMALS, MAX_HORIZON_DAYS } from "../model/bounds.ts";
+import { BOUND_BITS } from "../model/bounds.ts";
 import { formatDecimal } from "../core/decimal.ts";
 import { Fields, NON_NEGATIVE, POSITIVE, readRaw, type Bounds } from "./fields.ts";
 import {
@@ -65,8 +65,8 @@ export function parseMarket(json: unknown, source: string): Market {
 }
 
 function parseAsset(at: Fields, raw: RawMarket["assets"][number], path: string, quoteDecimals: number): Asset {
-  // The circuits prove each scale is 10^decimals with decimals <= 18 (and divide by it).
-  if (raw.decimals > MAX_ASSET_DECIMALS) at.fail(`${path}.decimals`, `must be <= ${MAX_ASSET_DECIMALS}, got ${raw.decimals}`);
+  // decimals <= 18 (the circuits prove each scale 10^decimals with decimals <= 18, and divide by
+  // it) and quote.decimals <= 8 are the schema's (schemas.ts), checked before this runs.
   return {
     symbol: raw.symbol,
     decimals: raw.decimals,
@@ -129,7 +129,7 @@ function parseScenario(at: Fields, raw: RawScenario, path: string, names: Names,
 }
 
 function parseCovariance(at: Fields, raw: RawCovariance, assets: ReadonlyMap<string, number>): Covariance {
-  if (raw.horizonDays > MAX_HORIZON_DAYS) at.fail("covariance.horizonDays", `must be <= ${MAX_HORIZON_DAYS}, got ${raw.horizonDays}`);
+  // 1 <= horizonDays <= 1023 is the schema's (schemas.ts), as the circuits check it.
   const order = covarianceOrder(at, raw.assets, assets);
   const file = covarianceMatrix(at, raw.matrix, order.length);
   // order[f] is the market index of file row f; invert it to read rows in market order.

@@ -9,7 +9,7 @@
  * Objects are loose: formats.md lets a file carry more fields than listed, never fewer.
  */
 import { z } from "zod";
-import { MAX_ASSET_DECIMALS, MAX_HORIZON_DAYS } from "../model/bounds.ts";
+import { MAX_ASSET_DECIMALS, MAX_HORIZON_DAYS, MAX_QUOTE_DECIMALS } from "../model/bounds.ts";
 
 /** Same syntax parseDecimal accepts; repeated here so the JSON Schema carries it as a pattern. */
 const DECIMAL_PATTERN = /^-?\d+(\.\d+)?$/;
@@ -123,7 +123,17 @@ export const positionSchema = z
 const quoteSchema = z
   .looseObject({
     symbol: name("Quote currency symbol, e.g. USD."),
-    decimals: integer(0, "Decimals of every quote-currency figure (8 is the norm).", 255),
+    decimals: z
+      .number({ error: expected("an integer") })
+      .int()
+      .min(0)
+      .max(MAX_QUOTE_DECIMALS, {
+        // The circuits' bounds are in quote units (prices and marks below 2^64, PnL below 2^49),
+        // sized for 8 decimals: at 18 a price could not reach 18.45.
+        error: (issue) =>
+          `must be <= ${MAX_QUOTE_DECIMALS}, got ${describeValue(issue.input)}: publish the market at ${MAX_QUOTE_DECIMALS} quote decimals or fewer (6 for a USDC-style quote is fine); prices, marks and PnL are bounded in quote units (docs/risk-arithmetic.md, Bounds)`,
+      })
+      .describe(`Decimals of every quote-currency figure, at most ${MAX_QUOTE_DECIMALS} (8 is the norm, 6 for a USDC-style quote): the circuits bound prices, marks and PnL in quote units.`),
   })
   .describe("Unit of all values.");
 

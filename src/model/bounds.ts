@@ -25,8 +25,8 @@ export const BOUND_BITS = {
   pnl: 49,
   /** Instrument quantities in the risk checks (QTY). */
   quantity: 80,
-  /** Deltas (RATE). */
-  delta: 31,
+  /** Deltas (RATE): 10,995 underlying units per contract, so 100-unit option contracts fit. */
+  delta: 40,
   /** Covariance entries (COV). */
   covariance: 40,
   /** Instrument notionals |q * m| and scenario PnL |q * g| (q.u. * 1e8): 2^80 q.u. */
@@ -45,6 +45,14 @@ export const BOUND_BITS = {
 export const MAX_ASSET_DECIMALS = 18;
 /** VaR horizon in days: the circuits check 1 <= horizonDays <= 1023. */
 export const MAX_HORIZON_DAYS = 1023;
+/**
+ * Quote decimals: prices and marks below 2^64 and PnL below 2^49 quote units are $1.8e11 and
+ * $5.6M per unit at 8 quote decimals, but only 18.4 and 0.00056 at 18, so a market is published at
+ * 8 quote decimals or fewer (6 for a USDC-style quote is fine). The circuits only hash quoteScale.
+ */
+export const MAX_QUOTE_DECIMALS = 8;
+/** Liquidation thresholds and scenario weights are fractions up to 1 (BPS): the circuits check <= 10^4. */
+const BPS_ONE = 10n ** 4n;
 
 /** True when |x| < 2^bits. */
 export const withinBits = (x: bigint, bits: number): boolean => abs(x) < 1n << BigInt(bits);
@@ -60,9 +68,11 @@ function ensure(x: bigint, bits: number, quantity: string, shown: () => string, 
 }
 
 /**
- * Every market value the circuits range-check (docs/risk-arithmetic.md, "Bounds"): decimals, prices,
- * debt indices, horizon, marks, deltas, returns, PnL and covariances. The parser refuses a market
- * file outside these already; this covers markets built in code (a repriced backtest market).
+ * Every market value the circuits range-check (docs/risk-arithmetic.md, "Bounds"): quote decimals,
+ * token decimals, prices, liquidation thresholds, debt indices, horizon, marks, deltas,
+ * underlyings, the scenario count (at least 1; at most the instance's slots is the instance
+ * selection's), weights, returns, PnL and covariances. The parser refuses a market file outside
+ * these already; this covers markets built in code (a repriced backtest market).
  */
 export function checkMarketBounds(market: Market): void {
   const quote = market.quote;
@@ -70,7 +80,20 @@ export function checkMarketBounds(market: Market): void {
   const fixed = (x: bigint, decimals: number): string => `${formatDecimal(x, decimals)} = ${x} units`;
   const { price, mark, pnl, delta, assetReturn, covariance } = BOUND_BITS;
   const subject = "a market";
+  if (!Number.isInteger(quote.decimals) || quote.decimals < 0 || quote.decimals > MAX_QUOTE_DECIMALS) {
+    throw new ModelBoundsError(
+      "quote.decimals",
+      price,
+      `quote.decimals is ${quote.decimals}; at most ${MAX_QUOTE_DECIMALS} can be proven: publish the market at ${MAX_QUOTE_DECIMALS} quote decimals or fewer (6 for a USDC-style quote is fine)`,
+    );
+  }
+  const fraction = (x: bigint, what: string): void => {
+    if (x < 0n || x > BPS_ONE) {
+      throw new ModelBoundsError(what, 14, `${what} is ${formatDecimal(x, 4)}; only 0 to 1 can be proven (docs/risk-arithmetic.md, Bounds)`);
+    }
+  };
   market.assets.forEach((a) => {
+    fraction(a.liquidationThreshold, `liquidation threshold of ${a.symbol}`);
     if (a.decimals > MAX_ASSET_DECIMALS) {
       throw new ModelBoundsError(`decimals of ${a.symbol}`, 60, `decimals of ${a.symbol} is ${a.decimals}; at most ${MAX_ASSET_DECIMALS} can be proven`);
     }
@@ -90,11 +113,19 @@ export function checkMarketBounds(market: Market): void {
   if (market.covariance.horizonDays < 1 || market.covariance.horizonDays > MAX_HORIZON_DAYS) {
     throw new ModelBoundsError("covariance.horizonDays", 10, `covariance.horizonDays is ${market.covariance.horizonDays}; only 1 to ${MAX_HORIZON_DAYS} can be proven`);
   }
+  if (market.scenarios.length < 1) {
+    throw new ModelBoundsError("scenario count", 0, `a market with no scenario cannot be proven: the circuits check 1 <= count <= the instance's scenario slots`);
+  }
   market.instruments.forEach((k) => {
+    if (!Number.isInteger(k.underlying) || k.underlying < 0 || k.underlying >= market.assets.length) {
+      throw new ModelBoundsError(`underlying of instrument ${k.id}`, 8, `underlying of instrument ${k.id} is slot ${k.underlying}, not one of the market's ${market.assets.length} assets; it cannot be proven`);
+    }
     ensure(k.mark, mark, `mark of instrument ${k.id}`, () => money(k.mark), "quote units", subject);
     ensure(k.delta, delta, `delta of instrument ${k.id}`, () => fixed(k.delta, RATE_DECIMALS), `units at ${RATE_DECIMALS} decimals`, subject);
   });
   market.scenarios.forEach((s) => {
+    // The parser requires > 0 (formats.md); the circuits prove 0 <= w <= 1, which the model keeps.
+    fraction(s.weight, `weight of scenario '${s.name}'`);
     s.assetReturns.forEach((r, i) =>
       ensure(
         r,

@@ -4,6 +4,7 @@ import type { Market, VarMethod } from "../inputs/types.ts";
 import { loadInstances, type InstanceConfig } from "../setup/instances.ts";
 import { readManifest } from "../setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "../setup/paths.ts";
+import { ALL_CHECKS, CHECK_BITS } from "../verifier/statements.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "./artifacts.ts";
 
 /**
@@ -17,10 +18,10 @@ export function layoutOf(instance: InstanceConfig): RebalanceLayout {
 
 /**
  * What a Solvency or Rebalance instance proves: its `checks` parameter (the fourth), bit 0 health
- * factor, 1 stress, 2 historical VaR, 3 parametric VaR (circuits/solvency.circom).
+ * factor, 1 stress, 2 historical VaR, 3 parametric VaR (circuits/solvency.circom; the bits are
+ * CHECK_BITS of src/verifier/statements.ts, defined once there).
  */
-export const CHECK = { healthFactor: 1, stress: 2, historicalVar: 4, parametricVar: 8 } as const;
-export const ALL_CHECKS = CHECK.healthFactor | CHECK.stress | CHECK.historicalVar | CHECK.parametricVar;
+const CHECK = CHECK_BITS;
 const CHECK_NAMES: [number, string][] = [
   [CHECK.healthFactor, "health factor"],
   [CHECK.stress, "stress"],
@@ -49,9 +50,44 @@ export function requiredChecks(statement: "health" | "stress" | "var" | "audit",
 }
 
 /**
- * The smallest built instance of `template` whose slots fit the market and that proves every
- * check in `requires` (or the one named), so a user never has to know instance names unless they
- * want to. An instance lacking a required check is never chosen; naming one is bad input.
+ * The instances of `template` that may prove a statement needing the checks in `requires` for
+ * this market (or the one named), in circuits/instances.json order: their slots fit the market
+ * and they prove every required check. A Rebalance proof shows the new position passes the whole
+ * policy, so every Rebalance instance must check all four whatever is asked. Naming an instance
+ * that lacks a check is bad input (exit 2); no instance fitting is a setup problem (exit 3).
+ * Pure over `instances`, so the choice is testable without keys.
+ */
+export function eligibleInstances(
+  template: "Solvency" | "Rebalance",
+  market: Market,
+  named: string | undefined,
+  requires: number,
+  instances: readonly InstanceConfig[] = loadInstances(),
+): InstanceConfig[] {
+  const needed = template === "Rebalance" ? requires | ALL_CHECKS : requires;
+  const fits = (i: InstanceConfig) => {
+    const l = layoutOf(i);
+    return l.nAssets >= market.assets.length && l.nInstruments >= market.instruments.length && l.nScenarios >= market.scenarios.length;
+  };
+  const missing = (i: InstanceConfig) => needed & ~checksOf(i);
+  const candidates = instances.filter((i) => i.template === template && (named === undefined || i.name === named));
+  if (named !== undefined && candidates.length === 0) throw new SetupError(`no ${template} instance named "${named}" in circuits/instances.json`);
+  if (named !== undefined && missing(candidates[0]!) !== 0) {
+    throw new InputError("--instance", named, `does not check ${checkNames(missing(candidates[0]!))}, which this statement needs under this policy (it proves ${checkNames(checksOf(candidates[0]!))})`);
+  }
+  const fitting = candidates.filter((i) => missing(i) === 0).filter(fits);
+  if (fitting.length === 0) {
+    const what = needed === 0 ? `${template} instance` : `${template} instance that checks ${checkNames(needed)}`;
+    throw new SetupError(
+      `no ${what} fits a market of ${market.assets.length} assets, ${market.instruments.length} instruments and ${market.scenarios.length} scenarios; declare a larger one in circuits/instances.json`,
+    );
+  }
+  return fitting;
+}
+
+/**
+ * The smallest built instance among eligibleInstances (or the one named), so a user never has to
+ * know instance names unless they want to. An instance lacking a required check is never chosen.
  */
 export function selectInstance(
   template: "Solvency" | "Rebalance",
@@ -60,24 +96,7 @@ export function selectInstance(
   paths: BuildPaths = defaultBuildPaths(),
   requires = 0,
 ): { artifacts: InstanceArtifacts; layout: RebalanceLayout } {
-  const fits = (i: InstanceConfig) => {
-    const l = layoutOf(i);
-    return l.nAssets >= market.assets.length && l.nInstruments >= market.instruments.length && l.nScenarios >= market.scenarios.length;
-  };
-  const missing = (i: InstanceConfig) => requires & ~checksOf(i);
-  const candidates = loadInstances().filter((i) => i.template === template && (named === undefined || i.name === named));
-  if (named !== undefined && candidates.length === 0) throw new SetupError(`no ${template} instance named "${named}" in circuits/instances.json`);
-  if (named !== undefined && missing(candidates[0]!) !== 0) {
-    throw new InputError("--instance", named, `does not check ${checkNames(missing(candidates[0]!))}, which this statement needs under this policy (it proves ${checkNames(checksOf(candidates[0]!))})`);
-  }
-  const capable = candidates.filter((i) => missing(i) === 0);
-  const fitting = capable.filter(fits);
-  if (fitting.length === 0) {
-    const what = requires === 0 ? `${template} instance` : `${template} instance that checks ${checkNames(requires)}`;
-    throw new SetupError(
-      `no ${what} fits a market of ${market.assets.length} assets, ${market.instruments.length} instruments and ${market.scenarios.length} scenarios; declare a larger one in circuits/instances.json`,
-    );
-  }
+  const fitting = eligibleInstances(template, market, named, requires);
   const built = fitting.filter((i) => readManifest(instanceDir(paths, i.name))?.setupKey);
   if (built.length === 0) {
     throw new SetupError(`no ${template} instance that fits this market is built; run \`zks setup --instance ${fitting[0]!.name}\``);

@@ -99,28 +99,27 @@ export function thresholdVariants(policy: Policy, report: RiskReport): Threshold
   return variants;
 }
 
-const E18 = 10n ** 18n;
+const E8 = 10n ** 8n;
 
 /**
- * A market quoted in an 18-decimal stablecoin (as DAI-denominated protocols publish): UNI at 15
- * and USDC at 1; a UNI perpetual marked at 0 with delta 1 and a UNI call marked at 10 with delta
- * 0.05; one flat scenario; UNI's daily variance 0.001225 (3.5% vol). Every figure lies within
- * docs/risk-arithmetic.md's bounds: prices and marks below 2^64 quote units, which at 18 quote
- * decimals is 18.44 DAI (so WETH at 3,000 DAI could not be proven: the circuits range-check it).
+ * A market quoted in a stablecoin at 8 quote decimals (the most a market may have, since prices,
+ * marks and PnL are bounded in quote units: src/model/bounds.ts): UNI at 15 and USDC at 1; a UNI
+ * perpetual marked at 0 with delta 1 and a UNI call marked at 100 with delta 0.05; one flat
+ * scenario; UNI's daily variance 0.001225 (3.5% vol).
  */
 export function stablecoinMarket(): Market {
   return {
     version: 1,
     epoch: 7,
     timestamp: 1_763_700_000,
-    quote: { symbol: "DAI", decimals: 18 },
+    quote: { symbol: "DAI", decimals: 8 },
     assets: [
-      { symbol: "UNI", decimals: 18, price: 15n * E18, liquidationThreshold: 8_250n, debtIndex: DEBT_INDEX_SCALE },
-      { symbol: "USDC", decimals: 6, price: E18, liquidationThreshold: 8_900n, debtIndex: DEBT_INDEX_SCALE },
+      { symbol: "UNI", decimals: 18, price: 15n * E8, liquidationThreshold: 8_250n, debtIndex: DEBT_INDEX_SCALE },
+      { symbol: "USDC", decimals: 6, price: E8, liquidationThreshold: 8_900n, debtIndex: DEBT_INDEX_SCALE },
     ],
     instruments: [
       { id: "UNI-PERP", underlying: 0, kind: "perp", strike: 0n, expiry: 0, mark: 0n, delta: 100_000_000n },
-      { id: "UNI-26DEC26-30-C", underlying: 0, kind: "call", strike: 30n * E18, expiry: 1_798_243_200, mark: 10n * E18, delta: 5_000_000n },
+      { id: "UNI-26DEC26-30-C", underlying: 0, kind: "call", strike: 30n * E8, expiry: 1_798_243_200, mark: 100n * E8, delta: 5_000_000n },
     ],
     scenarioKind: "grid",
     scenarios: [{ name: "flat", weight: 10_000n, assetReturns: [0n, 0n], instrumentPnl: [0n, 0n] }],
@@ -140,15 +139,17 @@ export function stablecoinPolicy(method: Policy["var"]["method"]): Policy {
 }
 
 /**
- * A perpetual quantity q < 2^80 (within the model's bounds) whose UNI exposure x = q * 1.5e11 q.u.
- * makes x^T Sigma x = c * x^2 exceed the field prime and wrap to a small residue: the least q with
- * c * q^2 >= k * p for the first k where q fits, so the circuit's Qf would be a fraction of the
- * model's (the exact form is above 2^254).
+ * A perpetual quantity q < 2^80 (within the model's bounds) whose exposure on asset 0,
+ * x = q * delta * price / 1e16 q.u., makes x^T Sigma x = c * x^2 exceed the field prime and wrap
+ * to a small residue: the least q with c * x^2 >= k * p for the first k where q fits, so the
+ * circuit's Qf would be a fraction of the model's (the exact form is above 2^254). delta * price
+ * must be a multiple of 1e16 (x exact).
  */
 export function wrappingPerpQuantity(market: Market): bigint {
   const asset = market.assets[0]!;
   const perp = market.instruments[0]!;
-  const exposurePerUnit = (perp.delta * asset.price) / 10n ** 16n; // exact here: 1.5e11
+  if ((perp.delta * asset.price) % 10n ** 16n !== 0n) throw new Error("wrappingPerpQuantity: delta * price must be a multiple of 1e16");
+  const exposurePerUnit = (perp.delta * asset.price) / 10n ** 16n;
   const c = market.covariance.matrix[0]![0]! * exposurePerUnit * exposurePerUnit;
   for (let k = 1n; ; k++) {
     const q = isqrtCeil((k * SNARK_FIELD + c - 1n) / c);

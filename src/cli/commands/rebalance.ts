@@ -8,6 +8,7 @@ import { positionToJson } from "../../inputs/position-file.ts";
 import { checkPosition } from "../../model/check.ts";
 import { readJsonFile } from "../../node/read-json.ts";
 import { selectInstance } from "../../node/select-instance.ts";
+import { ALL_CHECKS } from "../../verifier/statements.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
 import { keyLine, toProofFile } from "../../proof-file/proof-file.ts";
@@ -90,7 +91,8 @@ export function registerRebalance(program: Command): void {
       const next = { ...planned.next, nonce: position.nonce + 1n, salt: forced ? position.salt : randomSalt() };
       // Every balance change must be a token movement the gate performs (docs/custody.md): exit 2 before proving otherwise.
       const transition = backedTransition(position, next, planned.movements, market, policy, forced);
-      const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
+      // The new position must pass the whole policy: only an instance with all four checks.
+      const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance, undefined, ALL_CHECKS);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
       const context = contextFromFlags(flags);

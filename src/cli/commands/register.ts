@@ -7,6 +7,7 @@ import { InputError } from "../../core/errors.ts";
 import { positionToJson } from "../../inputs/position-file.ts";
 import { checkPosition } from "../../model/check.ts";
 import { selectInstance } from "../../node/select-instance.ts";
+import { ALL_CHECKS } from "../../verifier/statements.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { writeProofFiles } from "../../node/write-proof.ts";
 import { proveBuiltInstance } from "../../node/prove-built.ts";
@@ -73,7 +74,8 @@ export function registerRegister(program: Command): void {
       const lenderIndex = parseLenderIndex(flags.lenderIndex, market.assets.map((a) => a.symbol));
       // Exit 2 with one line, before proving, when the position cannot be registered.
       const transition = registrationTransition(position, market, policy, { lenderIndex });
-      const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance);
+      // The new position must pass the whole policy: only an instance with all four checks.
+      const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance, undefined, ALL_CHECKS);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the registration with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
       const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, contextFromFlags(flags)), artifacts);
