@@ -80,7 +80,7 @@ const bookOf = (count: number) => syntheticBook(healthy, atRisk, { count, seed, 
 /** The inclusion proof of the middle account, as its owner receives and checks it. */
 async function measureInclusion(report: AuditReport, leaves: readonly AuditLeaf[], book: readonly BookEntry[]): Promise<InclusionMeasurement> {
   const index = Math.floor(leaves.length / 2);
-  const file = inclusionFile(buildSumTree(leaves, report.layout.nScenarios, report.depth), index, report);
+  const file = inclusionFile(buildSumTree(leaves, report.layout, report.depth), index, report);
   const text = JSON.stringify(inclusionFileJson(file));
   const owner = book.find((b) => BigInt(b.position.account) === leaves[index]!.account);
   if (!owner) throw new Error(`bench:audit: no position of the book is leaf ${index}; is the audit from seed ${seed}?`);
@@ -150,7 +150,7 @@ if (values["inclusion-from"]) {
   const positions = Number(report.root.sums.positions);
   const row = results.get(positions);
   if (!row) throw new Error(`bench:audit: benchmarks/audit.json has no row for ${positions} positions to add the inclusion proof to`);
-  row.inclusion = await measureInclusion(report, readLeaves(values["inclusion-from"], report.layout.nScenarios), bookOf(positions));
+  row.inclusion = await measureInclusion(report, readLeaves(values["inclusion-from"], report.layout), bookOf(positions));
   process.stderr.write(`bench:audit ${positions}: inclusion proof ${row.inclusion.bytes} bytes, checked in ${row.inclusion.checkMs.toFixed(0)} ms\n`);
 }
 await releaseProverThreads();

@@ -1,7 +1,8 @@
 /**
  * The audit's circuits (circuits/audit) against the reference model: AuditBatch's subtree equals
  * buildSumTree's over the model's figures on hundreds of random positions; the order, padding and
- * fails rules; forged witnesses; AuditMerge's chaining, tampered sums and the root's statements.
+ * fails rules; the per-token figures and the members the completeness check reads; forged
+ * witnesses; AuditMerge's chaining, tampered sums, the counts split and the root's statements.
  */
 import assert from "node:assert/strict";
 import type { CircuitSignals } from "snarkjs";
@@ -9,8 +10,9 @@ import { auditBatchInput, type BatchMember } from "../src/audit/batch-input.ts";
 import { emptySubtree } from "../src/audit/empty-subtree.ts";
 import { accountFigures } from "../src/audit/figures.ts";
 import { auditMergeInput, type ProvenSubtree } from "../src/audit/merge-input.ts";
-import { buildSumTree, figuresDigest, nodeHash, type AuditFigures, type SumNode } from "../src/audit/merkle-sum-tree.ts";
-import { BATCH_SIGNAL_NAMES, mergeSignalNames } from "../src/audit/public-signals.ts";
+import { addFigures, buildSumTree, figuresDigest, nodeHash, ownerHash, zeroFigures, type AuditFigures, type SumNode } from "../src/audit/merkle-sum-tree.ts";
+import { batchSignalNames, mergeSignalNames } from "../src/audit/public-signals.ts";
+import { commitPosition } from "../src/commitment/position-commitment.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { SNARK_FIELD } from "../src/core/field.ts";
@@ -24,8 +26,8 @@ import { Random, randomMarket, randomPolicy, randomPosition } from "./helpers/mo
 import { FastWitness } from "./helpers/solvency-witness.ts";
 
 const BATCH = "audit-batch-3x3x16x2";
-const MERGE = "audit-merge-16x2";
-const TOP = "audit-top-16x2";
+const MERGE = "audit-merge-3x3x16x2";
+const TOP = "audit-top-3x3x16x2";
 const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 };
 const S = LAYOUT.nScenarios;
 
@@ -38,7 +40,7 @@ function members(positions: Position[], market: Market, policy: Policy): BatchMe
 
 /** The reference model's subtree over the batch: 2 leaves (the second possibly padding). */
 function modelSubtree(positions: Position[], market: Market, policy: Policy): SumNode {
-  return buildSumTree(positions.map((p) => accountFigures(p, market, policy, LAYOUT).leaf), S, 1).root;
+  return buildSumTree(positions.map((p) => accountFigures(p, market, policy, LAYOUT).leaf), LAYOUT, 1).root;
 }
 
 describe("audit circuits", function () {
@@ -62,7 +64,7 @@ describe("audit circuits", function () {
 
   it("declares the public signals the verifier reads, in snarkjs order", function () {
     const instances = loadInstances();
-    for (const instance of instances.filter((i) => i.template === "AuditBatch")) assert.deepEqual(instance.publicSignals, [...BATCH_SIGNAL_NAMES]);
+    for (const instance of instances.filter((i) => i.template === "AuditBatch")) assert.deepEqual(instance.publicSignals, batchSignalNames(instance.params[0]!));
     for (const instance of instances.filter((i) => i.template === "AuditMerge")) assert.deepEqual(instance.publicSignals, mergeSignalNames(instance.params[0]!));
   });
 
@@ -92,6 +94,8 @@ describe("audit circuits", function () {
         assert.equal(output(batchCircuit, result.witness, "marketRoot"), marketRoot(m, LAYOUT));
         assert.equal(output(batchCircuit, result.witness, "policyHash"), policyHash(p));
         assert.equal(output(batchCircuit, result.witness, "failing"), expected.sums.fails);
+        // The members the verifier compares with the gate: each slot's Poseidon(commitment, account).
+        pair.forEach((position, s) => assert.equal(output(batchCircuit, result.witness, `members[${s}]`), ownerHash(commitPosition(position, position.salt!, LAYOUT), BigInt(position.account)), `batch ${batches}: members[${s}]`));
         failing += Number(expected.sums.fails);
         batches++;
         m = undefined as unknown as Market;
@@ -114,6 +118,30 @@ describe("audit circuits", function () {
       assert.equal(output(batchCircuit, single.witness, "hash"), modelSubtree([pair[0]!], market, policy).hash);
       assert.equal(output(batchCircuit, single.witness, "lastAccount"), 10n);
       assert.equal(output(batchCircuit, single.witness, "positions"), 1n);
+      assert.equal(output(batchCircuit, single.witness, "members[1]"), ownerHash(0n, 0n), "a padding slot's member is Poseidon(0, 0)");
+    });
+
+    it("sums the committed amounts per token: collateral, debt units, and each instrument's quantity by sign", async function () {
+      // The healthy example holds long puts and written calls, and owes USDC debt units.
+      const pair = [withAccount(healthy, 30, 1n), withAccount(healthy, 31, 2n)];
+      assert.ok(healthy.quantities.some((q) => q > 0n) && healthy.quantities.some((q) => q < 0n) && healthy.debt.some((d) => d > 0n));
+      const result = await batch.calculate(auditBatchInput(members(pair, market, policy), market, policy, LAYOUT, 2));
+      assert.ok(result.accepted);
+      const sums = modelSubtree(pair, market, policy).sums;
+      assert.equal(output(batchCircuit, result.witness, "digest"), figuresDigest(sums));
+      const twice = (values: readonly bigint[]) => [...values, ...Array(3 - values.length).fill(0n)].map((v) => 2n * v);
+      assert.deepEqual(sums.amounts, twice(healthy.collateral));
+      assert.deepEqual(sums.debtUnits, twice(healthy.debt));
+      assert.deepEqual(sums.long, twice(healthy.quantities.map((q) => (q > 0n ? q : 0n))));
+      assert.deepEqual(sums.written, twice(healthy.quantities.map((q) => (q < 0n ? -q : 0n))));
+      // The figures in the witness, in the circuit's order after counts, collateral, debt and the
+      // losses (slot 1's: slot 0 is always active, so the optimiser folds its products away).
+      const leaf = (f: number) => result.witness[batchCircuit.index(`main.leaves[1].figures[${f}]`)]!;
+      const at = 3 + S;
+      const pad = (values: readonly bigint[]) => [...values, ...Array(3 - values.length).fill(0n)];
+      assert.deepEqual([0, 1, 2].map((i) => leaf(at + i)), pad(healthy.collateral));
+      assert.deepEqual([0, 1, 2].map((i) => leaf(at + 3 + i)), pad(healthy.debt));
+      assert.deepEqual([0, 1, 2].map((k) => leaf(at + 6 + k) - leaf(at + 9 + k)), pad(healthy.quantities));
     });
 
     it("boundary cases: an empty position, the largest account, zero-figure sums", async function () {
@@ -167,33 +195,57 @@ describe("audit circuits", function () {
       assert.equal(output(batchCircuit, result.witness, "hash"), modelSubtree([withAccount(healthy, 20, 1n)], market, policy).hash);
     });
 
-    it("a forged witness (a leaf's figure raised, negative or at the field's edge) violates the constraints", async function () {
+    it("a forged witness (a leaf's figure raised, negative or at the field's edge, a member swapped) violates the constraints", async function () {
       const result = await batch.calculate(pairInput());
       assert.ok(result.accepted);
       assert.deepEqual(batchCircuit.violated(result.witness), []);
-      for (const [signal, forge] of [
-        ["main.leaves[0].figures[1]", (v: bigint) => v + 1n], // more collateral than the position holds
-        ["main.leaves[0].figures[2]", () => SNARK_FIELD - 1n], // a negative debt
-        ["main.leaves[1].figures[4]", () => SNARK_FIELD - 1n], // a loss at the field's edge
-        ["main.leaves[0].figures[3]", () => 0n], // (no-op for a passing one: fails already 0)
-        ["main.failing", (v: bigint) => v + 1n],
+      // The per-token figures (amounts, debt units, long, written) of slot 1: slot 0 is always
+      // active, so the optimiser folds its `active *` products into linear combinations.
+      const at = 3 + S;
+      const required = new Set<string>();
+      for (const [signal, forge, mustExist] of [
+        ["main.leaves[0].figures[0]", (v: bigint) => v + (1n << 40n), false], // counted as failing although it passes
+        ["main.leaves[0].figures[1]", (v: bigint) => v + 1n, false], // more collateral than the position holds
+        ["main.leaves[0].figures[2]", () => SNARK_FIELD - 1n, false], // a negative debt
+        ["main.leaves[1].figures[4]", () => SNARK_FIELD - 1n, false], // a loss at the field's edge
+        [`main.leaves[1].figures[${at}]`, (v: bigint) => v + 10n ** 18n, true], // more WETH than committed
+        [`main.leaves[1].figures[${at + 3 + 2}]`, () => 0n, true], // the USDC debt units left out
+        [`main.leaves[1].figures[${at + 6 + 1}]`, (v: bigint) => v + 1n, true], // a long quantity raised
+        [`main.leaves[1].figures[${at + 9 + 0}]`, () => 0n, true], // the written call (instrument slot 0) hidden
+        ["main.members[0]", (v: bigint) => v + 1n, true], // another (account, commitment) in slot 0
+        ["main.members[1]", () => ownerHash(0n, 0n), true], // an active slot passed off as padding
+        ["main.failing", (v: bigint) => v + 1n, false],
       ] as const) {
         let index: number;
         try {
           index = batchCircuit.index(signal);
         } catch {
+          assert.ok(!mustExist, `${signal} is not in the witness: forge another signal of the same figure`);
           continue; // optimised into a linear combination: covered by the signals around it
         }
+        if (mustExist) required.add(signal);
         const forged = [...result.witness];
         forged[index] = forge(forged[index]!);
         if (forged[index] === result.witness[index]) continue;
         assert.ok(batchCircuit.violated(forged).length > 0, `${signal} forged, yet every constraint holds`);
       }
+      assert.equal(required.size, 6, "every per-token figure and member forge ran");
     });
   });
 
   describe("AuditMerge", function () {
-    const figures = (collateral: bigint, debt: bigint, loss: bigint, positions = 1n, fails = 0n): AuditFigures => ({ positions, collateral, debt, fails, losses: Array.from({ length: S }, (_, j) => (j === 3 ? loss : 0n)) });
+    const figures = (collateral: bigint, debt: bigint, loss: bigint, positions = 1n, fails = 0n): AuditFigures => ({
+      ...zeroFigures(LAYOUT),
+      positions,
+      collateral,
+      debt,
+      fails,
+      losses: Array.from({ length: S }, (_, j) => (j === 3 ? loss : 0n)),
+      amounts: [positions * 10n, 0n, 7n],
+      debtUnits: [0n, 0n, positions * 3n],
+      long: [0n, positions, 0n],
+      written: [fails, 0n, 0n],
+    });
     const child = (hash: bigint, sums: AuditFigures, first: bigint, last: bigint): ProvenSubtree => ({ node: { hash, sums }, firstAccount: first, lastAccount: last });
     const pair = () => [child(111n, figures(1000n, 400n, 100n), 1n, 5n), child(222n, figures(500n, 100n, 50n, 2n, 1n), 6n, 9n)];
 
@@ -208,6 +260,27 @@ describe("audit circuits", function () {
       assert.equal(result.witness[circuit.index("main.lastAccount")], 9n);
     });
 
+    it("adds the per-token sums like the others; the counts word splits into positions and failing, and only one way", async function () {
+      const result = await merge.calculate(auditMergeInput(pair()));
+      assert.ok(result.accepted);
+      const circuit = await CircuitUnderTest.load(MERGE);
+      const [a, b] = pair().map((c) => c.node.sums);
+      const total = addFigures(a!, b!);
+      assert.equal(result.witness[circuit.index("main.digest")], figuresDigest(total));
+      assert.deepEqual(total.amounts, [30n, 0n, 14n]);
+      assert.deepEqual(total.written, [1n, 0n, 0n]);
+      // A child's per-token sum understated (child 1 owes fewer debt units): its digest says otherwise.
+      const input = auditMergeInput(pair()) as Record<string, unknown>;
+      (input.childSums as bigint[][])[1]![3 + S + 3 + 2] = 0n;
+      assert.equal((await merge.calculate(input as CircuitSignals)).accepted, false);
+      // Forged splits of the counts word violate the constraints.
+      for (const [name, value] of [["main.failing", 0n], ["main.positions", 4n], ["main.failing", (1n << 40n) + 1n]] as const) {
+        const forged = [...result.witness];
+        forged[circuit.index(name)] = value;
+        assert.ok(circuit.violated(forged).length > 0, `${name} = ${value} forged, yet every constraint holds`);
+      }
+    });
+
     it("catches a tampered sum: a child's sums must open its digest", async function () {
       const input = auditMergeInput(pair()) as Record<string, unknown>;
       (input.childSums as bigint[][])[0]![1] = 999n; // understate child 0's collateral... the digest says otherwise
@@ -218,7 +291,7 @@ describe("audit circuits", function () {
       const overlap = pair();
       overlap[1] = { ...overlap[1]!, firstAccount: 5n };
       assert.equal((await merge.calculate(auditMergeInput(overlap))).accepted, false);
-      const empty = emptySubtree(1, S);
+      const empty = emptySubtree(1, LAYOUT);
       const gap = [child(empty.hash, empty.sums, 0n, 0n), pair()[0]!];
       assert.equal((await merge.calculate(auditMergeInput(gap))).accepted, false);
       const trailing = [pair()[0]!, child(empty.hash, empty.sums, 0n, 0n)];

@@ -11,10 +11,11 @@ import path from "node:path";
 import { parseAuditReport, type AuditReport } from "../src/audit/audit-files.ts";
 import { accountFigures } from "../src/audit/figures.ts";
 import { checkInclusion, inclusionFile, matchLeaf } from "../src/audit/inclusion.ts";
-import { AuditTreeError, buildSumTree, figuresDigest, type AuditLeaf, type MerkleSumTree } from "../src/audit/merkle-sum-tree.ts";
+import { AuditTreeError, buildSumTree, figuresDigest, ownerHash, type AuditLeaf, type MerkleSumTree } from "../src/audit/merkle-sum-tree.ts";
 import { syntheticBook } from "../src/audit/synthetic-book.ts";
-import { AuditVerificationError, verifyAudit, type AuditKeys } from "../src/audit/verify-audit.ts";
+import { AuditKeyError, AuditVerificationError, verifyAudit, type AuditKeys } from "../src/audit/verify-audit.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
+import { verificationKeyHash } from "../src/verifier/key-hash.ts";
 import { positionToJson } from "../src/inputs/position-file.ts";
 import { checkPosition } from "../src/model/check.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
@@ -29,22 +30,25 @@ const LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 };
 
 /**
  * The public signals the audit's proofs would have for `tree` (batch: hash, digest, first, last,
- * marketRoot, policyHash, positions, failing; merge: hash, digest, first, last, positions, failing,
- * then its children's hashes, digests, firsts and lasts), each with the honest run's Groth16 proof.
+ * marketRoot, policyHash, positions, failing, members; merge: hash, digest, first, last, positions,
+ * failing, then its children's hashes, digests, firsts and lasts), each with the honest run's
+ * Groth16 proof.
  */
 function signalsOf(tree: MerkleSumTree, leaves: readonly AuditLeaf[], report: AuditReport): AuditReport["proofs"] {
   const width = (l: number) => report.batchSize * report.fanIn ** l;
   const subtree = (l: number, j: number) => {
     const node = tree.levels[Math.log2(width(l))]![j]!;
-    const accounts = leaves.slice(j * width(l), (j + 1) * width(l)).map((leaf) => leaf.account);
-    return { hash: node.hash, digest: figuresDigest(node.sums), first: accounts[0] ?? 0n, last: accounts.at(-1) ?? 0n, sums: node.sums };
+    const below = leaves.slice(j * width(l), (j + 1) * width(l));
+    const accounts = below.map((leaf) => leaf.account);
+    const members = Array.from({ length: width(l) }, (_, s) => (below[s] ? ownerHash(below[s]!.commitment, below[s]!.account) : ownerHash(0n, 0n)));
+    return { hash: node.hash, digest: figuresDigest(node.sums), first: accounts[0] ?? 0n, last: accounts.at(-1) ?? 0n, sums: node.sums, members };
   };
   return report.proofs.map((level, l) =>
     level.map((zkProof, j) => {
       const s = subtree(l, j);
       const own = [s.hash, s.digest, s.first, s.last];
       const counts = [s.sums.positions, s.sums.fails];
-      if (l === 0) return { ...zkProof, publicSignals: [...own, report.marketRoot, report.policyHash, ...counts].map(String) };
+      if (l === 0) return { ...zkProof, publicSignals: [...own, report.marketRoot, report.policyHash, ...counts, ...s.members].map(String) };
       const children = Array.from({ length: report.fanIn }, (_, c) => subtree(l - 1, j * report.fanIn + c));
       return { ...zkProof, publicSignals: [...own, ...counts, ...children.map((c) => c.hash), ...children.map((c) => c.digest), ...children.map((c) => c.first), ...children.map((c) => c.last)].map(String) };
     }),
@@ -70,7 +74,7 @@ describe("audit, end to end (real proofs)", function () {
     dir = mkdtempSync(path.join(tmpdir(), "zks-audit-"));
     writeFileSync(path.join(dir, "book.jsonl"), `${book.map((p) => JSON.stringify(positionToJson(p, market))).join("\n")}\n`);
     book.forEach((p, i) => writeFileSync(path.join(dir, `position-${i}.json`), JSON.stringify(positionToJson(p, market))));
-    keys = { batch: loadInstanceArtifacts("audit-batch-3x3x16x2").verificationKey, merge: loadInstanceArtifacts("audit-merge-16x2").verificationKey, top: loadInstanceArtifacts("audit-top-16x2").verificationKey };
+    keys = { batch: loadInstanceArtifacts("audit-batch-3x3x16x2").verificationKey, merge: loadInstanceArtifacts("audit-merge-3x3x16x2").verificationKey, top: loadInstanceArtifacts("audit-top-3x3x16x2").verificationKey };
   });
   after(async function () {
     rmSync(dir, { recursive: true, force: true });
@@ -86,12 +90,55 @@ describe("audit, end to end (real proofs)", function () {
     report = parseAuditReport(JSON.parse(readFileSync(path.join(dir, "out", "audit.json"), "utf8")), "audit.json");
     assert.equal(report.root.sums.positions, 7n);
     assert.equal(report.root.sums.fails, BigInt(failingInBook));
+    // Per-token totals: what the book's positions hold and owe, token by token.
+    const total = (pick: (p: (typeof book)[number]) => bigint) => book.reduce((sum, p) => sum + pick(p), 0n);
+    assert.equal(report.root.sums.amounts[0], total((p) => p.collateral[0]!));
+    assert.equal(report.root.sums.debtUnits[2], total((p) => p.debt[2]!));
+    assert.equal(report.root.sums.written[0], total((p) => (p.quantities[0]! < 0n ? -p.quantities[0]! : 0n)));
+    assert.match(result.stdout, /per token {9}WETH [\d.]+ held; WBTC [\d.]+ held; USDC [\d.]+ held, [\d.]+ owed \(debt units\)/);
+    // The keys it was proven with, and what they are.
+    assert.equal(report.keys.batch.verificationKeyHash, verificationKeyHash(keys.batch));
+    assert.equal(report.keys.top.keySource.kind, "development");
+    assert.match(result.stdout, /keys: not deployable \(batch: DEVELOPMENT key, merge: DEVELOPMENT key, top: DEVELOPMENT key\): whoever made them/);
   });
 
   it("zks audit verify checks every proof and the chaining (and the market and policy when given)", async function () {
     const result = zks("audit", "verify", "--audit", path.join(dir, "out"), ...common);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /VALID: audit of epoch 42: 7 positions/);
+    assert.match(result.stdout, /keys: not deployable \(batch: DEVELOPMENT key/);
+    // audit.json naming a key this machine does not have: an error (exit 3, one line), not INVALID.
+    const json = JSON.parse(readFileSync(path.join(dir, "out", "audit.json"), "utf8"));
+    json.keys.merge.verificationKeyHash = verificationKeyHash(keys.top);
+    writeFileSync(path.join(dir, "other-key.json"), JSON.stringify(json));
+    const otherKey = zks("audit", "verify", "--audit", path.join(dir, "other-key.json"));
+    assert.equal(otherKey.status, 3, otherKey.stdout + otherKey.stderr);
+    assert.equal(otherKey.stdout, "");
+    assert.match(otherKey.stderr, /^zks: .*other-key\.json: keys\.merge\.verificationKeyHash: the merge proofs were made with key 0x[0-9a-f]{64}, but the key of audit-merge-3x3x16x2 here is 0x[0-9a-f]{64}: verify with the audit's own keys/);
+    assert.equal(otherKey.stderr.trim().split("\n").length, 1);
+    // Chain flags: each misuse one line, before any proof is checked.
+    const out = path.join(dir, "out");
+    const flagCases: [string[], number, RegExp][] = [
+      [["--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 2, /^zks: --gate: needs --rpc: the gate is read over JSON-RPC$/],
+      [["--rpc", "http://127.0.0.1:1"], 2, /^zks: --block: needed: .*audit\.json records no block \(the operator audited without --rpc\); give the block the audit claims to be complete at$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5"], 2, /^zks: --gate: needed with --rpc: the RebalanceGate whose positions the audit is about$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x12"], 2, /^zks: --gate: not an address: "0x12"$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "five", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 2, /^zks: --block: not a non-negative integer: "five"$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 3, /^zks: cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1 /],
+    ];
+    for (const [flags, status, pattern] of flagCases) {
+      const misuse = zks("audit", "verify", "--audit", out, ...flags);
+      assert.equal(misuse.status, status, `${flags.join(" ")}: ${misuse.stderr}`);
+      assert.equal(misuse.stderr.trim().split("\n").length, 1, misuse.stderr);
+      assert.match(misuse.stderr.trim(), pattern);
+    }
+    // An instance name that climbs out of the build directory is refused before any file is read.
+    json.keys.merge.verificationKeyHash = report.keys.merge.verificationKeyHash;
+    json.instances.merge = "../../../../tmp/evil";
+    writeFileSync(path.join(dir, "traversal.json"), JSON.stringify(json));
+    const traversal = zks("audit", "verify", "--audit", path.join(dir, "traversal.json"));
+    assert.equal(traversal.status, 2, traversal.stderr);
+    assert.match(traversal.stderr, /traversal\.json: instances\.merge: expected an instance name of circuits\/instances\.json/);
     const verdict = await verifyAudit(report, keys, { marketRoot: marketRoot(market, LAYOUT) });
     assert.equal(verdict.proofs, 7);
     assert.equal(verdict.failing, BigInt(failingInBook));
@@ -146,17 +193,26 @@ describe("audit, end to end (real proofs)", function () {
     };
     const bump = (hex: string) => `0x${(BigInt(hex) + 1n).toString(16)}`;
     notIncluded((j) => (j.merklePath.path[0].digest = bump(j.merklePath.path[0].digest)), /NOT INCLUDED: the path does not lead to the batch proof's subtree/);
-    notIncluded((j) => (j.root.sums[2] = String(BigInt(j.root.sums[2]) - 1n)), /NOT INCLUDED: the published totals are not the ones the root proof committed to/); // total debt understated
+    notIncluded((j) => (j.root.sums.debt = String(BigInt(j.root.sums.debt) - 1n)), /NOT INCLUDED: the published totals are not the ones the root proof committed to/); // total debt understated
+    notIncluded((j) => (j.root.sums.amounts[0] = String(BigInt(j.root.sums.amounts[0]) + 1n)), /NOT INCLUDED: the published totals are not the ones the root proof committed to/); // WETH held overstated
     notIncluded((j) => (j.zkProofs[1].publicSignals[1] = String(BigInt(j.zkProofs[1].publicSignals[1]) + 1n)), /NOT INCLUDED: the proof at level 2 does not take the one below it/);
-    notIncluded((j) => j.zkProofs[0].proof.pi_c.reverse(), /NOT INCLUDED: your batch's proof does not verify/);
+    notIncluded((j) => (j.zkProofs[0].proof.pi_c[0] = String(BigInt(j.zkProofs[0].proof.pi_c[0]) + 1n)), /NOT INCLUDED: your batch.s proof does not verify/);
     notIncluded((j) => j.zkProofs.pop(), /NOT INCLUDED: an audit of 7 positions has 3 proofs from a batch to the root; the file carries 2/);
 
-    const negative = check((j) => (j.root.sums[2] = "-5")); // a negative balance does not even parse
+    const negative = check((j) => (j.root.sums.debt = "-5")); // a negative balance does not even parse
     assert.equal(negative.status, 2);
-    assert.match(negative.stderr, /tampered\.json: root\.sums\.2: expected a non-negative decimal/);
-    const older = check((j) => (j.version = 1));
+    assert.match(negative.stderr, /tampered\.json: root\.sums\.debt: expected a non-negative decimal/);
+    const short = check((j) => j.root.sums.long.pop());
+    assert.equal(short.status, 2);
+    assert.match(short.stderr, /tampered\.json: root\.sums\.long: expected 3 entries \(one per instrument slot/);
+    const older = check((j) => (j.version = 2));
     assert.equal(older.status, 2);
-    assert.match(older.stderr, /tampered\.json: version: expected version 2/);
+    assert.match(older.stderr, /tampered\.json: version: expected version 3/);
+    // A proof checked under another key is an error (exit 3), never "not included".
+    const otherKey = check((j) => (j.keys.batch.verificationKeyHash = `0x${"ab".repeat(32)}`));
+    assert.equal(otherKey.status, 3, otherKey.stdout + otherKey.stderr);
+    assert.match(otherKey.stderr, /tampered\.json: keys\.batch\.verificationKeyHash: the batch proofs were made with key 0xabab.*but the key of audit-batch-3x3x16x2 here is 0x/);
+    assert.doesNotMatch(otherKey.stdout, /INCLUDED/);
     const other = check((j) => (j.batchSize = 4));
     assert.equal(other.status, 2);
     assert.match(other.stderr, /tampered\.json: batchSize 4 \(audit-batch-3x3x16x2 batches 2\): not the instances it names/);
@@ -187,6 +243,14 @@ describe("audit, end to end (real proofs)", function () {
       await rejects((r) => (r.root.hash += 1n), /root proof's hash differs/);
     });
 
+    it("a proof checked under another key: an error naming the key (exit 3), never \"invalid\"", async function () {
+      const swapped = { ...keys, batch: keys.top };
+      await assert.rejects(verifyAudit(report, swapped), (error: unknown) => error instanceof AuditKeyError && error.exitCode === 3 && /keys\.batch\.verificationKeyHash: the batch proofs were made with key/.test(error.message));
+      const r = copy();
+      r.keys.top.verificationKeyHash = verificationKeyHash(keys.merge);
+      await assert.rejects(verifyAudit(r, keys), (error: unknown) => error instanceof AuditKeyError && /keys\.top/.test(error.message));
+    });
+
     it("a stale epoch's audit presented for the current market, and another policy", async function () {
       const next = { ...market, epoch: market.epoch + 1 };
       await rejects(() => {}, /another market/, { marketRoot: marketRoot(next, LAYOUT) });
@@ -202,7 +266,7 @@ describe("audit, end to end (real proofs)", function () {
     // The audit an operator who counted it as failing would publish: the proofs' public signals
     // are those of this tree (the circuit accepts fails = 1 on a passing position); the Groth16
     // proofs themselves are the honest run's, so they no longer verify.
-    const tree = buildSumTree(leaves, 16, report.depth);
+    const tree = buildSumTree(leaves, LAYOUT, report.depth);
     const file = inclusionFile(tree, index, { ...report, proofs: signalsOf(tree, leaves, report) });
     const position = book.find((p) => BigInt(p.account) === leaves[index]!.account)!;
     const found = matchLeaf(file, position, market, policy);

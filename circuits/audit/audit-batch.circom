@@ -7,7 +7,7 @@ include "../market/scenarios-digest.circom";
 include "../market/covariance-digest.circom";
 include "../market/market-root.circom";
 include "../policy/policy-hash.circom";
-include "../lib/bounds.circom";
+include "../lib/policy-ranges.circom";
 include "../lib/range-check.circom";
 include "./audit-leaf.circom";
 include "./sum-subtree.circom";
@@ -16,16 +16,27 @@ include "./sum-subtree.circom";
 // tree (docs/audit.md). Opens up to nLeaves committed positions under one market and policy,
 // computes each one's figures in-circuit (AuditLeaf), and outputs the subtree they form.
 // Public (all outputs): hash, digest (of the subtree's sums), firstAccount, lastAccount,
-// marketRoot, policyHash, positions, failing. AuditMerge proofs chain batches by these outputs.
+// marketRoot, policyHash, positions, failing, members[nLeaves]. AuditMerge proofs chain batches by
+// the first four.
+//
+// members[s] = Poseidon(commitment[s], account[s]), the leaf's owner hash (Poseidon(0, 0) for a
+// padding slot): the batch's (account, commitment) list, which the verifier recomputes from the
+// gate's public state at the audited block (`zks audit verify --rpc`) to prove the audit complete:
+// an account the gate does not hold, an account it holds but the batch left out of its
+// [firstAccount, lastAccount] range, or a commitment that is not the gate's current one shows in
+// a slot (docs/audit.md, "Completeness against the chain"). Published per slot rather than chained
+// into one hash: the hashes are already computed (a chain would cost a permutation per batch), and
+// the verifier can name the slot that differs. They reveal nothing the chain does not: accounts
+// and commitments are public there, and the batch's range already says which accounts it holds.
 //
 // Accounts strictly increase from slot to slot, across the whole audit (AuditMerge checks the
 // batch boundaries), so no account is counted twice. Active slots come first; the rest are the
 // padding leaf. A batch holds at least one position.
 //
-// Caller assumptions: market values within docs/risk-arithmetic.md's bounds (the oracle publishes
-// only such values, and the market root binds them). Policy values are range-checked here.
+// Caller assumptions: none on the market: the digest templates range-check every market value the
+// leaves use, once per batch (docs/risk-arithmetic.md, "Bounds"); the policy values PolicyRanges checks here.
 template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
-    var nFigures = 4 + nScenarios;
+    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
     var nUpper = nAssets * (nAssets + 1) \ 2;
 
     signal input active[nLeaves];
@@ -75,6 +86,7 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
     signal output policyHash;
     signal output positions;
     signal output failing;
+    signal output members[nLeaves];
 
     component assets = AssetsDigest(nAssets);
     assets.symbol <== symbol;
@@ -116,20 +128,14 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
     policy.maxSlippage <== maxSlippage;
     policyHash <== policy.out;
 
-    // Policy ranges, as in Solvency: an out-of-range value must not make a comparison trivial.
-    component policyRanges[6];
-    policyRanges[0] = RangeCheck(20);                 // minimum health factor <= 100 (BPS)
-    policyRanges[0].in <== minHealthFactor;
-    policyRanges[1] = RangeCheck(VALUE_BITS());       // minimum equity < 2^80 quote units
-    policyRanges[1].in <== minEquity;
-    policyRanges[2] = RangeCheck(RATIO_BITS());       // capital multiplier >= 1
-    policyRanges[2].in <== capitalMultiplier - 1000000;
-    policyRanges[3] = RangeCheck(20);                 // 0 < confidence < 1 (RATIO)
-    policyRanges[3].in <== confidence - 1;
-    policyRanges[4] = RangeCheck(20);
-    policyRanges[4].in <== 999999 - confidence;
-    policyRanges[5] = RangeCheck(30);                 // quantile z < 10.7 (1e8)
-    policyRanges[5].in <== quantileZ;
+    // Policy values, range-checked as in Solvency to exactly the policy parser's bounds
+    // (PolicyRanges): an out-of-range value must not make a comparison trivial.
+    component policyRanges = PolicyRanges();
+    policyRanges.minHealthFactor <== minHealthFactor;
+    policyRanges.minEquity <== minEquity;
+    policyRanges.capitalMultiplier <== capitalMultiplier;
+    policyRanges.confidence <== confidence;
+    policyRanges.quantileZ <== quantileZ;
     component method = Num2Bits(2);
     method.in <== varMethod;
 
@@ -169,8 +175,11 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
     // Order: active slots first, accounts strictly increasing and nonzero (an address below 2^160,
     // which PositionCommitment range-checks), so no account appears twice.
     active[0] === 1;
-    component firstNonzero = RangeCheck(160);
-    firstNonzero.in <== account[0] - 1;
+    // The first account is nonzero: it has an inverse (one constraint; the range check it needs is
+    // PositionCommitment's, and the later ones follow from strictly increasing).
+    signal firstInverse;
+    firstInverse <-- account[0] != 0 ? 1 / account[0] : 0;
+    account[0] * firstInverse === 1;
     component increasing[nLeaves];
     var last = 0;
     var count = 0;
@@ -203,4 +212,8 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
     }
     hash <== subtree.hash;
     digest <== subtree.digest;
+
+    for (var s = 0; s < nLeaves; s++) {
+        members[s] <== leaves[s].owner;
+    }
 }

@@ -16,16 +16,31 @@ include "../lib/poseidon-chain.circom";
 // AuditLeaf(nAssets, nInstruments, nScenarios): one account's leaf of the audit's Merkle sum tree
 // (docs/audit.md), computed from the opened position, so the figures are the position's and not
 // the prover's claim. Mirrored by src/audit/figures.ts and src/audit/merkle-sum-tree.ts:
-//   figures = [positions, collateral, debt, fails, loss[0..nScenarios-1]]
-//     positions  = active (1 per account)
+//   figures = [counts, collateral, debt, loss[0..nScenarios-1],
+//              amount[0..nAssets-1], debtUnits[0..nAssets-1], long[0..nInstruments-1], written[0..nInstruments-1]]
+//     counts     = active + fails * 2^40: the position (1 per account, so the sums count the
+//                  accounts) and whether it is counted as failing, packed in one word because both
+//                  sum to at most 2^32 (depth <= 32), so neither carries into the other; one word
+//                  fewer keeps the figures at 31, two Poseidon permutations per digest (AuditMerge
+//                  splits the word back)
 //     collateral = (sum_i collateralValue_i) * 1e8 + max(0, M)      quote units * 1e8
 //     debt       = (sum_i debtValue_i) * 1e8 + max(0, -M)           M = sum_k q_k * m_k (marks)
 //                  debtValue_i of the debt valued through the index: ceil(d_i * debtIndex_i / 1e18)
 //                  so collateral - debt is the position's equity E* exactly
 //     fails      = 1 when the position is not proven to pass the policy
 //     loss[j]    = max(0, L*_j), unweighted: a gain does not offset another account's loss
-//   hash = Poseidon(Poseidon(commitment, account), PoseidonChain(figures))
+//     amount[i]    = c_i, the committed collateral of asset slot i (token base units)
+//     debtUnits[i] = d_i, the committed debt of asset slot i in index-scaled units (what the
+//                    lender's debtUnitsOf(gate) counts)
+//     long[k]    = max(0, q_k), written[k] = max(0, -q_k): instrument slot k's quantity by sign
+//   The per-token figures sum up the tree like the others, so the root's sums say, per token, what
+//   the audited positions hold and owe; `zks audit verify --rpc` compares them with what the gate
+//   holds and owes on chain (reserves and liabilities in one statement).
+//   owner = Poseidon(commitment, account)
+//   hash  = Poseidon(owner, PoseidonChain(figures))
 // An inactive slot (active = 0) is the padding leaf: commitment, account and figures all 0.
+// Output `owner` is Poseidon(commitment, account) (Poseidon(0, 0) for padding): AuditBatch
+// publishes it as the slot's `members` entry, which the verifier recomputes from the gate's state.
 //
 // fails: with fails = 0 every check of the policy (health factor, stress, and the VaR methods the
 // policy selects) is enforced, exactly as in Solvency; with fails = 1 none is. So a position
@@ -33,14 +48,15 @@ include "../lib/poseidon-chain.circom";
 // prover and can only be overstated by a dishonest one (never understated).
 //
 // Ranges: values < 2^80 (AssetValues), |M| < nInstruments * 2^107 and |L*_j| < LOSS_BOUND
-// (bounds.circom) make every figure < 2^116 (3x3) with no extra range check; the sign splits below
-// are sound because those bounds hold (Num2Bits(n + 1) of x + 2^n has a unique decomposition).
-// Caller assumptions: the market values are the ones the batch's market root binds, within the
-// bounds of docs/risk-arithmetic.md (10^18 <= debtIndex < 2^64: AssetsDigest checks it); the policy
-// values are range-checked by the batch;
-// historicalEnabled and parametricEnabled are bits.
+// (bounds.circom) make every figure < 2^116 (3x3) with no extra range check; amounts, debt units
+// and |q_k| are below 2^96 (PositionCommitment range-checks them). The sign splits below are sound
+// because those bounds hold (Num2Bits(n + 1) of x + 2^n has a unique decomposition).
+// Caller assumptions: the market values are the ones the batch's market root binds, which the
+// batch's digest templates range-check once for all leaves (docs/risk-arithmetic.md, "Bounds");
+// the policy values are range-checked by the batch (PolicyRanges); historicalEnabled and
+// parametricEnabled are bits (the batch's Num2Bits of the VaR method).
 template AuditLeaf(nAssets, nInstruments, nScenarios) {
-    var nFigures = 4 + nScenarios;
+    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
     var nUpper = nAssets * (nAssets + 1) \ 2;
     signal input active;
     signal input fails;
@@ -76,6 +92,7 @@ template AuditLeaf(nAssets, nInstruments, nScenarios) {
     signal output hash;
     signal output figures[nFigures];
     signal output digest;
+    signal output owner;
 
     active * (active - 1) === 0;
     fails * (fails - 1) === 0;
@@ -163,10 +180,9 @@ template AuditLeaf(nAssets, nInstruments, nScenarios) {
     signal longMarks <== markSign.out[markBits] * marks;
     signal shortMarks <== longMarks - marks;
 
-    figures[0] <== active;
+    figures[0] <== active + fails * (1 << 40);
     figures[1] <== active * (collateralTotal * QUOTE_SCALE8 + longMarks);
     figures[2] <== active * (debtTotal * QUOTE_SCALE8 + shortMarks);
-    figures[3] <== fails;
 
     var lossBits = LOSS_BITS(nAssets, nInstruments);
     component lossSign[nScenarios];
@@ -175,18 +191,37 @@ template AuditLeaf(nAssets, nInstruments, nScenarios) {
         lossSign[j] = Num2Bits(lossBits + 1);
         lossSign[j].in <== book.loss[j] + (1 << lossBits);
         counted[j] <== active * lossSign[j].out[lossBits];
-        figures[4 + j] <== counted[j] * book.loss[j];
+        figures[3 + j] <== counted[j] * book.loss[j];
+    }
+
+    // Per-token figures: the committed amounts themselves, 0 for a padding slot.
+    var tokensAt = 3 + nScenarios;
+    for (var i = 0; i < nAssets; i++) {
+        figures[tokensAt + i] <== active * collateral[i];
+        figures[tokensAt + nAssets + i] <== active * debt[i];
+    }
+    // q_k + 2^95 is in [0, 2^96) (PositionCommitment checks it), so its bit 95 is 1 exactly when
+    // q_k >= 0; long = q_k or 0 by that bit, written = long - q_k, both non-negative.
+    component quantitySign[nInstruments];
+    signal activeQuantity[nInstruments];
+    for (var k = 0; k < nInstruments; k++) {
+        quantitySign[k] = Num2Bits(96);
+        quantitySign[k].in <== quantity[k] + (1 << 95);
+        activeQuantity[k] <== active * quantity[k];
+        figures[tokensAt + 2 * nAssets + k] <== quantitySign[k].out[95] * activeQuantity[k];
+        figures[tokensAt + 2 * nAssets + nInstruments + k] <== figures[tokensAt + 2 * nAssets + k] - activeQuantity[k];
     }
 
     component figuresDigest = PoseidonChain(nFigures);
     figuresDigest.in <== figures;
     digest <== figuresDigest.out;
 
-    component owner = Poseidon(2);
-    owner.inputs[0] <== active * position.commitment;
-    owner.inputs[1] <== account;
+    component ownerHash = Poseidon(2);
+    ownerHash.inputs[0] <== active * position.commitment;
+    ownerHash.inputs[1] <== account;
+    owner <== ownerHash.out;
     component leaf = Poseidon(2);
-    leaf.inputs[0] <== owner.out;
+    leaf.inputs[0] <== owner;
     leaf.inputs[1] <== digest;
     hash <== leaf.out;
 }

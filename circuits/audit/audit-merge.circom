@@ -1,11 +1,12 @@
 pragma circom 2.1.9;
 
+include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 include "../lib/poseidon-chain.circom";
 include "../lib/range-check.circom";
 include "./sum-subtree.circom";
 
-// AuditMerge(fanIn, nScenarios, top): one level of the audit's aggregation (docs/audit.md):
+// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top): one level of the audit's aggregation (docs/audit.md):
 // batches (or merges) chained by root, not recursion. The children's hashes, sum digests and
 // first/last accounts are public inputs, which the verifier checks against the children's own
 // proofs (`zks audit verify`); their sums are private and pinned by the digests. Outputs the
@@ -18,10 +19,16 @@ include "./sum-subtree.circom";
 // top = 1 makes this the audit's root and proves the aggregate statements on the total sums:
 //   collateral >= debt, and for every scenario j, loss[j] <= collateral - debt
 // (the aggregate loss is covered by the aggregate equity). positions and failing are public.
+// The sums are AuditLeaf's figures: [counts, collateral, debt, loss[nScenarios], amount[nAssets],
+// debtUnits[nAssets], long[nInstruments], written[nInstruments]], counts = positions + failing * 2^40;
+// the merge adds the per-token ones like the others and proves nothing about them (the verifier
+// compares the root's with the chain). It splits counts into its public positions and failing:
+// both below 2^40, checked, so the split is unique.
 // Caller assumptions: children's sums below 2^152 (figures below 2^120, depth at most 32), so
-// every difference checked below lies in (-2^153, 2^153) and RangeCheck(160) is exact.
-template AuditMerge(fanIn, nScenarios, top) {
-    var nFigures = 4 + nScenarios;
+// every difference checked below lies in (-2^153, 2^153) and RangeCheck(160) is exact, and no sum
+// wraps the field (p > 2^253).
+template AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top) {
+    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
     signal input childHash[fanIn];
     signal input childDigest[fanIn];
     signal input childFirst[fanIn];
@@ -71,8 +78,15 @@ template AuditMerge(fanIn, nScenarios, top) {
     subtree.childSums <== childSums;
     hash <== subtree.hash;
     digest <== subtree.digest;
-    positions <== subtree.sums[0];
-    failing <== subtree.sums[3];
+    // counts = positions + failing * 2^40 with both below 2^40 (honest children: at most 2^32
+    // positions at depth 32), so these two range checks make the split unique.
+    component positionBits = Num2Bits(40);
+    component failingBits = Num2Bits(40);
+    positions <-- subtree.sums[0] & ((1 << 40) - 1);
+    failing <-- subtree.sums[0] >> 40;
+    positionBits.in <== positions;
+    failingBits.in <== failing;
+    subtree.sums[0] === positions + failing * (1 << 40);
 
     if (top == 1) {
         // Aggregate equity = total collateral - total debt (collateral and debt include the
@@ -83,7 +97,7 @@ template AuditMerge(fanIn, nScenarios, top) {
         component covered[nScenarios];
         for (var j = 0; j < nScenarios; j++) {
             covered[j] = RangeCheck(160);
-            covered[j].in <== equity - subtree.sums[4 + j];
+            covered[j].in <== equity - subtree.sums[3 + j];
         }
     }
 }

@@ -25,7 +25,7 @@ export class AuditInstancesError extends ZksError {
   }
 }
 
-/** Batch size, fan-in and layout of `instances`, looked up with `find`; throws when they are not an AuditBatch and two AuditMerge (top 0 and 1) that fit together. */
+/** Batch size, fan-in and layout of `instances`, looked up with `find`; throws when they are not an AuditBatch and two AuditMerge (top 0 and 1) of its layout that fit together. */
 export function auditGeometry(instances: AuditInstances, find: (name: string) => AuditInstanceInfo | undefined): AuditGeometry {
   const get = (name: string, template: string): AuditInstanceInfo => {
     const found = find(name);
@@ -33,10 +33,13 @@ export function auditGeometry(instances: AuditInstances, find: (name: string) =>
     return found;
   };
   const [batchSize, nAssets, nInstruments, nScenarios] = get(instances.batch, "AuditBatch").params as [number, number, number, number];
-  const [fanIn, mergeScenarios, mergeTop] = get(instances.merge, "AuditMerge").params as [number, number, number];
-  const [topFanIn, topScenarios, topTop] = get(instances.top, "AuditMerge").params as [number, number, number];
-  if (mergeTop !== 0 || topTop !== 1 || topFanIn !== fanIn || mergeScenarios !== nScenarios || topScenarios !== nScenarios) {
-    throw new AuditInstancesError(`audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, scenarios, top flag)`);
+  const merge = get(instances.merge, "AuditMerge").params as [number, number, number, number, number];
+  const top = get(instances.top, "AuditMerge").params as [number, number, number, number, number];
+  const fanIn = merge[0];
+  // A merge adds its children's figures word by word: it must have the batch's layout.
+  const fits = (p: readonly number[], isTop: number) => p[0] === fanIn && p[1] === nAssets && p[2] === nInstruments && p[3] === nScenarios && p[4] === isTop;
+  if (!fits(merge, 0) || !fits(top, 1)) {
+    throw new AuditInstancesError(`audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, layout ${nAssets}x${nInstruments}x${nScenarios}, top flag)`);
   }
   return { layout: { nAssets, nInstruments, nScenarios }, batchSize, fanIn };
 }

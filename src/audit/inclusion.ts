@@ -17,17 +17,17 @@ import type { Market, Policy, Position } from "../inputs/types.ts";
 import { verifyProof } from "../verifier/verify.ts";
 import { auditShape } from "./audit-shape.ts";
 import type { AuditLayout, AuditReport, InclusionFile } from "./audit-files.ts";
-import { INCLUSION_KIND } from "./audit-files.ts";
+import { INCLUSION_KIND, INCLUSION_VERSION } from "./audit-files.ts";
 import { accountFigures } from "./figures.ts";
 import { AuditTreeError, figuresDigest, followInclusion, inclusionProof, type AuditFigures, type AuditLeaf, type MerkleSumTree } from "./merkle-sum-tree.ts";
 import { batchSignals, mergeSignals, type SubtreeSignals } from "./public-signals.ts";
-import type { AuditKeys } from "./verify-audit.ts";
+import { checkAuditKeys, type AuditKeys } from "./verify-audit.ts";
 
-type AuditOfTree = Pick<AuditReport, "epoch" | "marketRoot" | "policyHash" | "instances" | "layout" | "batchSize" | "fanIn" | "proofs">;
+type AuditOfTree = Pick<AuditReport, "epoch" | "marketRoot" | "policyHash" | "instances" | "keys" | "layout" | "batchSize" | "fanIn" | "proofs">;
 
 /** The inclusion file of leaf `index` of `tree`, the tree `audit` proved. */
 export function inclusionFile(tree: MerkleSumTree, index: number, audit: AuditOfTree): InclusionFile {
-  const { epoch, marketRoot, policyHash, instances, layout, batchSize, fanIn } = audit;
+  const { epoch, marketRoot, policyHash, instances, keys, layout, batchSize, fanIn } = audit;
   const zkProofs = audit.proofs.map((level, l) => {
     const proof = level[Math.floor(index / (batchSize * fanIn ** l))];
     if (!proof) throw new AuditTreeError(`inclusionFile: leaf ${index} has no proof at level ${l}; is this the tree the audit proved?`);
@@ -35,11 +35,12 @@ export function inclusionFile(tree: MerkleSumTree, index: number, audit: AuditOf
   });
   return {
     kind: INCLUSION_KIND,
-    version: 2,
+    version: INCLUSION_VERSION,
     epoch,
     marketRoot,
     policyHash,
     instances,
+    keys,
     layout,
     batchSize,
     fanIn,
@@ -65,7 +66,7 @@ export function locateLeaf(file: InclusionFile, leaf: AuditLeaf): void {
   if (index >= Number(positions)) throw new AuditTreeError(`leaf ${index} is beyond the audit's ${positions} positions`);
   if (file.merklePath.path.length !== Math.log2(batchSize)) throw new AuditTreeError(`the path into a batch of ${batchSize} has ${Math.log2(batchSize)} steps; the file's has ${file.merklePath.path.length}`);
 
-  const reached = followInclusion(leaf, file.merklePath, file.layout.nScenarios);
+  const reached = followInclusion(leaf, file.merklePath, file.layout);
   const batch = batchSignals(zkProofs[0]!.publicSignals);
   if (reached.hash !== batch.hash || reached.digest !== batch.digest) throw new AuditTreeError("the path does not lead to the batch proof's subtree: this leaf (or a sibling) is not the one the audit committed to");
   if (batch.marketRoot !== file.marketRoot) throw new AuditTreeError("the batch proof is for another market than the audit's (marketRoot differs)");
@@ -128,7 +129,9 @@ export function matchLeaf(file: InclusionFile, position: Position, market: Marke
  * proof on the way verifies with `keys`. When `published` is given (audit.json, or a root read
  * elsewhere), the file's root must be that one. Throws an AuditTreeError saying what does not hold.
  */
-export async function checkInclusion(file: InclusionFile, position: Position, market: Market, policy: Policy, keys: AuditKeys, published?: { hash: bigint }): Promise<InclusionResult> {
+export async function checkInclusion(file: InclusionFile, position: Position, market: Market, policy: Policy, keys: AuditKeys, published?: { hash: bigint }, source = "the inclusion proof"): Promise<InclusionResult> {
+  // Another setup's keys say nothing about these proofs: an error (AuditKeyError), not "not included".
+  checkAuditKeys(file.keys, keys, file.instances, source);
   if (published && published.hash !== file.root.hash) throw new AuditTreeError("the inclusion proof's root is not the published audit root");
   const found = matchLeaf(file, position, market, policy);
   const last = file.zkProofs.length - 1;

@@ -14,12 +14,30 @@ import { ZksError } from "../core/errors.ts";
 import { SNARK_FIELD } from "../core/field.ts";
 
 /**
- * Figures are quote units * 10^8 (values) or counts: the circuit's value bounds keep every figure
- * below 2^116 (circuits/audit/audit-leaf.circom), and 2^120 leaves room.
+ * Figures are quote units * 10^8 (values), token base units (amounts) or counts: the circuit's
+ * bounds keep every figure below 2^116 (circuits/audit/audit-leaf.circom), and 2^120 leaves room.
  */
 export const FIGURE_BITS = 120;
+/** A committed amount, debt in units or |quantity| is below 2^96 (PositionCommitment's range checks). */
+export const AMOUNT_BITS = 96;
 /** Depth at most 32: 4 billion accounts, and sums below 2^152, far below the field's 2^253. */
 export const MAX_DEPTH = 32;
+/**
+ * positions and fails share one word, positions + fails * 2^COUNT_SHIFT: both sum to at most
+ * 2^MAX_DEPTH < 2^40, so neither carries into the other (AuditMerge splits the word with two
+ * 40-bit range checks). One word fewer keeps a 3x3x16 leaf at 31 words, two Poseidon permutations.
+ */
+export const COUNT_SHIFT = 40n;
+
+/** The slots a tree's figures have: asset and instrument slots (per-token figures) and scenarios (losses). */
+export interface FigureLayout {
+  nAssets: number;
+  nInstruments: number;
+  nScenarios: number;
+}
+
+/** Words in a leaf's or node's figures: counts, collateral, debt, losses, amounts, debt units, long, written. */
+export const figureCount = (layout: FigureLayout): number => 3 + layout.nScenarios + 2 * layout.nAssets + 2 * layout.nInstruments;
 
 /** What one account adds to the aggregate statements, all non-negative. */
 export interface AuditFigures {
@@ -33,6 +51,14 @@ export interface AuditFigures {
   fails: bigint;
   /** Per grid scenario, the position's loss (gains count as 0: the aggregate can only be overstated). */
   losses: readonly bigint[];
+  /** Per asset slot: the committed collateral c_i, token base units (what the gate holds for it). */
+  amounts: readonly bigint[];
+  /** Per asset slot: the committed debt d_i in index-scaled units (what LenderVault.debtUnitsOf(gate) counts). */
+  debtUnits: readonly bigint[];
+  /** Per instrument slot: max(0, q_k), the quantity held long (option tokens in custody), 10^8 units. */
+  long: readonly bigint[];
+  /** Per instrument slot: max(0, -q_k), the quantity written (short), 10^8 units. */
+  written: readonly bigint[];
 }
 
 export interface AuditLeaf {
@@ -50,7 +76,7 @@ export interface SumNode {
 
 export interface MerkleSumTree {
   depth: number;
-  nScenarios: number;
+  layout: FigureLayout;
   /** levels[0] are the leaves (padded to 2^depth with empty leaves), levels[depth] = [root]. */
   levels: SumNode[][];
   root: SumNode;
@@ -81,43 +107,76 @@ export class AuditTreeError extends ZksError {
   }
 }
 
-/** A leaf's figures: non-negative, below 2^FIGURE_BITS, one position at most. */
-function checkFigures(figures: AuditFigures, nScenarios: number, where: string): void {
-  const limit = 1n << BigInt(FIGURE_BITS);
-  const named: [string, bigint][] = [
-    ["positions", figures.positions],
-    ["collateral", figures.collateral],
-    ["debt", figures.debt],
-    ["fails", figures.fails],
-    ...figures.losses.map((loss, j): [string, bigint] => [`losses[${j}]`, loss]),
+/** A leaf's figures: the layout's lengths, non-negative, below their bounds, one position at most. */
+function checkFigures(figures: AuditFigures, layout: FigureLayout, where: string): void {
+  const lengths: [string, readonly bigint[], number, string][] = [
+    ["losses", figures.losses, layout.nScenarios, "scenarios"],
+    ["amounts", figures.amounts, layout.nAssets, "asset slots"],
+    ["debtUnits", figures.debtUnits, layout.nAssets, "asset slots"],
+    ["long", figures.long, layout.nInstruments, "instrument slots"],
+    ["written", figures.written, layout.nInstruments, "instrument slots"],
   ];
-  if (figures.losses.length !== nScenarios) throw new AuditTreeError(`${where}: losses has ${figures.losses.length} entries; the tree has ${nScenarios} scenarios`);
-  for (const [name, value] of named) {
+  for (const [name, values, expected, what] of lengths) {
+    if (values.length !== expected) throw new AuditTreeError(`${where}: ${name} has ${values.length} entries; the tree has ${expected} ${what}`);
+  }
+  const limit = 1n << BigInt(FIGURE_BITS);
+  const amountLimit = 1n << BigInt(AMOUNT_BITS);
+  const named: [string, bigint, bigint, number][] = [
+    ["positions", figures.positions, limit, FIGURE_BITS],
+    ["collateral", figures.collateral, limit, FIGURE_BITS],
+    ["debt", figures.debt, limit, FIGURE_BITS],
+    ["fails", figures.fails, limit, FIGURE_BITS],
+    ...figures.losses.map((v, j): [string, bigint, bigint, number] => [`losses[${j}]`, v, limit, FIGURE_BITS]),
+    ...(["amounts", "debtUnits", "long", "written"] as const).flatMap((name) => figures[name].map((v, i): [string, bigint, bigint, number] => [`${name}[${i}]`, v, amountLimit, AMOUNT_BITS])),
+  ];
+  for (const [name, value, bound, bits] of named) {
     if (value < 0n) throw new AuditTreeError(`${where}: ${name} is negative (${value}); figures must be non-negative`);
-    if (value >= limit) throw new AuditTreeError(`${where}: ${name} is ${value}, not below 2^${FIGURE_BITS}`);
+    if (value >= bound) throw new AuditTreeError(`${where}: ${name} is ${value}, not below 2^${bits}`);
   }
   if (figures.positions > 1n) throw new AuditTreeError(`${where}: positions must be 0 or 1 (got ${figures.positions})`);
   if (figures.fails > figures.positions) throw new AuditTreeError(`${where}: fails must be 0, or 1 for a position (got ${figures.fails})`);
+  figures.long.forEach((long, k) => {
+    if (long > 0n && figures.written[k]! > 0n) throw new AuditTreeError(`${where}: instrument slot ${k} is both long and written; a quantity has one sign`);
+  });
 }
 
-/** The figures as field elements in the circuit's order: positions, collateral, debt, fails, losses. */
-export const figureWords = (f: AuditFigures): bigint[] => [f.positions, f.collateral, f.debt, f.fails, ...f.losses];
+const COUNT_MASK = (1n << COUNT_SHIFT) - 1n;
 
-/** The inverse of figureWords. */
-export function figuresFromWords(words: readonly bigint[]): AuditFigures {
-  if (words.length < 4) throw new AuditTreeError(`figures need at least 4 words, got ${words.length}`);
-  return { positions: words[0]!, collateral: words[1]!, debt: words[2]!, fails: words[3]!, losses: words.slice(4) };
+/**
+ * The figures as field elements in the circuit's order: counts (positions + fails * 2^40),
+ * collateral, debt, losses, amounts, debt units, long, written.
+ */
+export const figureWords = (f: AuditFigures): bigint[] => [f.positions + (f.fails << COUNT_SHIFT), f.collateral, f.debt, ...f.losses, ...f.amounts, ...f.debtUnits, ...f.long, ...f.written];
+
+/** The inverse of figureWords for `layout`. */
+export function figuresFromWords(words: readonly bigint[], layout: FigureLayout): AuditFigures {
+  const expected = figureCount(layout);
+  if (words.length !== expected) throw new AuditTreeError(`figures of ${JSON.stringify(layout)} are ${expected} words, got ${words.length}`);
+  const counts = words[0]!;
+  if (counts < 0n || counts >> COUNT_SHIFT > COUNT_MASK) throw new AuditTreeError(`the counts word ${counts} is not positions + fails * 2^${COUNT_SHIFT} with both below 2^${COUNT_SHIFT}`);
+  let at = 3 + layout.nScenarios;
+  const take = (n: number) => words.slice(at, (at += n));
+  const losses = words.slice(3, at);
+  return { positions: counts & COUNT_MASK, collateral: words[1]!, debt: words[2]!, fails: counts >> COUNT_SHIFT, losses, amounts: take(layout.nAssets), debtUnits: take(layout.nAssets), long: take(layout.nInstruments), written: take(layout.nInstruments) };
 }
 
 /** Digest of a node's or leaf's figures (a Poseidon chain, as circuits/lib/poseidon-chain.circom). */
 export const figuresDigest = (figures: AuditFigures): bigint => poseidonChain(figureWords(figures));
 
-/** leaf = Poseidon(commitment, account, digest(figures)) via Poseidon2(Poseidon2(commitment, account), digest). */
-export function leafHash(leaf: AuditLeaf): bigint {
-  for (const [name, value] of [["commitment", leaf.commitment], ["account", leaf.account]] as const) {
+/**
+ * A leaf's owner hash, Poseidon(commitment, account): what an audit batch publishes per slot as
+ * `members[s]` (Poseidon(0, 0) for padding), and what the verifier recomputes from the gate.
+ */
+export function ownerHash(commitment: bigint, account: bigint): bigint {
+  for (const [name, value] of [["commitment", commitment], ["account", account]] as const) {
     if (value < 0n || value >= SNARK_FIELD) throw new AuditTreeError(`leaf: ${name} is not a field element`);
   }
-  return poseidon2([poseidon2([leaf.commitment, leaf.account]), figuresDigest(leaf.figures)]);
+  return poseidon2([commitment, account]);
+}
+
+/** leaf = Poseidon(commitment, account, digest(figures)) via Poseidon2(ownerHash(commitment, account), digest). */
+export function leafHash(leaf: AuditLeaf): bigint {
+  return poseidon2([ownerHash(leaf.commitment, leaf.account), figuresDigest(leaf.figures)]);
 }
 
 /** node = Poseidon(left.hash, digest(left.sums), right.hash, digest(right.sums)): both children's sums, not only their total. */
@@ -125,32 +184,50 @@ export function nodeHash(left: SumNode, right: SumNode): bigint {
   return poseidon4([left.hash, figuresDigest(left.sums), right.hash, figuresDigest(right.sums)]);
 }
 
+const addEach = (a: readonly bigint[], b: readonly bigint[]): bigint[] => a.map((x, i) => x + b[i]!);
+
 export const addFigures = (a: AuditFigures, b: AuditFigures): AuditFigures => ({
   positions: a.positions + b.positions,
   collateral: a.collateral + b.collateral,
   debt: a.debt + b.debt,
   fails: a.fails + b.fails,
-  losses: a.losses.map((loss, j) => loss + b.losses[j]!),
+  losses: addEach(a.losses, b.losses),
+  amounts: addEach(a.amounts, b.amounts),
+  debtUnits: addEach(a.debtUnits, b.debtUnits),
+  long: addEach(a.long, b.long),
+  written: addEach(a.written, b.written),
 });
 
-export const zeroFigures = (nScenarios: number): AuditFigures => ({ positions: 0n, collateral: 0n, debt: 0n, fails: 0n, losses: Array.from({ length: nScenarios }, () => 0n) });
+const zeros = (n: number): bigint[] => Array.from({ length: n }, () => 0n);
+
+export const zeroFigures = (layout: FigureLayout): AuditFigures => ({
+  positions: 0n,
+  collateral: 0n,
+  debt: 0n,
+  fails: 0n,
+  losses: zeros(layout.nScenarios),
+  amounts: zeros(layout.nAssets),
+  debtUnits: zeros(layout.nAssets),
+  long: zeros(layout.nInstruments),
+  written: zeros(layout.nInstruments),
+});
 
 /** The padding leaf: no account, no figures (commitment 0 opens no position). */
-export const emptyLeaf = (nScenarios: number): AuditLeaf => ({ commitment: 0n, account: 0n, figures: zeroFigures(nScenarios) });
+export const emptyLeaf = (layout: FigureLayout): AuditLeaf => ({ commitment: 0n, account: 0n, figures: zeroFigures(layout) });
 
 /**
  * The tree over `leaves`, in order, padded with empty leaves to 2^depth. `depth` defaults to the
  * smallest that holds them; the audit's batched trees fix it by their batch and merge sizes.
  */
-export function buildSumTree(leaves: readonly AuditLeaf[], nScenarios: number, depth = Math.max(1, Math.ceil(Math.log2(leaves.length)))): MerkleSumTree {
+export function buildSumTree(leaves: readonly AuditLeaf[], layout: FigureLayout, depth = Math.max(1, Math.ceil(Math.log2(leaves.length)))): MerkleSumTree {
   if (leaves.length === 0) throw new AuditTreeError("buildSumTree: no leaves");
   if (depth > MAX_DEPTH) throw new AuditTreeError(`buildSumTree: depth ${depth} is above ${MAX_DEPTH}`);
   if (2 ** depth < leaves.length) throw new AuditTreeError(`buildSumTree: ${leaves.length} leaves do not fit depth ${depth}`);
   const accounts = new Set<bigint>();
-  const padded = [...leaves, ...Array.from({ length: 2 ** depth - leaves.length }, () => emptyLeaf(nScenarios))];
+  const padded = [...leaves, ...Array.from({ length: 2 ** depth - leaves.length }, () => emptyLeaf(layout))];
   let level: SumNode[] = padded.map((leaf, i) => {
     if (i < leaves.length) {
-      checkFigures(leaf.figures, nScenarios, `leaf ${i}`);
+      checkFigures(leaf.figures, layout, `leaf ${i}`);
       if (accounts.has(leaf.account)) throw new AuditTreeError(`leaf ${i}: account ${leaf.account} appears twice; one leaf per account`);
       accounts.add(leaf.account);
     }
@@ -166,7 +243,7 @@ export function buildSumTree(leaves: readonly AuditLeaf[], nScenarios: number, d
     levels.push(next);
     level = next;
   }
-  return { depth, nScenarios, levels, root: level[0]! };
+  return { depth, layout, levels, root: level[0]! };
 }
 
 /** The path from leaf `index` up `height` levels (the whole tree by default), sibling sums left out. */
@@ -190,8 +267,8 @@ export function inclusionProof(tree: MerkleSumTree, index: number, height = tree
  * node it reaches: its hash and sums digest, to compare with a proof's public outputs or a root.
  * Throws an AuditTreeError when the path is malformed.
  */
-export function followInclusion(leaf: AuditLeaf, proof: InclusionProof, nScenarios: number): { hash: bigint; digest: bigint } {
-  checkFigures(leaf.figures, nScenarios, "your leaf");
+export function followInclusion(leaf: AuditLeaf, proof: InclusionProof, layout: FigureLayout): { hash: bigint; digest: bigint } {
+  checkFigures(leaf.figures, layout, "your leaf");
   if (proof.path.length === 0 || proof.path.length > MAX_DEPTH) throw new AuditTreeError(`the inclusion path has ${proof.path.length} steps (1 to ${MAX_DEPTH})`);
   let node = { hash: leafHash(leaf), digest: figuresDigest(leaf.figures) };
   proof.path.forEach((step, d) => {

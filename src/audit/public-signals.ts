@@ -14,13 +14,17 @@ export interface SubtreeSignals {
 export interface BatchSignals extends SubtreeSignals {
   marketRoot: bigint;
   policyHash: bigint;
+  /** Per slot, Poseidon(commitment, account) (Poseidon(0, 0) for padding): compared with the gate's state. */
+  members: bigint[];
 }
 
 export interface MergeSignals extends SubtreeSignals {
   children: { hash: bigint; digest: bigint; firstAccount: bigint; lastAccount: bigint }[];
 }
 
-export const BATCH_SIGNAL_NAMES = ["hash", "digest", "firstAccount", "lastAccount", "marketRoot", "policyHash", "positions", "failing"] as const;
+export function batchSignalNames(batchSize: number): string[] {
+  return ["hash", "digest", "firstAccount", "lastAccount", "marketRoot", "policyHash", "positions", "failing", ...Array.from({ length: batchSize }, (_, s) => `members[${s}]`)];
+}
 
 export function mergeSignalNames(fanIn: number): string[] {
   const names = ["hash", "digest", "firstAccount", "lastAccount", "positions", "failing"];
@@ -29,8 +33,8 @@ export function mergeSignalNames(fanIn: number): string[] {
 }
 
 export function batchSignals(publicSignals: readonly string[]): BatchSignals {
-  const [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing] = publicSignals.map(BigInt);
-  return { hash: hash!, digest: digest!, firstAccount: firstAccount!, lastAccount: lastAccount!, marketRoot: marketRoot!, policyHash: policyHash!, positions: positions!, failing: failing! };
+  const [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, ...members] = publicSignals.map(BigInt);
+  return { hash: hash!, digest: digest!, firstAccount: firstAccount!, lastAccount: lastAccount!, marketRoot: marketRoot!, policyHash: policyHash!, positions: positions!, failing: failing!, members };
 }
 
 export function mergeSignals(publicSignals: readonly string[], fanIn: number): MergeSignals {

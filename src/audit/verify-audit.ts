@@ -1,12 +1,14 @@
 /**
  * Verifies a published audit (audit.json) end to end, off-chain: every Groth16 proof, and the
- * chaining by root that makes them one statement (docs/audit.md). Browser-safe.
+ * chaining by root that makes them one statement (docs/audit.md). Browser-safe. Completeness
+ * against the gate is src/audit/completeness.ts, run on the proofs verified here.
  */
 import type { VerificationKey } from "snarkjs";
 import { ZksError } from "../core/errors.ts";
+import { verificationKeyHash } from "../verifier/key-hash.ts";
 import { verifyProof } from "../verifier/verify.ts";
 import { auditShape } from "./audit-shape.ts";
-import type { AuditReport } from "./audit-files.ts";
+import type { AuditInstances, AuditKeyRecords, AuditReport } from "./audit-files.ts";
 import { emptyDigest, emptySubtree } from "./empty-subtree.ts";
 import { figuresDigest, type AuditFigures } from "./merkle-sum-tree.ts";
 import { batchSignals, mergeSignals, type SubtreeSignals } from "./public-signals.ts";
@@ -25,6 +27,31 @@ export interface AuditKeys {
   top: VerificationKey;
 }
 
+/**
+ * The keys at hand are not the ones a file's proofs were made with. Exit code 3 (setup): under
+ * another key a proof means nothing, so this is never reported as "invalid"; the verifier needs
+ * the audit's keys (a ceremony's finalized zkey, `zks setup --zkey`).
+ */
+export class AuditKeyError extends ZksError {
+  constructor(message: string) {
+    super(message, 3);
+    this.name = "AuditKeyError";
+  }
+}
+
+/** Checks that `keys` are the keys `recorded` names (by fingerprint, src/verifier/key-hash.ts), naming the first that is not. */
+export function checkAuditKeys(recorded: AuditKeyRecords, keys: AuditKeys, instances: AuditInstances, source: string): void {
+  for (const role of ["batch", "merge", "top"] as const) {
+    const have = verificationKeyHash(keys[role]);
+    const want = recorded[role].verificationKeyHash;
+    if (have !== want) {
+      throw new AuditKeyError(
+        `${source}: keys.${role}.verificationKeyHash: the ${role} proofs were made with key ${want}, but the key of ${instances[role]} here is ${have}: verify with the audit's own keys (its ${recorded[role].keySource.kind} setup), not another setup's`,
+      );
+    }
+  }
+}
+
 export interface AuditVerdict {
   positions: bigint;
   failing: bigint;
@@ -34,6 +61,8 @@ export interface AuditVerdict {
 }
 
 export interface VerifyAuditOptions {
+  /** For messages about the keys: the file the report came from. */
+  source?: string;
   /** Checked against the batches' marketRoot / policyHash when given (e.g. from the chain). */
   marketRoot?: bigint;
   policyHash?: bigint;
@@ -44,7 +73,8 @@ const where = (level: number, index: number, levels: number): string =>
   level === 0 ? `batch proof ${index}` : level === levels - 1 ? "the root proof" : `merge proof ${index} of level ${level}`;
 
 export async function verifyAudit(report: AuditReport, keys: AuditKeys, options: VerifyAuditOptions = {}): Promise<AuditVerdict> {
-  const nScenarios = report.layout.nScenarios;
+  checkAuditKeys(report.keys, keys, report.instances, options.source ?? "audit.json");
+  const layout = report.layout;
   const positions = report.root.sums.positions;
   if (positions < 1n || positions > 2n ** 32n) throw new AuditVerificationError(`the root counts ${positions} positions`);
   let shape;
@@ -67,6 +97,7 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
     const key = l === 0 ? keys.batch : l === levels - 1 ? keys.top : keys.merge;
     const current: SubtreeSignals[] = [];
     for (const [i, zkProof] of level.entries()) {
+      if (zkProof.publicSignals.length !== key.nPublic) throw new AuditVerificationError(`${where(l, i, levels)} has ${zkProof.publicSignals.length} public signals; its instance has ${key.nPublic}`);
       if (!(await verifyProof(key, zkProof))) throw new AuditVerificationError(`${where(l, i, levels)} does not verify`);
       options.onProgress?.(++verified, total);
       if (l === 0) {
@@ -77,10 +108,10 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
         continue;
       }
       const merge = mergeSignals(zkProof.publicSignals, report.fanIn);
-      const empty = emptySubtree(shape.heights[l - 1]!, nScenarios);
+      const empty = emptySubtree(shape.heights[l - 1]!, layout);
       merge.children.forEach((child, c) => {
         const proven = below[i * report.fanIn + c];
-        const expected = proven ?? { hash: empty.hash, digest: emptyDigest(nScenarios), firstAccount: 0n, lastAccount: 0n };
+        const expected = proven ?? { hash: empty.hash, digest: emptyDigest(layout), firstAccount: 0n, lastAccount: 0n };
         for (const name of ["hash", "digest", "firstAccount", "lastAccount"] as const) {
           if (child[name] !== expected[name]) {
             throw new AuditVerificationError(

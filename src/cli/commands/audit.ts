@@ -1,17 +1,24 @@
+import { keySourceLabel, type KeySource } from "../../setup/manifest.ts";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { formatUnits } from "ethers";
 import { formatHuman } from "../../core/decimal.ts";
-import { InputError } from "../../core/errors.ts";
-import { auditReportJson, inclusionFileJson, parseInclusionFile } from "../../audit/audit-files.ts";
-import { checkInclusion, inclusionFile } from "../../audit/inclusion.ts";
-import { AuditTreeError, buildSumTree } from "../../audit/merkle-sum-tree.ts";
-import { AggregateStatementsError, aggregateStatements, toQuoteUnits } from "../../audit/statements.ts";
-import { AuditVerificationError, verifyAudit } from "../../audit/verify-audit.ts";
+import { InputError, SetupError, ZksError } from "../../core/errors.ts";
+import { QUANTITY_DECIMALS } from "../../core/fixed-point.ts";
+import { inclusionFileJson, parseInclusionFile, type AuditChain, type AuditKeyRecords } from "../../audit/audit-files.ts";
 import { auditShape } from "../../audit/audit-shape.ts";
+import { checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type GateSnapshot } from "../../audit/completeness.ts";
+import { accountFigures } from "../../audit/figures.ts";
+import { readGateSnapshot } from "../../audit/gate-snapshot.ts";
+import { checkInclusion, inclusionFile } from "../../audit/inclusion.ts";
+import { addFigures, AuditTreeError, buildSumTree, type AuditFigures } from "../../audit/merkle-sum-tree.ts";
+import { AggregateStatementsError, aggregateStatements, toQuoteUnits } from "../../audit/statements.ts";
+import { syntheticBook } from "../../audit/synthetic-book.ts";
+import { AuditVerificationError, verifyAudit } from "../../audit/verify-audit.ts";
+import { marketRoot as marketRootOf } from "../../commitment/market-root.ts";
 import type { Market } from "../../inputs/types.ts";
 import { positionToJson } from "../../inputs/position-file.ts";
-import { syntheticBook } from "../../audit/synthetic-book.ts";
-import { loadAuditKeys } from "../../node/audit/audit-keys.ts";
+import { developmentKeys, loadAuditKeys } from "../../node/audit/audit-keys.ts";
 import { readAuditReport, readLeaves, writeAuditDir } from "../../node/audit/audit-dir.ts";
 import { readBook } from "../../node/audit/read-book.ts";
 import { AUDIT_INSTANCES, auditLayout, runAudit, type AuditProgress } from "../../node/audit/run-audit.ts";
@@ -19,8 +26,9 @@ import { readJsonFile } from "../../node/read-json.ts";
 import { writeFileSafely } from "../../node/write-file-safely.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
+import { addressFlag, integerFlag, provider as rpcProvider, reachRpc, rpcUrlFlag } from "../support/chain.ts";
 
-interface ProveFlags {
+interface ProveFlags extends ChainFlags {
   positions: string;
   market: string;
   policy: string;
@@ -28,6 +36,74 @@ interface ProveFlags {
   tier: string;
   workers?: string;
   json?: boolean;
+}
+
+/** --rpc, --gate, --block, --from-block: the gate state an audit is checked against. */
+interface ChainFlags {
+  rpc?: string;
+  gate?: string;
+  block?: string;
+  fromBlock?: string;
+}
+
+/**
+ * The gate's state at the block the flags (or the audit's record) name, read over JSON-RPC.
+ * Unreachable endpoints and failed reads end in one line, exit 3; bad flags exit 2.
+ */
+async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | undefined, epoch: number, market: Market | undefined): Promise<GateSnapshot> {
+  const url = rpcUrlFlag(flags.rpc!);
+  const gateText = flags.gate ?? recorded?.gate;
+  if (gateText === undefined) throw new InputError("--gate", "", "needed with --rpc: the RebalanceGate whose positions the audit is about");
+  const gate = addressFlag("--gate", gateText);
+  const block = flags.block !== undefined ? Number(integerFlag("--block", flags.block, BigInt(Number.MAX_SAFE_INTEGER))) : recorded?.block;
+  const fromBlock = flags.fromBlock !== undefined ? Number(integerFlag("--from-block", flags.fromBlock, BigInt(Number.MAX_SAFE_INTEGER))) : undefined;
+  const chainId = await reachRpc(url);
+  try {
+    return await readGateSnapshot(rpcProvider(url, chainId), gate, {
+      epoch,
+      ...(block !== undefined ? { block } : {}),
+      ...(fromBlock !== undefined ? { fromBlock } : {}),
+      ...(market ? { assets: market.assets.map((a) => ({ symbol: a.symbol, decimals: a.decimals })), instruments: market.instruments.map((i) => ({ id: i.id })) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ZksError) throw error;
+    const e = error as { shortMessage?: string; message?: string };
+    throw new SetupError(`reading gate ${gate} over ${url} failed: ${e.shortMessage ?? e.message}`);
+  }
+}
+
+/** The root's per-token totals by the market's names, exact (token base units formatted at their decimals). */
+function tokenTotals(sums: AuditFigures, market: Market) {
+  return {
+    assets: market.assets.map((a, i) => ({ symbol: a.symbol, collateral: formatUnits(sums.amounts[i]!, a.decimals), debtUnits: formatUnits(sums.debtUnits[i]!, a.decimals) })),
+    instruments: market.instruments.map((inst, k) => ({ id: inst.id, long: formatUnits(sums.long[k]!, QUANTITY_DECIMALS), written: formatUnits(sums.written[k]!, QUANTITY_DECIMALS) })),
+  };
+}
+
+function tokenTotalsLine(sums: AuditFigures, market: Market): string {
+  const t = tokenTotals(sums, market);
+  const assets = t.assets.map((a) => `${a.symbol} ${a.collateral} held${a.debtUnits !== "0.0" ? `, ${a.debtUnits} owed (debt units)` : ""}`);
+  const instruments = t.instruments.filter((i) => i.long !== "0.0" || i.written !== "0.0").map((i) => `${i.id} ${i.long} long${i.written !== "0.0" ? `, ${i.written} written` : ""}`);
+  return [...assets, ...instruments].join("; ");
+}
+
+/** The reserves lines of a completeness verdict, for people. */
+function reserveLines(verdict: CompletenessVerdict): string[] {
+  return verdict.reserves.map((r) => {
+    const held = (v: bigint) => formatUnits(v, r.decimals);
+    if (r.what === "debt units") return `  ${r.label} debt: the lender counts ${held(r.onChain)} debt units of the gate; the positions owe ${held(r.committed)}`;
+    const unit = r.what === "option tokens" ? " option tokens" : "";
+    const surplus = r.surplus > 0n ? ` (surplus ${held(r.surplus)}: held beyond what the positions commit, e.g. a donation)` : "";
+    return `  ${r.label}: the gate holds ${held(r.onChain)}${unit}; the positions hold ${held(r.committed)}${surplus}`;
+  });
+}
+
+/** A line naming the audit's keys that are not deployable (development keys, or ceremony keys on an untrusted ptau), if any. */
+function keyLabel(keys: AuditKeyRecords): string | undefined {
+  const dev = developmentKeys(keys);
+  if (dev.length === 0) return undefined;
+  const labels = dev.map((role) => `${role}: ${keySourceLabel(keys[role as keyof AuditKeyRecords].keySource as KeySource)}`);
+  return `keys: not deployable (${labels.join(", ")}): whoever made them (or their phase-1 ptau) can forge these proofs; a deployment's audit needs a ceremony's keys on a public ptau (\`zks ceremony\`)`;
 }
 
 const money = (figure: bigint, market: Market) => `${formatHuman(toQuoteUnits(figure), market.quote.decimals)} ${market.quote.symbol}`;
@@ -78,6 +154,10 @@ export function registerAudit(program: Command): void {
     .requiredOption("--out <dir>", "where to write audit.json (public) and leaves.jsonl (private: keep it to cut inclusion proofs)")
     .option("--tier <tier>", "audit circuit instances: standard (batches of 4, merges of 8) or test (2 and 2)", "standard")
     .option("--workers <n>", "prover worker threads (default: the machine's available parallelism)")
+    .option("--rpc <url>", "check the book against the gate's registered positions and holdings first, and record the chain state in audit.json (with --gate)")
+    .option("--gate <address>", "the RebalanceGate whose positions the book must be, exactly")
+    .option("--block <n>", "the block to audit at (default: the latest)")
+    .option("--from-block <n>", "the first block to search for registrations (default 0; the gate's deployment block on long chains)")
     .option("--json", "machine-readable summary")
     .action(async (flags: ProveFlags) => {
       if (flags.tier !== "standard" && flags.tier !== "test") throw new InputError("--tier", "", `expected standard or test, got "${flags.tier}"`);
@@ -90,6 +170,17 @@ export function registerAudit(program: Command): void {
       const { batchSize, fanIn } = auditLayout(instances);
 
       const shape = auditShape(book.length, batchSize, fanIn);
+      if (flags.rpc === undefined && (flags.gate ?? flags.block ?? flags.fromBlock) !== undefined) throw new InputError(flags.gate ? "--gate" : flags.block ? "--block" : "--from-block", "", "needs --rpc: the gate is read over JSON-RPC");
+      // Against the gate first: the book must be its positions at the block, backed by its holdings.
+      let gateVerdict: CompletenessVerdict | undefined;
+      if (flags.rpc !== undefined) {
+        const { layout } = auditLayout(instances);
+        const snapshot = await gateSnapshotFromFlags(flags, undefined, market.epoch, market);
+        const leaves = book.map((entry) => ({ ...accountFigures(entry.position, market, policy, layout, entry.source).leaf, source: entry.source }));
+        const sums = leaves.map((leaf) => leaf.figures).reduce(addFigures);
+        gateVerdict = checkBookAgainstGate(leaves, sums, { layout, epoch: market.epoch, marketRoot: marketRootOf(market, layout) }, snapshot);
+        if (!flags.json) process.stderr.write(`zks audit: the book is exactly the ${gateVerdict.accounts} positions gate ${snapshot.gate} holds at block ${snapshot.block} (chain ${snapshot.chainId}), backed by its holdings\n`);
+      }
       if (!flags.json) {
         process.stderr.write(
           `zks audit: ${book.length} positions -> ${shape.proofsPerLevel[0]} batch proofs (${instances.batch}), then ${shape.proofsPerLevel.slice(1).join(" + ")} merge proofs (${instances.merge}, root ${instances.top})\n`,
@@ -98,7 +189,8 @@ export function registerAudit(program: Command): void {
       const reporter = progressReporter(flags.json);
       let run;
       try {
-        run = await runAudit(book, market, policy, { instances, workers, onProgress: reporter.onProgress });
+        const chain = gateVerdict ? { chainId: gateVerdict.chainId, gate: gateVerdict.gate, block: gateVerdict.block, blockHash: gateVerdict.blockHash } : undefined;
+        run = await runAudit(book, market, policy, { instances, workers, onProgress: reporter.onProgress, ...(chain ? { chain } : {}) });
       } catch (error) {
         if (!(error instanceof AggregateStatementsError)) throw error;
         const { statements } = error;
@@ -125,7 +217,10 @@ export function registerAudit(program: Command): void {
           debt: toQuoteUnits(run.report.root.sums.debt),
           equity: toQuoteUnits(statements.equity),
           worstScenario: { name: market.scenarios[statements.worst.index]?.name, loss: toQuoteUnits(statements.worst.loss) },
+          tokens: tokenTotals(run.report.root.sums, market),
         },
+        keys: run.report.keys,
+        ...(gateVerdict ? { chain: run.report.chain, reserves: gateVerdict.reserves } : {}),
         root: `0x${run.report.root.hash.toString(16).padStart(64, "0")}`,
         proofs: proofCount,
         seconds: Number((run.timings.totalMs / 1000).toFixed(1)),
@@ -139,7 +234,10 @@ export function registerAudit(program: Command): void {
         `  total debt        ${money(run.report.root.sums.debt, market)}`,
         `  aggregate equity  ${money(statements.equity, market)}`,
         `  worst scenario    "${summary.totals.worstScenario.name}": aggregate loss ${money(statements.worst.loss, market)} (${coverage})`,
+        `  per token         ${tokenTotalsLine(run.report.root.sums, market)}`,
         `  root              ${summary.root}`,
+        ...(gateVerdict ? [`  complete: exactly the ${gateVerdict.accounts} positions gate ${gateVerdict.gate} holds at block ${gateVerdict.block} on chain ${gateVerdict.chainId} (recorded in audit.json)`, ...reserveLines(gateVerdict)] : []),
+        ...[keyLabel(run.report.keys)].filter((line): line is string => line !== undefined).map((line) => `  ${line}`),
         `  ${proofCount} proofs in ${summary.seconds} s (${run.shape.proofsPerLevel.join(" + ")}); tree depth ${run.shape.depth}`,
         `  wrote ${files.audit} (publish it) and ${files.leaves} (private: every account's figures)`,
         ...(failing.length > 0 ? [`  failing: ${failing.slice(0, 5).map((a) => `${a.source} (${a.failures.join(", ")})`).join("; ")}${failing.length > 5 ? `; and ${failing.length - 5} more` : ""}`] : []),
@@ -172,29 +270,67 @@ export function registerAudit(program: Command): void {
 
   audit
     .command("verify")
-    .description("verify a published audit: every proof and their chaining by root (exit 0 valid, 1 invalid)")
+    .description("verify a published audit: every proof and their chaining by root; with --rpc, that it is complete against the gate and its per-token totals are what the gate holds and owes (exit 0 valid, 1 invalid)")
     .requiredOption("--audit <dir|audit.json>", "the audit directory or its audit.json")
     .option("--market <file>", "check that the audit is for this market (its marketRoot)")
     .option("--policy <file>", "check that the audit is for this policy (its policyHash)")
+    .option("--rpc <url>", "check completeness and reserves against the gate's state on this chain")
+    .option("--gate <address>", "the RebalanceGate (default: the one audit.json records)")
+    .option("--block <n>", "the block to check at (default: the one audit.json records)")
+    .option("--from-block <n>", "the first block to search for registrations (default 0)")
     .option("--json", "machine-readable output")
-    .action(async (flags: { audit: string; market?: string; policy?: string; json?: boolean }) => {
-      const { report } = readAuditReport(flags.audit);
-      const keys = loadAuditKeys(report, flags.audit);
+    .action(async (flags: ChainFlags & { audit: string; market?: string; policy?: string; json?: boolean }) => {
+      const { report, file } = readAuditReport(flags.audit);
+      const keys = loadAuditKeys(report, file);
+      if (flags.rpc === undefined && (flags.gate ?? flags.block ?? flags.fromBlock) !== undefined) throw new InputError(flags.gate ? "--gate" : flags.block ? "--block" : "--from-block", "", "needs --rpc: the gate is read over JSON-RPC");
+      if (flags.rpc !== undefined && report.chain === undefined && flags.block === undefined) throw new InputError("--block", "", `needed: ${file} records no block (the operator audited without --rpc); give the block the audit claims to be complete at`);
+      let market: Market | undefined;
       let expected: { marketRoot?: bigint; policyHash?: bigint } = {};
       if (flags.market) {
-        const { marketRoot } = await import("../../commitment/market-root.ts");
         const { policyHash } = await import("../../commitment/policy-hash.ts");
-        const market = loadMarketFile(flags.market);
-        expected = { marketRoot: marketRoot(market, report.layout), ...(flags.policy ? { policyHash: policyHash(loadPolicyFile(flags.policy, market)) } : {}) };
+        market = loadMarketFile(flags.market);
+        expected = { marketRoot: marketRootOf(market, report.layout), ...(flags.policy ? { policyHash: policyHash(loadPolicyFile(flags.policy, market)) } : {}) };
       } else if (flags.policy) {
         throw new InputError("--policy", "", "needs --market too (a policy is read against its market)");
       }
+      // Read the chain before the proofs: an unreachable endpoint or a bad flag fails fast.
+      const snapshot = flags.rpc !== undefined ? await gateSnapshotFromFlags(flags, report.chain, report.epoch, market) : undefined;
       try {
-        const verdict = await verifyAudit(report, keys, expected);
+        const verdict = await verifyAudit(report, keys, { ...expected, source: file });
+        const gate = snapshot ? checkAgainstGate(report, snapshot) : undefined;
         const statements = aggregateStatements(verdict.totals);
-        if (flags.json) return printJson({ valid: true, epoch: report.epoch, ...verdict, equity: statements.equity });
+        const label = keyLabel(report.keys);
+        // The epoch is audit.json's word until a market file (whose root hashes its epoch) or the
+        // gate's oracle (its root for that epoch) matches the proofs' marketRoot.
+        const epochChecked = expected.marketRoot !== undefined || gate !== undefined;
+        const epoch = epochChecked ? `epoch ${report.epoch}` : `epoch ${report.epoch} (as audit.json says: --market or --rpc checks it)`;
+        if (flags.json) {
+          return printJson({
+            valid: true,
+            epoch: report.epoch,
+            epochChecked,
+            ...verdict,
+            equity: statements.equity,
+            keys: report.keys,
+            ...(report.chain ? { recordedChain: report.chain } : {}),
+            ...(gate ? { complete: true, gate } : {}),
+          });
+        }
+        const blockNote = gate && report.chain && report.chain.block !== gate.block ? ` (audit.json records block ${report.chain.block})` : "";
         process.stdout.write(
-          `VALID: audit of epoch ${report.epoch}: ${verdict.positions} positions, ${verdict.failing} failing the policy on their own; total collateral >= total debt and every scenario's aggregate loss covered (${verdict.proofs} proofs checked)\n`,
+          [
+            `VALID: audit of ${epoch}: ${verdict.positions} positions, ${verdict.failing} failing the policy on their own; total collateral >= total debt and every scenario's aggregate loss covered (${verdict.proofs} proofs checked)`,
+            ...(gate
+              ? [
+                  `COMPLETE: the audited positions are exactly the ${gate.accounts} accounts registered with gate ${gate.gate} on chain ${gate.chainId} at block ${gate.block}${blockNote}, each at its commitment there; per token, the gate holds at least what they hold and the lenders count exactly what they owe:`,
+                  ...reserveLines(gate),
+                  ...gate.notes.map((note) => `  note: ${note}`),
+                ]
+              : report.chain
+                ? [`  the audit records gate ${report.chain.gate} on chain ${report.chain.chainId} at block ${report.chain.block}: check that it is complete there with --rpc URL`]
+                : []),
+            ...(label ? [label] : []),
+          ].join("\n") + "\n",
         );
       } catch (error) {
         if (!(error instanceof AuditVerificationError)) throw error;
@@ -213,8 +349,8 @@ export function registerAudit(program: Command): void {
     .action((flags: { audit: string; account: string; out: string }) => {
       if (!/^0x[0-9a-fA-F]{40}$/.test(flags.account)) throw new InputError("--account", "", `expected a 0x-prefixed 20-byte address, got "${flags.account}"`);
       const { report } = readAuditReport(flags.audit);
-      const leaves = readLeaves(flags.audit, report.layout.nScenarios);
-      const tree = buildSumTree(leaves, report.layout.nScenarios, report.depth);
+      const leaves = readLeaves(flags.audit, report.layout);
+      const tree = buildSumTree(leaves, report.layout, report.depth);
       if (tree.root.hash !== report.root.hash) throw new InputError(flags.audit, "leaves.jsonl", "these leaves do not rebuild the published root; is it the same audit?");
       const index = leaves.findIndex((leaf) => leaf.account === BigInt(flags.account));
       if (index < 0) throw new InputError("--account", "", `${flags.account} has no position in this audit`);
@@ -242,8 +378,9 @@ export function registerAudit(program: Command): void {
       const position = loadPositionFile(flags.position, market);
       const published = flags.audit ? readAuditReport(flags.audit).report.root : undefined;
       try {
-        const result = await checkInclusion(file, position, market, policy, keys, published);
-        if (flags.json) return printJson({ included: true, countedAsFailingWhilePassing: result.countedAsFailingWhilePassing, figures: result.figures, root: result.root });
+        const result = await checkInclusion(file, position, market, policy, keys, published, flags.inclusion);
+        const label = keyLabel(file.keys);
+        if (flags.json) return printJson({ included: true, countedAsFailingWhilePassing: result.countedAsFailingWhilePassing, figures: result.figures, root: result.root, keys: file.keys });
         process.stdout.write(
           [
             `INCLUDED: your position (account ${position.account}) is counted in the audit of epoch ${file.epoch} (root 0x${file.root.hash.toString(16).padStart(64, "0")})`,
@@ -252,6 +389,7 @@ export function registerAudit(program: Command): void {
             `  the ${file.zkProofs.length} proofs from your batch to the root verify (the whole audit's proofs: \`zks audit verify\` on audit.json)`,
             `  the audit's totals: ${file.root.sums.positions} positions, ${file.root.sums.fails} failing; collateral ${money(file.root.sums.collateral, market)}, debt ${money(file.root.sums.debt, market)}`,
             `  ${published ? "the root is the published audit's" : "compare the root with the published audit.json (or pass --audit)"}`,
+            ...(label ? [`  ${label}`] : []),
           ].join("\n") + "\n",
         );
       } catch (error) {

@@ -9,7 +9,7 @@ import type { Market, Policy } from "../../inputs/types.ts";
 import { readJsonFile } from "../../node/read-json.ts";
 import { DEVELOPMENT_KEY_LABEL, parseProofFile, type KeySourceKind } from "../../proof-file/proof-file.ts";
 import { loadInstances, type InstanceConfig } from "../../setup/instances.ts";
-import { manifestFiles, readManifest } from "../../setup/manifest.ts";
+import { keyDeployable, manifestFiles, readManifest, UNTRUSTED_PTAU_NOTE, type KeySource } from "../../setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../../setup/paths.ts";
 import { ChainMismatchError, checkChainBinding, type ChainBinding, type CompiledRuntime } from "../../verifier/chain-binding.ts";
 import { canonicalVerificationKey, VerificationKeyShapeError } from "../../verifier/key-check.ts";
@@ -70,7 +70,7 @@ interface BuiltKey {
   key: VerificationKey;
   /** Computed from verification_key.json itself, not read from the manifest. */
   hash: string;
-  keySource: { kind: KeySourceKind };
+  keySource: KeySource | { kind: "development" };
 }
 
 /**
@@ -286,11 +286,13 @@ export function registerVerify(program: Command): void {
           provider.destroy();
         }
       }
-      report(flags, verdict, chain, pinnedBy, built?.dir);
+      // A ceremony key on an untrusted phase-1 ptau is labelled as setup, inspect and deploy label it.
+      const untrustedCeremony = built?.hash === trusted && built.keySource.kind === "ceremony" && !keyDeployable(built.keySource);
+      report(flags, verdict, chain, pinnedBy, built?.dir, untrustedCeremony);
     });
 }
 
-function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBinding | undefined, pinnedBy: PinnedBy, builtDir: string | undefined): void {
+function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBinding | undefined, pinnedBy: PinnedBy, builtDir: string | undefined, untrustedCeremony: boolean): void {
   const { signals } = verdict;
   // The epoch is not a signal: it is a fact only when a market file or the oracle vouches for it.
   const epoch = verdict.epoch ?? chain?.epoch;
@@ -315,7 +317,7 @@ function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBind
       template: verdict.template,
       statement: verdict.statement,
       proves: verdict.proves,
-      key: { verificationKeyHash: verdict.verificationKeyHash, pinnedBy, source, claimedSource: verdict.keySource.claimed },
+      key: { verificationKeyHash: verdict.verificationKeyHash, pinnedBy, source, claimedSource: verdict.keySource.claimed, untrustedPtau: untrustedCeremony },
       epoch: epoch ?? null,
       epochVerifiedBy: verdict.epoch !== undefined ? "market" : chain ? "chain" : null,
       ...(verdict.account !== undefined && { account: verdict.account }),
@@ -329,7 +331,7 @@ function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBind
     });
     return;
   }
-  const label = (kind: KeySourceKind) => (kind === "development" ? DEVELOPMENT_KEY_LABEL : "ceremony key");
+  const label = (kind: KeySourceKind) => (kind === "development" ? DEVELOPMENT_KEY_LABEL : untrustedCeremony ? `ceremony key on an UNTRUSTED ptau: ${UNTRUSTED_PTAU_NOTE}` : "ceremony key");
   const keySource = source !== null ? label(source) : `source not known here (the file says: ${label(verdict.keySource.claimed)})`;
   const what = verdict.proves.length > 0 ? `; the circuit checks ${describeChecks(verdict.proves)}` : "";
   const note: Record<string, string> = {};

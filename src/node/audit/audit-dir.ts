@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { InputError } from "../../core/errors.ts";
-import { auditReportJson, parseAuditReport, type AuditReport } from "../../audit/audit-files.ts";
+import { auditReportJson, figuresJson, parseAuditReport, type AuditLayout, type AuditReport } from "../../audit/audit-files.ts";
 import { figureWords, figuresFromWords, type AuditLeaf } from "../../audit/merkle-sum-tree.ts";
 import { readJsonFile } from "../read-json.ts";
 import { writeFileSafely } from "../write-file-safely.ts";
@@ -21,7 +21,7 @@ export function writeAuditDir(dir: string, report: AuditReport, leaves: readonly
   mkdirSync(dir, { recursive: true });
   const audit = path.join(dir, AUDIT_FILE);
   const leavesFile = path.join(dir, LEAVES_FILE);
-  const lines = leaves.map((leaf) => JSON.stringify({ account: `0x${leaf.account.toString(16).padStart(40, "0")}`, commitment: leaf.commitment.toString(), figures: figureWords(leaf.figures).map(String) }));
+  const lines = leaves.map((leaf) => JSON.stringify({ account: `0x${leaf.account.toString(16).padStart(40, "0")}`, commitment: leaf.commitment.toString(), figures: figuresJson(leaf.figures) }));
   writeFileSafely(leavesFile, `${lines.join("\n")}\n`);
   writeFileSafely(audit, `${stringify(auditReportJson(report))}\n`);
   return { audit, leaves: leavesFile };
@@ -33,7 +33,7 @@ export function readAuditReport(location: string): { report: AuditReport; file: 
   return { report: parseAuditReport(readJsonFile(file), file), file };
 }
 
-export function readLeaves(dir: string, nScenarios: number): AuditLeaf[] {
+export function readLeaves(dir: string, layout: AuditLayout): AuditLeaf[] {
   const file = path.join(dir, LEAVES_FILE);
   let text: string;
   try {
@@ -47,11 +47,17 @@ export function readLeaves(dir: string, nScenarios: number): AuditLeaf[] {
     .map((line, i) => {
       const source = `${file}:${i + 1}`;
       try {
-        const json = JSON.parse(line) as { account: string; commitment: string; figures: string[] };
-        if (!Array.isArray(json.figures) || json.figures.length !== 4 + nScenarios) throw new Error(`expected ${4 + nScenarios} figures`);
-        return { account: BigInt(json.account), commitment: BigInt(json.commitment), figures: figuresFromWords(json.figures.map((f) => BigInt(f))) };
+        const json = JSON.parse(line) as { account: string; commitment: string; figures: ReturnType<typeof figuresJson> };
+        const f = json.figures;
+        const big = (values: readonly string[]) => values.map((v) => BigInt(v));
+        // Through the words and back: figuresFromWords checks the layout's lengths.
+        const figures = figuresFromWords(
+          figureWords({ positions: BigInt(f.positions), fails: BigInt(f.fails), collateral: BigInt(f.collateral), debt: BigInt(f.debt), losses: big(f.losses), amounts: big(f.amounts), debtUnits: big(f.debtUnits), long: big(f.long), written: big(f.written) }),
+          layout,
+        );
+        return { account: BigInt(json.account), commitment: BigInt(json.commitment), figures };
       } catch (error) {
-        throw new InputError(source, "", `not a leaf line (${(error as Error).message})`);
+        throw new InputError(source, "", `not a leaf line of this audit (${(error as Error).message})`);
       }
     });
 }

@@ -11,22 +11,21 @@ import { policyHash } from "../../commitment/policy-hash.ts";
 import { UnprovableError } from "../../prover/errors.ts";
 import type { ZkProof } from "../../prover/prove.ts";
 import { auditShape, type AuditShape } from "../../audit/audit-shape.ts";
-import { auditGeometry, type AuditGeometry } from "../../audit/audit-instances.ts";
 import { auditBatchInput } from "../../audit/batch-input.ts";
 import { emptySubtree } from "../../audit/empty-subtree.ts";
 import { accountFigures } from "../../audit/figures.ts";
-import type { AuditInstances, AuditReport } from "../../audit/audit-files.ts";
+import { AUDIT_VERSION, type AuditChain, type AuditInstances, type AuditReport } from "../../audit/audit-files.ts";
 import { auditMergeInput, type ProvenSubtree } from "../../audit/merge-input.ts";
-import { buildSumTree, figuresDigest, type AuditLeaf, type MerkleSumTree } from "../../audit/merkle-sum-tree.ts";
+import { buildSumTree, figuresDigest, ownerHash, type AuditLeaf, type MerkleSumTree } from "../../audit/merkle-sum-tree.ts";
 import { batchSignals, mergeSignals } from "../../audit/public-signals.ts";
 import { AggregateStatementsError, aggregateStatements } from "../../audit/statements.ts";
-import { loadInstances } from "../../setup/instances.ts";
 import { ProverPool } from "../prover-pool/prover-pool.ts";
+import { auditKeyRecords, auditLayout } from "./audit-keys.ts";
 import type { BookEntry } from "./read-book.ts";
 
 export const AUDIT_INSTANCES: Record<"test" | "standard", AuditInstances> = {
-  test: { batch: "audit-batch-3x3x16x2", merge: "audit-merge-16x2", top: "audit-top-16x2" },
-  standard: { batch: "audit-batch-3x3x16x4", merge: "audit-merge-16x8", top: "audit-top-16x8" },
+  test: { batch: "audit-batch-3x3x16x2", merge: "audit-merge-3x3x16x2", top: "audit-top-3x3x16x2" },
+  standard: { batch: "audit-batch-3x3x16x4", merge: "audit-merge-3x3x16x8", top: "audit-top-3x3x16x8" },
 };
 
 export type AuditProgress =
@@ -36,6 +35,8 @@ export type AuditProgress =
 
 export interface RunAuditOptions {
   instances?: AuditInstances;
+  /** The gate state the book was checked against (checkBookAgainstGate), recorded in audit.json. */
+  chain?: AuditChain;
   workers?: number;
   onProgress?: (progress: AuditProgress) => void;
 }
@@ -55,11 +56,7 @@ export interface AuditRun {
   timings: { figuresMs: number; treeMs: number; levelsMs: number[]; totalMs: number };
 }
 
-/** The audit instances' shapes, read from circuits/instances.json. */
-export function auditLayout(instances: AuditInstances): AuditGeometry {
-  const all = loadInstances();
-  return auditGeometry(instances, (name) => all.find((i) => i.name === name));
-}
+export { auditLayout } from "./audit-keys.ts";
 
 export async function runAudit(book: readonly BookEntry[], market: Market, policy: Policy, options: RunAuditOptions = {}): Promise<AuditRun> {
   const started = performance.now();
@@ -89,12 +86,14 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
 
   const shape = auditShape(accounts.length, batchSize, fanIn);
   const treeStarted = performance.now();
-  const tree = buildSumTree(accounts.map((a) => a.leaf), layout.nScenarios, shape.depth);
+  const tree = buildSumTree(accounts.map((a) => a.leaf), layout, shape.depth);
   const treeMs = performance.now() - treeStarted;
   progress({ stage: "tree", depth: shape.depth, leaves: accounts.length });
   // When the totals fail the root's statements no root proof exists: say so before hours of batch proofs.
   const statements = aggregateStatements(tree.root.sums, market.scenarios.length);
   if (!statements.holds) throw new AggregateStatementsError(statements);
+  // The keys the proofs will be made with, recorded so that verifiers check them under no other.
+  const keys = auditKeyRecords(instances);
 
   const expectedMarketRoot = marketRoot(market, layout);
   const expectedPolicyHash = policyHash(policy);
@@ -118,7 +117,7 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
             const members = accounts.slice(i * batchSize, (i + 1) * batchSize).map((a) => ({ position: a.entry.position, fails: a.leaf.figures.fails, source: a.source }));
             yield auditBatchInput(members, market, policy, layout, batchSize);
           } else {
-            const empty: ProvenSubtree = { node: emptySubtree(shape.heights[level - 1]!, layout.nScenarios), firstAccount: 0n, lastAccount: 0n };
+            const empty: ProvenSubtree = { node: emptySubtree(shape.heights[level - 1]!, layout), firstAccount: 0n, lastAccount: 0n };
             yield auditMergeInput(Array.from({ length: fanIn }, (_, c) => below[i * fanIn + c] ?? empty));
           }
         }
@@ -140,6 +139,9 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
         if (level === 0) {
           const batch = batchSignals(publicSignals);
           if (batch.marketRoot !== expectedMarketRoot || batch.policyHash !== expectedPolicyHash) throw new ZksError(`${describe(outcome.index)}: market or policy differs from the inputs (a bug)`, 70);
+          const expectedMembers = accounts.slice(outcome.index * batchSize, (outcome.index + 1) * batchSize).map((a) => ownerHash(a.leaf.commitment, a.leaf.account));
+          while (expectedMembers.length < batchSize) expectedMembers.push(ownerHash(0n, 0n));
+          if (batch.members.some((m, s) => m !== expectedMembers[s])) throw new ZksError(`${describe(outcome.index)}: the proof's members differ from the book's (a bug; please report it)`, 70);
         }
         levelProofs[outcome.index] = { proof, publicSignals };
         proven[outcome.index] = { node, firstAccount: signals.firstAccount, lastAccount: signals.lastAccount };
@@ -155,16 +157,18 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
 
   const report: AuditReport = {
     kind: "zks-audit",
-    version: 1,
+    version: AUDIT_VERSION,
     epoch: market.epoch,
     marketRoot: expectedMarketRoot,
     policyHash: expectedPolicyHash,
     instances,
+    keys,
     layout,
     batchSize,
     fanIn,
     depth: shape.depth,
     root: tree.root,
+    ...(options.chain ? { chain: options.chain } : {}),
     proofs,
     createdAt: new Date().toISOString(),
   };
