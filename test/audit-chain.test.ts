@@ -85,7 +85,9 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     return file;
   };
   const prove = (bookFile: string, out: string, ...extra: string[]) => zks(["audit", "--positions", bookFile, ...inputs, "--out", path.join(dir, out), "--tier", "test", "--workers", "2", ...extra]);
-  const verify = (out: string, ...extra: string[]) => zks(["audit", "verify", "--audit", path.join(dir, out), ...inputs, "--rpc", url, ...extra]);
+  /** The user pins the gate (and its oracle, tokens and lenders) with the deployments file; audit.json's gate is only the operator's claim. */
+  const verify = (out: string, ...extra: string[]) => zks(["audit", "verify", "--audit", path.join(dir, out), ...inputs, "--rpc", url, "--deployment", deploymentFile, ...extra]);
+  let deploymentFile: string;
   const chain = () => ["--rpc", url, "--gate", gate, "--block", String(block)];
   /** The node's latest block, asked each time (ethers' getBlockNumber() answers from a short cache). */
   const latestBlock = async (): Promise<number> => Number(await provider.send("eth_blockNumber", []));
@@ -94,7 +96,7 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     dir = mkdtempSync(path.join(tmpdir(), "zks-audit-chain-"));
     node = await startLocalNode();
     url = node.url;
-    const deploymentFile = path.join(dir, "deployment.json");
+    deploymentFile = path.join(dir, "deployment.json");
     const deployed = await zks(["deploy", "--rpc", url, ...inputs, "--test-tokens", "--test-lenders", "USDC", "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
     assert.equal(deployed.code, 0, deployed.stderr);
     const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
@@ -184,10 +186,20 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /^VALID: audit of epoch 42: 3 positions, 0 failing/);
     assert.match(verified.stdout, new RegExp(`COMPLETE: the audited positions are exactly the 3 accounts registered with gate ${gate} on chain 31337 at block ${block}, each at its commitment there`));
-    assert.match(verified.stdout, /WETH: the gate holds 16\.0; the positions hold 15\.0 \(surplus 1\.0: held beyond what the positions commit, e\.g\. a donation\)/);
-    assert.match(verified.stdout, /USDC: the gate holds 30000\.0; the positions hold 30000\.0\n/);
-    assert.match(verified.stdout, /USDC debt: the lender counts 5000\.0 debt units of the gate; the positions owe 5000\.0/);
-    assert.match(verified.stdout, /ETH-26DEC26-2800-P: the gate holds 2\.0 option tokens; the positions hold 2\.0/);
+    const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
+    assert.match(verified.stdout, new RegExp(`gate pinned by ${deploymentFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(its oracle ${deployment.contracts.MarketOracle}, tokens and lenders checked\\)`, "i"));
+    assert.match(verified.stdout, new RegExp(`WETH \\(token ${deployment.tokens[WETH].address}\\): the gate holds 16\\.0; the positions hold 15\\.0 \\(surplus 1\\.0: held beyond what the positions commit, e\\.g\\. a donation\\)`, "i"));
+    assert.match(verified.stdout, /USDC \(token 0x[0-9a-fA-F]{40}\): the gate holds 30000\.0; the positions hold 30000\.0\n/);
+    assert.match(verified.stdout, new RegExp(`USDC debt: the lender ${deployment.lenders[USDC].address} counts 5000\\.0 debt units of the gate; the positions owe 5000\\.0`, "i"));
+    assert.match(verified.stdout, /ETH-26DEC26-2800-P \(token 0x[0-9a-fA-F]{40}\): the gate holds 2\.0 option tokens; the positions hold 2\.0/);
+    // audit.json's gate alone is the operator's claim: the user must pin it.
+    const unpinned = await zks(["audit", "verify", "--audit", path.join(dir, "honest"), ...inputs, "--rpc", url]);
+    assert.equal(unpinned.code, 2, unpinned.stdout + unpinned.stderr);
+    oneLine(unpinned.stderr, new RegExp(`--rpc: pin the gate with --gate ADDR or --deployment FILE; audit\\.json's gate \\(${gate.toLowerCase()}\\) is the operator's claim`, "i"));
+    // A --from-block after the gate's deployment would miss registrations before it.
+    const late = await verify("honest", "--from-block", String(block));
+    assert.equal(late.code, 2, late.stdout + late.stderr);
+    oneLine(late.stderr, new RegExp(`--from-block: gate ${gate} already exists at block ${block - 1}: registrations before block ${block} would be missed`));
     const json = await verify("honest", "--json");
     assert.equal(json.code, 0, json.stderr);
     const verdict = JSON.parse(json.stdout);
@@ -216,7 +228,7 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     assert.equal(proven.code, 0, proven.stderr);
     const plain = await zks(["audit", "verify", "--audit", path.join(dir, "fake"), ...inputs]);
     assert.equal(plain.code, 0, "without the chain, the proofs are valid: the fake account holds real collateral in the book");
-    const result = await verify("fake", "--gate", gate, "--block", String(block));
+    const result = await verify("fake", "--block", String(block));
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(
       result.stdout,
@@ -227,7 +239,7 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
   it("a dropped-account audit is rejected: the middle account left out of the book", async function () {
     const proven = await prove(book("dropped", [positions[0]!, positions[2]!]), "dropped");
     assert.equal(proven.code, 0, proven.stderr);
-    const result = await verify("dropped", "--gate", gate, "--block", String(block));
+    const result = await verify("dropped", "--block", String(block));
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(
       result.stdout,
@@ -265,7 +277,7 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     json.chain.block = later;
     json.chain.blockHash = (await provider.getBlock(later))!.hash;
     writeFileSync(path.join(dir, "claims-later.json"), JSON.stringify(json));
-    const claimed = await zks(["audit", "verify", "--audit", path.join(dir, "claims-later.json"), ...inputs, "--rpc", url]);
+    const claimed = await zks(["audit", "verify", "--audit", path.join(dir, "claims-later.json"), ...inputs, "--rpc", url, "--gate", gate]);
     assert.equal(claimed.code, 1, claimed.stdout + claimed.stderr);
     assert.match(claimed.stdout, /^INVALID: batch proof 0, slot 0: not account/);
     // At its own block the honest audit still holds (the node keeps the state of every block).

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { AUDIT_KIND, AUDIT_VERSION, type AuditReport } from "../src/audit/audit-files.ts";
-import { checkAgainstGate, checkBookAgainstGate, type GateSnapshot } from "../src/audit/completeness.ts";
+import { checkAgainstGate, checkBookAgainstGate, type DeploymentPins, type GateCheckOptions, type GateSnapshot } from "../src/audit/completeness.ts";
+import { SNARK_FIELD } from "../src/core/field.ts";
 import { ownerHash, zeroFigures, type AuditFigures } from "../src/audit/merkle-sum-tree.ts";
 import { AuditVerificationError } from "../src/audit/verify-audit.ts";
 import { InputError } from "../src/core/errors.ts";
@@ -14,6 +15,7 @@ import { InputError } from "../src/core/errors.ts";
 const LAYOUT = { nAssets: 2, nInstruments: 2, nScenarios: 2 };
 const GATE = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const ROOT = 0xabcn;
+const ORACLE = "0x0000000000000000000000000000000000000005";
 const DEV = { verificationKeyHash: `0x${"11".repeat(32)}`, keySource: { kind: "development" as const, contributions: 1 as const } };
 const member = (account: bigint) => ({ account, commitment: account * 1_000n + 7n });
 
@@ -66,16 +68,19 @@ function snapshot(edit: (s: GateSnapshot) => void = () => {}): GateSnapshot {
       { id: "PUT", token: "0x0000000000000000000000000000000000000004", held: 3n },
       { id: "CALL", token: null, held: 0n },
     ],
+    oracle: ORACLE,
+    policyHash: 3n,
     epochRoot: ROOT,
     latestEpoch: 42n,
+    epochFresh: true,
   };
   edit(s);
   return s;
 }
 
 const honest = () => auditOf([ACCOUNTS.slice(0, 2), ACCOUNTS.slice(2, 4), ACCOUNTS.slice(4)]);
-const rejects = (report: AuditReport, snap: GateSnapshot, pattern: RegExp) =>
-  assert.throws(() => checkAgainstGate(report, snap), (error: unknown) => error instanceof AuditVerificationError && error.exitCode === 1 && pattern.test(error.message));
+const rejects = (report: AuditReport, snap: GateSnapshot, pattern: RegExp, options: GateCheckOptions = {}) =>
+  assert.throws(() => checkAgainstGate(report, snap, options), (error: unknown) => error instanceof AuditVerificationError && error.exitCode === 1 && pattern.test(error.message));
 
 describe("audit completeness against the gate's state", function () {
   it("accepts the audit of exactly the gate's positions, with each token's reserves (a surplus reported, not refused)", function () {
@@ -91,8 +96,69 @@ describe("audit completeness against the gate's state", function () {
       ],
     );
     assert.deepEqual(verdict.notes, []);
-    // A later epoch at the block is said, not refused.
-    assert.match(checkAgainstGate(honest(), snapshot((s) => (s.latestEpoch = 43n))).notes[0]!, /the oracle's latest epoch at block 100 is 43; the audit values the positions at epoch 42/);
+    assert.deepEqual(
+      verdict.reserves.map((r) => r.address),
+      ["0x0000000000000000000000000000000000000001", "0x0000000000000000000000000000000000000002", "0x0000000000000000000000000000000000000003", "0x0000000000000000000000000000000000000004"],
+      "each line names its token or lender",
+    );
+  });
+
+  it("rejects an audit under another policy than the gate's", function () {
+    rejects(honest(), snapshot((s) => (s.policyHash = 4n)), /^policyHash: the gate's policy at block 100 is 0x00000000…, the audit's is 0x00000000…: the audit applies another policy than the gate$/);
+  });
+
+  it("rejects an epoch that is not the oracle's latest, or stale, unless --allow-epoch names it", function () {
+    const later = snapshot((s) => (s.latestEpoch = 43n));
+    rejects(honest(), later, /^epoch: the oracle's latest epoch at block 100 is 43, the audit's is 42: the audit values the positions at prices the oracle no longer stands by \(accept it explicitly with --allow-epoch 42\)$/);
+    rejects(honest(), later, /--allow-epoch 42/, { allowEpoch: 41 });
+    assert.deepEqual(checkAgainstGate(honest(), later, { allowEpoch: 42 }).notes, ["the oracle's latest epoch at block 100 is 43, the audit's is 42; accepted by --allow-epoch 42"]);
+    const stale = snapshot((s) => (s.epochFresh = false));
+    rejects(honest(), stale, /^epoch: the oracle calls epoch 42 stale at block 100: .*--allow-epoch 42\)$/);
+    assert.equal(checkAgainstGate(honest(), stale, { allowEpoch: 42 }).accounts, 5);
+  });
+
+  it("checks the gate against a deployments file: chain, oracle, each token and lender", function () {
+    const pins: DeploymentPins = {
+      source: "deployment.json",
+      chainId: 31337n,
+      oracle: ORACLE,
+      tokens: ["0x0000000000000000000000000000000000000001", "0x0000000000000000000000000000000000000002"],
+      lenders: [null, "0x0000000000000000000000000000000000000003"],
+      instrumentTokens: ["0x0000000000000000000000000000000000000004", null],
+    };
+    assert.equal(checkAgainstGate(honest(), snapshot(), { pins }).accounts, 5);
+    rejects(honest(), snapshot(), /^deployment\.json: chainId is 1, the RPC endpoint is chain 31337$/, { pins: { ...pins, chainId: 1n } });
+    // The operator's own gate with the real oracle but its own tokens: its WETH is not the deployment's.
+    rejects(honest(), snapshot((s) => (s.assets[0]!.token = "0x0000000000000000000000000000000000000009")), /^deployment\.json: tokens\[0\] is 0x0+1, but gate 0x5FbDB.* uses 0x0+9 at block 100: not the deployment this file describes$/, { pins });
+    rejects(honest(), snapshot((s) => (s.oracle = "0x0000000000000000000000000000000000000009")), /^deployment\.json: contracts\.MarketOracle is 0x0+5, but gate .* uses 0x0+9/, { pins });
+    rejects(honest(), snapshot((s) => (s.assets[1]!.lender = "0x0000000000000000000000000000000000000009")), /^deployment\.json: lenders\[1\] is 0x0+3, but gate .* uses 0x0+9/, { pins });
+    rejects(honest(), snapshot(), /^deployment\.json: instrumentTokens\[1\] is 0x0+4, but gate .* uses none/, { pins: { ...pins, instrumentTokens: [pins.instrumentTokens[0]!, pins.instrumentTokens[0]!] } });
+  });
+
+  it("sums a token shared between slots (or a lender shared between assets) before comparing it with the balance", function () {
+    // The PUT option token is the WETH token: 150 + 3 committed against one balance of 155 holds; of 152 it does not.
+    const shared = (held: bigint) => snapshot((s) => {
+      s.instruments[0]!.token = s.assets[0]!.token;
+      s.instruments[0]!.held = held;
+      s.assets[0]!.held = held;
+    });
+    const verdict = checkAgainstGate(honest(), shared(155n));
+    assert.deepEqual(verdict.reserves.filter((r) => r.what !== "debt units").map((r) => [r.label, r.committed, r.onChain, r.surplus]), [["WETH + PUT", 153n, 155n, 2n], ["USDC", 0n, 0n, 0n]]);
+    rejects(honest(), shared(152n), /^WETH \+ PUT: the gate holds 152 at block 100, the audited positions hold 153: short by 1 .*\(token 0x0+1, shared by WETH \+ PUT: their amounts summed\)$/);
+    // Both assets owe to one lender: 7 units of USDC and 2 of WETH against its 7 for the gate.
+    const oneLender = snapshot((s) => {
+      s.assets[0]!.lender = s.assets[1]!.lender;
+      s.assets[0]!.debtUnits = s.assets[1]!.debtUnits; // the same contract's debtUnitsOf(gate), read for each slot
+    });
+    rejects(auditOf([ACCOUNTS.slice(0, 2), ACCOUNTS.slice(2, 4), ACCOUNTS.slice(4)], { sums: { ...SUMS, debtUnits: [2n, 7n] } }), oneLender, /^WETH \+ USDC debt: the lender 0x0+3 counts 7 debt units of the gate at block 100, the audited positions owe 9: they must be equal$/);
+  });
+
+  it("rejects a batch whose slots after its positions are not padding, and a gate commitment that is no field element", function () {
+    const report = honest();
+    // The third batch counts 1 position; its slot 1 must be Poseidon(0, 0).
+    report.proofs[0]![2]!.publicSignals[8 + 1] = String(ownerHash(1n, 60n));
+    rejects(report, snapshot(), /^batch proof 2, slot 1: after its 1 positions, a member that is not padding Poseidon\(0, 0\)$/);
+    rejects(honest(), snapshot((s) => (s.members[0]!.commitment = SNARK_FIELD + 7n)), /^the gate's commitment for account 0x0+a at block 100 is 0x30644e72…, not a field element: no audit can open it$/);
   });
 
   it("rejects a fake account: as a batch's first or last account, or inside a batch's range", function () {
@@ -161,10 +227,10 @@ describe("audit completeness against the gate's state", function () {
   });
 
   describe("the operator's book against the gate (before proving)", function () {
-    const audit = { layout: LAYOUT, epoch: 42, marketRoot: ROOT };
+    const audit = { layout: LAYOUT, epoch: 42, marketRoot: ROOT, policyHash: 3n };
     const book = ACCOUNTS.map((m, i) => ({ ...m, source: `book.jsonl:${i + 1}` }));
-    const refuses = (list: typeof book, sums: AuditFigures, pattern: RegExp, kind: typeof InputError | typeof AuditVerificationError = InputError) =>
-      assert.throws(() => checkBookAgainstGate(list, sums, audit, snapshot()), (error: unknown) => error instanceof kind && pattern.test(error.message));
+    const refuses = (list: typeof book, sums: AuditFigures, pattern: RegExp, kind: typeof InputError | typeof AuditVerificationError = InputError, edit: (s: GateSnapshot) => void = () => {}) =>
+      assert.throws(() => checkBookAgainstGate(list, sums, audit, snapshot(edit)), (error: unknown) => error instanceof kind && pattern.test(error.message));
 
     it("accepts exactly the gate's positions, in any order", function () {
       assert.equal(checkBookAgainstGate([...book].reverse(), SUMS, audit, snapshot()).accounts, 5);
@@ -174,6 +240,7 @@ describe("audit completeness against the gate's state", function () {
       refuses([...book, { ...member(60n), source: "book.jsonl:6" }], SUMS, /^book\.jsonl:6: account: 0x0+3c is not registered with gate 0x5FbDB2315678afecb367f032d93F642f64180aa3 at block 100$/);
       refuses(book.slice(1), SUMS, /^--positions: 1 account\(s\) registered with gate .* at block 100 have no position in the book, e\.g\. 0x0+a; an audit of the gate counts every one$/);
       refuses([book[0]!, { ...book[1]!, commitment: 1n }, ...book.slice(2)], SUMS, /^book\.jsonl:2: this position's commitment 0x00000000… is not the one gate .* holds for 0x0+14 at block 100 \(0x[0-9a-f]{8}…\): a stale version \(another nonce\) or another salt$/);
+      refuses(book, SUMS, /^policyHash: the gate's policy .* the audit applies another policy than the gate$/, AuditVerificationError, (s) => (s.policyHash = 9n));
       refuses(book, { ...SUMS, amounts: [200n, 0n] }, /^WETH: the gate holds 155 at block 100, the audited positions hold 200: short by 45/, AuditVerificationError);
       assert.equal(new InputError("x", "", "y").exitCode, 2);
     });

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAuditReport, type AuditReport } from "../src/audit/audit-files.ts";
+import { SNARK_FIELD } from "../src/core/field.ts";
 import { accountFigures } from "../src/audit/figures.ts";
 import { checkInclusion, inclusionFile, matchLeaf } from "../src/audit/inclusion.ts";
 import { AuditTreeError, buildSumTree, figuresDigest, ownerHash, type AuditLeaf, type MerkleSumTree } from "../src/audit/merkle-sum-tree.ts";
@@ -121,7 +122,10 @@ describe("audit, end to end (real proofs)", function () {
     const flagCases: [string[], number, RegExp][] = [
       [["--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 2, /^zks: --gate: needs --rpc: the gate is read over JSON-RPC$/],
       [["--rpc", "http://127.0.0.1:1"], 2, /^zks: --block: needed: .*audit\.json records no block \(the operator audited without --rpc\); give the block the audit claims to be complete at$/],
-      [["--rpc", "http://127.0.0.1:1", "--block", "5"], 2, /^zks: --gate: needed with --rpc: the RebalanceGate whose positions the audit is about$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5"], 2, /^zks: --rpc: pin the gate with --gate ADDR or --deployment FILE; audit\.json's gate is the operator's claim$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3", "--deployment", out], 2, /^zks: --gate: --deployment gives the gate; leave this out$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--deployment", path.join(out, "audit.json")], 2, /^zks: .*audit\.json: network: .* \(not a deployments file written by `zks deploy`\?\)$/],
+      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3", "--allow-epoch", "x"], 2, /^zks: --allow-epoch: not a non-negative integer: "x"$/],
       [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x12"], 2, /^zks: --gate: not an address: "0x12"$/],
       [["--rpc", "http://127.0.0.1:1", "--block", "five", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 2, /^zks: --block: not a non-negative integer: "five"$/],
       [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 3, /^zks: cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1 /],
@@ -202,6 +206,13 @@ describe("audit, end to end (real proofs)", function () {
     const negative = check((j) => (j.root.sums.debt = "-5")); // a negative balance does not even parse
     assert.equal(negative.status, 2);
     assert.match(negative.stderr, /tampered\.json: root\.sums\.debt: expected a non-negative decimal/);
+    // x + p hashes as x in the digest: the non-canonical spelling of a total is refused as it parses.
+    const plusP = check((j) => (j.root.sums.debt = String(BigInt(j.root.sums.debt) + SNARK_FIELD)));
+    assert.equal(plusP.status, 2, plusP.stdout + plusP.stderr);
+    assert.match(plusP.stderr, /tampered\.json: root\.sums\.debt: \d+ is not below 2\^152, the most 32 levels of figures sum to \(a non-canonical field element\?\)/);
+    const tokenPlusP = check((j) => (j.root.sums.amounts[0] = String(BigInt(j.root.sums.amounts[0]) + SNARK_FIELD)));
+    assert.equal(tokenPlusP.status, 2, tokenPlusP.stdout + tokenPlusP.stderr);
+    assert.match(tokenPlusP.stderr, /tampered\.json: root\.sums\.amounts\.0: \d+ is not below 2\^128/);
     const short = check((j) => j.root.sums.long.pop());
     assert.equal(short.status, 2);
     assert.match(short.stderr, /tampered\.json: root\.sums\.long: expected 3 entries \(one per instrument slot/);

@@ -16,7 +16,7 @@ import { InputError } from "../core/errors.ts";
 import { groth16ProofSchema, INSTANCE_NAME } from "../proof-file/proof-file.ts";
 import type { ZkProof } from "../prover/prove.ts";
 import type { KeySource } from "../setup/manifest.ts";
-import { MAX_DEPTH, type AuditFigures, type FigureLayout, type InclusionProof, type SumNode } from "./merkle-sum-tree.ts";
+import { AMOUNT_BITS, FIGURE_BITS, MAX_DEPTH, type AuditFigures, type FigureLayout, type InclusionProof, type SumNode } from "./merkle-sum-tree.ts";
 
 export const AUDIT_KIND = "zks-audit";
 export const INCLUSION_KIND = "zks-audit-inclusion";
@@ -248,6 +248,20 @@ function parseNode(node: z.infer<typeof nodeSchema>, layout: AuditLayout, source
   };
   // Positions fit the depth-32 tree, and failing ones are among them: the counts word they share
   // (figureWords) is then what the circuits hash.
+  // Canonical sums: the circuits hash each sum as a field element, so x and x + k*p hash alike; a
+  // sum of at most 2^MAX_DEPTH leaves stays below these bounds (each figure < 2^FIGURE_BITS, each
+  // per-token amount < 2^AMOUNT_BITS), so anything at or above them is a non-canonical spelling.
+  const figureBound = 1n << BigInt(FIGURE_BITS + MAX_DEPTH);
+  const amountBound = 1n << BigInt(AMOUNT_BITS + MAX_DEPTH);
+  const scalars = [["positions", sums.positions], ["fails", sums.fails], ["collateral", sums.collateral], ["debt", sums.debt], ...sums.losses.map((v, j) => [`losses.${j}`, v] as const)] as const;
+  for (const [name, value] of scalars) {
+    if (value >= figureBound) throw new InputError(source, `${field}.sums.${name}`, `${value} is not below 2^${FIGURE_BITS + MAX_DEPTH}, the most ${MAX_DEPTH} levels of figures sum to (a non-canonical field element?)`);
+  }
+  for (const name of ["amounts", "debtUnits", "long", "written"] as const) {
+    sums[name].forEach((value, i) => {
+      if (value >= amountBound) throw new InputError(source, `${field}.sums.${name}.${i}`, `${value} is not below 2^${AMOUNT_BITS + MAX_DEPTH}, the most ${MAX_DEPTH} levels of per-token amounts sum to (a non-canonical field element?)`);
+    });
+  }
   if (sums.positions > 1n << BigInt(MAX_DEPTH)) throw new InputError(source, `${field}.sums.positions`, `${sums.positions} positions exceed a tree of depth ${MAX_DEPTH}`);
   if (sums.fails > sums.positions) throw new InputError(source, `${field}.sums.fails`, `${sums.fails} failing positions out of ${sums.positions}`);
   return { hash: BigInt(node.hash), sums };

@@ -24,6 +24,7 @@ import { QUANTITY_DECIMALS } from "../core/fixed-point.ts";
 import type { AuditReport } from "./audit-files.ts";
 import { InputError } from "../core/errors.ts";
 import { ownerHash, type AuditFigures } from "./merkle-sum-tree.ts";
+import { SNARK_FIELD } from "../core/field.ts";
 import { batchSignals } from "./public-signals.ts";
 import { AuditVerificationError } from "./verify-audit.ts";
 
@@ -59,9 +60,30 @@ export interface GateSnapshot {
   members: { account: bigint; commitment: bigint }[];
   assets: GateAsset[];
   instruments: GateInstrument[];
-  /** The gate's oracle's root for the audit's epoch at the block (0 when it has none), and its latest epoch. */
+  /** The gate's oracle (checksummed) and policyHash() at the block. */
+  oracle: string;
+  policyHash: bigint;
+  /** The gate's oracle's root for the audit's epoch at the block (0 when it has none), its latest epoch, and whether it calls the audit's epoch fresh at the block. */
   epochRoot: bigint;
   latestEpoch: bigint;
+  epochFresh: boolean;
+}
+
+/** What the user pinned beyond the gate (a deployments file of `zks deploy`): the chain, the oracle, and each slot's token and lender (checksummed; null for none). */
+export interface DeploymentPins {
+  source: string;
+  chainId: bigint;
+  oracle: string;
+  tokens: (string | null)[];
+  lenders: (string | null)[];
+  instrumentTokens: (string | null)[];
+}
+
+export interface GateCheckOptions {
+  /** An epoch the user accepts although it is not the oracle's latest fresh one at the block (`--allow-epoch`). */
+  allowEpoch?: number;
+  /** The deployments file the user pinned the gate with: its oracle, tokens and lenders must be the gate's. */
+  pins?: DeploymentPins;
 }
 
 /** One token's line of the reserves statement, in base units (option tokens: 10^8 per contract). */
@@ -74,6 +96,10 @@ export interface ReserveLine {
   committed: bigint;
   /** What the chain says: the token balance or the lender's debt units of the gate. */
   onChain: bigint;
+  /** The token (collateral, option tokens) or lender (debt units) contract, checksummed. */
+  address: string;
+  /** Every slot this contract serves, e.g. ["WETH"], or ["WETH", "ETH-PUT"] for a token shared by an asset and an instrument slot: their amounts are summed. */
+  slots: string[];
   /** onChain - committed for holdings (>= 0: e.g. a donation), 0 for debt (which must be equal). */
   surplus: bigint;
 }
@@ -90,13 +116,16 @@ export interface CompletenessVerdict {
   notes: string[];
 }
 
+/** A batch's padding slot publishes Poseidon(0, 0). */
+const PADDING = ownerHash(0n, 0n);
 const address = (account: bigint): string => `0x${account.toString(16).padStart(40, "0")}`;
 const short = (value: bigint): string => `0x${value.toString(16).padStart(64, "0").slice(0, 8)}…`;
 const amount = (value: bigint, decimals: number): string => formatUnits(value, decimals);
 
 /** Checks `report` (whose proofs verifyAudit has verified) against the gate's state `snapshot`; throws an AuditVerificationError naming the first discrepancy. */
-export function checkAgainstGate(report: AuditReport, snapshot: GateSnapshot): CompletenessVerdict {
+export function checkAgainstGate(report: AuditReport, snapshot: GateSnapshot, options: GateCheckOptions = {}): CompletenessVerdict {
   const at = `at block ${snapshot.block}`;
+  if (options.pins) checkPins(options.pins, snapshot, at);
   if (report.chain) {
     const recorded = report.chain;
     if (recorded.chainId !== snapshot.chainId) throw new AuditVerificationError(`chain.chainId: the audit was made on chain ${recorded.chainId}, the RPC endpoint is chain ${snapshot.chainId}`);
@@ -105,21 +134,54 @@ export function checkAgainstGate(report: AuditReport, snapshot: GateSnapshot): C
       throw new AuditVerificationError(`chain.blockHash: block ${snapshot.block} is ${snapshot.blockHash} on this chain, the audit records ${recorded.blockHash} (a reorganisation, or another chain)`);
     }
   }
-  const notes = checkGateMarket(report, snapshot, at);
+  const notes = checkGateMarket(report, snapshot, at, options.allowEpoch);
   checkMembers(report, snapshot, at);
   const reserves = checkReserves(report.root.sums, snapshot, at);
   return { chainId: snapshot.chainId, gate: snapshot.gate, block: snapshot.block, blockHash: snapshot.blockHash, accounts: snapshot.members.length, reserves, notes };
 }
 
-/** The gate's layout is the audit's, and its oracle holds the audit's market at the block; returns notes. */
-function checkGateMarket(audit: Pick<AuditReport, "layout" | "epoch" | "marketRoot">, snapshot: GateSnapshot, at: string): string[] {
+/**
+ * The gate a deployments file pins is the deployment: same chain, and the gate's oracle, tokens and
+ * lenders at the block are the file's. A gate the operator deployed with its own tokens and lender
+ * (holding only healthy positions) differs here even when it runs the real contracts' code.
+ */
+function checkPins(pins: DeploymentPins, snapshot: GateSnapshot, at: string): void {
+  const differs = (field: string, pinned: string | null, actual: string | null) =>
+    new AuditVerificationError(`${pins.source}: ${field} is ${pinned ?? "none"}, but gate ${snapshot.gate} uses ${actual ?? "none"} ${at}: not the deployment this file describes`);
+  if (pins.chainId !== snapshot.chainId) throw new AuditVerificationError(`${pins.source}: chainId is ${pins.chainId}, the RPC endpoint is chain ${snapshot.chainId}`);
+  if (pins.oracle !== snapshot.oracle) throw differs("contracts.MarketOracle", pins.oracle, snapshot.oracle);
+  const compare = (field: string, pinned: (string | null)[], actual: (string | null)[]) => {
+    if (pinned.length !== actual.length) throw new AuditVerificationError(`${pins.source}: ${field} lists ${pinned.length} slots, gate ${snapshot.gate} has ${actual.length}`);
+    pinned.forEach((p, i) => {
+      if (p !== actual[i]) throw differs(`${field}[${i}]`, p, actual[i]!);
+    });
+  };
+  compare("tokens", pins.tokens, snapshot.assets.map((a) => a.token));
+  compare("lenders", pins.lenders, snapshot.assets.map((a) => a.lender));
+  compare("instrumentTokens", pins.instrumentTokens, snapshot.instruments.map((i) => i.token));
+}
+
+/**
+ * The gate's layout is the audit's, its policy is the audit's, and its oracle holds the audit's
+ * market at the block as its latest, fresh epoch (an older or stale epoch only when the user names
+ * it: `allowEpoch`, then said in a note); returns notes.
+ */
+function checkGateMarket(audit: Pick<AuditReport, "layout" | "epoch" | "marketRoot" | "policyHash">, snapshot: GateSnapshot, at: string, allowEpoch: number | undefined): string[] {
   const { layout } = audit;
   if (snapshot.nAssets !== layout.nAssets || snapshot.nInstruments !== layout.nInstruments) {
     throw new AuditVerificationError(`the gate commits positions of ${snapshot.nAssets} asset and ${snapshot.nInstruments} instrument slots; the audit's instances open ${layout.nAssets} and ${layout.nInstruments}`);
   }
   if (snapshot.epochRoot === 0n) throw new AuditVerificationError(`the gate's oracle has no market for the audit's epoch ${audit.epoch} ${at}`);
   if (snapshot.epochRoot !== audit.marketRoot) throw new AuditVerificationError(`the gate's oracle's root for epoch ${audit.epoch} ${at} is ${short(snapshot.epochRoot)}, not the audit's marketRoot ${short(audit.marketRoot)}`);
-  return snapshot.latestEpoch > BigInt(audit.epoch) ? [`the oracle's latest epoch ${at} is ${snapshot.latestEpoch}; the audit values the positions at epoch ${audit.epoch}`] : [];
+  // The gate checks every position against its policy; an audit under another policy (looser
+  // thresholds) would count as passing what the gate's own rules call failing.
+  if (snapshot.policyHash !== audit.policyHash) throw new AuditVerificationError(`policyHash: the gate's policy ${at} is ${short(snapshot.policyHash)}, the audit's is ${short(audit.policyHash)}: the audit applies another policy than the gate`);
+  // An audit values the positions at one epoch's prices; an old epoch (before a crash) can make
+  // today's book look solvent. Only the latest, fresh epoch passes unless the user names another.
+  const stale = snapshot.latestEpoch !== BigInt(audit.epoch) ? `the oracle's latest epoch ${at} is ${snapshot.latestEpoch}, the audit's is ${audit.epoch}` : !snapshot.epochFresh ? `the oracle calls epoch ${audit.epoch} stale ${at}` : undefined;
+  if (stale === undefined) return [];
+  if (allowEpoch !== audit.epoch) throw new AuditVerificationError(`epoch: ${stale}: the audit values the positions at prices the oracle no longer stands by (accept it explicitly with --allow-epoch ${audit.epoch})`);
+  return [`${stale}; accepted by --allow-epoch ${audit.epoch}`];
 }
 
 /** One position of the operator's book, as the audit will open it. */
@@ -136,9 +198,16 @@ export interface BookLeaf {
  * when not) and the gate's holdings back its per-token totals (`sums`: the tree's root; exit 1
  * when not). Its verdict is what `zks audit` records in audit.json and prints.
  */
-export function checkBookAgainstGate(book: readonly BookLeaf[], sums: AuditFigures, audit: Pick<AuditReport, "layout" | "epoch" | "marketRoot">, snapshot: GateSnapshot): CompletenessVerdict {
+export function checkBookAgainstGate(
+  book: readonly BookLeaf[],
+  sums: AuditFigures,
+  audit: Pick<AuditReport, "layout" | "epoch" | "marketRoot" | "policyHash">,
+  snapshot: GateSnapshot,
+  options: GateCheckOptions = {},
+): CompletenessVerdict {
   const at = `at block ${snapshot.block}`;
-  const notes = checkGateMarket(audit, snapshot, at);
+  if (options.pins) checkPins(options.pins, snapshot, at);
+  const notes = checkGateMarket(audit, snapshot, at, options.allowEpoch);
   const registered = new Map(snapshot.members.map((m) => [m.account, m.commitment]));
   const inBook = new Set<bigint>();
   for (const leaf of book) {
@@ -178,7 +247,16 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
     }
     const positions = Number(batch.positions);
     const slots = batch.members.slice(0, positions);
-    const expected = inRange.map((m) => ownerHash(m.commitment, m.account));
+    // The circuit fills the slots after `positions` with padding; anything else there is a member
+    // this check would not see.
+    batch.members.slice(positions).forEach((hash, i) => {
+      if (hash !== PADDING) throw new AuditVerificationError(`${name}, slot ${positions + i}: after its ${positions} positions, a member that is not padding Poseidon(0, 0)`);
+    });
+    const expected = inRange.map((m) => {
+      // A commitment the gate returns is a uint256; one at or above the field's order is none the circuits can open.
+      if (m.commitment >= SNARK_FIELD) throw new AuditVerificationError(`the gate's commitment for account ${address(m.account)} ${at} is ${short(m.commitment)}, not a field element: no audit can open it`);
+      return ownerHash(m.commitment, m.account);
+    });
     if (expected.length > slots.length) {
       // The gate holds more accounts in the range than the batch counts: name one it left out.
       const counted = new Set(slots);
@@ -201,47 +279,74 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
   if (next < chain.length) throw dropped(chain[next]!, "comes after the last batch's last account");
 }
 
-/** The root's per-token sums against the gate's balances and the lenders' debt units of the gate. */
+/**
+ * The root's per-token sums against the gate's balances and the lenders' debt units of the gate.
+ * Amounts are summed per contract first: a token serving two slots (an asset and an option token,
+ * or two assets) backs both at once, so comparing each slot with the whole balance would count it
+ * twice; likewise a lender serving two assets.
+ */
 function checkReserves(sums: AuditFigures, snapshot: GateSnapshot, at: string): ReserveLine[] {
-  const lines: ReserveLine[] = [];
+  // Slots without a contract first: nothing can back what the positions commit there.
   for (const [i, asset] of snapshot.assets.entries()) {
-    const committed = sums.amounts[i]!;
-    const units = sums.debtUnits[i]!;
-    const label = asset.symbol;
-    if (asset.token === null) {
-      if (committed > 0n) throw new AuditVerificationError(`asset slot ${i} (${label}) has no token at the gate, yet the audited positions hold ${amount(committed, asset.decimals)} of it`);
-    } else {
-      if (asset.held < committed) {
-        throw new AuditVerificationError(
-          `${label}: the gate holds ${amount(asset.held, asset.decimals)} ${at}, the audited positions hold ${amount(committed, asset.decimals)}: short by ${amount(committed - asset.held, asset.decimals)} (reserves below liabilities to the accounts)`,
-        );
-      }
-      lines.push({ what: "collateral", slot: i, label, decimals: asset.decimals, committed, onChain: asset.held, surplus: asset.held - committed });
+    if (asset.token === null && sums.amounts[i]! > 0n) throw new AuditVerificationError(`asset slot ${i} (${asset.symbol}) has no token at the gate, yet the audited positions hold ${amount(sums.amounts[i]!, asset.decimals)} of it`);
+    if (asset.lender === null && sums.debtUnits[i]! > 0n) throw new AuditVerificationError(`asset slot ${i} (${asset.symbol}) has no lender at the gate, yet the audited positions owe ${amount(sums.debtUnits[i]!, asset.decimals)} debt units of it`);
+  }
+  for (const [k, instrument] of snapshot.instruments.entries()) {
+    const written = sums.written[k]!;
+    if (written > 0n) throw new AuditVerificationError(`${instrument.id}: the audited positions have written ${amount(written, QUANTITY_DECIMALS)} contracts, which a custody gate cannot hold (its positions are long-only)`);
+    if (instrument.token === null && sums.long[k]! > 0n) throw new AuditVerificationError(`instrument slot ${k} (${instrument.id}) has no option token at the gate, yet the audited positions hold ${amount(sums.long[k]!, QUANTITY_DECIMALS)} contracts`);
+  }
+  // Per contract, in the order the slots first name them: asset tokens, lenders, option tokens.
+  type Group = Omit<ReserveLine, "surplus">;
+  const tokens = new Map<string, Group>();
+  const lenders = new Map<string, Group>();
+  const add = (map: Map<string, Group>, key: string, first: Omit<Group, "committed" | "slots" | "label">, name: string, committed: bigint) => {
+    const group = map.get(key) ?? { ...first, label: "", slots: [], committed: 0n };
+    group.slots.push(name);
+    group.label = group.slots.join(" + ");
+    group.committed += committed;
+    map.set(key, group);
+  };
+  const order: [Map<string, Group>, string][] = [];
+  const note = (map: Map<string, Group>, key: string) => {
+    if (!order.some(([m, k]) => m === map && k === key)) order.push([map, key]);
+  };
+  for (const [i, asset] of snapshot.assets.entries()) {
+    if (asset.token !== null) {
+      add(tokens, asset.token, { what: "collateral", slot: i, decimals: asset.decimals, onChain: asset.held, address: asset.token }, asset.symbol, sums.amounts[i]!);
+      note(tokens, asset.token);
     }
-    if (asset.lender === null) {
-      if (units > 0n) throw new AuditVerificationError(`asset slot ${i} (${label}) has no lender at the gate, yet the audited positions owe ${amount(units, asset.decimals)} debt units of it`);
-    } else {
-      if (asset.debtUnits !== units) {
-        throw new AuditVerificationError(
-          `${label} debt: the lender ${asset.lender} counts ${amount(asset.debtUnits, asset.decimals)} debt units of the gate ${at}, the audited positions owe ${amount(units, asset.decimals)}: they must be equal`,
-        );
-      }
-      lines.push({ what: "debt units", slot: i, label, decimals: asset.decimals, committed: units, onChain: asset.debtUnits, surplus: 0n });
+    if (asset.lender !== null) {
+      add(lenders, asset.lender, { what: "debt units", slot: i, decimals: asset.decimals, onChain: asset.debtUnits, address: asset.lender }, asset.symbol, sums.debtUnits[i]!);
+      note(lenders, asset.lender);
     }
   }
   for (const [k, instrument] of snapshot.instruments.entries()) {
-    const long = sums.long[k]!;
-    const written = sums.written[k]!;
-    const label = instrument.id;
-    if (written > 0n) throw new AuditVerificationError(`${label}: the audited positions have written ${amount(written, QUANTITY_DECIMALS)} contracts, which a custody gate cannot hold (its positions are long-only)`);
-    if (instrument.token === null) {
-      if (long > 0n) throw new AuditVerificationError(`instrument slot ${k} (${label}) has no option token at the gate, yet the audited positions hold ${amount(long, QUANTITY_DECIMALS)} contracts`);
+    if (instrument.token === null) continue;
+    add(tokens, instrument.token, { what: "option tokens", slot: k, decimals: QUANTITY_DECIMALS, onChain: instrument.held, address: instrument.token }, instrument.id, sums.long[k]!);
+    note(tokens, instrument.token);
+  }
+  const lines: ReserveLine[] = [];
+  for (const [map, key] of order) {
+    const g = map.get(key)!;
+    const shared = g.slots.length > 1 ? ` (token ${g.address}, shared by ${g.label}: their amounts summed)` : "";
+    if (g.what === "debt units") {
+      if (g.onChain !== g.committed) {
+        throw new AuditVerificationError(
+          `${g.label} debt: the lender ${g.address} counts ${amount(g.onChain, g.decimals)} debt units of the gate ${at}, the audited positions owe ${amount(g.committed, g.decimals)}: they must be equal`,
+        );
+      }
+      lines.push({ ...g, surplus: 0n });
       continue;
     }
-    if (instrument.held < long) {
-      throw new AuditVerificationError(`${label}: the gate holds ${amount(instrument.held, QUANTITY_DECIMALS)} option tokens ${at}, the audited positions hold ${amount(long, QUANTITY_DECIMALS)}: short by ${amount(long - instrument.held, QUANTITY_DECIMALS)}`);
+    if (g.onChain < g.committed) {
+      const unit = g.what === "option tokens" ? " option tokens" : "";
+      const tail = g.what === "option tokens" ? "" : " (reserves below liabilities to the accounts)";
+      throw new AuditVerificationError(
+        `${g.label}: the gate holds ${amount(g.onChain, g.decimals)}${unit} ${at}, the audited positions hold ${amount(g.committed, g.decimals)}: short by ${amount(g.committed - g.onChain, g.decimals)}${tail}${shared}`,
+      );
     }
-    lines.push({ what: "option tokens", slot: k, label, decimals: QUANTITY_DECIMALS, committed: long, onChain: instrument.held, surplus: instrument.held - long });
+    lines.push({ ...g, surplus: g.onChain - g.committed });
   }
   return lines;
 }

@@ -68,11 +68,19 @@ export async function readGateSnapshot(provider: Provider, gateAddress: string, 
     throw new InputError("--gate", "", `${gate} does not answer nAssets() and nInstruments() at block ${block}: not a RebalanceGate`);
   }
   const chainId = (await provider.getNetwork()).chainId;
+  // Registrations are searched from --from-block on: one after the gate's deployment would miss
+  // the accounts registered before it (the audit's dropped accounts would go unseen), so the gate
+  // must not have existed at the block before it.
+  const fromBlock = options.fromBlock ?? 0;
+  if (fromBlock > block) throw new InputError("--from-block", "", `${fromBlock} is after the block checked (${block})`);
+  if (fromBlock > 0 && (await provider.getCode(gate, fromBlock - 1)) !== "0x") {
+    throw new InputError("--from-block", "", `gate ${gate} already exists at block ${fromBlock - 1}: registrations before block ${fromBlock} would be missed; give its deployment block or leave --from-block out`);
+  }
 
   // Registrations up to the block, in chunks the provider accepts.
   const accounts = new Set<string>();
   const chunk = options.logChunk ?? 50_000;
-  for (let from = options.fromBlock ?? 0; from <= block; from += chunk) {
+  for (let from = fromBlock; from <= block; from += chunk) {
     const events = await g.queryFilter(g.filters.PositionRegistered!(), from, Math.min(from + chunk - 1, block));
     for (const event of events) accounts.add(getAddress((event as unknown as { args: [string] }).args[0]));
   }
@@ -100,8 +108,12 @@ export async function readGateSnapshot(provider: Provider, gateAddress: string, 
     const token = orNull(await call<string>(g, "instrumentTokenOf", k));
     instruments.push({ id: options.instruments?.[k]?.id ?? `instrument slot ${k}`, token, held: token ? await call<bigint>(erc20(token), "balanceOf", gate) : 0n });
   }
-  const oracle = new Contract(await call<string>(g, "oracle"), MARKET_ORACLE_ABI, provider);
+  const oracleAddress = getAddress(await call<string>(g, "oracle"));
+  const policyHash = await call<bigint>(g, "policyHash");
+  const oracle = new Contract(oracleAddress, MARKET_ORACLE_ABI, provider);
   const epochRoot = await call<bigint>(oracle, "rootOf", options.epoch);
   const latestEpoch = await call<bigint>(oracle, "latestEpoch");
-  return { chainId, gate, block, blockHash: header.hash, nAssets, nInstruments, members, assets, instruments, epochRoot, latestEpoch };
+  // isFresh at the block: the oracle's own freshness window against that block's timestamp.
+  const epochFresh = epochRoot === 0n ? false : await call<boolean>(oracle, "isFresh", options.epoch);
+  return { chainId, gate, block, blockHash: header.hash, nAssets, nInstruments, members, assets, instruments, oracle: oracleAddress, policyHash, epochRoot, latestEpoch, epochFresh };
 }

@@ -1,13 +1,14 @@
 import { keySourceLabel, type KeySource } from "../../setup/manifest.ts";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { formatUnits } from "ethers";
+import { formatUnits, getAddress } from "ethers";
+import { z } from "zod";
 import { formatHuman } from "../../core/decimal.ts";
 import { InputError, SetupError, ZksError } from "../../core/errors.ts";
 import { QUANTITY_DECIMALS } from "../../core/fixed-point.ts";
 import { inclusionFileJson, parseInclusionFile, type AuditChain, type AuditKeyRecords } from "../../audit/audit-files.ts";
 import { auditShape } from "../../audit/audit-shape.ts";
-import { checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type GateSnapshot } from "../../audit/completeness.ts";
+import { checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type DeploymentPins, type GateSnapshot } from "../../audit/completeness.ts";
 import { accountFigures } from "../../audit/figures.ts";
 import { readGateSnapshot } from "../../audit/gate-snapshot.ts";
 import { checkInclusion, inclusionFile } from "../../audit/inclusion.ts";
@@ -38,23 +39,76 @@ interface ProveFlags extends ChainFlags {
   json?: boolean;
 }
 
-/** --rpc, --gate, --block, --from-block: the gate state an audit is checked against. */
+/** --rpc, --gate or --deployment, --block, --from-block, --allow-epoch: the gate state an audit is checked against. */
 interface ChainFlags {
   rpc?: string;
   gate?: string;
+  deployment?: string;
   block?: string;
   fromBlock?: string;
+  allowEpoch?: string;
+}
+
+const nullableAddress = z.string().transform((text, ctx) => {
+  try {
+    return /^0x0*$/i.test(text) ? null : getAddress(text);
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not an address: "${text}"` });
+    return z.NEVER;
+  }
+});
+const slotList = z.array(z.object({ slot: z.number().int().nonnegative(), address: nullableAddress })).transform((list) => [...list].sort((a, b) => a.slot - b.slot).map((t) => t.address));
+/** The parts of a deployments file (`zks deploy`, scripts/deploy.ts) that pin the gate and what it must use. */
+const deploymentSchema = z.object({
+  network: z.string(),
+  chainId: z.string().regex(/^\d+$/, "expected a decimal string"),
+  contracts: z.object({ RebalanceGate: nullableAddress, MarketOracle: nullableAddress }),
+  tokens: slotList,
+  lenders: slotList.optional(),
+  instrumentTokens: slotList.optional(),
+});
+
+/** A deployments file's gate, and what its oracle, tokens and lenders must be (exit 2 naming the field when it is not one). */
+function readDeploymentPins(file: string): DeploymentPins & { gate: string } {
+  const parsed = deploymentSchema.safeParse(readJsonFile(file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(file, issue.path.join("."), `${issue.message} (not a deployments file written by \`zks deploy\`?)`);
+  }
+  const d = parsed.data;
+  if (d.network === "in-process") throw new InputError(file, "network", "an in-process deployment is a dry run whose chain ended with it");
+  if (d.contracts.RebalanceGate === null) throw new InputError(file, "contracts.RebalanceGate", "the zero address");
+  if (d.contracts.MarketOracle === null) throw new InputError(file, "contracts.MarketOracle", "the zero address");
+  return {
+    source: file,
+    gate: d.contracts.RebalanceGate,
+    chainId: BigInt(d.chainId),
+    oracle: d.contracts.MarketOracle,
+    tokens: d.tokens,
+    // Files from before lenders and option tokens: none pinned means none at the gate.
+    lenders: d.lenders ?? d.tokens.map(() => null),
+    instrumentTokens: d.instrumentTokens ?? [],
+  };
+}
+
+/** --allow-epoch: an epoch the user accepts although it is not the oracle's latest fresh one. */
+function allowEpochFlag(flags: ChainFlags): number | undefined {
+  return flags.allowEpoch === undefined ? undefined : Number(integerFlag("--allow-epoch", flags.allowEpoch, 2n ** 64n - 1n));
 }
 
 /**
  * The gate's state at the block the flags (or the audit's record) name, read over JSON-RPC.
  * Unreachable endpoints and failed reads end in one line, exit 3; bad flags exit 2.
  */
-async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | undefined, epoch: number, market: Market | undefined): Promise<GateSnapshot> {
+async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | undefined, epoch: number, market: Market | undefined, pins: { gate: string } | undefined): Promise<GateSnapshot> {
   const url = rpcUrlFlag(flags.rpc!);
-  const gateText = flags.gate ?? recorded?.gate;
-  if (gateText === undefined) throw new InputError("--gate", "", "needed with --rpc: the RebalanceGate whose positions the audit is about");
-  const gate = addressFlag("--gate", gateText);
+  // Only a gate the user names counts: audit.json's is the operator's, who could deploy a real
+  // RebalanceGate of their own (real oracle, fresh tokens) holding only healthy positions.
+  const gateText = flags.gate ?? pins?.gate;
+  if (gateText === undefined) {
+    throw new InputError("--rpc", "", `pin the gate with --gate ADDR or --deployment FILE; audit.json's gate${recorded ? ` (${recorded.gate})` : ""} is the operator's claim`);
+  }
+  const gate = flags.gate !== undefined ? addressFlag("--gate", gateText) : gateText;
   const block = flags.block !== undefined ? Number(integerFlag("--block", flags.block, BigInt(Number.MAX_SAFE_INTEGER))) : recorded?.block;
   const fromBlock = flags.fromBlock !== undefined ? Number(integerFlag("--from-block", flags.fromBlock, BigInt(Number.MAX_SAFE_INTEGER))) : undefined;
   const chainId = await reachRpc(url);
@@ -67,7 +121,10 @@ async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | u
     });
   } catch (error) {
     if (error instanceof ZksError) throw error;
-    const e = error as { shortMessage?: string; message?: string };
+    const e = error as { code?: string; shortMessage?: string; message?: string };
+    // A call that reverts or answers garbage is the address's fault (not a RebalanceGate, or one
+    // whose tokens are not ERC-20s): bad input. Transport failures stay setup errors.
+    if (e.code === "CALL_EXCEPTION" || e.code === "BAD_DATA") throw new InputError(flags.gate !== undefined ? "--gate" : flags.deployment!, flags.gate !== undefined ? "" : "contracts.RebalanceGate", `reading gate ${gate} at its block failed (${e.shortMessage ?? e.message}): not a RebalanceGate, or one whose tokens or oracle do not answer`);
     throw new SetupError(`reading gate ${gate} over ${url} failed: ${e.shortMessage ?? e.message}`);
   }
 }
@@ -91,10 +148,10 @@ function tokenTotalsLine(sums: AuditFigures, market: Market): string {
 function reserveLines(verdict: CompletenessVerdict): string[] {
   return verdict.reserves.map((r) => {
     const held = (v: bigint) => formatUnits(v, r.decimals);
-    if (r.what === "debt units") return `  ${r.label} debt: the lender counts ${held(r.onChain)} debt units of the gate; the positions owe ${held(r.committed)}`;
+    if (r.what === "debt units") return `  ${r.label} debt: the lender ${r.address} counts ${held(r.onChain)} debt units of the gate; the positions owe ${held(r.committed)}`;
     const unit = r.what === "option tokens" ? " option tokens" : "";
     const surplus = r.surplus > 0n ? ` (surplus ${held(r.surplus)}: held beyond what the positions commit, e.g. a donation)` : "";
-    return `  ${r.label}: the gate holds ${held(r.onChain)}${unit}; the positions hold ${held(r.committed)}${surplus}`;
+    return `  ${r.label} (token ${r.address}): the gate holds ${held(r.onChain)}${unit}; the positions hold ${held(r.committed)}${surplus}`;
   });
 }
 
@@ -158,6 +215,7 @@ export function registerAudit(program: Command): void {
     .option("--gate <address>", "the RebalanceGate whose positions the book must be, exactly")
     .option("--block <n>", "the block to audit at (default: the latest)")
     .option("--from-block <n>", "the first block to search for registrations (default 0; the gate's deployment block on long chains)")
+    .option("--allow-epoch <n>", "audit at the market's epoch although it is not the gate's oracle's latest fresh epoch at the block")
     .option("--json", "machine-readable summary")
     .action(async (flags: ProveFlags) => {
       if (flags.tier !== "standard" && flags.tier !== "test") throw new InputError("--tier", "", `expected standard or test, got "${flags.tier}"`);
@@ -170,15 +228,19 @@ export function registerAudit(program: Command): void {
       const { batchSize, fanIn } = auditLayout(instances);
 
       const shape = auditShape(book.length, batchSize, fanIn);
-      if (flags.rpc === undefined && (flags.gate ?? flags.block ?? flags.fromBlock) !== undefined) throw new InputError(flags.gate ? "--gate" : flags.block ? "--block" : "--from-block", "", "needs --rpc: the gate is read over JSON-RPC");
+      if (flags.rpc === undefined && (flags.gate ?? flags.block ?? flags.fromBlock ?? flags.allowEpoch) !== undefined) {
+        throw new InputError(flags.gate ? "--gate" : flags.block ? "--block" : flags.fromBlock ? "--from-block" : "--allow-epoch", "", "needs --rpc: the gate is read over JSON-RPC");
+      }
       // Against the gate first: the book must be its positions at the block, backed by its holdings.
       let gateVerdict: CompletenessVerdict | undefined;
       if (flags.rpc !== undefined) {
         const { layout } = auditLayout(instances);
-        const snapshot = await gateSnapshotFromFlags(flags, undefined, market.epoch, market);
+        const allowEpoch = allowEpochFlag(flags);
+        const snapshot = await gateSnapshotFromFlags(flags, undefined, market.epoch, market, undefined);
         const leaves = book.map((entry) => ({ ...accountFigures(entry.position, market, policy, layout, entry.source).leaf, source: entry.source }));
         const sums = leaves.map((leaf) => leaf.figures).reduce(addFigures);
-        gateVerdict = checkBookAgainstGate(leaves, sums, { layout, epoch: market.epoch, marketRoot: marketRootOf(market, layout) }, snapshot);
+        const { policyHash } = await import("../../commitment/policy-hash.ts");
+        gateVerdict = checkBookAgainstGate(leaves, sums, { layout, epoch: market.epoch, marketRoot: marketRootOf(market, layout), policyHash: policyHash(policy) }, snapshot, allowEpoch !== undefined ? { allowEpoch } : {});
         if (!flags.json) process.stderr.write(`zks audit: the book is exactly the ${gateVerdict.accounts} positions gate ${snapshot.gate} holds at block ${snapshot.block} (chain ${snapshot.chainId}), backed by its holdings\n`);
       }
       if (!flags.json) {
@@ -275,14 +337,22 @@ export function registerAudit(program: Command): void {
     .option("--market <file>", "check that the audit is for this market (its marketRoot)")
     .option("--policy <file>", "check that the audit is for this policy (its policyHash)")
     .option("--rpc <url>", "check completeness and reserves against the gate's state on this chain")
-    .option("--gate <address>", "the RebalanceGate (default: the one audit.json records)")
+    .option("--gate <address>", "the RebalanceGate you trust (audit.json's is only the operator's claim): needed with --rpc, or --deployment")
+    .option("--deployment <file>", "the deployments file of `zks deploy`: pins the gate, and its oracle, tokens and lenders must be the file's")
     .option("--block <n>", "the block to check at (default: the one audit.json records)")
-    .option("--from-block <n>", "the first block to search for registrations (default 0)")
+    .option("--from-block <n>", "the first block to search for registrations (default 0; must not be after the gate's deployment)")
+    .option("--allow-epoch <n>", "accept the audit's epoch although it is not the gate's oracle's latest fresh epoch at the block")
     .option("--json", "machine-readable output")
     .action(async (flags: ChainFlags & { audit: string; market?: string; policy?: string; json?: boolean }) => {
       const { report, file } = readAuditReport(flags.audit);
       const keys = loadAuditKeys(report, file);
-      if (flags.rpc === undefined && (flags.gate ?? flags.block ?? flags.fromBlock) !== undefined) throw new InputError(flags.gate ? "--gate" : flags.block ? "--block" : "--from-block", "", "needs --rpc: the gate is read over JSON-RPC");
+      if (flags.rpc === undefined && (flags.gate ?? flags.deployment ?? flags.block ?? flags.fromBlock ?? flags.allowEpoch) !== undefined) {
+        const flag = flags.gate ? "--gate" : flags.deployment ? "--deployment" : flags.block ? "--block" : flags.fromBlock ? "--from-block" : "--allow-epoch";
+        throw new InputError(flag, "", "needs --rpc: the gate is read over JSON-RPC");
+      }
+      if (flags.gate !== undefined && flags.deployment !== undefined) throw new InputError("--gate", "", "--deployment gives the gate; leave this out");
+      const pins = flags.deployment !== undefined ? readDeploymentPins(flags.deployment) : undefined;
+      const allowEpoch = allowEpochFlag(flags);
       if (flags.rpc !== undefined && report.chain === undefined && flags.block === undefined) throw new InputError("--block", "", `needed: ${file} records no block (the operator audited without --rpc); give the block the audit claims to be complete at`);
       let market: Market | undefined;
       let expected: { marketRoot?: bigint; policyHash?: bigint } = {};
@@ -294,10 +364,10 @@ export function registerAudit(program: Command): void {
         throw new InputError("--policy", "", "needs --market too (a policy is read against its market)");
       }
       // Read the chain before the proofs: an unreachable endpoint or a bad flag fails fast.
-      const snapshot = flags.rpc !== undefined ? await gateSnapshotFromFlags(flags, report.chain, report.epoch, market) : undefined;
+      const snapshot = flags.rpc !== undefined ? await gateSnapshotFromFlags(flags, report.chain, report.epoch, market, pins) : undefined;
       try {
         const verdict = await verifyAudit(report, keys, { ...expected, source: file });
-        const gate = snapshot ? checkAgainstGate(report, snapshot) : undefined;
+        const gate = snapshot ? checkAgainstGate(report, snapshot, { ...(pins ? { pins } : {}), ...(allowEpoch !== undefined ? { allowEpoch } : {}) }) : undefined;
         const statements = aggregateStatements(verdict.totals);
         const label = keyLabel(report.keys);
         // The epoch is audit.json's word until a market file (whose root hashes its epoch) or the
@@ -323,11 +393,12 @@ export function registerAudit(program: Command): void {
             ...(gate
               ? [
                   `COMPLETE: the audited positions are exactly the ${gate.accounts} accounts registered with gate ${gate.gate} on chain ${gate.chainId} at block ${gate.block}${blockNote}, each at its commitment there; per token, the gate holds at least what they hold and the lenders count exactly what they owe:`,
+                  `  gate pinned by ${pins ? `${pins.source} (its oracle ${pins.oracle}, tokens and lenders checked)` : "--gate (its oracle, tokens and lenders are the gate's own: pin them with --deployment)"}; oracle ${snapshot!.oracle}`,
                   ...reserveLines(gate),
                   ...gate.notes.map((note) => `  note: ${note}`),
                 ]
               : report.chain
-                ? [`  the audit records gate ${report.chain.gate} on chain ${report.chain.chainId} at block ${report.chain.block}: check that it is complete there with --rpc URL`]
+                ? [`  the audit records gate ${report.chain.gate} on chain ${report.chain.chainId} at block ${report.chain.block} (the operator's claim): check that it is complete with --rpc URL and the gate you trust (--deployment FILE or --gate ADDR)`]
                 : []),
             ...(label ? [label] : []),
           ].join("\n") + "\n",
