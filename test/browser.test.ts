@@ -350,7 +350,7 @@ describe("vault example page in headless Chromium", function () {
       );
       const leaves = run.accounts.map((a) => a.leaf);
       const index = leaves.findIndex((leaf) => leaf.account === BigInt(mine.account));
-      const proofOf = (i: number) => inclusionFileJson(inclusionFile(run.tree, i, run.report)) as { root: { sums: string[] }; zkProofs: { proof: { pi_a: string[] } }[] };
+      const proofOf = (i: number) => inclusionFileJson(inclusionFile(run.tree, i, run.report)) as { root: { sums: { collateral: string } }; zkProofs: { proof: { pi_a: string[] } }[] };
       const money = (figure: bigint) => `${formatHuman(figure / QUANTITY_SCALE, market.quote.decimals)} ${market.quote.symbol}`;
       return { tree: run.tree, index, mine: leaves[index]!, other: index === 0 ? 1 : 0, proofOf, money };
     }
@@ -389,7 +389,7 @@ describe("vault example page in headless Chromium", function () {
       await notIncluded(audit.proofOf(audit.other), /^Not included: the path does not lead to the batch proof's subtree/);
       // Its own proof with the published collateral doubled: the root proof committed to other totals.
       const inflated = audit.proofOf(audit.index);
-      inflated.root.sums[1] = String(BigInt(inflated.root.sums[1]!) * 2n);
+      inflated.root.sums.collateral = String(BigInt(inflated.root.sums.collateral) * 2n);
       await notIncluded(inflated, /^Not included: the published totals are not the ones the root proof committed to/);
       // Its own proof with the root proof forged: the page verifies every proof on the path.
       const forged = audit.proofOf(audit.index);
