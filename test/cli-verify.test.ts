@@ -142,7 +142,7 @@ describe("proof files and zks verify", function () {
     assert.equal(json.valid, true);
     assert.equal(json.epoch, null);
     assert.equal(json.account, ACCOUNT);
-    assert.deepEqual(json.key, { verificationKeyHash: key, pinnedBy: "build", source: "development", claimedSource: "development" });
+    assert.deepEqual(json.key, { verificationKeyHash: key, pinnedBy: "build", source: "development", claimedSource: "development", untrustedPtau: false });
     assert.deepEqual(json.checked, { marketRoot: null, policyHash: null, context: null, epoch: null });
     assert.deepEqual(Object.keys(json.publicSignals), ["commitment", "account", "nonce"]);
   });
@@ -396,7 +396,7 @@ describe("proof files and zks verify", function () {
         assert.equal(text.status, 0, text.stderr);
         assert.match(text.stdout, new RegExp(`key\\s+${otherHash}, source not known here \\(the file says: development key: made by one machine's setup, not for production\\) \\(pinned by --key-hash\\)`));
         const json = JSON.parse(verify("--proof", otherProof, "--vkey", otherVkey, "--key-hash", otherHash, "--json").stdout);
-        assert.deepEqual(json.key, { verificationKeyHash: otherHash, pinnedBy: "key-hash", source: null, claimedSource: "development" });
+        assert.deepEqual(json.key, { verificationKeyHash: otherHash, pinnedBy: "key-hash", source: null, claimedSource: "development", untrustedPtau: false });
       });
 
       it("a pinned key that is not the proof's: exit 2 naming both hashes", function () {
@@ -589,7 +589,7 @@ describe("proof files and zks verify", function () {
       const copy = writeJson("rebalance-vkey.json", readJsonFile(builtVkey("rebalance-3x3x16")));
       const offline = await zksAsync(["verify", "--proof", registerProof, "--vkey", copy, "--deployment", deploymentFile, "--json"], { ZKS_BUILD_DIR: emptyBuild });
       assert.equal(offline.status, 0, offline.stderr);
-      assert.deepEqual(JSON.parse(offline.stdout).key, { verificationKeyHash: builtHashOf("rebalance-3x3x16"), pinnedBy: "deployment", source: "development", claimedSource: "development" });
+      assert.deepEqual(JSON.parse(offline.stdout).key, { verificationKeyHash: builtHashOf("rebalance-3x3x16"), pinnedBy: "deployment", source: "development", claimedSource: "development", untrustedPtau: false });
       rejected(await chain(claimProof, "--deployment", deploymentFile, ...atGate()), 2, /--gate: --deployment gives the gate and registry; leave this out/);
     });
 
