@@ -13,8 +13,8 @@
  *
  *   npx mocha --no-config -n import=tsx --timeout 600000 test/audit-chain.test.ts
  */
+import { zksAsync as runZksAsync } from "./helpers/cli.ts";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -47,15 +47,7 @@ const EPOCH = 42n;
 
 /** The CLI as a child process, without blocking this process's event loop (the node is a child too). */
 function zks(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ZKS, ...args], { env: { ...process.env, ZKS_DEBUG: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runZksAsync(args, env);
 }
 
 const oneLine = (stderr: string, fragment: RegExp): void => {

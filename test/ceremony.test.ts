@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -35,7 +35,7 @@ import { manifestFiles, readManifest, writeManifest } from "../src/setup/manifes
 import { instanceDir, PACKAGE_ROOT, type BuildPaths } from "../src/setup/paths.ts";
 import { CEREMONY_BLAKE2B } from "../src/setup/ptau.ts";
 import { verificationKeyHash } from "../src/verifier/key-hash.ts";
-import { assertOneLineError, ZKS } from "./helpers/cli.ts";
+import { assertOneLineError, ZKS, zksAsync as runZksAsync } from "./helpers/cli.ts";
 import { example, loadMarket, loadPosition } from "./helpers/examples.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 import { DEV_PTAU, TempDirs } from "./helpers/setup-fixtures.ts";
@@ -505,16 +505,7 @@ describe("zks deploy: development keys only on local chains", function () {
     });
 
     /** Async: the hardhat node is this process's child and must keep being served. */
-    const zksAsync = (...args: string[]): Promise<Run> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [ZKS, ...args], { env: { ...process.env, ZKS_DEBUG: "", ZKS_PRIVATE_KEY: deployer.privateKey }, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-      });
+    const zksAsync = (...args: string[]): Promise<Run> => runZksAsync(args, { ZKS_PRIVATE_KEY: deployer.privateKey });
 
     it("refuses the checkout's verifiers (no deployable key) before sending anything (exit 3, one line); --allow-development-keys deploys and labels them", async function () {
       // What this checkout's build and compile hold, read the way deploy reads them: every label must appear as computed.
