@@ -19,6 +19,9 @@ include "./lib/bounds.circom";
 include "./lib/policy-ranges.circom";
 include "./lib/range-check.circom";
 
+// The `checks` bit that gates every check behind a private input (see Solvency below).
+function CHECKS_GATED() { return 16; }
+
 // Solvency(nAssets, nInstruments, nScenarios, checks): the committed position passes the
 // policy's checks under the committed market (risk-model.md sections 1-3, and the audit
 // claim of section 5). Public: commitment, marketRoot, policyHash (outputs), account, nonce,
@@ -30,6 +33,11 @@ include "./lib/range-check.circom";
 // 3 parametric VaR). A VaR method the policy asks for but the instance lacks is refused
 // (policy varMethod is constrained), so a proof always covers the whole policy. Market
 // sections the instance does not use enter as digests, so it does not pay for hashing them.
+// Bit 4 (CHECKS_GATED) is for templates that embed Solvency, never for an instance: it adds a
+// private input `checksEnabled` (0 or 1, the embedding template constrains it) that turns every
+// check off; Rebalance uses it for a liquidation that closes the position (no debt left). Without
+// the bit the template compiles exactly as before (the enables are the constant 1), so no
+// solvency instance's statement, constraint system or signal names change.
 //
 // Debt is committed in index-scaled units and valued as ceil(debt * debtIndex / 1e18) base units
 // (DebtAssets) wherever it enters a check; the commitment binds the units.
@@ -45,6 +53,7 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     var CHECK_STRESS = (checks >> 1) & 1;
     var CHECK_HVAR = (checks >> 2) & 1;
     var CHECK_PVAR = (checks >> 3) & 1;
+    var GATED = (checks >> 4) & 1;
     var USES_SCENARIOS = CHECK_STRESS + CHECK_HVAR > 0 ? 1 : 0;
     var nUpper = nAssets * (nAssets + 1) \ 2;
 
@@ -93,6 +102,17 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     signal output commitment;
     signal output marketRoot;
     signal output policyHash;
+
+    // CHECKS_GATED only: 1 = every check below is enforced, 0 = none is. Caller assumption: the
+    // caller constrains it to 0 or 1 (Rebalance: 1 - liquidation * closed). A signal declared in
+    // the if block would be invisible to the checks' blocks, so the input is copied into checksOn,
+    // an array of GATED elements: without the bit it has none, and the checks' enables are the
+    // constant 1 exactly as before (identical r1cs and signal names).
+    signal checksOn[GATED];
+    if (GATED == 1) {
+        signal input checksEnabled;
+        checksOn[0] <== checksEnabled;
+    }
 
     // Bindings. `context` is bound through the verifier's public-input terms; the square keeps it
     // a constrained signal of the circuit whatever the optimiser does.
@@ -192,7 +212,11 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
         health.debtValue <== values.debtValue;
         health.threshold <== threshold;
         health.minHealthFactor <== minHealthFactor;
-        health.enabled <== 1;
+        if (GATED == 1) {
+            health.enabled <== checksOn[0];
+        } else {
+            health.enabled <== 1;
+        }
     }
 
     component book = EquityAndLosses(USES_SCENARIOS == 1 ? nScenarios : 0, nAssets, nInstruments);
@@ -211,11 +235,22 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
         stress.loss <== book.loss;
         stress.weight <== weight;
         stress.minEquity <== minEquity;
-        stress.enabled <== 1;
+        if (GATED == 1) {
+            stress.enabled <== checksOn[0];
+        } else {
+            stress.enabled <== 1;
+        }
     }
     if (CHECK_HVAR == 1) {
         component historical = HistoricalVarCheck(nScenarios, nAssets, nInstruments, CHECK_STRESS);
-        historical.enabled <== method.out[0];
+        if (GATED == 1) {
+            // Off with the checks: HistoricalVarCheck then takes equity and T as 0, and relies on
+            // StressCheck's equity >= 0 only when both are on (stress is on whenever this is).
+            signal historicalEnabled <== method.out[0] * checksOn[0];
+            historical.enabled <== historicalEnabled;
+        } else {
+            historical.enabled <== method.out[0];
+        }
         historical.equity <== book.equity;
         historical.loss <== book.loss;
         historical.count <== scenarioCount;
@@ -224,7 +259,12 @@ template Solvency(nAssets, nInstruments, nScenarios, checks) {
     }
     if (CHECK_PVAR == 1) {
         component parametric = ParametricVarCheck(nAssets, nInstruments);
-        parametric.enabled <== method.out[1];
+        if (GATED == 1) {
+            signal parametricEnabled <== method.out[1] * checksOn[0];
+            parametric.enabled <== parametricEnabled;
+        } else {
+            parametric.enabled <== method.out[1];
+        }
         parametric.equity <== book.equity;
         parametric.collateralValue <== values.collateralValue;
         parametric.debtValue <== values.debtValue;

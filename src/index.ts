@@ -10,6 +10,8 @@ export * from "./inputs/index.ts";
 export * from "./model/index.ts";
 export * from "./rebalance/index.ts";
 export * from "./chain/index.ts";
+export * from "./encryption/index.ts";
+export * from "./liquidation/index.ts";
 export { randomSalt, formatSalt } from "./commitment/salt.ts";
 export { poseidonChain } from "./commitment/poseidon-chain.ts";
 export { commitPosition, commitmentWords, positionSignals, type PositionSignals } from "./commitment/position-commitment.ts";

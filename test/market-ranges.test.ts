@@ -36,6 +36,7 @@ import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
 import { positionOf, withMarket } from "./helpers/model-fixtures.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
 import { LenientWitness } from "./helpers/lenient-witness.ts";
+import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { salted, SOLVENCY_LAYOUT } from "./helpers/solvency-cases.ts";
 import { FastWitness, type WitnessResult } from "./helpers/solvency-witness.ts";
@@ -509,7 +510,7 @@ describe("the same range checks in health-var-3x3x128, the audit batch (once per
     const rebalance = await FastWitness.load(loadInstanceArtifacts("rebalance-3x3x16"));
     const old = h.healthy;
     const t: Transition = { old, next: { ...applyMovements(old, noMovements(h.market)), salt: old.salt! + 7n }, ...noMovements(h.market), forced: false, fromEmpty: false };
-    const honest = rebalanceInput(t, h.market, h.policy, { ...LAYOUT, nSwaps: 2 }) as Record<string, unknown>;
+    const honest = rebalanceInput(t, h.market, h.policy, { ...LAYOUT, nSwaps: 2 }, "position", 0n, { keeperKey: TEST_KEEPER.publicKey }) as Record<string, unknown>;
     const ok = await rebalance.calculate(honest as CircuitSignals);
     assert.ok(ok.accepted, !ok.accepted ? ok.error : "");
     const scale = [...(honest.scale as bigint[])];

@@ -9,6 +9,8 @@ import { BPS_SCALE, DEBT_INDEX_SCALE, MAX_AMOUNT, QUANTITY_OFFSET, RATIO_SCALE }
 import type { Asset, Market, Policy, Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
 import { ModelError } from "../model/errors.ts";
+import { healthFactor } from "../model/health-factor.ts";
+import { assetValues, debtAssets as debtAssetsOf } from "../model/values.ts";
 
 /** Swap slots of the standard and test Rebalance instances (circuits/instances.json, last parameter). */
 export const SWAP_SLOTS = 2;
@@ -41,6 +43,21 @@ export interface Movements {
   instrumentFlows: bigint[];
 }
 
+/**
+ * A keeper's liquidation (docs/enforcement.md): the position pays `bonus[i]` base units of asset i
+ * (one per market asset) to `liquidator`, worth at most `bonusBps` of what its repayments paid.
+ */
+export interface LiquidationTerms {
+  /** The address the gate pays the bonus to; it must also be the transaction's sender. */
+  liquidator: string;
+  /** The gate's liquidationBonus(), basis points (<= 10^4). */
+  bonusBps: bigint;
+  /** Per market asset, base units, >= 0. */
+  bonus: bigint[];
+  /** The old position is strictly below health factor 1.0: the gate skips the grace window. */
+  urgent: boolean;
+}
+
 /** A transition as circuits/rebalance.circom proves it. */
 export interface Transition extends Movements {
   old: Position;
@@ -49,9 +66,25 @@ export interface Transition extends Movements {
   forced: boolean;
   /** A registration: the old position is the empty one (nonce 0, salt 0, no balances). */
   fromEmpty: boolean;
+  /** A keeper's liquidation (the circuit's liquidation = 1); absent otherwise. */
+  liquidation?: LiquidationTerms;
 }
 
-export type TransitionRule = "shape" | "account" | "nonce" | "empty" | "range" | "balance" | "swap" | "slippage" | "debt" | "instrument" | "checks" | "trigger";
+export type TransitionRule =
+  | "shape"
+  | "account"
+  | "nonce"
+  | "empty"
+  | "range"
+  | "balance"
+  | "swap"
+  | "slippage"
+  | "debt"
+  | "instrument"
+  | "checks"
+  | "trigger"
+  | "liquidation"
+  | "bonus";
 
 export interface TransitionViolation {
   rule: TransitionRule;
@@ -119,13 +152,17 @@ export function swapNet(swaps: readonly SwapLeg[], nAssets: number): bigint[] {
   return net;
 }
 
-/** Applies movements to a position: the P' they imply (nonce + 1, same account and salt). */
-export function applyMovements(old: Position, m: Movements): Position {
+/**
+ * Applies movements to a position: the P' they imply (nonce + 1, same account and salt). A
+ * liquidation's bonus leaves the collateral too.
+ */
+export function applyMovements(old: Position, m: Movements & { liquidation?: LiquidationTerms }): Position {
   const net = swapNet(m.swaps, old.collateral.length);
+  const bonus = (i: number): bigint => m.liquidation?.bonus[i] ?? 0n;
   return {
     ...old,
     nonce: old.nonce + 1n,
-    collateral: old.collateral.map((c, i) => c + m.flows[i]! + net[i]! + signedDebtAssets(m, i)),
+    collateral: old.collateral.map((c, i) => c + m.flows[i]! + net[i]! + signedDebtAssets(m, i) - bonus(i)),
     debt: old.debt.map((d, i) => d + m.debtDelta[i]!),
     quantities: old.quantities.map((q, k) => q + m.instrumentFlows[k]!),
   };
@@ -135,6 +172,23 @@ export function applyMovements(old: Position, m: Movements): Position {
 function signedDebtAssets(m: Movements, i: number): bigint {
   return m.debtDelta[i]! < 0n ? -m.debtAssets[i]! : m.debtAssets[i]!;
 }
+
+/**
+ * What the repayments paid the lender, at the epoch's oracle unit values (quote units * 10^18,
+ * exact): sum_i debtAssets_i * u_i over the assets whose debt falls. A liquidation's bonus is
+ * bounded by bonusBps of this (circuits/rebalance.circom).
+ */
+export function repaidValue(m: Movements, market: Market): bigint {
+  return market.assets.reduce((sum, asset, i) => (m.debtDelta[i]! < 0n ? sum + swapValue(m.debtAssets[i]!, asset) : sum), 0n);
+}
+
+/** sum_i bonus_i * u_i: what a liquidation bonus is worth, quote units * 10^18. */
+export function bonusValue(bonus: readonly bigint[], market: Market): bigint {
+  return market.assets.reduce((sum, asset, i) => sum + swapValue(bonus[i] ?? 0n, asset), 0n);
+}
+
+/** Health factor 1.0 at the thresholds' scale: below it a liquidation is urgent. */
+export const URGENT_HEALTH_FACTOR = BPS_SCALE;
 
 export interface CheckTransitionOptions {
   /** Also require P' to pass the policy's checks under the market (default true, as the circuit does). */
@@ -147,8 +201,13 @@ export interface CheckTransitionOptions {
  * Verifies a transition exactly as the circuit does (docs/custody.md, "The circuit proves"):
  * shapes, account and nonce, the empty old position of a registration, ranges, the balance
  * equations, well-formed swap slots within the slippage bound, debt movements, long-only
- * option-token flows, P' passing the policy (unless options.checks is false) and, for a forced
- * transition, P strictly below the trigger.
+ * option-token flows, P' passing the policy (unless options.checks is false, or a liquidation
+ * closes the position) and, for a forced transition, P strictly below the trigger. A liquidation
+ * (docs/enforcement.md): P strictly below the trigger (below 1.0 if urgent), no wallet or
+ * option-token flow, no borrow, the salt kept, each repayment charging at most one base unit more
+ * than the debt value it removes, the bonus within bonusBps of the repaid value, something repaid,
+ * no asset's net swap inflow above its repayment, the value sold at most `swapSlots` times the
+ * repaid value over the slippage allowance, and P' at or above the trigger unless it is closed.
  */
 export function checkTransition(t: Transition, market: Market, policy: Policy, options: CheckTransitionOptions = {}): TransitionCheck {
   const violations: TransitionViolation[] = [];
@@ -167,6 +226,7 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
     ["debt changes", t.debtDelta.length, nA],
     ["debt assets", t.debtAssets.length, nA],
     ["instrument flows", t.instrumentFlows.length, nK],
+    ...(t.liquidation ? ([["liquidation bonus", t.liquidation.bonus.length, nA]] as [string, number, number][]) : []),
   ];
   for (const [what, have, want] of shapes) if (have !== want) fail("shape", `${what} has ${have} entries; the market needs ${want}`);
   const slots = options.swapSlots ?? SWAP_SLOTS;
@@ -230,26 +290,32 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
   });
 
   let after: RiskReport | undefined;
+  // A liquidation that repays every debt closes the position: the circuit then skips every check of
+  // P' (its amounts stay range-checked by the commitment: the "range" rule above), so a model error
+  // the checks would raise (say a covariance that is not PSD for P's exposures) does not refuse it.
+  const closed = t.liquidation !== undefined && next.debt.every((d) => d === 0n);
   if (options.checks ?? true) {
     try {
       after = checkPosition(next, market, policy);
-      if (!after.pass) fail("checks", `the new position fails the policy's checks: ${after.failures.join(", ")}`);
+      if (!after.pass && !closed) fail("checks", `the new position fails the policy's checks: ${after.failures.join(", ")}`);
     } catch (error) {
       if (!(error instanceof ModelError)) throw error;
-      fail("checks", `the new position cannot be evaluated: ${error.message}`);
+      if (!closed) fail("checks", `the new position cannot be evaluated: ${error.message}`);
     }
   }
+  if (t.liquidation) checkLiquidation(t, t.liquidation, market, policy, slots, closed, fail);
   if (t.forced) {
     // A keeper keeps the owner's salt, so the owner can still open the new commitment.
     if ((next.salt ?? 0n) !== (old.salt ?? 0n)) fail("trigger", "a keeper's transition keeps the position's salt (the owner must be able to open the new commitment)");
     try {
-      const hf = checkPosition(old, market, policy).healthFactor;
+      // Only the values enter the circuit's belowTrigger (not the old position's other checks).
+      const hf = healthFactor(assetValues(old, market), market, policy.trigger.healthFactor);
       // sum_i vc_i * LT_i < trigger * sum_i vd_i, strictly; no debt can never be forced.
       if (!(hf.numerator < policy.trigger.healthFactor * hf.denominator)) {
         fail("trigger", `the old position is not below the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}, so a keeper may not force a rebalance`);
       }
       // ... and the keeper restores it to at least the trigger: HFnum' >= trigger * HFden'.
-      const restored = (after ?? checkPosition(next, market, policy)).healthFactor;
+      const restored = healthFactor(assetValues(next, market), market, policy.trigger.healthFactor);
       if (restored.numerator < policy.trigger.healthFactor * restored.denominator) {
         fail("trigger", `a keeper's transition must leave the position at or above the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}`);
       }
@@ -259,4 +325,85 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
     }
   }
   return { valid: violations.length === 0, violations, ...(after && { after }) };
+}
+
+/** The liquidation rules of circuits/rebalance.circom (liquidation = 1); `slots` is the instance's nSwaps. */
+function checkLiquidation(
+  t: Transition,
+  liq: LiquidationTerms,
+  market: Market,
+  policy: Policy,
+  slots: number,
+  closed: boolean,
+  fail: (rule: TransitionRule, message: string) => void,
+): void {
+  const { old, next } = t;
+  const symbol = (i: number): string => market.assets[i]!.symbol;
+  if (t.fromEmpty) fail("liquidation", "a registration cannot be a liquidation");
+  if (t.forced) fail("liquidation", "a transition is a forced rebalance or a liquidation, not both");
+  if (!/^0x[0-9a-fA-F]{40}$/.test(liq.liquidator)) fail("liquidation", `the liquidator ${liq.liquidator} is not an address`);
+  if (liq.bonusBps < 0n || liq.bonusBps > BPS_SCALE) fail("bonus", `the bonus rate ${liq.bonusBps} bps is outside [0, ${BPS_SCALE}]`);
+  market.assets.forEach((a, i) => {
+    const bonus = liq.bonus[i]!;
+    if (bonus < 0n || bonus > MAX_AMOUNT) fail("range", `bonus of ${a.symbol} ${bonus} is outside [0, 2^96)`);
+    if (t.flows[i] !== 0n) fail("liquidation", `${a.symbol}: a liquidation moves nothing to or from the owner's wallet (flow ${t.flows[i]})`);
+    if (t.debtDelta[i]! > 0n) fail("liquidation", `${a.symbol}: a liquidation cannot borrow`);
+    // The charge may exceed the debt value removed only by the lender's rounding (one base unit):
+    // an inflated debtAssets (the gate forwards the excess to the owner) would inflate the bonus.
+    const removed = debtAssetsOf(old.debt[i]!, a) - debtAssetsOf(next.debt[i]!, a);
+    if (t.debtDelta[i]! < 0n && t.debtAssets[i]! > removed + 1n) {
+      fail("bonus", `${a.symbol}: the repayment charges ${t.debtAssets[i]} base units but removes debt worth ${removed}; a liquidation may charge at most one base unit more`);
+    }
+  });
+  market.instruments.forEach((k, index) => {
+    if (t.instrumentFlows[index] !== 0n) fail("liquidation", `${k.id}: a liquidation moves no option tokens`);
+  });
+  // The swaps serve the repayment (the circuit's nothingRepaid, buyCap and churn): something is
+  // repaid, no asset's net swap inflow exceeds its repayment, and the swaps sell at most `slots`
+  // times the repaid value over the slippage allowance. Otherwise a keeper could churn the
+  // collateral at the slippage floor (swaps only, or a round trip) and sandwich it.
+  const repaid = (i: number): bigint => (t.debtDelta[i]! < 0n ? t.debtAssets[i]! : 0n);
+  const repaidWorth = repaidValue(t, market);
+  if (market.assets.every((_, i) => repaid(i) === 0n)) fail("liquidation", "a liquidation repays some debt; this one repays nothing, so its swaps would only churn the owner's collateral");
+  const net = swapNet(t.swaps, market.assets.length);
+  market.assets.forEach((a, i) => {
+    if (net[i]! > repaid(i)) {
+      fail("liquidation", `${a.symbol}: the swaps bring in ${net[i]} base units net but the repayment takes ${repaid(i)}; a liquidation's swaps only raise what it repays`);
+    }
+  });
+  const sold = t.swaps.reduce((sum, s) => (market.assets[s.sell] ? sum + swapValue(s.amountIn, market.assets[s.sell]!) : sum), 0n);
+  if ((RATIO_SCALE - policy.maxSlippage) * sold > BigInt(slots) * RATIO_SCALE * repaidWorth) {
+    fail("liquidation", `the swaps sell more than ${slots} times the repaid value (over the slippage allowance): a liquidation's swaps only raise what it repays`);
+  }
+  const allowance = liq.bonusBps * repaidWorth;
+  const worth = bonusValue(liq.bonus, market);
+  if (BPS_SCALE * worth > allowance) {
+    const paid = market.assets.map((_, i) => (liq.bonus[i]! > 0n ? `${liq.bonus[i]} ${symbol(i)}` : "")).filter(Boolean).join(" + ");
+    fail("bonus", `the bonus (${paid}) is worth more than ${liq.bonusBps} bps of the repaid value at the oracle's prices`);
+  }
+  if ((next.salt ?? 0n) !== (old.salt ?? 0n)) fail("liquidation", "a keeper's liquidation keeps the position's salt (the owner must be able to open the new commitment)");
+  try {
+    // Only the values enter the circuit's belowTrigger and belowOne (a model error in P's other
+    // checks, say a covariance not PSD for its exposures, does not stop a liquidation).
+    const hf = healthFactor(assetValues(old, market), market, policy.trigger.healthFactor);
+    // sum_i vc_i * LT_i < trigger * sum_i vd_i, strictly: no debt is never below the trigger.
+    if (!(hf.numerator < policy.trigger.healthFactor * hf.denominator)) {
+      fail("liquidation", `the old position is not below the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE}, so no keeper may liquidate it`);
+    }
+    if (liq.urgent && !(hf.numerator < URGENT_HEALTH_FACTOR * hf.denominator)) {
+      fail("liquidation", "an urgent liquidation needs the old position strictly below health factor 1.0");
+    }
+  } catch (error) {
+    if (!(error instanceof ModelError)) throw error;
+    fail("liquidation", `the old position cannot be evaluated: ${error.message}`);
+  }
+  // A liquidation that leaves debt restores the trigger (the circuit's `restored`, enabled by
+  // forced + liquidation - checksOff): otherwise the position could be flagged again at once and
+  // liquidated for another bonus, a sliver at a time. Only the values enter, as in the circuit.
+  if (!closed) {
+    const after = healthFactor(assetValues(next, market), market, policy.trigger.healthFactor);
+    if (after.numerator < policy.trigger.healthFactor * after.denominator) {
+      fail("trigger", `a liquidation that leaves debt must leave the position at or above the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE} (or repay all of it)`);
+    }
+  }
 }

@@ -33,8 +33,20 @@ export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
     const issue = parsed.error.issues[0]!;
     throw new SetupError(`${file}: ${issue.path.join(".")}: ${issue.message}`);
   }
-  return Object.entries(parsed.data.instances).map(([name, config]) => ({ name, ...config }));
+  const instances = Object.entries(parsed.data.instances).map(([name, config]) => ({ name, ...config }));
+  for (const instance of instances) {
+    // Solvency's `checks` bit 4 (CHECKS_GATED, circuits/solvency.circom) adds a private input that
+    // switches every check off, for templates that constrain it (Rebalance); a Solvency instance
+    // with it would let its prover prove a failing position.
+    if (instance.template === "Solvency" && ((instance.params[3] ?? 0) & SOLVENCY_CHECKS_GATED) !== 0) {
+      throw new SetupError(`${file}: instances.${instance.name}.params[3]: bit 4 (${SOLVENCY_CHECKS_GATED}) gates Solvency's checks behind a private input; it is for templates that embed Solvency, never for an instance`);
+    }
+  }
+  return instances;
 }
+
+/** circuits/solvency.circom's CHECKS_GATED(). */
+export const SOLVENCY_CHECKS_GATED = 16;
 
 /** Selects instances by name (all when `names` is empty), failing on unknown names. */
 export function selectInstances(all: InstanceConfig[], names: string[]): InstanceConfig[] {
