@@ -1,11 +1,12 @@
 /**
  * Deploys the gate contracts (docs/custody.md): the generated Solvency and Rebalance verifiers of
  * one instance size, the MarketOracle, the RebalanceGate (tokens, option tokens, lenders, the
- * Uniswap v2 factory its swaps run on) and the AuditRegistry, and writes their addresses to a
- * deployments file.
+ * Uniswap v2 factory its swaps run on, the keeper key and liquidation terms of docs/enforcement.md)
+ * and the AuditRegistry, and writes their addresses to a deployments file.
  *
  *   npx tsx scripts/deploy.ts [--rpc URL] [--private-key KEY] [--out deployments/NAME.json]
  *       [--size 3x3x16] (--policy policy.json --market market.json | --policy-hash N)
+ *       --keeper-key FILE [--liquidation-bonus BPS] [--liquidation-window SECONDS]
  *       [--tokens ADDR,ADDR,... | --test-tokens] [--instrument-tokens ADDR,...]
  *       [--factory ADDR] [--lenders ADDR,... | --test-lenders SYMBOL,...] [--lender-rate PER_SECOND]
  *       [--swaps N] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]
@@ -15,6 +16,15 @@
  * `@uniswap/v2-core`'s published artifacts (no pairs: create and fund them with
  * src/chain/uniswap-v2.ts). --test-lenders deploys a LenderVault for each listed asset symbol
  * (the deployer its owner until the gate is set as its only borrower, then --owner).
+ *
+ * --keeper-key names the protocol keeper's public-key file ({"kind":"zks-keeper-public-key",...})
+ * or its key file (`zks keeper keygen`; only the public half is used): every opening is encrypted
+ * to it (generation 1). The liquidation terms default to a 500 basis-point bonus and a 3,600 s grace
+ * window; the gate caps them at 2,000 bps and 30 days. On a chain other than 31337 and 1337 it
+ * refuses, before any transaction, what only a local chain may take: a grace window of 0 (a keeper
+ * could flag and liquidate in consecutive transactions), the demo's keeper key (derived from a public
+ * seed: anyone decrypts every opening) and a key file holding the keeper's secret (give the
+ * public-key file: the secret stays on the keeper's machine).
  *
  * Without --rpc it deploys to hardhat's in-process network (a dry run: that chain ends with the
  * script). With --rpc it sends the transactions to that JSON-RPC endpoint, signed with
@@ -29,13 +39,15 @@ import { artifacts, network } from "hardhat";
 import { gateContext } from "../src/chain/context.ts";
 import { deployUniswapV2Factory } from "../src/chain/uniswap-v2.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
+import { gateEnforcement } from "../src/chain/abi.ts";
 import { InputError, SetupError, ZksError } from "../src/core/errors.ts";
 import { SNARK_FIELD } from "../src/core/field.ts";
+import { KEEPER_KEY_KIND, parseKeeperKeyFile, parseKeeperPublicKeyFile, type Point } from "../src/encryption/keeper-key.ts";
 import { parseMarket } from "../src/inputs/parse-market.ts";
 import { parsePolicy } from "../src/inputs/parse-policy.ts";
 import type { Market } from "../src/inputs/types.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
-import { developmentKeyRefusal, verifierKeys, type VerifierKey } from "../src/setup/deploy-keys.ts";
+import { developmentKeyRefusal, LOCAL_CHAIN_IDS, verifierKeys, type VerifierKey } from "../src/setup/deploy-keys.ts";
 import { loadInstances } from "../src/setup/instances.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 
@@ -49,6 +61,12 @@ export interface Deployment {
   size: string;
   policyHash: string;
   freshnessWindow: string;
+  /** The keeper key (x, y) the gate was deployed with, decimal: generation `keyGeneration` (1). Rotations after deployment are the gate's (`keeperKey()`). */
+  keeperKey: [string, string];
+  keyGeneration: string;
+  /** The liquidation terms at deployment: bonus in basis points, grace window in seconds. */
+  liquidationBonus: string;
+  liquidationWindow: string;
   contracts: Record<"MarketOracle" | "SolvencyVerifier" | "RebalanceVerifier" | "RebalanceGate" | "AuditRegistry", string>;
   verifierContracts: { solvency: string; rebalance: string };
   /** Each verifier's key as compiled (its points, not its self-declared hash): ceremony, development or unknown, and whether deployable (src/setup/deploy-keys.ts). */
@@ -72,7 +90,16 @@ const USAGE = `usage: npx tsx scripts/deploy.ts [--rpc URL] [--private-key KEY] 
        (--policy FILE --market FILE | --policy-hash N) [--tokens A,B,C | --test-tokens]
        [--instrument-tokens A,B,C] [--factory ADDR] [--lenders A,B,C | --test-lenders SYMBOL,...]
        [--lender-rate PER_SECOND] [--swaps N] [--freshness SECONDS] [--publisher ADDR] [--owner ADDR]
+       --keeper-key FILE [--liquidation-bonus BPS (500)] [--liquidation-window SECONDS (3600)]
+       (on a chain other than 31337 and 1337: --keeper-key a public-key file, not the demo's; a window above 0)
        [--allow-development-keys]   (needed to deploy development keys to a chain other than 31337 or 1337)`;
+
+/** The deploy defaults of the liquidation terms (docs/enforcement.md): a 5 % bonus, a one-hour grace window. */
+export const DEFAULT_LIQUIDATION_BONUS = 500n;
+export const DEFAULT_LIQUIDATION_WINDOW = 3_600n;
+/** The gate's caps (RebalanceGate.MAX_LIQUIDATION_BONUS, MAX_LIQUIDATION_WINDOW), checked before any transaction. */
+const MAX_LIQUIDATION_BONUS = 2_000n;
+const MAX_LIQUIDATION_WINDOW = 30n * 86_400n;
 
 function options(argv: string[]) {
   const { values } = parseArgs({
@@ -97,6 +124,9 @@ function options(argv: string[]) {
       freshness: { type: "string", default: "3600" },
       publisher: { type: "string" },
       owner: { type: "string" },
+      "keeper-key": { type: "string" },
+      "liquidation-bonus": { type: "string", default: DEFAULT_LIQUIDATION_BONUS.toString() },
+      "liquidation-window": { type: "string", default: DEFAULT_LIQUIDATION_WINDOW.toString() },
       "allow-development-keys": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -111,6 +141,52 @@ const address = (text: string, flag: string): string => {
     throw new UsageError(`${flag}: not an address: ${text}`);
   }
 };
+
+/**
+ * The keeper's public key from a public-key file or a key file (whose secret is checked against its
+ * public half and then dropped): either way validated as a Baby Jubjub point of the prime subgroup.
+ */
+export function readKeeperPublicKey(file: string): Point {
+  return readKeeperKey(file).publicKey;
+}
+
+/** readKeeperPublicKey, and whether the file held the keeper's secret too (a key file). */
+function readKeeperKey(file: string): { publicKey: Point; hadSecret: boolean } {
+  const json = readJsonFile(file);
+  const text = JSON.stringify(json);
+  const kind = typeof json === "object" && json !== null ? (json as { kind?: unknown }).kind : undefined;
+  if (kind === KEEPER_KEY_KIND) return { publicKey: parseKeeperKeyFile(text, file).publicKey, hadSecret: true };
+  return { publicKey: parseKeeperPublicKeyFile(text, file), hadSecret: false };
+}
+
+/**
+ * Why the enforcement settings may not go to chain `chainId`, or undefined: on a chain other than
+ * 31337 and 1337 (LOCAL_CHAIN_IDS) a grace window of 0, the demo's keeper key (public seed) and a
+ * key file with the keeper's secret are refused.
+ */
+export async function enforcementRefusal(chainId: bigint, keeper: { file: string; publicKey: Point; hadSecret: boolean }, liquidationWindow: bigint): Promise<string | undefined> {
+  if (LOCAL_CHAIN_IDS.includes(chainId)) return undefined;
+  const where = `chain ${chainId} is not a local chain (${LOCAL_CHAIN_IDS.join(", ")})`;
+  if (liquidationWindow === 0n) {
+    return `--liquidation-window: ${where}: a grace window of 0 lets a keeper flag a position and liquidate it in the next transaction, leaving its owner no time to re-prove; give a window in seconds (default ${DEFAULT_LIQUIDATION_WINDOW})`;
+  }
+  // The demo's module builds the whole demo: loaded only for a non-local chain.
+  const { demoKeeperKey } = await import("../src/demo/run.ts");
+  const demo = demoKeeperKey().publicKey;
+  if (keeper.publicKey[0] === demo[0] && keeper.publicKey[1] === demo[1]) {
+    return `--keeper-key ${keeper.file}: ${where}: this is the demo's keeper key, derived from a public seed (DEMO_KEEPER_SEED in src/demo/run.ts): anyone can decrypt every opening encrypted to it; make one with \`zks keeper keygen\``;
+  }
+  if (keeper.hadSecret) {
+    return `--keeper-key ${keeper.file}: ${where}: the file holds the keeper's secret; give its public-key file ({"kind":"zks-keeper-public-key",...}) so the secret stays on the keeper's machine`;
+  }
+  return undefined;
+}
+
+/** A non-negative integer flag no larger than `max`. */
+function boundedInteger(text: string, flag: string, max: bigint, unit: string): bigint {
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > max) throw new UsageError(`${flag}: ${unit}, an integer from 0 to ${max}; got ${text}`);
+  return BigInt(text);
+}
 
 async function contractFactory(name: string, signer: Signer): Promise<ContractFactory> {
   if (!(await artifacts.artifactExists(name))) {
@@ -165,6 +241,14 @@ export async function main(argv: string[]): Promise<Deployment> {
   if (o.lenders !== undefined && o["test-lenders"] !== undefined) throw new UsageError("give --lenders or --test-lenders, not both");
   if (!o["test-tokens"] && o.factory === undefined) throw new UsageError("the gate swaps on a Uniswap v2 factory: give --factory ADDR (only --test-tokens deploys one)");
   if (!/^\d+$/.test(o["lender-rate"])) throw new UsageError(`--lender-rate: a per-second rate at 18 decimals, a non-negative integer; got ${o["lender-rate"]}`);
+  // The keeper key and the liquidation terms (docs/enforcement.md), before any transaction.
+  if (o["keeper-key"] === undefined) {
+    throw new UsageError("the gate encrypts every opening to the protocol keeper's key: give --keeper-key FILE (its public-key file, or a key file from `zks keeper keygen`)");
+  }
+  const keeperFile = o["keeper-key"];
+  const { publicKey: keeperKey, hadSecret: keeperSecretGiven } = readKeeperKey(keeperFile);
+  const liquidationBonus = boundedInteger(o["liquidation-bonus"], "--liquidation-bonus", MAX_LIQUIDATION_BONUS, "basis points of the debt value repaid");
+  const liquidationWindow = boundedInteger(o["liquidation-window"], "--liquidation-window", MAX_LIQUIDATION_WINDOW, "seconds");
   // Test lenders name asset symbols: check them before any transaction is sent.
   const testLenders = (o["test-lenders"] ?? "").split(",").map((x) => x.trim()).filter(Boolean);
   const symbolAt = (slot: number): string | undefined => market?.assets[slot]?.symbol ?? (o["test-tokens"] ? `TST${slot}` : undefined);
@@ -199,6 +283,9 @@ export async function main(argv: string[]): Promise<Deployment> {
   }
   const provider = signer.provider!;
   const chainId = (await provider.getNetwork()).chainId;
+  // Before the first transaction: enforcement settings only a local chain may take (bad input).
+  const enforcement = await enforcementRefusal(chainId, { file: keeperFile, publicKey: keeperKey, hadSecret: keeperSecretGiven }, liquidationWindow);
+  if (enforcement) throw new UsageError(enforcement);
   // Before the first transaction: a development key goes to a local chain only, unless allowed.
   const keys = await verifierKeys([solvencyName, rebalanceName]);
   const refusal = developmentKeyRefusal(chainId, keys, o["allow-development-keys"]);
@@ -270,6 +357,7 @@ export async function main(argv: string[]): Promise<Deployment> {
     factory.address,
     nSwaps,
     hash,
+    gateEnforcement(keeperKey, liquidationBonus, liquidationWindow),
     rebalanceVerifier,
     owner,
   ]);
@@ -290,6 +378,10 @@ export async function main(argv: string[]): Promise<Deployment> {
     size,
     policyHash: hash.toString(),
     freshnessWindow: o.freshness,
+    keeperKey: [keeperKey[0].toString(), keeperKey[1].toString()],
+    keyGeneration: "1",
+    liquidationBonus: liquidationBonus.toString(),
+    liquidationWindow: liquidationWindow.toString(),
     contracts: { MarketOracle: oracle, SolvencyVerifier: solvencyVerifier, RebalanceVerifier: rebalanceVerifier, RebalanceGate: gate, AuditRegistry: registry },
     verifierContracts: { solvency: solvencyName, rebalance: rebalanceName },
     verifierKeys: keys,
@@ -314,6 +406,7 @@ export async function main(argv: string[]): Promise<Deployment> {
   for (const t of instrumentTokens.filter((x) => x.address !== ZeroAddress)) console.log(`  option token ${t.slot} ${t.id ?? ""} ${t.address}${t.test ? " (test token)" : ""}`);
   for (const l of lenders.filter((x) => x.address !== ZeroAddress)) console.log(`  lender ${l.slot} ${(l.symbol ?? "").padEnd(10)} ${l.address}${l.test ? " (test LenderVault)" : ""}`);
   console.log(`  Uniswap v2 factory  ${factory.address}${factory.test ? " (deployed here)" : ""}; ${nSwaps} swap slots`);
+  console.log(`  keeper key (generation 1) x = ${keeperKey[0]}, y = ${keeperKey[1]}; liquidation bonus ${liquidationBonus} bps, grace window ${liquidationWindow} s`);
   const shown = path.relative(process.cwd(), out);
   console.log(`wrote ${shown.startsWith("..") ? out : shown}`);
   if (kind === "in-process") console.log("(hardhat's in-process network: a dry run, these contracts end with this script; use --rpc URL to deploy)");

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { Interface, type Contract, type Signer, type TransactionReceipt } from "ethers";
 import { artifacts, network } from "hardhat";
-import { AUDIT_REGISTRY_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
+import { AUDIT_REGISTRY_ABI, gateEnforcement, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
 import { gateArguments, parseGateError, type GateArguments } from "../src/chain/calldata.ts";
 import { gateContext } from "../src/chain/context.ts";
 import { custodyLayout, decodeTransition, rebalanceFlows, toFieldSigned } from "../src/chain/custody.ts";
@@ -24,6 +24,7 @@ import { marketRoot } from "../src/commitment/market-root.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { commitPosition } from "../src/commitment/position-commitment.ts";
 import { SNARK_FIELD } from "../src/core/field.ts";
+import { decryptOpening } from "../src/encryption/opening-cipher.ts";
 import { QUANTITY_DECIMALS } from "../src/core/fixed-point.ts";
 import type { Market, Policy, Position } from "../src/inputs/types.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
@@ -50,6 +51,7 @@ import {
   type GasRow,
 } from "./helpers/contracts-fixtures.ts";
 import { splitGas } from "./helpers/gas-trace.ts";
+import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { loadMarket, loadPolicy } from "./helpers/examples.ts";
 import { withPolicy } from "./helpers/model-fixtures.ts";
 
@@ -61,12 +63,21 @@ const FRESHNESS = 3_600n;
 const E6 = 10n ** 6n;
 const E8 = 10n ** 8n;
 const E18 = 10n ** 18n;
-/** The instance's public-signal layout (docs/custody.md): 32 signals. */
+/** The instance's public-signal layout (docs/custody.md, docs/enforcement.md): 50 signals. */
 const SIGNALS = custodyLayout(LAYOUT.nAssets, LAYOUT.nInstruments, LAYOUT.nSwaps);
 /** Instrument slot 1 (ETH-26DEC26-2800-P) has an option token; slots 0 and 2 have none. */
 const PUT = 1;
 /** The USDC lender's borrow rate: 5 % a year, per second at 10^18 (so the index visibly moves). */
 const LENDER_RATE = (5n * 10n ** 16n) / (365n * 24n * 3600n);
+/** The gate's liquidation terms (docs/enforcement.md): a 5 % bonus, a ten-minute grace window (within an epoch's freshness). */
+const BONUS_BPS = 500n;
+const LIQUIDATION_WINDOW = 600n;
+/** A zero-to-non-zero SSTORE, cold. */
+const NEW_SLOT = 22_100n;
+/** A keeper's transition credits the owner's share to claimable: the account's and the token's total (new the first time) and a ClaimableCredited log (LOG3, one word). */
+const CREDIT = 2n * NEW_SLOT + 4n * 375n + 8n * 32n;
+/** The OpeningEncrypted log: LOG3 (375 + 3 x 375) and 8 gas per data byte (6 head words and the ciphertext). */
+const OPENING_LOG = 375n + 3n * 375n + 8n * 32n * BigInt(6 + custodyLayout(LAYOUT.nAssets, LAYOUT.nInstruments, LAYOUT.nSwaps).ciphertextLength);
 /** Pool depths: 5,000 WETH and 200 WBTC, each against USDC at the oracle's prices. */
 const POOL = { [WETH]: 5_000n * E18, [WBTC]: 200n * E8 } as Record<number, bigint>;
 
@@ -144,7 +155,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
   };
   /** A real proof of `t` (rebalance-3x3x16), bound to the gate unless told otherwise. */
   const prove = async (t: Transition, o: { market?: Market; context?: bigint; policy?: Policy } = {}): Promise<Proven> => {
-    const zk = await generateProof(rebalanceInput(t, o.market ?? market, o.policy ?? policy, LAYOUT, "position", o.context ?? gateCtx), rebalanceArtifacts);
+    const zk = await generateProof(rebalanceInput(t, o.market ?? market, o.policy ?? policy, LAYOUT, "position", o.context ?? gateCtx, { keeperKey: TEST_KEEPER.publicKey }), rebalanceArtifacts);
     return { t, zk, ...gateArguments(zk) };
   };
   /** Checks, proves and returns the transition old -> (old + m). */
@@ -161,7 +172,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
     assert.match(check.violations.map((v) => `${v.rule}: ${v.message}`).join("; "), rule);
     // The circuit's witness calculator refuses it: a constraint of circuits/rebalance.circom fails.
     await assert.rejects(
-      async () => generateProof(rebalanceInput(t, market, policy, LAYOUT, "position", gateCtx), rebalanceArtifacts),
+      async () => generateProof(rebalanceInput(t, market, policy, LAYOUT, "position", gateCtx, { keeperKey: TEST_KEEPER.publicKey }), rebalanceArtifacts),
       (error: Error) => /the circuit rejects this input.*Assert Failed/s.test(error.message),
     );
   };
@@ -181,7 +192,9 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
    */
   async function checkCustody(positions: Position[]): Promise<void> {
     for (const [i, token] of tokens.entries()) {
-      assert.equal(await balanceOf(token, gateAddress), positions.reduce((s, p) => s + p.collateral[i]!, 0n), `invariant (1): ${market.assets[i]!.symbol}`);
+      // What keeper transitions owe the accounts (claimable) is held beside the committed collateral.
+      const owed = BigInt(await gate.getFunction("claimableTotal")(await token.getAddress()));
+      assert.equal(await balanceOf(token, gateAddress), positions.reduce((s, p) => s + p.collateral[i]!, 0n) + owed, `invariant (1): ${market.assets[i]!.symbol}`);
     }
     assert.equal(await balanceOf(put, gateAddress), positions.reduce((s, p) => s + p.quantities[PUT]!, 0n), "option tokens == committed quantities");
     assert.equal(BigInt(await lender.getFunction("debtUnitsOf")(gateAddress)), positions.reduce((s, p) => s + p.debt[USDC]!, 0n), "invariant (2): USDC debt units");
@@ -189,7 +202,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
   }
 
   /** A gas row of a mined gate or registry call, split by the trace. */
-  async function record(label: string, receipt: TransactionReceipt, a: GateArguments, fn: "register" | "rebalance" | "recordClaim", note: string): Promise<void> {
+  async function record(label: string, receipt: TransactionReceipt, a: GateArguments, fn: "register" | "rebalance" | "flagBelowTrigger" | "liquidate" | "recordClaim", note: string): Promise<void> {
     const contract = fn === "recordClaim" ? registry : gate;
     const verifier = fn === "recordClaim" ? solvencyVerifier : rebalanceVerifier;
     const data = contract.interface.encodeFunctionData(fn, [EPOCH, a.proof, a.signals]);
@@ -255,6 +268,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       await factory.getAddress(),
       LAYOUT.nSwaps,
       policyHash(policy),
+      gateEnforcement(TEST_KEEPER.publicKey, BONUS_BPS, LIQUIDATION_WINDOW),
       await rebalanceVerifier.getAddress(),
       ownerAddress,
     ])) as unknown as Contract;
@@ -358,7 +372,14 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       assert.deepEqual(after.map((x, j) => before[j]! - x), [125n * E18 / 10n, 0n, 25_000n * E6, 2n * E8]);
       await checkCustody([next]);
       assert.deepEqual(rebalanceFlows(aliceRegistration.signals, LAYOUT), [125n * E18 / 10n, 0n, 25_000n * E6]);
-      await record("`RebalanceGate.register`: a proven deposit (WETH, USDC and option tokens)", receipt, aliceRegistration, "register", "checks, oracle and lender reads, proof, 1 new storage slot (the commitment), 3 `transferFrom`");
+      // The opening, encrypted to the keeper key: the keeper decrypts the event to the proven position.
+      const [opening] = receipt.logs.map((l) => gate.interface.parseLog(l)).filter((e) => e?.name === "OpeningEncrypted");
+      const o = opening!.args;
+      assert.deepEqual([o.account, o.commitment, o.nonce, o.keyGeneration], [A, commitPosition(next, next.salt!, LAYOUT), 1n, 1n]);
+      const published = { account: o.account as string, nonce: o.nonce as bigint, commitment: o.commitment as bigint, ephemeralKey: [...o.ephemeralKey] as [bigint, bigint], ciphertext: [...o.ciphertext] as bigint[] };
+      const decrypted = decryptOpening(published, TEST_KEEPER.secret, market, LAYOUT);
+      assert.deepEqual({ ...decrypted, account: decrypted.account.toLowerCase() }, { ...next, account: next.account.toLowerCase(), nonce: 1n });
+      await record("`RebalanceGate.register`: a proven deposit (WETH, USDC and option tokens)", receipt, aliceRegistration, "register", "checks, oracle and lender reads, proof, 3 new storage slots (the commitment; the account's key generation and flag; the key generation's count), the `OpeningEncrypted` event, 3 `transferFrom`");
       await revertsWith(send(alice, "register", aliceRegistration), gateErrors, "RebalanceGate__AlreadyRegistered", [A]);
     });
 
@@ -616,7 +637,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       p = await proveMove(held.get(A)!, moves());
       receipt = await mined(send(alice, "rebalance", p));
       await after(A, p.t.next);
-      await record("`RebalanceGate.rebalance`: no movement", receipt, p, "rebalance", "checks, oracle and lender reads, proof, 1 storage update");
+      await record("`RebalanceGate.rebalance`: no movement", receipt, p, "rebalance", "checks, oracle and lender reads, proof, 1 storage update (and the account's key generation read), the `OpeningEncrypted` event");
 
       // A keeper forces bob's repayment of 2,000 units from collateral (HF 1.1866 -> above the trigger); the keeper receives nothing.
       const keeperBefore = await balanceOf(tokens[USDC]!, await address(keeper));
@@ -626,7 +647,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       const [forcedEvent] = await gate.queryFilter(gate.filters.Rebalanced!(B));
       assert.equal((forcedEvent as unknown as { args: unknown[] }).args[5], true);
       await after(B, p.t.next);
-      await record("`RebalanceGate.rebalance` forced by a keeper: a repayment from collateral", receipt, p, "rebalance", "as the repayment; the account's proof that it was below the trigger");
+      await record("`RebalanceGate.rebalance` forced by a keeper: a repayment from collateral", receipt, p, "rebalance", "as the repayment, the remainder credited to the account's `claimable` balance (2 new slots) instead of a `transfer`; the account's proof that it was below the trigger");
       assert.deepEqual(decodeTransition(p.signals, LAYOUT).debtDelta, [0n, 0n, -2_000n * E6]);
 
       // An audit claim for alice's current position at epoch 42, sent by a relayer.
@@ -635,6 +656,49 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       receipt = await mined(call(registry, keeper, "recordClaim", EPOCH, claim.proof, claim.signals));
       assert.equal(await registry.getFunction("isSolvent")(A, EPOCH), true);
       await record("`AuditRegistry.recordClaim` (Solvency proof)", receipt, claim, "recordClaim", "checks, gate and oracle reads, proof, 1 new storage slot");
+    });
+  });
+
+  describe("a keeper's liquidation with real proofs (docs/enforcement.md)", function () {
+    it("flags bob below the trigger, waits out the window and liquidates: debt repaid from collateral, a bonus within the gate's terms to the keeper, invariants held", async function () {
+      await restore("fresh");
+      await mined(send(alice, "register", aliceRegistration));
+      await mined(send(bob, "register", bobRegistration));
+      const bobPosition = bobRegistration.t.next;
+      const K = await address(keeper);
+      // Repay 2,000 USDC units from bob's collateral at the market's index; the bonus is 5 % of the
+      // repaid value, in USDC (the circuit bounds it by the gate's bonus rate).
+      const m = repay(moves(), USDC, 2_000n * E6, market.assets[USDC]!.debtIndex);
+      const bonus = [0n, 0n, (m.debtAssets[USDC]! * BONUS_BPS) / 10_000n];
+      const terms = { liquidator: K, bonusBps: BONUS_BPS, bonus, urgent: false };
+      const t = transitionOf(bobPosition, m, bobPosition.salt!, { liquidation: terms });
+      provable(t);
+      const p = await prove(t);
+      // The flag: the same proof, nothing executed; the window starts.
+      let receipt = await mined(call(gate, keeper, "flagBelowTrigger", EPOCH, p.proof, p.signals));
+      await checkCustody([aliceRegistration.t.next, bobPosition]);
+      await record("`RebalanceGate.flagBelowTrigger`: a liquidation-mode proof, nothing executed", receipt, p, "flagBelowTrigger", "checks, oracle and lender reads, proof, the account's flag");
+      const since = BigInt((await ethers.provider.getBlock(receipt.blockNumber))!.timestamp);
+      await revertsWith(call(gate, keeper, "liquidate", EPOCH, p.proof, p.signals), gateErrors, "RebalanceGate__GraceWindowOpen", [B, since + LIQUIDATION_WINDOW]);
+      // A copier of the keeper's transaction, with the calldata as is or the liquidator edited to itself.
+      await revertsWith(call(gate, carol, "liquidate", EPOCH, p.proof, p.signals), gateErrors, "RebalanceGate__NotLiquidator", [C, K]);
+      await increaseTime(LIQUIDATION_WINDOW);
+      await revertsWith(call(gate, carol, "liquidate", EPOCH, p.proof, tampered(p, (a) => (a.signals[SIGNALS.liquidator] = BigInt(C))).signals), gateErrors, "RebalanceGate__InvalidProof");
+      const keeperBefore = await Promise.all(tokens.map((token) => balanceOf(token, K)));
+      const bobWallet = await balanceOf(tokens[USDC]!, await address(bob));
+      receipt = await mined(call(gate, keeper, "liquidate", EPOCH, p.proof, p.signals));
+      // What the lender did not take of the repayment is bob's: credited to his claimable balance,
+      // not pushed to his wallet (a token refusing bob must not block the keeper).
+      const credited = receipt.logs.map((l) => gate.interface.parseLog(l)).filter((e) => e?.name === "ClaimableCredited").reduce((sum, e) => sum + BigInt(e!.args.amount), 0n);
+      assert.equal(BigInt(await gate.getFunction("claimable")(await address(bob), await tokens[USDC]!.getAddress())), credited);
+      assert.equal(await balanceOf(tokens[USDC]!, await address(bob)), bobWallet);
+      await record("`RebalanceGate.liquidate`: repays from collateral and pays the bonus, after the window", receipt, p, "liquidate", "as the repayment, the remainder credited to the account's `claimable` balance; the flag's window, the bonus `transfer` to the keeper");
+      assert.deepEqual(await Promise.all(tokens.map(async (token, i) => (await balanceOf(token, K)) - keeperBefore[i]!)), bonus);
+      await checkCustody([aliceRegistration.t.next, t.next]);
+      assert.deepEqual([...(await gate.getFunction("flagOf")(B))], [0n, 0n, 0n, 0n]);
+      const decoded = decodeTransition(p.signals, LAYOUT);
+      assert.deepEqual([decoded.liquidation, decoded.urgent, decoded.liquidator, decoded.liquidationBonus, decoded.bonus], [true, false, K.toLowerCase(), BONUS_BPS, bonus]);
+      assert.deepEqual(decoded.keeperKey, [...TEST_KEEPER.publicKey]);
     });
   });
 
@@ -740,13 +804,16 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
         assert.ok(gasUsed * 100n <= minimum * 115n, `${label}: ${gasUsed} is more than 1.15x the Groth16 minimum ${minimum}`);
         gas.unshift({ call: `${label} (bare verifier, \`eth_estimateGas\`)`, signals: input.length, gasUsed, minimum, note: BARE_VERIFIER_NOTE });
       }
-      const order = ["Solvency3x3x16", "Rebalance3x3x16", "register", "no movement", "a deposit", "a withdrawal", "a swap", "a borrow", "a repayment", "keeper", "recordClaim"];
+      const order = ["Solvency3x3x16", "Rebalance3x3x16", "register", "no movement", "a deposit", "a withdrawal", "a swap", "a borrow", "a repayment", "keeper", "flagBelowTrigger", "liquidate", "recordClaim"];
       const rank = (call: string) => order.findIndex((o) => call.includes(o));
       gas.sort((x, y) => rank(x.call) - rank(y.call));
-      assert.equal(gas.length, 11, `gas rows: ${gas.map((r) => r.call).join("; ")} (run the whole file)`);
+      assert.equal(gas.length, 13, `gas rows: ${gas.map((r) => r.call).join("; ")} (run the whole file)`);
       for (const r of gas.filter((x) => x.split)) {
-        // Every gate call's own work stays within 60,000 gas, a registration's new storage slot included.
-        const limit = 60_000n;
+        // Every contract call's own work stays within 60,000 gas, the commitment's new slot
+        // included; a registration also creates the account's state slot and (first of its key
+        // generation) the generation's count, and logs the ciphertext; a keeper's transition
+        // (forced, liquidate) credits the owner's share to claimable (test/custody.test.ts).
+        const limit = r.call.includes("register") ? 60_000n + 2n * NEW_SLOT + OPENING_LOG : r.call.includes("keeper") || r.call.includes("liquidate") ? 60_000n + CREDIT : 60_000n;
         assert.ok(r.split!.own <= limit, `${r.call}: the contract's own gas ${r.split!.own} > ${limit}`);
       }
       const section = gasSection(gas, {

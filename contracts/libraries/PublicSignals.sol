@@ -27,8 +27,12 @@ library PublicSignals {
     // circuit's public signals"): [oldCommitment, newCommitment, marketRoot, policyHash,
     // debtIndex[nAssets], account, nonce, context, forced, fromEmpty, flow[nAssets],
     // debtDelta[nAssets], debtAssets[nAssets], swapSell[nSwaps], swapBuy[nSwaps], swapIn[nSwaps],
-    // swapMinOut[nSwaps], instrumentFlow[nInstruments]]. Fixed positions first, then the offsets of
-    // the arrays, which depend on the instance's sizes ({rebalanceLayout}).
+    // swapMinOut[nSwaps], instrumentFlow[nInstruments], liquidation, urgent, liquidator,
+    // liquidationBonus, bonus[nAssets], keeperKey[2], ephemeralKey[2], ciphertext[C]] with
+    // C = 3 * ceil(L / 3) + 1 and L = 1 + nAssets + ceil(nInstruments / 2) (the new opening's packed
+    // words after the first: salt, one word per asset, one per pair of instruments; docs/enforcement.md).
+    // Fixed positions first, then the offsets of the arrays, which depend on the instance's sizes
+    // ({rebalanceLayout}).
 
     /// @notice The commitment of the position before the transition (the empty position's when fromEmpty = 1).
     uint256 internal constant REBALANCE_OLD_COMMITMENT = 0;
@@ -51,6 +55,12 @@ library PublicSignals {
         uint256 swapIn;
         uint256 swapMinOut;
         uint256 instrumentFlow;
+        uint256 liquidation; // then urgent, liquidator, liquidationBonus at +1..+3
+        uint256 bonus;
+        uint256 keeperKey; // x, y
+        uint256 ephemeralKey; // x, y
+        uint256 ciphertext;
+        uint256 ciphertextLength;
         uint256 count;
     }
 
@@ -60,8 +70,26 @@ library PublicSignals {
     uint256 internal constant FORCED_AFTER_ACCOUNT = 3;
     uint256 internal constant FROM_EMPTY_AFTER_ACCOUNT = 4;
 
+    /// @notice Offsets of `liquidation+1`: urgent; `+2`: liquidator; `+3`: liquidationBonus (basis points).
+    uint256 internal constant URGENT_AFTER_LIQUIDATION = 1;
+    uint256 internal constant LIQUIDATOR_AFTER_LIQUIDATION = 2;
+    uint256 internal constant LIQUIDATION_BONUS_AFTER_LIQUIDATION = 3;
+    /// @notice Words of a Baby Jubjub point (x, y): the keeper key and the ephemeral key.
+    uint256 internal constant POINT_WORDS = 2;
+    /// @notice Poseidon encryption works on blocks of 3 field elements, plus one authentication tag.
+    uint256 internal constant CIPHER_BLOCK = 3;
+    /// @notice Field elements packing two instrument quantities (the commitment's layout).
+    uint256 internal constant INSTRUMENTS_PER_WORD = 2;
+
+    /// @notice Field elements of the ciphertext of a position with these slot counts: the opening's
+    /// L = 1 + nAssets + ceil(nInstruments / 2) words, padded to whole blocks of 3, plus the tag.
+    function ciphertextLength(uint256 nAssets, uint256 nInstruments) internal pure returns (uint256) {
+        uint256 words = 1 + nAssets + (nInstruments + INSTRUMENTS_PER_WORD - 1) / INSTRUMENTS_PER_WORD;
+        return CIPHER_BLOCK * ((words + CIPHER_BLOCK - 1) / CIPHER_BLOCK) + 1;
+    }
+
     /// @notice The layout of `Rebalance(nAssets, nInstruments, _, _, nSwaps)`; its count is
-    /// 4 + nAssets + 5 + 3 * nAssets + 4 * nSwaps + nInstruments.
+    /// 4 + nAssets + 5 + 3 * nAssets + 4 * nSwaps + nInstruments + 4 + nAssets + 2 + 2 + C.
     function rebalanceLayout(uint256 nAssets, uint256 nInstruments, uint256 nSwaps) internal pure returns (RebalanceLayout memory l) {
         l.account = REBALANCE_DEBT_INDEX + nAssets;
         l.flow = l.account + 5;
@@ -72,6 +100,12 @@ library PublicSignals {
         l.swapIn = l.swapBuy + nSwaps;
         l.swapMinOut = l.swapIn + nSwaps;
         l.instrumentFlow = l.swapMinOut + nSwaps;
-        l.count = l.instrumentFlow + nInstruments;
+        l.liquidation = l.instrumentFlow + nInstruments;
+        l.bonus = l.liquidation + 4;
+        l.keeperKey = l.bonus + nAssets;
+        l.ephemeralKey = l.keeperKey + POINT_WORDS;
+        l.ciphertext = l.ephemeralKey + POINT_WORDS;
+        l.ciphertextLength = ciphertextLength(nAssets, nInstruments);
+        l.count = l.ciphertext + l.ciphertextLength;
     }
 }

@@ -34,8 +34,25 @@ export const MARKET_ORACLE_ABI = [
 export const REBALANCE_GATE_ABI = [
   `function register(uint64 epoch, ${PROOF}, uint256[] signals)`,
   `function rebalance(uint64 epoch, ${PROOF}, uint256[] signals)`,
+  `function flagBelowTrigger(uint64 epoch, ${PROOF}, uint256[] signals)`,
+  `function liquidate(uint64 epoch, ${PROOF}, uint256[] signals)`,
   "function setPolicyHash(uint256 policyHash)",
   "function setVerifier(address rebalanceVerifier)",
+  "function setKeeperKey(uint256 x, uint256 y)",
+  "function setLiquidationTerms(uint256 bonus, uint64 window)",
+  "function keeperKey() view returns (uint256 x, uint256 y)",
+  "function keyGeneration() view returns (uint64)",
+  "function keyGenerationOf(address account) view returns (uint64)",
+  "function positionsUnderKey(uint64 generation) view returns (uint256)",
+  "function liquidationBonus() view returns (uint256)",
+  "function liquidationWindow() view returns (uint64)",
+  "function flagOf(address account) view returns (uint256 commitment, uint64 since, uint64 liquidatableAt, uint64 expiresAt)",
+  "function claim(address token)",
+  "function claimable(address account, address token) view returns (uint256)",
+  "function claimableTotal(address token) view returns (uint256)",
+  "function MAX_LIQUIDATION_BONUS() view returns (uint256)",
+  "function MAX_LIQUIDATION_WINDOW() view returns (uint64)",
+  "function FLAG_LIFETIME() view returns (uint64)",
   "function commitmentOf(address account) view returns (uint256)",
   "function isRegistered(address account) view returns (bool)",
   "function positionOf(address account) view returns (uint256 commitment, bool registered)",
@@ -55,6 +72,13 @@ export const REBALANCE_GATE_ABI = [
   "function INDEX_ONE() view returns (uint256)",
   "event PositionRegistered(address indexed account, uint256 commitment, uint64 indexed epoch)",
   "event Rebalanced(address indexed account, uint256 oldCommitment, uint256 newCommitment, uint64 nonce, uint64 indexed epoch, bool forced)",
+  "event OpeningEncrypted(address indexed account, uint256 indexed commitment, uint64 nonce, uint64 keyGeneration, uint256[2] ephemeralKey, uint256[] ciphertext)",
+  "event KeeperKeyRotated(uint64 generation, uint256 x, uint256 y)",
+  "event LiquidationTermsSet(uint256 bonus, uint64 window)",
+  "event FlaggedBelowTrigger(address indexed account, uint256 commitment, uint64 epoch, uint64 liquidatableAt)",
+  "event Liquidated(address indexed account, address indexed liquidator, uint256 oldCommitment, uint256 newCommitment, uint64 nonce, uint64 indexed epoch, bool urgent)",
+  "event ClaimableCredited(address indexed account, address indexed token, uint256 amount)",
+  "event Claimed(address indexed account, address indexed token, uint256 amount)",
   "event PolicyHashSet(uint256 policyHash)",
   "event VerifierSet(address rebalanceVerifier)",
   "error RebalanceGate__InvalidProof()",
@@ -86,7 +110,28 @@ export const REBALANCE_GATE_ABI = [
   "error RebalanceGate__LengthMismatch()",
   "error RebalanceGate__ZeroAddress()",
   "error RebalanceGate__NoAssets()",
+  "error RebalanceGate__InvalidKeeperKey(uint256 x, uint256 y)",
+  "error RebalanceGate__WrongKeeperKey()",
+  "error RebalanceGate__LiquidationTermsOutOfRange(uint256 bonus, uint64 window)",
+  "error RebalanceGate__WrongMode(uint256 expected, uint256 got)",
+  "error RebalanceGate__AlreadyFlagged(address account)",
+  "error RebalanceGate__NotLiquidator(address sender, address liquidator)",
+  "error RebalanceGate__WrongLiquidationBonus(uint256 expected, uint256 got)",
+  "error RebalanceGate__NotFlagged(address account)",
+  "error RebalanceGate__GraceWindowOpen(address account, uint64 liquidatableAt)",
+  "error RebalanceGate__FlagExpired(address account, uint64 expiredAt)",
+  "error RebalanceGate__InvalidEphemeralKey()",
+  "error RebalanceGate__KeeperKeyReused(uint256 x, uint256 y)",
+  "error RebalanceGate__NothingToClaim(address account, address token)",
 ] as const;
+
+/**
+ * The gate constructor's `enforcement_` argument (IRebalanceGate.Enforcement): the keeper key of
+ * generation 1 and the liquidation terms, as ethers encodes the tuple.
+ */
+export function gateEnforcement(keeperKey: readonly [bigint, bigint], liquidationBonus: bigint, liquidationWindow: bigint): [[bigint, bigint], bigint, bigint] {
+  return [[keeperKey[0], keeperKey[1]], liquidationBonus, liquidationWindow];
+}
 
 export const AUDIT_REGISTRY_ABI = [
   `function recordClaim(uint64 epoch, ${PROOF}, uint256[] signals)`,

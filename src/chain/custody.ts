@@ -3,7 +3,10 @@
  * circuit's public signals"), as contracts/libraries/PublicSignals.sol lays them out:
  * [oldCommitment, newCommitment, marketRoot, policyHash, debtIndex[nAssets], account, nonce,
  * context, forced, fromEmpty, flow[nAssets], debtDelta[nAssets], debtAssets[nAssets],
- * swapSell[nSwaps], swapBuy[nSwaps], swapIn[nSwaps], swapMinOut[nSwaps], instrumentFlow[nInstruments]].
+ * swapSell[nSwaps], swapBuy[nSwaps], swapIn[nSwaps], swapMinOut[nSwaps], instrumentFlow[nInstruments],
+ * liquidation, urgent, liquidator, liquidationBonus, bonus[nAssets], keeperKey[2], ephemeralKey[2],
+ * ciphertext[C]] (docs/enforcement.md: the liquidation terms and the new opening encrypted to the
+ * keeper key, C = 3 * ceil(L / 3) + 1 for the opening's L = 1 + nAssets + ceil(nInstruments / 2) words).
  */
 import { SNARK_FIELD } from "../core/field.ts";
 
@@ -26,7 +29,28 @@ export interface CustodyLayout {
   swapIn: number;
   swapMinOut: number;
   instrumentFlow: number;
+  /** 1: a keeper's liquidation; then urgent, liquidator and liquidationBonus at +1..+3. */
+  liquidation: number;
+  urgent: number;
+  liquidator: number;
+  liquidationBonus: number;
+  bonus: number;
+  keeperKey: number;
+  ephemeralKey: number;
+  ciphertext: number;
+  ciphertextLength: number;
   count: number;
+}
+
+/** Field elements of a Baby Jubjub point (x, y): the keeper key, the ephemeral key. */
+const POINT_WORDS = 2;
+/** Poseidon encryption's block (3 field elements), plus one authentication tag. */
+const CIPHER_BLOCK = 3;
+
+/** Words of the ciphertext of an opening with these slot counts: L = 1 + nAssets + ceil(nInstruments / 2) padded to blocks of 3, plus the tag. */
+export function ciphertextLength(nAssets: number, nInstruments: number): number {
+  const words = 1 + nAssets + Math.ceil(nInstruments / 2);
+  return CIPHER_BLOCK * Math.ceil(words / CIPHER_BLOCK) + 1;
 }
 
 /** Where each signal of `Rebalance(nAssets, nInstruments, _, _, nSwaps)` sits. */
@@ -40,6 +64,12 @@ export function custodyLayout(nAssets: number, nInstruments: number, nSwaps: num
   const swapIn = swapBuy + nSwaps;
   const swapMinOut = swapIn + nSwaps;
   const instrumentFlow = swapMinOut + nSwaps;
+  const liquidation = instrumentFlow + nInstruments;
+  const bonus = liquidation + 4;
+  const keeperKey = bonus + nAssets;
+  const ephemeralKey = keeperKey + POINT_WORDS;
+  const ciphertext = ephemeralKey + POINT_WORDS;
+  const length = ciphertextLength(nAssets, nInstruments);
   return {
     oldCommitment: 0,
     newCommitment: 1,
@@ -59,7 +89,16 @@ export function custodyLayout(nAssets: number, nInstruments: number, nSwaps: num
     swapIn,
     swapMinOut,
     instrumentFlow,
-    count: instrumentFlow + nInstruments,
+    liquidation,
+    urgent: liquidation + 1,
+    liquidator: liquidation + 2,
+    liquidationBonus: liquidation + 3,
+    bonus,
+    keeperKey,
+    ephemeralKey,
+    ciphertext,
+    ciphertextLength: length,
+    count: ciphertext + length,
   };
 }
 
@@ -81,7 +120,17 @@ export interface CustodySizes {
 export function custodySizesOf(names: readonly string[]): CustodySizes | null {
   const count = (prefix: string) => names.filter((n) => n.startsWith(`${prefix}[`)).length;
   const sizes = { nAssets: count("flow"), nInstruments: count("instrumentFlow"), nSwaps: count("swapIn") };
-  if (sizes.nAssets === 0 || !names.includes("fromEmpty") || custodyLayout(sizes.nAssets, sizes.nInstruments, sizes.nSwaps).count !== names.length) return null;
+  if (sizes.nAssets === 0) return null;
+  const l = custodyLayout(sizes.nAssets, sizes.nInstruments, sizes.nSwaps);
+  // The count and the names at the layout's landmarks: a proof of the layout before liquidation and
+  // encryption (docs/enforcement.md) has neither, and no gate of this version takes it.
+  const landmarks: [number, string][] = [
+    [l.fromEmpty, "fromEmpty"],
+    [l.liquidation, "liquidation"],
+    [l.keeperKey, "keeperKey[0]"],
+    [l.ciphertext, "ciphertext[0]"],
+  ];
+  if (l.count !== names.length || landmarks.some(([at, name]) => names[at] !== name)) return null;
   return sizes;
 }
 
@@ -111,6 +160,21 @@ export interface DecodedTransition {
   swaps: { slot: number; sell: number; buy: number; amountIn: bigint; minOut: bigint }[];
   /** Signed option-token flow per instrument slot. */
   instrumentFlows: bigint[];
+  /** A keeper's liquidation (docs/enforcement.md). */
+  liquidation: boolean;
+  /** A liquidation of a position below health factor 1.0: no grace window. */
+  urgent: boolean;
+  /** Who receives the bonus, checksum-free lower-case hex (the zero address unless a liquidation). */
+  liquidator: string;
+  /** The bonus rate in basis points the proof was made under. */
+  liquidationBonus: bigint;
+  /** Per asset, the bonus paid to the liquidator out of the position. */
+  bonus: bigint[];
+  /** The keeper key the new opening is encrypted to, and the transition's ephemeral key. */
+  keeperKey: [bigint, bigint];
+  ephemeralKey: [bigint, bigint];
+  /** The new opening's Poseidon ciphertext (its last element the authentication tag). */
+  ciphertext: bigint[];
 }
 
 /** Decodes a Rebalance proof's public signals for an instance of `sizes` (the gate's, or custodySizesOf the proof's names). */
@@ -142,6 +206,14 @@ export function decodeTransition(signals: readonly (bigint | string)[], sizes: C
     debtAssets: slice(l.debtAssets, sizes.nAssets),
     swaps,
     instrumentFlows: slice(l.instrumentFlow, sizes.nInstruments).map(fromFieldSigned),
+    liquidation: x[l.liquidation] === 1n,
+    urgent: x[l.urgent] === 1n,
+    liquidator: `0x${x[l.liquidator]!.toString(16).padStart(40, "0")}`,
+    liquidationBonus: x[l.liquidationBonus]!,
+    bonus: slice(l.bonus, sizes.nAssets),
+    keeperKey: [x[l.keeperKey]!, x[l.keeperKey + 1]!],
+    ephemeralKey: [x[l.ephemeralKey]!, x[l.ephemeralKey + 1]!],
+    ciphertext: slice(l.ciphertext, l.ciphertextLength),
   };
 }
 

@@ -16,8 +16,9 @@ export {
   type GateArguments,
   type GateProof,
 } from "./calldata.ts";
-export { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI, AUDIT_REGISTRY_ABI, ERC20_ABI } from "./abi.ts";
+export { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI, AUDIT_REGISTRY_ABI, ERC20_ABI, gateEnforcement } from "./abi.ts";
 export {
+  ciphertextLength,
   custodyLayout,
   custodySizesOf,
   decodeTransition,

@@ -10,7 +10,7 @@ import type { ErrorDescription, Interface } from "ethers";
 import { revertData } from "../../src/chain/calldata.ts";
 import { borrowAssets, repayAssets } from "../../src/chain/lender.ts";
 import type { Position } from "../../src/inputs/types.ts";
-import { applyMovements, type Movements, type Transition } from "../../src/rebalance/transition.ts";
+import { applyMovements, type LiquidationTerms, type Movements, type Transition } from "../../src/rebalance/transition.ts";
 import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
 import type { GasSplit } from "./gas-trace.ts";
 
@@ -39,12 +39,19 @@ export function repay(m: Movements, asset: number, units: bigint, index: bigint)
 }
 
 /**
- * The transition old -> P' that `m` implies (P' at nonce + 1 with `salt`); a registration when
- * `old` is the empty position (nonce 0, salt 0), unless told otherwise.
+ * The transition old -> P' that `m` implies (P' at nonce + 1 with `salt`, a liquidation's bonus
+ * taken out of its collateral); a registration when `old` is the empty position (nonce 0, salt 0),
+ * unless told otherwise.
  */
-export function transitionOf(old: Position, m: Movements, salt: bigint, options: { forced?: boolean; fromEmpty?: boolean; next?: Position } = {}): Transition {
-  const next = options.next ?? { ...applyMovements(old, m), salt };
-  return { old, next, ...m, forced: options.forced ?? false, fromEmpty: options.fromEmpty ?? (old.nonce === 0n && old.salt === 0n) };
+export function transitionOf(
+  old: Position,
+  m: Movements,
+  salt: bigint,
+  options: { forced?: boolean; fromEmpty?: boolean; next?: Position; liquidation?: LiquidationTerms } = {},
+): Transition {
+  const liquidation = options.liquidation ? { liquidation: options.liquidation } : {};
+  const next = options.next ?? { ...applyMovements(old, { ...m, ...liquidation }), salt };
+  return { old, next, ...m, forced: options.forced ?? false, fromEmpty: options.fromEmpty ?? (old.nonce === 0n && old.salt === 0n), ...liquidation };
 }
 
 /**
@@ -130,6 +137,15 @@ export function gasSection(rows: GasRow[], context: { instance: string; node: st
     "`debug_traceTransaction` (test/helpers/gas-trace.ts, as benchmarks/custody-gas.json), into the verifier it",
     "calls, its other external calls (ERC-20 transfers, the v2 factory and pair, the LenderVault, the",
     "MarketOracle, the gate) and the contract's own work (checks, decoding, storage, events): the last column.",
+    "Since docs/enforcement.md, a Rebalance proof has 18 more public signals (liquidation terms, the keeper key,",
+    "the ephemeral key, the 7-element ciphertext): about 120,000 more gas in the verifier (6,150 per signal and",
+    "its calldata); the gate's own work adds the keeper-key check, the account's key generation and the",
+    "`OpeningEncrypted` event (about 16,000 per rebalance; a registration also creates two slots). A keeper's",
+    "transition (forced, a liquidation) credits what it owes the owner (a repayment's leftover, a swap's excess) to",
+    "`claimable` instead of transferring it, so a token that refuses the owner cannot block enforcement: two",
+    "storage slots (the account's and the token's total, 22,100 gas each the first time) and a `ClaimableCredited` log,",
+    "about 46,000 gas the first time, 10,000 after. `setKeeperKey` (governance, once per rotation) costs 457,368 gas:",
+    "about 360,000 for the on-chain subgroup check, 44,200 for recording the key and its negation as used.",
     "",
     "| call | public signals | gas used | Groth16 minimum | ratio | verifier | external calls | contract's own | what it includes |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",

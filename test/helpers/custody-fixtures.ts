@@ -2,15 +2,17 @@
  * The custody test bench (docs/custody.md): the RebalanceGate with real Uniswap v2 pairs (from
  * `@uniswap/v2-core`'s published artifacts), real LenderVaults, and the tests-only
  * ClearTransitionVerifier in place of the Groth16 verifier. A transition is staged in clear (the
- * old and new openings) and then submitted with its public signals.
+ * old and new openings) and then submitted with its public signals; liquidations (docs/enforcement.md)
+ * carry their terms, and every proof names the gate's current keeper key (test/liquidation-gate.test.ts).
  */
 import { AbiCoder, Contract, Interface, keccak256, type Signer, type TransactionReceipt } from "ethers";
 import { network } from "hardhat";
-import { REBALANCE_GATE_ABI } from "../../src/chain/abi.ts";
+import { gateEnforcement, REBALANCE_GATE_ABI } from "../../src/chain/abi.ts";
 import { custodyLayout, toFieldSigned } from "../../src/chain/custody.ts";
 import { borrowAssets, INDEX_ONE, LENDER_VAULT_ABI, repayAssets } from "../../src/chain/lender.ts";
 import { addLiquidity, createPair, deployUniswapV2Factory, getAmountOut } from "../../src/chain/uniswap-v2.ts";
 import { SNARK_FIELD } from "../../src/core/field.ts";
+import { keeperPublicKey, type Point } from "../../src/encryption/keeper-key.ts";
 
 export const N_ASSETS = 3;
 export const N_INSTRUMENTS = 2;
@@ -29,6 +31,24 @@ const E8 = 10n ** 8n;
 const E6 = 10n ** 6n;
 
 export const ZERO_PROOF = { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] };
+
+/** The bench's keeper keys: generation 1 at deployment, then the ones rotations install (fixed secrets: tests only). */
+export const KEEPER_SECRETS = [0x1234_5678n, 0x2345_6789n, 0x3456_789an, 0x4567_89abn];
+export const keeperKeyOf = (secret: bigint): [bigint, bigint] => [...keeperPublicKey(secret)] as [bigint, bigint];
+/** The bench gate's liquidation terms: 5 % bonus, a one-hour grace window (the deploy defaults). */
+export const BONUS_BPS = 500n;
+export const WINDOW = 3_600n;
+/** RebalanceGate.FLAG_LIFETIME: a flag is usable for a liquidation from its liquidatableAt for one day. */
+export const FLAG_LIFETIME = 86_400n;
+
+/** A liquidation's terms as its proof's public signals carry them. */
+export interface Liquidation {
+  liquidator: string;
+  bonusBps: bigint;
+  /** Per asset, paid to the liquidator out of the position's collateral. */
+  bonus: bigint[];
+  urgent: boolean;
+}
 
 export interface Opening {
   account: string;
@@ -54,6 +74,7 @@ export interface Movement {
   swaps: Swap[];
   instrumentFlow: bigint[];
   forced?: boolean;
+  liquidation?: Liquidation;
 }
 
 export const emptyOpening = (account: string): Opening => ({
@@ -84,7 +105,7 @@ export function commitmentOf(o: Opening): bigint {
 /** The new opening the circuit's equations give (docs/custody.md, "The circuit proves"); balances may come out negative. */
 export function applyMovement(old: Opening, m: Movement, salt: bigint): Opening {
   const collateral = old.collateral.map((c, i) => {
-    let next = c + m.flow[i]! + (m.debtDelta[i]! > 0n ? m.debtAssets[i]! : -m.debtAssets[i]!);
+    let next = c + m.flow[i]! + (m.debtDelta[i]! > 0n ? m.debtAssets[i]! : -m.debtAssets[i]!) - (m.liquidation?.bonus[i] ?? 0n);
     for (const s of m.swaps) {
       if (s.buy === i) next += s.minOut;
       if (s.sell === i) next -= s.amountIn;
@@ -108,6 +129,17 @@ export interface SignalOptions {
   marketRoot?: bigint;
   policyHash?: bigint;
   nonce?: bigint;
+  /** The keeper key the proof encrypts the new opening to. */
+  keeperKey: Point;
+}
+
+/**
+ * Stand-ins for the encryption signals: the ClearTransitionVerifier ignores them, the gate
+ * republishes them (OpeningEncrypted), so they are derived from the new commitment to be recognisable.
+ */
+export function stubEncryption(newCommitment: bigint): { ephemeralKey: [bigint, bigint]; ciphertext: bigint[] } {
+  const word = (j: number) => (newCommitment * 7n + BigInt(j) + 1n) % SNARK_FIELD;
+  return { ephemeralKey: [word(100), word(101)], ciphertext: Array.from({ length: LAYOUT.ciphertextLength }, (_, j) => word(j)) };
 }
 
 /** The public signals of the transition old -> next with movements `m`. */
@@ -135,6 +167,19 @@ export function signalsOf(old: Opening, next: Opening, m: Movement, o: SignalOpt
     x[LAYOUT.swapMinOut + j] = s.minOut;
   });
   m.instrumentFlow.forEach((g, k) => (x[LAYOUT.instrumentFlow + k] = toFieldSigned(g)));
+  if (m.liquidation) {
+    x[LAYOUT.liquidation] = 1n;
+    x[LAYOUT.urgent] = m.liquidation.urgent ? 1n : 0n;
+    x[LAYOUT.liquidator] = BigInt(m.liquidation.liquidator);
+    x[LAYOUT.liquidationBonus] = m.liquidation.bonusBps;
+    m.liquidation.bonus.forEach((b, i) => (x[LAYOUT.bonus + i] = b));
+  }
+  x[LAYOUT.keeperKey] = o.keeperKey[0];
+  x[LAYOUT.keeperKey + 1] = o.keeperKey[1];
+  const { ephemeralKey, ciphertext } = stubEncryption(x[LAYOUT.newCommitment]!);
+  x[LAYOUT.ephemeralKey] = ephemeralKey[0];
+  x[LAYOUT.ephemeralKey + 1] = ephemeralKey[1];
+  ciphertext.forEach((c, j) => (x[LAYOUT.ciphertext + j] = c));
   return x;
 }
 
@@ -158,19 +203,29 @@ export interface Bench {
   addresses: { gate: string; tokens: string[]; option: string; lenders: (string | undefined)[]; pairs: string[] };
   gateErrors: Interface;
   lenderErrors: Interface;
+  /** The gate's current keeper key (tests that rotate it update this), and the secrets of every generation so far. */
+  keeperKey: [bigint, bigint];
+  keeperSecrets: bigint[];
 }
 
-/** Deploys the bench: tokens, the oracle at epoch 42, three v2 pairs with liquidity, two lender vaults, the gate. */
-export async function deployBench(): Promise<Bench> {
+/** The bench's asset tokens' contracts: TestToken each, or a hostile one in its place (contracts/test: ReentrantToken, BlocklistToken, both TestTokens). */
+export type TokenContract = "TestToken" | "ReentrantToken" | "BlocklistToken";
+
+/**
+ * Deploys the bench: tokens, the oracle at epoch 42, three v2 pairs with liquidity, two lender
+ * vaults, the gate. `tokenContracts` names the contract of WETH, WBTC and USDC (default TestToken).
+ */
+export async function deployBench(options: { tokenContracts?: readonly [TokenContract, TokenContract, TokenContract] } = {}): Promise<Bench> {
   const connection = await network.connect();
   const ethers = connection.ethers;
   const signers = (await ethers.getSigners()) as unknown as Signer[];
   const [owner, alice, bob, carol, keeper, lp, publisher] = signers as [Signer, Signer, Signer, Signer, Signer, Signer, Signer];
   const addr = (s: Signer) => s.getAddress();
+  const kinds = options.tokenContracts ?? ["TestToken", "TestToken", "TestToken"];
   const tokens = [
-    await ethers.deployContract("TestToken", ["Wrapped Ether", "WETH", 18]),
-    await ethers.deployContract("TestToken", ["Wrapped BTC", "WBTC", 8]),
-    await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6]),
+    await ethers.deployContract(kinds[WETH], ["Wrapped Ether", "WETH", 18]),
+    await ethers.deployContract(kinds[WBTC], ["Wrapped BTC", "WBTC", 8]),
+    await ethers.deployContract(kinds[USDC], ["USD Coin", "USDC", 6]),
   ] as unknown as Contract[];
   const option = (await ethers.deployContract("TestToken", ["ETH-3000-C", "OPT", 18])) as unknown as Contract;
   const tokenAddresses = await Promise.all(tokens.map((t) => t.getAddress()));
@@ -221,6 +276,7 @@ export async function deployBench(): Promise<Bench> {
     await factory.getAddress(),
     N_SWAPS,
     POLICY,
+    gateEnforcement(keeperKeyOf(KEEPER_SECRETS[0]!), BONUS_BPS, WINDOW),
     await verifier.getAddress(),
     await addr(owner),
   ])) as unknown as Contract;
@@ -260,6 +316,8 @@ export async function deployBench(): Promise<Bench> {
     addresses: { gate: gateAddress, tokens: tokenAddresses, option: await option.getAddress(), lenders: lenderAddresses, pairs: pairAddresses },
     gateErrors: new Interface([...REBALANCE_GATE_ABI, ...LENDER_VAULT_ABI.filter((f) => f.startsWith("error"))]),
     lenderErrors: new Interface(LENDER_VAULT_ABI),
+    keeperKey: keeperKeyOf(KEEPER_SECRETS[0]!),
+    keeperSecrets: [KEEPER_SECRETS[0]!],
   };
 }
 
@@ -311,32 +369,47 @@ export async function stage(bench: Bench, old: Opening, next: Opening): Promise<
   await (await bench.verifier.getFunction("stage")(toTuple(old), toTuple(next))).wait();
 }
 
+/** The gate's four transition entry points. */
+export type GateEntry = "register" | "rebalance" | "flagBelowTrigger" | "liquidate";
+
 /**
- * Stages old -> next and sends `register` (fromEmpty) or `rebalance` from `sender` (default: the
- * account). Resolves with the receipt; rejects with the revert.
+ * Stages old -> next and sends `register` (fromEmpty), `liquidate` (a liquidation) or `rebalance`
+ * from `sender` (default: the account), or `options.fn`. The proof names the bench's current keeper
+ * key unless `options.keeperKey`. Resolves with the receipt; rejects with the revert.
  */
 export async function submit(
   bench: Bench,
   sender: Signer,
   old: Opening,
   m: Movement,
-  options: { fromEmpty?: boolean; salt?: bigint; next?: Opening; edit?: (signals: bigint[]) => void; epoch?: bigint; debtIndex?: bigint[]; stage?: boolean } = {},
+  options: {
+    fromEmpty?: boolean;
+    salt?: bigint;
+    next?: Opening;
+    edit?: (signals: bigint[]) => void;
+    epoch?: bigint;
+    debtIndex?: bigint[];
+    stage?: boolean;
+    fn?: GateEntry;
+    keeperKey?: Point;
+  } = {},
 ): Promise<Submitted> {
   const fromEmpty = options.fromEmpty ?? old.nonce === 0n;
-  // A keeper's transition keeps the owner's salt (the circuit's rule); others draw a new one.
-  const salt = options.salt ?? (m.forced ? old.salt : BigInt(Math.floor(Math.random() * 2 ** 48)) + 1n);
+  // A keeper's transition (forced or a liquidation) keeps the owner's salt (the circuit's rule); others draw a new one.
+  const salt = options.salt ?? (m.forced || m.liquidation ? old.salt : BigInt(Math.floor(Math.random() * 2 ** 48)) + 1n);
   const next = options.next ?? applyMovement(old, m, salt);
-  const signals = signalsOf(old, next, m, { context: bench.context, debtIndex: options.debtIndex ?? (await proofDebtIndex(bench)), fromEmpty });
+  const signals = signalsOf(old, next, m, { context: bench.context, debtIndex: options.debtIndex ?? (await proofDebtIndex(bench)), fromEmpty, keeperKey: options.keeperKey ?? bench.keeperKey });
   options.edit?.(signals);
   if (options.stage !== false) await stage(bench, old, next);
   const gate = bench.gate.connect(sender) as Contract;
-  const tx = await gate.getFunction(fromEmpty ? "register" : "rebalance")(options.epoch ?? EPOCH, ZERO_PROOF, signals);
+  const fn = options.fn ?? (fromEmpty ? "register" : m.liquidation ? "liquidate" : "rebalance");
+  const tx = await gate.getFunction(fn)(options.epoch ?? EPOCH, ZERO_PROOF, signals);
   const receipt = (await tx.wait()) as TransactionReceipt;
   return { next, signals, receipt };
 }
 
 /** Sends signals as they are (for replays), without staging. */
-export async function resend(bench: Bench, sender: Signer, fn: "register" | "rebalance", signals: bigint[], epoch = EPOCH): Promise<TransactionReceipt> {
+export async function resend(bench: Bench, sender: Signer, fn: GateEntry, signals: bigint[], epoch = EPOCH): Promise<TransactionReceipt> {
   const tx = await (bench.gate.connect(sender) as Contract).getFunction(fn)(epoch, ZERO_PROOF, signals);
   return (await tx.wait()) as TransactionReceipt;
 }

@@ -24,13 +24,16 @@ interface DeployFlags {
   freshness: string;
   publisher?: string;
   owner?: string;
+  keeperKey?: string;
+  liquidationBonus: string;
+  liquidationWindow: string;
   allowDevelopmentKeys?: boolean;
   json?: boolean;
 }
 
 /** The arguments of scripts/deploy.ts for these flags (file paths made absolute). */
 export function deployScriptArgs(flags: DeployFlags): string[] {
-  const args: string[] = ["--size", flags.size, "--freshness", flags.freshness];
+  const args: string[] = ["--size", flags.size, "--freshness", flags.freshness, "--liquidation-bonus", flags.liquidationBonus, "--liquidation-window", flags.liquidationWindow];
   const file = (f: string) => path.resolve(f);
   if (flags.rpc !== undefined) args.push("--rpc", flags.rpc);
   if (flags.market !== undefined) args.push("--market", file(flags.market));
@@ -47,6 +50,7 @@ export function deployScriptArgs(flags: DeployFlags): string[] {
   if (flags.out !== undefined) args.push("--out", file(flags.out));
   if (flags.publisher !== undefined) args.push("--publisher", flags.publisher);
   if (flags.owner !== undefined) args.push("--owner", flags.owner);
+  if (flags.keeperKey !== undefined) args.push("--keeper-key", file(flags.keeperKey));
   if (flags.allowDevelopmentKeys) args.push("--allow-development-keys");
   return args;
 }
@@ -65,7 +69,7 @@ function translate(error: unknown): unknown {
 export function registerDeploy(program: Command): void {
   program
     .command("deploy")
-    .description("deploy the verifiers, MarketOracle, RebalanceGate (with its tokens, lenders and Uniswap v2 factory) and AuditRegistry (as scripts/deploy.ts) and write a deployments file")
+    .description("deploy the verifiers, MarketOracle, RebalanceGate (with its tokens, lenders, Uniswap v2 factory, keeper key and liquidation terms) and AuditRegistry (as scripts/deploy.ts) and write a deployments file")
     .option("--rpc <url>", "JSON-RPC endpoint to deploy to, signed with $ZKS_PRIVATE_KEY (default: hardhat's in-process network, a dry run)")
     .option("--market <file>", "market.json: with --policy, gives the policy hash; also names the test tokens")
     .option("--policy <file>", "policy.json whose hash the gate and registry accept (needs --market)")
@@ -83,13 +87,18 @@ export function registerDeploy(program: Command): void {
     .option("--freshness <seconds>", "the oracle's freshness window", "3600")
     .option("--publisher <address>", "the oracle's first publisher (default: the deployer)")
     .option("--owner <address>", "owner of the contracts (default: the deployer)")
+    .option("--keeper-key <file>", "the protocol keeper's public-key file, or (local chains only) its key file from `zks keeper keygen` (only the public half is used): every opening is encrypted to it (required; never the demo's key outside a local chain)")
+    .option("--liquidation-bonus <bps>", "the liquidator's bonus, basis points of the debt value repaid (at most 2000)", "500")
+    .option("--liquidation-window <seconds>", "how long a flag must stand before a non-urgent liquidation (at most 2592000, 30 days; 0 on local chains only)", "3600")
     .option("--allow-development-keys", "deploy verifiers without a deployable ceremony key (development keys, ceremony keys on an untrusted ptau) to a chain that is not local (31337, 1337): whoever holds their setup secrets can forge proofs")
     .option("--json", "machine-readable output: the deployments file's content")
     .addHelpText(
       "after",
-      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nOn a chain other than 31337 and 1337 only ceremony keys on the public phase-1 ptau are deployed: development keys (one contribution by the\nmachine that ran `zks setup`), ceremony keys on an untrusted ptau, and verifiers not compiled exactly from the installed key are refused\n(exit 3) unless --allow-development-keys: run a phase-2 ceremony (`zks ceremony`, README) and install its keys with `zks setup --zkey`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint, missing build or development keys on a non-local chain.",
+      "\nThe signing key comes from ZKS_PRIVATE_KEY only (a flag would be visible to other users).\nCompile the contracts first: `npm run compile:contracts`.\nThe keeper key (--keeper-key) is generation 1 of the gate's key; governance rotates it with setKeeperKey (docs/enforcement.md).\nOn a chain other than 31337 and 1337 only ceremony keys on the public phase-1 ptau are deployed: development keys (one contribution by the\nmachine that ran `zks setup`), ceremony keys on an untrusted ptau, and verifiers not compiled exactly from the installed key are refused\n(exit 3) unless --allow-development-keys: run a phase-2 ceremony (`zks ceremony`, README) and install its keys with `zks setup --zkey`.\nExit status: 0 deployed, 1 a transaction failed, 2 bad input, 3 unreachable endpoint, missing build or development keys on a non-local chain.",
     )
     .action(async (flags: DeployFlags) => {
+      // Bad input before any network: the gate cannot exist without the key its openings are encrypted to.
+      if (flags.keeperKey === undefined) throw new InputError("--keeper-key", "", "missing: the gate encrypts every opening to the protocol keeper's key; give its public-key file (or the key file from `zks keeper keygen`)");
       if (flags.rpc !== undefined) {
         await reachRpc(rpcUrlFlag(flags.rpc));
         walletFromEnv(); // the same message (exit 3) as `zks submit` when the key is missing
