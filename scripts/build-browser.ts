@@ -34,6 +34,14 @@ const NODE_ONLY_SOURCES = ["src/node/", "src/setup/", "src/cli/", "src/demo/"];
 
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
+/**
+ * Bare imports named like a Node built-in that resolve to an npm package written for the browser:
+ * `buffer` (feross/buffer), a declared dependency of @zk-kit/utils (under @zk-kit/baby-jubjub and
+ * poseidon-cipher, the keeper-key encryption). Allowed only when esbuild resolved the import to
+ * that package's folder, never to the built-in itself.
+ */
+const BROWSER_PACKAGES: Record<string, string> = { buffer: "node_modules/buffer/" };
+
 export interface BrowserBuild {
   outdir: string;
   /** Output files (relative to the package root) and their sizes in bytes. */
@@ -54,7 +62,9 @@ export function nodeLeaks(metafile: esbuild.Metafile): string[] {
   for (const [input, info] of Object.entries(metafile.inputs)) {
     if (NODE_ONLY_SOURCES.some((dir) => input.startsWith(dir))) problems.push(`${input}: Node-only source in the browser bundle`);
     for (const imported of info.imports) {
-      if (imported.path.startsWith("node:") || BUILTINS.has(imported.original ?? imported.path)) {
+      const name = imported.original ?? imported.path;
+      const polyfill = BROWSER_PACKAGES[name] !== undefined && !imported.external && imported.path.startsWith(BROWSER_PACKAGES[name]!);
+      if (imported.path.startsWith("node:") || (BUILTINS.has(name) && !polyfill)) {
         problems.push(`${input} imports the Node built-in "${imported.original ?? imported.path}"`);
       }
     }

@@ -11,7 +11,7 @@
  *     --rpc`, each naming what is wrong: a fake account, a dropped account, a stale commitment,
  *     and per-token totals the gate does not back (tokens drained from it).
  *
- *   npx mocha --no-config -n import=tsx --timeout 600000 test/audit-chain.test.ts
+ *   npx mocha --no-config -n import=tsx --timeout 600000 test/audit-chain.e2e.test.ts
  */
 import { zksAsync as runZksAsync } from "./helpers/cli.ts";
 import assert from "node:assert/strict";
@@ -24,6 +24,7 @@ import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/a
 import { gateArguments } from "../src/chain/calldata.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
 import { commitPosition } from "../src/commitment/position-commitment.ts";
+import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
 import type { Position } from "../src/inputs/types.ts";
 import { positionToJson } from "../src/inputs/position-file.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
@@ -35,6 +36,7 @@ import { noMovements, type Transition } from "../src/rebalance/transition.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { LAYOUT, transitionOf, USDC, WBTC, WETH } from "./helpers/contracts-fixtures.ts";
 import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
+import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
 const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
@@ -89,7 +91,9 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     node = await startLocalNode();
     url = node.url;
     deploymentFile = path.join(dir, "deployment.json");
-    const deployed = await zks(["deploy", "--rpc", url, ...inputs, "--test-tokens", "--test-lenders", "USDC", "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
+    const keeperKeyFile = path.join(dir, "keeper.pub.json");
+    writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
+    const deployed = await zks(["deploy", "--rpc", url, ...inputs, "--test-tokens", "--test-lenders", "USDC", "--keeper-key", keeperKeyFile, "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
     assert.equal(deployed.code, 0, deployed.stderr);
     const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
     gate = deployment.contracts.RebalanceGate;
@@ -132,7 +136,7 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
       }
       if (quantities[PUT]! > 0n) await send(put, "mint", account, quantities[PUT]!);
       await send(put.connect(wallet) as Contract, "approve", gate, 1n << 255n);
-      const { proof, signals } = gateArguments(await generateProof(rebalanceInput(t, market, policy, LAYOUT, account, context), artifacts));
+      const { proof, signals } = gateArguments(await generateProof(rebalanceInput(t, market, policy, LAYOUT, account, context, { keeperKey: TEST_KEEPER.publicKey }), artifacts));
       await send(gateContract(wallet), "register", EPOCH, proof, signals);
       registered.push(t.next);
     }
@@ -144,7 +148,7 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
 
     // The stale test's rebalance is proven now (while nothing else proves) and sent later.
     staleMove = transitionOf(positions[0]!, { ...noMovements(market), flows: [E18, 0n, 0n] }, 77n);
-    const zk = await generateProof(rebalanceInput(staleMove, market, policy, LAYOUT, "stale", context), artifacts);
+    const zk = await generateProof(rebalanceInput(staleMove, market, policy, LAYOUT, "stale", context, { keeperKey: TEST_KEEPER.publicKey }), artifacts);
     const staleSigner = accounts[(await Promise.all(accounts.map((w) => w.getAddress()))).indexOf(staleMove.old.account)]!;
     sendStaleMove = async () => {
       await send(tokens[WETH]!, "mint", staleMove.old.account, E18);

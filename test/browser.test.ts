@@ -79,6 +79,14 @@ describe("browser build (dist/browser)", function () {
     assert.equal(pkg.exports["./prover-worker"]!.browser, "./dist/browser/prover-worker.js");
   });
 
+  it("accepts `buffer` only as the npm package for the browser (@zk-kit/utils' dependency), never the built-in", function () {
+    const leaks = (path: string, external = false) =>
+      nodeLeaks({ inputs: { "x.js": { bytes: 1, imports: [{ path, kind: "import-statement", original: "buffer", ...(external ? { external } : {}) }] } }, outputs: {} } as never);
+    assert.deepEqual(leaks("node_modules/buffer/index.js"), []);
+    assert.deepEqual(leaks("buffer", true), ['x.js imports the Node built-in "buffer"']);
+    assert.deepEqual(leaks("node_modules/not-buffer/index.js"), ['x.js imports the Node built-in "buffer"']);
+  });
+
   it("fails the build when a module imports a Node built-in", async function () {
     const dir = mkdtempSync(path.join(tmpdir(), "zks-browser-"));
     try {

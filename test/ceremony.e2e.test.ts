@@ -9,6 +9,7 @@ import * as snarkjs from "snarkjs";
 import type { VerificationKey } from "snarkjs";
 import { ceremonyCircuit } from "../src/cli/commands/ceremony.ts";
 import { InputError, SetupError } from "../src/core/errors.ts";
+import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
 import { generateProof } from "../src/prover/prove.ts";
 import { releaseProverThreads } from "../src/prover/release.ts";
@@ -37,6 +38,7 @@ import { CEREMONY_BLAKE2B } from "../src/setup/ptau.ts";
 import { verificationKeyHash } from "../src/verifier/key-hash.ts";
 import { assertOneLineError, ZKS, zksAsync as runZksAsync } from "./helpers/cli.ts";
 import { example, loadMarket, loadPosition } from "./helpers/examples.ts";
+import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 import { DEV_PTAU, TempDirs } from "./helpers/setup-fixtures.ts";
 
@@ -513,7 +515,9 @@ describe("zks deploy: development keys only on local chains", function () {
       assert.ok(keys.every((k) => !k.deployable), "a checkout built offline has no deployable key");
       const out = path.join(temp.make("deploy"), "sepolia.json");
       mkdirSync(path.dirname(out), { recursive: true });
-      const args = ["deploy", "--rpc", node.url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--out", out];
+      const keeperKeyFile = path.join(path.dirname(out), "keeper.pub.json");
+      writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
+      const args = ["deploy", "--rpc", node.url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--keeper-key", keeperKeyFile, "--out", out];
       const refused = await zksAsync(...args);
       assert.equal(refused.code, 3, refused.stderr);
       const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -10,6 +10,9 @@ import { ERC20_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/a
 import { encodeRecordClaim } from "../src/chain/calldata.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
 import { commitPosition } from "../src/commitment/position-commitment.ts";
+import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
+import { decryptOpening } from "../src/encryption/opening-cipher.ts";
+import { parsePosition } from "../src/inputs/parse-position.ts";
 import type { Position } from "../src/inputs/types.ts";
 import { positionToJson } from "../src/inputs/position-file.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
@@ -24,6 +27,7 @@ import { emptyPosition, noMovements, type Movements } from "../src/rebalance/tra
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { LAYOUT, transitionOf, USDC, WETH } from "./helpers/contracts-fixtures.ts";
 import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
+import { OTHER_KEEPER, TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
 const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
@@ -51,9 +55,13 @@ const inputs = (position: string) => ["--position", example(position), "--market
 describe("zks prove, calldata, inspect, deploy, submit", function () {
   let dir: string;
   let healthy: string;
+  /** The keeper's public-key file every deployment here is made with (TEST_KEEPER). */
+  let keeperKeyFile: string;
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), "zks-cli-commands-"));
     healthy = path.join(dir, "healthy");
+    keeperKeyFile = path.join(dir, "keeper.pub.json");
+    writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -109,17 +117,19 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       const allow = path.join(dir, "allow.json");
       writeFileSync(allow, JSON.stringify({ version: 1, wallet: { USDC: "20000" }, sellable: ["WETH", "WBTC"], tradable: [], maxActions: 4 }));
       const out = path.join(dir, "rebalanced");
-      const result = zks(["prove", "rebalance", ...inputs("position-at-risk.json"), "--out", out, "--allow", allow, "--json"]);
+      const result = zks(["prove", "rebalance", ...inputs("position-at-risk.json"), "--out", out, "--allow", allow, "--keeper-key", keeperKeyFile, "--json"]);
       assert.equal(result.code, 0, result.stderr);
       const json = JSON.parse(result.stdout);
       assert.equal(json.instance, "rebalance-3x3x16");
+      assert.equal(BigInt(json.publicSignals["keeperKey[0]"]), TEST_KEEPER.publicKey[0]);
       assert.deepEqual(json.pass, { before: false, after: true });
       assert.ok(existsSync(path.join(out, "position.json")));
       const verified = zks(["verify", "--proof", path.join(out, "proof.json")]);
       assert.equal(verified.code, 0, verified.stderr);
       assert.match(verified.stdout, /VALID: rebalance proof/);
       const calldata = JSON.parse(zks(["calldata", "--proof", path.join(out, "proof.json"), "--for", "rebalance", "--epoch", "42", "--json"]).stdout);
-      assert.equal(calldata.input.length, 32);
+      // 32 signals before enforcement, then liquidation, urgent, liquidator, liquidationBonus, bonus[3], keeperKey[2], ephemeralKey[2], ciphertext[7].
+      assert.equal(calldata.input.length, 50);
       assert.match(calldata.call.data, /^0x[0-9a-f]+$/);
     });
 
@@ -133,6 +143,9 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       const rebalance = zks(["prove", "rebalance", ...inputs("position-at-risk.json"), "--out", path.join(dir, "x")]);
       assert.equal(rebalance.code, 2);
       assertOneLineError(rebalance.stderr, /needs --plan FILE .* or --allow FILE/);
+      const keyed = zks(["prove", "health", ...inputs("position-healthy.json"), "--out", path.join(dir, "x"), "--keeper-key", keeperKeyFile]);
+      assert.equal(keyed.code, 2);
+      assertOneLineError(keyed.stderr, /--keeper-key: is for `zks prove rebalance`, not health/);
       const help = zks(["prove", "--help"]);
       assert.equal(help.code, 0);
       assert.match(help.stdout, /one proof covers ALL of the policy's checks/);
@@ -202,23 +215,27 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
 
   describe("deploy and submit without a chain", function () {
     it("deploy to an unreachable RPC URL ends in one line, exit 3", function () {
-      const result = zks(["deploy", "--rpc", "http://127.0.0.1:1", "--policy-hash", "1", "--test-tokens"], { ZKS_PRIVATE_KEY: hardhatKey(0) });
+      const result = zks(["deploy", "--rpc", "http://127.0.0.1:1", "--policy-hash", "1", "--test-tokens", "--keeper-key", keeperKeyFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
       assert.equal(result.code, 3);
       assertOneLineError(result.stderr, /cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1/);
     });
 
     it("deploys in-process (a dry run) and writes the deployments file; bad usage is exit 2", function () {
       const out = path.join(dir, "in-process.json");
-      const result = zks(["deploy", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--out", out, "--json"]);
+      const result = zks(["deploy", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--keeper-key", keeperKeyFile, "--out", out, "--json"]);
       assert.equal(result.code, 0, result.stderr);
       const printed = JSON.parse(result.stdout);
       assert.deepEqual(printed, JSON.parse(readFileSync(out, "utf8")));
       assert.equal(printed.network, "in-process");
       assert.deepEqual(printed.tokens.map((t: { symbol: string }) => t.symbol), ["WETH", "WBTC", "USDC"]);
+      assert.deepEqual(printed.keeperKey, TEST_KEEPER.publicKey.map(String));
 
-      const usage = zks(["deploy", "--policy-hash", "1"]);
+      const usage = zks(["deploy", "--policy-hash", "1", "--keeper-key", keeperKeyFile]);
       assert.equal(usage.code, 2);
       assertOneLineError(usage.stderr, /exactly one of --tokens/);
+      const keyless = zks(["deploy", "--policy-hash", "1", "--test-tokens"]);
+      assert.equal(keyless.code, 2);
+      assertOneLineError(keyless.stderr, /--keeper-key: missing/);
     });
 
     it("submit to an unreachable RPC URL ends in one line, exit 3; an in-process deployment is refused (exit 2)", function () {
@@ -248,10 +265,11 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       await node?.stop();
     });
 
+    let deploymentFile: string;
     it("deploys; registers with a proven deposit (approving the gate first); refuses a transition it cannot back (exit 2, nothing sent); decodes reverts to named errors (exit 1)", async function () {
-      const deploymentFile = path.join(dir, "local.json");
+      deploymentFile = path.join(dir, "local.json");
       const deployed = await zksAsync(
-        ["deploy", "--rpc", url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--test-lenders", "USDC", "--out", deploymentFile],
+        ["deploy", "--rpc", url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--test-lenders", "USDC", "--keeper-key", keeperKeyFile, "--out", deploymentFile],
         { ZKS_PRIVATE_KEY: hardhatKey(0) },
       );
       assert.equal(deployed.code, 0, deployed.stderr);
@@ -267,7 +285,7 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
       /** A proof of old -> old + m bound to the gate, written as a proof file; returns its path and the new position. */
       const proveFile = async (name: string, old: Position, m: Movements, salt: bigint) => {
         const t = transitionOf(old, m, salt);
-        const zk = await generateProof(rebalanceInput(t, market, policy, LAYOUT, name, context), artifacts);
+        const zk = await generateProof(rebalanceInput(t, market, policy, LAYOUT, name, context, { keeperKey: TEST_KEEPER.publicKey }), artifacts);
         const out = path.join(dir, name);
         writeProofFiles(out, toProofFile(zk, { statement: t.fromEmpty ? "register" : "rebalance", epoch: market.epoch, manifest: artifacts.manifest }));
         return { proofFile: path.join(out, "proof.json"), next: t.next };
@@ -364,6 +382,92 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         const recorded = await zksAsync(claimArgs(await claimFile("claim", BigInt(deployment.contexts.AuditRegistry))), { ZKS_PRIVATE_KEY: hardhatKey(2) });
         assert.equal(recorded.code, 0, recorded.stderr);
         assert.match(recorded.stdout, /OK: AuditRegistry\.recordClaim mined/);
+      } finally {
+        provider.destroy();
+      }
+    });
+
+    it("zks register takes the keeper key from the deployments file and the gate; after a rotation a stale deployments file, and a proof under the old key, are refused (exit 2, nothing sent)", async function () {
+      const market = loadMarket();
+      const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+      try {
+        const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
+        const owner = new NonceManager(new Wallet(hardhatKey(0), provider));
+        const gate = new Contract(deployment.contracts.RebalanceGate, REBALANCE_GATE_ABI, owner);
+        const weth = new Contract(deployment.tokens[WETH].address, [...ERC20_ABI, "function mint(address to, uint256 amount)"], owner);
+        /** A 1 WETH position of hardhat's account `index`, unregistered (nonce 0). */
+        const positionOf = (index: number) => {
+          const file = path.join(dir, `account-${index}.json`);
+          const account = new Wallet(hardhatKey(index)).address;
+          writeFileSync(file, JSON.stringify({ version: 1, account, nonce: 0, collateral: { WETH: "1" }, debt: {}, derivatives: {} }));
+          return { file, account };
+        };
+        const register = (index: number, out: string, ...key: string[]) =>
+          zksAsync(["register", "--position", positionOf(index).file, "--market", example("market-grid.json"), "--policy", example("policy.json"), "--out", path.join(dir, out), ...key, "--json"]);
+        const submit = (out: string, index: number) =>
+          zksAsync(["submit", "--proof", path.join(dir, out, "proof.json"), "--deployment", deploymentFile, "--for", "register", "--rpc", url], { ZKS_PRIVATE_KEY: hardhatKey(index) });
+        const mint = async (account: string) => (await weth.getFunction("mint")(account, 10n ** 18n)).wait();
+
+        // Both sources agree (the gate's key is the deployment's): the proof is bound to the gate and encrypted to its key.
+        const three = positionOf(3);
+        const agreed = await register(3, "register-3", "--deployment", deploymentFile, "--rpc", url);
+        assert.equal(agreed.code, 0, agreed.stderr);
+        const summary = JSON.parse(agreed.stdout);
+        assert.deepEqual(summary.keeperKey.sources, [`${deploymentFile} (keeperKey)`, `gate ${deployment.contracts.RebalanceGate} keeperKey() (generation 1)`]);
+        assert.equal(BigInt(summary.publicSignals.context), BigInt(deployment.contexts.RebalanceGate));
+        await mint(three.account);
+        const sent = await submit("register-3", 3);
+        assert.equal(sent.code, 0, sent.stderr);
+        // The gate published the opening; the keeper's secret reads it back as the committed position.
+        const [event] = await gate.queryFilter(gate.filters.OpeningEncrypted!(three.account));
+        const [, commitment, nonce, keyGeneration, ephemeralKey, ciphertext] = (event as unknown as { args: [string, bigint, bigint, bigint, bigint[], bigint[]] }).args;
+        assert.equal(keyGeneration, 1n);
+        const opened = decryptOpening({ account: three.account, nonce, commitment, ephemeralKey: [ephemeralKey[0]!, ephemeralKey[1]!], ciphertext: [...ciphertext] }, TEST_KEEPER.secret, market, LAYOUT);
+        const written = parsePosition(readJsonFile(path.join(dir, "register-3", "position.json")), "register-3/position.json", market);
+        assert.deepEqual(opened, written);
+
+        // A contract that is not a gate with keeper keys (the oracle): one line, exit 2, before proving.
+        const notGate = await register(5, "register-5", "--rpc", url, "--contract", deployment.contracts.MarketOracle);
+        assert.equal(notGate.code, 2, notGate.stderr);
+        assertOneLineError(notGate.stderr, new RegExp(`^zks: --rpc: ${deployment.contracts.MarketOracle} on chain 31337 has no keeperKey\\(\\): not a RebalanceGate with keeper keys$`));
+
+        // A proof made now for account 4, then governance rotates the key (generation 2).
+        const stale = await register(4, "register-4-stale", "--deployment", deploymentFile);
+        assert.equal(stale.code, 0, stale.stderr);
+        await (await gate.getFunction("setKeeperKey")(...OTHER_KEEPER.publicKey)).wait();
+        const shown = (p: readonly bigint[]) => `\\(${p[0]}, ${p[1]}\\)`;
+
+        // The deployments file still names generation 1's key: refused, both sources named, before proving.
+        const disagree = await register(4, "register-4-disagree", "--deployment", deploymentFile, "--rpc", url);
+        assert.equal(disagree.code, 2, disagree.stderr);
+        assertOneLineError(disagree.stderr, new RegExp(`local\\.json \\(keeperKey\\): keeper key ${shown(TEST_KEEPER.publicKey)} differs from gate ${deployment.contracts.RebalanceGate} keeperKey\\(\\) \\(generation 2\\)'s ${shown(OTHER_KEEPER.publicKey)}`));
+        assert.equal(existsSync(path.join(dir, "register-4-disagree")), false);
+
+        // The proof under the old key: submit refuses it before sending (the gate would revert WrongKeeperKey).
+        await mint(positionOf(4).account);
+        const refused = await submit("register-4-stale", 4);
+        assert.equal(refused.code, 2, refused.stderr);
+        assertOneLineError(refused.stderr, new RegExp(`proof\\.json: zks\\.named\\.keeperKey: the proof encrypts the opening to keeper key ${shown(TEST_KEEPER.publicKey)}, but the gate's current key \\(generation 2\\) is ${shown(OTHER_KEEPER.publicKey)}: prove again .*; nothing sent$`));
+        assert.equal(await gate.getFunction("isRegistered")(positionOf(4).account), false);
+
+        // From the gate alone (--rpc with --contract: the context on the endpoint's chain): proven under generation 2 and accepted.
+        const fresh = await register(4, "register-4", "--rpc", url, "--contract", deployment.contracts.RebalanceGate);
+        assert.equal(fresh.code, 0, fresh.stderr);
+        assert.equal(BigInt(JSON.parse(fresh.stdout).publicSignals["keeperKey[0]"]), OTHER_KEEPER.publicKey[0]);
+        const accepted = await submit("register-4", 4);
+        assert.equal(accepted.code, 0, accepted.stderr);
+        assert.equal(await gate.getFunction("keyGenerationOf")(positionOf(4).account), 2n);
+        assert.equal(await gate.getFunction("keyGenerationOf")(three.account), 1n, "a position re-encrypts only on its next transition");
+        assert.equal(await gate.getFunction("positionsUnderKey")(2n), 1n);
+
+        // A keeper's liquidation proof is not for register or rebalance (the gate's WrongMode): refused before encoding.
+        const file = JSON.parse(readFileSync(path.join(dir, "register-4", "proof.json"), "utf8"));
+        file.zks.named.liquidation = `0x${"0".repeat(63)}1`;
+        const tampered = path.join(dir, "liquidation-proof.json");
+        writeFileSync(tampered, JSON.stringify(file));
+        const calldata = zks(["calldata", "--proof", tampered, "--for", "rebalance"]);
+        assert.equal(calldata.code, 2, calldata.stderr);
+        assertOneLineError(calldata.stderr, /liquidation-proof\.json: zks\.named\.liquidation: a keeper's liquidation proof \(liquidation = 1\): the gate takes it with flagBelowTrigger or liquidate/);
       } finally {
         provider.destroy();
       }

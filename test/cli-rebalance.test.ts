@@ -4,8 +4,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
 import { example } from "./helpers/examples.ts";
+import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 
 const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
 const zks = (...args: string[]) => spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8" });
@@ -15,7 +17,9 @@ describe("zks rebalance", function () {
   let dir: string;
   let allow: string;
   let position: string;
-  const inputs = () => ["--market", example("market-grid.json"), "--policy", example("policy.json")];
+  let keeperKey: string;
+  /** The market, the policy and the keeper key every transition's proof encrypts its new opening to. */
+  const inputs = () => ["--market", example("market-grid.json"), "--policy", example("policy.json"), "--keeper-key", keeperKey];
 
   before(function () {
     dir = mkdtempSync(path.join(tmpdir(), "zks-rebalance-"));
@@ -23,6 +27,8 @@ describe("zks rebalance", function () {
     writeFileSync(allow, JSON.stringify({ version: 1, wallet: { USDC: "20000" }, sellable: ["WETH", "WBTC"], tradable: ["ETH-26DEC26-3200-C"] }));
     position = path.join(dir, "at-risk.json");
     copyFileSync(example("position-at-risk.json"), position);
+    keeperKey = path.join(dir, "keeper.pub.json");
+    writeFileSync(keeperKey, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,6 +39,8 @@ describe("zks rebalance", function () {
     assert.equal(result.status, 0, result.stderr);
     const summary = JSON.parse(result.stdout);
     assert.deepEqual(summary.pass, { before: false, after: true });
+    assert.equal(BigInt(summary.publicSignals["keeperKey[0]"]), TEST_KEEPER.publicKey[0]);
+    assert.equal(BigInt(summary.publicSignals["keeperKey[1]"]), TEST_KEEPER.publicKey[1]);
     assert.equal(sha(position), before);
     for (const name of ["position.json", "proof.json", "public.json"]) assert.ok(existsSync(path.join(out, name)), name);
 
@@ -49,7 +57,7 @@ describe("zks rebalance", function () {
 
   it("proves a given plan file (zks plan --out, then zks rebalance --plan); as a keeper (--forced) a wallet repayment exits 2 before proving", function () {
     const planFile = path.join(dir, "plan.json");
-    const planned = zks("plan", "--position", position, ...inputs(), "--allow", allow, "--out", planFile);
+    const planned = zks("plan", "--position", position, ...inputs().slice(0, 4), "--allow", allow, "--out", planFile);
     assert.equal(planned.status, 0, planned.stderr);
     const out = path.join(dir, "from-plan");
     // A keeper may not move the owner's wallet tokens: refused before anything is proven (exit 2, one line).

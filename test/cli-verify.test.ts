@@ -13,6 +13,7 @@ import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
 import { marketRoot } from "../src/commitment/market-root.ts";
 import { policyHash } from "../src/commitment/policy-hash.ts";
 import { ZksError } from "../src/core/errors.ts";
+import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
 import { SNARK_FIELD } from "../src/core/field.ts";
 import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
 import { readJsonFile } from "../src/node/read-json.ts";
@@ -32,6 +33,7 @@ import { ProofKeyError, ProofMetadataError, verifyProofFile, type InstanceDeclar
 import { verifyProof } from "../src/verifier/verify.ts";
 import { LAYOUT, transitionOf, WETH } from "./helpers/contracts-fixtures.ts";
 import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
+import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { forgeTrapdoorProof } from "./helpers/forged-key.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
@@ -516,7 +518,9 @@ describe("proof files and zks verify", function () {
     before(async function () {
       node = await startLocalNode();
       deploymentFile = path.join(dir, "local.json");
-      const deployed = await zksAsync(["deploy", "--rpc", node.url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
+      const keeperKeyFile = path.join(dir, "keeper.pub.json");
+      writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
+      const deployed = await zksAsync(["deploy", "--rpc", node.url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--keeper-key", keeperKeyFile, "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
       assert.equal(deployed.status, 0, deployed.stderr);
       deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
       provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
@@ -539,10 +543,10 @@ describe("proof files and zks verify", function () {
       const deposit = noMovements(market);
       deposit.flows[WETH] = 10n ** 18n;
       const registration = transitionOf(emptyPosition(ACCOUNT, market), deposit, 7n);
-      const register = await generateProof(rebalanceInput(registration, market, policy, LAYOUT, "register", gateContext), rebalance);
+      const register = await generateProof(rebalanceInput(registration, market, policy, LAYOUT, "register", gateContext, { keeperKey: TEST_KEEPER.publicKey }), rebalance);
       registerProof = writeProofFiles(path.join(dir, "register"), toProofFile(register, { statement: "register", epoch: market.epoch, manifest: rebalance.manifest })).proof;
       const move = transitionOf(registration.next, deposit, 8n);
-      const moved = await generateProof(rebalanceInput(move, market, policy, LAYOUT, "rebalance", gateContext), rebalance);
+      const moved = await generateProof(rebalanceInput(move, market, policy, LAYOUT, "rebalance", gateContext, { keeperKey: TEST_KEEPER.publicKey }), rebalance);
       rebalanceProof = writeProofFiles(path.join(dir, "rebalance"), toProofFile(moved, { statement: "rebalance", epoch: market.epoch, manifest: rebalance.manifest })).proof;
     });
     after(async function () {
@@ -629,15 +633,17 @@ describe("proof files and zks verify", function () {
       const rebalanceHash = builtHashOf("rebalance-3x3x16");
       const liar = await constantContract(rebalanceHash);
       const copy = writeJson("rebalance-vkey-2.json", readJsonFile(builtVkey("rebalance-3x3x16")));
+      // The words of the key a verifier embeds: alpha (2), beta, gamma, delta (4 each), 2 per IC point (one per public signal, plus one).
+      const keyWords = 14 + 2 * (loadInstanceArtifacts("rebalance-3x3x16").verificationKey.IC as unknown[]).length;
       try {
         await send(gate, "setVerifier", deployment.contracts.SolvencyVerifier!);
         rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`register/proof\\.json: zks\\.verificationKeyHash: the proof's key ${rebalanceHash} is not the key of the verifier ${deployment.contracts.SolvencyVerifier} that RebalanceGate .* calls \\(${builtHashOf("solvency-3x3x16")}\\)$`));
         await send(gate, "setVerifier", deployment.contracts.MarketOracle!);
         rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`zks\\.verificationKeyHash: the verifier ${deployment.contracts.MarketOracle} that RebalanceGate .* calls has no VERIFICATION_KEY_HASH\\(\\)`));
         await send(gate, "setVerifier", liar);
-        rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`^zks: verifier: the verifier ${liar} that RebalanceGate .* calls returns the proof's key fingerprint but 80 of the key's words are not in its code: it does not verify with that key$`));
+        rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`^zks: verifier: the verifier ${liar} that RebalanceGate .* calls returns the proof's key fingerprint but ${keyWords} of the key's words are not in its code: it does not verify with that key$`));
         // The liar cannot pin a key either: --rpc as the only pin of a --vkey on a machine with no build.
-        rejected(await zksAsync(["verify", "--proof", registerProof, "--vkey", copy, "--rpc", node.url, ...atGate()], { ZKS_BUILD_DIR: emptyBuild }), 1, /verifier: .* 80 of the key's words are not in its code/);
+        rejected(await zksAsync(["verify", "--proof", registerProof, "--vkey", copy, "--rpc", node.url, ...atGate()], { ZKS_BUILD_DIR: emptyBuild }), 1, new RegExp(`verifier: .* ${keyWords} of the key's words are not in its code`));
       } finally {
         await send(gate, "setVerifier", deployment.contracts.RebalanceVerifier!);
       }

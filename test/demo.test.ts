@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { demoKeeperKey, DEMO_KEEPER_SEED } from "../src/demo/run.ts";
 import { loadScenario, shockedMarket } from "../src/demo/scenario.ts";
 import { checkPosition } from "../src/model/check.ts";
 import { EXAMPLES_DIR } from "./helpers/examples.ts";
@@ -26,7 +27,13 @@ describe("zks demo", function () {
     assert.ok(!after.pass || after.healthFactor.value! < policy.trigger.healthFactor);
   });
 
-  it("`zks demo --json` runs every step on the embedded chain in under two minutes", function () {
+  it("the demo's keeper key comes from its public seed: the same valid key every run, another for another seed", function () {
+    const key = demoKeeperKey();
+    assert.deepEqual(demoKeeperKey(DEMO_KEEPER_SEED), key);
+    assert.notDeepEqual(demoKeeperKey("another seed").publicKey, key.publicKey);
+  });
+
+  it("`zks demo --json` runs every step on the embedded chain in under two minutes; each transition's opening is published encrypted to the keeper key, which decrypts it", function () {
     const run = zks({ ZKS_EXAMPLES_DIR: EXAMPLES_DIR }, "demo", "--json");
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as { ok: boolean; steps: Step[]; seconds: number; totalGas: number };
@@ -40,6 +47,14 @@ describe("zks demo", function () {
 
     const deploy = byName.deploy as Step & { contracts: { name: string; address: string; gas: number }[]; gas: number };
     assert.ok(deploy.contracts.length >= 5);
+    const keeper = (byName.deploy as Step & { keeper: { publicKey: string[]; seed: string; liquidationBonusBps: number; liquidationWindowSeconds: number } }).keeper;
+    assert.deepEqual(keeper.publicKey, demoKeeperKey().publicKey.map(String));
+    assert.equal(keeper.seed, DEMO_KEEPER_SEED);
+    assert.deepEqual([keeper.liquidationBonusBps, keeper.liquidationWindowSeconds], [500, 3600]);
+    // 3x3 instance: the opening's 6 words (salt, 3 asset words, 2 instrument-pair words) in 2 blocks of 3, plus the tag.
+    for (const name of ["register", "rebalance"]) {
+      assert.deepEqual(byName[name]!.encryptedOpening, { ciphertextWords: 7, keyGeneration: 1, decrypted: true }, name);
+    }
     for (const c of deploy.contracts) {
       assert.match(c.address, /^0x[0-9a-fA-F]{40}$/);
       assert.ok(Number.isInteger(c.gas) && c.gas > 0, `${c.name} gas`);

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
+import { keeperPublicKey } from "../../src/encryption/keeper-key.ts";
 import { parseMarket } from "../../src/inputs/parse-market.ts";
 import { parsePolicy } from "../../src/inputs/parse-policy.ts";
 import { parsePosition } from "../../src/inputs/parse-position.ts";
@@ -28,6 +29,13 @@ function load(name: string, nScenarios?: number) {
   return { market, policy, position };
 }
 
+/**
+ * A fixed keeper key and ephemeral secret: the same witness every run (timings compare like with
+ * like). Both are public here, so they protect nothing: benchmark inputs only.
+ */
+const BENCH_KEEPER_KEY = keeperPublicKey(0xbe9c4n);
+const BENCH_EPHEMERAL_SECRET = 0xe9e3e2a1n;
+
 /** A rebalance that moves nothing but re-salts the position: valid for any passing position. */
 function resalt(old: Position, market: Market): Transition {
   return { old, next: { ...old, nonce: old.nonce + 1n, salt: old.salt! + 1n }, ...noMovements(market), forced: false, fromEmpty: false };
@@ -42,6 +50,6 @@ export function benchInput(instance: InstanceConfig): CircuitSignals {
   const layout = layoutOf(instance);
   const { market, policy, position } = load(layout.nScenarios > 16 ? "market-historical.json" : "market-grid.json", layout.nScenarios);
   if (instance.template === "Solvency") return solvencyInput(position, market, policy, layout);
-  if (instance.template === "Rebalance") return rebalanceInput(resalt(position, market), market, policy, layout);
+  if (instance.template === "Rebalance") return rebalanceInput(resalt(position, market), market, policy, layout, "position-healthy.json", 0n, { keeperKey: BENCH_KEEPER_KEY, ephemeralSecret: BENCH_EPHEMERAL_SECRET });
   throw new Error(`bench: no example input for template ${instance.template} (instance ${instance.name})`);
 }

@@ -33,7 +33,7 @@ export interface GateAsset {
   symbol: string;
   decimals: number;
   token: string | null;
-  /** token.balanceOf(gate) at the block. */
+  /** token.balanceOf(gate) less the gate's claimableTotal(token) (owed to owners) at the block. */
   held: bigint;
   lender: string | null;
   /** lender.debtUnitsOf(gate) at the block. */

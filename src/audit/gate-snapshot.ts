@@ -98,7 +98,9 @@ export async function readGateSnapshot(provider: Provider, gateAddress: string, 
       symbol: label?.symbol ?? (token ? await call<string>(erc20(token), "symbol").catch(() => `asset slot ${i}`) : `asset slot ${i}`),
       decimals: label?.decimals ?? (token ? Number(await call<bigint>(erc20(token), "decimals").catch(() => 0n)) : 0),
       token,
-      held: token ? await call<bigint>(erc20(token), "balanceOf", gate) : 0n,
+      // What backs committed collateral: the balance less what forced and liquidation
+      // transitions credited to owners to claim (RebalanceGate.claimable), a liability too.
+      held: token ? (await call<bigint>(erc20(token), "balanceOf", gate)) - (await call<bigint>(g, "claimableTotal", token)) : 0n,
       lender,
       debtUnits: lender ? await call<bigint>(new Contract(lender, LENDER_VAULT_ABI, provider), "debtUnitsOf", gate) : 0n,
     });

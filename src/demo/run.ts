@@ -5,12 +5,17 @@
  * and borrow from the empty position, shock WETH by 25% in epoch 43 (the pool follows), let the
  * planner find a rebalance, prove it and have the gate accept it (its swaps on the pool, its
  * repayments to the lender, from the position's own backing), check the gate's backing, then
- * record an audit claim for the new position at epoch 43.
+ * record an audit claim for the new position at epoch 43. Every transition encrypts the new
+ * position's opening to the protocol keeper's key (docs/enforcement.md); the demo's keeper key is
+ * derived from a public seed (DEMO_KEEPER_SEED) so that runs are reproducible, and after each
+ * transition the demo decrypts the gate's OpeningEncrypted event with it, as a keeper would.
  *
  * Each step is handed to `onStep` as soon as it is done; the CLI prints it.
  */
+import { createHash } from "node:crypto";
 import { ZeroAddress, type Contract, type Signer } from "ethers";
 import { addLiquidity, createPair, deployUniswapV2Factory, getAmountOut, reservesOf } from "../chain/uniswap-v2.ts";
+import { gateEnforcement } from "../chain/abi.ts";
 import { gateArguments } from "../chain/calldata.ts";
 import { gateContext } from "../chain/context.ts";
 import { marketRoot } from "../commitment/market-root.ts";
@@ -20,6 +25,8 @@ import { randomSalt } from "../commitment/salt.ts";
 import { formatHuman } from "../core/decimal.ts";
 import { QUANTITY_DECIMALS } from "../core/fixed-point.ts";
 import { SetupError, ZksError } from "../core/errors.ts";
+import { generateKeeperKey, type KeeperKeyPair } from "../encryption/keeper-key.ts";
+import { decryptOpening } from "../encryption/opening-cipher.ts";
 import type { Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
 import { selectInstance } from "../node/select-instance.ts";
@@ -48,6 +55,21 @@ import { defaultExamplesDir, loadScenario, SHOCK_PERCENT, shockedMarket } from "
 export const DEMO_INSTANCES = { solvency: "solvency-3x3x16", rebalance: "rebalance-3x3x16" } as const;
 /** Seconds a published market stays fresh on the demo's oracle. */
 export const FRESHNESS_SECONDS = 3_600;
+/** The demo gate's liquidation terms (governance sets them; docs/enforcement.md): a 5% bonus, one hour's grace. */
+export const DEMO_LIQUIDATION_BONUS_BPS = 500n;
+export const DEMO_LIQUIDATION_WINDOW_SECONDS = 3_600n;
+/**
+ * The public seed of the demo's keeper key: the same key every run, so the demo's output is
+ * reproducible. Anyone can derive its secret from this line: a demo key, never one to deploy
+ * (`zks keeper keygen` makes a real one).
+ */
+export const DEMO_KEEPER_SEED = "zks demo keeper key";
+
+/** The demo keeper's key pair: generateKeeperKey over SHA-256(seed, counter), 256 bits a draw. */
+export function demoKeeperKey(seed = DEMO_KEEPER_SEED): KeeperKeyPair {
+  let counter = 0;
+  return generateKeeperKey(() => BigInt(`0x${createHash("sha256").update(`${seed}/${counter++}`).digest("hex")}`));
+}
 
 export interface DemoOptions {
   ptau?: string;
@@ -61,6 +83,15 @@ export interface DemoOptions {
 /** A health factor as a number (4 decimals), null with no debt. */
 export type HealthFactor = number | null;
 
+/** The opening the gate published for a transition (its OpeningEncrypted event), as the keeper read it. */
+export interface EncryptedOpeningStep {
+  /** Field elements of ciphertext in the event. */
+  ciphertextWords: number;
+  keyGeneration: number;
+  /** The keeper's secret decrypted it to the committed position (decryptOpening checks the commitment). */
+  decrypted: boolean;
+}
+
 interface Base {
   ok: true;
   seconds: number;
@@ -68,7 +99,15 @@ interface Base {
 export type DemoStep = Base &
   (
     | { step: "setup"; instances: { instance: string; constraints: number; built: boolean }[] }
-    | { step: "deploy"; chainId: string; contracts: { name: string; address: string; gas: number }[]; gas: number; funded: { account: string; amounts: Record<string, string> } }
+    | {
+        step: "deploy";
+        chainId: string;
+        contracts: { name: string; address: string; gas: number }[];
+        gas: number;
+        funded: { account: string; amounts: Record<string, string> };
+        /** The keeper key the gate was deployed with (from DEMO_KEEPER_SEED) and its liquidation terms. */
+        keeper: { publicKey: [string, string]; seed: string; liquidationBonusBps: number; liquidationWindowSeconds: number };
+      }
     | { step: "publish"; epoch: number; marketRoot: string; timestamp: number; gas: number }
     | {
         step: "register";
@@ -83,6 +122,7 @@ export type DemoStep = Base &
         tokenGas: number;
         /** What the registration brought, e.g. "deposit 20 WETH". */
         movements: string[];
+        encryptedOpening: EncryptedOpeningStep;
       }
     | {
         step: "shock";
@@ -111,6 +151,7 @@ export type DemoStep = Base &
         commitment: string;
         /** The account's wallet per moved token, whole tokens. */
         wallet: Record<string, { before: string; after: string }>;
+        encryptedOpening: EncryptedOpeningStep;
       }
     | { step: "audit"; epoch: number; proofSeconds: number; gas: number; isSolvent: boolean }
   );
@@ -212,6 +253,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const rebalanceVerifier = await deployed(verifierNames[1]!, verifierNames[1]!, []);
     const oracle = await deployed("MarketOracle", "MarketOracle", [ownerAddress, ownerAddress, FRESHNESS_SECONDS]);
     const hash = policyHash(policy);
+    const keeper = demoKeeperKey();
     const gate = await deployed("RebalanceGate", "RebalanceGate", [
       await oracle.getAddress(),
       tokenAddresses,
@@ -220,6 +262,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       await factory.getAddress(),
       rebalance.layout.nSwaps ?? SWAP_SLOTS,
       hash,
+      gateEnforcement(keeper.publicKey, DEMO_LIQUIDATION_BONUS_BPS, DEMO_LIQUIDATION_WINDOW_SECONDS),
       await rebalanceVerifier.getAddress(),
       ownerAddress,
     ]);
@@ -241,7 +284,34 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       await send(token, owner, "mint", accountAddress, position.quantities[k]!);
       funded[market.instruments[k]!.id] = formatHuman(position.quantities[k]!, QUANTITY_DECIMALS, 0);
     }
-    done({ step: "deploy", chainId: chain.chainId.toString(), contracts, gas: contracts.reduce((s, c) => s + c.gas, 0), funded: { account: accountAddress, amounts: funded } });
+    done({
+      step: "deploy",
+      chainId: chain.chainId.toString(),
+      contracts,
+      gas: contracts.reduce((s, c) => s + c.gas, 0),
+      funded: { account: accountAddress, amounts: funded },
+      keeper: {
+        publicKey: [keeper.publicKey[0].toString(), keeper.publicKey[1].toString()],
+        seed: DEMO_KEEPER_SEED,
+        liquidationBonusBps: Number(DEMO_LIQUIDATION_BONUS_BPS),
+        liquidationWindowSeconds: Number(DEMO_LIQUIDATION_WINDOW_SECONDS),
+      },
+    });
+
+    /**
+     * The keeper's view of a transition: the gate's latest OpeningEncrypted event for the
+     * account, decrypted with the keeper's secret; decryptOpening refuses (throws) unless the
+     * opening reproduces the commitment the gate now holds, and it must be `expected`.
+     */
+    const keeperReads = async (expected: Position, m: typeof market): Promise<EncryptedOpeningStep> => {
+      const events = await gate.queryFilter(gate.filters.OpeningEncrypted!(accountAddress));
+      const last = events.at(-1) as unknown as { args: [string, bigint, bigint, bigint, bigint[], bigint[]] } | undefined;
+      if (!last) throw new Error("the gate published no OpeningEncrypted event for the account");
+      const [, commitment, nonce, keyGeneration, ephemeralKey, ciphertext] = last.args;
+      const opened = decryptOpening({ account: accountAddress, nonce, commitment, ephemeralKey: [ephemeralKey[0]!, ephemeralKey[1]!], ciphertext: [...ciphertext] }, keeper.secret, m, layout);
+      if (commitPosition(opened, opened.salt!, layout) !== commitPosition(expected, expected.salt!, layout)) throw new Error("the keeper decrypted another position than the one committed");
+      return { ciphertextWords: ciphertext.length, keyGeneration: Number(keyGeneration), decrypted: true };
+    };
 
     // 3. Epoch 42, with the lender's debt index projected to the end of the freshness window (the
     // gate accepts a proof whose index is at least the lender's).
@@ -259,7 +329,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!report42.pass) throw new ZksError(`the demo position fails at epoch ${market.epoch}: ${report42.failures.join(", ")}`, 70);
     const registered: Position = registerTransition.next;
     log(`proving the registration at epoch ${market.epoch} with ${rebalance.artifacts.instance}...`);
-    const registerProof = await proveBuiltInstance(rebalanceInput(registerTransition, market42, policy, rebalance.layout, "demo position", gateCtx), rebalance.artifacts);
+    const registerProof = await proveBuiltInstance(rebalanceInput(registerTransition, market42, policy, rebalance.layout, "demo position", gateCtx, { keeperKey: keeper.publicKey }), rebalance.artifacts);
     const registerTokenGas = await approveFlows(registration, tokens, optionTokens, account, await gate.getAddress());
     const registerArgs = gateArguments(registerProof);
     const registerGas = await send(gate, account, "register", market42.epoch, registerArgs.proof, registerArgs.signals);
@@ -275,6 +345,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       gas: Number(registerGas),
       tokenGas: Number(registerTokenGas),
       movements: describeMovements(registration, market),
+      encryptedOpening: await keeperReads(registered, market42),
     });
 
     // 5. The shock: epoch 43, five minutes later, WETH down 25%; arbitrage moves the pool to the
@@ -329,7 +400,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const next: Position = { ...found.position, nonce: registered.nonce + 1n, salt: randomSalt() };
     const transition: Transition = { old: registered, next, ...found.movements, forced: false, fromEmpty: false };
     log(`proving the rebalance with ${rebalance.artifacts.instance}...`);
-    const rebalanceProof = await proveBuiltInstance(rebalanceInput(transition, market43, policy, rebalance.layout, "demo position", gateCtx), rebalance.artifacts);
+    const rebalanceProof = await proveBuiltInstance(rebalanceInput(transition, market43, policy, rebalance.layout, "demo position", gateCtx, { keeperKey: keeper.publicKey }), rebalance.artifacts);
     const balances = async (): Promise<bigint[]> =>
       Promise.all(tokens.map(async (t) => (await t.getFunction("balanceOf")(accountAddress)) as bigint));
     const walletBefore = await balances();
@@ -357,6 +428,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       nonce: Number(next.nonce),
       commitment: `0x${onChainCommitment.toString(16)}`,
       wallet,
+      encryptedOpening: await keeperReads(next, market43),
     });
 
     // 8. An audit claim for the new position at epoch 43 (Solvency proof bound to the registry).

@@ -10,7 +10,7 @@
  * the user's proofs.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,7 @@ import { marketRoot } from "../../../src/commitment/market-root.ts";
 import type { CircuitLayout } from "../../../src/commitment/circuit-layout.ts";
 import { formatDecimal } from "../../../src/core/decimal.ts";
 import { SetupError } from "../../../src/core/errors.ts";
+import { generateKeeperKey, keeperPublicKeyFileJson } from "../../../src/encryption/keeper-key.ts";
 import { defaultExamplesDir, DEMO_WALLET, loadScenario, SHOCK_PERCENT } from "../../../src/demo/scenario.ts";
 import { parseMarket } from "../../../src/inputs/parse-market.ts";
 import { positionToJson } from "../../../src/inputs/position-file.ts";
@@ -128,6 +129,10 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
   // 1. The contracts, by the deploy script (a child process: hardhat's runtime stays out of this one).
   const dir = mkdtempSync(path.join(tmpdir(), "zks-vault-"));
   const out = path.join(dir, "deployment.json");
+  // The protocol keeper's key (docs/enforcement.md): a fresh one per example chain, its secret
+  // dropped (no keeper runs here); the page reads the public half from the gate's keeperKey().
+  const keeperKeyFile = path.join(dir, "keeper.pub.json");
+  writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(generateKeeperKey().publicKey));
   log(`deploying the gate contracts (${size}) to ${options.rpcUrl}...`);
   try {
     await run(
@@ -136,7 +141,7 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
         "--import",
         "tsx",
         path.join(PACKAGE_ROOT, "scripts", "deploy.ts"),
-        ...["--rpc", options.rpcUrl, "--size", size, "--test-tokens", "--policy", policyFile, "--market", marketFile, "--out", out],
+        ...["--rpc", options.rpcUrl, "--size", size, "--test-tokens", "--policy", policyFile, "--market", marketFile, "--keeper-key", keeperKeyFile, "--out", out],
         ...["--test-lenders", debtSymbols.join(","), "--lender-rate", LENDER_RATE_PER_SECOND.toString()],
       ],
       { cwd: PACKAGE_ROOT, env: { ...process.env, ZKS_PRIVATE_KEY: key }, maxBuffer: 16 << 20 },

@@ -52,6 +52,7 @@ import {
   UNISWAP_V2_FACTORY_ABI,
   UNISWAP_V2_PAIR_ABI,
   UnprovableError,
+  validateKeeperPublicKey,
   verifyProof,
   ZksError,
   type CircuitLayout,
@@ -597,7 +598,11 @@ async function prove(): Promise<void> {
   // The transition as the circuit checks it: a clear error here instead of an unprovable witness.
   const checked = checkTransition(s.transition, market!, policy!, { swapSlots: config!.nSwaps });
   if (!checked.valid) throw new Error(`this transition cannot be proven: ${checked.violations.map((v) => v.message).join("; ")}`);
-  const signals = rebalanceInput(s.transition, market!, policy!, layout, "position", context);
+  // The new opening is encrypted to the gate's current keeper key (docs/enforcement.md), read
+  // from the gate itself: the gate refuses any other, and a rotated key is picked up here.
+  const [keeperX, keeperY] = (await contracts().gate.getFunction("keeperKey")()) as [bigint, bigint];
+  const keeperKey = validateKeeperPublicKey([keeperX, keeperY], "the gate's keeperKey()", "keeperKey");
+  const signals = rebalanceInput(s.transition, market!, policy!, layout, "position", context, { keeperKey });
 
   const box = $("progress");
   const text = $("progress-text");

@@ -41,6 +41,8 @@ export function checkProofFor(fn: GateFunction, file: ProofFile, source: string)
   const producer = fn === "register" ? "a registration (a Rebalance proof from the empty position)" : "one from `zks rebalance`";
   if (!isRebalance) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Rebalance proof; \`${fn}\` takes ${producer}`);
   if (!custodySizesOf(names)) throw new InputError(source, "zks.instance", `${file.zks.instance}: the proof's public signals are not the custody layout (docs/custody.md); rebuild with \`zks setup\` and prove again`);
+  // A keeper's liquidation proof is for the gate's flagBelowTrigger or liquidate (`zks keeper`), which the gate checks apart.
+  if (BigInt(file.zks.named.liquidation ?? 0) === 1n) throw new InputError(source, "zks.named.liquidation", `a keeper's liquidation proof (liquidation = 1): the gate takes it with flagBelowTrigger or liquidate (zks keeper), not \`${fn}\``);
   const fromEmpty = BigInt(file.zks.named.fromEmpty!) === 1n;
   if (fn === "register" && !fromEmpty) throw new InputError(source, "zks.named.fromEmpty", "`register` takes a proof from the empty position (fromEmpty = 1); this one moves a registered position: use --for rebalance");
   if (fn === "rebalance" && fromEmpty) throw new InputError(source, "zks.named.fromEmpty", "this proof starts from the empty position (fromEmpty = 1): it registers the account, use --for register");

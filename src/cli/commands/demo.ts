@@ -13,6 +13,10 @@ interface DemoFlags {
 
 const gas = (n: number): string => `${n.toLocaleString("en-US")} gas`;
 const short = (hex: string): string => (hex.length > 18 ? `${hex.slice(0, 10)}…${hex.slice(-6)}` : hex);
+const opening = (o: { ciphertextWords: number; keyGeneration: number; decrypted: boolean }): string =>
+  `   the gate published the new opening encrypted to the keeper key (OpeningEncrypted: ${o.ciphertextWords} field elements, key generation ${o.keyGeneration}); ${
+    o.decrypted ? "the keeper's secret decrypts it to the committed position" : "NOT decrypted"
+  }`;
 
 /** The human lines of one step. */
 function describe(step: DemoStep, n: number): string[] {
@@ -30,6 +34,7 @@ function describe(step: DemoStep, n: number): string[] {
         `   total ${gas(step.gas)}; the account ${step.funded.account} holds ${Object.entries(step.funded.amounts)
           .map(([s, a]) => `${a} ${s}`)
           .join(", ")} in its wallet`,
+        `   keeper key x = ${short(`0x${BigInt(step.keeper.publicKey[0]).toString(16).padStart(64, "0")}`)} from the public seed "${step.keeper.seed}" (a demo key: never deploy it); liquidation bonus ${step.keeper.liquidationBonusBps / 100}%, grace window ${step.keeper.liquidationWindowSeconds / 60} min`,
       ];
     case "publish":
       return [head(`market epoch ${step.epoch} published`), `   root ${short(step.marketRoot)}, timestamp ${step.timestamp}, ${gas(step.gas)}`];
@@ -38,6 +43,7 @@ function describe(step: DemoStep, n: number): string[] {
         head(`position registered at epoch ${step.epoch}, from the empty position: ${step.movements.join(", ")}`),
         `   health factor ${formatHealthFactor(step.healthFactor)}, every check ${step.pass ? "PASS" : "FAIL"}; commitment ${short(step.commitment)}`,
         `   Rebalance proof (${step.instance}, fromEmpty) in ${step.proofSeconds} s; register: ${gas(step.gas)} (+ ${gas(step.tokenGas)} for the token approvals)`,
+        opening(step.encryptedOpening),
       ];
     case "shock":
       return [
@@ -57,6 +63,7 @@ function describe(step: DemoStep, n: number): string[] {
         `   the account's wallet: ${Object.entries(step.wallet)
           .map(([symbol, w]) => `${w.before} -> ${w.after} ${symbol}`)
           .join(", ") || "unchanged (no token flows)"}; the gate now holds commitment ${short(step.commitment)} at nonce ${step.nonce}`,
+        opening(step.encryptedOpening),
       ];
     case "audit":
       return [

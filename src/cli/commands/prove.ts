@@ -10,6 +10,7 @@ import { verifyProof } from "../../verifier/verify.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
 import { contextFromFlags } from "../support/chain.ts";
+import { GATE_FLAG_HELP } from "../support/keeper-key.ts";
 import { registerRebalance } from "./rebalance.ts";
 
 /** Statements `zks prove` accepts; all but `rebalance` are proven with a Solvency instance. */
@@ -29,6 +30,9 @@ interface ProveFlags {
   allow?: string;
   strategy?: string;
   forced?: boolean;
+  keeperKey?: string;
+  deployment?: string;
+  rpc?: string;
   json?: boolean;
 }
 
@@ -43,8 +47,9 @@ Statements:
                               pass whichever statement you name. An --instance lacking a check the
                               statement needs (or the policy's VaR method) is bad input (exit 2).
                               The name is recorded as the proof's purpose ("zks.statement").
-  rebalance                   the same as \`zks rebalance\` (needs --plan FILE or --allow FILE; also
-                              writes DIR/position.json, the new position).
+  rebalance                   the same as \`zks rebalance\` (needs --plan FILE or --allow FILE, and the
+                              keeper key: --keeper-key, --deployment or --rpc; also writes
+                              DIR/position.json, the new position).
 
 Binding: a proof for a contract must carry its context: --context N (from a deployments file's
 "contexts"), or --chain-id ID --contract ADDR to compute it; the default 0 is for off-chain checks.
@@ -68,12 +73,23 @@ export function registerProve(program: Command): void {
     .option("--allow <file>", "rebalance: allow.json to plan with (see `zks plan --help`)")
     .option("--strategy <name>", "rebalance: planning strategy (see `zks rebalance --help`)")
     .option("--forced", "rebalance: a keeper's rebalance (proves the old position was below the trigger)")
+    .option("--keeper-key <file>", `rebalance: ${GATE_FLAG_HELP.keeperKey}`)
+    .option("--deployment <file>", `rebalance: ${GATE_FLAG_HELP.deployment}`)
+    .option("--rpc <url>", `rebalance: ${GATE_FLAG_HELP.rpc}`)
     .option("--json", "machine-readable output")
     .addHelpText("after", HELP)
     .action(async (statement: string, flags: ProveFlags) => {
       if (!(STATEMENTS as readonly string[]).includes(statement)) throw new InputError("statement", "", `expected one of ${STATEMENTS.join(", ")}, got "${statement}"`);
       if (statement === "rebalance") return proveRebalance(flags);
-      for (const [flag, given] of [["--plan", flags.plan], ["--allow", flags.allow], ["--strategy", flags.strategy], ["--forced", flags.forced]] as const) {
+      for (const [flag, given] of [
+        ["--plan", flags.plan],
+        ["--allow", flags.allow],
+        ["--strategy", flags.strategy],
+        ["--forced", flags.forced],
+        ["--keeper-key", flags.keeperKey],
+        ["--deployment", flags.deployment],
+        ["--rpc", flags.rpc],
+      ] as const) {
         if (given !== undefined) throw new InputError(flag, "", `is for \`zks prove rebalance\`, not ${statement}`);
       }
       const context = contextFromFlags(flags);
@@ -152,6 +168,9 @@ async function proveRebalance(flags: ProveFlags): Promise<void> {
   if (flags.context !== undefined) args.push("--context", flags.context);
   if (flags.chainId !== undefined) args.push("--chain-id", flags.chainId);
   if (flags.contract !== undefined) args.push("--contract", flags.contract);
+  if (flags.keeperKey !== undefined) args.push("--keeper-key", flags.keeperKey);
+  if (flags.deployment !== undefined) args.push("--deployment", flags.deployment);
+  if (flags.rpc !== undefined) args.push("--rpc", flags.rpc);
   if (flags.json) args.push("--json");
   const inner = new Command().name("zks").exitOverride();
   registerRebalance(inner);

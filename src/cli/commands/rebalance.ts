@@ -23,7 +23,7 @@ import type { Position } from "../../inputs/types.ts";
 import { verifyProof } from "../../verifier/verify.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
-import { contextFromFlags } from "../support/chain.ts";
+import { GATE_FLAG_HELP, gateBindingFromFlags, KEEPER_KEY_HELP, keeperKeyLine, keeperKeySummary } from "../support/keeper-key.ts";
 
 interface RebalanceFlags {
   position: string;
@@ -38,6 +38,9 @@ interface RebalanceFlags {
   context?: string;
   chainId?: string;
   contract?: string;
+  keeperKey?: string;
+  deployment?: string;
+  rpc?: string;
   json?: boolean;
 }
 
@@ -57,9 +60,13 @@ export function registerRebalance(program: Command): void {
     .option("--forced", "a keeper's rebalance: also prove the old position was below the policy's trigger")
     .option("--instance <name>", "rebalance circuit instance (default: the smallest built one that fits the market)")
     .option("--chain-id <id>", "bind the proof to a gate: its chain id (with --contract)")
-    .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id)")
-    .option("--context <n>", "the gate's context signal directly (default 0: off-chain only)")
+    .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id, or on the --rpc chain)")
+    .option("--context <n>", "the gate's context signal directly (default: the --deployment's gate, else 0: off-chain only)")
+    .option("--keeper-key <file>", GATE_FLAG_HELP.keeperKey)
+    .option("--deployment <file>", GATE_FLAG_HELP.deployment)
+    .option("--rpc <url>", GATE_FLAG_HELP.rpc)
     .option("--json", "machine-readable output")
+    .addHelpText("after", KEEPER_KEY_HELP)
     .action(async (flags: RebalanceFlags) => {
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
@@ -91,12 +98,13 @@ export function registerRebalance(program: Command): void {
       const next = { ...planned.next, nonce: position.nonce + 1n, salt: forced ? position.salt : randomSalt() };
       // Every balance change must be a token movement the gate performs (docs/custody.md): exit 2 before proving otherwise.
       const transition = backedTransition(position, next, planned.movements, market, policy, forced);
+      // The keeper key (and the gate) before proving: a missing or stale key is one line, not a revert.
+      const binding = await gateBindingFromFlags(flags);
       // The new position must pass the whole policy: only an instance with all four checks.
       const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance, undefined, ALL_CHECKS);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
-      const context = contextFromFlags(flags);
-      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, context), artifacts);
+      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, binding.context, { keeperKey: binding.keeperKey }), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { statement: "rebalance", epoch: market.epoch, manifest: artifacts.manifest });
       // Proof first, the new position last: a directory with position.json always has its proof.
@@ -114,6 +122,7 @@ export function registerRebalance(program: Command): void {
         files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
         publicSignals: file.zks.named,
         key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
+        keeperKey: keeperKeySummary(binding),
         explanation,
       };
       if (flags.json) return printJson(summary);
@@ -123,6 +132,7 @@ export function registerRebalance(program: Command): void {
           `health factor ${hf(before)} -> ${hf(after)}; checks ${before.pass ? "PASS" : "FAIL"} -> ${after.pass ? "PASS" : "FAIL"}`,
           `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
           keyLine(file.zks),
+          keeperKeyLine(binding),
           `wrote ${newPositionFile} (nonce ${next.nonce}, ${forced ? "the owner's salt kept" : "new salt: keep it private"}), ${written.proof}, ${written.publicSignals}`,
           `check it with: zks verify --proof ${written.proof}`,
           "",

@@ -17,7 +17,7 @@ import { describeMovements, registrationTransition } from "../../rebalance/regis
 import { verifyProof } from "../../verifier/verify.ts";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { printJson } from "../output.ts";
-import { contextFromFlags } from "../support/chain.ts";
+import { GATE_FLAG_HELP, gateBindingFromFlags, KEEPER_KEY_HELP, keeperKeyLine, keeperKeySummary } from "../support/keeper-key.ts";
 
 interface RegisterFlags {
   position: string;
@@ -29,6 +29,9 @@ interface RegisterFlags {
   context?: string;
   chainId?: string;
   contract?: string;
+  keeperKey?: string;
+  deployment?: string;
+  rpc?: string;
   json?: boolean;
 }
 
@@ -61,9 +64,13 @@ export function registerRegister(program: Command): void {
     .option("--lender-index <SYMBOL=INDEX...>", "the lender's current debt index of a borrowed asset (default 1: the registration credits the least the lender delivers; the gate forwards any excess to the wallet)")
     .option("--instance <name>", "rebalance circuit instance (default: the smallest built one that fits the market)")
     .option("--chain-id <id>", "bind the proof to a gate: its chain id (with --contract)")
-    .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id)")
-    .option("--context <n>", "the gate's context signal directly (default 0: off-chain only)")
+    .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id, or on the --rpc chain)")
+    .option("--context <n>", "the gate's context signal directly (default: the --deployment's gate, else 0: off-chain only)")
+    .option("--keeper-key <file>", GATE_FLAG_HELP.keeperKey)
+    .option("--deployment <file>", GATE_FLAG_HELP.deployment)
+    .option("--rpc <url>", GATE_FLAG_HELP.rpc)
     .option("--json", "machine-readable output")
+    .addHelpText("after", KEEPER_KEY_HELP)
     .action(async (flags: RegisterFlags) => {
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
@@ -74,11 +81,13 @@ export function registerRegister(program: Command): void {
       const lenderIndex = parseLenderIndex(flags.lenderIndex, market.assets.map((a) => a.symbol));
       // Exit 2 with one line, before proving, when the position cannot be registered.
       const transition = registrationTransition(position, market, policy, { lenderIndex });
+      // The keeper key (and the gate) before proving: a missing or stale key is one line, not a revert.
+      const binding = await gateBindingFromFlags(flags);
       // The new position must pass the whole policy: only an instance with all four checks.
       const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance, undefined, ALL_CHECKS);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the registration with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
-      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, contextFromFlags(flags)), artifacts);
+      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, binding.context, { keeperKey: binding.keeperKey }), artifacts);
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { statement: "register", epoch: market.epoch, manifest: artifacts.manifest });
       const written = writeProofFiles(flags.out, file);
@@ -95,6 +104,7 @@ export function registerRegister(program: Command): void {
         files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
         publicSignals: file.zks.named,
         key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
+        keeperKey: keeperKeySummary(binding),
       };
       if (flags.json) return printJson(summary);
       const hf = report.healthFactor.value === null ? "none (no debt)" : formatHuman(report.healthFactor.value, 4, 4);
@@ -104,6 +114,7 @@ export function registerRegister(program: Command): void {
           `health factor ${hf}; every check PASS`,
           `proof (${artifacts.instance}) made in ${summary.proofSeconds} s and verified`,
           keyLine(file.zks),
+          keeperKeyLine(binding),
           `wrote ${newPositionFile} (nonce 1: keep it and its salt private), ${written.proof}, ${written.publicSignals}`,
           `send it with: zks submit --proof ${written.proof} --for register --epoch ${market.epoch} --deployment DEPLOYMENT`,
           "",

@@ -24,11 +24,13 @@ interface SubmitFlags {
   json?: boolean;
 }
 
-interface DeploymentFile {
+export interface DeploymentFile {
   network: string;
   chainId: string;
   contracts: { RebalanceGate: string; AuditRegistry: string };
   contexts?: { RebalanceGate?: string; AuditRegistry?: string };
+  /** The gate's keeper key at deployment, [x, y] as decimal strings (src/cli/support/keeper-key.ts reads it). */
+  keeperKey?: unknown;
 }
 
 /** The parts of a deployments file (scripts/deploy.ts, `zks deploy`) that submit needs. */
@@ -92,6 +94,17 @@ export function registerSubmit(program: Command): void {
             transition = decodeTransition(signals, sizes);
           } catch (error) {
             throw new InputError(flags.proof, "zks.publicSignals", `${(error as Error).message}: not an instance of this gate (${sizes.nAssets} assets, ${sizes.nInstruments} instruments, ${sizes.nSwaps} swap slots)`);
+          }
+          // The gate takes only its current keeper key (RebalanceGate__WrongKeeperKey): a proof made
+          // before a rotation is refused here, with what to do, instead of by a revert that costs gas.
+          const [x, y] = (await gate.getFunction("keeperKey")()) as [bigint, bigint];
+          if (transition.keeperKey[0] !== x || transition.keeperKey[1] !== y) {
+            const generation = (await gate.getFunction("keyGeneration")()) as bigint;
+            throw new InputError(
+              flags.proof,
+              "zks.named.keeperKey",
+              `the proof encrypts the opening to keeper key (${transition.keeperKey[0]}, ${transition.keeperKey[1]}), but the gate's current key (generation ${generation}) is (${x}, ${y}): prove again with --rpc or --deployment (the key was rotated, or the proof is for another gate); nothing sent`,
+            );
           }
         }
         const account = transition ? getAddress(transition.account) : getAddress(`0x${BigInt(file.zks.publicSignals[SOLVENCY_SIGNAL.account]!).toString(16).padStart(40, "0")}`);
