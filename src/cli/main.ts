@@ -16,6 +16,7 @@ import { registerDeploy } from "./commands/deploy.ts";
 import { registerSubmit } from "./commands/submit.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBacktest } from "./commands/backtest.ts";
+import { registerKeeper } from "./commands/keeper.ts";
 import { EXIT, reportError } from "./output.ts";
 
 const program = new Command()
@@ -40,6 +41,7 @@ registerDeploy(program);
 registerSubmit(program);
 registerAudit(program);
 registerBacktest(program);
+registerKeeper(program);
 
 let code: number = EXIT.ok;
 try {
