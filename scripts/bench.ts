@@ -138,7 +138,9 @@ const browser: BrowserResult | undefined = existsSync(BROWSER_FILE) ? JSON.parse
 const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "";
 const gasSection = /<!-- gas:begin[\s\S]*?<!-- gas:end -->/.exec(current)?.[0];
 // Written by `npm run bench:audit` (scripts/bench-audit.ts), which takes far longer; kept as it is.
-const auditSection = /<!-- audit:begin[\s\S]*?<!-- audit:end -->/.exec(current)?.[0];
+// Sections other benchmarks write (bench:keeper, bench:audit) are kept as they are.
+const keptSections = [/<!-- keeper:begin[\s\S]*?<!-- keeper:end -->/, /<!-- audit:begin[\s\S]*?<!-- audit:end -->/].map((re) => re.exec(current)?.[0]).filter((x): x is string => x !== undefined);
+const auditSection = keptSections.length > 0 ? keptSections.join("\n\n") : undefined;
 
 const changesFile = path.join(BENCH_DIR, "circuit-changes.json");
 const changes: CircuitChange[] = existsSync(changesFile) ? JSON.parse(readFileSync(changesFile, "utf8")) : [];
