@@ -17,7 +17,6 @@
  * An RPC outage fails a poll, never the service: calls are retried with capped back-off, the
  * loop logs, waits and polls again.
  */
-import { readFileSync } from "node:fs";
 import { Contract, FetchRequest, getAddress, Interface, JsonRpcProvider, Wallet, type Log } from "ethers";
 import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../chain/abi.ts";
 import { gateArguments } from "../chain/calldata.ts";
@@ -32,7 +31,7 @@ import type { Market, Policy, Position } from "../inputs/types.ts";
 import { belowTrigger, isUrgent, planLiquidation, type LiquidationPlan, type PoolReserves } from "../liquidation/plan.ts";
 import { checkPosition } from "../model/check.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../node/artifacts.ts";
-import { readJsonFile } from "../node/read-json.ts";
+import { readJsonFile, readTextFile } from "../node/read-json.ts";
 import { layoutOf } from "../node/select-instance.ts";
 import { rebalanceInput, type RebalanceLayout } from "../prover/witness/rebalance.ts";
 import { UnprovableError } from "../prover/errors.ts";
@@ -866,12 +865,5 @@ function jsonRpc(url: string, chainId: bigint): JsonRpcProvider {
 }
 
 function readKeyFile(file: string): KeeperKeyPair {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(file, "", code === "ENOENT" ? "file not found" : `cannot be read (${code})`);
-  }
-  return parseKeeperKeyFile(text, file);
+  return parseKeeperKeyFile(readTextFile(file), file);
 }
