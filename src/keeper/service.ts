@@ -669,23 +669,28 @@ export class KeeperService {
     }
     if (candidates.length === 0) return;
 
-    const window = await this.rpc("liquidationWindow", async () => (await this.gate.getFunction("liquidationWindow")()) as bigint);
     for (const { row, position, urgent } of candidates) {
       let kind: ActionKind;
       if (urgent) kind = "liquidate";
       else {
-        let since = row.flagSince;
-        if (since === null) {
-          // A flag set before this keeper's cursor (or by another keeper) is on the gate only.
-          const [flagged, at] = await this.rpc("flagOf", async () => (await this.gate.getFunction("flagOf")(row.account)) as [bigint, bigint]);
-          if (flagged === row.commitment && at > 0n) since = at;
-        }
-        if (since === null) kind = "flag";
+        // The gate's flag is the truth: it stores when the flag becomes usable and when it lapses
+        // (FLAG_LIFETIME), whatever the window is now and whoever set it.
+        const [flagged, , liquidatableAt, expiresAt] = await this.rpc(
+          "flagOf",
+          async () => (await this.gate.getFunction("flagOf")(row.account)) as [bigint, bigint, bigint, bigint],
+        );
+        if (flagged !== row.commitment || liquidatableAt === 0n) kind = "flag";
         else {
           block ??= await this.rpc("eth_getBlockByNumber", () => this.provider.getBlock("latest"));
           const now = BigInt(block!.timestamp);
-          if (since + window > now) {
-            this.logger.debug({ event: "grace_window", account: row.account, liquidatableAt: since + window }, "flagged; waiting for the grace window");
+          if (now >= expiresAt) {
+            // liquidate would revert FlagExpired; this commitment's flag action is spent (one per
+            // commitment), so the position waits for the owner's next transition or HF < 1.0.
+            this.logger.warn({ event: "flag_expired", account: row.account, expiredAt: expiresAt }, "the flag lapsed before a liquidation; not flagging the same commitment twice");
+            continue;
+          }
+          if (now < liquidatableAt) {
+            this.logger.debug({ event: "grace_window", account: row.account, liquidatableAt }, "flagged; waiting for the grace window");
             continue;
           }
           kind = "liquidate";
