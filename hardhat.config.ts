@@ -14,5 +14,5 @@ export default defineConfig({
     path: require.resolve("solc/soljson.js"),
     settings: { optimizer: { enabled: true, runs: 1000 }, evmVersion: "cancun" },
   },
-  paths: { sources: "contracts" },
+  paths: { sources: "packages/contracts/contracts" },
 });

@@ -20,17 +20,17 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 
 export const BROWSER_ENTRIES = {
-  index: path.join(PACKAGE_ROOT, "src", "index.ts"),
-  "prover-worker": path.join(PACKAGE_ROOT, "src", "browser", "prover-worker.ts"),
+  index: path.join(PACKAGE_ROOT, "packages", "sdk", "src", "index.ts"),
+  "prover-worker": path.join(PACKAGE_ROOT, "packages", "sdk", "src", "browser", "prover-worker.ts"),
 } as const;
 
 export const DEFAULT_OUTDIR = path.join(PACKAGE_ROOT, "dist", "browser");
 
 /** Source folders that are Node-only: nothing of them may reach the browser bundle. */
-const NODE_ONLY_SOURCES = ["src/node/", "src/setup/", "src/cli/", "src/demo/"];
+const NODE_ONLY_SOURCES = ["packages/node/", "packages/cli/"];
 
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 

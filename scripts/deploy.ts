@@ -36,20 +36,20 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Contract, ContractFactory, getAddress, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, type Signer } from "ethers";
 import { artifacts, network } from "hardhat";
-import { gateContext } from "../src/chain/context.ts";
-import { deployUniswapV2Factory } from "../src/chain/uniswap-v2.ts";
-import { policyHash } from "../src/commitment/policy-hash.ts";
-import { gateEnforcement } from "../src/chain/abi.ts";
-import { InputError, SetupError, ZksError } from "../src/core/errors.ts";
-import { SNARK_FIELD } from "../src/core/field.ts";
-import { KEEPER_KEY_KIND, parseKeeperKeyFile, parseKeeperPublicKeyFile, type Point } from "../src/encryption/keeper-key.ts";
-import { parseMarket } from "../src/inputs/parse-market.ts";
-import { parsePolicy } from "../src/inputs/parse-policy.ts";
-import type { Market } from "../src/inputs/types.ts";
-import { readJsonFile } from "../src/node/read-json.ts";
-import { developmentKeyRefusal, LOCAL_CHAIN_IDS, verifierKeys, type VerifierKey } from "../src/setup/deploy-keys.ts";
-import { loadInstances } from "../src/setup/instances.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { gateContext } from "../packages/sdk/src/chain/context.ts";
+import { deployUniswapV2Factory } from "../packages/node/src/deploy/uniswap-v2-factory.ts";
+import { policyHash } from "../packages/sdk/src/commitment/policy-hash.ts";
+import { gateEnforcement } from "../packages/sdk/src/chain/abi.ts";
+import { InputError, SetupError, ZksError } from "../packages/sdk/src/core/errors.ts";
+import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
+import { KEEPER_KEY_KIND, parseKeeperKeyFile, parseKeeperPublicKeyFile, type Point } from "../packages/sdk/src/encryption/keeper-key.ts";
+import { parseMarket } from "../packages/sdk/src/inputs/parse-market.ts";
+import { parsePolicy } from "../packages/sdk/src/inputs/parse-policy.ts";
+import type { Market } from "../packages/sdk/src/inputs/types.ts";
+import { readJsonFile } from "../packages/node/src/read-json.ts";
+import { developmentKeyRefusal, LOCAL_CHAIN_IDS, verifierKeys, type VerifierKey } from "../packages/node/src/setup/deploy-keys.ts";
+import { loadInstances } from "../packages/node/src/setup/instances.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 
 /** What a deployments file holds (addresses checksummed, big numbers as decimal strings). */
 export interface Deployment {
@@ -171,7 +171,7 @@ export async function enforcementRefusal(chainId: bigint, keeper: { file: string
     return `--liquidation-window: ${where}: a grace window of 0 lets a keeper flag a position and liquidate it in the next transaction, leaving its owner no time to re-prove; give a window in seconds (default ${DEFAULT_LIQUIDATION_WINDOW})`;
   }
   // The demo's module builds the whole demo: loaded only for a non-local chain.
-  const { demoKeeperKey } = await import("../src/demo/run.ts");
+  const { demoKeeperKey } = await import("../packages/cli/src/demo/run.ts");
   const demo = demoKeeperKey().publicKey;
   if (keeper.publicKey[0] === demo[0] && keeper.publicKey[1] === demo[1]) {
     return `--keeper-key ${keeper.file}: ${where}: this is the demo's keeper key, derived from a public seed (DEMO_KEEPER_SEED in src/demo/run.ts): anyone can decrypt every opening encrypted to it; make one with \`zks keeper keygen\``;

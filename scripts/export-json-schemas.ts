@@ -3,9 +3,9 @@
  * Run after changing src/inputs/schemas.ts: npx tsx scripts/export-json-schemas.ts
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { jsonSchemas } from "../src/inputs/json-schema.ts";
+import { jsonSchemas } from "../packages/sdk/src/inputs/json-schema.ts";
 
-const directory = new URL("../schemas/", import.meta.url);
+const directory = new URL("../schemas", import.meta.url);
 mkdirSync(directory, { recursive: true });
 for (const [name, schema] of Object.entries(jsonSchemas())) {
   const file = new URL(`${name}.schema.json`, directory);

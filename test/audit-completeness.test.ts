@@ -5,12 +5,12 @@
  * checks run with real proofs against a real gate in test/audit-chain.e2e.test.ts.
  */
 import assert from "node:assert/strict";
-import { AUDIT_KIND, AUDIT_VERSION, type AuditReport } from "../src/audit/audit-files.ts";
-import { checkAgainstGate, checkBookAgainstGate, type DeploymentPins, type GateCheckOptions, type GateSnapshot } from "../src/audit/completeness.ts";
-import { SNARK_FIELD } from "../src/core/field.ts";
-import { ownerHash, zeroFigures, type AuditFigures } from "../src/audit/merkle-sum-tree.ts";
-import { AuditVerificationError } from "../src/audit/verify-audit.ts";
-import { InputError } from "../src/core/errors.ts";
+import { AUDIT_KIND, AUDIT_VERSION, type AuditReport } from "../packages/sdk/src/audit/audit-files.ts";
+import { checkAgainstGate, checkBookAgainstGate, type DeploymentPins, type GateCheckOptions, type GateSnapshot } from "../packages/sdk/src/audit/completeness.ts";
+import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
+import { ownerHash, zeroFigures, type AuditFigures } from "../packages/sdk/src/audit/merkle-sum-tree.ts";
+import { AuditVerificationError } from "../packages/sdk/src/audit/verify-audit.ts";
+import { InputError } from "../packages/sdk/src/core/errors.ts";
 
 const LAYOUT = { nAssets: 2, nInstruments: 2, nScenarios: 2 };
 const GATE = "0x5FbDB2315678afecb367f032d93F642f64180aa3";

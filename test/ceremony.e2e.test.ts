@@ -7,14 +7,14 @@ import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider } from "ethers";
 import * as snarkjs from "snarkjs";
 import type { VerificationKey } from "snarkjs";
-import { ceremonyCircuit } from "../src/cli/commands/ceremony.ts";
-import { InputError, SetupError } from "../src/core/errors.ts";
-import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
-import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
-import { generateProof } from "../src/prover/prove.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { positionOpeningInput } from "../src/prover/witness/position-opening.ts";
-import { buildCircuits } from "../src/setup/build.ts";
+import { ceremonyCircuit } from "../packages/cli/src/cli/commands/ceremony.ts";
+import { InputError, SetupError } from "../packages/sdk/src/core/errors.ts";
+import { keeperPublicKeyFileJson } from "../packages/sdk/src/encryption/keeper-key.ts";
+import { loadInstanceArtifacts } from "../packages/node/src/artifacts.ts";
+import { generateProof } from "../packages/sdk/src/prover/prove.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { positionOpeningInput } from "../packages/sdk/src/prover/witness/position-opening.ts";
+import { buildCircuits } from "../packages/node/src/setup/build.ts";
 import {
   ceremonyContribute,
   CeremonyError,
@@ -30,12 +30,12 @@ import {
   type CeremonyTranscript,
   type CeremonyVerification,
   type LoadedTranscript,
-} from "../src/setup/ceremony.ts";
-import { compiledVerifier, developmentKeyRefusal, verifierKey, verifierKeys, type CompiledVerifier, type VerifierKey } from "../src/setup/deploy-keys.ts";
-import { manifestFiles, readManifest, writeManifest } from "../src/setup/manifest.ts";
-import { instanceDir, PACKAGE_ROOT, type BuildPaths } from "../src/setup/paths.ts";
-import { CEREMONY_BLAKE2B } from "../src/setup/ptau.ts";
-import { verificationKeyHash } from "../src/verifier/key-hash.ts";
+} from "../packages/node/src/setup/ceremony.ts";
+import { compiledVerifier, developmentKeyRefusal, verifierKey, verifierKeys, type CompiledVerifier, type VerifierKey } from "../packages/node/src/setup/deploy-keys.ts";
+import { manifestFiles, readManifest, writeManifest } from "../packages/node/src/setup/manifest.ts";
+import { instanceDir, PACKAGE_ROOT, type BuildPaths } from "../packages/node/src/setup/paths.ts";
+import { CEREMONY_BLAKE2B } from "../packages/node/src/setup/ptau.ts";
+import { verificationKeyHash } from "../packages/sdk/src/verifier/key-hash.ts";
 import { assertOneLineError, ZKS, zksAsync as runZksAsync } from "./helpers/cli.ts";
 import { example, loadMarket, loadPosition } from "./helpers/examples.ts";
 import { TEST_KEEPER } from "./helpers/keeper-key.ts";

@@ -3,11 +3,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { exactRatioDecimal } from "../src/model/check.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { exactRatioDecimal } from "../packages/sdk/src/model/check.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { example } from "./helpers/examples.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 
 function zks(...args: string[]) {
   const result = spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "" } });

@@ -4,12 +4,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { keeperPublicKeyFileJson } from "../packages/sdk/src/encryption/keeper-key.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { example } from "./helpers/examples.ts";
 import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 const zks = (...args: string[]) => spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8" });
 const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 

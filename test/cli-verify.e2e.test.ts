@@ -9,35 +9,35 @@ import path from "node:path";
 import { Contract, ContractFactory, getAddress, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import * as snarkjs from "snarkjs";
 import type { VerificationKey } from "snarkjs";
-import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../src/chain/abi.ts";
-import { marketRoot } from "../src/commitment/market-root.ts";
-import { policyHash } from "../src/commitment/policy-hash.ts";
-import { ZksError } from "../src/core/errors.ts";
-import { keeperPublicKeyFileJson } from "../src/encryption/keeper-key.ts";
-import { SNARK_FIELD } from "../src/core/field.ts";
-import { loadInstanceArtifacts } from "../src/node/artifacts.ts";
-import { readJsonFile } from "../src/node/read-json.ts";
-import { writeProofFiles } from "../src/node/write-proof.ts";
-import { parseProofFile, signalHex, toProofFile, type ProofFile } from "../src/proof-file/proof-file.ts";
-import { generateProof } from "../src/prover/prove.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { positionOpeningInput } from "../src/prover/witness/position-opening.ts";
-import { rebalanceInput } from "../src/prover/witness/rebalance.ts";
-import { solvencyInput } from "../src/prover/witness/solvency.ts";
-import { emptyPosition, noMovements } from "../src/rebalance/transition.ts";
-import { loadInstances } from "../src/setup/instances.ts";
-import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../src/setup/paths.ts";
-import { BN254_BASE_FIELD } from "../src/verifier/key-check.ts";
-import { verificationKeyHash } from "../src/verifier/key-hash.ts";
-import { ProofKeyError, ProofMetadataError, verifyProofFile, type InstanceDeclaration } from "../src/verifier/proof-file-verdict.ts";
-import { verifyProof } from "../src/verifier/verify.ts";
+import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "../packages/sdk/src/chain/abi.ts";
+import { marketRoot } from "../packages/sdk/src/commitment/market-root.ts";
+import { policyHash } from "../packages/sdk/src/commitment/policy-hash.ts";
+import { ZksError } from "../packages/sdk/src/core/errors.ts";
+import { keeperPublicKeyFileJson } from "../packages/sdk/src/encryption/keeper-key.ts";
+import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
+import { loadInstanceArtifacts } from "../packages/node/src/artifacts.ts";
+import { readJsonFile } from "../packages/node/src/read-json.ts";
+import { writeProofFiles } from "../packages/node/src/write-proof.ts";
+import { parseProofFile, signalHex, toProofFile, type ProofFile } from "../packages/sdk/src/proof-file/proof-file.ts";
+import { generateProof } from "../packages/sdk/src/prover/prove.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { positionOpeningInput } from "../packages/sdk/src/prover/witness/position-opening.ts";
+import { rebalanceInput } from "../packages/sdk/src/prover/witness/rebalance.ts";
+import { solvencyInput } from "../packages/sdk/src/prover/witness/solvency.ts";
+import { emptyPosition, noMovements } from "../packages/sdk/src/rebalance/transition.ts";
+import { loadInstances } from "../packages/node/src/setup/instances.ts";
+import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
+import { BN254_BASE_FIELD } from "../packages/sdk/src/verifier/key-check.ts";
+import { verificationKeyHash } from "../packages/sdk/src/verifier/key-hash.ts";
+import { ProofKeyError, ProofMetadataError, verifyProofFile, type InstanceDeclaration } from "../packages/sdk/src/verifier/proof-file-verdict.ts";
+import { verifyProof } from "../packages/sdk/src/verifier/verify.ts";
 import { LAYOUT, transitionOf, WETH } from "./helpers/contracts-fixtures.ts";
 import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { forgeTrapdoorProof } from "./helpers/forged-key.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 const SNARKJS = path.join(PACKAGE_ROOT, "node_modules", "snarkjs", "build", "cli.cjs");
 const run = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [command, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "", ...env } });
@@ -512,7 +512,7 @@ describe("proof files and zks verify", function () {
     const create = async (initCode: string): Promise<string> => getAddress((await (await owner.sendTransaction({ data: initCode })).wait())!.contractAddress!);
     /** A contract that returns `word` to every call: a lying verifier or an attacker's registry. */
     const constantContract = (word: string) => create(`0x6029600c60003960296000f37f${word.slice(2).padStart(64, "0")}60005260206000f3`);
-    const artifact = (name: string) => JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "artifacts", "contracts", `${name}.sol`, `${name}.json`), "utf8")) as { abi: never; bytecode: string };
+    const artifact = (name: string) => JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "artifacts", "packages", "contracts", "contracts", `${name}.sol`, `${name}.json`), "utf8")) as { abi: never; bytecode: string };
     const send = async (contract: Contract, fn: string, ...args: unknown[]) => (await (await contract.getFunction(fn)(...args)).wait())!;
 
     before(async function () {

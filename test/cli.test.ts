@@ -3,10 +3,10 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { example } from "./helpers/examples.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 
 function zks(...args: string[]) {
   const result = spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env: { ...process.env, ZKS_DEBUG: "" } });

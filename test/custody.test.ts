@@ -14,10 +14,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { Contract, Interface, type Signer, type TransactionReceipt } from "ethers";
-import { ciphertextLength, custodyLayout } from "../src/chain/custody.ts";
-import { INDEX_ONE, repayAssets } from "../src/chain/lender.ts";
-import { loadInstances } from "../src/setup/instances.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+import { ciphertextLength, custodyLayout } from "../packages/sdk/src/chain/custody.ts";
+import { INDEX_ONE, repayAssets } from "../packages/sdk/src/chain/lender.ts";
+import { loadInstances } from "../packages/node/src/setup/instances.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import {
   applyMovement,
   BONUS_BPS,

@@ -6,20 +6,20 @@
  * indexed debt at 2^96), failing cases and forged witnesses.
  */
 import assert from "node:assert/strict";
-import { auditBatchInput, type BatchMember } from "../src/audit/batch-input.ts";
-import { accountFigures } from "../src/audit/figures.ts";
-import { buildSumTree, figuresDigest } from "../src/audit/merkle-sum-tree.ts";
-import { marketDigests, marketRoot, marketSignals } from "../src/commitment/market-root.ts";
+import { auditBatchInput, type BatchMember } from "../packages/sdk/src/audit/batch-input.ts";
+import { accountFigures } from "../packages/sdk/src/audit/figures.ts";
+import { buildSumTree, figuresDigest } from "../packages/sdk/src/audit/merkle-sum-tree.ts";
+import { marketDigests, marketRoot, marketSignals } from "../packages/sdk/src/commitment/market-root.ts";
 
-import { SNARK_FIELD, toField } from "../src/core/field.ts";
-import { DEBT_INDEX_SCALE } from "../src/core/fixed-point.ts";
-import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { ceilDiv, checkPosition, debtAssets, ModelBoundsError, type CheckName } from "../src/model/index.ts";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
-import { generateProof } from "../src/prover/prove.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
+import { SNARK_FIELD, toField } from "../packages/sdk/src/core/field.ts";
+import { DEBT_INDEX_SCALE } from "../packages/sdk/src/core/fixed-point.ts";
+import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
+import { ceilDiv, checkPosition, debtAssets, ModelBoundsError, type CheckName } from "../packages/sdk/src/model/index.ts";
+import { loadInstanceArtifacts, type InstanceArtifacts } from "../packages/node/src/artifacts.ts";
+import { generateProof } from "../packages/sdk/src/prover/prove.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
 
-import { verifyProof } from "../src/verifier/verify.ts";
+import { verifyProof } from "../packages/sdk/src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
 import { describeCircuit, describeModel, modelAccepts, modelVerdict, SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
-import { demoKeeperKey, DEMO_KEEPER_SEED } from "../src/demo/run.ts";
-import { loadScenario, shockedMarket } from "../src/demo/scenario.ts";
-import { checkPosition } from "../src/model/check.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
+import { demoKeeperKey, DEMO_KEEPER_SEED } from "../packages/cli/src/demo/run.ts";
+import { loadScenario, shockedMarket } from "../packages/cli/src/demo/scenario.ts";
+import { checkPosition } from "../packages/sdk/src/model/check.ts";
 import { EXAMPLES_DIR } from "./helpers/examples.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 
 function zks(env: NodeJS.ProcessEnv, ...args: string[]) {
   const started = performance.now();

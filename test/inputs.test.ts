@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { formatDecimal } from "../src/core/decimal.ts";
-import { InputError } from "../src/core/errors.ts";
-import { SNARK_FIELD } from "../src/core/field.ts";
-import { MAX_AMOUNT } from "../src/core/fixed-point.ts";
-import { jsonSchemas, parseMarket, parsePolicy, parsePosition } from "../src/inputs/index.ts";
-import type { Market } from "../src/inputs/index.ts";
+import { formatDecimal } from "../packages/sdk/src/core/decimal.ts";
+import { InputError } from "../packages/sdk/src/core/errors.ts";
+import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
+import { MAX_AMOUNT } from "../packages/sdk/src/core/fixed-point.ts";
+import { jsonSchemas, parseMarket, parsePolicy, parsePosition } from "../packages/sdk/src/inputs/index.ts";
+import type { Market } from "../packages/sdk/src/inputs/index.ts";
 
 /** Raw JSON that tests mutate freely, including into shapes the types would forbid. */
 type Json = any;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Contract, Interface, type Signer } from "ethers";
 import { network } from "hardhat";
-import { borrowAssets, INDEX_ONE, LENDER_VAULT_ABI, projectIndex, repayAssets } from "../src/chain/lender.ts";
+import { borrowAssets, INDEX_ONE, LENDER_VAULT_ABI, projectIndex, repayAssets } from "../packages/sdk/src/chain/lender.ts";
 import { revertsWith } from "./helpers/contracts-fixtures.ts";
 
 const E18 = 10n ** 18n;

@@ -10,13 +10,13 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BPS_SCALE } from "../src/core/fixed-point.ts";
-import { InputError } from "../src/core/errors.ts";
-import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { checkPosition } from "../src/model/check.ts";
-import { getAmountOut } from "../src/chain/uniswap-v2.ts";
-import { unitValue } from "../src/rebalance/trades.ts";
-import { checkTransition, slippageFloor } from "../src/rebalance/transition.ts";
+import { BPS_SCALE } from "../packages/sdk/src/core/fixed-point.ts";
+import { InputError } from "../packages/sdk/src/core/errors.ts";
+import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
+import { checkPosition } from "../packages/sdk/src/model/check.ts";
+import { getAmountOut } from "../packages/sdk/src/chain/uniswap-v2.ts";
+import { unitValue } from "../packages/sdk/src/rebalance/trades.ts";
+import { checkTransition, slippageFloor } from "../packages/sdk/src/rebalance/transition.ts";
 import {
   getAmountIn,
   liquidationAtShare,
@@ -26,11 +26,11 @@ import {
   type LiquidationPlanTerms,
   type NoLiquidation,
   type PoolReserves,
-} from "../src/liquidation/index.ts";
-import { decryptOpening } from "../src/encryption/index.ts";
-import { UnprovableError } from "../src/prover/errors.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { rebalanceInput } from "../src/prover/witness/rebalance.ts";
+} from "../packages/sdk/src/liquidation/index.ts";
+import { decryptOpening } from "../packages/sdk/src/encryption/index.ts";
+import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { rebalanceInput } from "../packages/sdk/src/prover/witness/rebalance.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
 import { loadMarket, loadPolicy } from "./helpers/examples.ts";
 import { TEST_KEEPER } from "./helpers/keeper-key.ts";

@@ -10,7 +10,7 @@ import {
   type AuditLeaf,
   type InclusionProof,
   type SumNode,
-} from "../src/audit/merkle-sum-tree.ts";
+} from "../packages/sdk/src/audit/merkle-sum-tree.ts";
 import { Random } from "./helpers/model-fixtures.ts";
 
 const S = 4;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { abs } from "../src/model/rounding.ts";
+import { abs } from "../packages/sdk/src/model/rounding.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ZksError } from "../src/core/errors.ts";
-import type { Market, Policy } from "../src/inputs/types.ts";
+import { ZksError } from "../packages/sdk/src/core/errors.ts";
+import type { Market, Policy } from "../packages/sdk/src/inputs/types.ts";
 import {
   allowedExceptions,
   ceilDiv,
@@ -20,8 +20,8 @@ import {
   riskReportJson,
   roundHalfAway,
   scaledQuantile,
-} from "../src/model/index.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+} from "../packages/sdk/src/model/index.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { positionOf, Random, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
 
@@ -514,7 +514,7 @@ describe("model: bounds", () => {
 
 describe("model: browser safety", () => {
   it("src/model imports no Node built-ins and nothing outside src/core and src/inputs types", () => {
-    const dir = path.join(PACKAGE_ROOT, "src", "model");
+    const dir = path.join(PACKAGE_ROOT, "packages", "sdk", "src", "model");
     for (const file of readdirSync(dir)) {
       const text = readFileSync(path.join(dir, file), "utf8");
       for (const [, from] of text.matchAll(/from "([^"]+)"/g)) {

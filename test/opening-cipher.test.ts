@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { addPoint, Base8, mulPointEscalar, subOrder } from "@zk-kit/baby-jubjub";
 import { poseidonDecrypt } from "@zk-kit/poseidon-cipher";
-import { InputError } from "../src/core/errors.ts";
-import { SNARK_FIELD } from "../src/core/field.ts";
-import type { Market, Position } from "../src/inputs/types.ts";
-import { commitPosition, commitmentWords, positionSignals } from "../src/commitment/position-commitment.ts";
-import { STANDARD_LAYOUT } from "../src/commitment/slot-layout.ts";
+import { InputError } from "../packages/sdk/src/core/errors.ts";
+import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
+import type { Market, Position } from "../packages/sdk/src/inputs/types.ts";
+import { commitPosition, commitmentWords, positionSignals } from "../packages/sdk/src/commitment/position-commitment.ts";
+import { STANDARD_LAYOUT } from "../packages/sdk/src/commitment/slot-layout.ts";
 import {
   decryptOpening,
   encryptOpening,
@@ -31,7 +31,7 @@ import {
   validateKeeperPublicKey,
   type Point,
   type PublishedOpening,
-} from "../src/encryption/index.ts";
+} from "../packages/sdk/src/encryption/index.ts";
 import { loadMarket, loadPosition } from "./helpers/examples.ts";
 
 const TEST_LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 };

@@ -14,9 +14,9 @@ import { poseidonEncrypt, poseidonPerm } from "@zk-kit/poseidon-cipher";
 import fc from "fast-check";
 import * as snarkjs from "snarkjs";
 import type { CircuitSignals } from "snarkjs";
-import { commitPosition } from "../src/commitment/position-commitment.ts";
-import { STANDARD_LAYOUT } from "../src/commitment/slot-layout.ts";
-import { SNARK_FIELD } from "../src/core/field.ts";
+import { commitPosition } from "../packages/sdk/src/commitment/position-commitment.ts";
+import { STANDARD_LAYOUT } from "../packages/sdk/src/commitment/slot-layout.ts";
+import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
 import {
   decryptOpening,
   encryptOpening,
@@ -27,20 +27,20 @@ import {
   UNPROVABLE_EPHEMERAL_LOW_BITS,
   type Point,
   type PublishedOpening,
-} from "../src/encryption/index.ts";
-import { calculateWitness } from "../src/prover/witness.ts";
-import { CIRCOM_OPTIONS, circomPath, runCircom } from "../src/setup/compile.ts";
-import { PACKAGE_ROOT } from "../src/setup/paths.ts";
+} from "../packages/sdk/src/encryption/index.ts";
+import { calculateWitness } from "../packages/sdk/src/prover/witness.ts";
+import { CIRCOM_OPTIONS, circomPath, runCircom } from "../packages/node/src/setup/compile.ts";
+import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { LenientWitness } from "./helpers/lenient-witness.ts";
-import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
-import { InputError } from "../src/core/errors.ts";
-import { UnprovableError } from "../src/prover/errors.ts";
-import { generateProof } from "../src/prover/prove.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { rebalanceInput } from "../src/prover/witness/rebalance.ts";
-import { applyMovements, noMovements, type Transition } from "../src/rebalance/transition.ts";
-import { verifyProof } from "../src/verifier/verify.ts";
+import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
+import { loadInstanceArtifacts, type InstanceArtifacts } from "../packages/node/src/artifacts.ts";
+import { InputError } from "../packages/sdk/src/core/errors.ts";
+import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
+import { generateProof } from "../packages/sdk/src/prover/prove.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { rebalanceInput } from "../packages/sdk/src/prover/witness/rebalance.ts";
+import { applyMovements, noMovements, type Transition } from "../packages/sdk/src/rebalance/transition.ts";
+import { verifyProof } from "../packages/sdk/src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { OTHER_KEEPER, seededEphemeral, TEST_KEEPER } from "./helpers/keeper-key.ts";

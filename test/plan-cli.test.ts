@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { assertOneLineError, zks } from "./helpers/cli.ts";
-import { parsePlanFile } from "../src/rebalance/plan-file.ts";
+import { parsePlanFile } from "../packages/sdk/src/rebalance/plan-file.ts";
 import { example, loadMarket, loadPosition } from "./helpers/examples.ts";
 import { EXAMPLE_ALLOWANCE } from "./helpers/rebalance-fixtures.ts";
 

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { commitPosition } from "../src/commitment/position-commitment.ts";
-import { toField, SNARK_FIELD } from "../src/core/field.ts";
-import { MAX_AMOUNT, QUANTITY_OFFSET } from "../src/core/fixed-point.ts";
-import type { Market, Position } from "../src/inputs/types.ts";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "../src/node/artifacts.ts";
-import { UnprovableError } from "../src/prover/errors.ts";
-import { generateProof, type ZkProof } from "../src/prover/prove.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { positionOpeningInput } from "../src/prover/witness/position-opening.ts";
-import { toSolidityProof } from "../src/verifier/calldata.ts";
-import { verifyProof } from "../src/verifier/verify.ts";
+import { commitPosition } from "../packages/sdk/src/commitment/position-commitment.ts";
+import { toField, SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
+import { MAX_AMOUNT, QUANTITY_OFFSET } from "../packages/sdk/src/core/fixed-point.ts";
+import type { Market, Position } from "../packages/sdk/src/inputs/types.ts";
+import { loadInstanceArtifacts, type InstanceArtifacts } from "../packages/node/src/artifacts.ts";
+import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
+import { generateProof, type ZkProof } from "../packages/sdk/src/prover/prove.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { positionOpeningInput } from "../packages/sdk/src/prover/witness/position-opening.ts";
+import { toSolidityProof } from "../packages/sdk/src/verifier/calldata.ts";
+import { verifyProof } from "../packages/sdk/src/verifier/verify.ts";
 import { CircuitUnderTest } from "./helpers/circuit.ts";
 import { loadMarket, loadPosition } from "./helpers/examples.ts";
 

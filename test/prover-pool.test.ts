@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type { CircuitSignals } from "snarkjs";
-import { loadWarmProver } from "../src/node/load-warm-prover.ts";
-import { ProverPool, type PoolOutcome } from "../src/node/prover-pool/prover-pool.ts";
-import { selectInstance } from "../src/node/select-instance.ts";
-import { UnprovableError } from "../src/prover/errors.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { WarmProver } from "../src/prover/warm-prover.ts";
-import { solvencyInput } from "../src/prover/witness/solvency.ts";
-import { verifyProof } from "../src/verifier/verify.ts";
+import { loadWarmProver } from "../packages/node/src/load-warm-prover.ts";
+import { ProverPool, type PoolOutcome } from "../packages/node/src/prover-pool/prover-pool.ts";
+import { selectInstance } from "../packages/node/src/select-instance.ts";
+import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { WarmProver } from "../packages/sdk/src/prover/warm-prover.ts";
+import { solvencyInput } from "../packages/sdk/src/prover/witness/solvency.ts";
+import { verifyProof } from "../packages/sdk/src/verifier/verify.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 
 const INSTANCE = "solvency-3x3x16";

@@ -4,9 +4,9 @@
  * checks and the conservation rules, while every no-plan gives a reason.
  */
 import assert from "node:assert/strict";
-import { ZksError } from "../src/core/errors.ts";
-import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { checkPosition } from "../src/model/check.ts";
+import { ZksError } from "../packages/sdk/src/core/errors.ts";
+import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
+import { checkPosition } from "../packages/sdk/src/model/check.ts";
 import {
   applyActions,
   checkTransition,
@@ -22,7 +22,7 @@ import {
   type Strategy,
   slippageFloor,
   withinSlippage,
-} from "../src/rebalance/index.ts";
+} from "../packages/sdk/src/rebalance/index.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { allowanceOf, EXAMPLE_ALLOWANCE, randomAtRiskCases } from "./helpers/rebalance-fixtures.ts";
 

@@ -5,10 +5,10 @@
  * the plan file (version 2).
  */
 import assert from "node:assert/strict";
-import { ZksError, InputError } from "../src/core/errors.ts";
-import { MAX_AMOUNT } from "../src/core/fixed-point.ts";
-import type { Market, Policy, Position } from "../src/inputs/types.ts";
-import { checkPosition } from "../src/model/check.ts";
+import { ZksError, InputError } from "../packages/sdk/src/core/errors.ts";
+import { MAX_AMOUNT } from "../packages/sdk/src/core/fixed-point.ts";
+import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
+import { checkPosition } from "../packages/sdk/src/model/check.ts";
 import {
   applyActions,
   backedTransition,
@@ -28,10 +28,10 @@ import {
   worstSwap,
   type Action,
   type Plan,
-} from "../src/rebalance/index.ts";
+} from "../packages/sdk/src/rebalance/index.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
-import { ModelError } from "../src/model/errors.ts";
-import { quickCheck } from "../src/rebalance/quick-check.ts";
+import { ModelError } from "../packages/sdk/src/model/errors.ts";
+import { quickCheck } from "../packages/sdk/src/rebalance/quick-check.ts";
 import { Random, randomMarket, randomPolicy, randomPosition, withPolicy } from "./helpers/model-fixtures.ts";
 import { allowanceOf, EXAMPLE_ALLOWANCE } from "./helpers/rebalance-fixtures.ts";
 

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { SetupError } from "../src/core/errors.ts";
-import { releaseProverThreads } from "../src/prover/release.ts";
-import { buildCircuits, type BuildProgress, type BuildResult } from "../src/setup/build.ts";
-import { fileParts, hashParts, includeGraph } from "../src/setup/content-hash.ts";
-import { verifierContractName } from "../src/setup/groth16-setup.ts";
-import { loadInstances, mainComponentSource, selectInstances } from "../src/setup/instances.ts";
-import { manifestFiles, readManifest } from "../src/setup/manifest.ts";
-import { instanceDir, PACKAGE_ROOT, type BuildPaths } from "../src/setup/paths.ts";
-import { blake2b, CEREMONY_URL, downloadCeremonyPtau, readPtauHeader, requiredPower, resolvePtau } from "../src/setup/ptau.ts";
+import { SetupError } from "../packages/sdk/src/core/errors.ts";
+import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
+import { buildCircuits, type BuildProgress, type BuildResult } from "../packages/node/src/setup/build.ts";
+import { fileParts, hashParts, includeGraph } from "../packages/node/src/setup/content-hash.ts";
+import { verifierContractName } from "../packages/node/src/setup/groth16-setup.ts";
+import { loadInstances, mainComponentSource, selectInstances } from "../packages/node/src/setup/instances.ts";
+import { manifestFiles, readManifest } from "../packages/node/src/setup/manifest.ts";
+import { instanceDir, PACKAGE_ROOT, type BuildPaths } from "../packages/node/src/setup/paths.ts";
+import { blake2b, CEREMONY_URL, downloadCeremonyPtau, readPtauHeader, requiredPower, resolvePtau } from "../packages/node/src/setup/ptau.ts";
 import { DEV_PTAU, DEV_PTAU_README, TempDirs, writeSyntheticPtau, writeTree } from "./helpers/setup-fixtures.ts";
 
 const INSTANCE = "commitment-3x3";
@@ -212,7 +212,7 @@ describe("zks setup: content hashing", function () {
 
   it("includeGraph of the real circuit reaches circomlib through the library directory", function () {
     const circomlib = path.join(PACKAGE_ROOT, "node_modules");
-    const graph = includeGraph(path.join(PACKAGE_ROOT, "circuits", "position-commitment.circom"), [circomlib]);
+    const graph = includeGraph(path.join(PACKAGE_ROOT, "packages", "circuits", "position-commitment.circom"), [circomlib]);
     const relative = graph.map((file) => path.relative(PACKAGE_ROOT, file).split(path.sep).join("/"));
     for (const file of [
       "circuits/position-commitment.circom",
@@ -334,7 +334,7 @@ describe("zks setup: powers of tau", function () {
   });
 
   describe("downloadCeremonyPtau (injected fetch, no network)", function () {
-    const payloadFile = path.join(PACKAGE_ROOT, "circuits", "instances.json");
+    const payloadFile = path.join(PACKAGE_ROOT, "packages", "circuits", "instances.json");
     const respond = (urls: string[]) =>
       (async (input: string | URL | Request) => {
         urls.push(String(input));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { niceTicks } from "../src/plot/nice-ticks.ts";
-import { svgChart } from "../src/plot/svg-chart.ts";
+import { niceTicks } from "../packages/sdk/src/plot/nice-ticks.ts";
+import { svgChart } from "../packages/sdk/src/plot/svg-chart.ts";
 
 /** Every tag closes in order and every attribute is quoted: enough to know a viewer will parse it. */
 function assertWellFormed(svg: string): void {

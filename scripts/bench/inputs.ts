@@ -5,19 +5,19 @@
  */
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
-import { keeperPublicKey } from "../../src/encryption/keeper-key.ts";
-import { parseMarket } from "../../src/inputs/parse-market.ts";
-import { parsePolicy } from "../../src/inputs/parse-policy.ts";
-import { parsePosition } from "../../src/inputs/parse-position.ts";
-import type { Market, Position } from "../../src/inputs/types.ts";
-import { readJsonFile } from "../../src/node/read-json.ts";
-import { layoutOf } from "../../src/node/select-instance.ts";
-import { positionOpeningInput } from "../../src/prover/witness/position-opening.ts";
-import { rebalanceInput } from "../../src/prover/witness/rebalance.ts";
-import { noMovements, type Transition } from "../../src/rebalance/transition.ts";
-import { solvencyInput } from "../../src/prover/witness/solvency.ts";
-import type { InstanceConfig } from "../../src/setup/instances.ts";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { keeperPublicKey } from "../../packages/sdk/src/encryption/keeper-key.ts";
+import { parseMarket } from "../../packages/sdk/src/inputs/parse-market.ts";
+import { parsePolicy } from "../../packages/sdk/src/inputs/parse-policy.ts";
+import { parsePosition } from "../../packages/sdk/src/inputs/parse-position.ts";
+import type { Market, Position } from "../../packages/sdk/src/inputs/types.ts";
+import { readJsonFile } from "../../packages/node/src/read-json.ts";
+import { layoutOf } from "../../packages/node/src/select-instance.ts";
+import { positionOpeningInput } from "../../packages/sdk/src/prover/witness/position-opening.ts";
+import { rebalanceInput } from "../../packages/sdk/src/prover/witness/rebalance.ts";
+import { noMovements, type Transition } from "../../packages/sdk/src/rebalance/transition.ts";
+import { solvencyInput } from "../../packages/sdk/src/prover/witness/solvency.ts";
+import type { InstanceConfig } from "../../packages/node/src/setup/instances.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 
 export const EXAMPLES_DIR = process.env.ZKS_EXAMPLES_DIR ?? path.resolve(PACKAGE_ROOT, "..", "shared", "spec", "examples");
 

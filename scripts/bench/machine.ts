@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem, type as osType, release } from "node:os";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 
 export interface Machine {
   cpu: string;

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { compileInstance } from "../../src/setup/compile.ts";
-import type { InstanceConfig } from "../../src/setup/instances.ts";
+import { compileInstance } from "../../packages/node/src/setup/compile.ts";
+import type { InstanceConfig } from "../../packages/node/src/setup/instances.ts";
 
 export const COST_BASE = { nAssets: 8, nInstruments: 8, nScenarios: 16 } as const;
 export const COST_CHECKS: Record<string, number> = { "all checks": 15, "HF + historical + parametric VaR": 13, "HF + stress": 3 };

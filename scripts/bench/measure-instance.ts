@@ -6,13 +6,13 @@
  */
 import { availableParallelism } from "node:os";
 import * as snarkjs from "snarkjs";
-import { loadInstanceArtifacts } from "../../src/node/artifacts.ts";
-import { loadWarmProver } from "../../src/node/load-warm-prover.ts";
-import { ProverPool } from "../../src/node/prover-pool/prover-pool.ts";
-import { generateProof, type TimedProof } from "../../src/prover/prove.ts";
-import { releaseProverThreads } from "../../src/prover/release.ts";
-import { verifyProof } from "../../src/verifier/verify.ts";
-import { loadInstances } from "../../src/setup/instances.ts";
+import { loadInstanceArtifacts } from "../../packages/node/src/artifacts.ts";
+import { loadWarmProver } from "../../packages/node/src/load-warm-prover.ts";
+import { ProverPool } from "../../packages/node/src/prover-pool/prover-pool.ts";
+import { generateProof, type TimedProof } from "../../packages/sdk/src/prover/prove.ts";
+import { releaseProverThreads } from "../../packages/sdk/src/prover/release.ts";
+import { verifyProof } from "../../packages/sdk/src/verifier/verify.ts";
+import { loadInstances } from "../../packages/node/src/setup/instances.ts";
 import { benchInput } from "./inputs.ts";
 import { median, peakRssMiB, timed } from "./stats.ts";
 

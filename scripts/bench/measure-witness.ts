@@ -3,7 +3,7 @@
  *   tsx scripts/bench/measure-witness.ts <instance> <runs>
  * Prints one line `BENCH_RESULT <json>`.
  */
-import { loadInstances } from "../../src/setup/instances.ts";
+import { loadInstances } from "../../packages/node/src/setup/instances.ts";
 import { benchInput } from "./inputs.ts";
 import { measureWitnessBackends } from "./witness.ts";
 

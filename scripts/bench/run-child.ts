@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 
 const TSX_CLI = path.join(PACKAGE_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 

@@ -12,12 +12,12 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { CircuitSignals } from "snarkjs";
-import { nativeWitnessCalculator } from "../../src/node/native-witness.ts";
-import { WarmWitnessCalculator } from "../../src/prover/warm-witness.ts";
-import { calculateWitness } from "../../src/prover/witness.ts";
-import { loadInstances } from "../../src/setup/instances.ts";
-import { manifestFiles, readManifest, type InstanceManifest } from "../../src/setup/manifest.ts";
-import { defaultBuildPaths, instanceDir } from "../../src/setup/paths.ts";
+import { nativeWitnessCalculator } from "../../packages/node/src/native-witness.ts";
+import { WarmWitnessCalculator } from "../../packages/sdk/src/prover/warm-witness.ts";
+import { calculateWitness } from "../../packages/sdk/src/prover/witness.ts";
+import { loadInstances } from "../../packages/node/src/setup/instances.ts";
+import { manifestFiles, readManifest, type InstanceManifest } from "../../packages/node/src/setup/manifest.ts";
+import { defaultBuildPaths, instanceDir } from "../../packages/node/src/setup/paths.ts";
 import { benchInput } from "./inputs.ts";
 import { median } from "./stats.ts";
 

@@ -3,11 +3,11 @@ import * as snarkjs from "snarkjs";
 import type { CircuitSignals } from "snarkjs";
 import { readR1cs, type R1cs } from "r1csfile";
 import { F1Field } from "ffjavascript";
-import { SNARK_FIELD } from "../../src/core/field.ts";
-import { calculateWitness } from "../../src/prover/witness.ts";
-import type { InstanceArtifacts } from "../../src/node/artifacts.ts";
-import { manifestFiles, readManifest } from "../../src/setup/manifest.ts";
-import { defaultBuildPaths, instanceDir } from "../../src/setup/paths.ts";
+import { SNARK_FIELD } from "../../packages/sdk/src/core/field.ts";
+import { calculateWitness } from "../../packages/sdk/src/prover/witness.ts";
+import type { InstanceArtifacts } from "../../packages/node/src/artifacts.ts";
+import { manifestFiles, readManifest } from "../../packages/node/src/setup/manifest.ts";
+import { defaultBuildPaths, instanceDir } from "../../packages/node/src/setup/paths.ts";
 
 /**
  * Direct access to a built circuit for constraint-level tests: the full witness, signal

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 
-export const ZKS = path.join(PACKAGE_ROOT, "bin", "zks.js");
+export const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 
 /** Runs the zks CLI as a user would (a child process, no debug stacks). */
 export function zks(...args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ErrorDescription, Interface } from "ethers";
-import { revertData } from "../../src/chain/calldata.ts";
-import { borrowAssets, repayAssets } from "../../src/chain/lender.ts";
-import type { Position } from "../../src/inputs/types.ts";
-import { applyMovements, type LiquidationTerms, type Movements, type Transition } from "../../src/rebalance/transition.ts";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { revertData } from "../../packages/sdk/src/chain/calldata.ts";
+import { borrowAssets, repayAssets } from "../../packages/sdk/src/chain/lender.ts";
+import type { Position } from "../../packages/sdk/src/inputs/types.ts";
+import { applyMovements, type LiquidationTerms, type Movements, type Transition } from "../../packages/sdk/src/rebalance/transition.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 import type { GasSplit } from "./gas-trace.ts";
 
 /** Slots of the test-tier instances solvency-3x3x16 and rebalance-3x3x16 (2 swap slots). */

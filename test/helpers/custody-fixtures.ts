@@ -7,12 +7,13 @@
  */
 import { AbiCoder, Contract, Interface, keccak256, type Signer, type TransactionReceipt } from "ethers";
 import { network } from "hardhat";
-import { gateEnforcement, REBALANCE_GATE_ABI } from "../../src/chain/abi.ts";
-import { custodyLayout, toFieldSigned } from "../../src/chain/custody.ts";
-import { borrowAssets, INDEX_ONE, LENDER_VAULT_ABI, repayAssets } from "../../src/chain/lender.ts";
-import { addLiquidity, createPair, deployUniswapV2Factory, getAmountOut } from "../../src/chain/uniswap-v2.ts";
-import { SNARK_FIELD } from "../../src/core/field.ts";
-import { keeperPublicKey, type Point } from "../../src/encryption/keeper-key.ts";
+import { gateEnforcement, REBALANCE_GATE_ABI } from "../../packages/sdk/src/chain/abi.ts";
+import { custodyLayout, toFieldSigned } from "../../packages/sdk/src/chain/custody.ts";
+import { borrowAssets, INDEX_ONE, LENDER_VAULT_ABI, repayAssets } from "../../packages/sdk/src/chain/lender.ts";
+import { deployUniswapV2Factory } from "../../packages/node/src/deploy/uniswap-v2-factory.ts";
+import { addLiquidity, createPair, getAmountOut } from "../../packages/sdk/src/chain/uniswap-v2.ts";
+import { SNARK_FIELD } from "../../packages/sdk/src/core/field.ts";
+import { keeperPublicKey, type Point } from "../../packages/sdk/src/encryption/keeper-key.ts";
 
 export const N_ASSETS = 3;
 export const N_INSTRUMENTS = 2;

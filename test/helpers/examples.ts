@@ -1,10 +1,10 @@
 import path from "node:path";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
-import { readJsonFile } from "../../src/node/read-json.ts";
-import { parseMarket } from "../../src/inputs/parse-market.ts";
-import { parsePolicy } from "../../src/inputs/parse-policy.ts";
-import { parsePosition } from "../../src/inputs/parse-position.ts";
-import type { Market, Policy, Position } from "../../src/inputs/types.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
+import { readJsonFile } from "../../packages/node/src/read-json.ts";
+import { parseMarket } from "../../packages/sdk/src/inputs/parse-market.ts";
+import { parsePolicy } from "../../packages/sdk/src/inputs/parse-policy.ts";
+import { parsePosition } from "../../packages/sdk/src/inputs/parse-position.ts";
+import type { Market, Policy, Position } from "../../packages/sdk/src/inputs/types.ts";
 
 /** The spec's example files (../shared/spec/examples), beside the checkout as in CI. */
 export const EXAMPLES_DIR = process.env.ZKS_EXAMPLES_DIR ?? path.resolve(PACKAGE_ROOT, "..", "shared", "spec", "examples");

@@ -6,7 +6,7 @@
  */
 import { buildBn128 } from "ffjavascript";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
-import { SNARK_FIELD } from "../../src/core/field.ts";
+import { SNARK_FIELD } from "../../packages/sdk/src/core/field.ts";
 
 interface Group {
   g: Uint8Array;

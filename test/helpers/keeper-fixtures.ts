@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
-import { generateKeeperKey, keeperKeyFileJson, keeperPublicKeyFileJson, type KeeperKeyPair } from "../../src/encryption/keeper-key.ts";
+import { generateKeeperKey, keeperKeyFileJson, keeperPublicKeyFileJson, type KeeperKeyPair } from "../../packages/sdk/src/encryption/keeper-key.ts";
 import { ZKS } from "./cli.ts";
 
 /** A keeper key pair written as a key file and its public half. */

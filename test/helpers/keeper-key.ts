@@ -2,9 +2,9 @@
  * Deterministic keeper keys for tests: the same key on every run, so witnesses and fixtures are
  * reproducible. A seeded PRNG is fine here and nowhere else (real keys come from Web Crypto).
  */
-import { generateKeeperKey, type KeeperKeyPair } from "../../src/encryption/keeper-key.ts";
-import { randomEphemeralSecret } from "../../src/encryption/opening-cipher.ts";
-import { mulberry32 } from "../../src/core/seeded-random.ts";
+import { generateKeeperKey, type KeeperKeyPair } from "../../packages/sdk/src/encryption/keeper-key.ts";
+import { randomEphemeralSecret } from "../../packages/sdk/src/encryption/opening-cipher.ts";
+import { mulberry32 } from "../../packages/sdk/src/core/seeded-random.ts";
 
 /** 256-bit draws from mulberry32(seed): eight 32-bit words per call. */
 export function seededBits(seed: number): () => bigint {

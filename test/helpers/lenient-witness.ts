@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type { CircuitSignals } from "snarkjs";
-import type { InstanceArtifacts } from "../../src/node/artifacts.ts";
+import type { InstanceArtifacts } from "../../packages/node/src/artifacts.ts";
 
 interface WitnessCalculator {
   calculateWitness(input: CircuitSignals, sanityCheck: boolean): Promise<bigint[]>;

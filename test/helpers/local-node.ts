@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 
 const require = createRequire(import.meta.url);
 const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");

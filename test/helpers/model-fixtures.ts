@@ -2,9 +2,9 @@
  * Builders for the risk-model tests: positions laid out against a market by symbol, market and
  * policy edits on parsed copies, and a seeded generator of random markets / positions / policies.
  */
-import type { Asset, Instrument, Market, Policy, Position, Scenario, VarMethod } from "../../src/inputs/types.ts";
-import { DEBT_INDEX_SCALE } from "../../src/core/fixed-point.ts";
-import { mulberry32 } from "../../src/core/seeded-random.ts";
+import type { Asset, Instrument, Market, Policy, Position, Scenario, VarMethod } from "../../packages/sdk/src/inputs/types.ts";
+import { DEBT_INDEX_SCALE } from "../../packages/sdk/src/core/fixed-point.ts";
+import { mulberry32 } from "../../packages/sdk/src/core/seeded-random.ts";
 
 export const ACCOUNT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 

@@ -3,8 +3,8 @@
  * (no rounding of values, no fixed point), and the tolerances within which the integer model
  * of docs/risk-arithmetic.md must agree with it.
  */
-import type { Market, Policy, Position } from "../../src/inputs/types.ts";
-import { inverseNormal } from "../../src/model/normal-quantile.ts";
+import type { Market, Policy, Position } from "../../packages/sdk/src/inputs/types.ts";
+import { inverseNormal } from "../../packages/sdk/src/model/normal-quantile.ts";
 
 export interface FloatFigures {
   /** value(c_i), value(d_i) in quote units (q.u.). */

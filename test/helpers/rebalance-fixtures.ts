@@ -2,10 +2,10 @@
  * Builders for the rebalance tests: allowances by symbol, and seeded random at-risk cases
  * (market, policy, position, allowance) on top of the model's random generators.
  */
-import type { Market, Policy, Position } from "../../src/inputs/types.ts";
-import { checkPosition } from "../../src/model/check.ts";
-import { ModelError } from "../../src/model/errors.ts";
-import { parseAllowance, type Allowance } from "../../src/rebalance/allowance.ts";
+import type { Market, Policy, Position } from "../../packages/sdk/src/inputs/types.ts";
+import { checkPosition } from "../../packages/sdk/src/model/check.ts";
+import { ModelError } from "../../packages/sdk/src/model/errors.ts";
+import { parseAllowance, type Allowance } from "../../packages/sdk/src/rebalance/allowance.ts";
 import { Random, randomMarket, randomPolicy, randomPosition } from "./model-fixtures.ts";
 
 /** The allowance of the brief's at-risk example: 20,000 USDC, WETH and WBTC sellable, the ETH call tradable. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../../src/setup/paths.ts";
+import { PACKAGE_ROOT } from "../../packages/node/src/setup/paths.ts";
 
 /** The development ptau (power 16, prepared for phase 2): ZKS_PTAU when set, else the shared one. */
 export const DEV_PTAU = process.env.ZKS_PTAU ? path.resolve(process.env.ZKS_PTAU) : path.resolve(PACKAGE_ROOT, "../shared/ptau/dev-16.ptau");

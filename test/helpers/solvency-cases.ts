@@ -3,10 +3,10 @@
  * policies that fit the solvency-3x3x16 instance, threshold variants that put one check exactly
  * at its limit (and one unit beyond), and the hand-built markets of the boundary tests.
  */
-import { SNARK_FIELD } from "../../src/core/field.ts";
-import { DEBT_INDEX_SCALE } from "../../src/core/fixed-point.ts";
-import type { Market, Policy, Position } from "../../src/inputs/types.ts";
-import { isqrtCeil, type CheckName, type RiskReport } from "../../src/model/index.ts";
+import { SNARK_FIELD } from "../../packages/sdk/src/core/field.ts";
+import { DEBT_INDEX_SCALE } from "../../packages/sdk/src/core/fixed-point.ts";
+import type { Market, Policy, Position } from "../../packages/sdk/src/inputs/types.ts";
+import { isqrtCeil, type CheckName, type RiskReport } from "../../packages/sdk/src/model/index.ts";
 import { ACCOUNT, Random, randomMarket, randomPolicy, randomPosition, withPolicy } from "./model-fixtures.ts";
 
 /** Slots of solvency-3x3x16 (circuits/instances.json). */

@@ -4,13 +4,13 @@
  * example files; cases from positions; and the bindings every accepted witness must show.
  */
 import assert from "node:assert/strict";
-import { marketRoot } from "../../src/commitment/market-root.ts";
-import { policyHash } from "../../src/commitment/policy-hash.ts";
-import { commitPosition } from "../../src/commitment/position-commitment.ts";
-import type { Market, Policy, Position } from "../../src/inputs/types.ts";
-import { checkPosition, type RiskReport } from "../../src/model/index.ts";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "../../src/node/artifacts.ts";
-import { solvencyInput } from "../../src/prover/witness/solvency.ts";
+import { marketRoot } from "../../packages/sdk/src/commitment/market-root.ts";
+import { policyHash } from "../../packages/sdk/src/commitment/policy-hash.ts";
+import { commitPosition } from "../../packages/sdk/src/commitment/position-commitment.ts";
+import type { Market, Policy, Position } from "../../packages/sdk/src/inputs/types.ts";
+import { checkPosition, type RiskReport } from "../../packages/sdk/src/model/index.ts";
+import { loadInstanceArtifacts, type InstanceArtifacts } from "../../packages/node/src/artifacts.ts";
+import { solvencyInput } from "../../packages/sdk/src/prover/witness/solvency.ts";
 import { CircuitUnderTest } from "./circuit.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./examples.ts";
 import { salted, SOLVENCY_LAYOUT, type SolvencyCase } from "./solvency-cases.ts";

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { CircuitSignals } from "snarkjs";
-import type { InstanceArtifacts } from "../../src/node/artifacts.ts";
-import { RuntimeErrorLog } from "../../src/prover/warm-witness.ts";
+import type { InstanceArtifacts } from "../../packages/node/src/artifacts.ts";
+import { RuntimeErrorLog } from "../../packages/sdk/src/prover/warm-witness.ts";
 
 interface WitnessCalculator {
   calculateWitness(input: CircuitSignals, sanityCheck: boolean): Promise<bigint[]>;

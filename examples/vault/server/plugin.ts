@@ -16,10 +16,10 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import type { Plugin } from "vite";
-import type { InstanceInfo } from "../../../src/browser/instances.ts";
-import { loadInstances } from "../../../src/setup/instances.ts";
-import { manifestFiles, readManifest } from "../../../src/setup/manifest.ts";
-import { defaultBuildPaths, instanceDir, type BuildPaths } from "../../../src/setup/paths.ts";
+import type { InstanceInfo } from "../../../packages/sdk/src/browser/instances.ts";
+import { loadInstances } from "../../../packages/node/src/setup/instances.ts";
+import { manifestFiles, readManifest } from "../../../packages/node/src/setup/manifest.ts";
+import { defaultBuildPaths, instanceDir, type BuildPaths } from "../../../packages/node/src/setup/paths.ts";
 import type { PageConfig, Published } from "./local-chain.ts";
 
 export interface VaultServerState {

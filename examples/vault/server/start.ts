@@ -14,9 +14,9 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createServer, type ViteDevServer } from "vite";
-import { ZksError } from "../../../src/core/errors.ts";
-import { readManifest } from "../../../src/setup/manifest.ts";
-import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../../../src/setup/paths.ts";
+import { ZksError } from "../../../packages/sdk/src/core/errors.ts";
+import { readManifest } from "../../../packages/node/src/setup/manifest.ts";
+import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../../../packages/node/src/setup/paths.ts";
 import { setUpVaultChain, type VaultChain } from "./local-chain.ts";
 import { vaultPlugin } from "./plugin.ts";
 

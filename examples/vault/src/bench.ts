@@ -4,7 +4,7 @@
  * verifies the last proof. The result goes to #bench-result (JSON) and window.zksBench, for
  * test/browser.test.ts, which writes benchmarks/browser.json from it.
  */
-import { BrowserProver, instanceLayout, parseMarket, parsePolicy, parsePosition, solvencyInput, verifyProof, type InstanceInfo } from "zk-solvency";
+import { BrowserProver, instanceLayout, parseMarket, parsePolicy, parsePosition, solvencyInput, verifyProof, type InstanceInfo } from "@zk-solvency/sdk";
 
 interface ServedInstance extends InstanceInfo {
   files: { wasm: string; zkey: string; vkey: string };

@@ -69,7 +69,7 @@ import {
   type SwapQuote,
   type TimedProof,
   type Transition,
-} from "zk-solvency";
+} from "@zk-solvency/sdk";
 
 // ---- what the server tells the page (public) --------------------------------------------------
 

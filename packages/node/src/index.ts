@@ -1,0 +1,22 @@
+/** Node-only parts of the SDK: build artifacts on disk, input files, circuit setup. */
+export { loadInstanceArtifacts, type InstanceArtifacts } from "./artifacts.ts";
+export { readJsonFile } from "./read-json.ts";
+export { buildCircuits, type BuildOptions, type BuildResult, type BuildProgress } from "./setup/build.ts";
+export { loadInstances, type InstanceConfig } from "./setup/instances.ts";
+export { resolvePtau, readPtauHeader, CEREMONY_BLAKE2B, type PtauChoice } from "./setup/ptau.ts";
+export { loadWarmProver } from "./load-warm-prover.ts";
+export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome } from "./prover-pool/prover-pool.ts";
+export { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary, type NativeWitnessCalculator } from "./native-witness.ts";
+export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } from "./setup/native-toolchain.ts";
+export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditRun, type AuditProgress, type RunAuditOptions } from "./audit/run-audit.ts";
+export { readBook, type BookEntry } from "./audit/read-book.ts";
+export { writeAuditDir, readAuditReport, readLeaves } from "./audit/audit-dir.ts";
+export { loadAuditKeys } from "./audit/audit-keys.ts";
+export { developmentKeys } from "./audit/audit-keys.ts";
+export { readTextFile } from "./read-json.ts";
+export { writeFileSafely } from "./write-file-safely.ts";
+export { loadPngRenderer, prepareOutputDir, writeOutputs, type OutputFile } from "./backtest-files.ts";
+export { requiredChecks, selectInstance, layoutOf } from "./select-instance.ts";
+export { writeProofFiles } from "./write-proof.ts";
+export { proveBuiltInstance } from "./prove-built.ts";
+export { deployUniswapV2Factory } from "./deploy/uniswap-v2-factory.ts";

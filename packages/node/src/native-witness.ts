@@ -1,0 +1,106 @@
+/**
+ * Witnesses from circom's C++ witness generator (`zks setup --native-witness`), for Node
+ * provers that make many proofs. The result is the .wtns file's bytes, which snarkjs'
+ * groth16.prove takes in place of a witness file. Node only: it runs a native binary.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { CircuitSignals } from "snarkjs";
+import { SetupError } from "@zk-solvency/sdk/core";
+import { SNARK_FIELD } from "@zk-solvency/sdk/core";
+import { UnprovableError } from "@zk-solvency/sdk/prover";
+import { manifestPath, readManifest } from "./setup/manifest.ts";
+import { defaultBuildPaths, instanceDir, type BuildPaths } from "./setup/paths.ts";
+
+export type NativeWitnessCalculator = (signals: CircuitSignals) => Promise<Uint8Array>;
+
+/** An instance's generator: the executable, which reads `<binary>.dat` beside itself. */
+export interface NativeWitnessBinary {
+  instance: string;
+  binary: string;
+}
+
+/** The generator `zks setup --native-witness` recorded in the instance's manifest. */
+export function locateNativeWitness(instance: string, paths: BuildPaths = defaultBuildPaths()): NativeWitnessBinary {
+  const dir = instanceDir(paths, instance);
+  const rebuild = `run \`zks setup --instance ${instance} --native-witness\``;
+  const manifest = readManifest(dir);
+  if (!manifest) throw new SetupError(`circuit instance "${instance}" is not built in ${paths.buildDir}; ${rebuild}`);
+  if (!manifest.nativeWitness) throw new SetupError(`${manifestPath(dir)}: nativeWitness: circuit instance "${instance}" has no native witness generator; ${rebuild}`);
+  for (const file of [manifest.nativeWitness.binary, manifest.nativeWitness.dat]) {
+    if (!existsSync(path.join(dir, file))) throw new SetupError(`${path.join(dir, file)} is missing (listed in ${manifestPath(dir)}); ${rebuild}`);
+  }
+  return { instance, binary: path.join(dir, manifest.nativeWitness.binary) };
+}
+
+/**
+ * A witness calculator running the instance's C++ generator once per call. An input the
+ * circuit rejects (a failed assert: a range or solvency check) is an UnprovableError, as on
+ * the wasm path; a generator that cannot start is a SetupError.
+ */
+export function nativeWitnessCalculator(source: string | NativeWitnessBinary, paths?: BuildPaths): NativeWitnessCalculator {
+  const { instance, binary } = typeof source === "string" ? locateNativeWitness(source, paths) : source;
+  return async (signals) => {
+    const work = mkdtempSync(path.join(tmpdir(), "zks-wtns-"));
+    try {
+      const input = path.join(work, "input.json");
+      const output = path.join(work, "witness.wtns");
+      writeFileSync(input, JSON.stringify(signals, fieldDecimals));
+      const run = await runGenerator(binary, [input, output]);
+      if (run.code === 0 && existsSync(output)) {
+        const bytes = readFileSync(output);
+        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }
+      // assert() and uncaught exceptions abort; any other signal is a crash, not a verdict on the input.
+      if (run.signal && run.signal !== "SIGABRT") throw new Error(`${binary}: the native witness generator of ${instance} crashed (${run.signal}): ${run.output.trim().slice(0, 500)}`);
+      if (run.code === 0) throw new Error(`${binary}: the native witness generator of ${instance} exited without writing a witness: ${run.output.trim().slice(0, 500)}`);
+      throw new UnprovableError(instance, rejection(run.output));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
+}
+
+/**
+ * Field elements as decimal strings, reduced into the field as circom's wasm runtime reduces
+ * them: the C++ reader takes only unsigned digits, and 64-bit doubles lose precision.
+ */
+function fieldDecimals(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return (((value % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD).toString();
+  if (typeof value === "number" && Number.isInteger(value)) return fieldDecimals(_key, BigInt(value));
+  return value;
+}
+
+interface GeneratorRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout then stderr: circom prints its failed-assert line on stdout, assert() and the C++ runtime on stderr. */
+  output: string;
+}
+
+function runGenerator(binary: string, args: string[]): Promise<GeneratorRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    // A failing generator can print a trace per failed component: keep the start, which names the cause.
+    child.stdout.on("data", (chunk) => (stdout = stdout.length < 16_384 ? stdout + chunk : stdout));
+    child.stderr.on("data", (chunk) => (stderr = stderr.length < 16_384 ? stderr + chunk : stderr));
+    child.on("error", (error) => reject(new SetupError(`${binary}: cannot run the native witness generator (${error.message}); rebuild it with \`zks setup --native-witness\``)));
+    child.on("close", (code, signal) => resolve({ code, signal, output: `${stdout}\n${stderr}` }));
+  });
+}
+
+/** Noise around circom's own message: assert.h's restatement of the C expression and the C++ runtime's preamble. */
+const NOISE = [/Assertion `.*' failed\.$/, /^terminate called after throwing/, /^Aborted/];
+
+/** circom's message, first lines first (e.g. "Failed assert in template/function Num2Bits line 38. Followed trace of components: main.stress..."). */
+function rejection(output: string): string {
+  const lines = output
+    .split("\n")
+    .map((line) => line.trim().replace(/^what\(\):\s*/, ""))
+    .filter((line) => line && !NOISE.some((noise) => noise.test(line)));
+  return lines.length > 0 ? lines.slice(0, 3).join(" <- ") : "the native witness generator rejected the input";
+}

@@ -1,0 +1,15 @@
+export { inclusionFileJson, parseInclusionFile, auditReportJson, figuresJson, parseAuditReport, AUDIT_VERSION, type AuditChain, type AuditKeyRecords, type AuditLayout, type AuditReport, type AuditInstances } from "./audit-files.ts";
+export { auditShape, type AuditShape } from "./audit-shape.ts";
+export { checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type DeploymentPins, type GateSnapshot } from "./completeness.ts";
+export { accountFigures } from "./figures.ts";
+export { readGateSnapshot } from "./gate-snapshot.ts";
+export { checkInclusion, inclusionFile } from "./inclusion.ts";
+export { addFigures, AuditTreeError, buildSumTree, figureWords, figuresFromWords, figuresDigest, ownerHash, type AuditFigures, type AuditLeaf, type MerkleSumTree } from "./merkle-sum-tree.ts";
+export { AggregateStatementsError, aggregateStatements, toQuoteUnits } from "./statements.ts";
+export { syntheticBook } from "./synthetic-book.ts";
+export { AuditVerificationError, verifyAudit, type AuditKeys } from "./verify-audit.ts";
+export { auditGeometry, checkDeclaredGeometry, type AuditGeometry } from "./audit-instances.ts";
+export { auditBatchInput } from "./batch-input.ts";
+export { emptySubtree } from "./empty-subtree.ts";
+export { auditMergeInput, type ProvenSubtree } from "./merge-input.ts";
+export { batchSignals, mergeSignals } from "./public-signals.ts";

@@ -1,0 +1,13 @@
+/** Reading and validating the three input files (formats.md, version 1). */
+export type * from "./types.ts";
+export { parseMarket } from "./parse-market.ts";
+export { parsePolicy } from "./parse-policy.ts";
+export { MAX_NONCE, parsePosition } from "./parse-position.ts";
+export { marketSchema, policySchema, positionSchema } from "./schemas.ts";
+export type { RawMarket, RawPolicy, RawPosition } from "./schemas.ts";
+export { jsonSchemas } from "./json-schema.ts";
+export type { JsonSchemas } from "./json-schema.ts";
+export { type Market, type Position, type Policy, type Asset, type VarMethod } from "./types.ts";
+export { positionToJson } from "./position-file.ts";
+export { fieldPath, readRaw } from "./fields.ts";
+export { describeValue } from "./schemas.ts";

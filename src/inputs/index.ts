@@ -1,9 +1,0 @@
-/** Reading and validating the three input files (formats.md, version 1). */
-export type * from "./types.ts";
-export { parseMarket } from "./parse-market.ts";
-export { parsePolicy } from "./parse-policy.ts";
-export { MAX_NONCE, parsePosition } from "./parse-position.ts";
-export { marketSchema, policySchema, positionSchema } from "./schemas.ts";
-export type { RawMarket, RawPolicy, RawPosition } from "./schemas.ts";
-export { jsonSchemas } from "./json-schema.ts";
-export type { JsonSchemas } from "./json-schema.ts";
