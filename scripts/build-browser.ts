@@ -1,35 +1,49 @@
 /**
- * The browser build of the SDK (`npm run build:browser`): src/index.ts bundled for the browser
- * platform into dist/browser/index.js, and the prover's Web Worker into
- * dist/browser/prover-worker.js (index.js starts it from beside itself). package.json's
- * "browser" export condition points at them.
+ * The browser-safety check of @zk-solvency/sdk (`npm run check:browser`): every entry point the
+ * package exports (".", "./model", "./prover", ..., "./prover-worker") bundled by esbuild for the
+ * browser platform, from its sources, and the bundle's metafile read for anything Node-only: an
+ * import of a Node built-in, or a module of packages/node or packages/cli. Each entry is bundled
+ * on its own (no shared chunks), so the sizes it reports are what a page importing only that
+ * entry pays, minified, before its bundler's own tree-shaking.
  *
- * esbuild, not Vite's library mode: two self-contained ES modules are all this needs, esbuild
- * already comes with tsx (same version), builds both in about a second, and its metafile lists
- * every module that went in, which is what the Node built-in check below reads. Vite serves and
- * builds the example page (examples/vault), a different job.
+ * The SDK ships as ES modules compiled by tsc (packages/sdk/dist); bundlers (Vite, webpack,
+ * esbuild) take it from there, and test/vite-consumer.e2e.test.ts builds a fresh Vite app against
+ * the packed package. Nothing here is shipped: with --outdir it writes the self-contained bundles
+ * for a look (or for a page without a bundler), else it only checks.
  *
- * Both files bundle their dependencies (snarkjs' and ffjavascript's browser builds, circom's
- * witness runtime, ethers, zod, poseidon-lite): they load in any page, with or without a bundler.
- * Minified with names kept (ZksError subclasses report `name`), with source maps.
+ * esbuild, not Vite: one call per entry point, about a second for all of them, and a metafile
+ * listing every module that went in, which is what nodeLeaks reads. The eslint boundary rules
+ * (packages/sdk may not import node:*, @zk-solvency/node or /cli) say the same thing at the
+ * source; this check also catches what a dependency pulls in.
  *
- *   npx tsx scripts/build-browser.ts [--outdir dist/browser] [--no-minify]
+ *   npx tsx scripts/build-browser.ts [--outdir DIR] [--no-minify]
  */
 import { builtinModules } from "node:module";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
 import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 
-export const BROWSER_ENTRIES = {
-  index: path.join(PACKAGE_ROOT, "packages", "sdk", "src", "index.ts"),
-  "prover-worker": path.join(PACKAGE_ROOT, "packages", "sdk", "src", "browser", "prover-worker.ts"),
-} as const;
+const SDK_DIR = path.join(PACKAGE_ROOT, "packages", "sdk");
 
-export const DEFAULT_OUTDIR = path.join(PACKAGE_ROOT, "dist", "browser");
+/**
+ * The SDK's entry points from its package.json `exports`: entry name ("index" for ".", else the
+ * subpath: "model", "prover-worker") -> the source file its "@zk-solvency/source" condition names.
+ */
+export function sdkEntries(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(path.join(SDK_DIR, "package.json"), "utf8")) as { exports: Record<string, string | Record<string, string>> };
+  const entries: Record<string, string> = {};
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (typeof target === "string") continue; // "./package.json"
+    const source = target["@zk-solvency/source"];
+    if (!source) throw new Error(`packages/sdk/package.json: exports["${subpath}"] has no "@zk-solvency/source" condition`);
+    entries[subpath === "." ? "index" : subpath.replace(/^\.\//, "")] = path.join(SDK_DIR, source);
+  }
+  return entries;
+}
 
-/** Source folders that are Node-only: nothing of them may reach the browser bundle. */
+/** Source folders that are Node-only: nothing of them may reach a browser bundle. */
 const NODE_ONLY_SOURCES = ["packages/node/", "packages/cli/"];
 
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -43,10 +57,11 @@ const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]
 const BROWSER_PACKAGES: Record<string, string> = { buffer: "node_modules/buffer/" };
 
 export interface BrowserBuild {
-  outdir: string;
-  /** Output files (relative to the package root) and their sizes in bytes. */
-  outputs: { file: string; bytes: number }[];
-  /** Inputs bundled, relative to the package root. */
+  /** Where the bundles were written; null when only checked. */
+  outdir: string | null;
+  /** One per entry point: its name, output file name and minified size in bytes. */
+  outputs: { entry: string; file: string; bytes: number }[];
+  /** Inputs bundled (every entry), relative to the repository root. */
   inputs: string[];
   metafile: esbuild.Metafile;
 }
@@ -78,21 +93,23 @@ export function nodeLeaks(metafile: esbuild.Metafile): string[] {
 }
 
 export interface BrowserBuildOptions {
+  /** Write the bundles here; without it nothing is written. */
   outdir?: string;
   minify?: boolean;
-  /** Other entry points (name -> file) than the SDK's two; for testing the check itself. */
+  /** Other entry points (name -> file) than the SDK's; for testing the check itself. */
   entries?: Record<string, string>;
   log?: (line: string) => void;
 }
 
-/** Builds both bundles; throws NodeBuiltinInBrowserBuild (leaving no output) when Node code would reach the browser. */
+/** Bundles every entry point for the browser; throws NodeBuiltinInBrowserBuild (writing nothing) when Node code would reach one. */
 export async function buildBrowserBundle(options: BrowserBuildOptions = {}): Promise<BrowserBuild> {
-  const outdir = path.resolve(options.outdir ?? DEFAULT_OUTDIR);
+  const outdir = options.outdir ? path.resolve(options.outdir) : null;
   const minify = options.minify ?? true;
-  rmSync(outdir, { recursive: true, force: true });
+  const entries = options.entries ?? sdkEntries();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
   let result: esbuild.BuildResult<{ metafile: true }>;
   try {
-    result = await bundle(options.entries ?? BROWSER_ENTRIES, outdir, minify);
+    result = await bundle(entries, outdir, minify);
   } catch (error) {
     // esbuild itself refuses what the browser platform cannot resolve, Node built-ins first of all.
     const messages = ((error as { errors?: esbuild.Message[] }).errors ?? []).map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ""}${m.text}`);
@@ -103,36 +120,39 @@ export async function buildBrowserBundle(options: BrowserBuildOptions = {}): Pro
   }
   const problems = nodeLeaks(result.metafile);
   if (problems.length > 0) {
-    rmSync(outdir, { recursive: true, force: true });
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
     throw new NodeBuiltinInBrowserBuild(`the browser bundle is not browser-safe:\n  ${problems.join("\n  ")}`);
   }
   const outputs = Object.entries(result.metafile.outputs)
     .filter(([file]) => file.endsWith(".js"))
-    .map(([file, info]) => ({ file, bytes: info.bytes }));
+    .map(([file, info]) => ({ entry: path.basename(file, ".js"), file: path.basename(file), bytes: info.bytes }))
+    .sort((a, b) => a.entry.localeCompare(b.entry));
   for (const w of result.warnings) options.log?.(`warning: ${w.text}`);
-  for (const o of outputs) options.log?.(`${o.file}  ${(o.bytes / 1024).toFixed(0)} KiB`);
+  for (const o of outputs) options.log?.(`${o.entry.padEnd(14)} ${(o.bytes / 1024).toFixed(0).padStart(6)} KiB`);
   return { outdir, outputs, inputs: Object.keys(result.metafile.inputs), metafile: result.metafile };
 }
 
-function bundle(entryPoints: Record<string, string>, outdir: string, minify: boolean) {
+function bundle(entryPoints: Record<string, string>, outdir: string | null, minify: boolean) {
   return esbuild.build({
     absWorkingDir: PACKAGE_ROOT,
     entryPoints,
-    outdir,
+    // Without an outdir esbuild still needs one to name the outputs; nothing is written.
+    outdir: outdir ?? path.join(PACKAGE_ROOT, "dist", "browser-check"),
+    write: outdir !== null,
     bundle: true,
-    // Two self-contained files: index.js finds prover-worker.js beside itself by URL, so no
-    // shared chunk may move code (and that URL) elsewhere.
+    // Each entry self-contained: its size is what importing that entry alone costs.
     splitting: false,
     format: "esm",
     platform: "browser",
     // ES2022: bigint literals, top-level await, class fields; every current browser has them.
     target: "es2022",
-    conditions: ["browser"],
+    // The SDK's sources in this checkout, then each dependency's browser build (snarkjs, ffjavascript).
+    conditions: ["@zk-solvency/source", "browser"],
     minify,
     keepNames: true,
-    sourcemap: true,
+    sourcemap: outdir !== null,
     metafile: true,
-    legalComments: "linked",
+    legalComments: "none",
     logLevel: "silent",
     define: { "process.env.NODE_ENV": '"production"' },
   });
@@ -141,9 +161,12 @@ function bundle(entryPoints: Record<string, string>, outdir: string, minify: boo
 if (process.argv[1] && path.resolve(process.argv[1]) === path.join(PACKAGE_ROOT, "scripts", "build-browser.ts")) {
   const { values } = parseArgs({ options: { outdir: { type: "string" }, "no-minify": { type: "boolean", default: false } } });
   buildBrowserBundle({ outdir: values.outdir, minify: !values["no-minify"], log: (line) => console.log(line) }).then(
-    () => process.exit(0),
+    (build) => {
+      console.log(`every entry point of @zk-solvency/sdk is browser-safe (${build.outputs.length} entries, ${build.inputs.length} modules)${build.outdir ? `; bundles in ${build.outdir}` : ""}`);
+      process.exit(0);
+    },
     (error: unknown) => {
-      console.error(`build:browser: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`check:browser: ${error instanceof Error ? error.message : String(error)}`);
       process.exit(1);
     },
   );

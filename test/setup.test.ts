@@ -215,8 +215,8 @@ describe("zks setup: content hashing", function () {
     const graph = includeGraph(path.join(PACKAGE_ROOT, "packages", "circuits", "position-commitment.circom"), [circomlib]);
     const relative = graph.map((file) => path.relative(PACKAGE_ROOT, file).split(path.sep).join("/"));
     for (const file of [
-      "circuits/position-commitment.circom",
-      "circuits/lib/poseidon-chain.circom",
+      "packages/circuits/position-commitment.circom",
+      "packages/circuits/lib/poseidon-chain.circom",
       "node_modules/circomlib/circuits/bitify.circom",
       "node_modules/circomlib/circuits/poseidon.circom",
     ]) {

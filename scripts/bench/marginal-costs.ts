@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { compileInstance } from "../../packages/node/src/setup/compile.ts";
-import type { InstanceConfig } from "../../packages/node/src/setup/instances.ts";
+import { loadTemplateLayouts, type InstanceConfig } from "../../packages/node/src/setup/instances.ts";
+import { expandSignalNames, publicInputNames } from "../../packages/node/src/setup/signal-layout.ts";
 
 export const COST_BASE = { nAssets: 8, nInstruments: 8, nScenarios: 16 } as const;
 export const COST_CHECKS: Record<string, number> = { "all checks": 15, "HF + historical + parametric VaR": 13, "HF + stress": 3 };
@@ -21,13 +22,15 @@ export interface MarginalCostRow {
 }
 
 async function constraints(dir: string, params: number[]): Promise<number> {
+  // The signals as circuits/instances.json declares Solvency's, which compileInstance checks.
+  const solvency = loadTemplateLayouts().find((layout) => layout.template === "Solvency")!;
   const instance: InstanceConfig = {
     name: `cost-${params.join("x")}`,
     file: "solvency.circom",
     template: "Solvency",
     params,
-    publicInputs: ["account", "nonce", "context"],
-    publicSignals: ["commitment", "marketRoot", "policyHash", "account", "nonce", "context"],
+    publicInputs: publicInputNames(solvency),
+    publicSignals: expandSignalNames(solvency, params),
     tier: "test",
     description: "constraint cost probe",
   };

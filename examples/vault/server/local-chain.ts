@@ -1,7 +1,7 @@
 /**
  * The chain side of the vault example, run by its server (Node): deploys the gate contracts to a
- * JSON-RPC node (`npx hardhat node`) with scripts/deploy.ts (test tokens and option tokens, a
- * LenderVault for USDC, a Uniswap v2 factory), seeds the Uniswap v2 pairs with liquidity at the
+ * JSON-RPC node (`npx hardhat node`) with `deployStack` of @zk-solvency/node/deploy, as `zks deploy`
+ * does (test tokens and option tokens, a LenderVault for USDC, a Uniswap v2 factory), seeds the Uniswap v2 pairs with liquidity at the
  * oracle's prices, funds the lender vault from a lender account, plays the risk oracle (publishes
  * the market of an epoch, with the lender's debt index projected to the end of the freshness
  * window, and serves its file) and funds the example account's wallet with what its position
@@ -9,13 +9,9 @@
  * (docs/custody.md). None of this is the vault page's job; the page only reads the chain and sends
  * the user's proofs.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { Contract, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet, ZeroAddress } from "ethers";
-import type { Deployment } from "../../../scripts/deploy.ts";
+import { deployStack, type Deployment } from "../../../packages/node/src/deploy/index.ts";
 import { MARKET_ORACLE_ABI } from "../../../packages/sdk/src/chain/abi.ts";
 import { LENDER_VAULT_ABI } from "../../../packages/sdk/src/chain/lender.ts";
 import { addLiquidity, arbitrageSwap, createPair, reservesOf, UNISWAP_V2_FACTORY_ABI, UNISWAP_V2_PAIR_ABI } from "../../../packages/sdk/src/chain/uniswap-v2.ts";
@@ -23,16 +19,15 @@ import { marketRoot } from "../../../packages/sdk/src/commitment/market-root.ts"
 import type { CircuitLayout } from "../../../packages/sdk/src/commitment/circuit-layout.ts";
 import { formatDecimal } from "../../../packages/sdk/src/core/decimal.ts";
 import { SetupError } from "../../../packages/sdk/src/core/errors.ts";
-import { generateKeeperKey, keeperPublicKeyFileJson } from "../../../packages/sdk/src/encryption/keeper-key.ts";
+import { policyHash } from "../../../packages/sdk/src/commitment/policy-hash.ts";
+import { generateKeeperKey } from "../../../packages/sdk/src/encryption/keeper-key.ts";
 import { defaultExamplesDir, DEMO_WALLET, loadScenario, SHOCK_PERCENT } from "../../../packages/cli/src/demo/scenario.ts";
 import { parseMarket } from "../../../packages/sdk/src/inputs/parse-market.ts";
+import { parsePolicy } from "../../../packages/sdk/src/inputs/parse-policy.ts";
 import { positionToJson } from "../../../packages/sdk/src/inputs/position-file.ts";
 import type { Asset } from "../../../packages/sdk/src/inputs/types.ts";
 import { readJsonFile } from "../../../packages/node/src/read-json.ts";
 import { swapValue } from "../../../packages/sdk/src/rebalance/transition.ts";
-import { PACKAGE_ROOT } from "../../../packages/node/src/setup/paths.ts";
-
-const run = promisify(execFile);
 
 /** Hardhat's public development mnemonic: `hardhat node` funds and unlocks its accounts. Never a real key. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -126,35 +121,26 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
   const lenderKey = options.lenderKey ?? HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/2").privateKey;
   const debtSymbols = Object.keys(LENDER_LIQUIDITY);
 
-  // 1. The contracts, by the deploy script (a child process: hardhat's runtime stays out of this one).
-  const dir = mkdtempSync(path.join(tmpdir(), "zks-vault-"));
-  const out = path.join(dir, "deployment.json");
-  // The protocol keeper's key (docs/enforcement.md): a fresh one per example chain, its secret
-  // dropped (no keeper runs here); the page reads the public half from the gate's keeperKey().
-  const keeperKeyFile = path.join(dir, "keeper.pub.json");
-  writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(generateKeeperKey().publicKey));
-  log(`deploying the gate contracts (${size}) to ${options.rpcUrl}...`);
-  try {
-    await run(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        path.join(PACKAGE_ROOT, "scripts", "deploy.ts"),
-        ...["--rpc", options.rpcUrl, "--size", size, "--test-tokens", "--policy", policyFile, "--market", marketFile, "--keeper-key", keeperKeyFile, "--out", out],
-        ...["--test-lenders", debtSymbols.join(","), "--lender-rate", LENDER_RATE_PER_SECOND.toString()],
-      ],
-      { cwd: PACKAGE_ROOT, env: { ...process.env, ZKS_PRIVATE_KEY: key }, maxBuffer: 16 << 20 },
-    );
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    const e = error as { stderr?: string; message: string };
-    throw new SetupError(`deploying the contracts failed: ${(e.stderr || e.message).trim()}`);
-  }
-  const deployment = JSON.parse(readFileSync(out, "utf8")) as Deployment;
-  rmSync(dir, { recursive: true, force: true });
-
+  // 1. The contracts, as `zks deploy --test-tokens --test-lenders USDC` deploys them.
   const provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
+  log(`deploying the gate contracts (${size}) to ${options.rpcUrl}...`);
+  let deployment: Deployment;
+  try {
+    deployment = await deployStack(new Wallet(key, provider), {
+      size,
+      policyHash: policyHash(parsePolicy(rawPolicy, policyFile, scenario.market)),
+      market: scenario.market,
+      tokens: "test",
+      testLenders: debtSymbols,
+      lenderRate: LENDER_RATE_PER_SECOND,
+      // The protocol keeper's key (docs/enforcement.md): a fresh one per example chain, its secret
+      // dropped (no keeper runs here); the page reads the public half from the gate's keeperKey().
+      keeperKey: { publicKey: generateKeeperKey().publicKey, source: "a key generated for this example chain", hadSecret: false },
+    });
+  } catch (error) {
+    provider.destroy();
+    throw new SetupError(`deploying the contracts failed: ${(error as Error).message}`);
+  }
   const signer = new NonceManager(new Wallet(key, provider));
   const lenderSigner = new NonceManager(new Wallet(lenderKey, provider));
   const self = await signer.getAddress();

@@ -10,66 +10,53 @@
  * from the wallet, the debt borrowed from the lender vault); a rebalance moves tokens the same
  * way (approve each deposit first), swapping on the Uniswap v2 pools.
  */
-import { Contract, Interface, JsonRpcProvider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
+import { BrowserProvider, Contract, Interface, isError, JsonRpcProvider, type Eip1193Provider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
+// The SDK through its domain entry points: each is a small ES module graph, so the page's bundle
+// holds only what it uses (the package is marked side-effect free).
 import {
-  applyMovements,
   AuditTreeError,
-  borrowAssets,
   auditGeometry,
-  BrowserProver,
   checkDeclaredGeometry,
   checkInclusion,
-  checkPosition,
-  checkTransition,
-  commitPosition,
-  emptyAllowance,
-  emptyPosition,
+  parseAuditReport,
+  parseInclusionFile,
+} from "@zk-solvency/sdk/audit";
+import { BrowserProver, instanceLayout, type InstanceInfo } from "@zk-solvency/sdk/browser";
+import {
+  borrowAssets,
   encodeRebalance,
   encodeRegister,
   ERC20_ABI,
-  explainChecks,
-  formatHuman,
   gateContext,
   getAmountOut,
-  instanceLayout,
   LENDER_VAULT_ABI,
   MARKET_ORACLE_ABI,
-  marketRoot,
-  parseAuditReport,
   parseGateError,
-  parseInclusionFile,
-  parseMarket,
-  parsePolicy,
-  parsePosition,
-  plan,
-  policyHash,
-  positionToJson,
-  QUANTITY_SCALE,
-  randomSalt,
-  rebalanceInput,
   REBALANCE_GATE_ABI,
   revertData,
   UNISWAP_V2_FACTORY_ABI,
   UNISWAP_V2_PAIR_ABI,
-  UnprovableError,
-  validateKeeperPublicKey,
-  verifyProof,
-  ZksError,
-  type CircuitLayout,
-  type InclusionResult,
-  type InstanceInfo,
-  type Market,
+} from "@zk-solvency/sdk/chain";
+import { commitPosition, marketRoot, policyHash, randomSalt, type CircuitLayout } from "@zk-solvency/sdk/commitment";
+import { formatHuman, QUANTITY_DECIMALS, ZksError } from "@zk-solvency/sdk/core";
+import { validateKeeperPublicKey } from "@zk-solvency/sdk/encryption";
+import { parseMarket, parsePolicy, parsePosition, positionToJson, type Market, type Policy, type Position } from "@zk-solvency/sdk/inputs";
+import { checkPosition, explainChecks, type RiskReport } from "@zk-solvency/sdk/model";
+import { checkRebalanceProof, proveRebalance, type CircuitArtifacts, type RebalanceProof } from "@zk-solvency/sdk";
+import { UnprovableError } from "@zk-solvency/sdk/prover";
+import {
+  applyMovements,
+  emptyAllowance,
+  emptyPosition,
+  plan,
   type Movements,
   type Plan,
-  type Policy,
-  type Position,
-  type RiskReport,
   type Strategy,
-  type SumNode,
   type SwapQuote,
-  type TimedProof,
   type Transition,
-} from "@zk-solvency/sdk";
+} from "@zk-solvency/sdk/rebalance";
+import { verifyProof } from "@zk-solvency/sdk/verifier";
+import { riskPictures } from "./charts.ts";
 
 // ---- what the server tells the page (public) --------------------------------------------------
 
@@ -95,6 +82,8 @@ interface ServedInstance extends InstanceInfo {
 }
 
 type VerificationKey = Parameters<typeof verifyProof>[0];
+type InclusionResult = Awaited<ReturnType<typeof checkInclusion>>;
+type SumNode = ReturnType<typeof parseAuditReport>["root"];
 
 // ---- page state (the position stays here) -----------------------------------------------------
 
@@ -105,14 +94,24 @@ type Statement =
 
 interface MadeProof {
   statement: Statement;
-  proof: TimedProof;
+  proof: RebalanceProof;
   verified: boolean | null;
+}
+
+/** The user's wallet, connected through its injected EIP-1193 provider: it signs, the page never holds a key. */
+interface ConnectedWallet {
+  provider: BrowserProvider;
+  signer: JsonRpcSigner;
+  address: string;
+  chainId: bigint;
 }
 
 const state: {
   config?: PageConfig;
   instances: ServedInstance[];
+  /** Reads (contracts, blocks): the site's own JSON-RPC endpoint, so the page works before a wallet is connected. */
   provider?: JsonRpcProvider;
+  wallet?: ConnectedWallet;
   market?: Market;
   policy?: Policy;
   position?: Position;
@@ -154,6 +153,8 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, a
 
 /** Errors as a person can read them: a gate's custom error by name, an SDK error's message, ethers' short message. */
 function describe(error: unknown): string {
+  // EIP-1193 code 4001, which ethers reports as ACTION_REJECTED: the user said no in the wallet.
+  if (isError(error, "ACTION_REJECTED") || (error as { code?: unknown })?.code === 4001) return "the request was rejected in the wallet";
   const data = revertData(error);
   const parsed = data ? parseGateError(data) : null;
   if (parsed) return `reverted with ${parsed.name}(${parsed.args.map(String).join(", ")})`;
@@ -163,18 +164,23 @@ function describe(error: unknown): string {
   return e.shortMessage ?? e.message ?? String(error);
 }
 
+/** Buttons whose work is running: they stay disabled until it ends, whatever updateButtons decides. */
+const running = new Set<string>();
+
 /** Runs a button's work with the button disabled, reporting a failure in `statusId`. */
 function action(buttonId: string, statusId: string, work: () => Promise<void>): void {
   const button = $<HTMLButtonElement>(buttonId);
   button.addEventListener("click", () => {
     if (button.disabled) return;
     button.disabled = true;
+    running.add(buttonId);
     work()
       .catch((error: unknown) => {
         console.error(error);
         status(statusId, "error", describe(error));
       })
       .finally(() => {
+        running.delete(buttonId);
         button.disabled = false;
         updateButtons();
       });
@@ -273,11 +279,94 @@ async function poolQuote(market: Market): Promise<SwapQuote> {
   return (sell, buy, amountIn) => getAmountOut(amountIn, reserves.get(`${sell}:${buy}`) ?? 0n, reserves.get(`${buy}:${sell}`) ?? 0n);
 }
 
-/** The account's signer: the local node's unlocked account (a wallet extension would go here). */
+// ---- wallet -----------------------------------------------------------------------------------
+
+/** What EIP-1193 adds to `request` for events; optional, since a minimal provider may lack it. */
+interface InjectedProvider extends Eip1193Provider {
+  on?(event: string, listener: (...args: unknown[]) => void): void;
+}
+
+/** The wallet the browser injected (an extension, or a test's provider): window.ethereum, per EIP-1193. */
+function injectedProvider(): InjectedProvider | undefined {
+  return (window as { ethereum?: InjectedProvider }).ethereum;
+}
+
+let listening = false;
+
+/**
+ * Connects the injected wallet through ethers' BrowserProvider: asks for its accounts (the wallet
+ * shows its own prompt), checks it is on the gate's chain (asking it to switch when it is not)
+ * and keeps its signer. Transactions are signed by the wallet; no key ever enters the page.
+ */
+async function connectWallet(): Promise<void> {
+  const config = state.config;
+  if (!config) throw new Error("not connected to the chain yet");
+  const ethereum = injectedProvider();
+  if (!ethereum) throw new Error("no wallet found: this page signs with an injected EIP-1193 wallet (window.ethereum), such as a browser extension wallet");
+  state.wallet = undefined;
+  showWallet();
+  const provider = new BrowserProvider(ethereum);
+  const accounts = (await provider.send("eth_requestAccounts", [])) as string[];
+  if (accounts.length === 0) throw new Error("the wallet shared no account");
+  const want = BigInt(config.chainId);
+  let chainId = BigInt((await provider.send("eth_chainId", [])) as string);
+  if (chainId !== want) {
+    try {
+      // Straight to the wallet (EIP-3326): its own error message says why it would not switch.
+      await ethereum.request({ method: "wallet_switchEthereumChain", params: [{ chainId: `0x${want.toString(16)}` }] });
+    } catch (error) {
+      const why = (error as { message?: unknown }).message;
+      throw new Error(`the wallet is on chain ${chainId}, not the gate's chain ${want}: switch it to chain ${want}${typeof why === "string" && why ? ` (${why})` : ""}`);
+    }
+    chainId = BigInt((await provider.send("eth_chainId", [])) as string);
+    if (chainId !== want) throw new Error(`the wallet is on chain ${chainId}, not the gate's chain ${want}: switch it to chain ${want}`);
+  }
+  // A fresh BrowserProvider after a switch: ethers pins the network it first detects.
+  const connected = new BrowserProvider(ethereum, want);
+  const signer = await connected.getSigner(accounts[0]);
+  state.wallet = { provider: connected, signer, address: await signer.getAddress(), chainId };
+  if (!listening && ethereum.on) {
+    listening = true;
+    // Another account or chain in the wallet: forget the signer; the next submit asks again.
+    const forget = (why: string) => () => {
+      if (!state.wallet) return;
+      state.wallet = undefined;
+      showWallet(why);
+    };
+    ethereum.on("accountsChanged", forget("the wallet switched accounts: connect again"));
+    ethereum.on("chainChanged", forget("the wallet switched chains: connect again"));
+  }
+  showWallet();
+}
+
+/** The wallet line in the header: connected account and chain, and whether it is the position's account. */
+function showWallet(note?: string): void {
+  const wallet = state.wallet;
+  const el = $("wallet-status");
+  $("connect-wallet").textContent = wallet ? "Reconnect wallet" : "Connect wallet";
+  if (!wallet) {
+    status("wallet-status", note ? "error" : "", note ?? (injectedProvider() ? "no wallet connected" : "no wallet found in this browser (window.ethereum)"));
+    delete el.dataset.account;
+    return;
+  }
+  const position = state.position;
+  const mismatch = position && position.account.toLowerCase() !== wallet.address.toLowerCase();
+  status(
+    "wallet-status",
+    mismatch ? "error" : "ok",
+    `wallet ${wallet.address} on chain ${wallet.chainId}${mismatch ? `: not the position's account ${position.account} (switch accounts in the wallet to submit)` : ""}`,
+  );
+  el.dataset.account = wallet.address;
+}
+
+/** The wallet's signer for the position's account: connects first when needed, refuses another account. */
 async function signerFor(account: string): Promise<JsonRpcSigner> {
-  const signer = await state.provider!.getSigner(account).catch(() => null);
-  if (!signer) throw new Error(`the chain does not sign for ${account}: this example signs with the local node's unlocked accounts`);
-  return signer;
+  if (!state.wallet) await connectWallet();
+  const wallet = state.wallet!;
+  if (wallet.address.toLowerCase() !== account.toLowerCase()) {
+    throw new Error(`the wallet's account ${wallet.address} is not the position's account ${account}: switch to it in the wallet (the gate binds the proof to the account that sends it)`);
+  }
+  return wallet.signer;
 }
 
 function instanceNamed(name: string): ServedInstance {
@@ -330,9 +419,10 @@ async function connect(): Promise<void> {
   status(
     "chain-status",
     "ok",
-    `chain ${config.chainId} at block ${block}; gate ${short(config.contracts.RebalanceGate)} (${config.size} verifiers); account ${short(config.account)}`,
+    `chain ${config.chainId} at block ${block}; gate ${short(config.contracts.RebalanceGate)} (${config.size} verifiers)`,
   );
   $("dev-shock").hidden = !config.devOracle;
+  showWallet();
   prover = BrowserProver.start();
 }
 
@@ -435,6 +525,8 @@ async function check(): Promise<void> {
   list.replaceChildren(...explainChecks(report).map((e) => element("li", e.line, { "data-check": e.check, "data-pass": String(e.pass) })));
   list.dataset.pass = String(report.pass);
   list.dataset.failures = report.failures.join(",");
+  renderPictures();
+  showWallet();
 
   await readOnChain();
 }
@@ -573,36 +665,75 @@ async function makePlan(): Promise<void> {
     );
   }
   $("plan-status").dataset.actions = String(state.plan?.needed ? state.plan.steps.length : 0);
+  renderPictures();
   chooseStatement();
+}
+
+/**
+ * The pictures of the risk card: the position now, or before and after the planned rebalance
+ * (the planner's own reports of both, so they are the figures the plan's steps quote).
+ */
+function renderPictures(): void {
+  const box = $("pictures");
+  const { market, policy, report } = state;
+  if (!market || !policy || !report) {
+    box.hidden = true;
+    return;
+  }
+  const planned = state.plan?.needed ? state.plan : undefined;
+  const pictures = riskPictures({
+    quote: market.quote,
+    scenarios: market.scenarios.map((s) => s.name),
+    policy,
+    before: planned ? planned.before : report,
+    ...(planned && { after: planned.after }),
+  });
+  box.hidden = false;
+  box.dataset.state = planned ? "before-after" : "now";
+  $("pictures-note").textContent = planned
+    ? "Lighter bars and dashed lines: the position now; solid: after the planned rebalance. Red: fails the check."
+    : "The position now. Red: fails the check. Plan a rebalance to see it before and after.";
+  for (const [id, picture] of [["hf-gauge", pictures.gauge], ["loss-bars", pictures.losses], ["var-bars", pictures.var]] as const) {
+    // Markup built by charts.ts from numbers and escaped text only (no user HTML reaches it).
+    $(id).innerHTML = picture.svg;
+  }
 }
 
 // ---- 5. prove, verify, submit -----------------------------------------------------------------
 
 function updateButtons(): void {
   const s = state.statement;
-  $<HTMLButtonElement>("prove").disabled = !s;
-  $<HTMLButtonElement>("verify").disabled = !state.made;
-  $<HTMLButtonElement>("submit").disabled = !state.made || state.made.verified !== true;
+  $<HTMLButtonElement>("prove").disabled = !s || running.has("prove");
+  $<HTMLButtonElement>("verify").disabled = !state.made || running.has("verify");
+  $<HTMLButtonElement>("submit").disabled = !state.made || state.made.verified !== true || running.has("submit");
 }
 
 function progressLog(stage: string, text: string): void {
   $("progress-log").append(element("li", text, { "data-stage": stage }));
 }
 
+/** The instance's artifacts as the high-level API takes them: URLs on this server, and its verification key. */
+async function circuitArtifacts(instance: ServedInstance): Promise<CircuitArtifacts> {
+  return {
+    instance: instance.instance,
+    wasm: instance.files.wasm,
+    zkey: instance.files.zkey,
+    verificationKey: await verificationKey(instance),
+    template: instance.template,
+    params: instance.params,
+  };
+}
+
 async function prove(): Promise<void> {
   const s = state.statement;
   if (!s || !prover) throw new Error("nothing to prove");
   const { config, market, policy } = state;
-  const layout = { ...instanceLayout(s.instance), nSwaps: config!.nSwaps };
   const context = gateContext(BigInt(config!.chainId), config!.contracts.RebalanceGate);
-  // The transition as the circuit checks it: a clear error here instead of an unprovable witness.
-  const checked = checkTransition(s.transition, market!, policy!, { swapSlots: config!.nSwaps });
-  if (!checked.valid) throw new Error(`this transition cannot be proven: ${checked.violations.map((v) => v.message).join("; ")}`);
   // The new opening is encrypted to the gate's current keeper key (docs/enforcement.md), read
   // from the gate itself: the gate refuses any other, and a rotated key is picked up here.
   const [keeperX, keeperY] = (await contracts().gate.getFunction("keeperKey")()) as [bigint, bigint];
   const keeperKey = validateKeeperPublicKey([keeperX, keeperY], "the gate's keeperKey()", "keeperKey");
-  const signals = rebalanceInput(s.transition, market!, policy!, layout, "position", context, { keeperKey });
+  const artifacts = await circuitArtifacts(s.instance);
 
   const box = $("progress");
   const text = $("progress-text");
@@ -635,36 +766,42 @@ async function prove(): Promise<void> {
   try {
     setStage("loading");
     const bytes: Record<string, { loaded: number; total: number | null }> = {};
-    const loaded = await prover.load(
-      { instance: s.instance.instance, wasm: s.instance.files.wasm, zkey: s.instance.files.zkey },
-      {
-        onProgress: (p) => {
-          bytes[p.artifact] = p;
-          const got = Object.values(bytes).reduce((sum, b) => sum + b.loaded, 0);
-          const all = Object.values(bytes).reduce((sum, b) => sum + (b.total ?? b.loaded), 0);
-          fill.style.width = all > 0 ? `${Math.round((100 * got) / all)}%` : "0";
-          text.textContent = `downloading the circuit: ${(got / 2 ** 20).toFixed(1)} of ${(all / 2 ** 20).toFixed(1)} MiB`;
-        },
+    // Loaded here for the download progress; proveRebalance then finds the instance loaded.
+    const loaded = await prover.load(artifacts, {
+      onProgress: (p) => {
+        bytes[p.artifact] = p;
+        const got = Object.values(bytes).reduce((sum, b) => sum + b.loaded, 0);
+        const all = Object.values(bytes).reduce((sum, b) => sum + (b.total ?? b.loaded), 0);
+        fill.style.width = all > 0 ? `${Math.round((100 * got) / all)}%` : "0";
+        text.textContent = `downloading the circuit: ${(got / 2 ** 20).toFixed(1)} of ${(all / 2 ** 20).toFixed(1)} MiB`;
       },
-    );
+    });
     fill.style.width = "";
     progressLog("loaded", `${s.instance.instance} ready: ${((loaded.bytes.wasm + loaded.bytes.zkey) / 2 ** 20).toFixed(1)} MiB in ${seconds(loaded.timings.totalMs)}`);
     last = performance.now();
     maxStall = 0;
-    const proof = await prover.prove(s.instance.instance, signals, {
+    const timings = { witnessMs: 0, proofMs: 0 };
+    // The high-level API: it checks the transition as the circuit will (a clear error instead of an
+    // unprovable witness), builds the witness input and proves in the page's Web Worker.
+    const proof = await proveRebalance({ transition: s.transition, market: market!, policy: policy!, keeperKey, context }, artifacts, {
+      prover,
       onProgress: (next, elapsedMs) => {
         setStage(next);
         progressLog(next, `${next} at ${seconds(elapsedMs)}`);
-        if (next === "done") text.textContent = `proof done in ${seconds(elapsedMs)}`;
+        if (next === "proof") timings.witnessMs = elapsedMs;
+        if (next === "done") {
+          timings.proofMs = elapsedMs - timings.witnessMs;
+          text.textContent = `proof done in ${seconds(elapsedMs)}`;
+        }
       },
     });
     state.made = { statement: s, proof, verified: null };
-    const total = proof.timings.witnessMs + proof.timings.proofMs;
-    status("proof-status", "proved", `proved in the browser in ${seconds(total)} (witness ${seconds(proof.timings.witnessMs)}, proof ${seconds(proof.timings.proofMs)}); the page never stalled more than ${Math.round(maxStall)} ms`);
+    const total = timings.witnessMs + timings.proofMs;
+    status("proof-status", "proved", `proved in the browser in ${seconds(total)} (witness ${seconds(timings.witnessMs)}, proof ${seconds(timings.proofMs)}); the page never stalled more than ${Math.round(maxStall)} ms`);
     const el = $("proof-status");
     el.dataset.instance = s.instance.instance;
-    el.dataset.witnessMs = proof.timings.witnessMs.toFixed(0);
-    el.dataset.proofMs = proof.timings.proofMs.toFixed(0);
+    el.dataset.witnessMs = timings.witnessMs.toFixed(0);
+    el.dataset.proofMs = timings.proofMs.toFixed(0);
     el.dataset.loadMs = loaded.timings.totalMs.toFixed(0);
     el.dataset.maxStallMs = maxStall.toFixed(0);
   } catch (error) {
@@ -686,13 +823,20 @@ function verificationKey(instance: ServedInstance): Promise<VerificationKey> {
   return key;
 }
 
+/** Verifies the proof in the page: the Groth16 proof, and that its named fields are what its public signals say. */
 async function verify(): Promise<void> {
   const made = state.made;
   if (!made) throw new Error("no proof to verify");
   const started = performance.now();
-  const valid = await verifyProof(await verificationKey(made.statement.instance), made.proof);
-  made.verified = valid;
-  status("verify-status", valid ? "valid" : "invalid", valid ? `valid: verified in this page in ${seconds(performance.now() - started)}` : "INVALID: the proof does not verify");
+  const verdict = await checkRebalanceProof(made.proof, await circuitArtifacts(made.statement.instance));
+  made.verified = verdict.valid;
+  status(
+    "verify-status",
+    verdict.valid ? "valid" : "invalid",
+    verdict.valid
+      ? `valid: verified in this page in ${seconds(performance.now() - started)}; it moves the gate from commitment ${short(hex(made.proof.oldCommitment))} to ${short(hex(made.proof.newCommitment))} at nonce ${made.proof.nonce}`
+      : `INVALID: ${verdict.problem}`,
+  );
 }
 
 async function send(signer: JsonRpcSigner, to: string, data: string, what: string): Promise<TransactionReceipt> {
@@ -706,11 +850,13 @@ async function submit(): Promise<void> {
   const made = state.made;
   if (!made || made.verified !== true) throw new Error("verify the proof first");
   const s = made.statement;
+  // At once (before the first await): a click always replaces what the last attempt said.
+  for (const key of Object.keys($("submit-status").dataset)) delete $("submit-status").dataset[key];
+  status("submit-status", "pending", "sending: confirm each transaction in your wallet...");
   const { gate, oracle, token, instrumentToken } = contracts();
   if (!(await oracle.getFunction("isFresh")(s.epoch))) throw new Error(`epoch ${s.epoch} is no longer fresh: fetch the latest market and prove again`);
   const signer = await signerFor(s.position.account);
   const gateAddress = await gate.getAddress();
-  status("submit-status", "pending", "sending...");
   let extraGas = 0n;
   // Deposits (positive flows, asset tokens and option tokens) are pulled from the account by the
   // gate: approve each of them first.
@@ -767,7 +913,10 @@ async function submit(): Promise<void> {
 
 // ---- 6. audit inclusion -----------------------------------------------------------------------
 
-/** An audit figure (quote units * 10^8, docs/audit.md) in the quote currency. */
+/** Audit figures are quote units * 10^8 (QUANTITY_DECIMALS; docs/audit.md). */
+const QUANTITY_SCALE = 10n ** BigInt(QUANTITY_DECIMALS);
+
+/** An audit figure in the quote currency. */
 const auditMoney = (figure: bigint): string => money(figure / QUANTITY_SCALE);
 
 function openPublishedAudit(text: string, name: string): void {
@@ -828,6 +977,7 @@ async function checkAuditInclusion(): Promise<void> {
 
 // ---- wiring -----------------------------------------------------------------------------------
 
+action("connect-wallet", "wallet-status", connectWallet);
 action("load-example", "position-status", loadExample);
 action("check", "position-status", check);
 action("refresh-market", "market-status", fetchMarket);

@@ -12,6 +12,7 @@ import {ILenderVault} from "./interfaces/ILenderVault.sol";
 import {IMarketOracle} from "./interfaces/IMarketOracle.sol";
 import {IRebalanceGate} from "./interfaces/IRebalanceGate.sol";
 import {BabyJubjub} from "./libraries/BabyJubjub.sol";
+import {CircuitConstants} from "./libraries/CircuitConstants.sol";
 import {Groth16, Groth16Proof} from "./libraries/Groth16.sol";
 import {ProofContext} from "./libraries/ProofContext.sol";
 import {PublicSignals as S} from "./libraries/PublicSignals.sol";
@@ -70,8 +71,8 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     /// EXTCODECOPY per call instead of one cold SLOAD each).
     uint256 private constant ENTRY_BYTES = 32;
 
-    /// @notice The debt index of an asset without a lender: exactly 1.0 (18 decimals).
-    uint256 public constant INDEX_ONE = 1e18;
+    /// @notice The debt index of an asset without a lender: exactly 1.0 (18 decimals), the circuits' scale.
+    uint256 public constant INDEX_ONE = CircuitConstants.DEBT_INDEX_SCALE;
     /// @notice Uniswap v2's fee: the input counts for 997/1000 (0.3 %), as `getAmountOut`.
     uint256 private constant V2_FEE_NUMERATOR = 997;
     uint256 private constant V2_FEE_DENOMINATOR = 1000;

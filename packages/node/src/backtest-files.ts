@@ -1,17 +1,16 @@
 /**
- * Node-only file work of `zks backtest`: the output directory (created when missing, never an
- * input file's place), atomic writes of every output, and PNG copies of the charts when the
- * optional renderer @resvg/resvg-js is installed.
+ * Node-only file work of a backtest (runBacktestFiles, `zks backtest`): the output directory
+ * (created when missing, never an input file's place), atomic writes of every output, and PNG
+ * copies of the charts when the optional renderer @resvg/resvg-js is installed.
  */
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import { BACKTEST_PNG_OF, backtestReportFiles, type BacktestFile, type BacktestReportMeta, type BacktestRun } from "@zk-solvency/sdk/backtest";
 import { InputError } from "@zk-solvency/sdk/core";
 import { writeFileSafely } from "./write-file-safely.ts";
 
-export interface OutputFile {
-  name: string;
-  content: string | Uint8Array;
-}
+/** A file to write into an output directory (the SDK's BacktestFile). */
+export type OutputFile = BacktestFile;
 
 const resolved = (file: string): string => (existsSync(file) ? realpathSync(file) : path.resolve(file));
 
@@ -72,4 +71,46 @@ export async function loadPngRenderer(moduleName: string = PNG_RENDERER_MODULE):
     })
       .render()
       .asPng();
+}
+
+export interface BacktestReportOptions extends Omit<BacktestReportMeta, "runtimeMs" | "pngs" | "pngNote"> {
+  /** performance.now() when the run started: the report states the run time up to its writing. */
+  startedAt: number;
+  /** Write PNG copies of two charts when @resvg/resvg-js is installed (default true). */
+  png?: boolean;
+  /** The renderer's module name (tests point it at a module that is not there). */
+  pngRendererModule?: string;
+}
+
+export interface WrittenBacktestReport {
+  /** Every file written, by name, in writing order. */
+  names: string[];
+  paths: string[];
+  /** PNG copies written (none without the renderer or with png false). */
+  pngs: string[];
+  /** Why PNGs were not written, or which were; also in the report. */
+  pngNote?: string;
+  runtimeMs: number;
+}
+
+/**
+ * Writes a run's report.md, results.json, SVG charts and (when the renderer loads) PNG copies
+ * into `dir`, each atomically. `dir` should come from prepareOutputDir, checked before the run.
+ */
+export async function writeBacktestReport(dir: string, run: BacktestRun, options: BacktestReportOptions): Promise<WrittenBacktestReport> {
+  const pngs: OutputFile[] = [];
+  let pngNote: string | undefined;
+  if (options.png ?? true) {
+    const render = await loadPngRenderer(options.pngRendererModule);
+    if (render) {
+      for (const [svgName, pngName] of Object.entries(BACKTEST_PNG_OF)) pngs.push({ name: pngName, content: render(run.charts[svgName as keyof BacktestRun["charts"]]) });
+      pngNote = `PNG copies: ${pngs.map((p) => `\`${p.name}\``).join(", ")} (rendered by @resvg/resvg-js).`;
+    } else {
+      pngNote = "PNG copies were not written: the optional renderer @resvg/resvg-js is not installed (`npm install @resvg/resvg-js` adds it).";
+    }
+  }
+  const runtimeMs = performance.now() - options.startedAt;
+  const files = backtestReportFiles(run, { command: options.command, inputs: options.inputs, runtimeMs, pngs, ...(pngNote !== undefined && { pngNote }) });
+  const paths = writeOutputs(dir, files);
+  return { names: files.map((f) => f.name), paths, pngs: pngs.map((p) => p.name), ...(pngNote !== undefined && { pngNote }), runtimeMs };
 }

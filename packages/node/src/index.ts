@@ -1,22 +1,63 @@
-/** Node-only parts of the SDK: build artifacts on disk, input files, circuit setup. */
-export { loadInstanceArtifacts, type InstanceArtifacts } from "./artifacts.ts";
+/**
+ * zk-solvency's Node-only parts: circuit instances built on disk (`loadCircuitArtifacts` for the
+ * SDK's high-level API), input files, the warm prover and the prover pool, the native witness
+ * generator, the audit run and the workflows that read and write files. Circuit setup and
+ * ceremonies are `@zk-solvency/node/setup`, published keys `@zk-solvency/node/keys`, deployment
+ * `@zk-solvency/node/deploy`.
+ *
+ * @packageDocumentation
+ */
+export { loadCircuitArtifacts, loadInstanceArtifacts, type InstanceArtifacts, type LoadArtifactsOptions } from "./artifacts.ts";
 export { readJsonFile } from "./read-json.ts";
-export { buildCircuits, type BuildOptions, type BuildResult, type BuildProgress } from "./setup/build.ts";
+export { buildCircuits, type BuildOptions, type BuildResult, type BuildProgress, type InstanceBuildResult } from "./setup/build.ts";
 export { loadInstances, type InstanceConfig } from "./setup/instances.ts";
-export { resolvePtau, readPtauHeader, CEREMONY_BLAKE2B, type PtauChoice } from "./setup/ptau.ts";
+export { resolvePtau, readPtauHeader, CEREMONY_BLAKE2B, type PtauChoice, type PtauHeader, type ResolvePtauOptions } from "./setup/ptau.ts";
+export { PTAU_POWER_MARGIN, type ZkeyContribution } from "./setup/ceremony.ts";
 export { loadWarmProver } from "./load-warm-prover.ts";
 export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome } from "./prover-pool/prover-pool.ts";
 export { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary, type NativeWitnessCalculator } from "./native-witness.ts";
 export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } from "./setup/native-toolchain.ts";
-export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditRun, type AuditProgress, type RunAuditOptions } from "./audit/run-audit.ts";
+export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditAccount, type AuditRun, type AuditProgress, type RunAuditOptions } from "./audit/run-audit.ts";
 export { readBook, type BookEntry } from "./audit/read-book.ts";
 export { writeAuditDir, readAuditReport, readLeaves } from "./audit/audit-dir.ts";
 export { loadAuditKeys } from "./audit/audit-keys.ts";
 export { developmentKeys } from "./audit/audit-keys.ts";
 export { readTextFile } from "./read-json.ts";
 export { writeFileSafely } from "./write-file-safely.ts";
-export { loadPngRenderer, prepareOutputDir, writeOutputs, type OutputFile } from "./backtest-files.ts";
+export { loadPngRenderer, prepareOutputDir, writeBacktestReport, writeOutputs, type BacktestReportOptions, type OutputFile, type PngRenderer, type WrittenBacktestReport } from "./backtest-files.ts";
 export { requiredChecks, selectInstance, layoutOf } from "./select-instance.ts";
 export { writeProofFiles } from "./write-proof.ts";
 export { proveBuiltInstance } from "./prove-built.ts";
 export { deployUniswapV2Factory } from "./deploy/uniswap-v2-factory.ts";
+export {
+  builtInstanceProver,
+  commitPositionFile,
+  inspectInstance,
+  inspectInstances,
+  loadAllowanceFile,
+  loadInputFiles,
+  loadMarketFile,
+  loadPolicyFile,
+  loadPositionFile,
+  planRebalanceFiles,
+  proveStatementFiles,
+  rebalanceFiles,
+  runBacktestFiles,
+  verifyProofFiles,
+  type BacktestFilesOptions,
+  type BacktestFilesResult,
+  type CommitPositionFileOptions,
+  type InstanceDetails,
+  type InstanceSummary,
+  type KeyPinnedBy,
+  type PlanRebalanceFilesOptions,
+  type PlanRebalanceFilesResult,
+  type ProveStatementFilesOptions,
+  type ProveStatementFilesResult,
+  type RebalanceFilesOptions,
+  type RebalanceFilesResult,
+  type RpcConnector,
+  type VerifyProofFilesOptions,
+  type VerifyProofFilesResult,
+} from "./workflows/index.ts";
+export { fetchKeys, publishKeys, type FetchKeysOptions, type FetchKeysResult, type PublishKeysOptions, type PublishResult } from "./keys/index.ts";

@@ -1,50 +1,96 @@
 /**
- * zk-solvency SDK: the browser-safe surface (no Node built-ins). Node-only helpers (artifact
- * locations, file reading, circuit setup) are in `zk-solvency/node`.
+ * zk-solvency's SDK: prove in zero knowledge that a private DeFi position stays solvent, and
+ * verify such proofs. Browser-safe: no Node built-ins (file paths, the build directory and key
+ * publishing are `@zk-solvency/node`'s).
+ *
+ * The package root holds what a vault front-end or a keeper needs: the high-level API
+ * (proveSolvency, verifySolvency, proveRebalance, verifyRebalance), the parsers of the input
+ * files and their types, the reference model's report, planning and backing a rebalance, the
+ * gate's calldata, the errors and the browser prover. Everything else is in the domain
+ * subpaths (`@zk-solvency/sdk/model`, `/rebalance`, `/chain`, `/prover`, ...), each an explicit
+ * list, so a bundler keeps only what a page uses. docs/sdk.md is the guide.
+ *
+ * @packageDocumentation
  */
-export * from "./core/decimal.ts";
-export * from "./core/errors.ts";
-export * from "./core/field.ts";
-export * from "./core/fixed-point.ts";
-export * from "./inputs/index.ts";
-export * from "./model/index.ts";
-export * from "./rebalance/index.ts";
-export * from "./chain/index.ts";
-export * from "./encryption/index.ts";
-export * from "./liquidation/index.ts";
-export { randomSalt, formatSalt } from "./commitment/salt.ts";
-export { poseidonChain } from "./commitment/poseidon-chain.ts";
-export { commitPosition, commitmentWords, positionSignals, type PositionSignals } from "./commitment/position-commitment.ts";
-export { STANDARD_LAYOUT, checkMarketFits, parseLayout, type SlotLayout } from "./commitment/slot-layout.ts";
-export type { CircuitLayout } from "./commitment/circuit-layout.ts";
-export { positionOpeningInput } from "./prover/witness/position-opening.ts";
-export { solvencyInput } from "./prover/witness/solvency.ts";
-export { rebalanceInput, type RebalanceTransition } from "./prover/witness/rebalance.ts";
-export { marketRoot, marketSignals, marketDigests, type MarketSignals } from "./commitment/market-root.ts";
-export { policyHash, policySignals, type PolicySignals } from "./commitment/policy-hash.ts";
-export { toProofFile, parseProofFile, type ProofFile, type ProofMetadata, type ProofKeyManifest, type KeySourceKind } from "./proof-file/proof-file.ts";
-export { positionToJson } from "./inputs/position-file.ts";
-export { generateProof, proveFromWitness, type ZkProof, type ProveOptions, type ProveStage, type ProveTimings, type TimedProof } from "./prover/prove.ts";
-export { WarmProver } from "./prover/warm-prover.ts";
-export type { Artifact, ProvingArtifacts } from "./prover/artifacts.ts";
-export { UnprovableError } from "./prover/errors.ts";
-export { releaseProverThreads } from "./prover/release.ts";
-export { verifyProof } from "./verifier/verify.ts";
-export { verificationKeyHash } from "./verifier/key-hash.ts";
-export { verifyProofFile, checkProofKey, ProofKeyError, ProofMetadataError, type InstanceDeclaration, type ProofFileChecks, type ProofFileVerdict, type VerifiedProofFile, type InvalidProofFile } from "./verifier/proof-file-verdict.ts";
-export { checkChainBinding, ChainMismatchError, isCompiledRuntime, VERIFIER_KEY_ABI, type ChainBinding, type ChainTarget, type CompiledRuntime } from "./verifier/chain-binding.ts";
-export { canonicalVerificationKey, VerificationKeyShapeError } from "./verifier/key-check.ts";
-export { statementsOf, provenChecks, CHECK_BITS, type ProvenCheck } from "./verifier/statements.ts";
-export { toSolidityProof, type SolidityProof } from "./verifier/calldata.ts";
-export * from "./browser/index.ts";
-export { buildSumTree, inclusionProof, followInclusion, ownerHash, AuditTreeError, type AuditFigures, type AuditLeaf, type FigureLayout, type SumNode, type MerkleSumTree, type InclusionProof } from "./audit/merkle-sum-tree.ts";
-export { auditFigures, accountFigures } from "./audit/figures.ts";
-export { parseAuditReport, parseInclusionFile, auditReportJson, inclusionFileJson, type AuditReport, type InclusionFile, type AuditInstances, type AuditChain, type AuditKey, type AuditKeyRecords } from "./audit/audit-files.ts";
-export { checkInclusion, inclusionFile, locateLeaf, matchLeaf, type InclusionResult } from "./audit/inclusion.ts";
-export { verifyAudit, checkAuditKeys, AuditVerificationError, AuditKeyError, type AuditKeys, type AuditVerdict } from "./audit/verify-audit.ts";
-export { checkAgainstGate, checkBookAgainstGate, type GateSnapshot, type CompletenessVerdict, type ReserveLine } from "./audit/completeness.ts";
-export { readGateSnapshot } from "./audit/gate-snapshot.ts";
-export { aggregateStatements, type AggregateStatements } from "./audit/statements.ts";
-export { auditShape, type AuditShape } from "./audit/audit-shape.ts";
-export { auditGeometry, checkDeclaredGeometry, AuditInstancesError, type AuditGeometry, type AuditInstanceInfo } from "./audit/audit-instances.ts";
-export { syntheticBook } from "./audit/synthetic-book.ts";
+
+// The high-level API (docs/sdk.md).
+export {
+  checkRebalanceProof,
+  checkSolvencyProof,
+  instanceShape,
+  proofFileOf,
+  proofFromFile,
+  proveRebalance,
+  proveSolvency,
+  rebalanceProofOf,
+  signalNames,
+  solvencyProofOf,
+  verifyRebalance,
+  verifySolvency,
+  type ApiProveOptions,
+  type CircuitArtifacts,
+  type CircuitKey,
+  type InstanceShape,
+  type ProofEnvelope,
+  type ProofFileMeta,
+  type ProofTemplate,
+  type ProofVerdict,
+  type RebalanceProof,
+  type RebalanceProofInput,
+  type SolvencyProof,
+  type SolvencyProofInput,
+} from "./api/index.ts";
+
+// The input files (formats.md): parsed and resolved against the market.
+export { parseMarket, parsePolicy, parsePosition, positionToJson } from "./inputs/index.ts";
+export type { Asset, Covariance, Instrument, InstrumentKind, Market, Policy, Position, Quote, Scenario, VarMethod } from "./inputs/index.ts";
+
+// The reference model's verdict on a position (what `zks check` reports).
+export { checkPosition, explainChecks, explainReport, riskReportJson, type CheckExplanation, type CheckName, type RiskReport, type RiskReportJson } from "./model/index.ts";
+
+// Commitments: the salt a position is blinded with, and the values its proofs make public.
+export { commitPosition, marketRoot, policyHash, randomSalt } from "./commitment/index.ts";
+
+// Rebalances: plan one, and build the transition the gate can back.
+export {
+  applyMovements,
+  backedTransition,
+  emptyAllowance,
+  emptyPosition,
+  noMovements,
+  parseAllowance,
+  plan,
+  registrationTransition,
+  type Allowance,
+  type Movements,
+  type NoPlan,
+  type Plan,
+  type PlanOptions,
+  type Strategy,
+  type SwapLeg,
+  type Transition,
+} from "./rebalance/index.ts";
+
+// The chain: bind a proof to a gate, and the gate's calldata.
+export { encodeRebalance, encodeRecordClaim, encodeRegister, gateArguments, gateContext, type GateArguments, type GateProof } from "./chain/index.ts";
+export { parseKeeperPublicKeyFile, validateKeeperPublicKey, type Point } from "./encryption/index.ts";
+
+// Proof files (what `zks prove` writes and `zks verify` reads).
+export { parseProofFile, toProofFile, type ProofFile, type ProofMetadata } from "./proof-file/index.ts";
+
+// Errors a caller can act on: each carries the CLI's exit code.
+export { InputError, SetupError, ZksError } from "./core/index.ts";
+export { ModelBoundsError, ModelError } from "./model/index.ts";
+export { RebalanceError } from "./rebalance/index.ts";
+export { UnprovableError } from "./prover/index.ts";
+export { ProofKeyError, VerificationKeyShapeError } from "./verifier/index.ts";
+
+// Proving in a page: a Web Worker prover, and the lower-level witness inputs it takes.
+export { BrowserProver, chooseInstance, instanceLayout, type BrowserProverOptions, type ProverWorker, type InstanceInfo, type LoadedInstance, type LoadOptions, type LoadProgress } from "./browser/index.ts";
+export { rebalanceInput, releaseProverThreads, solvencyInput, WarmProver, type Artifact, type ProveOptions, type ProveStage, type ZkProof } from "./prover/index.ts";
+export { verifyProof } from "./verifier/index.ts";
+
+// Other areas' entry points (keys by URL, workflows).
+export { fetchCircuitArtifacts, fetchKeyIndex, ArtifactFetchError, ArtifactIntegrityError, type FetchCircuitArtifactsOptions, type FetchKeyIndexOptions, type FetchedCircuitArtifacts, type KeyIndex } from "./artifacts/index.ts";
+export { checkWorkflow, commitWorkflow, planWorkflow, proveStatementWorkflow, proveTransition, rebalanceWorkflow, verifyProofFileWorkflow, wasmInstanceProver, SOLVENCY_STATEMENTS, type CheckWorkflowResult, type CommitmentSummary, type InstanceProver, type PlanWorkflowInput, type PlanWorkflowResult, type ProveStatementInput, type ProveStatementResult, type RebalanceBinding, type RebalanceWorkflowInput, type RebalanceWorkflowResult, type SolvencyStatementName, type VerifyProofFileWorkflowInput, type VerifyProofFileWorkflowResult } from "./workflows/index.ts";
+export { runBacktestWorkflow, backtestPricePaths, backtestReportFiles, type BacktestPathSpec, type BacktestRun, type BacktestWorkflowInput } from "./backtest/workflow.ts";

@@ -1,23 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { releaseProverThreads } from "@zk-solvency/sdk/prover";
-import { registerSetup } from "./commands/setup.ts";
-import { registerCeremony } from "./commands/ceremony.ts";
-import { registerCommit } from "./commands/commit.ts";
-import { registerVerify } from "./commands/verify.ts";
-import { registerRebalance } from "./commands/rebalance.ts";
-import { registerRegister } from "./commands/register.ts";
-import { registerCheck } from "./commands/check.ts";
-import { registerPlan } from "./commands/plan.ts";
-import { registerDemo } from "./commands/demo.ts";
-import { registerProve } from "./commands/prove.ts";
-import { registerCalldata } from "./commands/calldata.ts";
-import { registerInspect } from "./commands/inspect.ts";
-import { registerDeploy } from "./commands/deploy.ts";
-import { registerSubmit } from "./commands/submit.ts";
-import { registerAudit } from "./commands/audit.ts";
-import { registerBacktest } from "./commands/backtest.ts";
-import { registerKeeper } from "./commands/keeper.ts";
 import { EXIT, reportError } from "./output.ts";
+import { commandFor, COMMANDS } from "./support/command-table.ts";
 
 const program = new Command()
   .name("zks")
@@ -25,26 +8,13 @@ const program = new Command()
   .exitOverride()
   .showHelpAfterError("(run zks --help for usage)");
 
-registerSetup(program);
-registerCeremony(program);
-registerCommit(program);
-registerVerify(program);
-registerRegister(program);
-registerRebalance(program);
-registerCheck(program);
-registerPlan(program);
-registerDemo(program);
-registerProve(program);
-registerCalldata(program);
-registerInspect(program);
-registerDeploy(program);
-registerSubmit(program);
-registerAudit(program);
-registerBacktest(program);
-registerKeeper(program);
-
-let code: number = EXIT.ok;
+let code: number;
 try {
+  // Only the command being run is loaded (support/command-table.ts); the top-level help and an
+  // unknown name get each command as its table row, with no module loaded.
+  const command = commandFor(process.argv.slice(2));
+  if (command) (await command.load())(program);
+  else for (const row of COMMANDS) program.command(row.name).description(row.summary);
   await program.parseAsync(process.argv);
   code = process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
 } catch (error) {
@@ -55,6 +25,8 @@ try {
     code = reportError(error);
   }
 } finally {
-  await releaseProverThreads();
+  // snarkjs' worker threads keep Node alive; they exist only if a command proved or set up
+  // (the curve it caches on globalThis), so the prover module is loaded only then.
+  if ((globalThis as { curve_bn128?: unknown }).curve_bn128) await (await import("@zk-solvency/sdk/prover")).releaseProverThreads();
 }
 process.exit(code);

@@ -83,7 +83,7 @@ export async function send(contract: Contract, signer: Signer, method: string, .
   } catch (error) {
     const data = revertData(error);
     const parsed = data ? contract.interface.parseError(data) : null;
-    if (parsed) throw new Error(`${method} reverted with ${parsed.name}(${parsed.args.map(String).join(", ")})`);
+    if (parsed) throw new Error(`${method} reverted with ${parsed.name}(${parsed.args.map(String).join(", ")})`, { cause: error });
     throw error;
   }
 }

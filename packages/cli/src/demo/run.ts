@@ -12,33 +12,19 @@
  *
  * Each step is handed to `onStep` as soon as it is done; the CLI prints it.
  */
-import { createHash } from "node:crypto";
 import { ZeroAddress, type Contract, type Signer } from "ethers";
-import { deployUniswapV2Factory } from "@zk-solvency/node";
-import { addLiquidity, createPair, getAmountOut, reservesOf } from "@zk-solvency/sdk/chain";
-import { gateEnforcement } from "@zk-solvency/sdk/chain";
-import { gateArguments } from "@zk-solvency/sdk/chain";
-import { gateContext } from "@zk-solvency/sdk/chain";
-import { marketRoot } from "@zk-solvency/sdk/commitment";
-import { policyHash } from "@zk-solvency/sdk/commitment";
-import { commitPosition } from "@zk-solvency/sdk/commitment";
-import { randomSalt } from "@zk-solvency/sdk/commitment";
-import { formatHuman } from "@zk-solvency/sdk/core";
-import { QUANTITY_DECIMALS } from "@zk-solvency/sdk/core";
-import { SetupError, ZksError } from "@zk-solvency/sdk/core";
-import { generateKeeperKey, type KeeperKeyPair } from "@zk-solvency/sdk/encryption";
+import { deployUniswapV2Factory, selectInstance, proveBuiltInstance } from "@zk-solvency/node";
+import { DEMO_KEEPER_SEED, demoKeeperKey } from "@zk-solvency/node/deploy";
+import { addLiquidity, createPair, getAmountOut, reservesOf, gateEnforcement, gateArguments, gateContext } from "@zk-solvency/sdk/chain";
+import { marketRoot, policyHash, commitPosition, randomSalt } from "@zk-solvency/sdk/commitment";
+import { formatHuman, QUANTITY_DECIMALS, SetupError, ZksError } from "@zk-solvency/sdk/core";
 import { decryptOpening } from "@zk-solvency/sdk/encryption";
 import type { Position } from "@zk-solvency/sdk/inputs";
 import { checkPosition, type RiskReport } from "@zk-solvency/sdk/model";
-import { selectInstance } from "@zk-solvency/node";
 import type { ZkProof } from "@zk-solvency/sdk/prover";
-import { proveBuiltInstance } from "@zk-solvency/node";
-import { rebalanceInput } from "@zk-solvency/sdk/prover";
-import { describeMovements, registrationTransition } from "@zk-solvency/sdk/rebalance";
+import { rebalanceInput, solvencyInput } from "@zk-solvency/sdk/prover";
+import { describeMovements, registrationTransition, checkName, plan } from "@zk-solvency/sdk/rebalance";
 import { SWAP_SLOTS, type Movements, type Transition } from "@zk-solvency/sdk/rebalance";
-import { solvencyInput } from "@zk-solvency/sdk/prover";
-import { checkName } from "@zk-solvency/sdk/rebalance";
-import { plan } from "@zk-solvency/sdk/rebalance";
 import { buildCircuits, type BuildProgress } from "@zk-solvency/node/setup";
 import { deploy, send, startChain } from "./chain.ts";
 import {
@@ -60,17 +46,11 @@ export const FRESHNESS_SECONDS = 3_600;
 export const DEMO_LIQUIDATION_BONUS_BPS = 500n;
 export const DEMO_LIQUIDATION_WINDOW_SECONDS = 3_600n;
 /**
- * The public seed of the demo's keeper key: the same key every run, so the demo's output is
- * reproducible. Anyone can derive its secret from this line: a demo key, never one to deploy
- * (`zks keeper keygen` makes a real one).
+ * The demo's keeper key, from a public seed (the same key every run, so the output is
+ * reproducible; anyone can derive its secret: never one to deploy). It lives with deploy, which
+ * refuses it on a chain that is not local without loading the demo.
  */
-export const DEMO_KEEPER_SEED = "zks demo keeper key";
-
-/** The demo keeper's key pair: generateKeeperKey over SHA-256(seed, counter), 256 bits a draw. */
-export function demoKeeperKey(seed = DEMO_KEEPER_SEED): KeeperKeyPair {
-  let counter = 0;
-  return generateKeeperKey(() => BigInt(`0x${createHash("sha256").update(`${seed}/${counter++}`).digest("hex")}`));
-}
+export { DEMO_KEEPER_SEED, demoKeeperKey };
 
 export interface DemoOptions {
   ptau?: string;

@@ -6,9 +6,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { SetupError } from "@zk-solvency/sdk/core";
-import { parseMarket } from "@zk-solvency/sdk/inputs";
-import { parsePolicy } from "@zk-solvency/sdk/inputs";
-import { parsePosition } from "@zk-solvency/sdk/inputs";
+import { parseMarket, parsePolicy, parsePosition } from "@zk-solvency/sdk/inputs";
 import type { Market, Policy, Position } from "@zk-solvency/sdk/inputs";
 import { readJsonFile } from "@zk-solvency/node";
 import { emptyAllowance, type Allowance } from "@zk-solvency/sdk/rebalance";

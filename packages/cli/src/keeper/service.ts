@@ -33,7 +33,8 @@ import { checkPosition } from "@zk-solvency/sdk/model";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "@zk-solvency/node";
 import { readJsonFile, readTextFile } from "@zk-solvency/node";
 import { layoutOf } from "@zk-solvency/node";
-import { rebalanceInput, type RebalanceLayout } from "@zk-solvency/sdk/prover";
+import type { RebalanceLayout } from "@zk-solvency/sdk/prover";
+import { proveTransition } from "@zk-solvency/sdk/workflows";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
 import { loadInstances } from "@zk-solvency/node/setup";
 import { reachRpc } from "../cli/support/chain.ts";
@@ -782,11 +783,12 @@ export class KeeperService {
       const keeperKey = await this.rpc("keeperKey", async () => (await this.gate.getFunction("keeperKey")()) as [bigint, bigint]);
       const log = { action: action.id, kind, account: row.account, commitment: row.commitment, epoch: state.epoch, urgent: plan.urgent, closed: plan.closed };
       this.logger.info({ event: "proving", ...log, plan: plan.explanation }, `proving a ${kind === "flag" ? "flag" : "liquidation"}`);
-      const signals = rebalanceInput(plan.transition, state.market, state.policy, this.layout, row.account, this.context, { keeperKey: [keeperKey[0], keeperKey[1]] });
       const started = performance.now();
       let proof;
       try {
-        proof = await this.prover!.prove(signals);
+        // The rebalance workflow's witness and proof step (proveTransition), with the keeper's warm prover.
+        const prover = this.prover!;
+        proof = await proveTransition(plan.transition, state.market, state.policy, { layout: this.layout, prove: (signals) => prover.prove(signals) }, { source: row.account, context: this.context, keeperKey: [keeperKey[0], keeperKey[1]] });
       } catch (error) {
         if (error instanceof UnprovableError) {
           this.store.markFailed(action.id, `unprovable: ${error.message}`);

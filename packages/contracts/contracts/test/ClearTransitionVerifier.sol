@@ -8,6 +8,7 @@ pragma solidity ^0.8.24;
 //  anyone, satisfy the custody equations. It checks no risk and hides nothing.
 // =====================================================================================
 
+import {CircuitConstants} from "../libraries/CircuitConstants.sol";
 import {PublicSignals as S} from "../libraries/PublicSignals.sol";
 
 /// @title ClearTransitionVerifier (tests only)
@@ -34,8 +35,8 @@ contract ClearTransitionVerifier {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant HALF_FIELD = SNARK_SCALAR_FIELD / 2;
     /// @dev The circuit's ranges: a bonus < 2^96 (a balance), a rate <= 10,000 basis points.
-    uint256 internal constant BALANCE_LIMIT = 1 << 96;
-    uint256 internal constant BPS = 10_000;
+    uint256 internal constant BALANCE_LIMIT = 1 << CircuitConstants.AMOUNT_BITS;
+    uint256 internal constant BPS = CircuitConstants.BPS_ONE;
     /// @dev selector (4 bytes) + the proof's 8 words.
     uint256 internal constant HEADER_BYTES = 4 + 8 * 32;
 

@@ -15,12 +15,13 @@ import { checkNativeToolchain, nativeToolchainChoice } from "./native-toolchain.
 import { buildNativeWitness, nativeWitnessCurrent, nativeWitnessKey } from "./native-witness.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "./paths.ts";
 import { requiredPower, resolvePtau, type PtauChoice } from "./ptau.ts";
+import { ensureVerifierArtifact, SOLC_HINT, VERIFIER_ARTIFACT_FILE } from "./verifier-artifact.ts";
 
 const SNARKJS_VERSION: string = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.resolve("snarkjs"))), "package.json"), "utf8")).version;
 
 export const DEFAULT_TIERS: InstanceConfig["tier"][] = ["test", "standard"];
 
-export type BuildStep = "compile" | "native" | "ptau" | "setup" | "verifier";
+export type BuildStep = "compile" | "native" | "ptau" | "setup" | "verifier" | "bytecode";
 
 /** How the CLI names each build step in progress lines. */
 export const BUILD_STEP_LABEL: Record<BuildStep, string> = {
@@ -29,6 +30,7 @@ export const BUILD_STEP_LABEL: Record<BuildStep, string> = {
   ptau: "choosing ptau",
   setup: "Groth16 setup",
   verifier: "Solidity verifier",
+  bytecode: "verifier bytecode (solc)",
 };
 
 export interface BuildProgress {
@@ -83,7 +85,7 @@ export interface BuildResult {
   seconds: number;
 }
 
-function compileKeyOf(instance: InstanceConfig): string {
+export function compileKeyOf(instance: InstanceConfig): string {
   const sources = includeGraph(path.join(CIRCUITS_DIR, instance.file), [CIRCUIT_LIBRARY_DIR]);
   const { name: _name, description: _description, tier: _tier, ...semantic } = instance;
   return hashParts({
@@ -254,6 +256,7 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
 
   const results: InstanceBuildResult[] = [];
   let ceremony: BuildResult["ceremony"];
+  let solcMissingSaid = false;
   for (const [index, entry] of compiled.entries()) {
     const { instance, dir } = entry;
     let manifest = entry.manifest;
@@ -341,6 +344,17 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     }
     // Builds from before key hashes were recorded get theirs from the key on disk.
     const verificationKeyHash = keyHashOf(files.vkey);
+    // The verifier's bytecode, so `zks deploy` and a key release need no compiler: recompiled
+    // whenever the verifier's text changes (a new key), skipped with a note without solc.
+    const bytecode = await ensureVerifierArtifact(dir, { instance: instance.name, contractName: verifierContractName(instance.name), source: verifierText, verificationKeyHash }, () =>
+      progress({ instance: instance.name, step: "bytecode", state: "start", index, total }),
+    );
+    // Like the verifier step, silent when nothing changed.
+    if (bytecode === "compiled") progress({ instance: instance.name, step: "bytecode", state: "done", index, total });
+    else if (bytecode === "no-solc" && !solcMissingSaid) {
+      solcMissingSaid = true;
+      log(`solc is not installed: skipped compiling the verifiers to ${VERIFIER_ARTIFACT_FILE} (what \`zks deploy\` deploys); ${SOLC_HINT}`);
+    }
     manifest = {
       ...manifest,
       verificationKeyHash,

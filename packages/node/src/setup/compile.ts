@@ -9,9 +9,20 @@ import { CIRCUITS_DIR } from "./paths.ts";
 
 const require = createRequire(import.meta.url);
 
-/** circom2: circom compiled to WASM, so no native toolchain is needed. */
-export const CIRCOM_CLI = require.resolve("circom2/cli.js");
-export const CIRCOM_PACKAGE_VERSION: string = require("circom2/package.json").version;
+/**
+ * circom2: circom compiled to WASM, so no native toolchain is needed. An optional peer of this
+ * package: resolved without throwing, so an install without it still loads (every command
+ * imports this module through the package index) and only compiling says it is missing.
+ */
+const circom2 = ((): { cli: string; version: string } | undefined => {
+  try {
+    return { cli: require.resolve("circom2/cli.js"), version: (require("circom2/package.json") as { version: string }).version };
+  } catch {
+    return undefined;
+  }
+})();
+export const CIRCOM_CLI: string | undefined = circom2?.cli;
+export const CIRCOM_PACKAGE_VERSION: string = circom2?.version ?? "(not installed)";
 export { CIRCUITS_DIR };
 /** The directory holding circomlib, passed to circom as a library path. */
 export const CIRCUIT_LIBRARY_DIR = path.dirname(path.dirname(require.resolve("circomlib/package.json")));
@@ -44,6 +55,10 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 /** Runs circom2 from the file-system root; resolves with its output, or a SetupError carrying it. */
 export function runCircom(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (!CIRCOM_CLI) {
+      reject(new SetupError("circom2 is not installed: compiling a circuit needs it (`npm install circom2`, an optional peer of @zk-solvency/node); or install built keys with `zks keys fetch`"));
+      return;
+    }
     // circom2's WASI sandbox sees the working directory and its parents, through relative paths.
     const child = spawn(process.execPath, [CIRCOM_CLI, ...args], { cwd: CIRCOM_CWD, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

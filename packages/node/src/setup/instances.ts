@@ -3,25 +3,42 @@ import path from "node:path";
 import { z } from "zod";
 import { SetupError } from "@zk-solvency/sdk/core";
 import { CIRCUITS_DIR } from "./paths.ts";
+import { DeclarationError, expandSignalNames, publicInputNames, templateLayout, type TemplateDeclaration, type TemplateLayout } from "./signal-layout.ts";
+
+const identifier = z.string().regex(/^[A-Za-z_]\w*$/);
 
 const instanceSchema = z.object({
   file: z.string().regex(/^[\w./-]+\.circom$/),
-  template: z.string().regex(/^[A-Za-z_]\w*$/),
+  template: identifier,
   params: z.array(z.number().int()),
-  publicInputs: z.array(z.string().regex(/^[A-Za-z_]\w*$/)),
-  publicSignals: z.array(z.string()),
+  // Expanded from the template's declaration (`templates`); an instance of an undeclared template
+  // states them, and a declared template's instance may too, if they agree.
+  publicInputs: z.array(identifier).optional(),
+  publicSignals: z.array(z.string()).optional(),
   tier: z.enum(["test", "standard", "large"]),
   description: z.string(),
 });
 
-const configSchema = z.object({ instances: z.record(z.string().regex(/^[a-z0-9-]+$/), instanceSchema) });
+const declarationSchema = z.strictObject({
+  $comment: z.string().optional(),
+  params: z.array(z.string()),
+  sizes: z.record(z.string(), z.string()).optional(),
+  outputs: z.array(z.string()),
+  publicInputs: z.array(z.string()),
+  solidity: z.boolean().optional(),
+  docs: z.record(z.string(), z.string()).optional(),
+});
 
-export type InstanceConfig = z.infer<typeof instanceSchema> & { name: string };
+const configSchema = z.object({
+  templates: z.record(identifier, declarationSchema).optional(),
+  instances: z.record(z.string().regex(/^[a-z0-9-]+$/), instanceSchema),
+});
+
+export type InstanceConfig = Omit<z.infer<typeof instanceSchema>, "publicInputs" | "publicSignals"> & { name: string; publicInputs: string[]; publicSignals: string[] };
 
 export const INSTANCES_FILE = path.join(CIRCUITS_DIR, "instances.json");
 
-/** Reads circuits/instances.json: the one place where circuit instances are declared. */
-export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
+function readConfig(file: string): z.infer<typeof configSchema> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -33,7 +50,19 @@ export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
     const issue = parsed.error.issues[0]!;
     throw new SetupError(`${file}: ${issue.path.join(".")}: ${issue.message}`);
   }
-  const instances = Object.entries(parsed.data.instances).map(([name, config]) => ({ name, ...config }));
+  return parsed.data;
+}
+
+/** The public-signal layout of every template circuits/instances.json declares (`templates`), in its order. */
+export function loadTemplateLayouts(file: string = INSTANCES_FILE): TemplateLayout[] {
+  return [...templateLayouts(readConfig(file).templates ?? {}, file).values()];
+}
+
+/** Reads circuits/instances.json: the one place where circuit instances are declared. */
+export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
+  const config = readConfig(file);
+  const layouts = templateLayouts(config.templates ?? {}, file);
+  const instances = Object.entries(config.instances).map(([name, instance]) => withSignals(name, instance, layouts, file));
   for (const instance of instances) {
     // Solvency's `checks` bit 4 (CHECKS_GATED, circuits/solvency.circom) adds a private input that
     // switches every check off, for templates that constrain it (Rebalance); a Solvency instance
@@ -43,6 +72,50 @@ export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
     }
   }
   return instances;
+}
+
+/** Every declared template's layout; a declaration that cannot be laid out is a SetupError naming its field. */
+function templateLayouts(templates: Record<string, TemplateDeclaration>, file: string): Map<string, TemplateLayout> {
+  const layouts = new Map<string, TemplateLayout>();
+  for (const [template, declaration] of Object.entries(templates)) {
+    try {
+      layouts.set(template, templateLayout(template, declaration));
+    } catch (error) {
+      if (error instanceof DeclarationError) throw new SetupError(`${file}: ${error.message}`);
+      throw error;
+    }
+  }
+  return layouts;
+}
+
+/**
+ * The instance with its public inputs and signals expanded from its template's declaration, or as
+ * it states them when the template has none. The keys keep the schema's order: the compile key
+ * hashes this object's JSON (build.ts), so an expanded instance hashes as the same lists written out.
+ */
+function withSignals(name: string, config: z.infer<typeof instanceSchema>, layouts: Map<string, TemplateLayout>, file: string): InstanceConfig {
+  const { file: source, template, params, tier, description } = config;
+  const layout = layouts.get(template);
+  let publicInputs = config.publicInputs;
+  let publicSignals = config.publicSignals;
+  if (layout) {
+    if (params.length !== layout.params.length) {
+      throw new SetupError(`${file}: instances.${name}.params: ${template} takes ${layout.params.length} parameters (${layout.params.join(", ")}), got ${params.length}`);
+    }
+    if (params.some((p) => p < 0)) throw new SetupError(`${file}: instances.${name}.params: a parameter is negative (${params.join(", ")})`);
+    const expanded = { publicInputs: publicInputNames(layout), publicSignals: expandSignalNames(layout, params) };
+    for (const field of ["publicInputs", "publicSignals"] as const) {
+      const stated = config[field];
+      if (stated !== undefined && stated.join(",") !== expanded[field].join(",")) {
+        throw new SetupError(`${file}: instances.${name}.${field}: [${stated.join(", ")}] is not what templates.${template} declares for these parameters: [${expanded[field].join(", ")}]`);
+      }
+    }
+    ({ publicInputs, publicSignals } = expanded);
+  }
+  if (publicInputs === undefined || publicSignals === undefined) {
+    throw new SetupError(`${file}: instances.${name}.${publicInputs === undefined ? "publicInputs" : "publicSignals"}: required, since templates declares no ${template}`);
+  }
+  return { name, file: source, template, params, publicInputs, publicSignals, tier, description };
 }
 
 /** circuits/solvency.circom's CHECKS_GATED(). */

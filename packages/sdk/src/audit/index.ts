@@ -1,15 +1,64 @@
-export { inclusionFileJson, parseInclusionFile, auditReportJson, figuresJson, parseAuditReport, AUDIT_VERSION, type AuditChain, type AuditKeyRecords, type AuditLayout, type AuditReport, type AuditInstances } from "./audit-files.ts";
+/**
+ * Protocol-wide audits (docs/audit.md): the Merkle sum tree of many positions, the aggregate
+ * proofs' inputs and signals, inclusion proofs, audit reports and their verification, and the
+ * completeness check against a gate on chain. Browser-safe.
+ *
+ * @module
+ */
+export {
+  inclusionFileJson,
+  parseInclusionFile,
+  auditReportJson,
+  figuresJson,
+  parseAuditReport,
+  AUDIT_VERSION,
+  type AuditChain,
+  type AuditKey,
+  type AuditKeyRecords,
+  type AuditLayout,
+  type AuditReport,
+  type AuditInstances,
+  type InclusionFile,
+} from "./audit-files.ts";
 export { auditShape, type AuditShape } from "./audit-shape.ts";
-export { checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type DeploymentPins, type GateSnapshot } from "./completeness.ts";
-export { accountFigures } from "./figures.ts";
-export { readGateSnapshot } from "./gate-snapshot.ts";
-export { checkInclusion, inclusionFile } from "./inclusion.ts";
-export { addFigures, AuditTreeError, buildSumTree, figureWords, figuresFromWords, figuresDigest, ownerHash, type AuditFigures, type AuditLeaf, type MerkleSumTree } from "./merkle-sum-tree.ts";
-export { AggregateStatementsError, aggregateStatements, toQuoteUnits } from "./statements.ts";
-export { syntheticBook } from "./synthetic-book.ts";
-export { AuditVerificationError, verifyAudit, type AuditKeys } from "./verify-audit.ts";
-export { auditGeometry, checkDeclaredGeometry, type AuditGeometry } from "./audit-instances.ts";
-export { auditBatchInput } from "./batch-input.ts";
+export {
+  checkAgainstGate,
+  checkBookAgainstGate,
+  type BookLeaf,
+  type CompletenessVerdict,
+  type DeploymentPins,
+  type GateAsset,
+  type GateCheckOptions,
+  type GateInstrument,
+  type GateSnapshot,
+  type ReserveLine,
+} from "./completeness.ts";
+export { accountFigures, auditFigures, type AccountFigures } from "./figures.ts";
+export { readGateSnapshot, type SnapshotOptions } from "./gate-snapshot.ts";
+export { checkInclusion, inclusionFile, locateLeaf, matchLeaf, type InclusionResult } from "./inclusion.ts";
+export {
+  addFigures,
+  AuditTreeError,
+  buildSumTree,
+  figureWords,
+  figuresFromWords,
+  figuresDigest,
+  followInclusion,
+  inclusionProof,
+  ownerHash,
+  type AuditFigures,
+  type AuditLeaf,
+  type FigureLayout,
+  type InclusionProof,
+  type InclusionStep,
+  type MerkleSumTree,
+  type SumNode,
+} from "./merkle-sum-tree.ts";
+export { AggregateStatementsError, aggregateStatements, toQuoteUnits, type AggregateStatements } from "./statements.ts";
+export { syntheticBook, type SyntheticBookOptions } from "./synthetic-book.ts";
+export { AuditKeyError, AuditVerificationError, checkAuditKeys, verifyAudit, type AuditKeys, type AuditVerdict, type VerifyAuditOptions } from "./verify-audit.ts";
+export { auditGeometry, AuditInstancesError, checkDeclaredGeometry, type AuditGeometry, type AuditInstanceInfo } from "./audit-instances.ts";
+export { auditBatchInput, type BatchMember } from "./batch-input.ts";
 export { emptySubtree } from "./empty-subtree.ts";
 export { auditMergeInput, type ProvenSubtree } from "./merge-input.ts";
-export { batchSignals, mergeSignals } from "./public-signals.ts";
+export { batchSignals, mergeSignals, type BatchSignals, type MergeSignals, type SubtreeSignals } from "./public-signals.ts";

@@ -1,7 +1,9 @@
 /**
- * The audit proofs' public signals by name, in snarkjs order (outputs, then public inputs), as
- * circuits/instances.json declares them for AuditBatch and AuditMerge (a test checks they agree).
+ * The audit proofs' public signals by name. Their positions are generated from
+ * circuits/instances.json (`templates.AuditBatch`, `templates.AuditMerge`).
  */
+import { auditBatchSignalLayout, auditBatchSignalNames, auditMergeSignalLayout, auditMergeSignalNames } from "../core/signals.generated.ts";
+
 export interface SubtreeSignals {
   hash: bigint;
   digest: bigint;
@@ -22,31 +24,40 @@ export interface MergeSignals extends SubtreeSignals {
   children: { hash: bigint; digest: bigint; firstAccount: bigint; lastAccount: bigint }[];
 }
 
-export function batchSignalNames(batchSize: number): string[] {
-  return ["hash", "digest", "firstAccount", "lastAccount", "marketRoot", "policyHash", "positions", "failing", ...Array.from({ length: batchSize }, (_, s) => `members[${s}]`)];
-}
+/** The public signal names of an AuditBatch instance of `batchSize` slots. */
+export const batchSignalNames = (batchSize: number): string[] => auditBatchSignalNames(batchSize);
 
-export function mergeSignalNames(fanIn: number): string[] {
-  const names = ["hash", "digest", "firstAccount", "lastAccount", "positions", "failing"];
-  for (const group of ["childHash", "childDigest", "childFirst", "childLast"]) for (let c = 0; c < fanIn; c++) names.push(`${group}[${c}]`);
-  return names;
-}
+/** The public signal names of an AuditMerge instance of `fanIn` children. */
+export const mergeSignalNames = (fanIn: number): string[] => auditMergeSignalNames(fanIn);
 
+/** An AuditBatch proof's public signals; its slots are the members after the fixed signals. */
 export function batchSignals(publicSignals: readonly string[]): BatchSignals {
-  const [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, ...members] = publicSignals.map(BigInt);
-  return { hash: hash!, digest: digest!, firstAccount: firstAccount!, lastAccount: lastAccount!, marketRoot: marketRoot!, policyHash: policyHash!, positions: positions!, failing: failing!, members };
+  const s = publicSignals.map(BigInt);
+  const l = auditBatchSignalLayout(Math.max(0, s.length - auditBatchSignalLayout(0).count));
+  return {
+    hash: s[l.hash]!,
+    digest: s[l.digest]!,
+    firstAccount: s[l.firstAccount]!,
+    lastAccount: s[l.lastAccount]!,
+    marketRoot: s[l.marketRoot]!,
+    policyHash: s[l.policyHash]!,
+    positions: s[l.positions]!,
+    failing: s[l.failing]!,
+    members: s.slice(l.members, l.count),
+  };
 }
 
+/** An AuditMerge proof's public signals, for an instance of `fanIn` children. */
 export function mergeSignals(publicSignals: readonly string[], fanIn: number): MergeSignals {
   const s = publicSignals.map(BigInt);
-  const at = (group: number, c: number) => s[6 + group * fanIn + c]!;
+  const l = auditMergeSignalLayout(fanIn);
   return {
-    hash: s[0]!,
-    digest: s[1]!,
-    firstAccount: s[2]!,
-    lastAccount: s[3]!,
-    positions: s[4]!,
-    failing: s[5]!,
-    children: Array.from({ length: fanIn }, (_, c) => ({ hash: at(0, c), digest: at(1, c), firstAccount: at(2, c), lastAccount: at(3, c) })),
+    hash: s[l.hash]!,
+    digest: s[l.digest]!,
+    firstAccount: s[l.firstAccount]!,
+    lastAccount: s[l.lastAccount]!,
+    positions: s[l.positions]!,
+    failing: s[l.failing]!,
+    children: Array.from({ length: fanIn }, (_, c) => ({ hash: s[l.childHash + c]!, digest: s[l.childDigest + c]!, firstAccount: s[l.childFirst + c]!, lastAccount: s[l.childLast + c]! })),
   };
 }

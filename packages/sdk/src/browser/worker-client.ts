@@ -11,7 +11,7 @@
  * Artifacts are URLs (resolved against the page, fetched by the worker with download progress)
  * or bytes. By default the worker is dist/browser/prover-worker.js beside the browser bundle;
  * pass `worker` (a Worker, or the URL of that script: the package exports it as
- * `zk-solvency/prover-worker`) when a bundler moves it elsewhere.
+ * `@zk-solvency/sdk/prover-worker`) when a bundler moves it elsewhere.
  * Browser-safe; nothing here runs until `start()`.
  */
 import type { CircuitSignals } from "snarkjs";
@@ -43,9 +43,23 @@ export interface LoadedInstance {
   };
 }
 
+/**
+ * What BrowserProver needs of a started Web Worker running prover-worker.js. Typed structurally,
+ * not as the DOM's Worker, so the SDK's declarations compile in a Node project's tsconfig (no DOM
+ * library): a Node keeper imports the same package root as a page. A DOM Worker satisfies it.
+ */
+export interface ProverWorker {
+  postMessage(message: unknown): void;
+  // The DOM's listener takes the event type of each name; `any` lets a DOM Worker fit without
+  // naming DOM event types here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  addEventListener(type: "message" | "error" | "messageerror", listener: (event: any) => void): void;
+  terminate(): void;
+}
+
 export interface BrowserProverOptions {
   /** A started worker running prover-worker.js, or the URL of that script. Default: the bundle's own. */
-  worker?: Worker | URL | string;
+  worker?: ProverWorker | URL | string;
 }
 
 interface Pending {
@@ -55,10 +69,13 @@ interface Pending {
 }
 
 /** The worker script that ships beside the browser bundle (dist/browser/prover-worker.js). */
-function defaultWorker(): Worker {
+function defaultWorker(): ProverWorker {
   // The literal `new Worker(new URL(..., import.meta.url), { type: "module" })` is the form
-  // bundlers (Vite, webpack 5) recognise and follow.
-  return new Worker(new URL("../../../../src/browser/prover-worker.js", import.meta.url), { type: "module" });
+  // bundlers (Vite, webpack 5) recognise and follow: they bundle the worker and rewrite the URL.
+  // "./prover-worker.js" is the built file beside this one in dist/browser/; from the sources
+  // (the "@zk-solvency/source" condition) Vite resolves it to prover-worker.ts, as it does for
+  // a TypeScript file's `.js` imports.
+  return new Worker(new URL("./prover-worker.js", import.meta.url), { type: "module" });
 }
 
 /** Relative URLs resolve against the page: inside the worker they would resolve against its script. */
@@ -81,7 +98,7 @@ export class BrowserProver {
   private readonly loads = new Map<string, Promise<LoadedInstance>>();
   private failure: Error | null = null;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(private readonly worker: ProverWorker) {
     worker.addEventListener("message", (event: MessageEvent<WorkerResponse>) => this.receive(event.data));
     worker.addEventListener("error", (event: ErrorEvent) => {
       event.preventDefault();

@@ -16,11 +16,12 @@ export interface GateArguments {
   signals: bigint[];
 }
 
-/** Positions of the Solvency public signals (contracts/libraries/PublicSignals.sol). */
-export const SOLVENCY_SIGNAL = { commitment: 0, marketRoot: 1, policyHash: 2, account: 3, nonce: 4, context: 5 } as const;
-export const SOLVENCY_SIGNAL_COUNT = 6;
-
-/** The Rebalance public signals' positions depend on the instance's sizes: `custodyLayout` (./custody.ts). */
+/**
+ * Positions of the Solvency public signals, generated from circuits/instances.json with
+ * contracts/libraries/PublicSignals.sol's. The Rebalance public signals' positions depend on the
+ * instance's sizes: `custodyLayout` (./custody.ts).
+ */
+export { SOLVENCY_SIGNAL, SOLVENCY_SIGNAL_COUNT } from "../core/signals.generated.ts";
 
 /** snarkjs' proof and public signals as the gate contracts take them. */
 export function gateArguments(zkProof: ZkProof): GateArguments {

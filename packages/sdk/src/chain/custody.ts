@@ -1,105 +1,21 @@
 /**
  * The public signals of the Rebalance circuit with custody (docs/custody.md, "The Rebalance
- * circuit's public signals"), as contracts/libraries/PublicSignals.sol lays them out:
- * [oldCommitment, newCommitment, marketRoot, policyHash, debtIndex[nAssets], account, nonce,
- * context, forced, fromEmpty, flow[nAssets], debtDelta[nAssets], debtAssets[nAssets],
- * swapSell[nSwaps], swapBuy[nSwaps], swapIn[nSwaps], swapMinOut[nSwaps], instrumentFlow[nInstruments],
- * liquidation, urgent, liquidator, liquidationBonus, bonus[nAssets], keeperKey[2], ephemeralKey[2],
- * ciphertext[C]] (docs/enforcement.md: the liquidation terms and the new opening encrypted to the
- * keeper key, C = 3 * ceil(L / 3) + 1 for the opening's L = 1 + nAssets + ceil(nInstruments / 2) words).
+ * circuit's public signals"; docs/enforcement.md for the liquidation terms and the new opening
+ * encrypted to the keeper key), decoded as the gate reads them. Their positions are generated from
+ * circuits/instances.json (`templates.Rebalance`), as contracts/libraries/PublicSignals.sol's are.
  */
 import { SNARK_FIELD } from "../core/field.ts";
+import { ciphertextLength, rebalanceSignalLayout, type RebalanceSignalLayout } from "../core/signals.generated.ts";
 
-export interface CustodyLayout {
-  oldCommitment: 0;
-  newCommitment: 1;
-  marketRoot: 2;
-  policyHash: 3;
-  debtIndex: 4;
-  account: number;
-  nonce: number;
-  context: number;
-  forced: number;
-  fromEmpty: number;
-  flow: number;
-  debtDelta: number;
-  debtAssets: number;
-  swapSell: number;
-  swapBuy: number;
-  swapIn: number;
-  swapMinOut: number;
-  instrumentFlow: number;
-  /** 1: a keeper's liquidation; then urgent, liquidator and liquidationBonus at +1..+3. */
-  liquidation: number;
-  urgent: number;
-  liquidator: number;
-  liquidationBonus: number;
-  bonus: number;
-  keeperKey: number;
-  ephemeralKey: number;
-  ciphertext: number;
-  ciphertextLength: number;
-  count: number;
-}
-
-/** Field elements of a Baby Jubjub point (x, y): the keeper key, the ephemeral key. */
-const POINT_WORDS = 2;
-/** Poseidon encryption's block (3 field elements), plus one authentication tag. */
-const CIPHER_BLOCK = 3;
+/** Where each signal of a Rebalance instance sits (generated from circuits/instances.json, as PublicSignals.RebalanceLayout). */
+export type CustodyLayout = RebalanceSignalLayout;
 
 /** Words of the ciphertext of an opening with these slot counts: L = 1 + nAssets + ceil(nInstruments / 2) padded to blocks of 3, plus the tag. */
-export function ciphertextLength(nAssets: number, nInstruments: number): number {
-  const words = 1 + nAssets + Math.ceil(nInstruments / 2);
-  return CIPHER_BLOCK * Math.ceil(words / CIPHER_BLOCK) + 1;
-}
+export { ciphertextLength };
 
 /** Where each signal of `Rebalance(nAssets, nInstruments, _, _, nSwaps)` sits. */
 export function custodyLayout(nAssets: number, nInstruments: number, nSwaps: number): CustodyLayout {
-  const account = 4 + nAssets;
-  const flow = account + 5;
-  const debtDelta = flow + nAssets;
-  const debtAssets = debtDelta + nAssets;
-  const swapSell = debtAssets + nAssets;
-  const swapBuy = swapSell + nSwaps;
-  const swapIn = swapBuy + nSwaps;
-  const swapMinOut = swapIn + nSwaps;
-  const instrumentFlow = swapMinOut + nSwaps;
-  const liquidation = instrumentFlow + nInstruments;
-  const bonus = liquidation + 4;
-  const keeperKey = bonus + nAssets;
-  const ephemeralKey = keeperKey + POINT_WORDS;
-  const ciphertext = ephemeralKey + POINT_WORDS;
-  const length = ciphertextLength(nAssets, nInstruments);
-  return {
-    oldCommitment: 0,
-    newCommitment: 1,
-    marketRoot: 2,
-    policyHash: 3,
-    debtIndex: 4,
-    account,
-    nonce: account + 1,
-    context: account + 2,
-    forced: account + 3,
-    fromEmpty: account + 4,
-    flow,
-    debtDelta,
-    debtAssets,
-    swapSell,
-    swapBuy,
-    swapIn,
-    swapMinOut,
-    instrumentFlow,
-    liquidation,
-    urgent: liquidation + 1,
-    liquidator: liquidation + 2,
-    liquidationBonus: liquidation + 3,
-    bonus,
-    keeperKey,
-    ephemeralKey,
-    ciphertext,
-    ciphertextLength: length,
-    count: ciphertext + length,
-  };
+  return rebalanceSignalLayout(nAssets, nInstruments, nSwaps);
 }
 
 /** A signed integer as a field element (negative x as p - |x|). */

@@ -1,6 +1,9 @@
 /**
  * The chain side of the SDK (browser-safe): the proof context, calldata of the gate contracts and
- * their ABI fragments.
+ * their ABI fragments, the Rebalance signals as the gate reads them, the Uniswap v2 pools and the
+ * lender vault custody uses.
+ *
+ * @module
  */
 export { gateContext, CONTEXT_SHIFT } from "./context.ts";
 export {
@@ -29,6 +32,7 @@ export {
   type CustodySizes,
   type DecodedTransition,
 } from "./custody.ts";
+export type { RebalanceSignalLayout } from "../core/signals.generated.ts";
 export {
   createPair,
   getPair,
@@ -40,7 +44,7 @@ export {
   UNISWAP_V2_PAIR_ABI,
   V2_FEE_NUMERATOR,
   V2_FEE_DENOMINATOR,
+  arbitrageSwap,
 } from "./uniswap-v2.ts";
 export { LENDER_VAULT_ABI, INDEX_ONE, borrowAssets, repayAssets, projectIndex } from "./lender.ts";
 export { formatAmount, readGateSetup, unbackedMovements, type GateSetup, type GateToken } from "./preflight.ts";
-export { arbitrageSwap } from "./uniswap-v2.ts";

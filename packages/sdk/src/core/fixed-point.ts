@@ -6,6 +6,7 @@
  * rounded. Asset amounts use each asset's own `decimals`, and prices/marks/PnL use the
  * market's `quote.decimals` (8 is the norm).
  */
+import { AMOUNT_BITS, DEBT_INDEX_BITS, DEBT_INDEX_SCALE as CIRCUIT_DEBT_INDEX_SCALE, QUANTITY_OFFSET } from "./constants.generated.ts";
 
 /** Liquidation thresholds, health factors and scenario weights: 4 decimals (Aave's bps). */
 export const BPS_DECIMALS = 4;
@@ -32,12 +33,13 @@ export const RATIO_SCALE = 10n ** BigInt(RATIO_DECIMALS);
  * bound an index to [10^18, 2^64) (an index below 1 would understate debt).
  */
 export const DEBT_INDEX_DECIMALS = 18;
-export const DEBT_INDEX_SCALE = 10n ** BigInt(DEBT_INDEX_DECIMALS);
-export const DEBT_INDEX_BITS = 64;
+/** 10^DEBT_INDEX_DECIMALS: the circuits' DEBT_INDEX_SCALE (packages/circuits/constants.json; a test checks the two agree). */
+export const DEBT_INDEX_SCALE = CIRCUIT_DEBT_INDEX_SCALE;
+export { DEBT_INDEX_BITS };
 export const DEBT_INDEX_LIMIT = 1n << BigInt(DEBT_INDEX_BITS);
 
 /** Largest asset amount and quantity magnitude, in base units (risk-model.md, Arithmetic). */
-export const AMOUNT_BITS = 96;
-export const MAX_AMOUNT = (1n << 96n) - 1n;
+export { AMOUNT_BITS };
+export const MAX_AMOUNT = (1n << BigInt(AMOUNT_BITS)) - 1n;
 /** Signed quantities q satisfy -2^95 <= q < 2^95 (offset-encoded as q + 2^95 in circuits). */
-export const QUANTITY_OFFSET = 1n << 95n;
+export { QUANTITY_OFFSET };

@@ -1,4 +1,8 @@
-/** Verifiable encryption of openings to the keeper key (docs/enforcement.md). Browser-safe. */
+/**
+ * Verifiable encryption of openings to the keeper key (docs/enforcement.md). Browser-safe.
+ *
+ * @module
+ */
 export {
   generateKeeperKey,
   keeperPublicKey,

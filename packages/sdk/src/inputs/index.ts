@@ -1,5 +1,9 @@
-/** Reading and validating the three input files (formats.md, version 1). */
-export type * from "./types.ts";
+/**
+ * Reading and validating the three input files (formats.md, version 1).
+ *
+ * @module
+ */
+export type { Asset, Covariance, Instrument, InstrumentKind, Market, Policy, Position, Quote, Scenario, VarMethod } from "./types.ts";
 export { parseMarket } from "./parse-market.ts";
 export { parsePolicy } from "./parse-policy.ts";
 export { MAX_NONCE, parsePosition } from "./parse-position.ts";
@@ -7,7 +11,6 @@ export { marketSchema, policySchema, positionSchema } from "./schemas.ts";
 export type { RawMarket, RawPolicy, RawPosition } from "./schemas.ts";
 export { jsonSchemas } from "./json-schema.ts";
 export type { JsonSchemas } from "./json-schema.ts";
-export { type Market, type Position, type Policy, type Asset, type VarMethod } from "./types.ts";
 export { positionToJson } from "./position-file.ts";
 export { fieldPath, readRaw } from "./fields.ts";
 export { describeValue } from "./schemas.ts";

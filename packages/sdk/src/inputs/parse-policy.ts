@@ -2,7 +2,8 @@
  * policy.json (formats.md, version 1) -> Policy in fixed point. Resolved against a market
  * because minEquity is a quote-currency figure at the market's quote.decimals.
  */
-import { BPS_DECIMALS, BPS_SCALE, RATIO_DECIMALS, RATIO_SCALE } from "../core/fixed-point.ts";
+import { MAX_CAPITAL_MULTIPLIER, MAX_HEALTH_FACTOR } from "../core/constants.generated.ts";
+import { BPS_DECIMALS, RATIO_DECIMALS, RATIO_SCALE } from "../core/fixed-point.ts";
 import { Fields, NON_NEGATIVE, readRaw, type Bounds } from "./fields.ts";
 import { policySchema } from "./schemas.ts";
 import type { Market, Policy } from "./types.ts";
@@ -12,8 +13,8 @@ import type { Market, Policy } from "./types.ts";
  * comparisons for these ranges (docs/risk-arithmetic.md, Bounds) and a VaR multiplier below 1
  * would shrink the capital requirement below the VaR itself.
  */
-const HEALTH_FACTOR: Bounds = { min: 0n, minOpen: true, max: 100n * BPS_SCALE };
-const CAPITAL_MULTIPLIER: Bounds = { min: RATIO_SCALE, max: 1000n * RATIO_SCALE };
+const HEALTH_FACTOR: Bounds = { min: 0n, minOpen: true, max: BigInt(MAX_HEALTH_FACTOR) };
+const CAPITAL_MULTIPLIER: Bounds = { min: RATIO_SCALE, max: BigInt(MAX_CAPITAL_MULTIPLIER) };
 
 export function parsePolicy(json: unknown, source: string, market: Market): Policy {
   const raw = readRaw(policySchema, json, source);

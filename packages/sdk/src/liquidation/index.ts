@@ -1,4 +1,8 @@
-/** The keeper's liquidation planner (docs/enforcement.md). Browser-safe: no Node built-ins. */
+/**
+ * The keeper's liquidation planner (docs/enforcement.md). Browser-safe: no Node built-ins.
+ *
+ * @module
+ */
 export {
   planLiquidation,
   liquidationAtShare,

@@ -5,46 +5,47 @@
  * proof could back.
  */
 import { formatDecimal, formatHuman } from "../core/decimal.ts";
-import { COVARIANCE_DECIMALS, DEBT_INDEX_BITS, DEBT_INDEX_DECIMALS, DEBT_INDEX_SCALE, QUANTITY_DECIMALS, RATE_DECIMALS } from "../core/fixed-point.ts";
+import * as C from "../core/constants.generated.ts";
+import { COVARIANCE_DECIMALS, DEBT_INDEX_DECIMALS, DEBT_INDEX_SCALE, QUANTITY_DECIMALS, RATE_DECIMALS } from "../core/fixed-point.ts";
 import type { Market, Position } from "../inputs/types.ts";
 import { ModelBoundsError } from "./errors.ts";
 import { abs } from "./rounding.ts";
 import { debtAssets, type AssetValues } from "./values.ts";
 
-/** Each bound is |x| < 2^bits in the quantity's own fixed-point unit. */
+/** Each bound is |x| < 2^bits in the quantity's own fixed-point unit (packages/circuits/constants.json, which the circuits' definitions are checked against). */
 export const BOUND_BITS = {
   /** Per-asset values vc_i, vd_i (q.u.). */
-  value: 80,
+  value: C.VALUE_BITS,
   /** Asset returns (RATE). */
-  assetReturn: 31,
+  assetReturn: C.RETURN_BITS,
   /** Asset prices (q.u. per whole token), >= 0. */
-  price: 64,
+  price: C.PRICE_BITS,
   /** Instrument marks (q.u. per contract). */
-  mark: 64,
+  mark: C.MARK_BITS,
   /** Scenario PnL (q.u. per contract): five fit a 250-bit word of the market root (scenarios-digest.circom). */
-  pnl: 49,
+  pnl: C.PNL_BITS,
   /** Instrument quantities in the risk checks (QTY). */
-  quantity: 80,
+  quantity: C.QUANTITY_BITS,
   /** Deltas (RATE): 10,995 underlying units per contract, so 100-unit option contracts fit. */
-  delta: 40,
+  delta: C.DELTA_BITS,
   /** Covariance entries (COV). */
-  covariance: 40,
+  covariance: C.COVARIANCE_BITS,
   /** Instrument notionals |q * m| and scenario PnL |q * g| (q.u. * 1e8): 2^80 q.u. */
-  notional: 107,
+  notional: C.NOTIONAL_BITS,
   /** Delta exposure per asset, sum_k q * delta * p, in q.u. after rounding. */
-  deltaExposure: 84,
+  deltaExposure: C.DELTA_EXPOSURE_BITS,
   /** Policy minimum equity (q.u.). */
-  minEquity: 80,
+  minEquity: C.VALUE_BITS,
   /** Debt valued through its index, ceil(d * I / 1e18) (base units): an amount, as the commitment's. */
-  debtAssets: 96,
+  debtAssets: C.DEBT_ASSETS_BITS,
   /** Debt index (at 1e18), at least 1e18 (index 1). */
-  debtIndex: DEBT_INDEX_BITS,
+  debtIndex: C.DEBT_INDEX_BITS,
 } as const;
 
 /** Token decimals: the circuits prove scale = 10^decimals for decimals in [0, 18] and divide by it (< 2^60). */
-export const MAX_ASSET_DECIMALS = 18;
+export const MAX_ASSET_DECIMALS = C.MAX_DECIMALS;
 /** VaR horizon in days: the circuits check 1 <= horizonDays <= 1023. */
-export const MAX_HORIZON_DAYS = 1023;
+export const MAX_HORIZON_DAYS = 2 ** C.HORIZON_BITS - 1;
 /**
  * Quote decimals: prices and marks below 2^64 and PnL below 2^49 quote units are $1.8e11 and
  * $5.6M per unit at 8 quote decimals, but only 18.4 and 0.00056 at 18, so a market is published at
@@ -52,7 +53,7 @@ export const MAX_HORIZON_DAYS = 1023;
  */
 export const MAX_QUOTE_DECIMALS = 8;
 /** Liquidation thresholds and scenario weights are fractions up to 1 (BPS): the circuits check <= 10^4. */
-const BPS_ONE = 10n ** 4n;
+const BPS_ONE = BigInt(C.BPS_ONE);
 
 /** True when |x| < 2^bits. */
 export const withinBits = (x: bigint, bits: number): boolean => abs(x) < 1n << BigInt(bits);
@@ -89,13 +90,13 @@ export function checkMarketBounds(market: Market): void {
   }
   const fraction = (x: bigint, what: string): void => {
     if (x < 0n || x > BPS_ONE) {
-      throw new ModelBoundsError(what, 14, `${what} is ${formatDecimal(x, 4)}; only 0 to 1 can be proven (docs/risk-arithmetic.md, Bounds)`);
+      throw new ModelBoundsError(what, C.BPS_BITS, `${what} is ${formatDecimal(x, 4)}; only 0 to 1 can be proven (docs/risk-arithmetic.md, Bounds)`);
     }
   };
   market.assets.forEach((a) => {
     fraction(a.liquidationThreshold, `liquidation threshold of ${a.symbol}`);
     if (a.decimals > MAX_ASSET_DECIMALS) {
-      throw new ModelBoundsError(`decimals of ${a.symbol}`, 60, `decimals of ${a.symbol} is ${a.decimals}; at most ${MAX_ASSET_DECIMALS} can be proven`);
+      throw new ModelBoundsError(`decimals of ${a.symbol}`, C.SCALE_BITS, `decimals of ${a.symbol} is ${a.decimals}; at most ${MAX_ASSET_DECIMALS} can be proven`);
     }
     if (a.price < 0n) throw new ModelBoundsError(`price of ${a.symbol}`, price, `price of ${a.symbol} is negative (${money(a.price)}); ${subject} with it cannot be proven`);
     ensure(a.price, price, `price of ${a.symbol}`, () => money(a.price), "quote units", subject);
@@ -111,7 +112,7 @@ export function checkMarketBounds(market: Market): void {
     }
   });
   if (market.covariance.horizonDays < 1 || market.covariance.horizonDays > MAX_HORIZON_DAYS) {
-    throw new ModelBoundsError("covariance.horizonDays", 10, `covariance.horizonDays is ${market.covariance.horizonDays}; only 1 to ${MAX_HORIZON_DAYS} can be proven`);
+    throw new ModelBoundsError("covariance.horizonDays", C.HORIZON_BITS, `covariance.horizonDays is ${market.covariance.horizonDays}; only 1 to ${MAX_HORIZON_DAYS} can be proven`);
   }
   if (market.scenarios.length < 1) {
     throw new ModelBoundsError("scenario count", 0, `a market with no scenario cannot be proven: the circuits check 1 <= count <= the instance's scenario slots`);

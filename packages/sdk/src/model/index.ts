@@ -1,6 +1,8 @@
 /**
  * The TypeScript reference risk model (docs/risk-arithmetic.md): pure integer functions, no
  * Node built-ins, mirrored unit for unit by the circuits.
+ *
+ * @module
  */
 export { ModelError, ModelBoundsError } from "./errors.ts";
 export { floorDiv, ceilDiv, roundHalfAway, isqrtFloor, isqrtCeil } from "./rounding.ts";

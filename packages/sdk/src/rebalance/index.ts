@@ -1,26 +1,60 @@
 /**
  * Rebalancing (docs/rebalance.md, docs/custody.md): actions and the token movements they map
- * to, the transition check the rebalance circuit proves, the owner's allowance, the cost model, the planner and
- * its plan file. Browser-safe: no Node built-ins.
+ * to, the transition check the rebalance circuit proves, the owner's allowance, the cost model,
+ * the planner and its plan file. Browser-safe: no Node built-ins.
+ *
+ * @module
  */
-export * from "./actions.ts";
-export * from "./conservation.ts";
-export * from "./allowance.ts";
-export * from "./costs.ts";
-export * from "./goal.ts";
-export * from "./trades.ts";
-export { portfolioDelta, underlyings, hedgeableAssets, deltaHedges, type HedgePlan } from "./delta.ts";
+export {
+  ACTION_KINDS,
+  applyActions,
+  borrowDelivery,
+  borrowUnits,
+  debtIndexOf,
+  movementsOf,
+  RebalanceError,
+  repayCharge,
+  repayUnits,
+  type Action,
+  type ActionKind,
+  type ApplyOptions,
+  type BorrowAction,
+  type DepositAction,
+  type DepositInstrumentAction,
+  type RebalanceResult,
+  type RepayAction,
+  type RepayWithCollateralAction,
+  type SwapAction,
+  type WithdrawAction,
+  type WithdrawInstrumentAction,
+} from "./actions.ts";
+export { backedTransition, swapCost, type MovementValues } from "./conservation.ts";
+export { emptyAllowance, parseAllowance, type Allowance } from "./allowance.ts";
+export {
+  costModel,
+  DEFAULT_GAS_PRICE_WEI,
+  GAS_PER_ACTION,
+  gasCost,
+  planCost,
+  PROOF_VERIFICATION_GAS,
+  type ActionCost,
+  type CostModel,
+  type CostOptions,
+  type PlanCost,
+} from "./costs.ts";
+export { meetsGoal, type Goal, type Margins, type Shortfall } from "./goal.ts";
+export { swapMinOut, worstSwap, type SwapPricing, type SwapQuote } from "./trades.ts";
+export { portfolioDelta } from "./delta.ts";
 export {
   SWAP_SLOTS,
-  SWAP_VALUE_DECIMALS,
   noMovements,
   emptyPosition,
   swapValue,
   withinSlippage,
   slippageFloor,
-  swapNet,
   applyMovements,
   checkTransition,
+  type LiquidationTerms,
   type SwapLeg,
   type Movements,
   type Transition,
@@ -29,12 +63,19 @@ export {
   type TransitionCheck,
   type CheckTransitionOptions,
 } from "./transition.ts";
-export { actionText, amountText, moneyText, effectText } from "./explain.ts";
-export * from "./planner.ts";
-export * from "./plan-file.ts";
-export { describeMovements, registrationMovements, registrationTransition, type RegistrationOptions } from "./registration.ts";
-export { parseAllowance, emptyAllowance, type Allowance } from "./allowance.ts";
-export { checkName } from "./explain.ts";
-export { backedTransition } from "./conservation.ts";
-export { planToJson, parsePlanFile } from "./plan-file.ts";
-export { STRATEGIES, type PlanOptions, type Strategy } from "./planner.ts";
+export { actionText, checkName, moneyText } from "./explain.ts";
+export {
+  DEFAULT_INTERVAL_DAYS,
+  plan,
+  PlanOptionsError,
+  STRATEGIES,
+  type DeltaSummary,
+  type GoalOptions,
+  type NoPlan,
+  type Plan,
+  type PlanOptions,
+  type PlanStep,
+  type Strategy,
+} from "./planner.ts";
+export { parsePlanFile, planToJson, type ParsedPlan } from "./plan-file.ts";
+export { describeMovements, registrationTransition, type RegistrationOptions } from "./registration.ts";

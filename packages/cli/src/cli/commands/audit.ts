@@ -3,28 +3,14 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { formatUnits, getAddress } from "ethers";
 import { z } from "zod";
-import { formatHuman } from "@zk-solvency/sdk/core";
-import { InputError, SetupError, ZksError } from "@zk-solvency/sdk/core";
-import { QUANTITY_DECIMALS } from "@zk-solvency/sdk/core";
-import { inclusionFileJson, parseInclusionFile, type AuditChain, type AuditKeyRecords } from "@zk-solvency/sdk/audit";
-import { auditShape } from "@zk-solvency/sdk/audit";
-import { checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type DeploymentPins, type GateSnapshot } from "@zk-solvency/sdk/audit";
-import { accountFigures } from "@zk-solvency/sdk/audit";
-import { readGateSnapshot } from "@zk-solvency/sdk/audit";
-import { checkInclusion, inclusionFile } from "@zk-solvency/sdk/audit";
-import { addFigures, AuditTreeError, buildSumTree, type AuditFigures } from "@zk-solvency/sdk/audit";
-import { AggregateStatementsError, aggregateStatements, toQuoteUnits } from "@zk-solvency/sdk/audit";
-import { syntheticBook } from "@zk-solvency/sdk/audit";
-import { AuditVerificationError, verifyAudit } from "@zk-solvency/sdk/audit";
+import { formatHuman, InputError, SetupError, ZksError, QUANTITY_DECIMALS } from "@zk-solvency/sdk/core";
+import { inclusionFileJson, parseInclusionFile, type AuditChain, type AuditKeyRecords, checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type DeploymentPins, type GateSnapshot, addFigures, AuditTreeError, buildSumTree, type AuditFigures } from "@zk-solvency/sdk/audit";
+import { auditShape, accountFigures, readGateSnapshot, checkInclusion, inclusionFile, AggregateStatementsError, aggregateStatements, toQuoteUnits, syntheticBook, AuditVerificationError, verifyAudit } from "@zk-solvency/sdk/audit";
 import { marketRoot as marketRootOf } from "@zk-solvency/sdk/commitment";
 import type { Market } from "@zk-solvency/sdk/inputs";
 import { positionToJson } from "@zk-solvency/sdk/inputs";
-import { developmentKeys, loadAuditKeys } from "@zk-solvency/node";
-import { readAuditReport, readLeaves, writeAuditDir } from "@zk-solvency/node";
-import { readBook } from "@zk-solvency/node";
+import { developmentKeys, loadAuditKeys, readAuditReport, readLeaves, writeAuditDir, readBook, readJsonFile, writeFileSafely } from "@zk-solvency/node";
 import { AUDIT_INSTANCES, auditLayout, runAudit, type AuditProgress } from "@zk-solvency/node";
-import { readJsonFile } from "@zk-solvency/node";
-import { writeFileSafely } from "@zk-solvency/node";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
 import { addressFlag, integerFlag, provider as rpcProvider, reachRpc, rpcUrlFlag } from "../support/chain.ts";
@@ -58,7 +44,7 @@ const nullableAddress = z.string().transform((text, ctx) => {
   }
 });
 const slotList = z.array(z.object({ slot: z.number().int().nonnegative(), address: nullableAddress })).transform((list) => [...list].sort((a, b) => a.slot - b.slot).map((t) => t.address));
-/** The parts of a deployments file (`zks deploy`, scripts/deploy.ts) that pin the gate and what it must use. */
+/** The parts of a deployments file (`zks deploy`, deployStack) that pin the gate and what it must use. */
 const deploymentSchema = z.object({
   network: z.string(),
   chainId: z.string().regex(/^\d+$/, "expected a decimal string"),

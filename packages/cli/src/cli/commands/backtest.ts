@@ -1,37 +1,23 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
-import { costRiskChart, healthFactorBandChart, healthFactorPathChart } from "@zk-solvency/sdk/backtest";
-import { allowanceText, defaultBacktestAllowance } from "@zk-solvency/sdk/backtest";
-import { NotPositiveSemiDefiniteError } from "@zk-solvency/sdk/backtest";
-import type { PricePath } from "@zk-solvency/sdk/backtest";
-import { replayPaths, replaySteps } from "@zk-solvency/sdk/backtest";
-import { markdownReport, resultsJson, textTable, type BacktestDescription, type PathSource } from "@zk-solvency/sdk/backtest";
-import { parseReturnSeries } from "@zk-solvency/sdk/backtest";
-import { covarianceMatrix, runBacktest } from "@zk-solvency/sdk/backtest";
-import { DEFAULT_PRICE_MODEL, simulatePaths, type PriceModel } from "@zk-solvency/sdk/backtest";
-import { BACKTEST_STRATEGIES, BacktestOptionsError, parseStrategies, strategySettings, type StrategySettingsInput } from "@zk-solvency/sdk/backtest";
-import { DecimalError, formatDecimal, parseDecimal } from "@zk-solvency/sdk/core";
-import { InputError } from "@zk-solvency/sdk/core";
-import { BPS_DECIMALS } from "@zk-solvency/sdk/core";
+import {
+  BACKTEST_NUMBER_RULES,
+  BACKTEST_STRATEGIES,
+  BacktestOptionsError,
+  DEFAULT_BACKTEST_PATHS,
+  DEFAULT_HORIZON_DAYS,
+  DEFAULT_PRICE_MODEL,
+  DEFAULT_SEED,
+  DEFAULT_STEP_DAYS,
+  parseNumberOption,
+  parseNumberPair,
+  textTable,
+  type PriceModel,
+  type StrategySettingsInput,
+} from "@zk-solvency/sdk/backtest";
+import { BPS_DECIMALS, DecimalError, parseDecimal } from "@zk-solvency/sdk/core";
 import type { Market } from "@zk-solvency/sdk/inputs";
-import { loadPngRenderer, prepareOutputDir, writeOutputs, type OutputFile } from "@zk-solvency/node";
-import { readJsonFile } from "@zk-solvency/node";
-import { parseAllowance } from "@zk-solvency/sdk/rebalance";
-import { amountText } from "@zk-solvency/sdk/rebalance";
-import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
+import { runBacktestFiles } from "@zk-solvency/node";
 import { printJson } from "../output.ts";
-
-/**
- * Defaults sized to the planner's speed: it takes 10-30 ms per rebalance it plans on the
- * example market, and the spec's at-risk position needs about 35 searches per path over 90
- * days across the four strategies (0.8 s a path), so the default of 5 paths is a first look in
- * a few seconds; figures to quote need --paths 100 or more (docs/backtest.md, "Run time").
- */
-export const DEFAULT_PATHS = 5;
-export const DEFAULT_HORIZON_DAYS = 90;
-export const DEFAULT_STEP_DAYS = 1;
-export const DEFAULT_SEED = 1;
 
 interface BacktestFlags {
   position: string;
@@ -62,23 +48,7 @@ interface BacktestFlags {
   json?: boolean;
 }
 
-/** A number flag; anything else is an error naming the flag (exit 2). */
-function numberFlag(flag: string, text: string, rule: { integer?: boolean; min?: number; max?: number; minOpen?: boolean }): number {
-  const value = Number(text);
-  const ok = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text.trim()) && Number.isFinite(value);
-  const range = `${rule.min !== undefined ? `${rule.minOpen ? ">" : ">="} ${rule.min}` : ""}${rule.min !== undefined && rule.max !== undefined ? " and " : ""}${rule.max !== undefined ? `<= ${rule.max}` : ""}`;
-  const what = `${rule.integer ? "an integer" : "a number"}${range ? ` ${range}` : ""}`;
-  if (!ok || (rule.integer && !Number.isInteger(value))) throw new BacktestOptionsError(flag, `expected ${what}, got "${text}"`);
-  if (rule.min !== undefined && (rule.minOpen ? value <= rule.min : value < rule.min)) throw new BacktestOptionsError(flag, `expected ${what}, got ${text}`);
-  if (rule.max !== undefined && value > rule.max) throw new BacktestOptionsError(flag, `expected ${what}, got ${text}`);
-  return value;
-}
-
-function pairFlag(flag: string, text: string, rule: { min: number; max: number }): [number, number] {
-  const parts = text.split(",");
-  if (parts.length !== 2) throw new BacktestOptionsError(flag, `expected two numbers separated by a comma, e.g. "0.8,2", got "${text}"`);
-  return [numberFlag(flag, parts[0]!.trim(), rule), numberFlag(flag, parts[1]!.trim(), rule)];
-}
+const RULES = BACKTEST_NUMBER_RULES;
 
 function decimalFlag(flag: string, text: string, decimals: number): bigint {
   try {
@@ -89,16 +59,16 @@ function decimalFlag(flag: string, text: string, decimals: number): bigint {
   }
 }
 
-function priceModel(flags: BacktestFlags): PriceModel {
-  const d = DEFAULT_PRICE_MODEL;
+/** The price-model parameters given as flags; the others keep DEFAULT_PRICE_MODEL's. */
+function priceModel(flags: BacktestFlags): Partial<PriceModel> {
   return {
-    drift: flags.drift === undefined ? d.drift : numberFlag("--drift", flags.drift, { min: -10, max: 10 }),
-    volScale: flags.volScale === undefined ? d.volScale : numberFlag("--vol-scale", flags.volScale, { min: 0, max: 10 }),
-    regimeVol: flags.volRegimes === undefined ? d.regimeVol : pairFlag("--vol-regimes", flags.volRegimes, { min: 0, max: 10 }),
-    regimeSwitch: flags.regimeSwitch === undefined ? d.regimeSwitch : pairFlag("--regime-switch", flags.regimeSwitch, { min: 0, max: 1 }),
-    jumpsPerYear: flags.jumpsPerYear === undefined ? d.jumpsPerYear : numberFlag("--jumps-per-year", flags.jumpsPerYear, { min: 0, max: 365 }),
-    jumpMean: flags.jumpMean === undefined ? d.jumpMean : numberFlag("--jump-mean", flags.jumpMean, { min: -2, max: 2 }),
-    jumpStd: flags.jumpStd === undefined ? d.jumpStd : numberFlag("--jump-std", flags.jumpStd, { min: 0, max: 2 }),
+    ...(flags.drift !== undefined && { drift: parseNumberOption("--drift", flags.drift, RULES["--drift"]) }),
+    ...(flags.volScale !== undefined && { volScale: parseNumberOption("--vol-scale", flags.volScale, RULES["--vol-scale"]) }),
+    ...(flags.volRegimes !== undefined && { regimeVol: parseNumberPair("--vol-regimes", flags.volRegimes, RULES["--vol-regimes"]) }),
+    ...(flags.regimeSwitch !== undefined && { regimeSwitch: parseNumberPair("--regime-switch", flags.regimeSwitch, RULES["--regime-switch"]) }),
+    ...(flags.jumpsPerYear !== undefined && { jumpsPerYear: parseNumberOption("--jumps-per-year", flags.jumpsPerYear, RULES["--jumps-per-year"]) }),
+    ...(flags.jumpMean !== undefined && { jumpMean: parseNumberOption("--jump-mean", flags.jumpMean, RULES["--jump-mean"]) }),
+    ...(flags.jumpStd !== undefined && { jumpStd: parseNumberOption("--jump-std", flags.jumpStd, RULES["--jump-std"]) }),
   };
 }
 
@@ -106,8 +76,8 @@ function settingsInput(flags: BacktestFlags, market: Market): StrategySettingsIn
   return {
     ...(flags.triggerHf !== undefined && { trigger: decimalFlag("--trigger-hf", flags.triggerHf, BPS_DECIMALS) }),
     ...(flags.targetHf !== undefined && { target: decimalFlag("--target-hf", flags.targetHf, BPS_DECIMALS) }),
-    ...(flags.intervalDays !== undefined && { intervalDays: numberFlag("--interval-days", flags.intervalDays, { min: 0, minOpen: true, max: 3650 }) }),
-    ...(flags.deltaBand !== undefined && { deltaBandFraction: numberFlag("--delta-band", flags.deltaBand, { min: 0, max: 1 }) }),
+    ...(flags.intervalDays !== undefined && { intervalDays: parseNumberOption("--interval-days", flags.intervalDays, RULES["--interval-days"]) }),
+    ...(flags.deltaBand !== undefined && { deltaBandFraction: parseNumberOption("--delta-band", flags.deltaBand, RULES["--delta-band"]) }),
     ...(flags.gasPrice !== undefined && { gasPriceWei: decimalFlag("--gas-price", flags.gasPrice, 9) }),
     ...(flags.ethPrice !== undefined && { nativePrice: decimalFlag("--eth-price", flags.ethPrice, market.quote.decimals) }),
   };
@@ -118,9 +88,6 @@ function commandLine(): string {
   const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   return `zks ${args.join(" ")}`;
 }
-
-export const OUTPUT_FILES = ["report.md", "results.json", "hf-paths.svg", "hf-percentiles.svg", "cost-vs-risk.svg", "cost-vs-drawdown.svg"] as const;
-const PNG_OF: Record<string, string> = { "hf-paths.svg": "hf-paths.png", "cost-vs-risk.svg": "cost-vs-risk.png" };
 
 export function registerBacktest(program: Command): void {
   program
@@ -133,7 +100,7 @@ export function registerBacktest(program: Command): void {
     .option("--allow <file>", "allow.json as for zks plan (default: the position's collateral may be sold and its instruments traded; empty wallet)")
     .option("--returns <file>", "replay a CSV of daily returns (date,SYMBOL,...) instead of simulating (docs/backtest.md)")
     .option("--strategies <list>", `comma-separated, of ${BACKTEST_STRATEGIES.join(", ")}`, BACKTEST_STRATEGIES.join(","))
-    .option("--paths <n>", "simulated paths, or at most this many rolling windows of a replay", String(DEFAULT_PATHS))
+    .option("--paths <n>", "simulated paths, or at most this many rolling windows of a replay", String(DEFAULT_BACKTEST_PATHS))
     .option("--horizon-days <n>", `days per path (default ${DEFAULT_HORIZON_DAYS}; with --returns the whole file)`)
     .option("--step-days <n>", "days per step (an integer with --returns)", String(DEFAULT_STEP_DAYS))
     .option("--seed <n>", `seed of the simulated paths, an integer in [0, 2^32) (default ${DEFAULT_SEED})`)
@@ -153,135 +120,47 @@ export function registerBacktest(program: Command): void {
     .option("--no-png", "do not write PNG copies of the charts even when @resvg/resvg-js is installed")
     .option("--json", "print the per-strategy metrics as JSON on stdout")
     .action(async (flags: BacktestFlags) => {
-      const started = performance.now();
-      const market = loadMarketFile(flags.market);
-      const position = loadPositionFile(flags.position, market);
-      const policy = loadPolicyFile(flags.policy, market);
-      const allowance = flags.allow === undefined ? defaultBacktestAllowance(position, market) : parseAllowance(readJsonFile(flags.allow), flags.allow, market);
-      const strategies = parseStrategies(flags.strategies.split(",").map((s) => s.trim()).filter((s) => s !== ""));
-      const settings = strategySettings(settingsInput(flags, market), policy);
-      const paths = numberFlag("--paths", flags.paths, { integer: true, min: 1, max: 100_000 });
-      const stepDays = numberFlag("--step-days", flags.stepDays, { min: 0, minOpen: true, max: 365 });
-      const symbols = market.assets.map((a) => a.symbol);
-
-      let pricePaths: PricePath[];
-      let source: PathSource;
-      let horizonDays: number;
+      const startedAt = performance.now();
+      const paths = parseNumberOption("--paths", flags.paths, RULES["--paths"]);
+      const stepDays = parseNumberOption("--step-days", flags.stepDays, RULES["--step-days"]);
+      let simulation: { seed?: number; model?: Partial<PriceModel> } = {};
+      let horizonDays: number | undefined;
       if (flags.returns !== undefined) {
         for (const [flag, given] of [["--seed", flags.seed], ["--drift", flags.drift], ["--vol-scale", flags.volScale], ["--vol-regimes", flags.volRegimes], ["--regime-switch", flags.regimeSwitch], ["--jumps-per-year", flags.jumpsPerYear], ["--jump-mean", flags.jumpMean], ["--jump-std", flags.jumpStd]] as const) {
           if (given) throw new BacktestOptionsError(flag, "applies to simulated paths; a replay (--returns) follows the file");
         }
-        if (!Number.isInteger(stepDays)) throw new BacktestOptionsError("--step-days", `must be a whole number of days with --returns (rows per step), got ${flags.stepDays}`);
-        let text: string;
-        try {
-          text = readFileSync(flags.returns, "utf8");
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          throw new InputError(flags.returns, "", code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a directory, not a file" : `cannot be read (${code})`);
-        }
-        const series = parseReturnSeries(text, flags.returns, symbols);
-        const available = replaySteps(series, stepDays);
-        if (available < 1) throw new BacktestOptionsError("--step-days", `${stepDays} rows per step, but ${flags.returns} has ${series.returns.length} row(s)`);
-        let steps = available;
-        if (flags.horizonDays !== undefined) {
-          const horizon = numberFlag("--horizon-days", flags.horizonDays, { integer: true, min: 1 });
-          if (horizon % stepDays !== 0) throw new BacktestOptionsError("--horizon-days", `${horizon} is not a whole number of steps of ${stepDays} days`);
-          steps = horizon / stepDays;
-          if (steps > available) throw new BacktestOptionsError("--horizon-days", `${horizon} days is longer than ${flags.returns}, which has ${available * stepDays} (${series.returns.length} rows)`);
-        }
-        horizonDays = steps * stepDays;
-        pricePaths = replayPaths(series, symbols, { stepRows: stepDays, steps, maxPaths: paths }, flags.returns);
-        source = {
-          kind: "replay",
-          file: flags.returns,
-          rows: series.returns.length,
-          first: series.labels[0]!,
-          last: series.labels.at(-1)!,
-          assetsHeld: symbols.filter((s) => !series.symbols.includes(s)),
-        };
+        if (flags.horizonDays !== undefined) horizonDays = parseNumberOption("--horizon-days", flags.horizonDays, RULES["--replay-horizon-days"]);
       } else {
-        horizonDays = flags.horizonDays === undefined ? DEFAULT_HORIZON_DAYS : numberFlag("--horizon-days", flags.horizonDays, { min: 0, minOpen: true, max: 3650 });
-        const steps = horizonDays / stepDays;
-        if (Math.abs(steps - Math.round(steps)) > 1e-9) throw new BacktestOptionsError("--horizon-days", `${horizonDays} is not a whole number of steps of ${stepDays} days`);
-        const seed = flags.seed === undefined ? DEFAULT_SEED : numberFlag("--seed", flags.seed, { integer: true, min: 0, max: 0xffffffff });
-        const model = priceModel(flags);
-        try {
-          pricePaths = simulatePaths(covarianceMatrix(market), model, { steps: Math.round(steps), stepDays }, paths, seed);
-        } catch (error) {
-          if (error instanceof NotPositiveSemiDefiniteError) {
-            throw new InputError(flags.market, "covariance.matrix", `is not a covariance matrix: ${error.message} (${symbols[error.index]})`);
-          }
-          throw error;
-        }
-        source = { kind: "simulated", model, seed };
+        if (flags.horizonDays !== undefined) horizonDays = parseNumberOption("--horizon-days", flags.horizonDays, RULES["--horizon-days"]);
+        simulation = { ...(flags.seed !== undefined && { seed: parseNumberOption("--seed", flags.seed, RULES["--seed"]) }), model: priceModel(flags) };
       }
-
-      const pngNames = flags.png ? Object.values(PNG_OF) : [];
-      const dir = prepareOutputDir(flags.out, [...OUTPUT_FILES, ...pngNames], [
-        { flag: "--position", file: flags.position },
-        { flag: "--market", file: flags.market },
-        { flag: "--policy", file: flags.policy },
-        ...(flags.allow !== undefined ? [{ flag: "--allow", file: flags.allow }] : []),
-        ...(flags.returns !== undefined ? [{ flag: "--returns", file: flags.returns }] : []),
-      ]);
-      const result = runBacktest({ position, market, policy, allowance }, strategies, settings, pricePaths);
-      const quote = market.quote.symbol;
-      const svgs = {
-        "hf-paths.svg": healthFactorPathChart(result),
-        "hf-percentiles.svg": healthFactorBandChart(result),
-        "cost-vs-risk.svg": costRiskChart(result, quote, "liquidations"),
-        "cost-vs-drawdown.svg": costRiskChart(result, quote, "drawdown"),
-      };
-      const pngs: OutputFile[] = [];
-      let pngNote: string | undefined;
-      if (flags.png) {
-        const render = await loadPngRenderer();
-        if (render) {
-          for (const [svgName, pngName] of Object.entries(PNG_OF)) pngs.push({ name: pngName, content: render(svgs[svgName as keyof typeof svgs]) });
-          pngNote = `PNG copies: ${pngs.map((p) => `\`${p.name}\``).join(", ")} (rendered by @resvg/resvg-js).`;
-        } else {
-          pngNote = "PNG copies were not written: the optional renderer @resvg/resvg-js is not installed (`npm install @resvg/resvg-js` adds it).";
-        }
-      }
-      const gasPricing =
-        settings.nativePrice === undefined
-          ? `Priced at ${formatDecimal(settings.gasPriceWei, 9)} gwei and the path's WETH/ETH price on the day of each rebalance.`
-          : `Priced at ${formatDecimal(settings.gasPriceWei, 9)} gwei and ${formatDecimal(settings.nativePrice, market.quote.decimals)} ${quote} per ETH.`;
-      const description: BacktestDescription = {
-        command: commandLine(),
-        inputs: {
-          position: path.basename(flags.position),
-          market: path.basename(flags.market),
-          policy: path.basename(flags.policy),
-          allow: flags.allow === undefined ? "default" : path.basename(flags.allow),
-          ...(flags.returns !== undefined && { returns: path.basename(flags.returns) }),
-        },
-        allowance: allowanceText(allowance, market, amountText),
-        source,
-        horizonDays,
+      const { run, written } = await runBacktestFiles({
+        position: flags.position,
+        market: flags.market,
+        policy: flags.policy,
+        out: flags.out,
+        ...(flags.allow !== undefined && { allow: flags.allow }),
+        ...(flags.returns !== undefined && { returns: flags.returns }),
+        strategies: flags.strategies.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+        settings: (market) => settingsInput(flags, market),
+        paths,
         stepDays,
-        quote,
-        quoteDecimals: market.quote.decimals,
-        gasPricing,
-        runtimeMs: performance.now() - started,
-        charts: [...Object.keys(svgs), ...pngs.map((p) => p.name)],
-        ...(pngNote !== undefined && { pngNote }),
-      };
-      const files: OutputFile[] = [
-        { name: "report.md", content: markdownReport(result, description) },
-        { name: "results.json", content: resultsJson(result, description) },
-        ...Object.entries(svgs).map(([name, content]) => ({ name, content })),
-        ...pngs,
-      ];
-      writeOutputs(dir, files);
+        ...(horizonDays !== undefined && { horizonDays }),
+        ...simulation,
+        png: flags.png,
+        command: commandLine(),
+        startedAt,
+      });
 
-      const seconds = (description.runtimeMs / 1000).toFixed(1);
+      const quote = run.market.quote.symbol;
+      const { source, pricePaths } = run.paths;
+      const seconds = (written.runtimeMs / 1000).toFixed(1);
       if (flags.json) {
-        printJson({ version: 1, kind: "zks-backtest-summary", out: flags.out, runtimeMs: Math.round(description.runtimeMs), metrics: result.metrics });
+        printJson({ version: 1, kind: "zks-backtest-summary", out: flags.out, runtimeMs: Math.round(written.runtimeMs), metrics: run.result.metrics });
       } else {
         const what = source.kind === "simulated" ? `${pricePaths.length} simulated paths (seed ${source.seed})` : `${pricePaths.length} window${pricePaths.length === 1 ? "" : "s"} of ${source.file}`;
-        process.stdout.write(`backtest: ${what} x ${horizonDays} days, ${strategies.length} strategies, in ${seconds} s (means per path, ${quote})\n${textTable(result.metrics, quote)}\n`);
+        process.stdout.write(`backtest: ${what} x ${run.paths.horizonDays} days, ${run.strategies.length} strategies, in ${seconds} s (means per path, ${quote})\n${textTable(run.result.metrics, quote)}\n`);
       }
-      process.stderr.write(`zks: wrote ${files.map((f) => f.name).join(", ")} to ${flags.out}${pngNote && pngs.length === 0 ? `; ${pngNote}` : ""}\n`);
+      process.stderr.write(`zks: wrote ${written.names.join(", ")} to ${flags.out}${written.pngNote && written.pngs.length === 0 ? `; ${written.pngNote}` : ""}\n`);
     });
 }

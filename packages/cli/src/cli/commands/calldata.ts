@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { encodeRebalance, encodeRecordClaim, encodeRegister, SOLVENCY_SIGNAL_COUNT } from "@zk-solvency/sdk/chain";
-import { custodySizesOf } from "@zk-solvency/sdk/chain";
+import { encodeRebalance, encodeRecordClaim, encodeRegister, SOLVENCY_SIGNAL_COUNT, custodySizesOf } from "@zk-solvency/sdk/chain";
 import { InputError } from "@zk-solvency/sdk/core";
 import { readJsonFile } from "@zk-solvency/node";
 import { parseProofFile, type ProofFile } from "@zk-solvency/sdk/proof-file";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { InputError } from "@zk-solvency/sdk/core";
-import { buildCircuits } from "@zk-solvency/node/setup";
+import { buildCircuits, loadInstances, manifestFiles, isPublicCeremonyPtau, requiredPower } from "@zk-solvency/node/setup";
 import {
   ceremonyContribute,
   ceremonyFinalize,
@@ -17,12 +17,8 @@ import {
   verifyCeremonyZkey,
   type CeremonyCircuit,
   type LoadedTranscript,
-  type StepResult,
+  type StepResult, defaultBuildPaths, type BuildPaths
 } from "@zk-solvency/node/setup";
-import { loadInstances } from "@zk-solvency/node/setup";
-import { manifestFiles } from "@zk-solvency/node/setup";
-import { defaultBuildPaths, type BuildPaths } from "@zk-solvency/node/setup";
-import { isPublicCeremonyPtau, requiredPower } from "@zk-solvency/node/setup";
 import { printJson } from "../output.ts";
 
 const EXIT_HELP = "Exit status: 0 done, 1 a key or transcript failed a check (tampered, out of order, another circuit), 2 bad input, 3 missing ptau or unbuildable circuit.";

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { checkPosition, explainChecks, riskReportJson } from "@zk-solvency/sdk/model";
+import { riskReportJson } from "@zk-solvency/sdk/model";
+import { checkWorkflow } from "@zk-solvency/sdk/workflows";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
 
@@ -24,16 +25,14 @@ export function registerCheck(program: Command): void {
       const policy = loadPolicyFile(flags.policy, market);
       // Bounds and model errors (ModelBoundsError, ModelError) carry exit code 2 and reach
       // main's reportError, which prints them on one line.
-      const report = checkPosition(position, market, policy);
+      const { report, checks, failing } = checkWorkflow(position, market, policy);
 
       if (flags.json) {
         printJson(riskReportJson(report, market));
       } else {
-        const checks = explainChecks(report);
-        const failing = checks.filter((c) => !c.pass).length;
         const verdict = report.pass
           ? `PASS: all ${checks.length} checks pass`
-          : `FAIL: ${failing} of ${checks.length} checks fail`;
+          : `FAIL: ${failing.length} of ${checks.length} checks fail`;
         const lines = [
           `account ${position.account}, epoch ${market.epoch}: ${verdict}`,
           ...checks.map((c) => `  ${c.pass ? "PASS" : "FAIL"}  ${c.line}`),

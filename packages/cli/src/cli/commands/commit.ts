@@ -1,11 +1,6 @@
 import type { Command } from "commander";
-import { commitPosition } from "@zk-solvency/sdk/commitment";
-import { formatSalt, randomSalt } from "@zk-solvency/sdk/commitment";
-import { checkMarketFits, parseLayout, STANDARD_LAYOUT } from "@zk-solvency/sdk/commitment";
-import { InputError } from "@zk-solvency/sdk/core";
-import { readJsonFile } from "@zk-solvency/node";
-import { writeFileSafely } from "@zk-solvency/node";
-import { loadMarketFile, loadPositionFile } from "../load-inputs.ts";
+import { parseLayout, STANDARD_LAYOUT } from "@zk-solvency/sdk/commitment";
+import { commitPositionFile } from "@zk-solvency/node";
 import { printJson } from "../output.ts";
 
 interface CommitFlags {
@@ -27,26 +22,8 @@ export function registerCommit(program: Command): void {
     .option("--json", "machine-readable output")
     .action((flags: CommitFlags) => {
       const layout = flags.slots ? parseLayout(flags.slots) : STANDARD_LAYOUT;
-      const market = loadMarketFile(flags.market);
-      checkMarketFits(market, layout, flags.market);
-      const position = loadPositionFile(flags.position, market);
-      let salt = position.salt;
-      if (salt === undefined) {
-        if (!flags.addSalt) {
-          throw new InputError(flags.position, "salt", "missing; the commitment needs a secret salt. Rerun with --add-salt to generate one and store it in the file");
-        }
-        salt = randomSalt();
-        const raw = readJsonFile(flags.position) as Record<string, unknown>;
-        writeFileSafely(flags.position, `${JSON.stringify({ ...raw, salt: formatSalt(salt) }, null, 2)}\n`);
-        process.stderr.write(`zks: added a new salt to ${flags.position}; keep this file private, it opens the commitment\n`);
-      }
-      const commitment = commitPosition(position, salt, layout);
-      const result = {
-        commitment: `0x${commitment.toString(16).padStart(64, "0")}`,
-        account: position.account,
-        nonce: position.nonce.toString(),
-        slots: `${layout.nAssets}x${layout.nInstruments}`,
-      };
+      const { saltAdded, ...result } = commitPositionFile({ position: flags.position, market: flags.market, layout, addSalt: Boolean(flags.addSalt) });
+      if (saltAdded) process.stderr.write(`zks: added a new salt to ${flags.position}; keep this file private, it opens the commitment\n`);
       if (flags.json) printJson(result);
       else process.stdout.write(`commitment ${result.commitment}\n  account ${result.account}, nonce ${result.nonce}, slots ${result.slots}\n`);
     });

@@ -1,7 +1,8 @@
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { formatHealthFactor, runDemo, type DemoStep } from "../../demo/run.ts";
-import { BUILD_STEP_LABEL } from "@zk-solvency/node/setup";
+import { SetupError } from "@zk-solvency/sdk/core";
+import type { DemoStep, HealthFactor } from "../../demo/run.ts";
+import { BUILD_STEP_LABEL, CHECKOUT_ROOT } from "@zk-solvency/node/setup";
 import { printJson } from "../output.ts";
 
 interface DemoFlags {
@@ -19,7 +20,7 @@ const opening = (o: { ciphertextWords: number; keyGeneration: number; decrypted:
   }`;
 
 /** The human lines of one step. */
-function describe(step: DemoStep, n: number): string[] {
+function describe(step: DemoStep, n: number, formatHealthFactor: (hf: HealthFactor) => string): string[] {
   const head = (title: string) => `${n}. ${title} (${step.seconds.toFixed(1)} s)`;
   switch (step.step) {
     case "setup":
@@ -81,6 +82,15 @@ export function registerDemo(program: Command): void {
     .option("--examples <dir>", "the spec's example files (default: $ZKS_EXAMPLES_DIR, else ../shared/spec/examples)")
     .option("--json", "machine-readable output")
     .action(async (flags: DemoFlags) => {
+      // The demo's chain is hardhat's in-process network with the repository's config, contracts
+      // and the spec's example files: a checkout's, never an install's (hardhat is a dev
+      // dependency). Its module is loaded only here, after that check.
+      if (!CHECKOUT_ROOT) {
+        throw new SetupError(
+          "demo: zks demo runs on hardhat's in-process chain with the repository's contracts and example files, so it needs a checkout: git clone https://github.com/zk-solvency/zk-solvency && cd zk-solvency && npm install && npx zks demo (from an install: zks deploy --rpc URL against a `npx hardhat node`)",
+        );
+      }
+      const { formatHealthFactor, runDemo } = await import("../../demo/run.ts");
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const interactive = process.stderr.isTTY && !flags.json;
       const bar = interactive
@@ -116,7 +126,7 @@ export function registerDemo(program: Command): void {
         },
         onStep: (step) => {
           stopBar();
-          if (!flags.json) say(describe(step, ++n).join("\n"));
+          if (!flags.json) say(describe(step, ++n, formatHealthFactor).join("\n"));
         },
       });
       if (flags.json) return printJson(result);

@@ -1,46 +1,13 @@
-import { existsSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
-import { SetupError } from "@zk-solvency/sdk/core";
-import { loadInstances, type InstanceConfig } from "@zk-solvency/node/setup";
-import { DEVELOPMENT_KEY_NOTE, keyDeployable, manifestFiles, readManifest, UNTRUSTED_PTAU_NOTE, type InstanceManifest } from "@zk-solvency/node/setup";
-import { defaultBuildPaths, instanceDir } from "@zk-solvency/node/setup";
+import { inspectInstance, inspectInstances, type InstanceSummary } from "@zk-solvency/node";
+import { DEVELOPMENT_KEY_NOTE, UNTRUSTED_PTAU_NOTE } from "@zk-solvency/node/setup";
 import { printJson } from "../output.ts";
 
 interface InspectFlags {
   json?: boolean;
 }
 
-interface Row {
-  instance: string;
-  template: string;
-  params: number[];
-  tier: string;
-  constraints: number | null;
-  publicSignals: number;
-  built: boolean;
-  /** "development" (one local contribution) or "ceremony"; null without keys. */
-  keySource: "development" | "ceremony" | null;
-  /** A ceremony key on a public phase-1 ptau: the only kind `zks deploy` sends to a non-local chain unasked. */
-  deployable: boolean;
-}
-
-/** Manifests from before key sources were recorded hold development keys: only `zks setup --zkey` makes another kind. */
-const keyKind = (manifest: InstanceManifest | undefined): Row["keySource"] => (manifest?.setupKey ? (manifest.keySource?.kind ?? "development") : null);
-
-function describe(config: InstanceConfig, manifest: InstanceManifest | undefined): Row {
-  return {
-    instance: config.name,
-    template: config.template,
-    params: config.params,
-    tier: config.tier,
-    constraints: manifest?.nConstraints ?? null,
-    publicSignals: config.publicSignals.length,
-    built: Boolean(manifest?.setupKey),
-    keySource: keyKind(manifest),
-    deployable: Boolean(manifest?.setupKey) && keyDeployable(manifest?.keySource),
-  };
-}
+type Row = InstanceSummary;
 
 function table(rows: Row[]): string {
   const cells = [
@@ -60,42 +27,14 @@ export function registerInspect(program: Command): void {
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nConstraint counts come from the manifests `zks setup` writes; an instance never compiled shows \"not built\".\nExit status: 0 printed, 3 unknown instance or unreadable circuits/instances.json.")
     .action((name: string | undefined, flags: InspectFlags) => {
-      const paths = defaultBuildPaths();
-      const all = loadInstances();
       if (name === undefined) {
-        const rows = all.map((config) => describe(config, readManifest(instanceDir(paths, config.name))));
-        if (flags.json) printJson({ buildDir: paths.buildDir, instances: rows });
-        else process.stdout.write(`${table(rows)}\n(build directory ${paths.buildDir}; development keys are for tests and local chains only; \`zks inspect NAME\` for details)\n`);
+        const { buildDir, instances: rows } = inspectInstances();
+        if (flags.json) printJson({ buildDir, instances: rows });
+        else process.stdout.write(`${table(rows)}\n(build directory ${buildDir}; development keys are for tests and local chains only; \`zks inspect NAME\` for details)\n`);
         return;
       }
-      const config = all.find((i) => i.name === name);
-      if (!config) throw new SetupError(`unknown circuit instance "${name}" (declared: ${all.map((i) => i.name).join(", ")})`);
-      const dir = instanceDir(paths, name);
-      const manifest = readManifest(dir);
-      const files = manifest ? Object.fromEntries(Object.entries(manifestFiles(dir, manifest)).map(([kind, file]) => [kind, { path: file, exists: existsSync(file) }])) : null;
-      const details = {
-        instance: name,
-        template: config.template,
-        file: `circuits/${config.file}`,
-        params: config.params,
-        tier: config.tier,
-        description: config.description,
-        publicInputs: config.publicInputs,
-        publicSignals: config.publicSignals,
-        directory: dir,
-        compiled: manifest !== undefined,
-        built: Boolean(manifest?.setupKey),
-        constraints: manifest?.nConstraints ?? null,
-        nPublic: manifest?.nPublic ?? null,
-        files,
-        ptau: manifest?.ptau ?? null,
-        zkeySha256: manifest?.zkeySha256 ?? null,
-        verificationKeyHash: manifest?.verificationKeyHash ?? null,
-        keySource: manifest?.setupKey ? (manifest.keySource ?? { kind: "development", contributions: 1 }) : null,
-        deployable: Boolean(manifest?.setupKey) && keyDeployable(manifest?.keySource),
-        verifierContract: manifest?.verifierContract ?? null,
-        nativeWitness: manifest?.nativeWitness ? { ...manifest.nativeWitness, path: path.join(dir, manifest.nativeWitness.binary), exists: existsSync(path.join(dir, manifest.nativeWitness.binary)) } : null,
-      };
+      const { details, config, manifest } = inspectInstance(name);
+      const files = details.files;
       if (flags.json) return printJson(details);
       const lines = [
         `${name}: ${config.template}(${config.params.join(", ")}) from circuits/${config.file}, tier ${config.tier}`,

@@ -1,19 +1,8 @@
-import { existsSync, realpathSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
-import { DecimalError, parseDecimal } from "@zk-solvency/sdk/core";
-import { InputError } from "@zk-solvency/sdk/core";
-import { BPS_DECIMALS, RATIO_DECIMALS } from "@zk-solvency/sdk/core";
+import { BPS_DECIMALS, DecimalError, InputError, parseDecimal, RATIO_DECIMALS } from "@zk-solvency/sdk/core";
 import type { Market } from "@zk-solvency/sdk/inputs";
-import { riskReportJson } from "@zk-solvency/sdk/model";
-import { readJsonFile } from "@zk-solvency/node";
-import { writeFileSafely } from "@zk-solvency/node";
-import { emptyAllowance, parseAllowance } from "@zk-solvency/sdk/rebalance";
-import { moneyText } from "@zk-solvency/sdk/rebalance";
-import { backedTransition } from "@zk-solvency/sdk/rebalance";
-import { planToJson } from "@zk-solvency/sdk/rebalance";
-import { plan, STRATEGIES, type PlanOptions, type Strategy } from "@zk-solvency/sdk/rebalance";
-import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
+import { planRebalanceFiles } from "@zk-solvency/node";
+import { moneyText, STRATEGIES, type PlanOptions, type Strategy } from "@zk-solvency/sdk/rebalance";
 import { EXIT, printJson } from "../output.ts";
 
 interface PlanFlags {
@@ -109,59 +98,34 @@ export function registerPlan(program: Command): void {
     .option("--json", "machine-readable output: the plan file object, or the no-plan reason")
     .option("--out <file>", "write the plan file (private: holds the new position); replaced atomically, untouched when there is no plan")
     .action((flags: PlanFlags) => {
-      if (flags.out !== undefined) {
-        // Never let the plan replace one of its own inputs (the position file holds the salt).
-        const real = (file: string): string => (existsSync(file) ? realpathSync(file) : path.resolve(file));
-        const out = real(flags.out);
-        for (const [flag, file] of [["--position", flags.position], ["--market", flags.market], ["--policy", flags.policy], ["--allow", flags.allow]] as const) {
-          if (file !== undefined && real(file) === out) throw new InputError("--out", "", `${flags.out} is also the ${flag} file; choose another file for the plan`);
-        }
-      }
-      const market = loadMarketFile(flags.market);
-      const position = loadPositionFile(flags.position, market);
-      const policy = loadPolicyFile(flags.policy, market);
-      const allowance = flags.allow === undefined ? emptyAllowance(market) : parseAllowance(readJsonFile(flags.allow), flags.allow, market);
-      const options = planOptions(flags, market);
-      const result = plan(position, market, policy, allowance, options);
+      const planned = planRebalanceFiles({
+        position: flags.position,
+        market: flags.market,
+        policy: flags.policy,
+        ...(flags.allow !== undefined && { allow: flags.allow }),
+        ...(flags.out !== undefined && { out: flags.out }),
+        options: (market) => planOptions(flags, market),
+      });
+      const { position, market, plan: result } = planned;
       const head = `account ${position.account}, epoch ${market.epoch}, strategy ${result.strategy}`;
 
-      if (result.kind === "none") {
-        if (flags.json) {
-          printJson({
-            version: 1,
-            kind: "zks-rebalance-no-plan",
-            strategy: result.strategy,
-            epoch: market.epoch,
-            account: position.account,
-            nonce: position.nonce.toString(),
-            reason: result.reason,
-            before: riskReportJson(result.before, market),
-            explanation: result.explanation,
-            ...(result.nextRebalanceAt !== undefined && { nextRebalanceAt: result.nextRebalanceAt }),
-          });
-        } else {
-          process.stdout.write(`${[`${head}: NO PLAN`, ...result.explanation.map((l) => `  ${l}`)].join("\n")}\n`);
-        }
+      if (planned.kind === "none") {
+        if (flags.json) printJson(planned.json);
+        else process.stdout.write(`${[`${head}: NO PLAN`, ...planned.plan.explanation.map((l) => `  ${l}`)].join("\n")}\n`);
         if (flags.out !== undefined) process.stderr.write(`zks: no plan, so ${flags.out} was not written\n`);
         process.exitCode = EXIT.checkFailed;
         return;
       }
 
-      // The plan's transition must be one the gate can back (docs/custody.md): exit 2 with one line otherwise.
-      if (result.needed) backedTransition(position, result.position, result.movements, market, policy, Boolean(flags.forced));
-      const json = planToJson(result, market);
-      if (flags.out !== undefined) {
-        writeFileSafely(flags.out, `${JSON.stringify(json, null, 2)}\n`);
-        process.stderr.write(`zks: wrote the plan to ${flags.out}; keep it private, it holds the new position and its salt\n`);
-      }
+      if (planned.written !== undefined) process.stderr.write(`zks: wrote the plan to ${planned.written}; keep it private, it holds the new position and its salt\n`);
       if (flags.json) {
-        printJson(json);
+        printJson(planned.json);
       } else {
-        const n = result.actions.length;
-        const verdict = result.needed
-          ? `PLAN: ${n} action${n === 1 ? "" : "s"}, cost ${moneyText(market.quote, result.cost.total)}`
+        const n = planned.plan.actions.length;
+        const verdict = planned.plan.needed
+          ? `PLAN: ${n} action${n === 1 ? "" : "s"}, cost ${moneyText(market.quote, planned.plan.cost.total)}`
           : "NOTHING TO DO";
-        process.stdout.write(`${[`${head}: ${verdict}`, ...result.explanation.map((l) => `  ${l}`)].join("\n")}\n`);
+        process.stdout.write(`${[`${head}: ${verdict}`, ...planned.plan.explanation.map((l) => `  ${l}`)].join("\n")}\n`);
       }
     });
 }

@@ -1,20 +1,15 @@
 import { Command, CommanderError } from "commander";
 import { InputError, ZksError } from "@zk-solvency/sdk/core";
-import { checkPosition, explainChecks } from "@zk-solvency/sdk/model";
-import { requiredChecks, selectInstance } from "@zk-solvency/node";
-import { writeProofFiles } from "@zk-solvency/node";
-import { keyLine, toProofFile } from "@zk-solvency/sdk/proof-file";
-import { proveBuiltInstance } from "@zk-solvency/node";
-import { solvencyInput } from "@zk-solvency/sdk/prover";
-import { verifyProof } from "@zk-solvency/sdk/verifier";
-import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
+import { proveStatementFiles } from "@zk-solvency/node";
+import { keyLine } from "@zk-solvency/sdk/proof-file";
+import { SOLVENCY_STATEMENTS } from "@zk-solvency/sdk/workflows";
 import { EXIT, printJson } from "../output.ts";
 import { contextFromFlags } from "../support/chain.ts";
 import { GATE_FLAG_HELP } from "../support/keeper-key.ts";
 import { registerRebalance } from "./rebalance.ts";
 
 /** Statements `zks prove` accepts; all but `rebalance` are proven with a Solvency instance. */
-export const STATEMENTS = ["health", "stress", "var", "audit", "rebalance"] as const;
+export const STATEMENTS = [...SOLVENCY_STATEMENTS, "rebalance"] as const;
 export type Statement = (typeof STATEMENTS)[number];
 
 interface ProveFlags {
@@ -93,22 +88,29 @@ export function registerProve(program: Command): void {
         if (given !== undefined) throw new InputError(flag, "", `is for \`zks prove rebalance\`, not ${statement}`);
       }
       const context = contextFromFlags(flags);
-      const market = loadMarketFile(flags.market);
-      const policy = loadPolicyFile(flags.policy, market);
-      const position = loadPositionFile(flags.position, market);
-      if (position.salt === undefined) throw new InputError(flags.position, "salt", "missing; the proof opens the position's commitment (run `zks commit --add-salt` first)");
+      const proved = await proveStatementFiles({
+        statement: statement as Exclude<Statement, "rebalance">,
+        position: flags.position,
+        market: flags.market,
+        policy: flags.policy,
+        out: flags.out,
+        context,
+        ...(flags.instance !== undefined && { instance: flags.instance }),
+        onProving: (instance, constraints) => {
+          if (!flags.json) process.stderr.write(`proving ${statement} with ${instance} (${constraints.toLocaleString("en-US")} constraints)...\n`);
+        },
+      });
+      const { checks, market, position } = proved;
+      const explained = checks.map((c) => ({ check: c.check, pass: c.pass, explanation: c.line }));
 
-      // The model first: a failing position gets an explanation, not a witness error.
-      const report = checkPosition(position, market, policy);
-      const checks = explainChecks(report);
-      if (!report.pass) {
-        const failing = checks.filter((c) => !c.pass);
+      // A failing position gets an explanation, not a witness error.
+      if (!proved.proved) {
         if (flags.json) {
-          printJson({ proved: false, statement, pass: false, failing: failing.map((c) => ({ check: c.check, explanation: c.line })), checks: checks.map((c) => ({ check: c.check, pass: c.pass, explanation: c.line })) });
+          printJson({ proved: false, statement, pass: false, failing: proved.failing.map((c) => ({ check: c.check, explanation: c.line })), checks: explained });
         } else {
           process.stdout.write(
             [
-              `FAIL: no ${statement} proof: ${failing.length} of ${checks.length} checks fail (a Solvency proof needs them all to pass)`,
+              `FAIL: no ${statement} proof: ${proved.failing.length} of ${checks.length} checks fail (a Solvency proof needs them all to pass)`,
               ...checks.map((c) => `  ${c.pass ? "PASS" : "FAIL"}  ${c.line}`),
               "",
             ].join("\n"),
@@ -118,27 +120,19 @@ export function registerProve(program: Command): void {
         return;
       }
 
-      // Only an instance that proves what the statement names (and the policy's VaR methods): a
-      // health-var instance has no stress check, so it never proves `stress` or `audit`.
-      const { artifacts, layout } = selectInstance("Solvency", market, flags.instance, undefined, requiredChecks(statement as Exclude<Statement, "rebalance">, policy.var.method));
-      if (!flags.json) process.stderr.write(`proving ${statement} with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...\n`);
-      const zkProof = await proveBuiltInstance(solvencyInput(position, market, policy, layout, flags.position, context), artifacts);
-      if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
-      const file = toProofFile(zkProof, { statement, epoch: market.epoch, manifest: artifacts.manifest });
-      const written = writeProofFiles(flags.out, file);
-      const proofSeconds = Number(((zkProof.timings.witnessMs + zkProof.timings.proofMs) / 1000).toFixed(2));
+      const { file, files: written } = proved;
       if (flags.json) {
         printJson({
           proved: true,
           statement,
-          instance: artifacts.instance,
+          instance: proved.instance,
           epoch: market.epoch,
           context: context.toString(),
-          proofSeconds,
-          files: { proof: written.proof, publicSignals: written.publicSignals },
+          proofSeconds: proved.proofSeconds,
+          files: { proof: written!.proof, publicSignals: written!.publicSignals },
           publicSignals: file.zks.named,
           key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
-          checks: checks.map((c) => ({ check: c.check, pass: c.pass, explanation: c.line })),
+          checks: explained,
         });
         return;
       }
@@ -146,10 +140,10 @@ export function registerProve(program: Command): void {
         [
           `PROVED: ${statement} (all ${checks.length} checks of the policy) for account ${position.account}, epoch ${market.epoch}`,
           ...checks.map((c) => `  PASS  ${c.line}`),
-          `proof (${artifacts.instance}) made in ${proofSeconds} s and verified; context ${context === 0n ? "0 (off-chain only)" : context.toString()}`,
+          `proof (${proved.instance}) made in ${proved.proofSeconds} s and verified; context ${context === 0n ? "0 (off-chain only)" : context.toString()}`,
           keyLine(file.zks),
-          `wrote ${written.proof}, ${written.publicSignals}`,
-          `check it with: zks verify --proof ${written.proof}`,
+          `wrote ${written!.proof}, ${written!.publicSignals}`,
+          `check it with: zks verify --proof ${written!.proof}`,
           "",
         ].join("\n"),
       );

@@ -1,10 +1,8 @@
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { BUILD_STEP_LABEL, buildCircuits } from "@zk-solvency/node/setup";
-import { parseBeacon } from "@zk-solvency/node/setup";
-import { DEVELOPMENT_KEY_NOTE, keyDeployable, keySourceLabel, UNTRUSTED_PTAU_NOTE } from "@zk-solvency/node/setup";
-import { defaultBuildPaths } from "@zk-solvency/node/setup";
+import { BUILD_STEP_LABEL, buildCircuits, parseBeacon, DEVELOPMENT_KEY_NOTE, keyDeployable, keySourceLabel, UNTRUSTED_PTAU_NOTE, defaultBuildPaths, VERIFIER_ARTIFACT_FILE } from "@zk-solvency/node/setup";
 import type { InstanceConfig } from "@zk-solvency/node/setup";
 import { InputError } from "@zk-solvency/sdk/core";
 import { printJson } from "../output.ts";
@@ -116,6 +114,7 @@ export function registerSetup(program: Command): void {
             rebuilt: { compile: compiled, native: nativeBuilt, setup: setUp },
             dir,
             verifier: manifest.verifierContract,
+            verifierArtifact: existsSync(path.join(dir, VERIFIER_ARTIFACT_FILE)) ? path.join(dir, VERIFIER_ARTIFACT_FILE) : null,
             verificationKeyHash: manifest.verificationKeyHash ?? null,
             keySource: manifest.keySource ?? null,
             nativeWitness: manifest.nativeWitness ? path.join(dir, manifest.nativeWitness.binary) : null,
@@ -148,7 +147,7 @@ export function registerSetup(program: Command): void {
           ...rows,
           ptauLine,
           ...installed,
-          `verifiers: ${path.relative(process.cwd(), defaultBuildPaths().generatedContractsDir) || "."}/ (compile with \`npx hardhat compile\`)`,
+          `verifiers: ${path.relative(process.cwd(), defaultBuildPaths().generatedContractsDir) || "."}/ (Solidity), compiled to each instance's ${VERIFIER_ARTIFACT_FILE} (what \`zks deploy\` deploys)`,
           "",
         ].join("\n"),
       );

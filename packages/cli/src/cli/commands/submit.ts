@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { Contract, getAddress, NonceManager, type Signer } from "ethers";
-import { AUDIT_REGISTRY_ABI, ERC20_ABI, REBALANCE_GATE_ABI } from "@zk-solvency/sdk/chain";
-import { gateArguments, parseGateError, SOLVENCY_SIGNAL } from "@zk-solvency/sdk/chain";
+import { AUDIT_REGISTRY_ABI, ERC20_ABI, REBALANCE_GATE_ABI, gateArguments, parseGateError, SOLVENCY_SIGNAL, formatAmount, readGateSetup, unbackedMovements, revertData } from "@zk-solvency/sdk/chain";
 import { decodeTransition, type DecodedTransition } from "@zk-solvency/sdk/chain";
-import { formatAmount, readGateSetup, unbackedMovements } from "@zk-solvency/sdk/chain";
 import { InputError, SetupError, ZksError } from "@zk-solvency/sdk/core";
 import { loadMarketFile, loadPositionFile } from "../load-inputs.ts";
 import { readJsonFile } from "@zk-solvency/node";
@@ -11,7 +9,6 @@ import { parseProofFile } from "@zk-solvency/sdk/proof-file";
 import { EXIT, printJson } from "../output.ts";
 import { epochFlag, provider as rpcProvider, reachRpc, rpcUrlFlag, walletFromEnv } from "../support/chain.ts";
 import { checkProofFor, GATE_FUNCTIONS, gateFunctionFlag } from "./calldata.ts";
-import { revertData } from "@zk-solvency/sdk/chain";
 
 interface SubmitFlags {
   proof: string;
@@ -33,7 +30,7 @@ export interface DeploymentFile {
   keeperKey?: unknown;
 }
 
-/** The parts of a deployments file (scripts/deploy.ts, `zks deploy`) that submit needs. */
+/** The parts of a deployments file (`zks deploy`, deployStack) that submit needs. */
 export function readDeployment(file: string): DeploymentFile {
   const raw = readJsonFile(file) as Partial<DeploymentFile> | null;
   if (typeof raw !== "object" || raw === null) throw new InputError(file, "", "not a deployments file (expected a JSON object)");

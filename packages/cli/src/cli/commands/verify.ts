@@ -1,24 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
-import { getAddress } from "ethers";
-import type { VerificationKey } from "snarkjs";
-import { z } from "zod";
-import { InputError, SetupError, ZksError } from "@zk-solvency/sdk/core";
-import type { Market, Policy } from "@zk-solvency/sdk/inputs";
-import { readJsonFile } from "@zk-solvency/node";
-import { DEVELOPMENT_KEY_LABEL, parseProofFile, type KeySourceKind } from "@zk-solvency/sdk/proof-file";
-import { loadInstances, type InstanceConfig } from "@zk-solvency/node/setup";
-import { keyDeployable, manifestFiles, readManifest, UNTRUSTED_PTAU_NOTE, type KeySource } from "@zk-solvency/node/setup";
-import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "@zk-solvency/node/setup";
-import { ChainMismatchError, checkChainBinding, type ChainBinding, type CompiledRuntime } from "@zk-solvency/sdk/verifier";
-import { canonicalVerificationKey, VerificationKeyShapeError } from "@zk-solvency/sdk/verifier";
-import { verificationKeyHash } from "@zk-solvency/sdk/verifier";
-import { ProofKeyError, ProofMetadataError, verifyProofFile, type InstanceDeclaration, type VerifiedProofFile } from "@zk-solvency/sdk/verifier";
-import { describeChecks, isProofFileTemplate } from "@zk-solvency/sdk/verifier";
-import { loadMarketFile, loadPolicyFile } from "../load-inputs.ts";
+import { ZksError } from "@zk-solvency/sdk/core";
+import { verifyProofFiles, type KeyPinnedBy } from "@zk-solvency/node";
+import { DEVELOPMENT_KEY_LABEL, type KeySourceKind } from "@zk-solvency/sdk/proof-file";
+import { UNTRUSTED_PTAU_NOTE } from "@zk-solvency/node/setup";
+import { describeChecks, type ChainBinding, type VerifiedProofFile } from "@zk-solvency/sdk/verifier";
 import { EXIT, printJson } from "../output.ts";
-import { addressFlag, provider as rpcProvider, reachRpc, rpcUrlFlag } from "../support/chain.ts";
+import { provider as rpcProvider, reachRpc } from "../support/chain.ts";
 
 interface VerifyFlags {
   proof: string;
@@ -55,119 +42,8 @@ Exit status: 0 valid, 1 invalid or the file, market, policy or chain disagrees w
 3 setup (not built, a stale or inconsistent build, or the built key is not the proof's key:
 another setup; the JSON-RPC endpoint failing).`;
 
-const KEY_HASH = /^0x[0-9a-fA-F]{64}$/;
-
-/** The instance of circuits/instances.json the file names; the name was checked as [a-z0-9-]+ when the file was parsed. */
-function declaredInstance(name: string, source: string): InstanceConfig {
-  const declared = loadInstances().find((instance) => instance.name === name);
-  if (!declared) throw new InputError(source, "zks.instance", `"${name}" is not an instance of circuits/instances.json`);
-  if (!isProofFileTemplate(declared.template)) throw new InputError(source, "zks.instance", `${name} is an ${declared.template} instance; audit proofs are checked with \`zks audit verify\``);
-  return declared;
-}
-
-interface BuiltKey {
-  dir: string;
-  key: VerificationKey;
-  /** Computed from verification_key.json itself, not read from the manifest. */
-  hash: string;
-  keySource: KeySource | { kind: "development" };
-}
-
-/**
- * This machine's build of the instance, when there is one: its key, and that key's fingerprint
- * computed from the key file (the manifest's field is only a record of it). The manifest must
- * describe the instance circuits/instances.json declares: template, parameters and signal names
- * come from instances.json while the key comes from the build, so a stale build is a setup error.
- */
-function builtKey(declared: InstanceConfig): BuiltKey | undefined {
-  const paths = defaultBuildPaths();
-  const dir = instanceDir(paths, declared.name);
-  const manifest = readManifest(dir);
-  if (!manifest?.setupKey) return undefined;
-  const rebuild = `run \`zks setup --instance ${declared.name}\``;
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  for (const field of ["template", "params", "publicSignals"] as const) {
-    if (!same(manifest[field], declared[field])) {
-      throw new SetupError(`the build of ${declared.name} (${dir}) is stale: its manifest's ${field} ${JSON.stringify(manifest[field])} is not circuits/instances.json's ${JSON.stringify(declared[field])}; ${rebuild}`);
-    }
-  }
-  if (manifest.verificationKeyHash === undefined) throw new SetupError(`circuit instance "${declared.name}" was built before verification keys were fingerprinted; ${rebuild}`);
-  const file = manifestFiles(dir, manifest).vkey;
-  let key: VerificationKey;
-  try {
-    key = canonicalVerificationKey(JSON.parse(readFileSync(file, "utf8")));
-  } catch (error) {
-    throw new SetupError(`${file}: not a usable verification key (${(error as Error).message}); ${rebuild}`);
-  }
-  const hash = verificationKeyHash(key);
-  if (hash !== manifest.verificationKeyHash) {
-    throw new SetupError(`${file}: its hash is ${hash} but the manifest records ${manifest.verificationKeyHash}: an inconsistent build; ${rebuild}`);
-  }
-  return { dir, key, hash, keySource: manifest.keySource ?? { kind: "development" } };
-}
-
-/** The fingerprint of another instance's built key equal to `hash`, if any: a relabelled proof under its own key. */
-function builtInstanceWithKey(hash: string, except: string): { name: string; dir: string } | undefined {
-  const paths = defaultBuildPaths();
-  for (const other of loadInstances()) {
-    if (other.name === except) continue;
-    const dir = instanceDir(paths, other.name);
-    const manifest = readManifest(dir);
-    if (!manifest?.setupKey) continue;
-    try {
-      if (verificationKeyHash(canonicalVerificationKey(JSON.parse(readFileSync(manifestFiles(dir, manifest).vkey, "utf8")))) === hash) return { name: other.name, dir };
-    } catch {
-      // An unreadable key of another instance pins nothing either way.
-    }
-  }
-  return undefined;
-}
-
-/** The parts of a deployments file (scripts/deploy.ts) verify trusts: its addresses and the key of each verifier. */
-const deploymentSchema = z.object({
-  network: z.string(),
-  chainId: z.string().regex(/^\d+$/, "expected a decimal chain id"),
-  contracts: z.object({ RebalanceGate: z.string(), AuditRegistry: z.string() }),
-  verifierKeys: z
-    .array(
-      z.object({
-        instance: z.string().nullable(),
-        kind: z.enum(["development", "ceremony", "unknown"]),
-        verificationKeyHash: z.string().regex(/^0x[0-9a-f]{64}$/).nullable(),
-      }),
-    )
-    .optional(),
-});
-type DeploymentPins = z.infer<typeof deploymentSchema> & { gate: string; registry: string };
-
-function readDeploymentFile(file: string): DeploymentPins {
-  const parsed = deploymentSchema.safeParse(readJsonFile(file));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(file, issue.path.join("."), `${issue.message} (not a deployments file written by \`zks deploy\`?)`);
-  }
-  if (parsed.data.network === "in-process") throw new InputError(file, "network", "an in-process deployment is a dry run whose chain ended with it");
-  const address = (field: "RebalanceGate" | "AuditRegistry") => {
-    try {
-      return getAddress(parsed.data.contracts[field]);
-    } catch {
-      throw new InputError(file, `contracts.${field}`, "not an address");
-    }
-  };
-  return { ...parsed.data, gate: address("RebalanceGate"), registry: address("AuditRegistry") };
-}
-
-/** The compiled AuditRegistry's runtime code (hardhat's artifact), which a --registry must run. */
-function compiledAuditRegistry(): CompiledRuntime {
-  const file = path.join(PACKAGE_ROOT, "artifacts", "packages", "contracts", "contracts", "AuditRegistry.sol", "AuditRegistry.json");
-  if (!existsSync(file)) throw new SetupError(`${file} is missing: run \`npx hardhat compile\` (a --registry is checked against the compiled AuditRegistry)`);
-  const artifact = JSON.parse(readFileSync(file, "utf8")) as CompiledRuntime;
-  if (typeof artifact.deployedBytecode !== "string") throw new SetupError(`${file}: no deployedBytecode; run \`npx hardhat compile\``);
-  return artifact;
-}
-
 /** How the key was pinned, for output. */
-type PinnedBy = "build" | "key-hash" | "deployment" | "chain";
+type PinnedBy = KeyPinnedBy;
 
 export function registerVerify(program: Command): void {
   program
@@ -185,110 +61,37 @@ export function registerVerify(program: Command): void {
     .option("--json", "machine-readable output")
     .addHelpText("after", HELP)
     .action(async (flags: VerifyFlags) => {
-      if (flags.policy !== undefined && flags.market === undefined) throw new InputError("--policy", "", "needs --market (the policy's bounds depend on the market)");
-      if (flags.deployment !== undefined && (flags.gate !== undefined || flags.registry !== undefined)) throw new InputError(flags.gate !== undefined ? "--gate" : "--registry", "", "--deployment gives the gate and registry; leave this out");
-      if (flags.rpc === undefined && (flags.gate !== undefined || flags.registry !== undefined)) throw new InputError(flags.gate !== undefined ? "--gate" : "--registry", "", "needs --rpc URL");
-      if (flags.rpc !== undefined && flags.gate === undefined && flags.deployment === undefined) throw new InputError("--rpc", "", "needs --gate ADDR (the deployment's RebalanceGate) or --deployment FILE");
-      if (flags.keyHash !== undefined && !KEY_HASH.test(flags.keyHash)) throw new InputError("--key-hash", "", `expected 0x and 64 hex digits, got "${flags.keyHash}"`);
-      const pinnedHash = flags.keyHash?.toLowerCase();
-      const rpc = flags.rpc === undefined ? undefined : rpcUrlFlag(flags.rpc);
-      const deployment = flags.deployment === undefined ? undefined : readDeploymentFile(flags.deployment);
-
-      const { file } = parseProofFile(readJsonFile(flags.proof), flags.proof);
-      // Validated before any path is built from it: the name selects a build directory.
-      const declared = declaredInstance(file.zks.instance, flags.proof);
-      const name = declared.name;
-      const built = builtKey(declared);
-      // `zks deploy` records "unknown" when the compiled verifier it deployed did not carry the build's key: that hash pins nothing.
-      const deployed = deployment?.verifierKeys?.find((k) => k.instance === name && k.verificationKeyHash !== null && k.kind !== "unknown");
-
-      // The key, and the trusted fingerprint it must have: never the file's own say-so.
-      let verificationKey: VerificationKey;
-      let trusted: string;
-      let pinnedBy: PinnedBy;
-      const keyFlag = flags.vkey === undefined ? undefined : `--vkey ${flags.vkey}`;
-      if (flags.vkey !== undefined) {
-        try {
-          verificationKey = canonicalVerificationKey(readJsonFile(flags.vkey));
-        } catch (error) {
-          if (error instanceof VerificationKeyShapeError) throw new InputError(flags.vkey, error.field, `${error.problem} (not a Groth16 BN254 verification key as its fingerprint covers it)`);
-          throw error;
+      const result = await verifyProofFiles({
+        proof: flags.proof,
+        ...(flags.vkey !== undefined && { vkey: flags.vkey }),
+        ...(flags.keyHash !== undefined && { keyHash: flags.keyHash }),
+        ...(flags.deployment !== undefined && { deployment: flags.deployment }),
+        ...(flags.market !== undefined && { market: flags.market }),
+        ...(flags.policy !== undefined && { policy: flags.policy }),
+        ...(flags.gate !== undefined && { gate: flags.gate }),
+        ...(flags.registry !== undefined && { registry: flags.registry }),
+        ...(flags.rpc !== undefined && {
+          rpc: {
+            url: flags.rpc,
+            connect: async (url: string) => {
+              const chainId = await reachRpc(url);
+              return { chainId, provider: rpcProvider(url, chainId) };
+            },
+          },
+        }),
+      });
+      if (!result.valid) {
+        if (result.stage === "proof") {
+          if (flags.json) printJson({ valid: false, instance: result.instance, verificationKeyHash: result.verificationKeyHash, field: null, problem: result.problem });
+          else process.stdout.write(`INVALID: ${result.problem}\n`);
+          process.exitCode = EXIT.checkFailed;
+          return;
         }
-        const hash = verificationKeyHash(verificationKey);
-        const other = builtInstanceWithKey(hash, name);
-        if (other) throw new InputError(keyFlag!, "", `it is the key of instance ${other.name} (${other.dir}), not of ${name}, the proof file's instance (key ${hash}; ${name}'s is ${built?.hash ?? "not built here"})`);
-        if (pinnedHash !== undefined && pinnedHash !== hash) throw new InputError(keyFlag!, "", `the key's hash is ${hash}, not the pinned --key-hash ${pinnedHash}`);
-        if (deployed && deployed.verificationKeyHash !== hash) throw new InputError(keyFlag!, "", `the key's hash is ${hash}, not ${deployed.verificationKeyHash}, the key of ${name} in ${flags.deployment}`);
-        if (pinnedHash !== undefined) pinnedBy = "key-hash";
-        else if (deployed) pinnedBy = "deployment";
-        else if (built?.hash === hash) pinnedBy = "build";
-        else if (rpc !== undefined) pinnedBy = "chain"; // checked below: the deployed verifier's code must hold this key
-        else {
-          const here = built ? `this machine's built key of ${name} is ${built.hash}` : `${name} is not built here`;
-          throw new InputError(keyFlag!, "", `unpinned key: its hash is ${hash} and ${here}; a key says nothing of the circuit it was made for (whoever made it may hold its trapdoor), so pin it with --key-hash HASH from a source you trust, --deployment FILE or --rpc with the deployment`);
-        }
-        trusted = hash;
-      } else {
-        if (!built) throw new SetupError(`circuit instance "${name}" is not built in ${defaultBuildPaths().buildDir}; run \`zks setup --instance ${name}\` or give the key (--vkey) with a pin`);
-        verificationKey = built.key;
-        for (const [pin, by] of [[pinnedHash, "--key-hash pins"], [deployed?.verificationKeyHash, `${flags.deployment} records`]] as const) {
-          if (pin != null && pin !== built.hash) throw new SetupError(`the built key of ${name} (${built.dir}) is ${built.hash}, not ${pin}, the key ${by}; verify with that key (--vkey)`);
-        }
-        trusted = built.hash;
-        pinnedBy = pinnedHash !== undefined ? "key-hash" : deployed ? "deployment" : "build";
+        // A failed check: on --json a {valid: false} object too, then one line on stderr and exit 1.
+        if (flags.json) printJson({ valid: false, instance: result.instance, field: result.field, problem: result.problem });
+        throw new ZksError(result.message, EXIT.checkFailed);
       }
-      // The key's source is known from this machine's manifest of the very key, or the deployments file that pins it.
-      const source = built?.hash === trusted ? built.keySource : deployed && deployed.kind !== "unknown" && pinnedBy === "deployment" ? { kind: deployed.kind } : undefined;
-      const declaration: InstanceDeclaration = { instance: name, template: declared.template, params: declared.params, publicSignals: declared.publicSignals, verificationKeyHash: trusted, ...(source && { keySource: source }) };
-
-      const market: Market | undefined = flags.market === undefined ? undefined : loadMarketFile(flags.market);
-      const policy: Policy | undefined = flags.policy === undefined ? undefined : loadPolicyFile(flags.policy, market!);
-
-      /** A failed check: on --json a {valid: false} object too, then one line on stderr and exit 1. */
-      const failed = (field: string, problem: string, message: string): never => {
-        if (flags.json) printJson({ valid: false, instance: name, field, problem });
-        throw new ZksError(message, EXIT.checkFailed);
-      };
-
-      let verdict;
-      try {
-        verdict = await verifyProofFile(file, verificationKey, declaration, { market, policy });
-      } catch (error) {
-        if (error instanceof ProofKeyError) {
-          if (keyFlag) throw new ZksError(`${keyFlag}: ${error.message}`, EXIT.badInput);
-          throw new SetupError(`the built key of ${name} (${built!.dir}): ${error.message}; verify with that setup's key (--vkey) and a pin`);
-        }
-        if (error instanceof ProofMetadataError) failed(error.field, error.problem, `${flags.proof}: ${error.message}`);
-        throw error;
-      }
-      if (!verdict.valid) {
-        const problem = `the proof does not verify under instance ${name}'s key ${verdict.verificationKeyHash}`;
-        if (flags.json) printJson({ valid: false, instance: name, verificationKeyHash: verdict.verificationKeyHash, field: null, problem });
-        else process.stdout.write(`INVALID: ${problem}\n`);
-        process.exitCode = EXIT.checkFailed;
-        return;
-      }
-
-      let chain: ChainBinding | undefined;
-      if (rpc !== undefined) {
-        const chainId = await reachRpc(rpc);
-        if (deployment && BigInt(deployment.chainId) !== chainId) throw new InputError("--rpc", "", `${rpc} is chain ${chainId}, but ${flags.deployment} is a deployment on chain ${deployment.chainId}`);
-        const gate = deployment ? deployment.gate : addressFlag("--gate", flags.gate!);
-        const registry = deployment ? (verdict.template === "Solvency" ? deployment.registry : undefined) : flags.registry === undefined ? undefined : addressFlag("--registry", flags.registry);
-        const provider = rpcProvider(rpc, chainId);
-        try {
-          chain = await checkChainBinding(verdict, verificationKey, file.zks.epoch, { provider, chainId, gate, registry, ...(registry !== undefined && { auditRegistry: compiledAuditRegistry() }) });
-        } catch (error) {
-          if (error instanceof ProofMetadataError) failed(error.field, error.problem, `${flags.proof}: ${error.message}`);
-          if (error instanceof ChainMismatchError) failed(error.field, error.problem, error.message);
-          throw error;
-        } finally {
-          provider.destroy();
-        }
-      }
-      // A ceremony key on an untrusted phase-1 ptau is labelled as setup, inspect and deploy label it.
-      const untrustedCeremony = built?.hash === trusted && built.keySource.kind === "ceremony" && !keyDeployable(built.keySource);
-      report(flags, verdict, chain, pinnedBy, built?.dir, untrustedCeremony);
+      report(flags, result.verdict, result.chain, result.pinnedBy, result.builtDir, result.untrustedCeremony);
     });
 }
 

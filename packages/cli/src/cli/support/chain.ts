@@ -1,8 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { getAddress, JsonRpcProvider, Wallet } from "ethers";
-import { InputError, SetupError } from "@zk-solvency/sdk/core";
-import { SNARK_FIELD } from "@zk-solvency/sdk/core";
+import { InputError, SetupError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import { gateContext } from "@zk-solvency/sdk/chain";
 
 /** A non-negative integer flag (decimal or 0x hex), else exit 2 naming the flag. */

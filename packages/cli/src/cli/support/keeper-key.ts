@@ -7,8 +7,7 @@
  * file for another deployment, is caught before minutes of proving, not by a revert.
  */
 import { Contract, getAddress } from "ethers";
-import { REBALANCE_GATE_ABI } from "@zk-solvency/sdk/chain";
-import { gateContext } from "@zk-solvency/sdk/chain";
+import { gateContext, REBALANCE_GATE_ABI } from "@zk-solvency/sdk/chain";
 import { InputError, SetupError } from "@zk-solvency/sdk/core";
 import { parseKeeperPublicKeyFile, validateKeeperPublicKey, type Point } from "@zk-solvency/sdk/encryption";
 import { readJsonFile } from "@zk-solvency/node";
