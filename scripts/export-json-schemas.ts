@@ -1,6 +1,6 @@
 /**
  * Writes the input files' JSON Schemas to schemas/*.schema.json, for users and editors.
- * Run after changing src/inputs/schemas.ts: npx tsx scripts/export-json-schemas.ts
+ * Run after changing packages/sdk/src/inputs/schemas.ts: npx tsx scripts/export-json-schemas.ts
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jsonSchemas } from "../packages/sdk/src/inputs/json-schema.ts";

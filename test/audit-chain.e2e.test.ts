@@ -33,13 +33,11 @@ import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
 import { rebalanceInput } from "../packages/sdk/src/prover/witness/rebalance.ts";
 import { registrationTransition } from "../packages/sdk/src/rebalance/registration.ts";
 import { noMovements, type Transition } from "../packages/sdk/src/rebalance/transition.ts";
-import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
-import { LAYOUT, transitionOf, USDC, WBTC, WETH } from "./helpers/contracts-fixtures.ts";
+import { LAYOUT, transitionOf, USDC, WETH } from "./helpers/contracts-fixtures.ts";
 import { example, loadMarket, loadPolicy } from "./helpers/examples.ts";
 import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
 
-const ZKS = path.join(PACKAGE_ROOT, "packages", "cli", "bin", "zks.js");
 const hardhatKey = (index: number) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey;
 const E6 = 10n ** 6n;
 const E8 = 10n ** 8n;

@@ -1,5 +1,5 @@
 /**
- * The audit's circuits (circuits/audit) against the reference model: AuditBatch's subtree equals
+ * The audit's circuits (packages/circuits/audit) against the reference model: AuditBatch's subtree equals
  * buildSumTree's over the model's figures on hundreds of random positions; the order, padding and
  * fails rules; the per-token figures and the members the completeness check reads; forged
  * witnesses; AuditMerge's chaining, tampered sums, the counts split and the root's statements.

@@ -1,5 +1,5 @@
 /**
- * Completeness against the chain and the per-token reserves (src/audit/completeness.ts), on the
+ * Completeness against the chain and the per-token reserves (packages/sdk/src/audit/completeness.ts), on the
  * batches' public signals and a gate snapshot built here: every way an audit can differ from the
  * gate's state, each rejected with its message, and the operator-side check of a book. The same
  * checks run with real proofs against a real gate in test/audit-chain.e2e.test.ts.

@@ -1,5 +1,5 @@
 /**
- * Strategy backtests (src/backtest, `zks backtest`): reproducible paths, a known path where the
+ * Strategy backtests (packages/sdk/src/backtest, `zks backtest`): reproducible paths, a known path where the
  * threshold strategy must rebalance and the time strategy is liquidated, repricing, the
  * historical replay and its errors, valid SVG charts, and the CLI end to end.
  */

@@ -112,7 +112,7 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     writeFileSync(file, JSON.stringify(content));
     return loadTranscript(file);
   };
-  // The ceremony's build and verifiers stay in temporary directories: the checkout's build/ and contracts/generated are never touched.
+  // The ceremony's build and verifiers stay in temporary directories: the checkout's build/ and packages/contracts/contracts/generated are never touched.
   const zks = (...args: string[]): Run => {
     const result = spawnSync(process.execPath, [ZKS, ...args], { encoding: "utf8", env, maxBuffer: 16 << 20 });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -171,7 +171,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
     const check = checkTransition(t, market, policy);
     assert.equal(check.valid, false);
     assert.match(check.violations.map((v) => `${v.rule}: ${v.message}`).join("; "), rule);
-    // The circuit's witness calculator refuses it: a constraint of circuits/rebalance.circom fails.
+    // The circuit's witness calculator refuses it: a constraint of packages/circuits/rebalance.circom fails.
     await assert.rejects(
       async () => generateProof(rebalanceInput(t, market, policy, LAYOUT, "position", gateCtx, { keeperKey: TEST_KEEPER.publicKey }), rebalanceArtifacts),
       (error: Error) => /the circuit rejects this input.*Assert Failed/s.test(error.message),
@@ -589,16 +589,16 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       };
       const wallet = (i: number, who = A) => balanceOf(tokens[i]!, who);
 
-      let receipt = await mined(send(alice, "register", aliceRegistration));
+      await mined(send(alice, "register", aliceRegistration));
       await after(A, aliceRegistration.t.next);
-      receipt = await mined(send(bob, "register", bobRegistration));
+      await mined(send(bob, "register", bobRegistration));
       await after(B, bobRegistration.t.next);
       // Bob's loan: the lender delivered at least what his position was credited; the excess went to his wallet.
       assert.equal(BigInt(await lender.getFunction("debtUnitsOf")(gateAddress)), 7_500n * E6);
 
       // A deposit.
       let p = await proveMove(held.get(A)!, flow(moves(), USDC, 1_000n * E6));
-      receipt = await mined(send(alice, "rebalance", p));
+      let receipt = await mined(send(alice, "rebalance", p));
       await after(A, p.t.next);
       await record("`RebalanceGate.rebalance`: a deposit", receipt, p, "rebalance", "checks, oracle and lender reads, proof, 1 storage update, 1 `transferFrom`");
 

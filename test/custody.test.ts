@@ -15,7 +15,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { Contract, Interface, type Signer, type TransactionReceipt } from "ethers";
 import { ciphertextLength, custodyLayout } from "../packages/sdk/src/chain/custody.ts";
-import { INDEX_ONE, repayAssets } from "../packages/sdk/src/chain/lender.ts";
+import { INDEX_ONE } from "../packages/sdk/src/chain/lender.ts";
 import { loadInstances } from "../packages/node/src/setup/instances.ts";
 import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import {
@@ -25,7 +25,6 @@ import {
   currentDebtIndex,
   deployBench,
   emptyOpening,
-  EPOCH,
   FRESHNESS,
   LAYOUT,
   MARKET_ROOT,
@@ -55,7 +54,7 @@ const TRANSFER_TOPIC = new Interface(["event Transfer(address indexed from, addr
 
 describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitionVerifier)", function () {
   let bench: Bench;
-  let alice: Signer, bob: Signer, carol: Signer;
+  let alice: Signer, bob: Signer;
   let A: string, B: string;
   let snapshotId: string;
 
@@ -71,7 +70,7 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
 
   before(async function () {
     bench = await deployBench();
-    [alice, bob, carol] = bench.users as [Signer, Signer, Signer];
+    [alice, bob] = bench.users as [Signer, Signer, Signer];
     [A, B] = await Promise.all([alice.getAddress(), bob.getAddress()]);
   });
   beforeEach(async () => void (snapshotId = await snapshot()));

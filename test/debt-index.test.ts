@@ -378,7 +378,6 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
   });
 
   describe("audit batch", function () {
-    const S = LAYOUT.nScenarios;
     const address = (n: number): string => `0x${n.toString(16).padStart(40, "0")}`;
 
     it("AuditBatch values debt through the index: its subtree equals the model's on indexed markets", async function () {

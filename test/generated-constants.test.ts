@@ -1,7 +1,7 @@
 /**
  * The shared constants have one source each (scripts/generate-constants.ts): the public-signal
- * positions come from circuits/instances.json's template declarations, the bit widths from
- * circuits/constants.json, and both are generated for Solidity and TypeScript. These tests make a
+ * positions come from packages/circuits/instances.json's template declarations, the bit widths from
+ * packages/circuits/constants.json, and both are generated for Solidity and TypeScript. These tests make a
  * stale or hand-edited generated file, a declaration that disagrees with its circom template or
  * with a compiled circuit, a circom bound that disagrees with constants.json, and a Solidity value
  * that differs from its TypeScript twin (evaluated by the EVM on hardhat's in-process chain) fail

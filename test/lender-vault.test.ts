@@ -1,5 +1,5 @@
 /**
- * LenderVault (contracts/LenderVault.sol): interest accrual, depositors earning it, rounding in
+ * LenderVault (packages/contracts/contracts/LenderVault.sol): interest accrual, depositors earning it, rounding in
  * the lenders' favour, the single borrower, liquidity limits. In-process hardhat network.
  *
  *   npx mocha --no-config -n import=tsx --timeout 600000 test/lender-vault.test.ts

@@ -1,5 +1,5 @@
 /**
- * The keeper's liquidation planner (src/liquidation/plan.ts, docs/enforcement.md): urgent and
+ * The keeper's liquidation planner (packages/sdk/src/liquidation/plan.ts, docs/enforcement.md): urgent and
  * non-urgent liquidations of the spec's example market, the bonus exactly bonusBps of the repaid
  * value (floor) and never more than the collateral holds, a partial repayment when one restores
  * the policy, a full close when none does, each named no-liquidation reason, and (property)

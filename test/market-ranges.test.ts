@@ -1,9 +1,9 @@
 /**
  * Every market value a statement computes with is range-checked in-circuit, once per circuit, by the
- * digest template of the market-root section that binds it (circuits/market/*.circom;
+ * digest template of the market-root section that binds it (packages/circuits/market/*.circom;
  * docs/risk-arithmetic.md, "Bounds"). For each value, on solvency-3x3x16:
  *   - the largest in-range value is accepted, the model agrees, and the witness's marketRoot is the
- *     TypeScript mirror's (src/commitment/market-root.ts packs identically);
+ *     TypeScript mirror's (packages/sdk/src/commitment/market-root.ts packs identically);
  *   - one beyond is refused by the model and the parser, has no root in the mirror, and the circuit
  *     rejects it at that value's range check (the root is the circuit's own output, computed over
  *     the bad value, so nothing but the range check stands in the way);
@@ -377,7 +377,7 @@ interface BitCheck {
   of: (value: bigint) => bigint;
 }
 
-/** The range check of a PackWords slot (`component.ranges[i]`, circuits/lib/pack.circom): value + offset. */
+/** The range check of a PackWords slot (`component.ranges[i]`, packages/circuits/lib/pack.circom): value + offset. */
 function slotCheck(packing: keyof typeof MARKET_PACKING, component: string, i: number): BitCheck {
   const { bits, offset } = MARKET_PACKING[packing];
   return { bits: `${component}.ranges[${i}]`, n: bits, of: (v) => v + offset };

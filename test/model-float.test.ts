@@ -18,12 +18,11 @@
  * Each bound also allows for the float evaluation's own rounding (2^-46 of the sum of |terms|).
  */
 import assert from "node:assert/strict";
-import { formatDecimal } from "../packages/sdk/src/core/decimal.ts";
 import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
 import { checkPosition, type RiskReport } from "../packages/sdk/src/model/index.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { Random, randomMarket, randomPolicy, randomPosition } from "./helpers/model-fixtures.ts";
-import { documentedTolerances, floatFigures, floatSlack, tolerances, type FloatFigures, type Tolerances } from "./helpers/model-float.ts";
+import { floatFigures, floatSlack, tolerances, type FloatFigures, type Tolerances } from "./helpers/model-float.ts";
 
 const q = (x: bigint): number => Number(x);
 

@@ -1,5 +1,5 @@
 /**
- * Verifiable encryption of openings (src/encryption): the keeper decrypts exactly the committed
+ * Verifiable encryption of openings (packages/sdk/src/encryption): the keeper decrypts exactly the committed
  * position, and every way to get it wrong (another key, a tampered element or tag, another
  * nonce, a published commitment that does not match, invalid keys, malformed key files) is
  * refused with its own clear error.

@@ -1,7 +1,7 @@
 /**
- * Verifiable encryption in circuits/rebalance.circom (circuits/lib/opening-encryption.circom):
+ * Verifiable encryption in packages/circuits/rebalance.circom (packages/circuits/lib/opening-encryption.circom):
  * every rebalance proof carries the opening of P' encrypted to the keeper key, and the circuit accepts
- * exactly the ciphertext @zk-kit/poseidon-cipher makes (src/encryption/opening-cipher.ts) of the
+ * exactly the ciphertext @zk-kit/poseidon-cipher makes (packages/sdk/src/encryption/opening-cipher.ts) of the
  * packed words, under ECDH(ephemeralSecret, keeperKey) and nonce + 1. A keeper decrypts what a
  * real proof publishes; a ciphertext of another position, to another key, under another nonce,
  * with a tampered element or tag, or beside an ephemeral key that is not the secret's, is refused.

@@ -1,7 +1,7 @@
 /**
- * circuits/rebalance.circom under the custody model (docs/custody.md): passing, boundary,
+ * packages/circuits/rebalance.circom under the custody model (docs/custody.md): passing, boundary,
  * failing and forged-witness cases, and a differential test against the TypeScript mirror
- * (src/rebalance/transition.ts) on random transitions; then a keeper's liquidation
+ * (packages/sdk/src/rebalance/transition.ts) on random transitions; then a keeper's liquidation
  * (docs/enforcement.md): urgent and not, the bonus cap and the repayment cap at their boundaries,
  * HF exactly 1.0 and exactly at the trigger, every forbidden movement, closed positions, forged
  * witnesses where a range check is the only defence, and a fast-check differential. The opening's

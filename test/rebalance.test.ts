@@ -32,7 +32,7 @@ import {
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { ModelError } from "../packages/sdk/src/model/errors.ts";
 import { quickCheck } from "../packages/sdk/src/rebalance/quick-check.ts";
-import { Random, randomMarket, randomPolicy, randomPosition, withPolicy } from "./helpers/model-fixtures.ts";
+import { Random, randomMarket, randomPolicy, randomPosition } from "./helpers/model-fixtures.ts";
 import { allowanceOf, EXAMPLE_ALLOWANCE } from "./helpers/rebalance-fixtures.ts";
 
 const E18 = 10n ** 18n;

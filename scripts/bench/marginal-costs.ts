@@ -22,7 +22,7 @@ export interface MarginalCostRow {
 }
 
 async function constraints(dir: string, params: number[]): Promise<number> {
-  // The signals as circuits/instances.json declares Solvency's, which compileInstance checks.
+  // The signals as packages/circuits/instances.json declares Solvency's, which compileInstance checks.
   const solvency = loadTemplateLayouts().find((layout) => layout.template === "Solvency")!;
   const instance: InstanceConfig = {
     name: `cost-${params.join("x")}`,

@@ -209,7 +209,7 @@ export interface Bench {
   keeperSecrets: bigint[];
 }
 
-/** The bench's asset tokens' contracts: TestToken each, or a hostile one in its place (contracts/test: ReentrantToken, BlocklistToken, both TestTokens). */
+/** The bench's asset tokens' contracts: TestToken each, or a hostile one in its place (packages/contracts/contracts/test: ReentrantToken, BlocklistToken, both TestTokens). */
 export type TokenContract = "TestToken" | "ReentrantToken" | "BlocklistToken";
 
 /**
@@ -265,7 +265,7 @@ export async function deployBench(options: { tokenContracts?: readonly [TokenCon
     await (await (vault.connect(lp) as Contract).getFunction("deposit")(amount, lpAddress)).wait();
     lenders.push(vault);
   }
-  const lenderAddresses = await Promise.all(lenders.map((l) => l?.getAddress()));
+  const lenderAddresses = await Promise.all(lenders.map(async (l) => l?.getAddress()));
 
   const verifier = (await ethers.deployContract("ClearTransitionVerifier", [N_ASSETS, N_INSTRUMENTS, N_SWAPS])) as unknown as Contract;
   const ZERO = "0x0000000000000000000000000000000000000000";

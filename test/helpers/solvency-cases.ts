@@ -9,7 +9,7 @@ import type { Market, Policy, Position } from "../../packages/sdk/src/inputs/typ
 import { isqrtCeil, type CheckName, type RiskReport } from "../../packages/sdk/src/model/index.ts";
 import { ACCOUNT, Random, randomMarket, randomPolicy, randomPosition, withPolicy } from "./model-fixtures.ts";
 
-/** Slots of solvency-3x3x16 (circuits/instances.json). */
+/** Slots of solvency-3x3x16 (packages/circuits/instances.json). */
 export const SOLVENCY_LAYOUT = { nAssets: 3, nInstruments: 3, nScenarios: 16 } as const;
 
 export interface SolvencyCase {
@@ -103,7 +103,7 @@ const E8 = 10n ** 8n;
 
 /**
  * A market quoted in a stablecoin at 8 quote decimals (the most a market may have, since prices,
- * marks and PnL are bounded in quote units: src/model/bounds.ts): UNI at 15 and USDC at 1; a UNI
+ * marks and PnL are bounded in quote units: packages/sdk/src/model/bounds.ts): UNI at 15 and USDC at 1; a UNI
  * perpetual marked at 0 with delta 1 and a UNI call marked at 100 with delta 0.05; one flat
  * scenario; UNI's daily variance 0.001225 (3.5% vol).
  */

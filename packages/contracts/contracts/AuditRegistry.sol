@@ -33,6 +33,7 @@ contract AuditRegistry is IAuditRegistry, Ownable {
 
     mapping(address account => mapping(uint64 epoch => uint256 commitment)) private _claims;
 
+    /// @notice Deploys a registry of audit claims about `gate_`'s positions under `oracle_`'s markets.
     /// @param oracle_ The market oracle.
     /// @param gate_ The gate whose positions claims are about.
     /// @param solvencyVerifier_ The generated verifier of the Solvency instance the gate's

@@ -41,6 +41,7 @@ contract LenderVault is ILenderVault, ERC4626, Ownable, ReentrancyGuard {
     /// @inheritdoc ILenderVault
     uint256 public debtUnits;
 
+    /// @notice Deploys a vault lending `loanToken`, with no borrower yet and the index at 1e18.
     /// @param loanToken The token lent.
     /// @param name_ The share token's name.
     /// @param symbol_ The share token's symbol.
@@ -148,12 +149,16 @@ contract LenderVault is ILenderVault, ERC4626, Ownable, ReentrancyGuard {
     }
 
     /// @notice What `owner_` can withdraw now: its shares' worth, at most the idle liquidity.
+    /// @param owner_ The share holder asked about.
+    /// @return The loan tokens `owner_` can withdraw now.
     function maxWithdraw(address owner_) public view override(ERC4626, IERC4626) returns (uint256) {
         return Math.min(_convertToAssets(balanceOf(owner_), Math.Rounding.Floor), idle());
     }
 
     /// @notice What `owner_` can redeem now: its shares, at most the idle liquidity's worth
     /// (rounded down).
+    /// @param owner_ The share holder asked about.
+    /// @return The shares `owner_` can redeem now.
     function maxRedeem(address owner_) public view override(ERC4626, IERC4626) returns (uint256) {
         return Math.min(balanceOf(owner_), _convertToShares(idle(), Math.Rounding.Floor));
     }

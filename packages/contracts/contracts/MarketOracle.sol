@@ -28,6 +28,7 @@ contract MarketOracle is IMarketOracle, Ownable {
     /// @inheritdoc IMarketOracle
     uint64 public freshnessWindow;
 
+    /// @notice Deploys an oracle with no epoch published yet.
     /// @param owner_ Governance: manages publishers and the freshness window.
     /// @param publisher The first authorised publisher (the zero address for none yet).
     /// @param freshnessWindow_ Seconds a market stays fresh after its timestamp (> 0).

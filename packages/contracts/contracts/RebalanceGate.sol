@@ -181,6 +181,8 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IRebalanceGate
     mapping(address token => uint256 amount) public claimableTotal;
 
+    /// @notice Deploys a gate for one Rebalance circuit instance: its asset, instrument and swap
+    /// slots, their tokens and lenders, the oracle, the swap factory and the keeper's terms.
     /// @param oracle_ The market oracle.
     /// @param tokens The ERC-20 of each asset slot, in the market's asset order (address(0) for
     /// slots that never move tokens). Its length is nAssets. Standard tokens only: the gate credits
@@ -220,24 +222,24 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
         nAssets = tokens.length;
         nInstruments = instrumentTokens.length;
         nSwaps = nSwaps_;
-        S.RebalanceLayout memory l = S.rebalanceLayout(tokens.length, instrumentTokens.length, nSwaps_);
-        rebalanceSignalCount = l.count;
-        _accountAt = l.account;
-        _flowAt = l.flow;
-        _debtDeltaAt = l.debtDelta;
-        _debtAssetsAt = l.debtAssets;
-        _swapSellAt = l.swapSell;
-        _swapBuyAt = l.swapBuy;
-        _swapInAt = l.swapIn;
-        _swapMinOutAt = l.swapMinOut;
-        _instrumentFlowAt = l.instrumentFlow;
-        _liquidationAt = l.liquidation;
-        _bonusAt = l.bonus;
-        _keeperKeyAt = l.keeperKey;
-        _ephemeralKeyAt = l.ephemeralKey;
-        _ciphertextAt = l.ciphertext;
-        _ciphertextLength = l.ciphertextLength;
-        _selector = Groth16.verifyProofSelector(l.count);
+        S.RebalanceLayout memory layout = S.rebalanceLayout(tokens.length, instrumentTokens.length, nSwaps_);
+        rebalanceSignalCount = layout.count;
+        _accountAt = layout.account;
+        _flowAt = layout.flow;
+        _debtDeltaAt = layout.debtDelta;
+        _debtAssetsAt = layout.debtAssets;
+        _swapSellAt = layout.swapSell;
+        _swapBuyAt = layout.swapBuy;
+        _swapInAt = layout.swapIn;
+        _swapMinOutAt = layout.swapMinOut;
+        _instrumentFlowAt = layout.instrumentFlow;
+        _liquidationAt = layout.liquidation;
+        _bonusAt = layout.bonus;
+        _keeperKeyAt = layout.keeperKey;
+        _ephemeralKeyAt = layout.ephemeralKey;
+        _ciphertextAt = layout.ciphertext;
+        _ciphertextLength = layout.ciphertextLength;
+        _selector = Groth16.verifyProofSelector(layout.count);
         _table = SSTORE2.write(abi.encodePacked(tokens, lenders, instrumentTokens));
         _setPolicyHash(policyHash_);
         _setKeeperKey(enforcement_.keeperKey[0], enforcement_.keeperKey[1]);
@@ -679,6 +681,8 @@ contract RebalanceGate is IRebalanceGate, Ownable, ReentrancyGuardTransient {
 
     /// @dev Entry `n` of the configuration table: the address in word n (the caller keeps n in range).
     function _entry(bytes memory table, uint256 n) private pure returns (address entry) {
+        // Assembly: Solidity has no word read of a `bytes`; mload takes entry n in place, with no copy of the table.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             entry := and(mload(add(add(table, 32), mul(n, ENTRY_BYTES))), 0xffffffffffffffffffffffffffffffffffffffff)
         }

@@ -8,8 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
-import { SetupError } from "@zk-solvency/sdk/core";
-import { SNARK_FIELD } from "@zk-solvency/sdk/core";
+import { SetupError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
 import { manifestPath, readManifest } from "./setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "./setup/paths.ts";

@@ -18,8 +18,8 @@ export function layoutOf(instance: InstanceConfig): RebalanceLayout {
 
 /**
  * What a Solvency or Rebalance instance proves: its `checks` parameter (the fourth), bit 0 health
- * factor, 1 stress, 2 historical VaR, 3 parametric VaR (circuits/solvency.circom; the bits are
- * CHECK_BITS of src/verifier/statements.ts, defined once there).
+ * factor, 1 stress, 2 historical VaR, 3 parametric VaR (packages/circuits/solvency.circom; the bits are
+ * CHECK_BITS of packages/sdk/src/verifier/statements.ts, defined once there).
  */
 const CHECK = CHECK_BITS;
 const CHECK_NAMES: [number, string][] = [
@@ -51,7 +51,7 @@ export function requiredChecks(statement: "health" | "stress" | "var" | "audit",
 
 /**
  * The instances of `template` that may prove a statement needing the checks in `requires` for
- * this market (or the one named), in circuits/instances.json order: their slots fit the market
+ * this market (or the one named), in packages/circuits/instances.json order: their slots fit the market
  * and they prove every required check. A Rebalance proof shows the new position passes the whole
  * policy, so every Rebalance instance must check all four whatever is asked. Naming an instance
  * that lacks a check is bad input (exit 2); no instance fitting is a setup problem (exit 3).

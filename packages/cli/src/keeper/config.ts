@@ -7,8 +7,7 @@ import path from "node:path";
 import { getAddress } from "ethers";
 import { z } from "zod";
 import { InputError } from "@zk-solvency/sdk/core";
-import { fieldPath } from "@zk-solvency/sdk/inputs";
-import { describeValue } from "@zk-solvency/sdk/inputs";
+import { fieldPath, describeValue } from "@zk-solvency/sdk/inputs";
 import { readJsonFile } from "@zk-solvency/node";
 
 const address = z.string().transform((text, ctx) => {

@@ -9,12 +9,9 @@ import { readFile } from "node:fs/promises";
 import type { CircuitSignals } from "snarkjs";
 import { SetupError } from "@zk-solvency/sdk/core";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "@zk-solvency/node";
-import { loadWarmProver } from "@zk-solvency/node";
-import { nativeWitnessCalculator } from "@zk-solvency/node";
-import { ProverPool } from "@zk-solvency/node";
-import { proveFromWitness, type TimedProof } from "@zk-solvency/sdk/prover";
-import { releaseProverThreads } from "@zk-solvency/sdk/prover";
-import type { WarmProver } from "@zk-solvency/sdk/prover";
+import { loadWarmProver, nativeWitnessCalculator, ProverPool } from "@zk-solvency/node";
+import { proveFromWitness, releaseProverThreads } from "@zk-solvency/sdk/prover";
+import type { WarmProver, TimedProof } from "@zk-solvency/sdk/prover";
 
 export interface KeeperProver {
   readonly instance: string;

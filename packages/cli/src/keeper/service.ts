@@ -8,8 +8,8 @@
  *   2. loads the latest fresh epoch's market from the operator's feed, only if its root is the
  *      oracle's;
  *   3. decrypts each new opening with the current or a retired keeper key, and evaluates every
- *      position with the risk model (src/model/check.ts);
- *   4. for a position below the trigger plans a liquidation (src/liquidation/plan.ts): urgent
+ *      position with the risk model (packages/sdk/src/model/check.ts);
+ *   4. for a position below the trigger plans a liquidation (packages/sdk/src/liquidation/plan.ts): urgent
  *      (health factor < 1) -> liquidate at once; otherwise flag it, and liquidate once the gate's
  *      grace window has passed;
  *   5. proves with the warm prover and submits (./submitter.ts): recorded before sent, so a
@@ -18,21 +18,16 @@
  * loop logs, waits and polls again.
  */
 import { Contract, FetchRequest, getAddress, Interface, JsonRpcProvider, Wallet, type Log } from "ethers";
-import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "@zk-solvency/sdk/chain";
-import { gateArguments } from "@zk-solvency/sdk/chain";
-import { gateContext } from "@zk-solvency/sdk/chain";
-import { UNISWAP_V2_FACTORY_ABI, UNISWAP_V2_PAIR_ABI } from "@zk-solvency/sdk/chain";
+import { MARKET_ORACLE_ABI, REBALANCE_GATE_ABI, gateArguments, gateContext, UNISWAP_V2_FACTORY_ABI, UNISWAP_V2_PAIR_ABI } from "@zk-solvency/sdk/chain";
 import { policyHash } from "@zk-solvency/sdk/commitment";
 import { InputError, SetupError, ZksError } from "@zk-solvency/sdk/core";
-import { decryptOpening, OpeningDecryptionError, type PublishedOpening } from "@zk-solvency/sdk/encryption";
-import { parseKeeperKeyFile, type KeeperKeyPair, type Point } from "@zk-solvency/sdk/encryption";
+import { decryptOpening, OpeningDecryptionError, type PublishedOpening, parseKeeperKeyFile, type KeeperKeyPair, type Point } from "@zk-solvency/sdk/encryption";
 import { parsePolicy } from "@zk-solvency/sdk/inputs";
 import type { Market, Policy, Position } from "@zk-solvency/sdk/inputs";
 import { belowTrigger, isUrgent, planLiquidation, type LiquidationPlan, type PoolReserves } from "@zk-solvency/sdk/liquidation";
 import { checkPosition } from "@zk-solvency/sdk/model";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "@zk-solvency/node";
-import { readJsonFile, readTextFile } from "@zk-solvency/node";
-import { layoutOf } from "@zk-solvency/node";
+import { readJsonFile, readTextFile, layoutOf } from "@zk-solvency/node";
 import type { RebalanceLayout } from "@zk-solvency/sdk/prover";
 import { proveTransition } from "@zk-solvency/sdk/workflows";
 import { UnprovableError } from "@zk-solvency/sdk/prover";

@@ -12,12 +12,17 @@ import {IRebalanceGate} from "./IRebalanceGate.sol";
 /// epoch and the (already public) commitment is revealed.
 interface IAuditRegistry {
     /// @notice A claim was recorded: `account`'s position `commitment` passes the policy at `epoch`.
+    /// @param account The account whose position the claim is about.
+    /// @param epoch The market epoch the proof was made under.
+    /// @param commitment The position commitment the gate held for `account` when the claim was recorded.
     event AuditClaimRecorded(address indexed account, uint64 indexed epoch, uint256 commitment);
 
     /// @notice Governance set the policy hash claims must carry.
+    /// @param policyHash The new policy hash.
     event PolicyHashSet(uint256 policyHash);
 
     /// @notice Governance set the Solvency verifier.
+    /// @param solvencyVerifier The new verifier's address.
     event VerifierSet(address solvencyVerifier);
 
     /// @notice The Groth16 verifier rejected the proof.
@@ -58,15 +63,23 @@ interface IAuditRegistry {
     function recordClaim(uint64 epoch, Groth16Proof calldata proof, uint256[] calldata signals) external;
 
     /// @notice Whether a claim that `account` was solvent at `epoch` is recorded.
+    /// @param account The account asked about.
+    /// @param epoch The market epoch asked about.
+    /// @return True when a claim for `account` at `epoch` is recorded.
     function isSolvent(address account, uint64 epoch) external view returns (bool);
 
     /// @notice The commitment the recorded claim for `account` at `epoch` is about (0 if none).
+    /// @param account The account asked about.
+    /// @param epoch The market epoch asked about.
+    /// @return commitment The claim's position commitment, or 0 when no claim is recorded.
     function claimOf(address account, uint64 epoch) external view returns (uint256 commitment);
 
     /// @notice Sets the policy hash claims must carry. Only governance.
+    /// @param policyHash The new policy hash (a BN254 field element).
     function setPolicyHash(uint256 policyHash) external;
 
     /// @notice Sets the Solvency verifier. Only governance.
+    /// @param solvencyVerifier The new verifier (a contract, not the zero address).
     function setVerifier(address solvencyVerifier) external;
 
     /// @notice The policy hash claims must carry.

@@ -98,15 +98,23 @@ interface IRebalanceGate {
     /// (a swap's output above its minOut, what the lender did not take of a repayment): credited to
     /// {claimable} instead of sent, so a token that refuses transfers to the account (a blocklist)
     /// cannot block the transition. The account takes it with {claim}.
+    /// @param account The account credited.
+    /// @param token The token credited.
+    /// @param amount The amount added to the account's {claimable} balance of `token`.
     event ClaimableCredited(address indexed account, address indexed token, uint256 amount);
 
     /// @notice `account` took its {claimable} balance of `token`.
+    /// @param account The account that claimed.
+    /// @param token The token claimed.
+    /// @param amount The amount paid to the account (its whole balance).
     event Claimed(address indexed account, address indexed token, uint256 amount);
 
     /// @notice Governance set the policy hash proofs must carry.
+    /// @param policyHash The new policy hash.
     event PolicyHashSet(uint256 policyHash);
 
     /// @notice Governance set the Rebalance verifier.
+    /// @param rebalanceVerifier The new verifier's address.
     event VerifierSet(address rebalanceVerifier);
 
     /// @notice The Groth16 verifier rejected the proof.
@@ -274,16 +282,23 @@ interface IRebalanceGate {
 
     /// @notice What `account` may {claim} of `token`: what keeper transitions (forced, liquidations)
     /// owed its wallet.
+    /// @param account The account asked about.
+    /// @param token The token asked about.
+    /// @return The amount of `token` the account may claim.
     function claimable(address account, address token) external view returns (uint256);
 
     /// @notice The sum over accounts of {claimable} of `token`: the gate's liabilities in `token`
     /// beyond the committed collateral (custody invariant (1)).
+    /// @param token The token asked about.
+    /// @return The total claimable amount of `token`.
     function claimableTotal(address token) external view returns (uint256);
 
     /// @notice How long a flag stays usable after its `liquidatableAt`, in seconds.
     function FLAG_LIFETIME() external view returns (uint64);
 
     /// @notice The keeper key openings are encrypted to now.
+    /// @return x The key's Baby Jubjub x coordinate.
+    /// @return y The key's Baby Jubjub y coordinate.
     function keeperKey() external view returns (uint256 x, uint256 y);
 
     /// @notice The current keeper key's generation: 1 at deployment, + 1 per rotation.
@@ -291,10 +306,14 @@ interface IRebalanceGate {
 
     /// @notice The generation of the key the account's current ciphertext is under (that of its last
     /// transition); 0 if not registered.
+    /// @param account The account asked about.
+    /// @return The key generation of the account's current ciphertext, or 0.
     function keyGenerationOf(address account) external view returns (uint64);
 
     /// @notice How many positions' current ciphertext is under key generation `generation`: a retired
     /// key may be destroyed once this is 0.
+    /// @param generation The key generation asked about.
+    /// @return The number of positions whose current ciphertext is under that generation.
     function positionsUnderKey(uint64 generation) external view returns (uint256);
 
     /// @notice The liquidator's bonus in basis points of the debt value repaid.
@@ -307,22 +326,36 @@ interface IRebalanceGate {
     /// liquidation may use it (the window in force then) and when it lapses ({FLAG_LIFETIME} later),
     /// or all 0 when the current commitment was never flagged. A lapsed flag (now >= expiresAt) is
     /// still shown until a new flag or commitment replaces it; it no longer allows a liquidation.
+    /// @param account The account asked about.
+    /// @return commitment The flagged commitment (the account's current one), or 0.
+    /// @return since When the flag was raised (unix seconds), or 0.
+    /// @return liquidatableAt From when a non-urgent liquidation may use the flag, or 0.
+    /// @return expiresAt When the flag lapses, or 0.
     function flagOf(address account) external view returns (uint256 commitment, uint64 since, uint64 liquidatableAt, uint64 expiresAt);
 
     /// @notice Sets the policy hash every proof must carry. Only governance.
+    /// @param policyHash The new policy hash (a BN254 field element).
     function setPolicyHash(uint256 policyHash) external;
 
     /// @notice Sets the Rebalance verifier contract. Only governance.
+    /// @param rebalanceVerifier The new verifier (a contract, not the zero address).
     function setVerifier(address rebalanceVerifier) external;
 
     /// @notice The account's current position commitment (0 if not registered).
+    /// @param account The account asked about.
+    /// @return The account's commitment, or 0.
     function commitmentOf(address account) external view returns (uint256);
 
     /// @notice Whether the account holds a position.
+    /// @param account The account asked about.
+    /// @return True when the account is registered.
     function isRegistered(address account) external view returns (bool);
 
     /// @notice The account's commitment and whether it is registered, in one call. The gate stores
     /// no nonce: the commitment binds it (events carry it; the owner's position file holds it).
+    /// @param account The account asked about.
+    /// @return commitment The account's current commitment, or 0.
+    /// @return registered Whether the account is registered.
     function positionOf(address account) external view returns (uint256 commitment, bool registered);
 
     /// @notice The policy hash proofs must carry.
@@ -350,12 +383,18 @@ interface IRebalanceGate {
     function rebalanceSignalCount() external view returns (uint256);
 
     /// @notice The ERC-20 token of asset slot `index` (the zero address for slots that never move tokens).
+    /// @param index The asset slot.
+    /// @return The slot's token, or the zero address.
     function tokenOf(uint256 index) external view returns (address);
 
     /// @notice The option token of instrument slot `index` (the zero address for none).
+    /// @param index The instrument slot.
+    /// @return The slot's option token, or the zero address.
     function instrumentTokenOf(uint256 index) external view returns (address);
 
     /// @notice The lender of asset slot `index` (the zero address for none).
+    /// @param index The asset slot.
+    /// @return The slot's lender, or the zero address.
     function lenderOf(uint256 index) external view returns (ILenderVault);
 
     /// @notice The `context` signal proofs for this gate on this chain must carry.

@@ -26,12 +26,18 @@ library BabyJubjub {
 
     /// @notice Whether (x, y) is a point of the prime subgroup other than the identity (0, 1),
     /// both coordinates reduced (below Q).
+    /// @param x The point's x coordinate.
+    /// @param y The point's y coordinate.
+    /// @return True when (x, y) is a valid public key.
     function isValidPublicKey(uint256 x, uint256 y) internal pure returns (bool) {
         if (x >= Q || y >= Q || (x == 0 && y == 1)) return false;
         return isOnCurve(x, y) && inPrimeSubgroup(x, y);
     }
 
     /// @notice Whether a*x^2 + y^2 == 1 + d*x^2*y^2 (mod Q), for x, y < Q.
+    /// @param x The point's x coordinate (below Q).
+    /// @param y The point's y coordinate (below Q).
+    /// @return True when (x, y) is on the curve.
     function isOnCurve(uint256 x, uint256 y) internal pure returns (bool) {
         uint256 xx = mulmod(x, x, Q);
         uint256 yy = mulmod(y, y, Q);
@@ -40,6 +46,9 @@ library BabyJubjub {
 
     /// @notice Whether SUB_ORDER * (x, y) is the identity, for a point on the curve: double-and-add
     /// from the top bit in projective coordinates (no inversions).
+    /// @param x The point's x coordinate (a point on the curve).
+    /// @param y The point's y coordinate.
+    /// @return True when (x, y) is in the prime-order subgroup.
     function inPrimeSubgroup(uint256 x, uint256 y) internal pure returns (bool) {
         (uint256 px, uint256 py, uint256 pz) = (0, 1, 1);
         for (uint256 i = SUB_ORDER_BITS; i > 0; --i) {
@@ -55,6 +64,8 @@ library BabyJubjub {
     /// "dbl-2008-bbjlp"): B = (X1 + Y1)^2, C = X1^2, D' = Y1^2, E = a C, F = E + D', J = F - 2 Z1^2,
     /// X3 = (B - C - D') J, Y3 = F (E - D'), Z3 = F J.
     function _double(uint256 x1, uint256 y1, uint256 z1) private pure returns (uint256 x3, uint256 y3, uint256 z3) {
+        // Assembly: 251 rounds of field arithmetic, where Yul skips the checked `Q - v` subtractions and keeps the temporaries within the 16 stack slots.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let s := addmod(x1, y1, Q)
             let c := mulmod(x1, x1, Q)
@@ -72,6 +83,8 @@ library BabyJubjub {
     /// B = Z1^2, C = X1 X2, D' = Y1 Y2, E = d C D', F = B - E, G = B + E,
     /// X3 = Z1 F ((X1 + Y1)(X2 + Y2) - C - D'), Y3 = Z1 G (D' - a C), Z3 = F G.
     function _addAffine(uint256 x1, uint256 y1, uint256 z1, uint256 x2, uint256 y2) private pure returns (uint256 x3, uint256 y3, uint256 z3) {
+        // Assembly: 251 rounds of field arithmetic, where Yul skips the checked `Q - v` subtractions and keeps the temporaries within the 16 stack slots.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // The parameters are reused as temporaries (the stack holds 16 slots).
             let c := mulmod(x1, x2, Q)

@@ -36,6 +36,8 @@ library Groth16 {
 
     /// @notice Index of the first signal that is not a field element (>= SNARK_SCALAR_FIELD), or
     /// {ALL_IN_FIELD}.
+    /// @param signals The public signals to check.
+    /// @return The index of the first signal >= SNARK_SCALAR_FIELD, or {ALL_IN_FIELD}.
     function firstNotInField(uint256[] calldata signals) internal pure returns (uint256) {
         for (uint256 i = 0; i < signals.length; ++i) {
             if (signals[i] >= SNARK_SCALAR_FIELD) return i;
@@ -45,6 +47,8 @@ library Groth16 {
 
     /// @notice The selector of the generated verifiers'
     /// `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n])`; it depends on n.
+    /// @param n The number of public signals.
+    /// @return The 4-byte selector.
     function verifyProofSelector(uint256 n) internal pure returns (bytes4) {
         return bytes4(keccak256(abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", Strings.toString(n), "])")));
     }
@@ -55,9 +59,14 @@ library Groth16 {
     /// words then the n signals without a length. Both parts are copied straight from this call's
     /// calldata into free memory. A verifier without code, one that reverts, or one that returns
     /// anything but the single word 1 (true) counts as a rejection.
+    /// @param verifier The generated verifier contract.
     /// @param selector {verifyProofSelector} of `signals.length`, computed once by the caller.
+    /// @param proof The Groth16 proof.
+    /// @param signals The public signals, in snarkjs order.
     /// @return valid Whether the verifier accepted the proof.
     function verify(address verifier, bytes4 selector, Groth16Proof calldata proof, uint256[] calldata signals) internal view returns (bool valid) {
+        // Assembly: copies proof and signals from calldata straight into the verifier's static uint256[n] layout, which abi.encode cannot build for a run-time n.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let data := mload(0x40)
             let signalBytes := shl(5, signals.length)

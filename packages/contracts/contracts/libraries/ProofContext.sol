@@ -12,6 +12,8 @@ library ProofContext {
 
     /// @notice The context of proofs meant for `verifyingContract` on the current chain. Computed
     /// at every call from `block.chainid`, so it follows the chain the transaction runs on.
+    /// @param verifyingContract The contract that will verify the proofs.
+    /// @return The context signal (below the BN254 scalar field).
     function contextOf(address verifyingContract) internal view returns (uint256) {
         return uint256(keccak256(abi.encode(block.chainid, verifyingContract))) >> CONTEXT_SHIFT;
     }

@@ -7,8 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { InputError } from "@zk-solvency/sdk/core";
-import { auditReportJson, figuresJson, parseAuditReport, type AuditLayout, type AuditReport } from "@zk-solvency/sdk/audit";
-import { figureWords, figuresFromWords, type AuditLeaf } from "@zk-solvency/sdk/audit";
+import { auditReportJson, figuresJson, parseAuditReport, type AuditLayout, type AuditReport, figureWords, figuresFromWords, type AuditLeaf } from "@zk-solvency/sdk/audit";
 import { readJsonFile } from "../read-json.ts";
 import { writeFileSafely } from "../write-file-safely.ts";
 

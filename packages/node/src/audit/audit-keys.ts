@@ -1,12 +1,10 @@
 /**
  * The verification keys an audit's files name (audit.json, an inclusion proof), from this
- * machine's own builds: the files only name the instances (checked against circuits/instances.json
+ * machine's own builds: the files only name the instances (checked against packages/circuits/instances.json
  * before any path is built from them), so a file cannot bring its own keys; and they record each
  * key's fingerprint, which must be this machine's (checkAuditKeys, exit 3 when not).
  */
-import type { AuditInstances, AuditKeyRecords } from "@zk-solvency/sdk/audit";
-import { auditGeometry, checkDeclaredGeometry, type AuditGeometry } from "@zk-solvency/sdk/audit";
-import type { AuditKeys } from "@zk-solvency/sdk/audit";
+import { auditGeometry, checkDeclaredGeometry, type AuditGeometry, type AuditInstances, type AuditKeyRecords, type AuditKeys } from "@zk-solvency/sdk/audit";
 import { keyDeployable, type KeySource } from "../setup/manifest.ts";
 import { verificationKeyHash } from "@zk-solvency/sdk/verifier";
 import { loadInstances } from "../setup/instances.ts";
@@ -14,7 +12,7 @@ import { loadInstanceArtifacts } from "../artifacts.ts";
 
 const ROLES = ["batch", "merge", "top"] as const;
 
-/** The audit instances' shapes, read from circuits/instances.json (unknown names are refused, exit 3). */
+/** The audit instances' shapes, read from packages/circuits/instances.json (unknown names are refused, exit 3). */
 export function auditLayout(instances: AuditInstances): AuditGeometry {
   const all = loadInstances();
   return auditGeometry(instances, (name) => all.find((i) => i.name === name));

@@ -6,19 +6,31 @@
 import type { CircuitSignals } from "snarkjs";
 import { InputError, ZksError } from "@zk-solvency/sdk/core";
 import type { Market, Policy } from "@zk-solvency/sdk/inputs";
-import { marketRoot } from "@zk-solvency/sdk/commitment";
-import { policyHash } from "@zk-solvency/sdk/commitment";
+import { marketRoot, policyHash } from "@zk-solvency/sdk/commitment";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
 import type { ZkProof } from "@zk-solvency/sdk/prover";
-import { auditShape, type AuditShape } from "@zk-solvency/sdk/audit";
-import { auditBatchInput } from "@zk-solvency/sdk/audit";
-import { emptySubtree } from "@zk-solvency/sdk/audit";
-import { accountFigures } from "@zk-solvency/sdk/audit";
-import { AUDIT_VERSION, type AuditChain, type AuditInstances, type AuditReport } from "@zk-solvency/sdk/audit";
-import { auditMergeInput, type ProvenSubtree } from "@zk-solvency/sdk/audit";
-import { buildSumTree, figuresDigest, ownerHash, type AuditLeaf, type MerkleSumTree } from "@zk-solvency/sdk/audit";
-import { batchSignals, mergeSignals } from "@zk-solvency/sdk/audit";
-import { AggregateStatementsError, aggregateStatements } from "@zk-solvency/sdk/audit";
+import {
+  accountFigures,
+  AggregateStatementsError,
+  aggregateStatements,
+  AUDIT_VERSION,
+  auditBatchInput,
+  auditMergeInput,
+  auditShape,
+  batchSignals,
+  buildSumTree,
+  emptySubtree,
+  figuresDigest,
+  mergeSignals,
+  ownerHash,
+  type AuditChain,
+  type AuditInstances,
+  type AuditLeaf,
+  type AuditReport,
+  type AuditShape,
+  type MerkleSumTree,
+  type ProvenSubtree,
+} from "@zk-solvency/sdk/audit";
 import { ProverPool } from "../prover-pool/prover-pool.ts";
 import { auditKeyRecords, auditLayout } from "./audit-keys.ts";
 import type { BookEntry } from "./read-book.ts";

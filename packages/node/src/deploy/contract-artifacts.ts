@@ -29,7 +29,7 @@ export interface ContractArtifact {
   file: string;
 }
 
-/** Hardhat's artifact of `name` in a checkout (its source may sit in contracts/ or contracts/test/). */
+/** Hardhat's artifact of `name` in a checkout (its source may sit in packages/contracts/contracts/ or packages/contracts/contracts/test/). */
 function hardhatArtifactFile(name: string): string | undefined {
   if (!CHECKOUT_ROOT) return undefined;
   const base = path.join(CHECKOUT_ROOT, "artifacts", "packages", "contracts", "contracts");

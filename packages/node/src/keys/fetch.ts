@@ -6,7 +6,7 @@
  *
  * Nothing is installed unless everything checked: every instance is downloaded and checked
  * (the SDK's readInstanceRelease: sizes, sha256s, key hashes and pins, the zkey against the vkey,
- * verifier.json against the key, and here the instance against this install's circuits/instances.json)
+ * verifier.json against the key, and here the instance against this install's instances.json, from @zk-solvency/circuits)
  * into a temporary folder beside the build's; only then is each folder renamed into place. A
  * crash leaves, for each instance, its old folder or its new one, never a mixture.
  */

@@ -2,9 +2,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CircuitSignals } from "snarkjs";
 import { ZksError } from "@zk-solvency/sdk/core";
-import type { ProvingArtifacts } from "@zk-solvency/sdk/prover";
+import type { ProvingArtifacts, TimedProof } from "@zk-solvency/sdk/prover";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
-import type { TimedProof } from "@zk-solvency/sdk/prover";
 import { loadInstanceArtifacts } from "../artifacts.ts";
 import type { ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
 

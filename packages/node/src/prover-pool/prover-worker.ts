@@ -7,8 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { buildBn128 } from "ffjavascript";
-import { UnprovableError } from "@zk-solvency/sdk/prover";
-import { WarmProver } from "@zk-solvency/sdk/prover";
+import { UnprovableError, WarmProver } from "@zk-solvency/sdk/prover";
 import type { ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
 
 const port = parentPort!;

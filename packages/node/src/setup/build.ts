@@ -331,7 +331,7 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     } else {
       progress({ instance: instance.name, step: "setup", state: "cached", index, total });
     }
-    // contracts/generated is shared by every build directory, and hardhat compiles whatever it
+    // packages/contracts/contracts/generated is shared by every build directory, and hardhat compiles whatever it
     // holds: a verifier whose text is not exactly the one this key makes (another build's, a hand
     // edit that kept the key hash and zkey sha256 lines) is rewritten.
     const zkeySha256 = manifest.zkeySha256 ?? sha256File(files.zkey);

@@ -77,7 +77,7 @@ export async function solidityVerifierSource(zkey: string, instance: string, zke
   return `${header}\n${body.trimStart()}`;
 }
 
-/** Writes the verifier ({@link solidityVerifierSource}) as contracts/generated/<Name>Verifier.sol. */
+/** Writes the verifier ({@link solidityVerifierSource}) as packages/contracts/contracts/generated/<Name>Verifier.sol. */
 export async function exportSolidityVerifier(zkey: string, instance: string, zkeyHash: string, outDir: string, keySource?: KeySource): Promise<string> {
   const text = await solidityVerifierSource(zkey, instance, zkeyHash, keySource);
   mkdirSync(outDir, { recursive: true });

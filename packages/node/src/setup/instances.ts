@@ -53,18 +53,18 @@ function readConfig(file: string): z.infer<typeof configSchema> {
   return parsed.data;
 }
 
-/** The public-signal layout of every template circuits/instances.json declares (`templates`), in its order. */
+/** The public-signal layout of every template packages/circuits/instances.json declares (`templates`), in its order. */
 export function loadTemplateLayouts(file: string = INSTANCES_FILE): TemplateLayout[] {
   return [...templateLayouts(readConfig(file).templates ?? {}, file).values()];
 }
 
-/** Reads circuits/instances.json: the one place where circuit instances are declared. */
+/** Reads packages/circuits/instances.json: the one place where circuit instances are declared. */
 export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
   const config = readConfig(file);
   const layouts = templateLayouts(config.templates ?? {}, file);
   const instances = Object.entries(config.instances).map(([name, instance]) => withSignals(name, instance, layouts, file));
   for (const instance of instances) {
-    // Solvency's `checks` bit 4 (CHECKS_GATED, circuits/solvency.circom) adds a private input that
+    // Solvency's `checks` bit 4 (CHECKS_GATED, packages/circuits/solvency.circom) adds a private input that
     // switches every check off, for templates that constrain it (Rebalance); a Solvency instance
     // with it would let its prover prove a failing position.
     if (instance.template === "Solvency" && ((instance.params[3] ?? 0) & SOLVENCY_CHECKS_GATED) !== 0) {
@@ -118,7 +118,7 @@ function withSignals(name: string, config: z.infer<typeof instanceSchema>, layou
   return { name, file: source, template, params, publicInputs, publicSignals, tier, description };
 }
 
-/** circuits/solvency.circom's CHECKS_GATED(). */
+/** packages/circuits/solvency.circom's CHECKS_GATED(). */
 export const SOLVENCY_CHECKS_GATED = 16;
 
 /** Selects instances by name (all when `names` is empty), failing on unknown names. */

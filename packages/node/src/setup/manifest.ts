@@ -16,7 +16,7 @@ export interface InstanceManifest {
   setupKey?: string;
   ptau?: { power: number; blake2b: string; origin: PtauOrigin };
   zkeySha256?: string;
-  /** keccak256 of the verification key's points (src/verifier/key-hash.ts); the generated verifier returns it as VERIFICATION_KEY_HASH(). */
+  /** keccak256 of the verification key's points (packages/sdk/src/verifier/key-hash.ts); the generated verifier returns it as VERIFICATION_KEY_HASH(). */
   verificationKeyHash?: string;
   /** Where the proving key came from: a development key (one local contribution) or a ceremony's finalized key. */
   keySource?: KeySource;

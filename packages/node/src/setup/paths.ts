@@ -18,7 +18,7 @@ export const CHECKOUT_ROOT: string | undefined = import.meta.url.endsWith(".ts")
  */
 export const PACKAGE_ROOT: string = CHECKOUT_ROOT ?? process.cwd();
 
-/** The circuit sources and circuits/instances.json: the @zk-solvency/circuits package. */
+/** The circuit sources and packages/circuits/instances.json: the @zk-solvency/circuits package. */
 export const CIRCUITS_DIR: string = path.dirname(require.resolve("@zk-solvency/circuits/package.json"));
 
 /** The Solidity sources: the @zk-solvency/contracts package. */

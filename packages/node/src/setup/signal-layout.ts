@@ -1,6 +1,6 @@
 /**
  * The public-signal layouts of the circuit templates, from the one declaration of each in
- * circuits/instances.json (`templates`): its outputs, then its public inputs, in the template's
+ * packages/circuits/instances.json (`templates`): its outputs, then its public inputs, in the template's
  * declaration order (snarkjs puts a circuit's outputs first, then its public inputs). Every
  * instance's `publicSignals` and `publicInputs` are expanded from it (loadInstances), and
  * scripts/generate-constants.ts writes the Solidity and TypeScript positions from it, so the

@@ -37,7 +37,7 @@ function summary(config: InstanceConfig, manifest: InstanceManifest | undefined)
   };
 }
 
-/** Every instance of circuits/instances.json, with its build state in the build directory. */
+/** Every instance of packages/circuits/instances.json, with its build state in the build directory. */
 export function inspectInstances(paths: BuildPaths = defaultBuildPaths()): { buildDir: string; instances: InstanceSummary[] } {
   return { buildDir: paths.buildDir, instances: loadInstances().map((config) => summary(config, readManifest(instanceDir(paths, config.name)))) };
 }

@@ -22,7 +22,7 @@ import { keyDeployable, manifestFiles, readManifest, type KeySource } from "../s
 import { CHECKOUT_ROOT, defaultBuildPaths, instanceDir, PACKAGE_ROOT, type BuildPaths } from "../setup/paths.ts";
 import { loadMarketFile, loadPolicyFile } from "./load-inputs.ts";
 
-/** The instance of circuits/instances.json the file names; the name was checked as [a-z0-9-]+ when the file was parsed. */
+/** The instance of packages/circuits/instances.json the file names; the name was checked as [a-z0-9-]+ when the file was parsed. */
 function declaredInstance(name: string, source: string): InstanceConfig {
   const declared = loadInstances().find((instance) => instance.name === name);
   if (!declared) throw new InputError(source, "zks.instance", `"${name}" is not an instance of circuits/instances.json`);
@@ -41,7 +41,7 @@ interface BuiltKey {
 /**
  * This machine's build of the instance, when there is one: its key, and that key's fingerprint
  * computed from the key file (the manifest's field is only a record of it). The manifest must
- * describe the instance circuits/instances.json declares: template, parameters and signal names
+ * describe the instance packages/circuits/instances.json declares: template, parameters and signal names
  * come from instances.json while the key comes from the build, so a stale build is a setup error.
  */
 function builtKey(declared: InstanceConfig, paths: BuildPaths): BuiltKey | undefined {

@@ -28,17 +28,17 @@ export interface CircuitArtifacts extends CircuitKey {
  * name alone does not say, its template and parameters. `CircuitArtifacts` is one.
  */
 export interface CircuitKey {
-  /** The instance's name in circuits/instances.json, e.g. "solvency-3x3x16". */
+  /** The instance's name in packages/circuits/instances.json, e.g. "solvency-3x3x16". */
   instance: string;
   /** snarkjs' verification_key.json of the instance. */
   verificationKey: VerificationKey;
   /**
-   * "Solvency" or "Rebalance" (circuits/instances.json's `template`). Optional: the names
+   * "Solvency" or "Rebalance" (packages/circuits/instances.json's `template`). Optional: the names
    * `solvency-AxIxS` and `rebalance-AxIxS` say it (see {@link instanceShape}).
    */
   template?: string;
   /**
-   * The template's parameters (circuits/instances.json's `params`, also in the build manifest and
+   * The template's parameters (packages/circuits/instances.json's `params`, also in the build manifest and
    * the key index): [assets, instruments, scenarios, checks] for Solvency, plus swap slots for
    * Rebalance. Optional for instances named `solvency-AxIxS` / `rebalance-AxIxS`, which check all
    * four; required for any other instance (e.g. health-var-3x3x128, whose checks its name omits).
@@ -64,7 +64,7 @@ export interface InstanceShape {
 }
 
 /**
- * The naming rule of circuits/instances.json for instances that check everything: `solvency-` or
+ * The naming rule of packages/circuits/instances.json for instances that check everything: `solvency-` or
  * `rebalance-`, then assets x instruments x scenarios. test/sdk-api.test.ts checks every instance
  * so named in instances.json has exactly the shape this rule gives.
  */

@@ -24,7 +24,7 @@ export const MAX_FILE_BYTES = 2 ** 31;
 export const KEY_FILE_NAMES = { wasm: "main.wasm", zkey: "circuit.zkey", vkey: "verification_key.json", verifier: "verifier.json" } as const;
 export type KeyFileKind = keyof typeof KEY_FILE_NAMES;
 
-/** Instance names of circuits/instances.json. */
+/** Instance names of packages/circuits/instances.json. */
 export const INSTANCE_NAME = /^[a-z0-9-]+$/;
 /**
  * A release version: one path segment of letters, digits and `. _ + -` (semver fits), never `.`

@@ -1,6 +1,6 @@
 /**
  * Which circuit instances make an audit, from their templates and parameters alone (browser-safe:
- * the CLI reads them from circuits/instances.json, the page from its server's instance list).
+ * the CLI reads them from packages/circuits/instances.json, the page from its server's instance list).
  */
 import { ZksError } from "../core/errors.ts";
 import type { AuditInstances, AuditLayout } from "./audit-files.ts";

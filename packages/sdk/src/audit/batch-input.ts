@@ -16,7 +16,7 @@ export interface BatchMember {
 }
 
 /**
- * Inputs of circuits/audit/audit-batch.circom: up to batchSize positions in increasing account
+ * Inputs of packages/circuits/audit/audit-batch.circom: up to batchSize positions in increasing account
  * order, then padding slots (inactive, all zero), the whole market and the policy.
  */
 export function auditBatchInput(members: readonly BatchMember[], market: Market, policy: Policy, layout: CircuitLayout, batchSize: number): CircuitSignals {

@@ -1,6 +1,6 @@
 /**
  * One account's audit figures (docs/audit.md), computed by the reference model exactly as
- * circuits/audit/audit-leaf.circom computes them in-circuit: the leaf a user rebuilds from their
+ * packages/circuits/audit/audit-leaf.circom computes them in-circuit: the leaf a user rebuilds from their
  * own position to check their inclusion proof, and the witness the batch prover starts from.
  */
 import { commitPosition } from "../commitment/position-commitment.ts";

@@ -8,7 +8,7 @@ export interface ProvenSubtree {
   lastAccount: bigint;
 }
 
-/** Inputs of circuits/audit/audit-merge.circom: the children in order, empty ones last. */
+/** Inputs of packages/circuits/audit/audit-merge.circom: the children in order, empty ones last. */
 export function auditMergeInput(children: readonly ProvenSubtree[]): CircuitSignals {
   return {
     childHash: children.map((c) => c.node.hash),

@@ -15,7 +15,7 @@ import { SNARK_FIELD } from "../core/field.ts";
 
 /**
  * Figures are quote units * 10^8 (values), token base units (amounts) or counts: the circuit's
- * bounds keep every figure below 2^116 (circuits/audit/audit-leaf.circom), and 2^120 leaves room.
+ * bounds keep every figure below 2^116 (packages/circuits/audit/audit-leaf.circom), and 2^120 leaves room.
  */
 export const FIGURE_BITS = 120;
 /** A committed amount, debt in units or |quantity| is below 2^96 (PositionCommitment's range checks). */
@@ -160,7 +160,7 @@ export function figuresFromWords(words: readonly bigint[], layout: FigureLayout)
   return { positions: counts & COUNT_MASK, collateral: words[1]!, debt: words[2]!, fails: counts >> COUNT_SHIFT, losses, amounts: take(layout.nAssets), debtUnits: take(layout.nAssets), long: take(layout.nInstruments), written: take(layout.nInstruments) };
 }
 
-/** Digest of a node's or leaf's figures (a Poseidon chain, as circuits/lib/poseidon-chain.circom). */
+/** Digest of a node's or leaf's figures (a Poseidon chain, as packages/circuits/lib/poseidon-chain.circom). */
 export const figuresDigest = (figures: AuditFigures): bigint => poseidonChain(figureWords(figures));
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The audit proofs' public signals by name. Their positions are generated from
- * circuits/instances.json (`templates.AuditBatch`, `templates.AuditMerge`).
+ * packages/circuits/instances.json (`templates.AuditBatch`, `templates.AuditMerge`).
  */
 import { auditBatchSignalLayout, auditBatchSignalNames, auditMergeSignalLayout, auditMergeSignalNames } from "../core/signals.generated.ts";
 

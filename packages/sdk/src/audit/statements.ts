@@ -15,7 +15,7 @@ export interface AggregateStatements {
   holds: boolean;
 }
 
-/** The root proof's statements (circuits/audit/audit-merge.circom, top = 1) on the total sums. */
+/** The root proof's statements (packages/circuits/audit/audit-merge.circom, top = 1) on the total sums. */
 export function aggregateStatements(totals: AuditFigures, scenarioCount = totals.losses.length): AggregateStatements {
   const equity = totals.collateral - totals.debt;
   const scenarios = totals.losses.slice(0, scenarioCount).map((loss, index) => ({ index, loss, covered: loss <= equity }));

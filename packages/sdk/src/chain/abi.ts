@@ -1,5 +1,5 @@
 /**
- * Human-readable ABI fragments of the gate contracts (contracts/), for ethers' `Contract` and
+ * Human-readable ABI fragments of the gate contracts (packages/contracts/contracts/), for ethers' `Contract` and
  * `Interface` in Node or the browser. test/contracts.test.ts checks them against the compiled
  * artifacts.
  */

@@ -3,7 +3,7 @@ import type { ZkProof } from "../prover/prove.ts";
 import { toSolidityProof } from "../verifier/calldata.ts";
 import { AUDIT_REGISTRY_ABI, MARKET_ORACLE_ABI, REBALANCE_GATE_ABI } from "./abi.ts";
 
-/** The `Groth16Proof` struct of contracts/libraries/Groth16.sol. */
+/** The `Groth16Proof` struct of packages/contracts/contracts/libraries/Groth16.sol. */
 export interface GateProof {
   a: [bigint, bigint];
   b: [[bigint, bigint], [bigint, bigint]];
@@ -17,8 +17,8 @@ export interface GateArguments {
 }
 
 /**
- * Positions of the Solvency public signals, generated from circuits/instances.json with
- * contracts/libraries/PublicSignals.sol's. The Rebalance public signals' positions depend on the
+ * Positions of the Solvency public signals, generated from packages/circuits/instances.json with
+ * packages/contracts/contracts/libraries/PublicSignals.sol's. The Rebalance public signals' positions depend on the
  * instance's sizes: `custodyLayout` (./custody.ts).
  */
 export { SOLVENCY_SIGNAL, SOLVENCY_SIGNAL_COUNT } from "../core/signals.generated.ts";

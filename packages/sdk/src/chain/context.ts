@@ -1,6 +1,6 @@
 import { AbiCoder, getAddress, keccak256 } from "ethers";
 
-/** Bits dropped from the hash so the context fits the BN254 scalar field (contracts/libraries/ProofContext.sol). */
+/** Bits dropped from the hash so the context fits the BN254 scalar field (packages/contracts/contracts/libraries/ProofContext.sol). */
 export const CONTEXT_SHIFT = 8n;
 
 /**

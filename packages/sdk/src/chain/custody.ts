@@ -2,12 +2,12 @@
  * The public signals of the Rebalance circuit with custody (docs/custody.md, "The Rebalance
  * circuit's public signals"; docs/enforcement.md for the liquidation terms and the new opening
  * encrypted to the keeper key), decoded as the gate reads them. Their positions are generated from
- * circuits/instances.json (`templates.Rebalance`), as contracts/libraries/PublicSignals.sol's are.
+ * packages/circuits/instances.json (`templates.Rebalance`), as packages/contracts/contracts/libraries/PublicSignals.sol's are.
  */
 import { SNARK_FIELD } from "../core/field.ts";
 import { ciphertextLength, rebalanceSignalLayout, type RebalanceSignalLayout } from "../core/signals.generated.ts";
 
-/** Where each signal of a Rebalance instance sits (generated from circuits/instances.json, as PublicSignals.RebalanceLayout). */
+/** Where each signal of a Rebalance instance sits (generated from packages/circuits/instances.json, as PublicSignals.RebalanceLayout). */
 export type CustodyLayout = RebalanceSignalLayout;
 
 /** Words of the ciphertext of an opening with these slot counts: L = 1 + nAssets + ceil(nInstruments / 2) padded to blocks of 3, plus the tag. */

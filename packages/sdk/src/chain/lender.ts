@@ -1,5 +1,5 @@
 /**
- * The LenderVault (contracts/LenderVault.sol): its ABI fragments and the exact integer
+ * The LenderVault (packages/contracts/contracts/LenderVault.sol): its ABI fragments and the exact integer
  * arithmetic of its debt index, for provers (the debt a committed number of units stands for) and
  * for the oracle (the index projected to the end of an epoch's freshness window).
  */

@@ -6,7 +6,7 @@
  * The factory artifact (and its embedded pair bytecode) is loaded on first deployment only, so
  * importing this module costs nothing in the browser.
  */
-import { Contract, ContractFactory, type ContractRunner, type Signer } from "ethers";
+import { Contract, type ContractRunner, type Signer } from "ethers";
 
 export const UNISWAP_V2_FACTORY_ABI = [
   "function getPair(address tokenA, address tokenB) view returns (address pair)",

@@ -9,7 +9,7 @@ import { poseidon7 } from "poseidon-lite";
 /**
  * The market as the circuits see it: every value the statements use, laid out in the instance's
  * slots (padding: symbol 0, scale 1, price 0, debt index 1; empty instruments and scenarios; zero covariance),
- * signed values field-encoded. Mirrors circuits/market/*.circom.
+ * signed values field-encoded. Mirrors packages/circuits/market/*.circom.
  */
 export interface MarketSignals {
   epoch: bigint;
@@ -72,7 +72,7 @@ export interface MarketDigests {
 }
 
 /**
- * Small values packed for hashing, exactly as circuits/lib/pack.circom: `perWord` per word, value
+ * Small values packed for hashing, exactly as packages/circuits/lib/pack.circom: `perWord` per word, value
  * u of a word at bit `bits * u`, each stored as value + offset, which must lie in [0, 2^bits):
  * a value outside would spill into its neighbour and two markets could share a root, so it is
  * refused. The circuits range-check every slot they compute with, so a market refused here has
@@ -95,7 +95,7 @@ export function packWords(values: readonly bigint[], bits: number, perWord: numb
 }
 
 /**
- * How each market value is packed (circuits/market/*.circom; the bounds of docs/risk-arithmetic.md):
+ * How each market value is packed (packages/circuits/market/*.circom; the bounds of docs/risk-arithmetic.md):
  * slot width, values per word (width * perWord <= 252), the offset that makes signed values
  * non-negative, and for thresholds and weights the largest value (10^4, checked in-circuit beside
  * the slot).
@@ -201,7 +201,7 @@ export function marketDigests(m: MarketSignals): MarketDigests {
   };
 }
 
-/** marketRoot: what the oracle contract publishes for the epoch (circuits/market/market-root.circom). */
+/** marketRoot: what the oracle contract publishes for the epoch (packages/circuits/market/market-root.circom). */
 export function marketRootOf(m: MarketSignals, digests: MarketDigests = marketDigests(m)): bigint {
   if (![...Array(MAX_QUOTE_DECIMALS + 1).keys()].some((d) => m.quoteScale === 10n ** BigInt(d))) {
     throw new RangeError(`market root: quote scale ${m.quoteScale} is not 10^decimals with decimals in [0, ${MAX_QUOTE_DECIMALS}], the range the market root commits to`);

@@ -2,7 +2,7 @@ import { poseidon8 } from "poseidon-lite";
 import type { Policy, VarMethod } from "../inputs/types.ts";
 import { scaledQuantile } from "../model/normal-quantile.ts";
 
-/** The policy as circuits/policy/policy-hash.circom hashes it. */
+/** The policy as packages/circuits/policy/policy-hash.circom hashes it. */
 export interface PolicySignals {
   minHealthFactor: bigint;
   triggerHealthFactor: bigint;

@@ -13,7 +13,7 @@ function poseidon(inputs: bigint[]): bigint {
 }
 
 /**
- * Digest of any number of field elements, exactly as circuits/lib/poseidon-chain.circom:
+ * Digest of any number of field elements, exactly as packages/circuits/lib/poseidon-chain.circom:
  * the first <= 16 elements in one Poseidon, then each further <= 15 chained after the digest.
  */
 export function poseidonChain(inputs: readonly bigint[]): bigint {

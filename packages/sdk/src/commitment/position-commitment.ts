@@ -4,7 +4,7 @@ import type { Position } from "../inputs/types.ts";
 import { poseidonChain } from "./poseidon-chain.ts";
 import { padSlots, type SlotLayout } from "./slot-layout.ts";
 
-/** The private signals of circuits/position-commitment.circom for one position. */
+/** The private signals of packages/circuits/position-commitment.circom for one position. */
 export interface PositionSignals {
   account: bigint;
   nonce: bigint;
@@ -27,7 +27,7 @@ export function positionSignals(position: Position, salt: bigint, layout: SlotLa
 }
 
 /**
- * The words the commitment hashes; see the header of circuits/position-commitment.circom for
+ * The words the commitment hashes; see the header of packages/circuits/position-commitment.circom for
  * the encoding and why it is injective. Inputs are assumed validated (src/inputs).
  */
 export function commitmentWords(signals: PositionSignals): bigint[] {

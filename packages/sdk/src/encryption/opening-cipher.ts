@@ -1,6 +1,6 @@
 /**
  * Verifiable encryption of a position's opening to the keeper key (docs/enforcement.md), the
- * TypeScript mirror of circuits/rebalance.circom's encryption check: MACI's pattern, Baby Jubjub
+ * TypeScript mirror of packages/circuits/rebalance.circom's encryption check: MACI's pattern, Baby Jubjub
  * ECDH then Poseidon encryption (@zk-kit/poseidon-cipher, the same sponge as @zk-kit/circuits'
  * poseidon-cipher.circom).
  *
@@ -50,7 +50,7 @@ export interface PublishedOpening {
  * for the secrets whose low 249 bits are this value: its first segment has 249 bits (83 windows
  * of 3), and at that segment's last adder the running sum 2^250 + sum_i (1 + a_i) * 8^i equals
  * subOrder, so the Montgomery adder gets P and -P. sum_i 8^i over the 83 windows is
- * (2^249 - 1) / 7, hence the value (circuits/lib/opening-encryption.circom's header). Sixteen
+ * (2^249 - 1) / 7, hence the value (packages/circuits/lib/opening-encryption.circom's header). Sixteen
  * 253-bit scalars have these low bits; three of them are below subOrder.
  */
 export const UNPROVABLE_EPHEMERAL_LOW_BITS = subOrder - (1n << 250n) - ((1n << 249n) - 1n) / 7n;

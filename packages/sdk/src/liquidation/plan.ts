@@ -1,7 +1,7 @@
 /**
  * The keeper's liquidation planner (docs/enforcement.md, "The planner's rule"): given a decrypted
  * position below the trigger, the epoch's market, the policy and the Uniswap v2 reserves the
- * caller read, build the liquidation transition circuits/rebalance.circom proves with
+ * caller read, build the liquidation transition packages/circuits/rebalance.circom proves with
  * `liquidation = 1`:
  *
  * - urgent when the model puts the health factor strictly below 1.0 (HFnum < 10^4 * HFden), so the

@@ -25,7 +25,7 @@ export function collateralValue(amount: bigint, asset: Asset): bigint {
 
 /**
  * Base units owed for `units` of index-scaled debt (docs/custody.md): ceil(units * debtIndex / 10^18),
- * so interest accrued since the units were borrowed is always counted (circuits/risk/debt-assets.circom).
+ * so interest accrued since the units were borrowed is always counted (packages/circuits/risk/debt-assets.circom).
  */
 export function debtAssets(units: bigint, asset: Asset): bigint {
   return ceilDiv(units * asset.debtIndex, DEBT_INDEX_SCALE);

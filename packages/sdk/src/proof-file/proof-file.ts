@@ -18,7 +18,7 @@ import type { ZkProof } from "../prover/prove.ts";
 export interface ProofMetadata {
   /** 2: with the key's fingerprint and source. Version 1 files (no fingerprint) are refused. */
   version: 2;
-  /** An instance of circuits/instances.json (lowercase letters, digits and dashes only: it names a build directory). */
+  /** An instance of packages/circuits/instances.json (lowercase letters, digits and dashes only: it names a build directory). */
   instance: string;
   /** What the proof is for: Solvency "health" | "stress" | "var" | "audit", Rebalance "rebalance" | "register", PositionCommitment "commitment". */
   statement: string;
@@ -39,7 +39,7 @@ export type KeySourceKind = "development" | "ceremony";
 
 export type ProofFile = Groth16Proof & { zks: ProofMetadata };
 
-/** The manifest fields a proof file records (an InstanceManifest, src/setup/manifest.ts, or the browser's copy of one). */
+/** The manifest fields a proof file records (an InstanceManifest, packages/node/src/setup/manifest.ts, or the browser's copy of one). */
 export interface ProofKeyManifest {
   instance: string;
   template: string;

@@ -5,7 +5,7 @@ export type DownloadProgress = (loaded: number, total: number | null) => void;
 
 /**
  * The bytes of an artifact given as bytes or a URL (browser-safe: no file system). Node callers
- * holding file paths read them with `zk-solvency/node` instead. `onProgress` hears about every
+ * holding file paths read them with `@zk-solvency/node` instead. `onProgress` hears about every
  * 512 KiB of a download: enough for a smooth bar, few enough calls to post across a worker.
  */
 export async function artifactBytes(artifact: Artifact, what: string, onProgress?: DownloadProgress): Promise<Uint8Array> {
@@ -14,7 +14,7 @@ export async function artifactBytes(artifact: Artifact, what: string, onProgress
   try {
     response = await fetch(artifact);
   } catch (error) {
-    throw new Error(`${what}: cannot fetch ${artifact} (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`${what}: cannot fetch ${artifact} (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   if (!response.ok) throw new Error(`${what}: fetching ${artifact} answered HTTP ${response.status}`);
   if (!onProgress || !response.body) return new Uint8Array(await response.arrayBuffer());

@@ -5,7 +5,7 @@ import { calculateWitness } from "./witness.ts";
 
 export interface ZkProof {
   proof: Groth16Proof;
-  /** In the order of the instance's `publicSignals` (circuits/instances.json). */
+  /** In the order of the instance's `publicSignals` (packages/circuits/instances.json). */
   publicSignals: NumericString[];
 }
 

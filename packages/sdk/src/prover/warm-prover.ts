@@ -18,7 +18,7 @@ export class WarmProver {
     private readonly witness: WarmWitnessCalculator,
   ) {}
 
-  /** Artifacts as bytes or URLs (in Node, `loadWarmProver` from `zk-solvency/node` takes the built instance). */
+  /** Artifacts as bytes or URLs (in Node, `loadWarmProver` from `@zk-solvency/node` takes the built instance). */
   static async load(artifacts: ProvingArtifacts): Promise<WarmProver> {
     const [wasm, zkey] = await Promise.all([
       artifactBytes(artifacts.wasm, `${artifacts.instance} witness wasm`),

@@ -3,7 +3,7 @@
  * (docs/custody.md): every change of a committed balance is a wallet flow, a loan or repayment
  * with the asset's lender, a swap on the AMM, or an option-token flow, performed by the gate in
  * the same transaction. applyActions returns the new position and its `Movements`, the public
- * signals circuits/rebalance.circom proves. Pure integer code, no Node built-ins.
+ * signals packages/circuits/rebalance.circom proves. Pure integer code, no Node built-ins.
  *
  * Assets and instruments are indices into the market (the commitment's slot order); amounts
  * are base units of the asset, instrument quantities contracts at QUANTITY_DECIMALS, all >= 0.

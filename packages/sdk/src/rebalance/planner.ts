@@ -364,7 +364,7 @@ function notNeeded(ctx: PlannerContext, strategy: Strategy, before: RiskReport, 
 }
 
 function makePlan(ctx: PlannerContext, strategy: Strategy, before: RiskReport, e: Evaluation, header: string[], nextRebalanceAt?: number): Plan {
-  const { market, old } = ctx;
+  const { market } = ctx;
   const cost = planCost(e.actions, market, ctx.model);
   // What each action buys: the change from the position before it to the position after it.
   const steps: PlanStep[] = [];

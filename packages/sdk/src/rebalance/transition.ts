@@ -1,7 +1,7 @@
 /**
  * A transition P -> P' as the custody model sees it (docs/custody.md): every change of a
  * committed balance is a token movement the gate performs in the same transaction. This is the
- * exact TypeScript mirror of circuits/rebalance.circom's conservation rules, used to check a
+ * exact TypeScript mirror of packages/circuits/rebalance.circom's conservation rules, used to check a
  * transition before proving it (a clear error instead of an unprovable witness) and by the
  * differential tests. Pure integer code, no Node built-ins.
  */
@@ -12,7 +12,7 @@ import { ModelError } from "../model/errors.ts";
 import { healthFactor } from "../model/health-factor.ts";
 import { assetValues, debtAssets as debtAssetsOf } from "../model/values.ts";
 
-/** Swap slots of the standard and test Rebalance instances (circuits/instances.json, last parameter). */
+/** Swap slots of the standard and test Rebalance instances (packages/circuits/instances.json, last parameter). */
 export const SWAP_SLOTS = 2;
 
 /** Values of swap legs are compared at quote units * 10^18, so nothing rounds. */
@@ -58,7 +58,7 @@ export interface LiquidationTerms {
   urgent: boolean;
 }
 
-/** A transition as circuits/rebalance.circom proves it. */
+/** A transition as packages/circuits/rebalance.circom proves it. */
 export interface Transition extends Movements {
   old: Position;
   next: Position;
@@ -176,7 +176,7 @@ function signedDebtAssets(m: Movements, i: number): bigint {
 /**
  * What the repayments paid the lender, at the epoch's oracle unit values (quote units * 10^18,
  * exact): sum_i debtAssets_i * u_i over the assets whose debt falls. A liquidation's bonus is
- * bounded by bonusBps of this (circuits/rebalance.circom).
+ * bounded by bonusBps of this (packages/circuits/rebalance.circom).
  */
 export function repaidValue(m: Movements, market: Market): bigint {
   return market.assets.reduce((sum, asset, i) => (m.debtDelta[i]! < 0n ? sum + swapValue(m.debtAssets[i]!, asset) : sum), 0n);
@@ -327,7 +327,7 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
   return { valid: violations.length === 0, violations, ...(after && { after }) };
 }
 
-/** The liquidation rules of circuits/rebalance.circom (liquidation = 1); `slots` is the instance's nSwaps. */
+/** The liquidation rules of packages/circuits/rebalance.circom (liquidation = 1); `slots` is the instance's nSwaps. */
 function checkLiquidation(
   t: Transition,
   liq: LiquidationTerms,

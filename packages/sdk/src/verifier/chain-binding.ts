@@ -16,7 +16,7 @@ import { signalHex } from "../proof-file/proof-file.ts";
 import { verificationKeyWords } from "./key-check.ts";
 import { ProofMetadataError, type VerifiedProofFile } from "./proof-file-verdict.ts";
 
-/** Every generated verifier (contracts/generated/) returns its key's fingerprint (src/verifier/key-hash.ts). */
+/** Every generated verifier (packages/contracts/contracts/generated/) returns its key's fingerprint (src/verifier/key-hash.ts). */
 export const VERIFIER_KEY_ABI = ["function VERIFICATION_KEY_HASH() view returns (bytes32)"] as const;
 
 /** A deployed contract is not what it was given as, or not bound to the rest of the deployment: a check failed, exit 1. */

@@ -16,7 +16,7 @@ import { verificationKeyHash } from "./key-hash.ts";
 import { isProofFileTemplate, provenChecks, statementProblem, type ProofFileTemplate, type ProvenCheck } from "./statements.ts";
 import { verifyProof } from "./verify.ts";
 
-/** What the verifier knows of the instance independently of the file: circuits/instances.json, and the key it trusts for it. */
+/** What the verifier knows of the instance independently of the file: packages/circuits/instances.json, and the key it trusts for it. */
 export interface InstanceDeclaration {
   instance: string;
   template: string;

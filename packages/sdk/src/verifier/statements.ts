@@ -3,7 +3,7 @@
  * only worth printing when the instance's circuit actually proves it. Browser-safe.
  */
 
-/** Solvency's (and Rebalance's) `checks` parameter bits (circuits/solvency.circom). */
+/** Solvency's (and Rebalance's) `checks` parameter bits (packages/circuits/solvency.circom). */
 export const CHECK_BITS = { healthFactor: 1, stress: 2, historicalVar: 4, parametricVar: 8 } as const;
 export type ProvenCheck = keyof typeof CHECK_BITS;
 /** All four: what an audit claim and every Rebalance instance need. */
@@ -35,7 +35,7 @@ export const describeChecks = (checks: readonly ProvenCheck[]): string => checks
 
 /**
  * The statements a proof of this instance may carry, with what each needs of the circuit (as
- * `zks prove` selects instances, src/node/select-instance.ts): "health" the health factor,
+ * `zks prove` selects instances, packages/node/src/select-instance.ts): "health" the health factor,
  * "stress" scenario stress, "var" a VaR method, "audit" all four checks (an audit claim is a full
  * Solvency proof); a Rebalance proof either registers (from the empty position) or rebalances; a
  * PositionCommitment proof opens a commitment.

@@ -23,7 +23,7 @@ import { printJson } from "../output.ts";
 
 const EXIT_HELP = "Exit status: 0 done, 1 a key or transcript failed a check (tampered, out of order, another circuit), 2 bad input, 3 missing ptau or unbuildable circuit.";
 
-/** Instance names come from circuits/instances.json only: the name becomes a build path. */
+/** Instance names come from packages/circuits/instances.json only: the name becomes a build path. */
 function checkInstance(name: string): void {
   const all = loadInstances();
   if (!/^[a-z0-9-]+$/.test(name) || !all.some((instance) => instance.name === name)) {

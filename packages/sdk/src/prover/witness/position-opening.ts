@@ -5,7 +5,7 @@ import { InputError } from "../../core/errors.ts";
 import type { Market, Position } from "../../inputs/types.ts";
 
 /**
- * Inputs of the commitment-opening circuits (circuits/position-commitment.circom): the
+ * Inputs of the commitment-opening circuits (packages/circuits/position-commitment.circom): the
  * position's slots, its account, nonce and salt.
  */
 export function positionOpeningInput(position: Position, market: Market, layout: SlotLayout, source = "position"): CircuitSignals {

@@ -12,7 +12,7 @@ import type { Market, Policy, Position } from "../../inputs/types.ts";
 import { SWAP_SLOTS, type Transition } from "../../rebalance/transition.ts";
 import { solvencyInput } from "./solvency.ts";
 
-/** A transition as circuits/rebalance.circom proves it (docs/custody.md). */
+/** A transition as packages/circuits/rebalance.circom proves it (docs/custody.md). */
 export type RebalanceTransition = Transition;
 
 /** A rebalance instance's layout: the risk slots plus its swap slots (default SWAP_SLOTS). */
@@ -29,7 +29,7 @@ export interface EnforcementInputs {
 }
 
 /**
- * Inputs of circuits/rebalance.circom; `context` as in solvencyInput. The new position is proven
+ * Inputs of packages/circuits/rebalance.circom; `context` as in solvencyInput. The new position is proven
  * as the Solvency statement of P' at nonce + 1; the old one opens the commitment the gate holds
  * (for a registration, the empty position with salt 0). Swap slots beyond the transition's swaps
  * are empty (0, 0, 0, 0). The opening of P' is encrypted to `enforcement.keeperKey` under nonce + 1

@@ -7,7 +7,7 @@ import { InputError } from "../../core/errors.ts";
 import type { Market, Policy, Position } from "../../inputs/types.ts";
 
 /**
- * Inputs of circuits/solvency.circom: the position, the market in the instance's slots and the
+ * Inputs of packages/circuits/solvency.circom: the position, the market in the instance's slots and the
  * policy. The digests of sections an instance does not recompute are passed as inputs.
  * `context` binds the proof to a chain and contract (src/chain/context.ts); 0 for proofs that
  * are checked off-chain only.
