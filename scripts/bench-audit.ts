@@ -29,7 +29,15 @@ import { PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { loadMarket, loadPolicy, loadPosition } from "../test/helpers/examples.ts";
 import { describeMachine, type Machine } from "./bench/machine.ts";
 
-const { values } = parseArgs({ options: { positions: { type: "string", multiple: true, default: ["1000"] }, workers: { type: "string" }, seed: { type: "string", default: "1" }, "render-only": { type: "boolean", default: false }, "inclusion-from": { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    positions: { type: "string", multiple: true, default: ["1000"] },
+    workers: { type: "string" },
+    seed: { type: "string", default: "1" },
+    "render-only": { type: "boolean", default: false },
+    "inclusion-from": { type: "string" },
+  },
+});
 const sizes = values["render-only"] || values["inclusion-from"] ? [] : values.positions!.map(Number);
 const workers = values.workers ? Number(values.workers) : undefined;
 const seed = Number(values.seed);
@@ -108,11 +116,19 @@ for (const count of sizes) {
   });
   clearInterval(sampler);
   const dir = mkdtempSync(path.join(tmpdir(), "zks-bench-audit-"));
-  const files = writeAuditDir(dir, run.report, run.accounts.map((a) => a.leaf));
+  const files = writeAuditDir(
+    dir,
+    run.report,
+    run.accounts.map((a) => a.leaf),
+  );
   const verifyStarted = performance.now();
   await verifyAudit(run.report, keys);
   const verifyMs = performance.now() - verifyStarted;
-  const inclusion = await measureInclusion(run.report, run.accounts.map((a) => a.leaf), book);
+  const inclusion = await measureInclusion(
+    run.report,
+    run.accounts.map((a) => a.leaf),
+    book,
+  );
   const proofs = run.report.proofs.flat();
   const result: AuditScaleResult = {
     positions: count,
@@ -191,7 +207,9 @@ function scalingNote(rows: AuditScaleResult[]): string {
   const unmeasured = rows.filter((r) => !r.inclusion).map((r) => n(r.positions));
   const inclusion =
     " An inclusion proof is the account's path into its batch (sibling hashes and sums digests, no figures) and the proofs from that batch up to the root; checking it rebuilds the leaf from the owner's position and verifies those proofs." +
-    (unmeasured.length > 0 ? ` Rows with – (${unmeasured.join(", ")} positions) were measured when inclusion proofs carried sibling sums instead of proofs, and not re-measured since.` : "");
+    (unmeasured.length > 0
+      ? ` Rows with – (${unmeasured.join(", ")} positions) were measured when inclusion proofs carried sibling sums instead of proofs, and not re-measured since.`
+      : "");
   return `The number of proofs grows linearly with the positions (one batch proof per ${largest.batchSize} positions, plus one merge proof per ${largest.fanIn} proofs below it), and proving is nearly all of the time. The pool holds one proof per worker and builds batch inputs only as fast as it proves them; what grows with the book in memory is the positions' figures, the tree and the finished proofs.${growth}${inclusion} Beyond one machine: docs/audit.md (BullMQ).`;
 }
 

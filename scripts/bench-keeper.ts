@@ -43,7 +43,13 @@ import { KeeperProcess, writeKeeperConfig, writeKeeperKey, type KeeperLog } from
 import { HARDHAT_MNEMONIC, startLocalNode } from "../test/helpers/local-node.ts";
 import { describeMachine } from "./bench/machine.ts";
 
-const { values } = parseArgs({ options: { positions: { type: "string", default: "100" }, provers: { type: "string", default: "1" }, out: { type: "string", default: path.join(PACKAGE_ROOT, "benchmarks", "keeper.json") } } });
+const { values } = parseArgs({
+  options: {
+    positions: { type: "string", default: "100" },
+    provers: { type: "string", default: "1" },
+    out: { type: "string", default: path.join(PACKAGE_ROOT, "benchmarks", "keeper.json") },
+  },
+});
 const N = Number(values.positions);
 const PROVERS = Number(values.provers);
 if (!Number.isInteger(N) || N < 10) throw new Error(`--positions: at least 10 (first 10 against last 10), got ${values.positions}`);
@@ -75,7 +81,22 @@ async function main(): Promise<void> {
     const key = writeKeeperKey(dir, "keeper-key");
     const deploymentFile = path.join(dir, "deployment.json");
     const deployed = await zksAsync(
-      ["deploy", "--rpc", node.url, "--market", example("market-grid.json"), "--policy", example("policy.json"), "--test-tokens", "--test-lenders", "USDC", "--keeper-key", key.pubFile, "--out", deploymentFile],
+      [
+        "deploy",
+        "--rpc",
+        node.url,
+        "--market",
+        example("market-grid.json"),
+        "--policy",
+        example("policy.json"),
+        "--test-tokens",
+        "--test-lenders",
+        "USDC",
+        "--keeper-key",
+        key.pubFile,
+        "--out",
+        deploymentFile,
+      ],
       { ZKS_PRIVATE_KEY: walletAt(0).privateKey },
     );
     if (deployed.code !== 0) throw new Error(`zks deploy failed: ${deployed.stderr}`);
@@ -110,7 +131,15 @@ async function main(): Promise<void> {
     const [kx, ky] = (await gate.getFunction("keeperKey")()) as [bigint, bigint];
     const owners = Array.from({ length: N }, (_, i) => walletAt(100 + i));
     const transitions = owners.map((w, i) => {
-      const position: Position = { version: 1, account: w.address, nonce: 1n, salt: 1_000_000n + BigInt(i), collateral: [10n * E18, 0n, 0n], debt: [0n, 0n, (15_700n + 8n * BigInt(i)) * E6], quantities: [0n, 0n, 0n] };
+      const position: Position = {
+        version: 1,
+        account: w.address,
+        nonce: 1n,
+        salt: 1_000_000n + BigInt(i),
+        collateral: [10n * E18, 0n, 0n],
+        debt: [0n, 0n, (15_700n + 8n * BigInt(i)) * E6],
+        quantities: [0n, 0n, 0n],
+      };
       if (!checkPosition(position, m42, policy).pass) throw new Error(`position ${i} does not pass at epoch 42`);
       return registrationTransition(position, m42, policy);
     });
@@ -118,7 +147,10 @@ async function main(): Promise<void> {
     const registrationStart = performance.now();
     const pool = await ProverPool.start([INSTANCE], { workers: 2 });
     const proofs = new Array<Awaited<ReturnType<ProverPool["prove"]>>>(N);
-    for await (const outcome of pool.proveEach(INSTANCE, transitions.map((t) => rebalanceInput(t, m42, policy, LAYOUT, t.next.account, context, { keeperKey: [kx, ky] })))) {
+    for await (const outcome of pool.proveEach(
+      INSTANCE,
+      transitions.map((t) => rebalanceInput(t, m42, policy, LAYOUT, t.next.account, context, { keeperKey: [kx, ky] })),
+    )) {
       if ("error" in outcome) throw outcome.error;
       proofs[outcome.index] = outcome.proof;
     }
@@ -139,7 +171,13 @@ async function main(): Promise<void> {
     const events = await gate.queryFilter(gate.filters.OpeningEncrypted!());
     const published = events.map((e) => {
       const { args } = gate.interface.parseLog(e)!;
-      return { account: args.account as string, nonce: args.nonce as bigint, commitment: args.commitment as bigint, ephemeralKey: [args.ephemeralKey[0], args.ephemeralKey[1]] as const, ciphertext: [...args.ciphertext] as bigint[] };
+      return {
+        account: args.account as string,
+        nonce: args.nonce as bigint,
+        commitment: args.commitment as bigint,
+        ephemeralKey: [args.ephemeralKey[0], args.ephemeralKey[1]] as const,
+        ciphertext: [...args.ciphertext] as bigint[],
+      };
     });
     const rounds = 5;
     let decryptMs = 0;
@@ -181,7 +219,11 @@ async function main(): Promise<void> {
     const started = await keeper.event("started", undefined, 300_000);
     const metricsUrl = started.metrics as string;
     const firstPass = await keeper.event("evaluated", (l) => l.epoch === "42" && l.evaluated === N, 300_000);
-    const service = { positions: firstPass.evaluated as number, ms: firstPass.ms as number, positionsPerSecond: Math.round(((firstPass.evaluated as number) * 1000) / (firstPass.ms as number)) };
+    const service = {
+      positions: firstPass.evaluated as number,
+      ms: firstPass.ms as number,
+      positionsPerSecond: Math.round(((firstPass.evaluated as number) * 1000) / (firstPass.ms as number)),
+    };
     log(`the keeper evaluated ${service.positions} positions in ${service.ms} ms (decrypt + model)`);
 
     // Memory: the keeper's resident set from its metrics endpoint, twice a second, with the proofs done so far.
@@ -213,7 +255,11 @@ async function main(): Promise<void> {
     const publishedAt = Date.now();
     log("epoch 43 published; the keeper liquidates...");
     const epochPass = await keeper.event("evaluated", (l) => l.epoch === "43", 600_000);
-    const perEpoch = { positions: epochPass.evaluated as number, ms: epochPass.ms as number, positionsPerSecond: Math.round(((epochPass.evaluated as number) * 1000) / (epochPass.ms as number)) };
+    const perEpoch = {
+      positions: epochPass.evaluated as number,
+      ms: epochPass.ms as number,
+      positionsPerSecond: Math.round(((epochPass.evaluated as number) * 1000) / (epochPass.ms as number)),
+    };
     const firstSubmitted = await keeper.event("submitted", undefined, 600_000);
     const epochToSubmittedMs = Date.parse(firstSubmitted.time as string) - publishedAt;
 
@@ -237,7 +283,11 @@ async function main(): Promise<void> {
       instance: INSTANCE,
       positions: N,
       provers: PROVERS,
-      registration: { seconds: seconds(registrationMs), provingSeconds: seconds(registrationProofMs), note: "the owners' registrations: a 2-worker ProverPool, then N register transactions" },
+      registration: {
+        seconds: seconds(registrationMs),
+        provingSeconds: seconds(registrationProofMs),
+        note: "the owners' registrations: a 2-worker ProverPool, then N register transactions",
+      },
       evaluation: { firstPass: service, newEpoch: perEpoch, inProcess },
       epochToSubmittedMs,
       keeperSinceEpochMs: firstSubmitted.sinceEpochMs,

@@ -23,7 +23,16 @@ import { manifestFiles, readManifest } from "../packages/node/src/setup/manifest
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
 import { describeMachine, type Machine } from "./bench/machine.ts";
 import { marginalCosts, type MarginalCostRow } from "./bench/marginal-costs.ts";
-import { renderBenchmarks, type BrowserResult, type CircuitChange, type InstanceResult, type MemoryResult, type PoolResult, type ProveResult, type WitnessBackends } from "./bench/report.ts";
+import {
+  renderBenchmarks,
+  type BrowserResult,
+  type CircuitChange,
+  type InstanceResult,
+  type MemoryResult,
+  type PoolResult,
+  type ProveResult,
+  type WitnessBackends,
+} from "./bench/report.ts";
 import { runChild } from "./bench/run-child.ts";
 
 const { values: flags } = parseArgs({
@@ -63,7 +72,11 @@ function lastHistoryEntry(): HistoryEntry {
 const previous = flags["render-only"] ? lastHistoryEntry() : undefined;
 const measure = !previous;
 
-const selected = flags.instances?.split(",").map((name) => name.trim()) ?? loadInstances().filter((i) => i.tier !== "large").map((i) => i.name);
+const selected =
+  flags.instances?.split(",").map((name) => name.trim()) ??
+  loadInstances()
+    .filter((i) => i.tier !== "large")
+    .map((i) => i.name);
 if (measure && !flags["skip-setup"]) {
   log(`setting up ${selected.join(", ")} (cached when sources are unchanged)`);
   await buildCircuits({ instances: selected, tiers: ["test", "standard", "large"], nativeWitness: flags.native, log: (m) => log(m) });
@@ -100,7 +113,9 @@ for (const config of measure ? loadInstances().filter((i) => selected.includes(i
     pool,
     witness,
   });
-  log(`${config.name}: cold ${(prove.sdkColdMs / 1000).toFixed(2)} s, snarkjs ${(prove.snarkjsColdMs / 1000).toFixed(2)} s, warm ${(prove.warmMs / 1000).toFixed(2)} s, pool ${(pool.perProofMs / 1000).toFixed(2)} s/proof`);
+  log(
+    `${config.name}: cold ${(prove.sdkColdMs / 1000).toFixed(2)} s, snarkjs ${(prove.snarkjsColdMs / 1000).toFixed(2)} s, warm ${(prove.warmMs / 1000).toFixed(2)} s, pool ${(pool.perProofMs / 1000).toFixed(2)} s/proof`,
+  );
 }
 if (results.length === 0) throw new Error("bench: no instance is set up; run `zks setup` first");
 
@@ -139,7 +154,9 @@ const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf
 const gasSection = /<!-- gas:begin[\s\S]*?<!-- gas:end -->/.exec(current)?.[0];
 // Written by `npm run bench:audit` (scripts/bench-audit.ts), which takes far longer; kept as it is.
 // Sections other benchmarks write (bench:keeper, bench:audit) are kept as they are.
-const keptSections = [/<!-- keeper:begin[\s\S]*?<!-- keeper:end -->/, /<!-- audit:begin[\s\S]*?<!-- audit:end -->/].map((re) => re.exec(current)?.[0]).filter((x): x is string => x !== undefined);
+const keptSections = [/<!-- keeper:begin[\s\S]*?<!-- keeper:end -->/, /<!-- audit:begin[\s\S]*?<!-- audit:end -->/]
+  .map((re) => re.exec(current)?.[0])
+  .filter((x): x is string => x !== undefined);
 const auditSection = keptSections.length > 0 ? keptSections.join("\n\n") : undefined;
 
 const changesFile = path.join(BENCH_DIR, "circuit-changes.json");
@@ -171,6 +188,13 @@ writeFileSync(
 
 const machine = previous?.machine ?? describeMachine();
 const seconds = previous?.seconds ?? (performance.now() - started) / 1000;
-writeFileSync(BENCHMARKS_FILE, renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, auditSection, browser, plotFile: PLOT_FILE, seconds }));
+writeFileSync(
+  BENCHMARKS_FILE,
+  renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, auditSection, browser, plotFile: PLOT_FILE, seconds }),
+);
 if (measure) appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs, seconds })}\n`);
-log(measure ? `wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s` : `rewrote BENCHMARKS.md and ${PLOT_FILE} from the last run in benchmarks/history.jsonl`);
+log(
+  measure
+    ? `wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s`
+    : `rewrote BENCHMARKS.md and ${PLOT_FILE} from the last run in benchmarks/history.jsonl`,
+);

@@ -162,7 +162,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.join(PACKAGE_ROOT,
   const { values } = parseArgs({ options: { outdir: { type: "string" }, "no-minify": { type: "boolean", default: false } } });
   buildBrowserBundle({ outdir: values.outdir, minify: !values["no-minify"], log: (line) => console.log(line) }).then(
     (build) => {
-      console.log(`every entry point of @zk-solvency/sdk is browser-safe (${build.outputs.length} entries, ${build.inputs.length} modules)${build.outdir ? `; bundles in ${build.outdir}` : ""}`);
+      console.log(
+        `every entry point of @zk-solvency/sdk is browser-safe (${build.outputs.length} entries, ${build.inputs.length} modules)${build.outdir ? `; bundles in ${build.outdir}` : ""}`,
+      );
       process.exit(0);
     },
     (error: unknown) => {

@@ -76,7 +76,8 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     writeFileSync(file, `${list.map((p) => JSON.stringify(positionToJson(p, market))).join("\n")}\n`);
     return file;
   };
-  const prove = (bookFile: string, out: string, ...extra: string[]) => zks(["audit", "--positions", bookFile, ...inputs, "--out", path.join(dir, out), "--tier", "test", "--workers", "2", ...extra]);
+  const prove = (bookFile: string, out: string, ...extra: string[]) =>
+    zks(["audit", "--positions", bookFile, ...inputs, "--out", path.join(dir, out), "--tier", "test", "--workers", "2", ...extra]);
   /** The user pins the gate (and its oracle, tokens and lenders) with the deployments file; audit.json's gate is only the operator's claim. */
   const verify = (out: string, ...extra: string[]) => zks(["audit", "verify", "--audit", path.join(dir, out), ...inputs, "--rpc", url, "--deployment", deploymentFile, ...extra]);
   let deploymentFile: string;
@@ -91,7 +92,9 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     deploymentFile = path.join(dir, "deployment.json");
     const keeperKeyFile = path.join(dir, "keeper.pub.json");
     writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
-    const deployed = await zks(["deploy", "--rpc", url, ...inputs, "--test-tokens", "--test-lenders", "USDC", "--keeper-key", keeperKeyFile, "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
+    const deployed = await zks(["deploy", "--rpc", url, ...inputs, "--test-tokens", "--test-lenders", "USDC", "--keeper-key", keeperKeyFile, "--out", deploymentFile], {
+      ZKS_PRIVATE_KEY: hardhatKey(0),
+    });
     assert.equal(deployed.code, 0, deployed.stderr);
     const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
     gate = deployment.contracts.RebalanceGate;
@@ -142,7 +145,8 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     // A donation: 1 WETH sent to the gate by someone with no position. It backs nothing; the audit reports it as surplus.
     await send(tokens[WETH]!, "mint", gate, E18);
     block = await latestBlock();
-    for (const p of positions) assert.equal(await gateContract(owner).getFunction("commitmentOf")(p.account), commitPosition(p, p.salt!, LAYOUT), "the gate holds each registered position");
+    for (const p of positions)
+      assert.equal(await gateContract(owner).getFunction("commitmentOf")(p.account), commitPosition(p, p.salt!, LAYOUT), "the gate holds each registered position");
 
     // The stale test's rebalance is proven now (while nothing else proves) and sent later.
     staleMove = transitionOf(positions[0]!, { ...noMovements(market), flows: [E18, 0n, 0n] }, 77n);
@@ -179,10 +183,22 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     const verified = await verify("honest");
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /^VALID: audit of epoch 42: 3 positions, 0 failing/);
-    assert.match(verified.stdout, new RegExp(`COMPLETE: the audited positions are exactly the 3 accounts registered with gate ${gate} on chain 31337 at block ${block}, each at its commitment there`));
+    assert.match(
+      verified.stdout,
+      new RegExp(`COMPLETE: the audited positions are exactly the 3 accounts registered with gate ${gate} on chain 31337 at block ${block}, each at its commitment there`),
+    );
     const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
-    assert.match(verified.stdout, new RegExp(`gate pinned by ${deploymentFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(its oracle ${deployment.contracts.MarketOracle}, tokens and lenders checked\\)`, "i"));
-    assert.match(verified.stdout, new RegExp(`WETH \\(token ${deployment.tokens[WETH].address}\\): the gate holds 16\\.0; the positions hold 15\\.0 \\(surplus 1\\.0: held beyond what the positions commit, e\\.g\\. a donation\\)`, "i"));
+    assert.match(
+      verified.stdout,
+      new RegExp(`gate pinned by ${deploymentFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(its oracle ${deployment.contracts.MarketOracle}, tokens and lenders checked\\)`, "i"),
+    );
+    assert.match(
+      verified.stdout,
+      new RegExp(
+        `WETH \\(token ${deployment.tokens[WETH].address}\\): the gate holds 16\\.0; the positions hold 15\\.0 \\(surplus 1\\.0: held beyond what the positions commit, e\\.g\\. a donation\\)`,
+        "i",
+      ),
+    );
     assert.match(verified.stdout, /USDC \(token 0x[0-9a-fA-F]{40}\): the gate holds 30000\.0; the positions hold 30000\.0\n/);
     assert.match(verified.stdout, new RegExp(`USDC debt: the lender ${deployment.lenders[USDC].address} counts 5000\\.0 debt units of the gate; the positions owe 5000\\.0`, "i"));
     assert.match(verified.stdout, /ETH-26DEC26-2800-P \(token 0x[0-9a-fA-F]{40}\): the gate holds 2\.0 option tokens; the positions hold 2\.0/);
@@ -209,10 +225,16 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     oneLine(withFake.stderr, new RegExp(`check-fake\\.jsonl:4: account: 0x8000000000000000000000000000000000000001 is not registered with gate ${gate} at block ${block}$`));
     const without = await prove(book("check-dropped", [positions[0]!, positions[2]!]), "x", ...chain());
     assert.equal(without.code, 2);
-    oneLine(without.stderr, new RegExp(`--positions: 1 account\\(s\\) registered with gate ${gate} at block ${block} have no position in the book, e\\.g\\. ${positions[1]!.account.toLowerCase()}`));
+    oneLine(
+      without.stderr,
+      new RegExp(`--positions: 1 account\\(s\\) registered with gate ${gate} at block ${block} have no position in the book, e\\.g\\. ${positions[1]!.account.toLowerCase()}`),
+    );
     const resalted = await prove(book("check-stale", [positions[0]!, { ...positions[1]!, salt: 9n }, positions[2]!]), "x", ...chain());
     assert.equal(resalted.code, 2);
-    oneLine(resalted.stderr, /check-stale\.jsonl:2: this position's commitment 0x[0-9a-f]{8}… is not the one gate .* holds for .* at block \d+ \(0x[0-9a-f]{8}…\): a stale version \(another nonce\) or another salt/);
+    oneLine(
+      resalted.stderr,
+      /check-stale\.jsonl:2: this position's commitment 0x[0-9a-f]{8}… is not the one gate .* holds for .* at block \d+ \(0x[0-9a-f]{8}…\): a stale version \(another nonce\) or another salt/,
+    );
   });
 
   it("a fake-account audit is rejected: valid proofs of a book with an account the gate does not hold", async function () {
@@ -226,7 +248,9 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(
       result.stdout,
-      new RegExp(`^INVALID: batch proof 1's first account 0x8000000000000000000000000000000000000001 is not registered with the gate at block ${block}: the audit counts a position the gate does not hold \\(a fake account\\)`),
+      new RegExp(
+        `^INVALID: batch proof 1's first account 0x8000000000000000000000000000000000000001 is not registered with the gate at block ${block}: the audit counts a position the gate does not hold \\(a fake account\\)`,
+      ),
     );
   });
 
@@ -237,7 +261,9 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(
       result.stdout,
-      new RegExp(`^INVALID: account ${positions[1]!.account.toLowerCase()} is registered with the gate at block ${block} \\(commitment 0x[0-9a-f]{8}…\\) but is not among the 2 positions of batch proof 0, whose range \\[.*\\] holds it: the audit leaves it out \\(a dropped account\\)`),
+      new RegExp(
+        `^INVALID: account ${positions[1]!.account.toLowerCase()} is registered with the gate at block ${block} \\(commitment 0x[0-9a-f]{8}…\\) but is not among the 2 positions of batch proof 0, whose range \\[.*\\] holds it: the audit leaves it out \\(a dropped account\\)`,
+      ),
     );
   });
 
@@ -253,7 +279,10 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
       const drained = await latestBlock();
       const result = await verify("honest", "--block", String(drained));
       assert.equal(result.code, 1, result.stdout + result.stderr);
-      assert.match(result.stdout, new RegExp(`^INVALID: WETH: the gate holds 14\\.0 at block ${drained}, the audited positions hold 15\\.0: short by 1\\.0 \\(reserves below liabilities to the accounts\\)`));
+      assert.match(
+        result.stdout,
+        new RegExp(`^INVALID: WETH: the gate holds 14\\.0 at block ${drained}, the audited positions hold 15\\.0: short by 1\\.0 \\(reserves below liabilities to the accounts\\)`),
+      );
     } finally {
       await provider.send("evm_revert", [snapshot]);
     }
@@ -265,7 +294,12 @@ describe("audit completeness against the chain (real proofs, a local hardhat nod
     const stale = positions[0]!;
     const result = await verify("honest", "--block", String(later));
     assert.equal(result.code, 1, result.stdout + result.stderr);
-    assert.match(result.stdout, new RegExp(`^INVALID: batch proof 0, slot 0: not account ${stale.account.toLowerCase()}'s position at block ${later} \\(the gate holds commitment 0x[0-9a-f]{8}…\\): a stale or forged version of it`));
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^INVALID: batch proof 0, slot 0: not account ${stale.account.toLowerCase()}'s position at block ${later} \\(the gate holds commitment 0x[0-9a-f]{8}…\\): a stale or forged version of it`,
+      ),
+    );
     // The same audit claiming the later block in its own record: the record is the operator's claim, checked, not trusted.
     const json = JSON.parse(readFileSync(path.join(dir, "honest", "audit.json"), "utf8"));
     json.chain.block = later;

@@ -40,7 +40,11 @@ function members(positions: Position[], market: Market, policy: Policy): BatchMe
 
 /** The reference model's subtree over the batch: 2 leaves (the second possibly padding). */
 function modelSubtree(positions: Position[], market: Market, policy: Policy): SumNode {
-  return buildSumTree(positions.map((p) => accountFigures(p, market, policy, LAYOUT).leaf), LAYOUT, 1).root;
+  return buildSumTree(
+    positions.map((p) => accountFigures(p, market, policy, LAYOUT).leaf),
+    LAYOUT,
+    1,
+  ).root;
 }
 
 describe("audit circuits", function () {
@@ -95,7 +99,13 @@ describe("audit circuits", function () {
         assert.equal(output(batchCircuit, result.witness, "policyHash"), policyHash(p));
         assert.equal(output(batchCircuit, result.witness, "failing"), expected.sums.fails);
         // The members the verifier compares with the gate: each slot's Poseidon(commitment, account).
-        pair.forEach((position, s) => assert.equal(output(batchCircuit, result.witness, `members[${s}]`), ownerHash(commitPosition(position, position.salt!, LAYOUT), BigInt(position.account)), `batch ${batches}: members[${s}]`));
+        pair.forEach((position, s) =>
+          assert.equal(
+            output(batchCircuit, result.witness, `members[${s}]`),
+            ownerHash(commitPosition(position, position.salt!, LAYOUT), BigInt(position.account)),
+            `batch ${batches}: members[${s}]`,
+          ),
+        );
         failing += Number(expected.sums.fails);
         batches++;
         m = undefined as unknown as Market;
@@ -139,9 +149,18 @@ describe("audit circuits", function () {
       const leaf = (f: number) => result.witness[batchCircuit.index(`main.leaves[1].figures[${f}]`)]!;
       const at = 3 + S;
       const pad = (values: readonly bigint[]) => [...values, ...Array(3 - values.length).fill(0n)];
-      assert.deepEqual([0, 1, 2].map((i) => leaf(at + i)), pad(healthy.collateral));
-      assert.deepEqual([0, 1, 2].map((i) => leaf(at + 3 + i)), pad(healthy.debt));
-      assert.deepEqual([0, 1, 2].map((k) => leaf(at + 6 + k) - leaf(at + 9 + k)), pad(healthy.quantities));
+      assert.deepEqual(
+        [0, 1, 2].map((i) => leaf(at + i)),
+        pad(healthy.collateral),
+      );
+      assert.deepEqual(
+        [0, 1, 2].map((i) => leaf(at + 3 + i)),
+        pad(healthy.debt),
+      );
+      assert.deepEqual(
+        [0, 1, 2].map((k) => leaf(at + 6 + k) - leaf(at + 9 + k)),
+        pad(healthy.quantities),
+      );
     });
 
     it("boundary cases: an empty position, the largest account, zero-figure sums", async function () {
@@ -172,12 +191,19 @@ describe("audit circuits", function () {
 
     it("rejects accounts out of order, duplicated, zero, and an active slot after a padding slot", async function () {
       const cases: [string, (s: Record<string, unknown>) => void][] = [
-        ["out of order", (s) => ((s.account as bigint[]).reverse())],
+        ["out of order", (s) => (s.account as bigint[]).reverse()],
         ["duplicate", (s) => ((s.account as bigint[])[1] = (s.account as bigint[])[0]!)],
         ["account zero", (s) => ((s.account as bigint[])[0] = 0n)],
         ["active after padding", (s) => ((s.active as bigint[])[0] = 0n)],
-        ["no positions", (s) => ((s.active as bigint[]).fill(0n))],
-        ["fails on a padding slot", (s) => { (s.active as bigint[])[1] = 0n; (s.fails as bigint[])[1] = 1n; (s.account as bigint[])[1] = 0n; }],
+        ["no positions", (s) => (s.active as bigint[]).fill(0n)],
+        [
+          "fails on a padding slot",
+          (s) => {
+            (s.active as bigint[])[1] = 0n;
+            (s.fails as bigint[])[1] = 1n;
+            (s.account as bigint[])[1] = 0n;
+          },
+        ],
         ["a padding slot with an account", (s) => ((s.active as bigint[])[1] = 0n)],
       ];
       for (const [name, edit] of cases) {
@@ -274,7 +300,11 @@ describe("audit circuits", function () {
       (input.childSums as bigint[][])[1]![3 + S + 3 + 2] = 0n;
       assert.equal((await merge.calculate(input as CircuitSignals)).accepted, false);
       // Forged splits of the counts word violate the constraints.
-      for (const [name, value] of [["main.failing", 0n], ["main.positions", 4n], ["main.failing", (1n << 40n) + 1n]] as const) {
+      for (const [name, value] of [
+        ["main.failing", 0n],
+        ["main.positions", 4n],
+        ["main.failing", (1n << 40n) + 1n],
+      ] as const) {
         const forged = [...result.witness];
         forged[circuit.index(name)] = value;
         assert.ok(circuit.violated(forged).length > 0, `${name} = ${value} forged, yet every constraint holds`);

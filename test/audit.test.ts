@@ -51,7 +51,12 @@ function signalsOf(tree: MerkleSumTree, leaves: readonly AuditLeaf[], report: Au
       const counts = [s.sums.positions, s.sums.fails];
       if (l === 0) return { ...zkProof, publicSignals: [...own, report.marketRoot, report.policyHash, ...counts, ...s.members].map(String) };
       const children = Array.from({ length: report.fanIn }, (_, c) => subtree(l - 1, j * report.fanIn + c));
-      return { ...zkProof, publicSignals: [...own, ...counts, ...children.map((c) => c.hash), ...children.map((c) => c.digest), ...children.map((c) => c.first), ...children.map((c) => c.last)].map(String) };
+      return {
+        ...zkProof,
+        publicSignals: [...own, ...counts, ...children.map((c) => c.hash), ...children.map((c) => c.digest), ...children.map((c) => c.first), ...children.map((c) => c.last)].map(
+          String,
+        ),
+      };
     }),
   );
 }
@@ -75,7 +80,11 @@ describe("audit, end to end (real proofs)", function () {
     dir = mkdtempSync(path.join(tmpdir(), "zks-audit-"));
     writeFileSync(path.join(dir, "book.jsonl"), `${book.map((p) => JSON.stringify(positionToJson(p, market))).join("\n")}\n`);
     book.forEach((p, i) => writeFileSync(path.join(dir, `position-${i}.json`), JSON.stringify(positionToJson(p, market))));
-    keys = { batch: loadInstanceArtifacts("audit-batch-3x3x16x2").verificationKey, merge: loadInstanceArtifacts("audit-merge-3x3x16x2").verificationKey, top: loadInstanceArtifacts("audit-top-3x3x16x2").verificationKey };
+    keys = {
+      batch: loadInstanceArtifacts("audit-batch-3x3x16x2").verificationKey,
+      merge: loadInstanceArtifacts("audit-merge-3x3x16x2").verificationKey,
+      top: loadInstanceArtifacts("audit-top-3x3x16x2").verificationKey,
+    };
   });
   after(async function () {
     rmSync(dir, { recursive: true, force: true });
@@ -93,9 +102,18 @@ describe("audit, end to end (real proofs)", function () {
     assert.equal(report.root.sums.fails, BigInt(failingInBook));
     // Per-token totals: what the book's positions hold and owe, token by token.
     const total = (pick: (p: (typeof book)[number]) => bigint) => book.reduce((sum, p) => sum + pick(p), 0n);
-    assert.equal(report.root.sums.amounts[0], total((p) => p.collateral[0]!));
-    assert.equal(report.root.sums.debtUnits[2], total((p) => p.debt[2]!));
-    assert.equal(report.root.sums.written[0], total((p) => (p.quantities[0]! < 0n ? -p.quantities[0]! : 0n)));
+    assert.equal(
+      report.root.sums.amounts[0],
+      total((p) => p.collateral[0]!),
+    );
+    assert.equal(
+      report.root.sums.debtUnits[2],
+      total((p) => p.debt[2]!),
+    );
+    assert.equal(
+      report.root.sums.written[0],
+      total((p) => (p.quantities[0]! < 0n ? -p.quantities[0]! : 0n)),
+    );
     assert.match(result.stdout, /per token {9}WETH [\d.]+ held; WBTC [\d.]+ held; USDC [\d.]+ held, [\d.]+ owed \(debt units\)/);
     // The keys it was proven with, and what they are.
     assert.equal(report.keys.batch.verificationKeyHash, verificationKeyHash(keys.batch));
@@ -115,20 +133,43 @@ describe("audit, end to end (real proofs)", function () {
     const otherKey = zks("audit", "verify", "--audit", path.join(dir, "other-key.json"));
     assert.equal(otherKey.status, 3, otherKey.stdout + otherKey.stderr);
     assert.equal(otherKey.stdout, "");
-    assert.match(otherKey.stderr, /^zks: .*other-key\.json: keys\.merge\.verificationKeyHash: the merge proofs were made with key 0x[0-9a-f]{64}, but the key of audit-merge-3x3x16x2 here is 0x[0-9a-f]{64}: verify with the audit's own keys/);
+    assert.match(
+      otherKey.stderr,
+      /^zks: .*other-key\.json: keys\.merge\.verificationKeyHash: the merge proofs were made with key 0x[0-9a-f]{64}, but the key of audit-merge-3x3x16x2 here is 0x[0-9a-f]{64}: verify with the audit's own keys/,
+    );
     assert.equal(otherKey.stderr.trim().split("\n").length, 1);
     // Chain flags: each misuse one line, before any proof is checked.
     const out = path.join(dir, "out");
     const flagCases: [string[], number, RegExp][] = [
       [["--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 2, /^zks: --gate: needs --rpc: the gate is read over JSON-RPC$/],
-      [["--rpc", "http://127.0.0.1:1"], 2, /^zks: --block: needed: .*audit\.json records no block \(the operator audited without --rpc\); give the block the audit claims to be complete at$/],
+      [
+        ["--rpc", "http://127.0.0.1:1"],
+        2,
+        /^zks: --block: needed: .*audit\.json records no block \(the operator audited without --rpc\); give the block the audit claims to be complete at$/,
+      ],
       [["--rpc", "http://127.0.0.1:1", "--block", "5"], 2, /^zks: --rpc: pin the gate with --gate ADDR or --deployment FILE; audit\.json's gate is the operator's claim$/],
-      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3", "--deployment", out], 2, /^zks: --gate: --deployment gives the gate; leave this out$/],
-      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--deployment", path.join(out, "audit.json")], 2, /^zks: .*audit\.json: network: .* \(not a deployments file written by `zks deploy`\?\)$/],
-      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3", "--allow-epoch", "x"], 2, /^zks: --allow-epoch: not a non-negative integer: "x"$/],
+      [
+        ["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3", "--deployment", out],
+        2,
+        /^zks: --gate: --deployment gives the gate; leave this out$/,
+      ],
+      [
+        ["--rpc", "http://127.0.0.1:1", "--block", "5", "--deployment", path.join(out, "audit.json")],
+        2,
+        /^zks: .*audit\.json: network: .* \(not a deployments file written by `zks deploy`\?\)$/,
+      ],
+      [
+        ["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3", "--allow-epoch", "x"],
+        2,
+        /^zks: --allow-epoch: not a non-negative integer: "x"$/,
+      ],
       [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x12"], 2, /^zks: --gate: not an address: "0x12"$/],
       [["--rpc", "http://127.0.0.1:1", "--block", "five", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 2, /^zks: --block: not a non-negative integer: "five"$/],
-      [["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], 3, /^zks: cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1 /],
+      [
+        ["--rpc", "http://127.0.0.1:1", "--block", "5", "--gate", "0x5FbDB2315678afecb367f032d93F642f64180aa3"],
+        3,
+        /^zks: cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1 /,
+      ],
     ];
     for (const [flags, status, pattern] of flagCases) {
       const misuse = zks("audit", "verify", "--audit", out, ...flags);
@@ -254,9 +295,12 @@ describe("audit, end to end (real proofs)", function () {
       await rejects((r) => (r.root.hash += 1n), /root proof's hash differs/);
     });
 
-    it("a proof checked under another key: an error naming the key (exit 3), never \"invalid\"", async function () {
+    it('a proof checked under another key: an error naming the key (exit 3), never "invalid"', async function () {
       const swapped = { ...keys, batch: keys.top };
-      await assert.rejects(verifyAudit(report, swapped), (error: unknown) => error instanceof AuditKeyError && error.exitCode === 3 && /keys\.batch\.verificationKeyHash: the batch proofs were made with key/.test(error.message));
+      await assert.rejects(
+        verifyAudit(report, swapped),
+        (error: unknown) => error instanceof AuditKeyError && error.exitCode === 3 && /keys\.batch\.verificationKeyHash: the batch proofs were made with key/.test(error.message),
+      );
       const r = copy();
       r.keys.top.verificationKeyHash = verificationKeyHash(keys.merge);
       await assert.rejects(verifyAudit(r, keys), (error: unknown) => error instanceof AuditKeyError && /keys\.top/.test(error.message));
@@ -283,7 +327,16 @@ describe("audit, end to end (real proofs)", function () {
     const found = matchLeaf(file, position, market, policy);
     assert.equal(found.countedAsFailingWhilePassing, true);
     assert.equal(found.figures.fails, 1n);
-    assert.throws(() => matchLeaf(file, book.find((p) => p !== position)!, market, policy), AuditTreeError);
+    assert.throws(
+      () =>
+        matchLeaf(
+          file,
+          book.find((p) => p !== position)!,
+          market,
+          policy,
+        ),
+      AuditTreeError,
+    );
     await assert.rejects(checkInclusion(file, position, market, policy, keys), /does not verify/);
   });
 
@@ -324,7 +377,10 @@ describe("audit, end to end (real proofs)", function () {
     writeFileSync(path.join(books, "a.json"), JSON.stringify(positionToJson(book[0]!, market)));
     writeFileSync(path.join(books, "notes.txt"), "not a position");
     const entries = readBook(books, market);
-    assert.deepEqual(entries.map((e) => path.basename(e.source)), ["a.json", "b.json"]);
+    assert.deepEqual(
+      entries.map((e) => path.basename(e.source)),
+      ["a.json", "b.json"],
+    );
     assert.equal(entries[0]!.position.account, book[0]!.account);
     assert.equal(readBook(path.join(dir, "book.jsonl"), market).length, 7);
     const empty = path.join(dir, "empty");

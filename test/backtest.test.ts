@@ -12,7 +12,13 @@ import { blackScholes, impliedVol } from "../packages/sdk/src/backtest/black-sch
 import { costRiskChart, healthFactorBandChart, healthFactorPathChart } from "../packages/sdk/src/backtest/charts.ts";
 import { cholesky, NotPositiveSemiDefiniteError } from "../packages/sdk/src/backtest/cholesky.ts";
 import { defaultBacktestAllowance } from "../packages/sdk/src/backtest/default-allowance.ts";
-import { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_REBALANCE_SWAP, GATE_GAS_SWAP_LEG, rebalanceGas } from "../packages/sdk/src/backtest/gate-gas.ts";
+import {
+  GATE_GAS_OWNER_REBALANCE_WITH_FLOWS,
+  GATE_GAS_REBALANCE_NO_FLOW,
+  GATE_GAS_REBALANCE_SWAP,
+  GATE_GAS_SWAP_LEG,
+  rebalanceGas,
+} from "../packages/sdk/src/backtest/gate-gas.ts";
 import type { PricePath } from "../packages/sdk/src/backtest/price-path.ts";
 import { SeededRandom } from "../packages/sdk/src/backtest/random.ts";
 import { replayPaths } from "../packages/sdk/src/backtest/replay-paths.ts";
@@ -35,7 +41,6 @@ const FIXTURES = path.join(PACKAGE_ROOT, "test", "fixtures", "backtest");
 const RETURNS_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "backtest", "returns-250d.csv");
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
-
 
 /**
  * An XML well-formedness check strict enough for what viewers need: one root <svg> in the SVG
@@ -134,11 +139,19 @@ describe("backtest", function () {
         [0, 0, 0],
       ];
       const lower = cholesky(sigma);
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-        const product = lower[i]!.reduce((s, l, k) => s + l * lower[j]![k]!, 0);
-        assert.ok(Math.abs(product - sigma[i]![j]!) < 1e-12);
-      }
-      assert.throws(() => cholesky([[1, 2], [2, 1]]), NotPositiveSemiDefiniteError);
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          const product = lower[i]!.reduce((s, l, k) => s + l * lower[j]![k]!, 0);
+          assert.ok(Math.abs(product - sigma[i]![j]!) < 1e-12);
+        }
+      assert.throws(
+        () =>
+          cholesky([
+            [1, 2],
+            [2, 1],
+          ]),
+        NotPositiveSemiDefiniteError,
+      );
     });
   });
 
@@ -215,12 +228,7 @@ describe("backtest", function () {
       assert.ok(start.pass && start.healthFactor.value! > 15_000n, "starts above the target: nothing to do on day 0");
       const days = Array.from({ length: 61 }, (_, t) => t);
       const decline: PricePath = { days, factors: days.map((t) => [0.99 ** t, 1, 1]), label: "WETH -1% a day" };
-      const r = runBacktest(
-        { position, market, policy, allowance: defaultBacktestAllowance(position, market) },
-        fast,
-        strategySettings({ intervalDays: 60 }, policy),
-        [decline],
-      );
+      const r = runBacktest({ position, market, policy, allowance: defaultBacktestAllowance(position, market) }, fast, strategySettings({ intervalDays: 60 }, policy), [decline]);
       const [none, threshold, time] = r.runs.map((runs) => runs[0]!);
       assert.equal(threshold!.liquidation, undefined, "threshold survives");
       assert.ok(threshold!.rebalances.length >= 5, `threshold rebalanced ${threshold!.rebalances.length} times`);
@@ -247,7 +255,11 @@ describe("backtest", function () {
       for (const label of ["none (baseline)", "threshold (reactive)", "time (proactive)"]) assert.ok(paths.includes(`>${label}</text>`), label);
       const band = healthFactorBandChart(result);
       assertValidSvg(band);
-      assert.equal((band.match(/<path d="M[^"]*" fill="none" stroke="[^"]*" stroke-width="2" stroke-dasharray="5 3"\/>/g) ?? []).length, 3, "one dashed 5th percentile per strategy");
+      assert.equal(
+        (band.match(/<path d="M[^"]*" fill="none" stroke="[^"]*" stroke-width="2" stroke-dasharray="5 3"\/>/g) ?? []).length,
+        3,
+        "one dashed 5th percentile per strategy",
+      );
       for (const risk of ["liquidations", "drawdown"] as const) {
         const chart = costRiskChart(result, "USD", risk);
         assertValidSvg(chart);
@@ -283,7 +295,10 @@ describe("backtest", function () {
     });
 
     it("options are checked, naming the flag", function () {
-      assert.throws(() => strategySettings({ target: 12_000n }, policy), (e: unknown) => e instanceof BacktestOptionsError && /--target-hf: 1\.2 is below the trigger 1\.25/.test(e.message));
+      assert.throws(
+        () => strategySettings({ target: 12_000n }, policy),
+        (e: unknown) => e instanceof BacktestOptionsError && /--target-hf: 1\.2 is below the trigger 1\.25/.test(e.message),
+      );
       assert.throws(() => strategySettings({ intervalDays: 0 }, policy), /--interval-days: must be a positive number/);
       assert.throws(() => strategySettings({ deltaBandFraction: 2 }, policy), /--delta-band/);
     });
@@ -306,7 +321,10 @@ describe("backtest", function () {
       assert.match(windows[4]!.label, /\(161 to 250\)$/);
       const w = windows[0]!;
       assert.ok(Math.abs(w.factors[2]![0]! - (1 - 0.00896) * (1 + 0.03895)) < 1e-12);
-      assert.ok(w.factors.every((f) => f[2] === 1), "USDC has no column");
+      assert.ok(
+        w.factors.every((f) => f[2] === 1),
+        "USDC has no column",
+      );
       const weekly = replayPaths(series, symbols, { stepRows: 7, maxPaths: 1 });
       assert.equal(weekly[0]!.days.length, 36);
       assert.equal(weekly[0]!.days[1], 7);
@@ -354,7 +372,10 @@ describe("backtest", function () {
     const dir = mkdtempSync(path.join(tmpdir(), "zks-backtest-files-"));
     try {
       const out = prepareOutputDir(path.join(dir, "out"), ["a.svg", "b.png"], [{ flag: "--position", file: path.join(dir, "position.json") }]);
-      writeOutputs(out, [{ name: "a.svg", content: "<svg/>" }, { name: "b.png", content: new Uint8Array([0x89, 0x50, 0x4e, 0x47]) }]);
+      writeOutputs(out, [
+        { name: "a.svg", content: "<svg/>" },
+        { name: "b.png", content: new Uint8Array([0x89, 0x50, 0x4e, 0x47]) },
+      ]);
       writeOutputs(out, [{ name: "b.png", content: new Uint8Array([1, 2]) }]);
       assert.deepEqual([...readFileSync(path.join(out, "b.png"))], [1, 2]);
       assert.equal(statSync(path.join(out, "a.svg")).mode & 0o777, 0o600);
@@ -389,7 +410,10 @@ describe("backtest", function () {
       const json = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
       assert.equal(json.kind, "zks-backtest");
       assert.equal(json.source.seed, 3);
-      assert.deepEqual(json.metrics.map((m: { strategy: string }) => m.strategy), ["none", "threshold", "time"]);
+      assert.deepEqual(
+        json.metrics.map((m: { strategy: string }) => m.strategy),
+        ["none", "threshold", "time"],
+      );
       assert.match(readFileSync(path.join(out, "report.md"), "utf8"), /--seed 3/);
 
       const again = zks("backtest", ...inputs(), "--out", out, ...quick, "--seed", "3", "--no-png", "--json");

@@ -85,7 +85,9 @@ function compileVerifiers(sources: Record<string, string>): Record<string, Compi
   };
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   assert.deepEqual(errors, [], errors.map((e) => e.formattedMessage).join("\n"));
-  return Object.fromEntries(Object.entries(sources).map(([name, content]) => [name, { source: content, deployedBytecode: output.contracts[`${name}.sol`]![CONTRACT]!.evm.deployedBytecode.object }]));
+  return Object.fromEntries(
+    Object.entries(sources).map(([name, content]) => [name, { source: content, deployedBytecode: output.contracts[`${name}.sol`]![CONTRACT]!.evm.deployedBytecode.object }]),
+  );
 }
 
 /** The verifier's key constants (`uint256 constant alphax = ...;` through the IC points), to splice another key into a verifier. */
@@ -149,13 +151,23 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assert.match(developmentVerifier, /^\/\/ Key: DEVELOPMENT key/m);
 
     const key = await verifierKey(CONTRACT, compileVerifiers({ development: developmentVerifier }).development, paths);
-    assert.deepEqual(key, { contract: CONTRACT, instance: INSTANCE, kind: "development", deployable: false, label: "DEVELOPMENT key", verificationKeyHash: manifest.verificationKeyHash });
+    assert.deepEqual(key, {
+      contract: CONTRACT,
+      instance: INSTANCE,
+      kind: "development",
+      deployable: false,
+      label: "DEVELOPMENT key",
+      verificationKeyHash: manifest.verificationKeyHash,
+    });
   });
 
   it("init refuses a ptau that is not a public ceremony file unless --untrusted-ptau; then two contributions by distinct names and the beacon, each printing its hash", async function () {
     const refused = zks("ceremony", "init", "--instance", INSTANCE, "--out", dir);
     assert.equal(refused.code, 2);
-    assertOneLineError(refused, /--ptau: .*dev-16\.ptau \(power 16, blake2b [0-9a-f]{16}…\) is not a known public ceremony file: whoever made it knows tau and can forge proofs whatever phase 2 does\. .* pass --untrusted-ptau for a rehearsal/);
+    assertOneLineError(
+      refused,
+      /--ptau: .*dev-16\.ptau \(power 16, blake2b [0-9a-f]{16}…\) is not a known public ceremony file: whoever made it knows tau and can forge proofs whatever phase 2 does\. .* pass --untrusted-ptau for a rehearsal/,
+    );
 
     const init = zks("ceremony", "init", "--instance", INSTANCE, "--out", dir, "--untrusted-ptau");
     assert.equal(init.code, 0, init.stderr);
@@ -175,7 +187,11 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assertOneLineError(early, /commitment-3x3_0001\.zkey: 1 contribution\(s\) so far; a deployable key needs at least 2 before the beacon/);
 
     // The same party under another spelling of its name is refused: two names are the rule's floor.
-    await rejects(ceremonyContribute({ input: zkey("0001"), output: zkey("0002"), name: "Alice" }), InputError, /--name: "Alice" already contributed \(entries\[0\]\): each party contributes once/);
+    await rejects(
+      ceremonyContribute({ input: zkey("0001"), output: zkey("0002"), name: "Alice" }),
+      InputError,
+      /--name: "Alice" already contributed \(entries\[0\]\): each party contributes once/,
+    );
     const bob = await ceremonyContribute({ input: zkey("0001"), output: zkey("0002"), name: "bob", entropy: "bob's dice rolls" });
     assert.equal(bob.entry.name, "bob");
     // Contributing on an older key would drop bob's contribution: refused.
@@ -190,13 +206,23 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assert.match(beacon.stdout, new RegExp(`--expect-beacon ${BEACON}$`, "m"));
 
     const entries = transcript().entries;
-    assert.deepEqual(entries.map((e) => [e.index, e.kind, e.name, e.statement]), [[1, "contribution", "alice", "https://example.org/alice-hash.asc"], [2, "contribution", "bob", undefined], [3, "beacon", "final beacon", undefined]]);
+    assert.deepEqual(
+      entries.map((e) => [e.index, e.kind, e.name, e.statement]),
+      [
+        [1, "contribution", "alice", "https://example.org/alice-hash.asc"],
+        [2, "contribution", "bob", undefined],
+        [3, "beacon", "final beacon", undefined],
+      ],
+    );
     assert.deepEqual(entries[2]!.beacon, { hash: BEACON, iterationsExp: 10, source: BEACON_SOURCE });
     // What each party saw printed is what the transcript publishes, and what the key records.
     assert.ok(alice.stdout.includes(`contribution hash  ${entries[0]!.contributionHash}`), alice.stdout);
     assert.ok(beacon.stdout.includes(entries[2]!.contributionHash));
     const recorded = await readZkeyContributions(zkey("final"));
-    assert.deepEqual(recorded.contributions.map((c) => [c.index, c.name, c.contributionHash]), entries.map((e) => [e.index, e.name, e.contributionHash]));
+    assert.deepEqual(
+      recorded.contributions.map((c) => [c.index, c.name, c.contributionHash]),
+      entries.map((e) => [e.index, e.name, e.contributionHash]),
+    );
     assert.equal(recorded.circuitHash, start.circuit.circuitHash);
     circuit = await ceremonyCircuit(INSTANCE, DEV_PTAU, [], loadTranscript(transcriptFile()), paths);
   });
@@ -219,7 +245,10 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assert.deepEqual(report.contributions[2].beacon, { hash: BEACON, iterationsExp: 10 });
     assert.equal(report.ptau.publicCeremony, false);
     assert.equal(report.deployable.ok, false);
-    assert.match(report.deployable.reason, /not deployable: phase 1 is not a known public ceremony \(ptau .*dev-16\.ptau, power 16, blake2b [0-9a-f]{16}…\): whoever made that ptau can forge proofs/);
+    assert.match(
+      report.deployable.reason,
+      /not deployable: phase 1 is not a known public ceremony \(ptau .*dev-16\.ptau, power 16, blake2b [0-9a-f]{16}…\): whoever made that ptau can forge proofs/,
+    );
   });
 
   it("a tampered contribution is rejected by zks ceremony verify and by zks setup --zkey, even with a transcript forged to match it (exit 1, one line)", async function () {
@@ -232,7 +261,11 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assert.equal(verify.code, 1);
     assertOneLineError(verify, /forged\.zkey: does not verify against the r1cs of commitment-3x3 and the ptau \(snarkjs zkey verify: INVALID\(1\): .*\)/);
     // Against the published transcript the edited record no longer hashes to bob's published hash.
-    await rejects(verifyCeremonyZkey(circuit, forged, loadTranscript(transcriptFile())), CeremonyError, /transcript\.json: entries\[1\]\.contributionHash: [0-9a-f]{16}… but the key's contribution #2 \(bob\) has [0-9a-f]{16}…/);
+    await rejects(
+      verifyCeremonyZkey(circuit, forged, loadTranscript(transcriptFile())),
+      CeremonyError,
+      /transcript\.json: entries\[1\]\.contributionHash: [0-9a-f]{16}… but the key's contribution #2 \(bob\) has [0-9a-f]{16}…/,
+    );
 
     // Key points edited after the last contribution, and the transcript edited to the new file's sha256: only zkey verify can tell.
     const tampered = path.join(path.dirname(forged), "final.zkey");
@@ -252,20 +285,34 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
   it("a transcript or announcement that disagrees with the key is rejected, naming the field, before the expensive verification", async function () {
     const swapped = transcript();
     swapped.entries[1]!.contributionHash = swapped.entries[0]!.contributionHash;
-    await rejects(verifyCeremonyZkey(circuit, zkey("final"), transcriptAt(swapped)), CeremonyError, /transcript\.json: entries\[1\]\.contributionHash: [0-9a-f]{16}… but the key's contribution #2 \(bob\) has [0-9a-f]{16}…/);
+    await rejects(
+      verifyCeremonyZkey(circuit, zkey("final"), transcriptAt(swapped)),
+      CeremonyError,
+      /transcript\.json: entries\[1\]\.contributionHash: [0-9a-f]{16}… but the key's contribution #2 \(bob\) has [0-9a-f]{16}…/,
+    );
     await rejects(
       verifyCeremonyZkey(circuit, zkey("final"), transcriptAt({ ...transcript(), circuit: { ...transcript().circuit, compileKey: "0".repeat(64) } })),
       CeremonyError,
       /transcript\.json: circuit\.compileKey: the ceremony's circuit \(0000000000000000…\) is not this checkout's commitment-3x3/,
     );
-    await rejects(verifyCeremonyZkey(circuit, zkey("final"), loadTranscript(transcriptFile()), { expectBeacon: "ab" }), CeremonyError, new RegExp(`--expect-beacon: the key's beacon is ${BEACON}, not the announced ab`));
+    await rejects(
+      verifyCeremonyZkey(circuit, zkey("final"), loadTranscript(transcriptFile()), { expectBeacon: "ab" }),
+      CeremonyError,
+      new RegExp(`--expect-beacon: the key's beacon is ${BEACON}, not the announced ab`),
+    );
     // A transcript listing one party twice, or a name that would print as two lines, is bad input.
     const twice = transcript();
     twice.entries[1]!.name = "ALICE";
-    assert.throws(() => transcriptAt(twice), (e: unknown) => e instanceof InputError && /entries\[1\]\.name: "ALICE" is entries\[0\]'s name too/.test(e.message));
+    assert.throws(
+      () => transcriptAt(twice),
+      (e: unknown) => e instanceof InputError && /entries\[1\]\.name: "ALICE" is entries\[0\]'s name too/.test(e.message),
+    );
     const newline = transcript();
     newline.entries[1]!.name = "bob\nVERIFIED";
-    assert.throws(() => transcriptAt(newline), (e: unknown) => e instanceof InputError && /entries\[1\]\.name: no control or format characters/.test(e.message));
+    assert.throws(
+      () => transcriptAt(newline),
+      (e: unknown) => e instanceof InputError && /entries\[1\]\.name: no control or format characters/.test(e.message),
+    );
   });
 
   it("the log-parser attack: a beacon named with a newline, then a contribution after it posing as the beacon, is rejected by verify and by setup --zkey", async function () {
@@ -279,11 +326,23 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assert.equal(await snarkjs.zKey.verifyFromR1cs(circuit.r1cs, DEV_PTAU, mallory), true);
     // The key's own records show four contributions, the beacon third; a transcript claims three, the beacon last with mallory's hash.
     const recorded = await readZkeyContributions(mallory);
-    assert.deepEqual(recorded.contributions.map((c) => [c.index, c.name, Boolean(c.beacon)]), [[1, "alice", false], [2, "bob", false], [3, "x\ny", true], [4, "final beacon", false]]);
+    assert.deepEqual(
+      recorded.contributions.map((c) => [c.index, c.name, Boolean(c.beacon)]),
+      [
+        [1, "alice", false],
+        [2, "bob", false],
+        [3, "x\ny", true],
+        [4, "final beacon", false],
+      ],
+    );
     const claim = transcript();
     claim.entries[2] = { ...claim.entries[2]!, contributionHash: malloryHash, zkeySha256: sha256(mallory), file: "mallory.zkey" };
     const forged = transcriptAt(claim, "claim");
-    await rejects(verifyCeremonyZkey(circuit, mallory, forged), CeremonyError, /mallory\.zkey: contribution #3 is named "x\\ny": control or format characters, or surrounding spaces, are refused/);
+    await rejects(
+      verifyCeremonyZkey(circuit, mallory, forged),
+      CeremonyError,
+      /mallory\.zkey: contribution #3 is named "x\\ny": control or format characters, or surrounding spaces, are refused/,
+    );
     await rejects(
       buildCircuits({ instances: [INSTANCE], paths, ptau: DEV_PTAU, ceremony: { zkey: mallory, transcript: forged.file, expectBeacon: BEACON, untrustedPtau: true } }),
       CeremonyError,
@@ -295,7 +354,11 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     const after = path.join(attack, "after.zkey");
     await snarkjs.zKey.beacon(zkey("0002"), plain, "beacon", BEACON, 10);
     await snarkjs.zKey.contribute(plain, after, "final beacon", "mallory keeps this");
-    await rejects(verifyCeremonyZkey(circuit, after, forged), CeremonyError, /after\.zkey: contribution #4 \(final beacon\) follows the beacon #3 \(beacon\): nothing may follow the beacon, or its maker chose the final key/);
+    await rejects(
+      verifyCeremonyZkey(circuit, after, forged),
+      CeremonyError,
+      /after\.zkey: contribution #4 \(final beacon\) follows the beacon #3 \(beacon\): nothing may follow the beacon, or its maker chose the final key/,
+    );
 
     // One party under two names in the key itself (made with snarkjs directly, past `contribute`'s check).
     const again = path.join(attack, "again.zkey");
@@ -314,14 +377,23 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
       /handed\.zkey: its circuit hash [0-9a-f]{16}… is not the transcript's \([0-9a-f]{16}…\)/,
     );
     await rejects(verifyCeremonyZkey(circuit, foreign, handed), CeremonyError, /transcript\.json: circuit\.circuitHash: [0-9a-f]{16}… is not the key's [0-9a-f]{16}…/);
-    await rejects(verifyCeremonyZkey(circuit, foreign), CeremonyError, /handed\.zkey: does not verify against the r1cs of commitment-3x3 and the ptau \(snarkjs zkey verify: INVALID: Different circuit parameters\)/);
+    await rejects(
+      verifyCeremonyZkey(circuit, foreign),
+      CeremonyError,
+      /handed\.zkey: does not verify against the r1cs of commitment-3x3 and the ptau \(snarkjs zkey verify: INVALID: Different circuit parameters\)/,
+    );
   });
 
   it("the ptau a transcript names: a public file only within a small margin of the circuit's size, else --ptau; never a download the transcript picks", async function () {
     const base = transcript();
     const at = (power: number, blake2b: string) => transcriptAt({ ...base, ptau: { power, blake2b } }, "ptau");
-    const resolve = (t: LoadedTranscript) => resolveCeremonyPtau({ env: {}, requiredPower: 11, transcript: t, hashCacheFile: path.join(paths.buildDir, "ptau-hashes.json"), log: () => {} });
-    await rejects(resolve(at(19, CEREMONY_BLAKE2B[19]!)), InputError, /--ptau: the transcript names the power-19 public ptau, more than 2 above what the circuit needs \(11\): download it yourself and pass it with --ptau/);
+    const resolve = (t: LoadedTranscript) =>
+      resolveCeremonyPtau({ env: {}, requiredPower: 11, transcript: t, hashCacheFile: path.join(paths.buildDir, "ptau-hashes.json"), log: () => {} });
+    await rejects(
+      resolve(at(19, CEREMONY_BLAKE2B[19]!)),
+      InputError,
+      /--ptau: the transcript names the power-19 public ptau, more than 2 above what the circuit needs \(11\): download it yourself and pass it with --ptau/,
+    );
     // The file's power comes from its hash, not from the transcript's `power` field.
     await rejects(resolve(at(11, CEREMONY_BLAKE2B[18]!)), InputError, /power-18 public ptau/);
     await rejects(resolve(at(16, base.ptau.blake2b)), CeremonyError, /ptau\.blake2b: [0-9a-f]{16}… is not a known public ceremony file; pass the ceremony's ptau with --ptau/);
@@ -330,7 +402,10 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
   it("setup --zkey: refused on an untrusted ptau without --untrusted-ptau; with it, installs a key labelled so, prints every hash to match; a plain setup keeps it; a proof verifies under it only", async function () {
     const refused = zks("setup", "--instance", INSTANCE, "--zkey", zkey("final"), "--transcript", transcriptFile(), "--expect-beacon", BEACON);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr.trim().split("\n").at(-1)!, /^zks: .*commitment-3x3_final\.zkey: not deployable: phase 1 is not a known public ceremony \(ptau .*dev-16\.ptau, power 16, blake2b [0-9a-f]{16}…\).*pass --untrusted-ptau/);
+    assert.match(
+      refused.stderr.trim().split("\n").at(-1)!,
+      /^zks: .*commitment-3x3_final\.zkey: not deployable: phase 1 is not a known public ceremony \(ptau .*dev-16\.ptau, power 16, blake2b [0-9a-f]{16}…\).*pass --untrusted-ptau/,
+    );
 
     const setup = zks("setup", "--instance", INSTANCE, "--zkey", zkey("final"), "--transcript", transcriptFile(), "--expect-beacon", `0x${BEACON}`, "--untrusted-ptau");
     assert.equal(setup.code, 0, setup.stderr);
@@ -344,14 +419,23 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     const buildDir = instanceDir(paths, INSTANCE);
     const manifest = readManifest(buildDir)!;
     const ptauBlake2b = transcript().ptau.blake2b;
-    assert.deepEqual(manifest.keySource, { kind: "ceremony", contributions: 2, beacon: BEACON, transcriptSha256: sha256(transcriptFile()), ptau: { power: 16, blake2b: ptauBlake2b, origin: "user" } });
+    assert.deepEqual(manifest.keySource, {
+      kind: "ceremony",
+      contributions: 2,
+      beacon: BEACON,
+      transcriptSha256: sha256(transcriptFile()),
+      ptau: { power: 16, blake2b: ptauBlake2b, origin: "user" },
+    });
     assert.equal(manifest.zkeySha256, entries[2]!.zkeySha256);
     const vkey: VerificationKey = JSON.parse(readFileSync(manifestFiles(buildDir, manifest).vkey, "utf8"));
     assert.equal(manifest.verificationKeyHash, verificationKeyHash(vkey));
     assert.notEqual(manifest.verificationKeyHash, verificationKeyHash(developmentVkey));
     const contract = readFileSync(generated(), "utf8");
     assert.ok(contract.includes(`bytes32 public constant VERIFICATION_KEY_HASH = ${manifest.verificationKeyHash};`));
-    assert.match(contract, /^\/\/ Key: phase-2 ceremony, 2 contributions and beacon 5d2c4b1e0f .*\n\/\/ phase 1: an UNTRUSTED ptau \(blake2b [0-9a-f]{16}\.\.\.\), not a known public ceremony file: for rehearsals and local chains only\.$/m);
+    assert.match(
+      contract,
+      /^\/\/ Key: phase-2 ceremony, 2 contributions and beacon 5d2c4b1e0f .*\n\/\/ phase 1: an UNTRUSTED ptau \(blake2b [0-9a-f]{16}\.\.\.\), not a known public ceremony file: for rehearsals and local chains only\.$/m,
+    );
     assert.match(zks("inspect", INSTANCE).stdout, /key source {7}phase-2 ceremony: 2 contributions, beacon 5d2c4b1e0f.*\n {2}phase 1 {10}UNTRUSTED ptau \(power 16/);
 
     // `zks setup` again (the ptau named, so it is resolved) must not put a development key back.
@@ -388,7 +472,10 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     assert.match(mixed.label, /^UNKNOWN key \(its bytecode lacks the key's delta\[0\]/);
 
     const refusal = developmentKeyRefusal(11155111n, [genuine, forged], false) ?? "";
-    assert.match(refusal, /^chain 11155111 is not a local chain \(31337, 1337\) and these verifiers have no deployable key: Commitment3x3Verifier \(ceremony key on an UNTRUSTED ptau\), Commitment3x3Verifier \(UNKNOWN key \(compiled from a source other/);
+    assert.match(
+      refusal,
+      /^chain 11155111 is not a local chain \(31337, 1337\) and these verifiers have no deployable key: Commitment3x3Verifier \(ceremony key on an UNTRUSTED ptau\), Commitment3x3Verifier \(UNKNOWN key \(compiled from a source other/,
+    );
     assert.equal(developmentKeyRefusal(31337n, [genuine, forged], false), undefined);
 
     // zks setup rewrites the edited file, though it kept the key hash and the zkey's sha256.
@@ -407,7 +494,11 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     const buildDir = instanceDir(paths, INSTANCE);
     const installed = readManifest(buildDir)!;
     writeManifest(buildDir, { ...installed, compileKey: "0".repeat(64) });
-    await rejects(buildCircuits({ instances: [INSTANCE], paths, ptau: DEV_PTAU }), SetupError, /commitment-3x3 has a ceremony key for another version of its circuit \(compileKey 000000000000…, now [0-9a-f]{12}…\): run a new ceremony/);
+    await rejects(
+      buildCircuits({ instances: [INSTANCE], paths, ptau: DEV_PTAU }),
+      SetupError,
+      /commitment-3x3 has a ceremony key for another version of its circuit \(compileKey 000000000000…, now [0-9a-f]{12}…\): run a new ceremony/,
+    );
     // The ceremony commands compile in their own scratch build, so the new ceremony can start here.
     const fresh = await ceremonyCircuit(INSTANCE, DEV_PTAU, [], undefined, paths);
     assert.equal(fresh.compileKey, circuit.compileKey);
@@ -415,7 +506,11 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
 
     const zkeyFile = manifestFiles(buildDir, installed).zkey;
     copyFileSync(zkey("0002"), zkeyFile);
-    await rejects(buildCircuits({ instances: [INSTANCE], paths, ptau: DEV_PTAU }), SetupError, /circuit\.zkey: sha256 [0-9a-f]{16}… is not the ceremony key its manifest records \([0-9a-f]{16}…\): install it again/);
+    await rejects(
+      buildCircuits({ instances: [INSTANCE], paths, ptau: DEV_PTAU }),
+      SetupError,
+      /circuit\.zkey: sha256 [0-9a-f]{16}… is not the ceremony key its manifest records \([0-9a-f]{16}…\): install it again/,
+    );
 
     const forced = await buildCircuits({ instances: [INSTANCE], paths, ptau: DEV_PTAU, force: true });
     assert.equal(forced.instances[0]!.setUp, true);
@@ -436,7 +531,11 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     });
     const party = (index: number) => ({ index, name: `p${index}`, contributionHash: hash("a") });
     const beacon = (index: number) => ({ index, name: "beacon", contributionHash: hash("b"), beacon: { hash: "ab", iterationsExp: 10 } });
-    const refused = (v: CeremonyVerification, pattern: RegExp) => assert.throws(() => ceremonyKeySource(v), (e: unknown) => e instanceof CeremonyError && pattern.test(e.message));
+    const refused = (v: CeremonyVerification, pattern: RegExp) =>
+      assert.throws(
+        () => ceremonyKeySource(v),
+        (e: unknown) => e instanceof CeremonyError && pattern.test(e.message),
+      );
     refused(verification([party(1), beacon(2)]), /1 contribution\(s\) before the beacon; a deployable key needs at least 2/);
     refused(verification([party(1), party(2)]), /not finalized: the last contribution must be the public beacon/);
     refused(verification([party(1), party(2), beacon(3)], 4), /not the ceremony's final key: it has 3 of the transcript's 4 entries/);
@@ -458,8 +557,14 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
     await rejects(ceremonyInit(circuit, aFile, { untrustedPtau: true }), InputError, /^--out: .*not-a-dir is a file: --out names a directory for the ceremony$/);
     await rejects(ceremonyContribute({ input: zkey("final"), output: path.join(dir, "x.zkey"), name: "eve\nVERIFIED" }), InputError, /^--name: no control or format characters/);
     await rejects(ceremonyContribute({ input: zkey("final"), output: path.join(dir, "x.zkey"), name: "x".repeat(65) }), InputError, /^--name: 1 to 64 characters/);
-    assert.throws(() => parseBeacon("not-hex"), (e: unknown) => e instanceof InputError && /^--beacon: expected 1 to 255 bytes of hex/.test(e.message));
-    assert.throws(() => parseIterations("5"), (e: unknown) => e instanceof InputError && /^--iterations: .*an integer from 10 to 63; got "5"$/.test(e.message));
+    assert.throws(
+      () => parseBeacon("not-hex"),
+      (e: unknown) => e instanceof InputError && /^--beacon: expected 1 to 255 bytes of hex/.test(e.message),
+    );
+    assert.throws(
+      () => parseIterations("5"),
+      (e: unknown) => e instanceof InputError && /^--iterations: .*an integer from 10 to 63; got "5"$/.test(e.message),
+    );
     const cases: [string[], RegExp][] = [
       [["ceremony", "init", "--instance", "../../tmp/evil", "--out", temp.make("evil")], /--instance: unknown circuit instance "\.\.\/\.\.\/tmp\/evil"/],
       [["ceremony", "init", "--instance", INSTANCE, "--out", dir, "--untrusted-ptau"], /--out: .*transcript\.json exists: start each ceremony in a directory of its own/],
@@ -480,14 +585,24 @@ describe("zks ceremony: a multi-party phase-2 key, verified and installed by zks
 
 describe("zks deploy: development keys only on local chains", function () {
   this.timeout(300_000);
-  const key = (kind: VerifierKey["kind"], deployable = false): VerifierKey => ({ contract: `${kind}${deployable ? "Public" : ""}Verifier`, instance: null, kind, deployable, label: `${kind} label`, verificationKeyHash: null });
+  const key = (kind: VerifierKey["kind"], deployable = false): VerifierKey => ({
+    contract: `${kind}${deployable ? "Public" : ""}Verifier`,
+    instance: null,
+    kind,
+    deployable,
+    label: `${kind} label`,
+    verificationKeyHash: null,
+  });
 
   it("the decision: deployable ceremony keys anywhere; development, untrusted-ptau ceremony or unknown keys on 31337 and 1337, or when allowed", function () {
     assert.equal(developmentKeyRefusal(11155111n, [key("ceremony", true)], false), undefined);
     for (const chainId of [31337n, 1337n]) assert.equal(developmentKeyRefusal(chainId, [key("development"), key("ceremony"), key("unknown")], false), undefined);
     assert.equal(developmentKeyRefusal(1n, [key("development")], true), undefined);
     const refusal = developmentKeyRefusal(1n, [key("ceremony", true), key("development"), key("ceremony"), key("unknown")], false);
-    assert.match(refusal ?? "", /chain 1 is not a local chain .*: developmentVerifier \(development label\), ceremonyVerifier \(ceremony label\), unknownVerifier \(unknown label\)/);
+    assert.match(
+      refusal ?? "",
+      /chain 1 is not a local chain .*: developmentVerifier \(development label\), ceremonyVerifier \(ceremony label\), unknownVerifier \(unknown label\)/,
+    );
     assert.doesNotMatch(refusal ?? "", /ceremonyPublicVerifier/);
   });
 
@@ -512,23 +627,45 @@ describe("zks deploy: development keys only on local chains", function () {
     it("refuses the checkout's verifiers (no deployable key) before sending anything (exit 3, one line); --allow-development-keys deploys and labels them", async function () {
       // What this checkout's build and compile hold, read the way deploy reads them: every label must appear as computed.
       const keys = await verifierKeys(["Solvency3x3x16Verifier", "Rebalance3x3x16Verifier"]);
-      assert.ok(keys.every((k) => !k.deployable), "a checkout built offline has no deployable key");
+      assert.ok(
+        keys.every((k) => !k.deployable),
+        "a checkout built offline has no deployable key",
+      );
       const out = path.join(temp.make("deploy"), "sepolia.json");
       mkdirSync(path.dirname(out), { recursive: true });
       const keeperKeyFile = path.join(path.dirname(out), "keeper.pub.json");
       writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
-      const args = ["deploy", "--rpc", node.url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--keeper-key", keeperKeyFile, "--out", out];
+      const args = [
+        "deploy",
+        "--rpc",
+        node.url,
+        "--policy",
+        example("policy.json"),
+        "--market",
+        example("market-grid.json"),
+        "--test-tokens",
+        "--keeper-key",
+        keeperKeyFile,
+        "--out",
+        out,
+      ];
       const refused = await zksAsync(...args);
       assert.equal(refused.code, 3, refused.stderr);
       const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      assertOneLineError(refused, new RegExp(`^zks: deploy: chain 11155111 is not a local chain \\(31337, 1337\\) and these verifiers have no deployable key: ${keys.map((k) => `${k.contract} \\(${escape(k.label)}\\)`).join(", ")}; .* or pass --allow-development-keys$`));
+      assertOneLineError(
+        refused,
+        new RegExp(
+          `^zks: deploy: chain 11155111 is not a local chain \\(31337, 1337\\) and these verifiers have no deployable key: ${keys.map((k) => `${k.contract} \\(${escape(k.label)}\\)`).join(", ")}; .* or pass --allow-development-keys$`,
+        ),
+      );
       const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
       try {
         assert.equal(await provider.getTransactionCount(deployer.address), 0, "nothing was sent");
         const allowed = await zksAsync(...args, "--allow-development-keys");
         assert.equal(allowed.code, 0, allowed.stderr);
         assert.match(allowed.stdout, /deployed to chain 11155111 \(json-rpc\)/);
-        for (const k of keys) assert.ok(allowed.stdout.includes(`key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${k.label} (tests and local chains only)`), allowed.stdout);
+        for (const k of keys)
+          assert.ok(allowed.stdout.includes(`key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${k.label} (tests and local chains only)`), allowed.stdout);
         assert.deepEqual(JSON.parse(readFileSync(out, "utf8")).verifierKeys, keys);
         assert.match(allowed.stderr, /WARNING verifiers without a deployable ceremony key.*: Solvency3x3x16Verifier \(.*\), Rebalance3x3x16Verifier \(.*\)/);
         assert.ok((await provider.getTransactionCount(deployer.address)) > 0);

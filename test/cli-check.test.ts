@@ -82,7 +82,10 @@ describe("zks check", function () {
       const lines = text.stdout.trimEnd().split("\n");
       assert.match(lines[0]!, /^account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, epoch \d+: PASS/);
       assert.equal(lines.length, 5, "header and one line per check (health factor, stress, historical, parametric)");
-      assert.ok(lines.slice(1).every((line) => line.startsWith("  PASS  ")), text.stdout);
+      assert.ok(
+        lines.slice(1).every((line) => line.startsWith("  PASS  ")),
+        text.stdout,
+      );
     });
 
     it("the at-risk position fails stress: exit 1, and the text says by how much in which scenario", function () {

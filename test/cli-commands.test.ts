@@ -91,7 +91,18 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
 
     it("binds the proof to a contract with --chain-id/--contract, in JSON", function () {
       const out = path.join(dir, "bound");
-      const result = zks(["prove", "audit", ...inputs("position-healthy.json"), "--out", out, "--chain-id", "31337", "--contract", "0x0165878A594ca255338adfa4d48449f69242Eb8F", "--json"]);
+      const result = zks([
+        "prove",
+        "audit",
+        ...inputs("position-healthy.json"),
+        "--out",
+        out,
+        "--chain-id",
+        "31337",
+        "--contract",
+        "0x0165878A594ca255338adfa4d48449f69242Eb8F",
+        "--json",
+      ]);
       assert.equal(result.code, 0, result.stderr);
       const json = JSON.parse(result.stdout);
       assert.equal(json.proved, true);
@@ -110,7 +121,10 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
 
       const json = zks(["prove", "stress", ...inputs("position-at-risk.json"), "--out", out, "--json"]);
       assert.equal(json.code, 1);
-      assert.deepEqual(JSON.parse(json.stdout).failing.map((f: { check: string }) => f.check), ["stress", "historicalVar"]);
+      assert.deepEqual(
+        JSON.parse(json.stdout).failing.map((f: { check: string }) => f.check),
+        ["stress", "historicalVar"],
+      );
     });
 
     it("`prove rebalance` runs `zks rebalance` (plans with --allow, writes the new position and a Rebalance proof)", function () {
@@ -222,12 +236,27 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
 
     it("deploys in-process (a dry run) and writes the deployments file; bad usage is exit 2", function () {
       const out = path.join(dir, "in-process.json");
-      const result = zks(["deploy", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--keeper-key", keeperKeyFile, "--out", out, "--json"]);
+      const result = zks([
+        "deploy",
+        "--policy",
+        example("policy.json"),
+        "--market",
+        example("market-grid.json"),
+        "--test-tokens",
+        "--keeper-key",
+        keeperKeyFile,
+        "--out",
+        out,
+        "--json",
+      ]);
       assert.equal(result.code, 0, result.stderr);
       const printed = JSON.parse(result.stdout);
       assert.deepEqual(printed, JSON.parse(readFileSync(out, "utf8")));
       assert.equal(printed.network, "in-process");
-      assert.deepEqual(printed.tokens.map((t: { symbol: string }) => t.symbol), ["WETH", "WBTC", "USDC"]);
+      assert.deepEqual(
+        printed.tokens.map((t: { symbol: string }) => t.symbol),
+        ["WETH", "WBTC", "USDC"],
+      );
       assert.deepEqual(printed.keeperKey, TEST_KEEPER.publicKey.map(String));
 
       const usage = zks(["deploy", "--policy-hash", "1", "--keeper-key", keeperKeyFile]);
@@ -269,7 +298,22 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
     it("deploys; registers with a proven deposit (approving the gate first); refuses a transition it cannot back (exit 2, nothing sent); decodes reverts to named errors (exit 1)", async function () {
       deploymentFile = path.join(dir, "local.json");
       const deployed = await zksAsync(
-        ["deploy", "--rpc", url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--test-lenders", "USDC", "--keeper-key", keeperKeyFile, "--out", deploymentFile],
+        [
+          "deploy",
+          "--rpc",
+          url,
+          "--policy",
+          example("policy.json"),
+          "--market",
+          example("market-grid.json"),
+          "--test-tokens",
+          "--test-lenders",
+          "USDC",
+          "--keeper-key",
+          keeperKeyFile,
+          "--out",
+          deploymentFile,
+        ],
         { ZKS_PRIVATE_KEY: hardhatKey(0) },
       );
       assert.equal(deployed.code, 0, deployed.stderr);
@@ -346,7 +390,9 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         five.flows[WETH] = -5n * 10n ** 18n;
         const held = (await gate.getFunction("commitmentOf")(account)) as bigint;
         const greedy = await proveFile("greedy", inflated, five, 8n);
-        const refused = await zksAsync([...submitArgs(greedy.proofFile, "rebalance"), "--position", positionFile, "--market", example("market-grid.json")], { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        const refused = await zksAsync([...submitArgs(greedy.proofFile, "rebalance"), "--position", positionFile, "--market", example("market-grid.json")], {
+          ZKS_PRIVATE_KEY: hardhatKey(1),
+        });
         assert.equal(refused.code, 2, refused.stderr);
         assertOneLineError(refused.stderr, /^zks: the transition cannot be backed: withdrawal of 5 WETH exceeds what this position holds \(1 WETH\); nothing sent$/);
         const refusedBare = await zksAsync(submitArgs(greedy.proofFile, "rebalance"), { ZKS_PRIVATE_KEY: hardhatKey(1) });
@@ -359,7 +405,9 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         move.flows[WETH] = -(10n ** 18n) / 2n;
         move.flows[USDC] = 1_000n * 10n ** 6n;
         const rebalanced = await proveFile("rebalanced", registered.next, move, 9n);
-        const ok = await zksAsync([...submitArgs(rebalanced.proofFile, "rebalance"), "--position", positionFile, "--market", example("market-grid.json")], { ZKS_PRIVATE_KEY: hardhatKey(1) });
+        const ok = await zksAsync([...submitArgs(rebalanced.proofFile, "rebalance"), "--position", positionFile, "--market", example("market-grid.json")], {
+          ZKS_PRIVATE_KEY: hardhatKey(1),
+        });
         assert.equal(ok.code, 0, ok.stderr);
         assert.match(ok.stderr, /approving the gate for the deposit of 1,000 USDC/);
         assert.match(ok.stdout, /OK: RebalanceGate\.rebalance mined in block \d+/);
@@ -403,9 +451,23 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
           return { file, account };
         };
         const register = (index: number, out: string, ...key: string[]) =>
-          zksAsync(["register", "--position", positionOf(index).file, "--market", example("market-grid.json"), "--policy", example("policy.json"), "--out", path.join(dir, out), ...key, "--json"]);
+          zksAsync([
+            "register",
+            "--position",
+            positionOf(index).file,
+            "--market",
+            example("market-grid.json"),
+            "--policy",
+            example("policy.json"),
+            "--out",
+            path.join(dir, out),
+            ...key,
+            "--json",
+          ]);
         const submit = (out: string, index: number) =>
-          zksAsync(["submit", "--proof", path.join(dir, out, "proof.json"), "--deployment", deploymentFile, "--for", "register", "--rpc", url], { ZKS_PRIVATE_KEY: hardhatKey(index) });
+          zksAsync(["submit", "--proof", path.join(dir, out, "proof.json"), "--deployment", deploymentFile, "--for", "register", "--rpc", url], {
+            ZKS_PRIVATE_KEY: hardhatKey(index),
+          });
         const mint = async (account: string) => (await weth.getFunction("mint")(account, 10n ** 18n)).wait();
 
         // Both sources agree (the gate's key is the deployment's): the proof is bound to the gate and encrypted to its key.
@@ -422,14 +484,22 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         const [event] = await gate.queryFilter(gate.filters.OpeningEncrypted!(three.account));
         const [, commitment, nonce, keyGeneration, ephemeralKey, ciphertext] = (event as unknown as { args: [string, bigint, bigint, bigint, bigint[], bigint[]] }).args;
         assert.equal(keyGeneration, 1n);
-        const opened = decryptOpening({ account: three.account, nonce, commitment, ephemeralKey: [ephemeralKey[0]!, ephemeralKey[1]!], ciphertext: [...ciphertext] }, TEST_KEEPER.secret, market, LAYOUT);
+        const opened = decryptOpening(
+          { account: three.account, nonce, commitment, ephemeralKey: [ephemeralKey[0]!, ephemeralKey[1]!], ciphertext: [...ciphertext] },
+          TEST_KEEPER.secret,
+          market,
+          LAYOUT,
+        );
         const written = parsePosition(readJsonFile(path.join(dir, "register-3", "position.json")), "register-3/position.json", market);
         assert.deepEqual(opened, written);
 
         // A contract that is not a gate with keeper keys (the oracle): one line, exit 2, before proving.
         const notGate = await register(5, "register-5", "--rpc", url, "--contract", deployment.contracts.MarketOracle);
         assert.equal(notGate.code, 2, notGate.stderr);
-        assertOneLineError(notGate.stderr, new RegExp(`^zks: --rpc: ${deployment.contracts.MarketOracle} on chain 31337 has no keeperKey\\(\\): not a RebalanceGate with keeper keys$`));
+        assertOneLineError(
+          notGate.stderr,
+          new RegExp(`^zks: --rpc: ${deployment.contracts.MarketOracle} on chain 31337 has no keeperKey\\(\\): not a RebalanceGate with keeper keys$`),
+        );
 
         // A proof made now for account 4, then governance rotates the key (generation 2).
         const stale = await register(4, "register-4-stale", "--deployment", deploymentFile);
@@ -440,14 +510,24 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         // The deployments file still names generation 1's key: refused, both sources named, before proving.
         const disagree = await register(4, "register-4-disagree", "--deployment", deploymentFile, "--rpc", url);
         assert.equal(disagree.code, 2, disagree.stderr);
-        assertOneLineError(disagree.stderr, new RegExp(`local\\.json \\(keeperKey\\): keeper key ${shown(TEST_KEEPER.publicKey)} differs from gate ${deployment.contracts.RebalanceGate} keeperKey\\(\\) \\(generation 2\\)'s ${shown(OTHER_KEEPER.publicKey)}`));
+        assertOneLineError(
+          disagree.stderr,
+          new RegExp(
+            `local\\.json \\(keeperKey\\): keeper key ${shown(TEST_KEEPER.publicKey)} differs from gate ${deployment.contracts.RebalanceGate} keeperKey\\(\\) \\(generation 2\\)'s ${shown(OTHER_KEEPER.publicKey)}`,
+          ),
+        );
         assert.equal(existsSync(path.join(dir, "register-4-disagree")), false);
 
         // The proof under the old key: submit refuses it before sending (the gate would revert WrongKeeperKey).
         await mint(positionOf(4).account);
         const refused = await submit("register-4-stale", 4);
         assert.equal(refused.code, 2, refused.stderr);
-        assertOneLineError(refused.stderr, new RegExp(`proof\\.json: zks\\.named\\.keeperKey: the proof encrypts the opening to keeper key ${shown(TEST_KEEPER.publicKey)}, but the gate's current key \\(generation 2\\) is ${shown(OTHER_KEEPER.publicKey)}: prove again .*; nothing sent$`));
+        assertOneLineError(
+          refused.stderr,
+          new RegExp(
+            `proof\\.json: zks\\.named\\.keeperKey: the proof encrypts the opening to keeper key ${shown(TEST_KEEPER.publicKey)}, but the gate's current key \\(generation 2\\) is ${shown(OTHER_KEEPER.publicKey)}: prove again .*; nothing sent$`,
+          ),
+        );
         assert.equal(await gate.getFunction("isRegistered")(positionOf(4).account), false);
 
         // From the gate alone (--rpc with --contract: the context on the endpoint's chain): proven under generation 2 and accepted.
@@ -467,7 +547,10 @@ describe("zks prove, calldata, inspect, deploy, submit", function () {
         writeFileSync(tampered, JSON.stringify(file));
         const calldata = zks(["calldata", "--proof", tampered, "--for", "rebalance"]);
         assert.equal(calldata.code, 2, calldata.stderr);
-        assertOneLineError(calldata.stderr, /liquidation-proof\.json: zks\.named\.liquidation: a keeper's liquidation proof \(liquidation = 1\): the gate takes it with flagBelowTrigger or liquidate/);
+        assertOneLineError(
+          calldata.stderr,
+          /liquidation-proof\.json: zks\.named\.liquidation: a keeper's liquidation proof \(liquidation = 1\): the gate takes it with flagBelowTrigger or liquidate/,
+        );
       } finally {
         provider.destroy();
       }

@@ -44,7 +44,9 @@ describe("zks register", function () {
     assert.deepEqual([signal("keeperKey[0]"), signal("keeperKey[1]")], [...TEST_KEEPER.publicKey]);
     // The keeper's secret opens the published ciphertext to exactly the written position (decryptOpening checks the commitment).
     const written = JSON.parse(readFileSync(path.join(out, "position.json"), "utf8")) as { salt: string };
-    const ciphertext = Object.keys(summary.publicSignals).filter((n) => n.startsWith("ciphertext[")).map(signal);
+    const ciphertext = Object.keys(summary.publicSignals)
+      .filter((n) => n.startsWith("ciphertext["))
+      .map(signal);
     const opened = decryptOpening(
       { account: healthy().account as string, nonce: 1n, commitment: signal("newCommitment"), ephemeralKey: [signal("ephemeralKey[0]"), signal("ephemeralKey[1]")], ciphertext },
       TEST_KEEPER.secret,
@@ -80,7 +82,10 @@ describe("zks register", function () {
     const register = (out: string, ...flags: string[]) => zks("register", "--position", position, ...inputs(), "--out", path.join(dir, out), ...flags);
     const missing = register("k1");
     assert.equal(missing.code, 2, missing.stderr);
-    assertOneLineError(missing, /^zks: --keeper-key: missing: the proof encrypts the new position's opening to the protocol keeper's key; give --keeper-key FILE .*--deployment FILE .*--rpc URL/);
+    assertOneLineError(
+      missing,
+      /^zks: --keeper-key: missing: the proof encrypts the new position's opening to the protocol keeper's key; give --keeper-key FILE .*--deployment FILE .*--rpc URL/,
+    );
 
     // A point off the curve: anyone could read what is encrypted to it (the SDK never encrypts to an invalid key).
     const offCurve = write("off-curve.pub.json", { version: 1, kind: "zks-keeper-public-key", publicKey: ["1", "2"] });
@@ -99,7 +104,12 @@ describe("zks register", function () {
     const other = write("other.json", deployment(OTHER_KEEPER.publicKey.map(String)));
     const disagree = register("k3", "--keeper-key", keeperKeyFile, "--deployment", other);
     assert.equal(disagree.code, 2, disagree.stderr);
-    assertOneLineError(disagree, new RegExp(`--keeper-key .*keeper\\.pub\\.json: keeper key \\(${TEST_KEEPER.publicKey[0]}, ${TEST_KEEPER.publicKey[1]}\\) differs from .*other\\.json \\(keeperKey\\)'s \\(${OTHER_KEEPER.publicKey[0]}, ${OTHER_KEEPER.publicKey[1]}\\)`));
+    assertOneLineError(
+      disagree,
+      new RegExp(
+        `--keeper-key .*keeper\\.pub\\.json: keeper key \\(${TEST_KEEPER.publicKey[0]}, ${TEST_KEEPER.publicKey[1]}\\) differs from .*other\\.json \\(keeperKey\\)'s \\(${OTHER_KEEPER.publicKey[0]}, ${OTHER_KEEPER.publicKey[1]}\\)`,
+      ),
+    );
     const old = register("k4", "--deployment", write("old.json", deployment()));
     assert.equal(old.code, 2, old.stderr);
     assertOneLineError(old, /old\.json: keeperKey: missing \(a deployment from before keeper keys\?\)/);

@@ -43,7 +43,11 @@ describe("zks start-up: only the command being run is loaded", function () {
     for (const row of COMMANDS) {
       const program = new Command();
       (await row.load())(program);
-      assert.deepEqual(program.commands.map((c) => c.name()), [row.name], row.name);
+      assert.deepEqual(
+        program.commands.map((c) => c.name()),
+        [row.name],
+        row.name,
+      );
       assert.ok(row.summary.length > 0 && row.summary.length <= 100, `${row.name}: a one-line summary`);
     }
   });

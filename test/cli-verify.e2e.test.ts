@@ -110,7 +110,10 @@ describe("proof files and zks verify", function () {
     const position = loadPosition("position-healthy.json", market);
     const commitment = loadInstanceArtifacts("commitment-3x3");
     const zkProof = await generateProof(positionOpeningInput(position, market, { nAssets: 3, nInstruments: 3 }), commitment);
-    ({ proof: commitmentProof, publicSignals: commitmentPublic } = writeProofFiles(path.join(dir, "commitment"), toProofFile(zkProof, { statement: "commitment", epoch: market.epoch, manifest: commitment.manifest })));
+    ({ proof: commitmentProof, publicSignals: commitmentPublic } = writeProofFiles(
+      path.join(dir, "commitment"),
+      toProofFile(zkProof, { statement: "commitment", epoch: market.epoch, manifest: commitment.manifest }),
+    ));
     // An off-chain health proof (context 0) of the healthy example, as `zks prove health` makes it.
     const solvency = loadInstanceArtifacts("solvency-3x3x16");
     const health = await generateProof(solvencyInput(position, market, policy, LAYOUT, "position-healthy.json", 0n), solvency);
@@ -127,7 +130,10 @@ describe("proof files and zks verify", function () {
     const result = verify("--proof", commitmentProof);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /^VALID: commitment proof, instance commitment-3x3 \(PositionCommitment\)\n/);
-    assert.match(result.stdout, new RegExp(`key\\s+${key}, development key: made by one machine's setup, not for production \\(pinned by this machine's build \\(.*commitment-3x3\\)\\)\\n`));
+    assert.match(
+      result.stdout,
+      new RegExp(`key\\s+${key}, development key: made by one machine's setup, not for production \\(pinned by this machine's build \\(.*commitment-3x3\\)\\)\\n`),
+    );
     // A commitment opening has no market: no epoch is stated.
     assert.match(result.stdout, /epoch\s+none \(a PositionCommitment proof carries no marketRoot\)/);
     assert.doesNotMatch(result.stdout, /\b42\b/);
@@ -177,7 +183,14 @@ describe("proof files and zks verify", function () {
     assert.equal(outside.status, 1, outside.stderr);
     assert.equal(JSON.parse(outside.stdout).valid, false);
 
-    rejected(verify("--proof", edited(commitmentProof, "malformed", (file) => (file.pi_a = ["1", "2"]))), 2, /malformed\.json: pi_a/);
+    rejected(
+      verify(
+        "--proof",
+        edited(commitmentProof, "malformed", (file) => (file.pi_a = ["1", "2"])),
+      ),
+      2,
+      /malformed\.json: pi_a/,
+    );
     const v1 = edited(commitmentProof, "v1", (file) => {
       file.zks.version = 1;
       delete file.zks.verificationKeyHash;
@@ -189,11 +202,39 @@ describe("proof files and zks verify", function () {
   it("proof points must be affine (z = 1) with coordinates below the base field: the contracts' calldata drops z (exit 2 naming the field)", async function () {
     const P = BN254_BASE_FIELD;
     await allRejected([
-      [verifyAsync("--proof", edited(commitmentProof, "z-a", (file) => (file.pi_a[2] = (P - 1n).toString()))), 2, /z-a\.json: pi_a\[2\]: expected the affine z coordinate "1"/],
-      [verifyAsync("--proof", edited(commitmentProof, "z-b", (file) => (file.pi_b[2] = ["2", "0"]))), 2, /z-b\.json: pi_b\[2\]\[0\]: expected the affine z coordinate "1"/],
-      [verifyAsync("--proof", edited(commitmentProof, "z-c", (file) => (file.pi_c[2] = "0"))), 2, /z-c\.json: pi_c\[2\]: expected the affine z coordinate "1"/],
+      [
+        verifyAsync(
+          "--proof",
+          edited(commitmentProof, "z-a", (file) => (file.pi_a[2] = (P - 1n).toString())),
+        ),
+        2,
+        /z-a\.json: pi_a\[2\]: expected the affine z coordinate "1"/,
+      ],
+      [
+        verifyAsync(
+          "--proof",
+          edited(commitmentProof, "z-b", (file) => (file.pi_b[2] = ["2", "0"])),
+        ),
+        2,
+        /z-b\.json: pi_b\[2\]\[0\]: expected the affine z coordinate "1"/,
+      ],
+      [
+        verifyAsync(
+          "--proof",
+          edited(commitmentProof, "z-c", (file) => (file.pi_c[2] = "0")),
+        ),
+        2,
+        /z-c\.json: pi_c\[2\]: expected the affine z coordinate "1"/,
+      ],
       // x + p is x to snarkjs but not to the pairing precompile.
-      [verifyAsync("--proof", edited(commitmentProof, "x-p", (file) => (file.pi_a[0] = (BigInt(file.pi_a[0]) + P).toString()))), 2, /x-p\.json: pi_a\[0\]: expected a coordinate below the BN254 base field/],
+      [
+        verifyAsync(
+          "--proof",
+          edited(commitmentProof, "x-p", (file) => (file.pi_a[0] = (BigInt(file.pi_a[0]) + P).toString())),
+        ),
+        2,
+        /x-p\.json: pi_a\[0\]: expected a coordinate below the BN254 base field/,
+      ],
     ]);
   });
 
@@ -207,7 +248,11 @@ describe("proof files and zks verify", function () {
   describe("forged metadata: exit 1 naming the field", function () {
     it("an account in zks.named that is not the account signal (and --json says so on stdout)", function () {
       const forged = edited(healthProof, "forged-account", (file) => (file.zks.named.account = `0x${"0".repeat(24)}${"ab".repeat(20)}`));
-      rejected(verify("--proof", forged), 1, /forged-account\.json: zks\.named\.account: the file says "0x0{24}(ab){20}" but the public signal account is 0x0{24}70997970c51812dc3a010c7d01b50e0d17dc79c8$/);
+      rejected(
+        verify("--proof", forged),
+        1,
+        /forged-account\.json: zks\.named\.account: the file says "0x0{24}(ab){20}" but the public signal account is 0x0{24}70997970c51812dc3a010c7d01b50e0d17dc79c8$/,
+      );
       const json = verify("--proof", forged, "--json");
       assert.equal(json.status, 1);
       const body = JSON.parse(json.stdout);
@@ -221,13 +266,31 @@ describe("proof files and zks verify", function () {
     });
 
     it("a statement the instance's circuit does not make", function () {
-      rejected(verify("--proof", edited(healthProof, "forged-statement", (file) => (file.zks.statement = "rebalance"))), 1, /forged-statement\.json: zks\.statement: "rebalance" is not a statement instance solvency-3x3x16 can prove: it checks health factor, scenario stress, historical VaR, parametric VaR \(checks = 15\), so its proofs state health, stress, var, audit$/);
-      rejected(verify("--proof", edited(commitmentProof, "forged-commitment-statement", (file) => (file.zks.statement = "health"))), 1, /zks\.statement: "health" is not a statement of a PositionCommitment proof \(expected commitment\)/);
+      rejected(
+        verify(
+          "--proof",
+          edited(healthProof, "forged-statement", (file) => (file.zks.statement = "rebalance")),
+        ),
+        1,
+        /forged-statement\.json: zks\.statement: "rebalance" is not a statement instance solvency-3x3x16 can prove: it checks health factor, scenario stress, historical VaR, parametric VaR \(checks = 15\), so its proofs state health, stress, var, audit$/,
+      );
+      rejected(
+        verify(
+          "--proof",
+          edited(commitmentProof, "forged-commitment-statement", (file) => (file.zks.statement = "health")),
+        ),
+        1,
+        /zks\.statement: "health" is not a statement of a PositionCommitment proof \(expected commitment\)/,
+      );
     });
 
     it("an epoch other than the market's whose root the proof carries (with --market); without --market the epoch is not printed", function () {
       const forged = edited(healthProof, "forged-epoch", (file) => (file.zks.epoch = 99));
-      rejected(verify("--proof", forged, "--market", example("market-grid.json")), 1, /forged-epoch\.json: zks\.epoch: the file says epoch 99 but the proof's market root is the market of epoch 42$/);
+      rejected(
+        verify("--proof", forged, "--market", example("market-grid.json")),
+        1,
+        /forged-epoch\.json: zks\.epoch: the file says epoch 99 but the proof's market root is the market of epoch 42$/,
+      );
       const unchecked = verify("--proof", forged);
       assert.equal(unchecked.status, 0, unchecked.stderr);
       assert.doesNotMatch(unchecked.stdout, /\b99\b/);
@@ -235,7 +298,14 @@ describe("proof files and zks verify", function () {
     });
 
     it("a key source other than the manifest's", function () {
-      rejected(verify("--proof", edited(commitmentProof, "forged-source", (file) => (file.zks.keySource = "ceremony"))), 1, new RegExp(`forged-source\\.json: zks\\.keySource: the file says "ceremony" but the manifest of key ${HASH} says "development"$`));
+      rejected(
+        verify(
+          "--proof",
+          edited(commitmentProof, "forged-source", (file) => (file.zks.keySource = "ceremony")),
+        ),
+        1,
+        new RegExp(`forged-source\\.json: zks\\.keySource: the file says "ceremony" but the manifest of key ${HASH} says "development"$`),
+      );
     });
   });
 
@@ -243,7 +313,10 @@ describe("proof files and zks verify", function () {
     it("a path-traversal instance", async function () {
       await allRejected(
         ["../../../../tmp/evil", "../solvency-3x3x16", "/tmp/evil"].map((instance, i) => [
-          verifyAsync("--proof", edited(healthProof, `traversal-${i}`, (file) => (file.zks.instance = instance))),
+          verifyAsync(
+            "--proof",
+            edited(healthProof, `traversal-${i}`, (file) => (file.zks.instance = instance)),
+          ),
           2,
           new RegExp(`traversal-${i}\\.json: zks\\.instance: expected an instance name of circuits/instances\\.json \\(a-z, 0-9 and -\\)$`),
         ]),
@@ -251,9 +324,23 @@ describe("proof files and zks verify", function () {
     });
 
     it("a well-formed name that is not declared, and an audit instance", function () {
-      rejected(verify("--proof", edited(healthProof, "undeclared", (file) => (file.zks.instance = "evil"))), 2, /undeclared\.json: zks\.instance: "evil" is not an instance of circuits\/instances\.json$/);
+      rejected(
+        verify(
+          "--proof",
+          edited(healthProof, "undeclared", (file) => (file.zks.instance = "evil")),
+        ),
+        2,
+        /undeclared\.json: zks\.instance: "evil" is not an instance of circuits\/instances\.json$/,
+      );
       const audit = loadInstances().find((i) => i.template === "AuditMerge")!.name;
-      rejected(verify("--proof", edited(healthProof, "audit-instance", (file) => (file.zks.instance = audit))), 2, new RegExp(`zks\\.instance: ${audit} is an AuditMerge instance; audit proofs are checked with \`zks audit verify\`$`));
+      rejected(
+        verify(
+          "--proof",
+          edited(healthProof, "audit-instance", (file) => (file.zks.instance = audit)),
+        ),
+        2,
+        new RegExp(`zks\\.instance: ${audit} is an AuditMerge instance; audit proofs are checked with \`zks audit verify\`$`),
+      );
     });
   });
 
@@ -273,7 +360,17 @@ describe("proof files and zks verify", function () {
       const publicSignals = signals.map(String);
       forgedProof = writeJson("forged-proof.json", {
         ...proof,
-        zks: { version: 2, instance: "solvency-3x3x16", statement: "audit", epoch: 42, publicSignals, named: Object.fromEntries(names.map((n, i) => [n, signalHex(publicSignals[i]!)])), verificationKeyHash: forgedHash, keySource: "ceremony", createdAt: new Date().toISOString() },
+        zks: {
+          version: 2,
+          instance: "solvency-3x3x16",
+          statement: "audit",
+          epoch: 42,
+          publicSignals,
+          named: Object.fromEntries(names.map((n, i) => [n, signalHex(publicSignals[i]!)])),
+          verificationKeyHash: forgedHash,
+          keySource: "ceremony",
+          createdAt: new Date().toISOString(),
+        },
       });
       // The forgery is a real pairing under its own key: only the pin stands between it and VALID.
       const { file } = parseProofFile(readJsonFile(forgedProof), forgedProof);
@@ -285,14 +382,30 @@ describe("proof files and zks verify", function () {
       rejected(
         verify("--proof", forgedProof, "--vkey", forgedVkey, "--market", example("market-grid.json"), "--policy", example("policy.json")),
         2,
-        new RegExp(`--vkey .*forged-vkey\\.json: unpinned key: its hash is ${forgedHash} and this machine's built key of solvency-3x3x16 is ${builtHashOf("solvency-3x3x16")}; a key says nothing of the circuit it was made for .* pin it with --key-hash HASH from a source you trust, --deployment FILE or --rpc with the deployment$`),
+        new RegExp(
+          `--vkey .*forged-vkey\\.json: unpinned key: its hash is ${forgedHash} and this machine's built key of solvency-3x3x16 is ${builtHashOf("solvency-3x3x16")}; a key says nothing of the circuit it was made for .* pin it with --key-hash HASH from a source you trust, --deployment FILE or --rpc with the deployment$`,
+        ),
       );
       // Without --vkey the build's key decides: not the file's key, a setup error naming both.
-      rejected(verify("--proof", forgedProof), 3, new RegExp(`the built key of solvency-3x3x16 \\(.*\\): the verification key's hash is ${builtHashOf("solvency-3x3x16")} but the proof was made with key ${forgedHash}`));
+      rejected(
+        verify("--proof", forgedProof),
+        3,
+        new RegExp(`the built key of solvency-3x3x16 \\(.*\\): the verification key's hash is ${builtHashOf("solvency-3x3x16")} but the proof was made with key ${forgedHash}`),
+      );
       // A --key-hash that is not the build's key, without --vkey: the build is another setup's (exit 3).
-      rejected(verify("--proof", forgedProof, "--key-hash", forgedHash), 3, new RegExp(`the built key of solvency-3x3x16 \\(.*\\) is ${builtHashOf("solvency-3x3x16")}, not ${forgedHash}, the key --key-hash pins; verify with that key \\(--vkey\\)$`));
+      rejected(
+        verify("--proof", forgedProof, "--key-hash", forgedHash),
+        3,
+        new RegExp(
+          `the built key of solvency-3x3x16 \\(.*\\) is ${builtHashOf("solvency-3x3x16")}, not ${forgedHash}, the key --key-hash pins; verify with that key \\(--vkey\\)$`,
+        ),
+      );
       // --key-hash pins the build's key: the trapdoor key is not it.
-      rejected(verify("--proof", forgedProof, "--vkey", forgedVkey, "--key-hash", builtHashOf("solvency-3x3x16")), 2, new RegExp(`forged-vkey\\.json: the key's hash is ${forgedHash}, not the pinned --key-hash ${builtHashOf("solvency-3x3x16")}$`));
+      rejected(
+        verify("--proof", forgedProof, "--vkey", forgedVkey, "--key-hash", builtHashOf("solvency-3x3x16")),
+        2,
+        new RegExp(`forged-vkey\\.json: the key's hash is ${forgedHash}, not the pinned --key-hash ${builtHashOf("solvency-3x3x16")}$`),
+      );
     });
 
     it("the SDK requires the trusted fingerprint and throws ProofKeyError (naming both) for the trapdoor key", async function () {
@@ -341,17 +454,37 @@ describe("proof files and zks verify", function () {
       key.vk_delta_2[2] = [(P - 1n).toString(), "0"];
       writeFileSync(path.join(instance, "manifest.json"), JSON.stringify(built.manifest));
       writeFileSync(path.join(instance, "verification_key.json"), JSON.stringify(key));
-      rejected(run(ZKS, ["verify", "--proof", commitmentProof], { ZKS_BUILD_DIR: twistedBuild }), 3, /twisted-build.*verification_key\.json: not a usable verification key \(vk_delta_2\[2\]: expected the affine z \["1", "0"\]/);
+      rejected(
+        run(ZKS, ["verify", "--proof", commitmentProof], { ZKS_BUILD_DIR: twistedBuild }),
+        3,
+        /twisted-build.*verification_key\.json: not a usable verification key \(vk_delta_2\[2\]: expected the affine z \["1", "0"\]/,
+      );
     });
 
     it("another instance's key with --vkey (exit 2, naming both fingerprints)", function () {
       const solvency = builtHashOf("solvency-3x3x16");
-      rejected(verify("--proof", commitmentProof, "--vkey", builtVkey("solvency-3x3x16")), 2, new RegExp(`--vkey .*verification_key\\.json: it is the key of instance solvency-3x3x16 \\(.*\\), not of commitment-3x3, the proof file's instance \\(key ${solvency}; commitment-3x3's is ${builtHashOf("commitment-3x3")}\\)$`));
+      rejected(
+        verify("--proof", commitmentProof, "--vkey", builtVkey("solvency-3x3x16")),
+        2,
+        new RegExp(
+          `--vkey .*verification_key\\.json: it is the key of instance solvency-3x3x16 \\(.*\\), not of commitment-3x3, the proof file's instance \\(key ${solvency}; commitment-3x3's is ${builtHashOf("commitment-3x3")}\\)$`,
+        ),
+      );
       // A Solvency proof relabelled as another Solvency instance (the same signals) under its own key.
       const relabelled = edited(healthProof, "relabelled", (file) => (file.zks.instance = "health-var-3x3x128"));
-      rejected(verify("--proof", relabelled, "--vkey", builtVkey("solvency-3x3x16")), 2, new RegExp(`it is the key of instance solvency-3x3x16 \\(.*\\), not of health-var-3x3x128, the proof file's instance \\(key ${solvency}; health-var-3x3x128's is not built here\\)$`));
+      rejected(
+        verify("--proof", relabelled, "--vkey", builtVkey("solvency-3x3x16")),
+        2,
+        new RegExp(
+          `it is the key of instance solvency-3x3x16 \\(.*\\), not of health-var-3x3x128, the proof file's instance \\(key ${solvency}; health-var-3x3x128's is not built here\\)$`,
+        ),
+      );
       // Pinned by hand, another instance's key still fails its signal count (the SDK names both fingerprints).
-      rejected(verify("--proof", commitmentProof, "--vkey", forgedVkey, "--key-hash", forgedHash), 2, new RegExp(`forged-vkey\\.json: the trusted key ${forgedHash} has 6 public signals and instance commitment-3x3 has 3: it is another instance's key$`));
+      rejected(
+        verify("--proof", commitmentProof, "--vkey", forgedVkey, "--key-hash", forgedHash),
+        2,
+        new RegExp(`forged-vkey\\.json: the trusted key ${forgedHash} has 6 public signals and instance commitment-3x3 has 3: it is another instance's key$`),
+      );
     });
 
     describe("a key of the same instance from another setup", function () {
@@ -370,7 +503,10 @@ describe("proof files and zks verify", function () {
         otherVkey = writeJson("other-vkey.json", vkey);
         const position = loadPosition("position-healthy.json", market);
         const zkProof = await generateProof(positionOpeningInput(position, market, { nAssets: 3, nInstruments: 3 }), { ...built, zkey });
-        otherProof = writeProofFiles(path.join(dir, "other"), toProofFile(zkProof, { statement: "commitment", epoch: market.epoch, manifest: { ...built.manifest, verificationKeyHash: otherHash } })).proof;
+        otherProof = writeProofFiles(
+          path.join(dir, "other"),
+          toProofFile(zkProof, { statement: "commitment", epoch: market.epoch, manifest: { ...built.manifest, verificationKeyHash: otherHash } }),
+        ).proof;
         // A build directory holding that key (ZKS_BUILD_DIR), as another machine's `zks setup` would.
         otherBuild = path.join(dir, "other-build");
         const instance = path.join(otherBuild, "circuits", "commitment-3x3");
@@ -381,7 +517,11 @@ describe("proof files and zks verify", function () {
 
       it("with --vkey and nothing pinning it: exit 2, unpinned key", function () {
         assert.notEqual(otherHash, builtHashOf("commitment-3x3"));
-        rejected(verify("--proof", otherProof, "--vkey", otherVkey), 2, new RegExp(`other-vkey\\.json: unpinned key: its hash is ${otherHash} and this machine's built key of commitment-3x3 is ${builtHashOf("commitment-3x3")}`));
+        rejected(
+          verify("--proof", otherProof, "--vkey", otherVkey),
+          2,
+          new RegExp(`other-vkey\\.json: unpinned key: its hash is ${otherHash} and this machine's built key of commitment-3x3 is ${builtHashOf("commitment-3x3")}`),
+        );
         // Relabelled to an instance this machine only compiled (no key, no fingerprint): nothing pins it either.
         const relabelled = edited(otherProof, "relabelled-8x8", (file) => (file.zks.instance = "commitment-8x8"));
         rejected(verify("--proof", relabelled, "--vkey", otherVkey), 2, new RegExp(`unpinned key: its hash is ${otherHash} and commitment-8x8 is not built here`));
@@ -390,18 +530,33 @@ describe("proof files and zks verify", function () {
       it("pinned with --key-hash: VALID, its source only the file's claim (source null, claimedSource)", function () {
         const text = verify("--proof", otherProof, "--vkey", otherVkey, "--key-hash", otherHash);
         assert.equal(text.status, 0, text.stderr);
-        assert.match(text.stdout, new RegExp(`key\\s+${otherHash}, source not known here \\(the file says: development key: made by one machine's setup, not for production\\) \\(pinned by --key-hash\\)`));
+        assert.match(
+          text.stdout,
+          new RegExp(`key\\s+${otherHash}, source not known here \\(the file says: development key: made by one machine's setup, not for production\\) \\(pinned by --key-hash\\)`),
+        );
         const json = JSON.parse(verify("--proof", otherProof, "--vkey", otherVkey, "--key-hash", otherHash, "--json").stdout);
         assert.deepEqual(json.key, { verificationKeyHash: otherHash, pinnedBy: "key-hash", source: null, claimedSource: "development", untrustedPtau: false });
       });
 
       it("a pinned key that is not the proof's: exit 2 naming both hashes", function () {
-        rejected(verify("--proof", commitmentProof, "--vkey", otherVkey, "--key-hash", otherHash), 2, new RegExp(`other-vkey\\.json: the verification key's hash is ${otherHash} but the proof was made with key ${builtHashOf("commitment-3x3")} \\(zks\\.verificationKeyHash\\)`));
+        rejected(
+          verify("--proof", commitmentProof, "--vkey", otherVkey, "--key-hash", otherHash),
+          2,
+          new RegExp(
+            `other-vkey\\.json: the verification key's hash is ${otherHash} but the proof was made with key ${builtHashOf("commitment-3x3")} \\(zks\\.verificationKeyHash\\)`,
+          ),
+        );
       });
 
       it("as the build's key: exit 3 naming both hashes", function () {
         const result = run(ZKS, ["verify", "--proof", commitmentProof], { ZKS_BUILD_DIR: otherBuild });
-        rejected(result, 3, new RegExp(`the built key of commitment-3x3 \\(.*other-build.*\\): the verification key's hash is ${otherHash} but the proof was made with key ${builtHashOf("commitment-3x3")}.*; verify with that setup's key \\(--vkey\\) and a pin$`));
+        rejected(
+          result,
+          3,
+          new RegExp(
+            `the built key of commitment-3x3 \\(.*other-build.*\\): the verification key's hash is ${otherHash} but the proof was made with key ${builtHashOf("commitment-3x3")}.*; verify with that setup's key \\(--vkey\\) and a pin$`,
+          ),
+        );
       });
 
       it("a file that claims the other key is INVALID under it (the fingerprint is metadata; the pairing decides)", function () {
@@ -416,7 +571,11 @@ describe("proof files and zks verify", function () {
   describe("a stale build: instances.json and the build disagree (exit 3)", function () {
     it("a manifest whose signals or parameters are not the declared instance's", async function () {
       const built = loadInstanceArtifacts("commitment-3x3");
-      const fields = [["params", [3, 4]], ["publicSignals", ["commitment", "nonce", "account"]], ["template", "Solvency"]] as const;
+      const fields = [
+        ["params", [3, 4]],
+        ["publicSignals", ["commitment", "nonce", "account"]],
+        ["template", "Solvency"],
+      ] as const;
       await allRejected(
         fields.map(([field, value]) => {
           const stale = path.join(dir, `stale-${field}`);
@@ -424,7 +583,13 @@ describe("proof files and zks verify", function () {
           mkdirSync(instance, { recursive: true });
           writeFileSync(path.join(instance, "manifest.json"), JSON.stringify({ ...built.manifest, [field]: value }));
           copyFileSync(builtVkey("commitment-3x3"), path.join(instance, "verification_key.json"));
-          return [zksAsync(["verify", "--proof", commitmentProof], { ZKS_BUILD_DIR: stale }), 3, new RegExp(`the build of commitment-3x3 \\(.*stale-${field}.*\\) is stale: its manifest's ${field} .* is not circuits/instances\\.json's .*; run \`zks setup --instance commitment-3x3\`$`)];
+          return [
+            zksAsync(["verify", "--proof", commitmentProof], { ZKS_BUILD_DIR: stale }),
+            3,
+            new RegExp(
+              `the build of commitment-3x3 \\(.*stale-${field}.*\\) is stale: its manifest's ${field} .* is not circuits/instances\\.json's .*; run \`zks setup --instance commitment-3x3\`$`,
+            ),
+          ];
         }),
       );
     });
@@ -444,9 +609,17 @@ describe("proof files and zks verify", function () {
     });
 
     it("another market or policy: exit 1 naming the signal", function () {
-      rejected(verify("--proof", healthProof, "--market", example("market-historical.json")), 1, /health\/proof\.json: marketRoot: the proof's market root is 0x[0-9a-f]{64}, not the given market's \(epoch \d+\) 0x[0-9a-f]{64}$/);
+      rejected(
+        verify("--proof", healthProof, "--market", example("market-historical.json")),
+        1,
+        /health\/proof\.json: marketRoot: the proof's market root is 0x[0-9a-f]{64}, not the given market's \(epoch \d+\) 0x[0-9a-f]{64}$/,
+      );
       const stricter = writeJson("policy-stricter.json", { ...(readJsonFile(example("policy.json")) as object), minHealthFactor: "1.2" });
-      rejected(verify("--proof", healthProof, "--market", example("market-grid.json"), "--policy", stricter), 1, /health\/proof\.json: policyHash: the proof's policy hash is 0x[0-9a-f]{64}, not the given policy's 0x[0-9a-f]{64}$/);
+      rejected(
+        verify("--proof", healthProof, "--market", example("market-grid.json"), "--policy", stricter),
+        1,
+        /health\/proof\.json: policyHash: the proof's policy hash is 0x[0-9a-f]{64}, not the given policy's 0x[0-9a-f]{64}$/,
+      );
       rejected(verify("--proof", commitmentProof, "--market", example("market-grid.json")), 2, /a PositionCommitment proof carries no marketRoot signal/);
       rejected(verify("--proof", healthProof, "--policy", example("policy.json")), 2, /--policy: needs --market/);
     });
@@ -456,14 +629,26 @@ describe("proof files and zks verify", function () {
     it("toProofFile refuses to write a stress statement for an instance that skips stress (health-var: checks = 13)", function () {
       const healthVar = loadInstances().find((i) => i.name === "health-var-3x3x128")!;
       assert.equal(healthVar.params[3]! & 2, 0, "health-var-3x3x128 does not check stress");
-      const manifest = { instance: healthVar.name, template: healthVar.template, params: healthVar.params, publicSignals: healthVar.publicSignals, verificationKeyHash: healthFile.zks.verificationKeyHash };
+      const manifest = {
+        instance: healthVar.name,
+        template: healthVar.template,
+        params: healthVar.params,
+        publicSignals: healthVar.publicSignals,
+        verificationKeyHash: healthFile.zks.verificationKeyHash,
+      };
       const { zks: _zks, ...proof } = healthFile;
       const zkProof = { proof, publicSignals: healthFile.zks.publicSignals };
-      assert.throws(() => toProofFile(zkProof, { statement: "stress", epoch: 42, manifest }), (error: ZksError) => {
-        assert.equal(error.exitCode, 2);
-        assert.match(error.message, /^statement: "stress" is not a statement instance health-var-3x3x128 can prove: it checks health factor, historical VaR, parametric VaR \(checks = 13\), so its proofs state health, var$/);
-        return true;
-      });
+      assert.throws(
+        () => toProofFile(zkProof, { statement: "stress", epoch: 42, manifest }),
+        (error: ZksError) => {
+          assert.equal(error.exitCode, 2);
+          assert.match(
+            error.message,
+            /^statement: "stress" is not a statement instance health-var-3x3x128 can prove: it checks health factor, historical VaR, parametric VaR \(checks = 13\), so its proofs state health, var$/,
+          );
+          return true;
+        },
+      );
       assert.throws(() => toProofFile(zkProof, { statement: "audit", epoch: 42, manifest }), /"audit" is not a statement instance health-var-3x3x128 can prove/);
     });
 
@@ -482,18 +667,27 @@ describe("proof files and zks verify", function () {
 
     it("verifyProofFile returns only signal values, and throws (not false) for another instance's key, naming both fingerprints", async function () {
       const { file } = parseProofFile(readJsonFile(healthProof), healthProof);
-      const verdict = await verifyProofFile(file, loadInstanceArtifacts("solvency-3x3x16").verificationKey, declarationOf("solvency-3x3x16", builtHashOf("solvency-3x3x16")), { market, policy });
+      const verdict = await verifyProofFile(file, loadInstanceArtifacts("solvency-3x3x16").verificationKey, declarationOf("solvency-3x3x16", builtHashOf("solvency-3x3x16")), {
+        market,
+        policy,
+      });
       assert.ok(verdict.valid);
       assert.equal(verdict.account, ACCOUNT);
       assert.equal(verdict.epoch, 42);
       assert.deepEqual(verdict.keySource, { kind: null, claimed: "development" });
       assert.deepEqual(Object.keys(verdict.signals), ["commitment", "marketRoot", "policyHash", "account", "nonce", "context"]);
       assert.equal(verdict.signals.marketRoot, signalHex(marketRoot(market, LAYOUT)));
-      await assert.rejects(verifyProofFile(file, loadInstanceArtifacts("commitment-3x3").verificationKey, declarationOf("solvency-3x3x16", builtHashOf("solvency-3x3x16"))), (error: ProofKeyError) => {
-        assert.ok(error instanceof ProofKeyError);
-        assert.equal(error.message, `the verification key's hash is ${builtHashOf("commitment-3x3")} but the trusted key of instance solvency-3x3x16 is ${builtHashOf("solvency-3x3x16")}: it has 3 public signals and the instance 6, another instance's key`);
-        return true;
-      });
+      await assert.rejects(
+        verifyProofFile(file, loadInstanceArtifacts("commitment-3x3").verificationKey, declarationOf("solvency-3x3x16", builtHashOf("solvency-3x3x16"))),
+        (error: ProofKeyError) => {
+          assert.ok(error instanceof ProofKeyError);
+          assert.equal(
+            error.message,
+            `the verification key's hash is ${builtHashOf("commitment-3x3")} but the trusted key of instance solvency-3x3x16 is ${builtHashOf("solvency-3x3x16")}: it has 3 public signals and the instance 6, another instance's key`,
+          );
+          return true;
+        },
+      );
     });
   });
 
@@ -512,7 +706,11 @@ describe("proof files and zks verify", function () {
     const create = async (initCode: string): Promise<string> => getAddress((await (await owner.sendTransaction({ data: initCode })).wait())!.contractAddress!);
     /** A contract that returns `word` to every call: a lying verifier or an attacker's registry. */
     const constantContract = (word: string) => create(`0x6029600c60003960296000f37f${word.slice(2).padStart(64, "0")}60005260206000f3`);
-    const artifact = (name: string) => JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "artifacts", "packages", "contracts", "contracts", `${name}.sol`, `${name}.json`), "utf8")) as { abi: never; bytecode: string };
+    const artifact = (name: string) =>
+      JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "artifacts", "packages", "contracts", "contracts", `${name}.sol`, `${name}.json`), "utf8")) as {
+        abi: never;
+        bytecode: string;
+      };
     const send = async (contract: Contract, fn: string, ...args: unknown[]) => (await (await contract.getFunction(fn)(...args)).wait())!;
 
     before(async function () {
@@ -520,7 +718,23 @@ describe("proof files and zks verify", function () {
       deploymentFile = path.join(dir, "local.json");
       const keeperKeyFile = path.join(dir, "keeper.pub.json");
       writeFileSync(keeperKeyFile, keeperPublicKeyFileJson(TEST_KEEPER.publicKey));
-      const deployed = await zksAsync(["deploy", "--rpc", node.url, "--policy", example("policy.json"), "--market", example("market-grid.json"), "--test-tokens", "--keeper-key", keeperKeyFile, "--out", deploymentFile], { ZKS_PRIVATE_KEY: hardhatKey(0) });
+      const deployed = await zksAsync(
+        [
+          "deploy",
+          "--rpc",
+          node.url,
+          "--policy",
+          example("policy.json"),
+          "--market",
+          example("market-grid.json"),
+          "--test-tokens",
+          "--keeper-key",
+          keeperKeyFile,
+          "--out",
+          deploymentFile,
+        ],
+        { ZKS_PRIVATE_KEY: hardhatKey(0) },
+      );
       assert.equal(deployed.status, 0, deployed.stderr);
       deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
       provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
@@ -564,7 +778,12 @@ describe("proof files and zks verify", function () {
       assert.match(claim.stdout, /^VALID: audit proof, instance solvency-3x3x16/);
       assert.match(claim.stdout, /epoch\s+42 \(checked: the oracle's root for it is the proof's marketRoot\)/);
       assert.match(claim.stdout, new RegExp(`context\\s+${HASH} \\(checked: AuditRegistry ${deployment.contracts.AuditRegistry} on chain 31337\\)`));
-      assert.match(claim.stdout, new RegExp(`on chain 31337: bound to AuditRegistry ${deployment.contracts.AuditRegistry}; its policy, its oracle's root for epoch 42 and its verifier's key \\(${deployment.contracts.SolvencyVerifier}, in its code\\) are the proof's`));
+      assert.match(
+        claim.stdout,
+        new RegExp(
+          `on chain 31337: bound to AuditRegistry ${deployment.contracts.AuditRegistry}; its policy, its oracle's root for epoch 42 and its verifier's key \\(${deployment.contracts.SolvencyVerifier}, in its code\\) are the proof's`,
+        ),
+      );
 
       const register = await chain(registerProof, ...atGate(), "--json");
       assert.equal(register.status, 0, register.stderr);
@@ -572,7 +791,13 @@ describe("proof files and zks verify", function () {
       assert.equal(json.statement, "register");
       assert.equal(json.epochVerifiedBy, "chain");
       assert.deepEqual(json.checked, { marketRoot: true, policyHash: true, context: true, epoch: true });
-      assert.deepEqual(json.matched.chain, { chainId: "31337", contract: "RebalanceGate", address: deployment.contracts.RebalanceGate, oracle: deployment.contracts.MarketOracle, verifier: deployment.contracts.RebalanceVerifier });
+      assert.deepEqual(json.matched.chain, {
+        chainId: "31337",
+        contract: "RebalanceGate",
+        address: deployment.contracts.RebalanceGate,
+        oracle: deployment.contracts.MarketOracle,
+        verifier: deployment.contracts.RebalanceVerifier,
+      });
 
       const moved = await chain(rebalanceProof, ...atGate());
       assert.equal(moved.status, 0, moved.stderr);
@@ -587,22 +812,54 @@ describe("proof files and zks verify", function () {
       const copy = writeJson("rebalance-vkey.json", readJsonFile(builtVkey("rebalance-3x3x16")));
       const offline = await zksAsync(["verify", "--proof", registerProof, "--vkey", copy, "--deployment", deploymentFile, "--json"], { ZKS_BUILD_DIR: emptyBuild });
       assert.equal(offline.status, 0, offline.stderr);
-      assert.deepEqual(JSON.parse(offline.stdout).key, { verificationKeyHash: builtHashOf("rebalance-3x3x16"), pinnedBy: "deployment", source: "development", claimedSource: "development", untrustedPtau: false });
+      assert.deepEqual(JSON.parse(offline.stdout).key, {
+        verificationKeyHash: builtHashOf("rebalance-3x3x16"),
+        pinnedBy: "deployment",
+        source: "development",
+        claimedSource: "development",
+        untrustedPtau: false,
+      });
       rejected(await chain(claimProof, "--deployment", deploymentFile, ...atGate()), 2, /--gate: --deployment gives the gate and registry; leave this out/);
     });
 
     it("the statement against fromEmpty, both ways: a registration labelled rebalance, a rebalance labelled register (exit 1)", async function () {
-      rejected(verify("--proof", edited(registerProof, "register-as-rebalance", (file) => (file.zks.statement = "rebalance"))), 1, /register-as-rebalance\.json: zks\.statement: "rebalance" but the public signal fromEmpty is 1 \(a registration from the empty position\)$/);
-      rejected(verify("--proof", edited(rebalanceProof, "rebalance-as-register", (file) => (file.zks.statement = "register"))), 1, /rebalance-as-register\.json: zks\.statement: "register" but the public signal fromEmpty is 0 \(a rebalance of a registered position\)$/);
+      rejected(
+        verify(
+          "--proof",
+          edited(registerProof, "register-as-rebalance", (file) => (file.zks.statement = "rebalance")),
+        ),
+        1,
+        /register-as-rebalance\.json: zks\.statement: "rebalance" but the public signal fromEmpty is 1 \(a registration from the empty position\)$/,
+      );
+      rejected(
+        verify(
+          "--proof",
+          edited(rebalanceProof, "rebalance-as-register", (file) => (file.zks.statement = "register")),
+        ),
+        1,
+        /rebalance-as-register\.json: zks\.statement: "register" but the public signal fromEmpty is 0 \(a rebalance of a registered position\)$/,
+      );
     });
 
     it("a wrong gate: another contract's context (exit 1 naming context), an address without code (exit 2), a registry of another gate (exit 1)", async function () {
       const json = chain(healthProof, ...atRegistry(), "--json");
       await allRejected([
         // The registry's address given as the gate: its context is not the one the proof is bound to.
-        [chain(registerProof, "--gate", deployment.contracts.AuditRegistry!), 1, new RegExp(`register/proof\\.json: context: the proof's context ${HASH} is another contract or chain; RebalanceGate ${deployment.contracts.AuditRegistry} on chain 31337 takes ${HASH}$`)],
+        [
+          chain(registerProof, "--gate", deployment.contracts.AuditRegistry!),
+          1,
+          new RegExp(
+            `register/proof\\.json: context: the proof's context ${HASH} is another contract or chain; RebalanceGate ${deployment.contracts.AuditRegistry} on chain 31337 takes ${HASH}$`,
+          ),
+        ],
         [chain(registerProof, "--gate", "0x000000000000000000000000000000000000dEaD"), 2, /--gate: no contract at 0x000000000000000000000000000000000000dEaD on chain 31337$/],
-        [chain(claimProof, "--gate", deployment.contracts.MarketOracle!, "--registry", deployment.contracts.AuditRegistry!), 1, new RegExp(`--registry: the AuditRegistry at ${deployment.contracts.AuditRegistry} audits the gate ${deployment.contracts.RebalanceGate}, not --gate ${deployment.contracts.MarketOracle}$`)],
+        [
+          chain(claimProof, "--gate", deployment.contracts.MarketOracle!, "--registry", deployment.contracts.AuditRegistry!),
+          1,
+          new RegExp(
+            `--registry: the AuditRegistry at ${deployment.contracts.AuditRegistry} audits the gate ${deployment.contracts.RebalanceGate}, not --gate ${deployment.contracts.MarketOracle}$`,
+          ),
+        ],
         // An off-chain proof (context 0) is bound to no contract; --json says so on stdout.
         [chain(healthProof, ...atRegistry()), 1, /health\/proof\.json: context: the proof's context 0x0{64} is 0, an off-chain proof bound to no contract/],
       ]);
@@ -612,8 +869,24 @@ describe("proof files and zks verify", function () {
     });
 
     it("the epoch: one the oracle has no market for (naming zks.epoch), one whose root is not the proof's (naming marketRoot); a Solvency proof without --registry (exit 2)", async function () {
-      rejected(await chain(edited(claimProof, "claim-epoch", (file) => (file.zks.epoch = 44)), ...atRegistry()), 1, /claim-epoch\.json: zks\.epoch: the file says epoch 44, for which the oracle 0x[0-9a-fA-F]{40} published no market$/);
-      rejected(await chain(edited(claimProof, "claim-epoch-43", (file) => (file.zks.epoch = 43)), ...atRegistry()), 1, new RegExp(`claim-epoch-43\\.json: marketRoot: the proof's market root ${HASH} is not the one the oracle 0x[0-9a-fA-F]{40} published for epoch 43 \\(the file's zks\\.epoch\\): 0x0{60}3039$`));
+      rejected(
+        await chain(
+          edited(claimProof, "claim-epoch", (file) => (file.zks.epoch = 44)),
+          ...atRegistry(),
+        ),
+        1,
+        /claim-epoch\.json: zks\.epoch: the file says epoch 44, for which the oracle 0x[0-9a-fA-F]{40} published no market$/,
+      );
+      rejected(
+        await chain(
+          edited(claimProof, "claim-epoch-43", (file) => (file.zks.epoch = 43)),
+          ...atRegistry(),
+        ),
+        1,
+        new RegExp(
+          `claim-epoch-43\\.json: marketRoot: the proof's market root ${HASH} is not the one the oracle 0x[0-9a-fA-F]{40} published for epoch 43 \\(the file's zks\\.epoch\\): 0x0{60}3039$`,
+        ),
+      );
       rejected(await chain(claimProof, ...atGate()), 2, /--registry: a Solvency proof is an audit claim/);
     });
 
@@ -621,9 +894,19 @@ describe("proof files and zks verify", function () {
       const enforced = (await gate.getFunction("policyHash")()) as bigint;
       await send(gate, "setPolicyHash", enforced + 1n);
       try {
-        rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`register/proof\\.json: policyHash: the proof's policy hash ${HASH} is not the policy RebalanceGate ${deployment.contracts.RebalanceGate} on chain 31337 enforces \\(${HASH}\\)$`));
+        rejected(
+          await chain(registerProof, ...atGate()),
+          1,
+          new RegExp(
+            `register/proof\\.json: policyHash: the proof's policy hash ${HASH} is not the policy RebalanceGate ${deployment.contracts.RebalanceGate} on chain 31337 enforces \\(${HASH}\\)$`,
+          ),
+        );
         // The registry still enforces the old one: it no longer shares the gate's policy.
-        rejected(await chain(claimProof, ...atRegistry()), 1, new RegExp(`--registry: the AuditRegistry at ${deployment.contracts.AuditRegistry} enforces the policy ${HASH}, not the gate's ${HASH}: not the deployment's registry$`));
+        rejected(
+          await chain(claimProof, ...atRegistry()),
+          1,
+          new RegExp(`--registry: the AuditRegistry at ${deployment.contracts.AuditRegistry} enforces the policy ${HASH}, not the gate's ${HASH}: not the deployment's registry$`),
+        );
       } finally {
         await send(gate, "setPolicyHash", enforced);
       }
@@ -637,13 +920,33 @@ describe("proof files and zks verify", function () {
       const keyWords = 14 + 2 * (loadInstanceArtifacts("rebalance-3x3x16").verificationKey.IC as unknown[]).length;
       try {
         await send(gate, "setVerifier", deployment.contracts.SolvencyVerifier!);
-        rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`register/proof\\.json: zks\\.verificationKeyHash: the proof's key ${rebalanceHash} is not the key of the verifier ${deployment.contracts.SolvencyVerifier} that RebalanceGate .* calls \\(${builtHashOf("solvency-3x3x16")}\\)$`));
+        rejected(
+          await chain(registerProof, ...atGate()),
+          1,
+          new RegExp(
+            `register/proof\\.json: zks\\.verificationKeyHash: the proof's key ${rebalanceHash} is not the key of the verifier ${deployment.contracts.SolvencyVerifier} that RebalanceGate .* calls \\(${builtHashOf("solvency-3x3x16")}\\)$`,
+          ),
+        );
         await send(gate, "setVerifier", deployment.contracts.MarketOracle!);
-        rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`zks\\.verificationKeyHash: the verifier ${deployment.contracts.MarketOracle} that RebalanceGate .* calls has no VERIFICATION_KEY_HASH\\(\\)`));
+        rejected(
+          await chain(registerProof, ...atGate()),
+          1,
+          new RegExp(`zks\\.verificationKeyHash: the verifier ${deployment.contracts.MarketOracle} that RebalanceGate .* calls has no VERIFICATION_KEY_HASH\\(\\)`),
+        );
         await send(gate, "setVerifier", liar);
-        rejected(await chain(registerProof, ...atGate()), 1, new RegExp(`^zks: verifier: the verifier ${liar} that RebalanceGate .* calls returns the proof's key fingerprint but ${keyWords} of the key's words are not in its code: it does not verify with that key$`));
+        rejected(
+          await chain(registerProof, ...atGate()),
+          1,
+          new RegExp(
+            `^zks: verifier: the verifier ${liar} that RebalanceGate .* calls returns the proof's key fingerprint but ${keyWords} of the key's words are not in its code: it does not verify with that key$`,
+          ),
+        );
         // The liar cannot pin a key either: --rpc as the only pin of a --vkey on a machine with no build.
-        rejected(await zksAsync(["verify", "--proof", registerProof, "--vkey", copy, "--rpc", node.url, ...atGate()], { ZKS_BUILD_DIR: emptyBuild }), 1, new RegExp(`verifier: .* ${keyWords} of the key's words are not in its code`));
+        rejected(
+          await zksAsync(["verify", "--proof", registerProof, "--vkey", copy, "--rpc", node.url, ...atGate()], { ZKS_BUILD_DIR: emptyBuild }),
+          1,
+          new RegExp(`verifier: .* ${keyWords} of the key's words are not in its code`),
+        );
       } finally {
         await send(gate, "setVerifier", deployment.contracts.RebalanceVerifier!);
       }
@@ -656,7 +959,11 @@ describe("proof files and zks verify", function () {
     it("a registry that is not the deployment's: an attacker's contract, a real AuditRegistry with another oracle or policy (exit 1)", async function () {
       // Answers gate() with the real gate, as the old check required, and anything else the same way.
       const attacker = await constantContract(`0x${deployment.contracts.RebalanceGate!.slice(2).padStart(64, "0")}`);
-      rejected(await chain(claimProof, ...atGate(), "--registry", attacker), 1, new RegExp(`^zks: --registry: the code at ${attacker} is not the compiled AuditRegistry's \\(immutables aside\\)`));
+      rejected(
+        await chain(claimProof, ...atGate(), "--registry", attacker),
+        1,
+        new RegExp(`^zks: --registry: the code at ${attacker} is not the compiled AuditRegistry's \\(immutables aside\\)`),
+      );
       const registry = artifact("AuditRegistry");
       const factory = new ContractFactory(registry.abi, registry.bytecode, owner);
       const enforced = (await gate.getFunction("policyHash")()) as bigint;
@@ -666,9 +973,19 @@ describe("proof files and zks verify", function () {
         return contract.getAddress();
       };
       const otherOracle = await deploy(deployment.contracts.RebalanceVerifier!, enforced);
-      rejected(await chain(claimProof, ...atGate(), "--registry", otherOracle), 1, new RegExp(`--registry: the AuditRegistry at ${otherOracle} reads the oracle ${deployment.contracts.RebalanceVerifier}, not the gate's ${deployment.contracts.MarketOracle}: not the deployment's registry$`));
+      rejected(
+        await chain(claimProof, ...atGate(), "--registry", otherOracle),
+        1,
+        new RegExp(
+          `--registry: the AuditRegistry at ${otherOracle} reads the oracle ${deployment.contracts.RebalanceVerifier}, not the gate's ${deployment.contracts.MarketOracle}: not the deployment's registry$`,
+        ),
+      );
       const otherPolicy = await deploy(deployment.contracts.MarketOracle!, enforced + 1n);
-      rejected(await chain(claimProof, ...atGate(), "--registry", otherPolicy), 1, new RegExp(`--registry: the AuditRegistry at ${otherPolicy} enforces the policy ${HASH}, not the gate's ${HASH}: not the deployment's registry$`));
+      rejected(
+        await chain(claimProof, ...atGate(), "--registry", otherPolicy),
+        1,
+        new RegExp(`--registry: the AuditRegistry at ${otherPolicy} enforces the policy ${HASH}, not the gate's ${HASH}: not the deployment's registry$`),
+      );
     });
 
     it("an endpoint that fails mid-check: one line, exit 3 (not 'no VERIFICATION_KEY_HASH', not a bug)", async function () {
@@ -685,7 +1002,11 @@ describe("proof files and zks verify", function () {
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-        rejected(await zksAsync(["verify", "--proof", registerProof, "--rpc", url, ...atGate()]), 3, new RegExp(`--rpc: the JSON-RPC endpoint failed while reading the code at ${deployment.contracts.RebalanceGate}`));
+        rejected(
+          await zksAsync(["verify", "--proof", registerProof, "--rpc", url, ...atGate()]),
+          3,
+          new RegExp(`--rpc: the JSON-RPC endpoint failed while reading the code at ${deployment.contracts.RebalanceGate}`),
+        );
       } finally {
         server.close();
       }

@@ -42,7 +42,7 @@ describe("zks CLI", function () {
     assertOneLineError(missing.stderr, "nope.json: file not found");
 
     const malformed = path.join(dir, "malformed.json");
-    writeFileSync(malformed, "{ \"version\": 1, ");
+    writeFileSync(malformed, '{ "version": 1, ');
     const bad = zks("commit", "--position", malformed, "--market", example("market-grid.json"));
     assert.equal(bad.code, 2);
     assertOneLineError(bad.stderr, "malformed.json: malformed JSON");
@@ -75,7 +75,10 @@ describe("zks CLI", function () {
     assert.match(written.salt, /^0x[0-9a-f]{62}$/);
     assert.deepEqual({ ...written, salt: undefined }, { ...unsalted, salt: undefined });
     assert.equal(statSync(file).mode & 0o777, 0o640);
-    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith(".tmp")), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.endsWith(".tmp")),
+      [],
+    );
 
     // The stored salt opens the same commitment again.
     const again = zks("commit", "--position", file, "--market", example("market-grid.json"), "--json");

@@ -105,7 +105,25 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
     const out = path.join(dir, "local.json");
     const trace = moduleTrace();
     const run = await zksDeploy(
-      ["--rpc", url, "--test-tokens", "--test-lenders", "USDC", "--lender-rate", "1585489599", "--policy", example("policy.json"), "--market", example("market-grid.json"), "--freshness", "7200", "--keeper-key", publicKeyFile, "--out", out],
+      [
+        "--rpc",
+        url,
+        "--test-tokens",
+        "--test-lenders",
+        "USDC",
+        "--lender-rate",
+        "1585489599",
+        "--policy",
+        example("policy.json"),
+        "--market",
+        example("market-grid.json"),
+        "--freshness",
+        "7200",
+        "--keeper-key",
+        publicKeyFile,
+        "--out",
+        out,
+      ],
       { ZKS_PRIVATE_KEY: DEPLOYER_KEY },
       trace,
     );
@@ -115,27 +133,46 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
     assert.doesNotMatch(stdout + run.stderr, new RegExp(DEPLOYER_KEY.slice(2)));
     const loaded = trace.loaded();
     trace.dispose();
-    assert.ok(loaded.some((u) => u.includes("/packages/node/src/deploy/deploy-stack.ts")), "the trace saw the deploy");
-    assert.deepEqual(loaded.filter((u) => /\/node_modules\/(hardhat|@nomicfoundation|solc)\/|\/scripts\/|\/demo\//.test(u)), [], "no hardhat, solc, scripts/ or demo module");
+    assert.ok(
+      loaded.some((u) => u.includes("/packages/node/src/deploy/deploy-stack.ts")),
+      "the trace saw the deploy",
+    );
+    assert.deepEqual(
+      loaded.filter((u) => /\/node_modules\/(hardhat|@nomicfoundation|solc)\/|\/scripts\/|\/demo\//.test(u)),
+      [],
+      "no hardhat, solc, scripts/ or demo module",
+    );
 
     const deployment = JSON.parse(readFileSync(out, "utf8")) as Deployment;
     assert.equal(deployment.network, "json-rpc");
     assert.equal(deployment.chainId, "31337");
-    assert.deepEqual(deployment.tokens.map((t) => t.symbol), ["WETH", "WBTC", "USDC"]);
+    assert.deepEqual(
+      deployment.tokens.map((t) => t.symbol),
+      ["WETH", "WBTC", "USDC"],
+    );
     assert.deepEqual(deployment.verifierContracts, { solvency: "Solvency3x3x16Verifier", rebalance: "Rebalance3x3x16Verifier" });
 
     const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
     try {
       for (const [name, at] of Object.entries(deployment.contracts)) assert.notEqual(await provider.getCode(at), "0x", `${name} has code`);
       // Each verifier: exactly verifier.json's runtime code, and the key hash the manifest records for that instance.
-      for (const [instance, at] of [[INSTANCES[0], deployment.contracts.SolvencyVerifier], [INSTANCES[1], deployment.contracts.RebalanceVerifier]] as const) {
+      for (const [instance, at] of [
+        [INSTANCES[0], deployment.contracts.SolvencyVerifier],
+        [INSTANCES[1], deployment.contracts.RebalanceVerifier],
+      ] as const) {
         const manifest = readManifest(instanceDir(defaultBuildPaths(), instance))!;
         assert.equal(await provider.getCode(at), artifactOf(defaultBuildPaths(), instance).deployedBytecode);
         const onChain = await new Contract(at, ["function VERIFICATION_KEY_HASH() view returns (bytes32)"], provider).getFunction("VERIFICATION_KEY_HASH")();
         assert.equal(onChain, manifest.verificationKeyHash, instance);
         assert.equal(deployment.verifierKeys.find((k) => k.instance === instance)!.verificationKeyHash, manifest.verificationKeyHash);
       }
-      assert.deepEqual(deployment.verifierKeys.map((k) => [k.kind, k.label]), [["development", "DEVELOPMENT key"], ["development", "DEVELOPMENT key"]]);
+      assert.deepEqual(
+        deployment.verifierKeys.map((k) => [k.kind, k.label]),
+        [
+          ["development", "DEVELOPMENT key"],
+          ["development", "DEVELOPMENT key"],
+        ],
+      );
       const market = loadMarket();
       const gate = new Contract(deployment.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
       const registry = new Contract(deployment.contracts.AuditRegistry, AUDIT_REGISTRY_ABI, provider);
@@ -152,12 +189,18 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
       assert.equal(await oracle.getFunction("owner")(), deployment.deployer);
       // Custody (docs/custody.md): option tokens per instrument, the lender (the gate its only borrower), the v2 factory, the swap slots.
       assert.equal(await gate.getFunction("nInstruments")(), 3n);
-      assert.deepEqual(deployment.instrumentTokens.map((t) => t.id), market.instruments.map((k) => k.id));
+      assert.deepEqual(
+        deployment.instrumentTokens.map((t) => t.id),
+        market.instruments.map((k) => k.id),
+      );
       for (const t of deployment.instrumentTokens) {
         assert.equal(t.test, true);
         assert.equal(await gate.getFunction("instrumentTokenOf")(t.slot), t.address);
       }
-      assert.deepEqual(deployment.lenders.map((l) => l.test), [false, false, true]);
+      assert.deepEqual(
+        deployment.lenders.map((l) => l.test),
+        [false, false, true],
+      );
       for (const l of deployment.lenders) assert.equal(await gate.getFunction("lenderOf")(l.slot), l.address);
       const lender = new Contract(deployment.lenders[2]!.address, LENDER_VAULT_ABI, provider);
       assert.equal(await lender.getFunction("borrower")(), deployment.contracts.RebalanceGate);
@@ -189,7 +232,22 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
     const tokens = ["0x0000000000000000000000000000000000000001", "0x0", "0x0000000000000000000000000000000000000003"];
     const factory = "0x0000000000000000000000000000000000000005";
     // A key file (secret and public half) works too: only its public half is used, checked against the secret.
-    const run = await zksDeploy(["--policy-hash", "12345", "--tokens", tokens.join(","), "--factory", factory, "--keeper-key", keyFile, "--liquidation-bonus", "750", "--liquidation-window", "0", "--out", out]);
+    const run = await zksDeploy([
+      "--policy-hash",
+      "12345",
+      "--tokens",
+      tokens.join(","),
+      "--factory",
+      factory,
+      "--keeper-key",
+      keyFile,
+      "--liquidation-bonus",
+      "750",
+      "--liquidation-window",
+      "0",
+      "--out",
+      out,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /hardhat's in-process network: a dry run/);
     assert.doesNotMatch(run.stdout, new RegExp(OTHER_KEEPER.secret.toString(16)));
@@ -215,7 +273,14 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
     const offCurve = path.join(dir, "off-curve.pub.json");
     writeFileSync(offCurve, keeperPublicKeyFileJson([TEST_KEEPER.publicKey[0], TEST_KEEPER.publicKey[1] + 1n]));
     const orderTwo = path.join(dir, "order-two.pub.json");
-    writeFileSync(orderTwo, JSON.stringify({ version: 1, kind: "zks-keeper-public-key", publicKey: ["0", (21888242871839275222246405745257275088548364400416034343698204186575808495617n - 1n).toString()] }));
+    writeFileSync(
+      orderTwo,
+      JSON.stringify({
+        version: 1,
+        kind: "zks-keeper-public-key",
+        publicKey: ["0", (21888242871839275222246405745257275088548364400416034343698204186575808495617n - 1n).toString()],
+      }),
+    );
     const notJson = path.join(dir, "not-json.json");
     writeFileSync(notJson, "keeper");
     const defaults = { size: "3x3x16", freshness: "3600", liquidationBonus: "500", liquidationWindow: "3600" };
@@ -280,9 +345,18 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
       writeFileSync(demoFile, keeperPublicKeyFileJson(demoKeeperKey().publicKey));
       const base = ["--rpc", mainnet.url, "--policy-hash", "1", "--test-tokens"];
       for (const [args, message] of [
-        [["--keeper-key", publicKeyFile, "--liquidation-window", "0"], /^zks: --liquidation-window: chain 1 is not a local chain \(31337, 1337\): a grace window of 0 lets a keeper flag a position and liquidate it in the next transaction/],
-        [["--keeper-key", demoFile], /^zks: --keeper-key .*demo\.pub\.json: chain 1 is not a local chain \(31337, 1337\): this is the demo's keeper key, derived from a public seed/],
-        [["--keeper-key", keyFile], /^zks: --keeper-key .*other-keeper\.json: chain 1 is not a local chain \(31337, 1337\): the file holds the keeper's secret; give its public-key file/],
+        [
+          ["--keeper-key", publicKeyFile, "--liquidation-window", "0"],
+          /^zks: --liquidation-window: chain 1 is not a local chain \(31337, 1337\): a grace window of 0 lets a keeper flag a position and liquidate it in the next transaction/,
+        ],
+        [
+          ["--keeper-key", demoFile],
+          /^zks: --keeper-key .*demo\.pub\.json: chain 1 is not a local chain \(31337, 1337\): this is the demo's keeper key, derived from a public seed/,
+        ],
+        [
+          ["--keeper-key", keyFile],
+          /^zks: --keeper-key .*other-keeper\.json: chain 1 is not a local chain \(31337, 1337\): the file holds the keeper's secret; give its public-key file/,
+        ],
       ] as const) {
         const run = await zksDeploy([...base, ...args], { ZKS_PRIVATE_KEY: DEPLOYER_KEY });
         assert.equal(run.code, 2, run.stderr);
@@ -324,7 +398,10 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
     it("deployStack from the API: a signer and options in, the deployment out (the verifiers' keys classified from verifier.json)", async function () {
       const deployment = await deployFrom(defaultBuildPaths());
       assert.equal(deployment.network, "json-rpc");
-      assert.deepEqual(deployment.verifierKeys.map((k) => k.kind), ["development", "development"]);
+      assert.deepEqual(
+        deployment.verifierKeys.map((k) => k.kind),
+        ["development", "development"],
+      );
       const gate = new Contract(deployment.contracts.RebalanceGate, REBALANCE_GATE_ABI, provider);
       assert.equal(await gate.getFunction("policyHash")(), 1n);
     });
@@ -375,7 +452,10 @@ describe("zks deploy: deployStack with ethers' ContractFactory and compiled arti
       rmSync(path.join(instanceDir(paths, INSTANCES[0]), VERIFIER_ARTIFACT_FILE));
       await assert.rejects(deployFrom(paths), (error: Error & { exitCode?: number }) => {
         assert.equal(error.exitCode, 3);
-        assert.match(error.message, /solvency-3x3x16\/verifier\.json is missing: `zks setup --instance solvency-3x3x16` compiles the verifier when solc is installed; install the compiler with `npm install solc@0\.8\.37`/);
+        assert.match(
+          error.message,
+          /solvency-3x3x16\/verifier\.json is missing: `zks setup --instance solvency-3x3x16` compiles the verifier when solc is installed; install the compiler with `npm install solc@0\.8\.37`/,
+        );
         return true;
       });
     });

@@ -156,7 +156,10 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
   };
   /** A real proof of `t` (rebalance-3x3x16), bound to the gate unless told otherwise. */
   const prove = async (t: Transition, o: { market?: Market; context?: bigint; policy?: Policy } = {}): Promise<Proven> => {
-    const zk = await generateProof(rebalanceInput(t, o.market ?? market, o.policy ?? policy, LAYOUT, "position", o.context ?? gateCtx, { keeperKey: TEST_KEEPER.publicKey }), rebalanceArtifacts);
+    const zk = await generateProof(
+      rebalanceInput(t, o.market ?? market, o.policy ?? policy, LAYOUT, "position", o.context ?? gateCtx, { keeperKey: TEST_KEEPER.publicKey }),
+      rebalanceArtifacts,
+    );
     return { t, zk, ...gateArguments(zk) };
   };
   /** Checks, proves and returns the transition old -> (old + m). */
@@ -197,13 +200,32 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       const owed = BigInt(await gate.getFunction("claimableTotal")(await token.getAddress()));
       assert.equal(await balanceOf(token, gateAddress), positions.reduce((s, p) => s + p.collateral[i]!, 0n) + owed, `invariant (1): ${market.assets[i]!.symbol}`);
     }
-    assert.equal(await balanceOf(put, gateAddress), positions.reduce((s, p) => s + p.quantities[PUT]!, 0n), "option tokens == committed quantities");
-    assert.equal(BigInt(await lender.getFunction("debtUnitsOf")(gateAddress)), positions.reduce((s, p) => s + p.debt[USDC]!, 0n), "invariant (2): USDC debt units");
-    for (const i of [WETH, WBTC]) assert.equal(positions.reduce((s, p) => s + p.debt[i]!, 0n), 0n, `no lender, no debt: ${market.assets[i]!.symbol}`);
+    assert.equal(
+      await balanceOf(put, gateAddress),
+      positions.reduce((s, p) => s + p.quantities[PUT]!, 0n),
+      "option tokens == committed quantities",
+    );
+    assert.equal(
+      BigInt(await lender.getFunction("debtUnitsOf")(gateAddress)),
+      positions.reduce((s, p) => s + p.debt[USDC]!, 0n),
+      "invariant (2): USDC debt units",
+    );
+    for (const i of [WETH, WBTC])
+      assert.equal(
+        positions.reduce((s, p) => s + p.debt[i]!, 0n),
+        0n,
+        `no lender, no debt: ${market.assets[i]!.symbol}`,
+      );
   }
 
   /** A gas row of a mined gate or registry call, split by the trace. */
-  async function record(label: string, receipt: TransactionReceipt, a: GateArguments, fn: "register" | "rebalance" | "flagBelowTrigger" | "liquidate" | "recordClaim", note: string): Promise<void> {
+  async function record(
+    label: string,
+    receipt: TransactionReceipt,
+    a: GateArguments,
+    fn: "register" | "rebalance" | "flagBelowTrigger" | "liquidate" | "recordClaim",
+    note: string,
+  ): Promise<void> {
     const contract = fn === "recordClaim" ? registry : gate;
     const verifier = fn === "recordClaim" ? solvencyVerifier : rebalanceVerifier;
     const data = contract.interface.encodeFunctionData(fn, [EPOCH, a.proof, a.signals]);
@@ -217,7 +239,11 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
     solvencyArtifacts = loadInstanceArtifacts(SOLVENCY);
     rebalanceArtifacts = loadInstanceArtifacts(REBALANCE);
     assert.equal(solvencyArtifacts.manifest.publicSignals.at(-1), "context", "rebuild: solvency proofs need the context signal");
-    assert.deepEqual(rebalanceArtifacts.manifest.publicSignals.length, SIGNALS.count, `rebuild ${REBALANCE}: the custody layout has ${SIGNALS.count} public signals (docs/custody.md)`);
+    assert.deepEqual(
+      rebalanceArtifacts.manifest.publicSignals.length,
+      SIGNALS.count,
+      `rebuild ${REBALANCE}: the custody layout has ${SIGNALS.count} public signals (docs/custody.md)`,
+    );
     assert.equal(rebalanceArtifacts.manifest.publicSignals[SIGNALS.fromEmpty], "fromEmpty", `rebuild ${REBALANCE}: the custody layout (docs/custody.md)`);
 
     // The chain starts ten minutes after the example market's timestamp, so epoch 42 is fresh.
@@ -275,7 +301,13 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
     ])) as unknown as Contract;
     gateAddress = await gate.getAddress();
     await mined(call(lender, owner, "setBorrower", gateAddress));
-    registry = (await ethers.deployContract("AuditRegistry", [await oracle.getAddress(), gateAddress, await solvencyVerifier.getAddress(), policyHash(policy), ownerAddress])) as unknown as Contract;
+    registry = (await ethers.deployContract("AuditRegistry", [
+      await oracle.getAddress(),
+      gateAddress,
+      await solvencyVerifier.getAddress(),
+      policyHash(policy),
+      ownerAddress,
+    ])) as unknown as Contract;
     oracleErrors = oracle.interface as unknown as Interface;
     gateErrors = new Interface([...REBALANCE_GATE_ABI, ...LENDER_VAULT_ABI.filter((f) => f.startsWith("error")), "error OwnableUnauthorizedAccount(address account)"]);
     registryErrors = registry.interface as unknown as Interface;
@@ -301,7 +333,7 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
     registryCtx = gateContext(chainId, await registry.getAddress());
 
     // The registrations, each a real proof from the empty position.
-    const aliceIn = flow(flow(moves(), WETH, 125n * E18 / 10n), USDC, 25_000n * E6);
+    const aliceIn = flow(flow(moves(), WETH, (125n * E18) / 10n), USDC, 25_000n * E6);
     aliceIn.instrumentFlows[PUT] = 2n * E8;
     aliceRegistration = await proveMove(emptyPosition(A, market), aliceIn);
     bobRegistration = await proveMove(emptyPosition(B, market), borrow(flow(moves(), USDC, 2_500n * E6), USDC, 7_500n * E6, await lenderIndex()));
@@ -370,23 +402,40 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       const [event] = await gate.queryFilter(gate.filters.PositionRegistered!());
       assert.deepEqual([...(event as unknown as { args: unknown[] }).args], [A, commitPosition(next, next.salt!, LAYOUT), EPOCH]);
       const after = await Promise.all([...tokens, put].map((t) => balanceOf(t, A)));
-      assert.deepEqual(after.map((x, j) => before[j]! - x), [125n * E18 / 10n, 0n, 25_000n * E6, 2n * E8]);
+      assert.deepEqual(
+        after.map((x, j) => before[j]! - x),
+        [(125n * E18) / 10n, 0n, 25_000n * E6, 2n * E8],
+      );
       await checkCustody([next]);
-      assert.deepEqual(rebalanceFlows(aliceRegistration.signals, LAYOUT), [125n * E18 / 10n, 0n, 25_000n * E6]);
+      assert.deepEqual(rebalanceFlows(aliceRegistration.signals, LAYOUT), [(125n * E18) / 10n, 0n, 25_000n * E6]);
       // The opening, encrypted to the keeper key: the keeper decrypts the event to the proven position.
       const [opening] = receipt.logs.map((l) => gate.interface.parseLog(l)).filter((e) => e?.name === "OpeningEncrypted");
       const o = opening!.args;
       assert.deepEqual([o.account, o.commitment, o.nonce, o.keyGeneration], [A, commitPosition(next, next.salt!, LAYOUT), 1n, 1n]);
-      const published = { account: o.account as string, nonce: o.nonce as bigint, commitment: o.commitment as bigint, ephemeralKey: [...o.ephemeralKey] as [bigint, bigint], ciphertext: [...o.ciphertext] as bigint[] };
+      const published = {
+        account: o.account as string,
+        nonce: o.nonce as bigint,
+        commitment: o.commitment as bigint,
+        ephemeralKey: [...o.ephemeralKey] as [bigint, bigint],
+        ciphertext: [...o.ciphertext] as bigint[],
+      };
       const decrypted = decryptOpening(published, TEST_KEEPER.secret, market, LAYOUT);
       assert.deepEqual({ ...decrypted, account: decrypted.account.toLowerCase() }, { ...next, account: next.account.toLowerCase(), nonce: 1n });
-      await record("`RebalanceGate.register`: a proven deposit (WETH, USDC and option tokens)", receipt, aliceRegistration, "register", "checks, oracle and lender reads, proof, 3 new storage slots (the commitment; the account's key generation and flag; the key generation's count), the `OpeningEncrypted` event, 3 `transferFrom`");
+      await record(
+        "`RebalanceGate.register`: a proven deposit (WETH, USDC and option tokens)",
+        receipt,
+        aliceRegistration,
+        "register",
+        "checks, oracle and lender reads, proof, 3 new storage slots (the commitment; the account's key generation and flag; the key generation's count), the `OpeningEncrypted` event, 3 `transferFrom`",
+      );
       await revertsWith(send(alice, "register", aliceRegistration), gateErrors, "RebalanceGate__AlreadyRegistered", [A]);
     });
 
     it("phantom registration: balances from nothing cannot be proven; a valid proof registers no other account and is not replayed", async function () {
       // 10,000 WETH committed with nothing deposited: the balance equation fails, no witness exists.
-      const phantom = transitionOf(emptyPosition(A, market), moves(), nextSalt(), { next: { ...emptyPosition(A, market), nonce: 1n, salt: 5n, collateral: [10_000n * E18, 0n, 0n] } });
+      const phantom = transitionOf(emptyPosition(A, market), moves(), nextSalt(), {
+        next: { ...emptyPosition(A, market), nonce: 1n, salt: 5n, collateral: [10_000n * E18, 0n, 0n] },
+      });
       await unprovable(phantom, /balance: WETH: new collateral 10000000000000000000000 but the movements bring it to 0 \(value from nowhere\)/);
       // An old position that is not the empty one (it claims 10,000 WETH already) cannot register.
       const rich = { ...emptyPosition(A, market), salt: 9n, collateral: [10_000n * E18, 0n, 0n] };
@@ -394,29 +443,96 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
 
       // Alice's valid proof: bob cannot register it (for himself or for her), nor edit its account.
       await revertsWith(send(bob, "register", aliceRegistration), gateErrors, "RebalanceGate__NotAccount", [B, A]);
-      await revertsWith(send(bob, "register", tampered(aliceRegistration, (a) => (a.signals[SIGNALS.account] = BigInt(B)))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          bob,
+          "register",
+          tampered(aliceRegistration, (a) => (a.signals[SIGNALS.account] = BigInt(B))),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       // A registration is not a rebalance.
       await revertsWith(send(alice, "rebalance", aliceRegistration), gateErrors, "RebalanceGate__WrongFromEmpty", [0n, 1n]);
-      await revertsWith(send(alice, "register", tampered(aliceRegistration, (a) => (a.signals[SIGNALS.fromEmpty] = 0n))), gateErrors, "RebalanceGate__WrongFromEmpty", [1n, 0n]);
+      await revertsWith(
+        send(
+          alice,
+          "register",
+          tampered(aliceRegistration, (a) => (a.signals[SIGNALS.fromEmpty] = 0n)),
+        ),
+        gateErrors,
+        "RebalanceGate__WrongFromEmpty",
+        [1n, 0n],
+      );
       // Claiming a smaller deposit than proven.
-      await revertsWith(send(alice, "register", tampered(aliceRegistration, (a) => (a.signals[SIGNALS.flow + WETH]! -= 1n))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          alice,
+          "register",
+          tampered(aliceRegistration, (a) => (a.signals[SIGNALS.flow + WETH]! -= 1n)),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       for (const t of tokens) assert.equal(await balanceOf(t, gateAddress), 0n);
 
       await mined(send(alice, "register", aliceRegistration));
       await revertsWith(send(alice, "register", aliceRegistration), gateErrors, "RebalanceGate__AlreadyRegistered", [A]);
-      await revertsWith(send(alice, "rebalance", tampered(aliceRegistration, (a) => (a.signals[SIGNALS.fromEmpty] = 0n))), gateErrors, "RebalanceGate__WrongCommitment");
+      await revertsWith(
+        send(
+          alice,
+          "rebalance",
+          tampered(aliceRegistration, (a) => (a.signals[SIGNALS.fromEmpty] = 0n)),
+        ),
+        gateErrors,
+        "RebalanceGate__WrongCommitment",
+      );
       await checkCustody([aliceRegistration.t.next]);
     });
 
     it("binding: another chain's context, another policy, a signal count, a public input >= p, a tampered proof point, an unknown and a stale epoch", async function () {
       await revertsWith(send(carol, "register", carolChain1), gateErrors, "RebalanceGate__WrongContext");
       await revertsWith(send(carol, "register", carolOtherPolicy), gateErrors, "RebalanceGate__WrongPolicy");
-      await revertsWith(send(alice, "register", tampered(aliceRegistration, (a) => a.signals.splice(11))), gateErrors, "RebalanceGate__WrongSignalCount", [BigInt(SIGNALS.count), 11n]);
-      await revertsWith(send(alice, "register", tampered(aliceRegistration, (a) => (a.signals[SIGNALS.context]! += SNARK_FIELD))), gateErrors, "RebalanceGate__PublicInputNotInField", [BigInt(SIGNALS.context)]);
+      await revertsWith(
+        send(
+          alice,
+          "register",
+          tampered(aliceRegistration, (a) => a.signals.splice(11)),
+        ),
+        gateErrors,
+        "RebalanceGate__WrongSignalCount",
+        [BigInt(SIGNALS.count), 11n],
+      );
+      await revertsWith(
+        send(
+          alice,
+          "register",
+          tampered(aliceRegistration, (a) => (a.signals[SIGNALS.context]! += SNARK_FIELD)),
+        ),
+        gateErrors,
+        "RebalanceGate__PublicInputNotInField",
+        [BigInt(SIGNALS.context)],
+      );
       // A valid curve point that is not the proof's: -A instead of A.
       const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-      await revertsWith(send(alice, "register", tampered(aliceRegistration, (a) => (a.proof.a[1] = q - a.proof.a[1]))), gateErrors, "RebalanceGate__InvalidProof");
-      await revertsWith(send(alice, "register", tampered(aliceRegistration, (a) => (a.signals[SIGNALS.newCommitment]! += 1n))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          alice,
+          "register",
+          tampered(aliceRegistration, (a) => (a.proof.a[1] = q - a.proof.a[1])),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
+      await revertsWith(
+        send(
+          alice,
+          "register",
+          tampered(aliceRegistration, (a) => (a.signals[SIGNALS.newCommitment]! += 1n)),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       await revertsWith(send(alice, "register", aliceRegistration, 43n), gateErrors, "RebalanceGate__NotLatestEpoch", [43n, EPOCH]);
       await increaseTime(FRESHNESS);
       await revertsWith(send(alice, "register", aliceRegistration), gateErrors, "RebalanceGate__StaleEpoch", [EPOCH]);
@@ -442,11 +558,19 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       await unprovable(transitionOf(bobPosition, flow(moves(), WETH, -5n * E18), nextSalt()), /range: new collateral of WETH would be -5000000000000000000/);
       // His valid proof of withdrawing 100 USDC, with the WETH flow edited to -5 WETH.
       const bobs = await proveMove(bobPosition, flow(moves(), USDC, -100n * E6));
-      await revertsWith(send(bob, "rebalance", tampered(bobs, (a) => (a.signals[SIGNALS.flow + WETH] = toFieldSigned(-5n * E18)))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          bob,
+          "rebalance",
+          tampered(bobs, (a) => (a.signals[SIGNALS.flow + WETH] = toFieldSigned(-5n * E18))),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       // Alice's valid withdrawal, sent by bob: only she may (unforced); the 1 WETH would go to her anyway.
       const alices = await proveMove(alicePosition, flow(moves(), WETH, -E18));
       await revertsWith(send(bob, "rebalance", alices), gateErrors, "RebalanceGate__NotOwnerOrKeeperForced");
-      assert.equal(await balanceOf(tokens[WETH]!, gateAddress), 125n * E18 / 10n);
+      assert.equal(await balanceOf(tokens[WETH]!, gateAddress), (125n * E18) / 10n);
       // Bob's own 100 USDC comes out.
       const bobUsdc = await balanceOf(tokens[USDC]!, B);
       await mined(send(bob, "rebalance", bobs));
@@ -508,7 +632,15 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       await unprovable(transitionOf(bobPosition, take, nextSalt()), /instrument: ETH-26DEC26-2800-P: option tokens back long holdings only/);
       // Bob's valid USDC withdrawal with the put flow edited in.
       const bobs = await proveMove(bobPosition, flow(moves(), USDC, -E6));
-      await revertsWith(send(bob, "rebalance", tampered(bobs, (a) => (a.signals[SIGNALS.instrumentFlow + PUT] = toFieldSigned(-2n * E8)))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          bob,
+          "rebalance",
+          tampered(bobs, (a) => (a.signals[SIGNALS.instrumentFlow + PUT] = toFieldSigned(-2n * E8))),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       // Slot 0 (ETH-26DEC26-3200-C) has no option token on this gate.
       const call0 = moves();
       call0.instrumentFlows[0] = E8;
@@ -524,11 +656,27 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
 
     it("replay: the same proof twice (WrongCommitment); the current commitment at another nonce is no proof (InvalidProof: the commitment binds the nonce)", async function () {
       const proven = await proveMove(alicePosition, flow(moves(), WETH, -E18));
-      await revertsWith(send(alice, "rebalance", tampered(proven, (a) => (a.signals[SIGNALS.nonce] = 5n))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          alice,
+          "rebalance",
+          tampered(proven, (a) => (a.signals[SIGNALS.nonce] = 5n)),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       await mined(send(alice, "rebalance", proven));
       await revertsWith(send(alice, "rebalance", proven), gateErrors, "RebalanceGate__WrongCommitment");
       const current = BigInt(await gate.getFunction("commitmentOf")(A));
-      await revertsWith(send(alice, "rebalance", tampered(proven, (a) => (a.signals[SIGNALS.oldCommitment] = current))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          alice,
+          "rebalance",
+          tampered(proven, (a) => (a.signals[SIGNALS.oldCommitment] = current)),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       // Bob's registration replayed by alice.
       await revertsWith(send(alice, "register", bobRegistration), gateErrors, "RebalanceGate__NotAccount", [A, B]);
       await checkCustody([proven.t.next, bobPosition]);
@@ -547,14 +695,25 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       });
       await revertsWith(send(keeper, "rebalance", loan), gateErrors, "RebalanceGate__ForcedTransitionMovesValue");
       // No forced proof may leave a position below the trigger, nor take a new salt.
-      await unprovable(transitionOf(bobPosition, repay(moves(), USDC, 100n * E6, market.assets[USDC]!.debtIndex), bobPosition.salt!, { forced: true }), /trigger: a keeper's transition must leave the position at or above the trigger/);
+      await unprovable(
+        transitionOf(bobPosition, repay(moves(), USDC, 100n * E6, market.assets[USDC]!.debtIndex), bobPosition.salt!, { forced: true }),
+        /trigger: a keeper's transition must leave the position at or above the trigger/,
+      );
       await unprovable(transitionOf(bobPosition, repaid, nextSalt(), { forced: true }), /trigger: a keeper's transition keeps the position's salt/);
       // Alice is far above the trigger: no forced proof of her position exists.
       await unprovable(transitionOf(alicePosition, moves(), nextSalt(), { forced: true }), /trigger: the old position is not below the trigger/);
       // Bob's own (unforced) repayment: a keeper cannot send it, nor flip its forced flag.
       const own = await proveMove(bobPosition, repay(moves(), USDC, 1_000n * E6, market.assets[USDC]!.debtIndex));
       await revertsWith(send(keeper, "rebalance", own), gateErrors, "RebalanceGate__NotOwnerOrKeeperForced");
-      await revertsWith(send(keeper, "rebalance", tampered(own, (a) => (a.signals[SIGNALS.forced] = 1n))), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        send(
+          keeper,
+          "rebalance",
+          tampered(own, (a) => (a.signals[SIGNALS.forced] = 1n)),
+        ),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       await checkCustody([alicePosition, bobPosition]);
     });
 
@@ -568,7 +727,15 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       ] as const) {
         await revertsWith(send(alice, "rebalance", tampered(proven, edit)), gateErrors, "RebalanceGate__InvalidProof").catch((e: Error) => assert.fail(`${what}: ${e.message}`));
       }
-      await revertsWith(send(alice, "rebalance", tampered(proven, (a) => (a.signals[SIGNALS.context]! += 1n))), gateErrors, "RebalanceGate__WrongContext");
+      await revertsWith(
+        send(
+          alice,
+          "rebalance",
+          tampered(proven, (a) => (a.signals[SIGNALS.context]! += 1n)),
+        ),
+        gateErrors,
+        "RebalanceGate__WrongContext",
+      );
       const otherChain = await prove(transitionOf(alicePosition, flow(moves(), USDC, -1_000n * E6), nextSalt()), { context: gateContext(1n, gateAddress) });
       await revertsWith(send(alice, "rebalance", otherChain), gateErrors, "RebalanceGate__WrongContext");
       // Governance moves to another policy: proofs under the old one no longer pass.
@@ -612,19 +779,37 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       receipt = await mined(send(alice, "rebalance", p));
       assert.equal((await wallet(USDC)) - usdcBefore, out - minOut);
       await after(A, p.t.next);
-      await record("`RebalanceGate.rebalance`: a swap on the v2 pair, excess forwarded", receipt, p, "rebalance", "checks, reads, proof, storage; factory `getPair`, pair `getReserves` + `swap`, 2 `transfer`");
+      await record(
+        "`RebalanceGate.rebalance`: a swap on the v2 pair, excess forwarded",
+        receipt,
+        p,
+        "rebalance",
+        "checks, reads, proof, storage; factory `getPair`, pair `getReserves` + `swap`, 2 `transfer`",
+      );
 
       // A borrow of 5,000 USDC units, credited to collateral.
       p = await proveMove(held.get(A)!, borrow(moves(), USDC, 5_000n * E6, await lenderIndex()));
       receipt = await mined(send(alice, "rebalance", p));
       await after(A, p.t.next);
-      await record("`RebalanceGate.rebalance`: a borrow from the LenderVault", receipt, p, "rebalance", "checks, reads, proof, storage; lender `borrow` (accrues, transfers), excess forwarded");
+      await record(
+        "`RebalanceGate.rebalance`: a borrow from the LenderVault",
+        receipt,
+        p,
+        "rebalance",
+        "checks, reads, proof, storage; lender `borrow` (accrues, transfers), excess forwarded",
+      );
 
       // A repayment of 2,000 units from collateral, at most what the market's index says.
       p = await proveMove(held.get(A)!, repay(moves(), USDC, 2_000n * E6, market.assets[USDC]!.debtIndex));
       receipt = await mined(send(alice, "rebalance", p));
       await after(A, p.t.next);
-      await record("`RebalanceGate.rebalance`: a repayment to the LenderVault from collateral", receipt, p, "rebalance", "checks, reads, proof, storage; `approve`, lender `repay` (accrues, `transferFrom`), remainder forwarded");
+      await record(
+        "`RebalanceGate.rebalance`: a repayment to the LenderVault from collateral",
+        receipt,
+        p,
+        "rebalance",
+        "checks, reads, proof, storage; `approve`, lender `repay` (accrues, `transferFrom`), remainder forwarded",
+      );
 
       // A withdrawal of 0.5 WETH to alice's wallet.
       p = await proveMove(held.get(A)!, flow(moves(), WETH, -E18 / 2n));
@@ -638,7 +823,13 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       p = await proveMove(held.get(A)!, moves());
       receipt = await mined(send(alice, "rebalance", p));
       await after(A, p.t.next);
-      await record("`RebalanceGate.rebalance`: no movement", receipt, p, "rebalance", "checks, oracle and lender reads, proof, 1 storage update (and the account's key generation read), the `OpeningEncrypted` event");
+      await record(
+        "`RebalanceGate.rebalance`: no movement",
+        receipt,
+        p,
+        "rebalance",
+        "checks, oracle and lender reads, proof, 1 storage update (and the account's key generation read), the `OpeningEncrypted` event",
+      );
 
       // A keeper forces bob's repayment of 2,000 units from collateral (HF 1.1866 -> above the trigger); the keeper receives nothing.
       const keeperBefore = await balanceOf(tokens[USDC]!, await address(keeper));
@@ -648,7 +839,13 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       const [forcedEvent] = await gate.queryFilter(gate.filters.Rebalanced!(B));
       assert.equal((forcedEvent as unknown as { args: unknown[] }).args[5], true);
       await after(B, p.t.next);
-      await record("`RebalanceGate.rebalance` forced by a keeper: a repayment from collateral", receipt, p, "rebalance", "as the repayment, the remainder credited to the account's `claimable` balance (2 new slots) instead of a `transfer`; the account's proof that it was below the trigger");
+      await record(
+        "`RebalanceGate.rebalance` forced by a keeper: a repayment from collateral",
+        receipt,
+        p,
+        "rebalance",
+        "as the repayment, the remainder credited to the account's `claimable` balance (2 new slots) instead of a `transfer`; the account's proof that it was below the trigger",
+      );
       assert.deepEqual(decodeTransition(p.signals, LAYOUT).debtDelta, [0n, 0n, -2_000n * E6]);
 
       // An audit claim for alice's current position at epoch 42, sent by a relayer.
@@ -678,22 +875,41 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
       // The flag: the same proof, nothing executed; the window starts.
       let receipt = await mined(call(gate, keeper, "flagBelowTrigger", EPOCH, p.proof, p.signals));
       await checkCustody([aliceRegistration.t.next, bobPosition]);
-      await record("`RebalanceGate.flagBelowTrigger`: a liquidation-mode proof, nothing executed", receipt, p, "flagBelowTrigger", "checks, oracle and lender reads, proof, the account's flag");
+      await record(
+        "`RebalanceGate.flagBelowTrigger`: a liquidation-mode proof, nothing executed",
+        receipt,
+        p,
+        "flagBelowTrigger",
+        "checks, oracle and lender reads, proof, the account's flag",
+      );
       const since = BigInt((await ethers.provider.getBlock(receipt.blockNumber))!.timestamp);
       await revertsWith(call(gate, keeper, "liquidate", EPOCH, p.proof, p.signals), gateErrors, "RebalanceGate__GraceWindowOpen", [B, since + LIQUIDATION_WINDOW]);
       // A copier of the keeper's transaction, with the calldata as is or the liquidator edited to itself.
       await revertsWith(call(gate, carol, "liquidate", EPOCH, p.proof, p.signals), gateErrors, "RebalanceGate__NotLiquidator", [C, K]);
       await increaseTime(LIQUIDATION_WINDOW);
-      await revertsWith(call(gate, carol, "liquidate", EPOCH, p.proof, tampered(p, (a) => (a.signals[SIGNALS.liquidator] = BigInt(C))).signals), gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        call(gate, carol, "liquidate", EPOCH, p.proof, tampered(p, (a) => (a.signals[SIGNALS.liquidator] = BigInt(C))).signals),
+        gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       const keeperBefore = await Promise.all(tokens.map((token) => balanceOf(token, K)));
       const bobWallet = await balanceOf(tokens[USDC]!, await address(bob));
       receipt = await mined(call(gate, keeper, "liquidate", EPOCH, p.proof, p.signals));
       // What the lender did not take of the repayment is bob's: credited to his claimable balance,
       // not pushed to his wallet (a token refusing bob must not block the keeper).
-      const credited = receipt.logs.map((l) => gate.interface.parseLog(l)).filter((e) => e?.name === "ClaimableCredited").reduce((sum, e) => sum + BigInt(e!.args.amount), 0n);
+      const credited = receipt.logs
+        .map((l) => gate.interface.parseLog(l))
+        .filter((e) => e?.name === "ClaimableCredited")
+        .reduce((sum, e) => sum + BigInt(e!.args.amount), 0n);
       assert.equal(BigInt(await gate.getFunction("claimable")(await address(bob), await tokens[USDC]!.getAddress())), credited);
       assert.equal(await balanceOf(tokens[USDC]!, await address(bob)), bobWallet);
-      await record("`RebalanceGate.liquidate`: repays from collateral and pays the bonus, after the window", receipt, p, "liquidate", "as the repayment, the remainder credited to the account's `claimable` balance; the flag's window, the bonus `transfer` to the keeper");
+      await record(
+        "`RebalanceGate.liquidate`: repays from collateral and pays the bonus, after the window",
+        receipt,
+        p,
+        "liquidate",
+        "as the repayment, the remainder credited to the account's `claimable` balance; the flag's window, the bonus `transfer` to the keeper",
+      );
       assert.deepEqual(await Promise.all(tokens.map(async (token, i) => (await balanceOf(token, K)) - keeperBefore[i]!)), bonus);
       await checkCustody([aliceRegistration.t.next, t.next]);
       assert.deepEqual([...(await gate.getFunction("flagOf")(B))], [0n, 0n, 0n, 0n]);
@@ -775,7 +991,9 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
         const compiled = new Interface((await artifacts.readArtifact(name)).abi as never);
         const fragments = (iface: Interface) => new Set(iface.fragments.filter((f) => f.type !== "constructor").map((f) => f.format("minimal")));
         const ours = fragments(new Interface(abi));
-        const missing = [...fragments(compiled)].filter((f) => !ours.has(f) && !/OwnershipTransferred|transferOwnership|renounceOwnership|Ownable|ReentrancyGuard|SafeERC20|AddressEmptyCode|FailedCall/.test(f));
+        const missing = [...fragments(compiled)].filter(
+          (f) => !ours.has(f) && !/OwnershipTransferred|transferOwnership|renounceOwnership|Ownable|ReentrancyGuard|SafeERC20|AddressEmptyCode|FailedCall/.test(f),
+        );
         assert.deepEqual(missing, [], `${name}: fragments missing from src/chain/abi.ts`);
         const extra = [...ours].filter((f) => !fragments(compiled).has(f));
         assert.deepEqual(extra, [], `${name}: fragments in src/chain/abi.ts the contract does not have`);
@@ -805,7 +1023,21 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
         assert.ok(gasUsed * 100n <= minimum * 115n, `${label}: ${gasUsed} is more than 1.15x the Groth16 minimum ${minimum}`);
         gas.unshift({ call: `${label} (bare verifier, \`eth_estimateGas\`)`, signals: input.length, gasUsed, minimum, note: BARE_VERIFIER_NOTE });
       }
-      const order = ["Solvency3x3x16", "Rebalance3x3x16", "register", "no movement", "a deposit", "a withdrawal", "a swap", "a borrow", "a repayment", "keeper", "flagBelowTrigger", "liquidate", "recordClaim"];
+      const order = [
+        "Solvency3x3x16",
+        "Rebalance3x3x16",
+        "register",
+        "no movement",
+        "a deposit",
+        "a withdrawal",
+        "a swap",
+        "a borrow",
+        "a repayment",
+        "keeper",
+        "flagBelowTrigger",
+        "liquidate",
+        "recordClaim",
+      ];
       const rank = (call: string) => order.findIndex((o) => call.includes(o));
       gas.sort((x, y) => rank(x.call) - rank(y.call));
       assert.equal(gas.length, 13, `gas rows: ${gas.map((r) => r.call).join("; ")} (run the whole file)`);
@@ -826,7 +1058,10 @@ describe("gate contracts: MarketOracle, RebalanceGate with Uniswap v2 and Lender
         date: new Date().toISOString().slice(0, 10),
       });
       if (process.env.ZKS_BENCHMARKS === "1") writeGasSection(section);
-      else console.log(`      (gas, not written: set ZKS_BENCHMARKS=1)\n${gas.map((r) => `      ${r.call}: ${r.gasUsed} (minimum ${r.minimum}${r.split ? `; verifier ${r.split.verifier}, external ${r.split.external}, own ${r.split.own}` : ""})`).join("\n")}`);
+      else
+        console.log(
+          `      (gas, not written: set ZKS_BENCHMARKS=1)\n${gas.map((r) => `      ${r.call}: ${r.gasUsed} (minimum ${r.minimum}${r.split ? `; verifier ${r.split.verifier}, external ${r.split.external}, own ${r.split.own}` : ""})`).join("\n")}`,
+        );
     });
   });
 });

@@ -93,7 +93,10 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       const rich = { ...emptyOpening(A), salt: 9n, collateral: [10_000n * E18, 0n, 0n] };
       await revertsWith(submit(bench, alice, rich, withdrawal(WETH, 10_000n * E18), { fromEmpty: true }), bench.gateErrors, "RebalanceGate__InvalidProof");
       // fromEmpty = 0 through register, fromEmpty = 1 through rebalance.
-      await revertsWith(submit(bench, alice, emptyOpening(A), deposit(WETH, E18), { edit: (x) => (x[LAYOUT.fromEmpty] = 0n) }), bench.gateErrors, "RebalanceGate__WrongFromEmpty", [1n, 0n]);
+      await revertsWith(submit(bench, alice, emptyOpening(A), deposit(WETH, E18), { edit: (x) => (x[LAYOUT.fromEmpty] = 0n) }), bench.gateErrors, "RebalanceGate__WrongFromEmpty", [
+        1n,
+        0n,
+      ]);
       // Registering for someone else.
       await revertsWith(submit(bench, bob, emptyOpening(A), deposit(WETH, E18)), bench.gateErrors, "RebalanceGate__NotAccount", [B, A]);
       await submit(bench, alice, emptyOpening(A), deposit(WETH, E18));
@@ -139,7 +142,12 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       await revertsWith(submit(bench, alice, next, withdrawal(WETH, E18)), bench.gateErrors, "RebalanceGate__NotLatestEpoch", [42n, 43n]);
       await revertsWith(submit(bench, alice, next, withdrawal(WETH, E18), { epoch: 43n }), bench.gateErrors, "RebalanceGate__WrongMarketRoot", [43n]);
       await bench.ethers.provider.send("evm_increaseTime", [Number(FRESHNESS) + 1]);
-      await revertsWith(submit(bench, alice, next, withdrawal(WETH, E18), { epoch: 43n, edit: (x) => (x[LAYOUT.marketRoot] = MARKET_ROOT + 1n) }), bench.gateErrors, "RebalanceGate__StaleEpoch", [43n]);
+      await revertsWith(
+        submit(bench, alice, next, withdrawal(WETH, E18), { epoch: 43n, edit: (x) => (x[LAYOUT.marketRoot] = MARKET_ROOT + 1n) }),
+        bench.gateErrors,
+        "RebalanceGate__StaleEpoch",
+        [43n],
+      );
     });
 
     it("a borrow the lender did not fund: shortfall, or an asset without a lender", async function () {
@@ -151,7 +159,12 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       await revertsWith(submit(bench, alice, next, m), bench.gateErrors, "RebalanceGate__LenderShortfall", [0n, delivered, m.debtAssets[WETH]]);
       const wbtc = borrowMove(noMovement(), WBTC, E8, INDEX_ONE);
       await revertsWith(submit(bench, alice, next, wbtc), bench.gateErrors, "RebalanceGate__NoLenderForAsset", [1n]);
-      await revertsWith(submit(bench, alice, next, noMovement(), { edit: (x) => (x[LAYOUT.debtIndex + WBTC] = INDEX_ONE + 1n) }), bench.gateErrors, "RebalanceGate__NoLenderForAsset", [1n]);
+      await revertsWith(
+        submit(bench, alice, next, noMovement(), { edit: (x) => (x[LAYOUT.debtIndex + WBTC] = INDEX_ONE + 1n) }),
+        bench.gateErrors,
+        "RebalanceGate__NoLenderForAsset",
+        [1n],
+      );
       // A funded borrow: the lender's debt of the gate is the committed units, the position holds the assets.
       const ok = borrowMove(noMovement(), WETH, E18, index!);
       const { next: borrowed } = await submit(bench, alice, next, ok);
@@ -173,9 +186,21 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       // The current commitment with the old nonce: the commitment binds the nonce (the gate stores
       // no nonce), so no proof opens it at another one.
       const current = BigInt(await bench.gate.getFunction("commitmentOf")(A));
-      await revertsWith(resend(bench, alice, "rebalance", signals.map((x, j) => (j === LAYOUT.oldCommitment ? current : x))), bench.gateErrors, "RebalanceGate__InvalidProof");
+      await revertsWith(
+        resend(
+          bench,
+          alice,
+          "rebalance",
+          signals.map((x, j) => (j === LAYOUT.oldCommitment ? current : x)),
+        ),
+        bench.gateErrors,
+        "RebalanceGate__InvalidProof",
+      );
       // The registration replayed.
-      await revertsWith(resend(bench, alice, "register", (await submit(bench, bob, emptyOpening(B), deposit(WETH, E18))).signals), bench.gateErrors, "RebalanceGate__NotAccount", [A, B]);
+      await revertsWith(resend(bench, alice, "register", (await submit(bench, bob, emptyOpening(B), deposit(WETH, E18))).signals), bench.gateErrors, "RebalanceGate__NotAccount", [
+        A,
+        B,
+      ]);
     });
 
     it("a keeper-forced transition that moves value out; a forced repayment passes", async function () {
@@ -196,7 +221,9 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       const keeperBefore = await balanceOf(bench.tokens[WETH]!, await bench.keeper.getAddress());
       const aliceBefore = await balanceOf(bench.tokens[WETH]!, A);
       const [proofIndex] = await proofDebtIndex(bench);
-      const { next: repaid, receipt } = await submit(bench, bench.keeper, indebted, forced(repayMove(noMovement(), WETH, 2n * E18, proofIndex!)), { debtIndex: [proofIndex!, INDEX_ONE, (await proofDebtIndex(bench))[USDC]!] });
+      const { next: repaid, receipt } = await submit(bench, bench.keeper, indebted, forced(repayMove(noMovement(), WETH, 2n * E18, proofIndex!)), {
+        debtIndex: [proofIndex!, INDEX_ONE, (await proofDebtIndex(bench))[USDC]!],
+      });
       assert.equal(repaid.debt[WETH], 0n);
       assert.equal(await balanceOf(bench.tokens[WETH]!, await bench.keeper.getAddress()), keeperBefore);
       assert.equal(await balanceOf(bench.tokens[WETH]!, A), aliceBefore);
@@ -227,10 +254,23 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
 
     it("binding: context, policy, signal count, field elements", async function () {
       const { next } = await submit(bench, alice, emptyOpening(A), deposit(WETH, E18));
-      await revertsWith(submit(bench, alice, next, withdrawal(WETH, 1n), { edit: (x) => (x[LAYOUT.context] = x[LAYOUT.context]! + 1n) }), bench.gateErrors, "RebalanceGate__WrongContext");
-      await revertsWith(submit(bench, alice, next, withdrawal(WETH, 1n), { edit: (x) => (x[LAYOUT.policyHash] = x[LAYOUT.policyHash]! + 1n) }), bench.gateErrors, "RebalanceGate__WrongPolicy");
+      await revertsWith(
+        submit(bench, alice, next, withdrawal(WETH, 1n), { edit: (x) => (x[LAYOUT.context] = x[LAYOUT.context]! + 1n) }),
+        bench.gateErrors,
+        "RebalanceGate__WrongContext",
+      );
+      await revertsWith(
+        submit(bench, alice, next, withdrawal(WETH, 1n), { edit: (x) => (x[LAYOUT.policyHash] = x[LAYOUT.policyHash]! + 1n) }),
+        bench.gateErrors,
+        "RebalanceGate__WrongPolicy",
+      );
       await revertsWith(resend(bench, alice, "rebalance", [1n, 2n]), bench.gateErrors, "RebalanceGate__WrongSignalCount", [BigInt(LAYOUT.count), 2n]);
-      await revertsWith(submit(bench, alice, next, withdrawal(WETH, 1n), { edit: (x) => (x[LAYOUT.swapIn] = 1n << 255n) }), bench.gateErrors, "RebalanceGate__PublicInputNotInField", [BigInt(LAYOUT.swapIn)]);
+      await revertsWith(
+        submit(bench, alice, next, withdrawal(WETH, 1n), { edit: (x) => (x[LAYOUT.swapIn] = 1n << 255n) }),
+        bench.gateErrors,
+        "RebalanceGate__PublicInputNotInField",
+        [BigInt(LAYOUT.swapIn)],
+      );
     });
   });
 
@@ -300,7 +340,7 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
             const fresh = positions[who] === undefined;
             const kind: Kind = fresh && step.kind !== "option" ? "deposit" : step.kind;
             if (kind === "deposit") {
-              m.flow[i] = 1n + part(DEPOSIT_CAP[i]!) / 1000n * 1000n;
+              m.flow[i] = 1n + (part(DEPOSIT_CAP[i]!) / 1000n) * 1000n;
             } else if (kind === "withdraw") {
               m.flow[i] = -(part(held(i)) || 1n);
             } else if (kind === "option") {
@@ -370,9 +410,17 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
           const owed = BigInt(await bench.gate.getFunction("claimableTotal")(bench.addresses.tokens[i]!));
           assert.equal(owed, 0n, `claimableTotal, asset ${i}`);
           assert.equal(balances[i], held.reduce((s, p) => s + p.collateral[i]!, 0n) + owed, `invariant (1), asset ${i}`);
-          assert.equal(units[i], held.reduce((s, p) => s + p.debt[i]!, 0n), `invariant (2), asset ${i}`);
+          assert.equal(
+            units[i],
+            held.reduce((s, p) => s + p.debt[i]!, 0n),
+            `invariant (2), asset ${i}`,
+          );
         }
-        assert.equal(balances[N_ASSETS], held.reduce((s, p) => s + p.quantity[OPT]!, 0n), "option tokens == committed quantities");
+        assert.equal(
+          balances[N_ASSETS],
+          held.reduce((s, p) => s + p.quantity[OPT]!, 0n),
+          "option tokens == committed quantities",
+        );
         positions.forEach((p, who) => {
           const c = p ? [...p.collateral, p.quantity[OPT]!] : [0n, 0n, 0n, 0n];
           credit[who]!.forEach((net, t) => {
@@ -385,7 +433,9 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       }
 
       const seconds = (Date.now() - started) / 1000;
-      console.log(`      ${RUNS} runs, ${steps} steps (${accepted} accepted, ${rejected} rejected as expected) in ${seconds.toFixed(1)} s; accepted by kind: ${JSON.stringify(Object.fromEntries(byKind))}`);
+      console.log(
+        `      ${RUNS} runs, ${steps} steps (${accepted} accepted, ${rejected} rejected as expected) in ${seconds.toFixed(1)} s; accepted by kind: ${JSON.stringify(Object.fromEntries(byKind))}`,
+      );
       assert.ok(accepted > 0 && rejected > 0);
     });
   });
@@ -423,18 +473,56 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
         const ts = custodyLayout(nA, nI, nS);
         const sol = (await harness.getFunction("rebalanceLayout")(nA, nI, nS)) as unknown as Record<string, bigint>;
         // Solidity's struct, field by field, is custody.ts's layout.
-        for (const field of ["account", "flow", "debtDelta", "debtAssets", "swapSell", "swapBuy", "swapIn", "swapMinOut", "instrumentFlow", "liquidation", "bonus", "keeperKey", "ephemeralKey", "ciphertext", "ciphertextLength", "count"] as const) {
+        for (const field of [
+          "account",
+          "flow",
+          "debtDelta",
+          "debtAssets",
+          "swapSell",
+          "swapBuy",
+          "swapIn",
+          "swapMinOut",
+          "instrumentFlow",
+          "liquidation",
+          "bonus",
+          "keeperKey",
+          "ephemeralKey",
+          "ciphertext",
+          "ciphertextLength",
+          "count",
+        ] as const) {
           assert.equal(Number(sol[field]), ts[field], `${instance.name}: PublicSignals.rebalanceLayout.${field} == custodyLayout.${field}`);
         }
         // instances.json's names are the circuit's order, and each offset names its signal.
         assert.deepEqual(names, namesOf(nA, nI, nS), `${instance.name}: instances.json publicSignals`);
         assert.equal(names.length, ts.count);
         const named: [keyof typeof ts, string][] = [
-          ["oldCommitment", "oldCommitment"], ["newCommitment", "newCommitment"], ["marketRoot", "marketRoot"], ["policyHash", "policyHash"], ["debtIndex", "debtIndex[0]"],
-          ["account", "account"], ["nonce", "nonce"], ["context", "context"], ["forced", "forced"], ["fromEmpty", "fromEmpty"],
-          ["flow", "flow[0]"], ["debtDelta", "debtDelta[0]"], ["debtAssets", "debtAssets[0]"], ["swapSell", "swapSell[0]"], ["swapBuy", "swapBuy[0]"], ["swapIn", "swapIn[0]"], ["swapMinOut", "swapMinOut[0]"],
-          ["instrumentFlow", "instrumentFlow[0]"], ["liquidation", "liquidation"], ["urgent", "urgent"], ["liquidator", "liquidator"], ["liquidationBonus", "liquidationBonus"],
-          ["bonus", "bonus[0]"], ["keeperKey", "keeperKey[0]"], ["ephemeralKey", "ephemeralKey[0]"], ["ciphertext", "ciphertext[0]"],
+          ["oldCommitment", "oldCommitment"],
+          ["newCommitment", "newCommitment"],
+          ["marketRoot", "marketRoot"],
+          ["policyHash", "policyHash"],
+          ["debtIndex", "debtIndex[0]"],
+          ["account", "account"],
+          ["nonce", "nonce"],
+          ["context", "context"],
+          ["forced", "forced"],
+          ["fromEmpty", "fromEmpty"],
+          ["flow", "flow[0]"],
+          ["debtDelta", "debtDelta[0]"],
+          ["debtAssets", "debtAssets[0]"],
+          ["swapSell", "swapSell[0]"],
+          ["swapBuy", "swapBuy[0]"],
+          ["swapIn", "swapIn[0]"],
+          ["swapMinOut", "swapMinOut[0]"],
+          ["instrumentFlow", "instrumentFlow[0]"],
+          ["liquidation", "liquidation"],
+          ["urgent", "urgent"],
+          ["liquidator", "liquidator"],
+          ["liquidationBonus", "liquidationBonus"],
+          ["bonus", "bonus[0]"],
+          ["keeperKey", "keeperKey[0]"],
+          ["ephemeralKey", "ephemeralKey[0]"],
+          ["ciphertext", "ciphertext[0]"],
         ];
         for (const [field, name] of named) assert.equal(names[ts[field] as number], name, `${instance.name}: ${field} at ${ts[field]}`);
         assert.equal(names[ts.count - 1], `ciphertext[${ts.ciphertextLength - 1}]`);
@@ -479,7 +567,14 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       const rows: Record<string, unknown>[] = [];
       const record = async (call: string, receipt: TransactionReceipt) => {
         const g = await split(receipt);
-        rows.push({ call, gasUsed: g.gasUsed.toString(), execution: g.execution.toString(), verifier: g.verifier.toString(), externalCalls: g.external.toString(), gateOwn: g.own.toString() });
+        rows.push({
+          call,
+          gasUsed: g.gasUsed.toString(),
+          execution: g.execution.toString(),
+          verifier: g.verifier.toString(),
+          externalCalls: g.external.toString(),
+          gateOwn: g.own.toString(),
+        });
         return g.own;
       };
       const [proofIndex, , usdcIndex] = await proofDebtIndex(bench, 3_600n);
@@ -512,7 +607,10 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       // A keeper flags alice's position, waits out the window and liquidates it: 0.5 WETH of debt
       // repaid from collateral, a bonus of 0.025 WETH to the keeper (docs/enforcement.md).
       const keeperAddress = await bench.keeper.getAddress();
-      const liquidation = (index: bigint) => ({ ...repayMove(noMovement(), WETH, E18 / 2n, index), liquidation: { liquidator: keeperAddress, bonusBps: BONUS_BPS, bonus: [E18 / 40n, 0n, 0n], urgent: false } });
+      const liquidation = (index: bigint) => ({
+        ...repayMove(noMovement(), WETH, E18 / 2n, index),
+        liquidation: { liquidator: keeperAddress, bonusBps: BONUS_BPS, bonus: [E18 / 40n, 0n, 0n], urgent: false },
+      });
       const flag = await submit(bench, bench.keeper, c.next, liquidation(proofIndex!), { debtIndex, fn: "flagBelowTrigger" });
       await record("flagBelowTrigger: a liquidation-mode proof, nothing executed", flag.receipt);
       await bench.ethers.provider.send("evm_increaseTime", [Number(WINDOW)]);
@@ -522,7 +620,10 @@ describe("custody: RebalanceGate with Uniswap v2 and LenderVault (ClearTransitio
       const l = await submit(bench, bench.keeper, c.next, liquidation(later[WETH]!), { debtIndex: later });
       await record("liquidate after the window: 1 repayment from collateral + the bonus", l.receipt);
 
-      const method = GAS_SPLIT_METHOD.replace("debug_traceTransaction struct logs:", "debug_traceTransaction struct logs of each call with the ClearTransitionVerifier as verifier:");
+      const method = GAS_SPLIT_METHOD.replace(
+        "debug_traceTransaction struct logs:",
+        "debug_traceTransaction struct logs of each call with the ClearTransitionVerifier as verifier:",
+      );
       console.table(rows.map((r) => ({ call: r.call, gateOwn: r.gateOwn, externalCalls: r.externalCalls, gasUsed: r.gasUsed })));
       if (process.env.ZKS_BENCHMARKS === "1") {
         const dir = path.join(PACKAGE_ROOT, "benchmarks");

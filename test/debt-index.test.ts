@@ -39,14 +39,12 @@ const INDEX = 1_037_148_902_771_560_314n;
 const units = (whole: bigint, decimals: number): bigint => whole * 10n ** BigInt(decimals);
 
 /** The market with asset i's index set to indices[i] (undefined: unchanged). */
-const withIndices = (market: Market, indices: (bigint | undefined)[]): Market =>
-  withMarket(market, (m) => m.assets.forEach((a, i) => (a.debtIndex = indices[i] ?? a.debtIndex)));
+const withIndices = (market: Market, indices: (bigint | undefined)[]): Market => withMarket(market, (m) => m.assets.forEach((a, i) => (a.debtIndex = indices[i] ?? a.debtIndex)));
 
 /** A random index in [1, 1.5) at full 18-decimal precision, or exactly 1 one time in five. */
 function randomIndex(rng: Random): bigint {
   return rng.chance(0.2) ? DEBT_INDEX_SCALE : DEBT_INDEX_SCALE + (rng.digits(18) % (DEBT_INDEX_SCALE / 2n));
 }
-
 
 describe("debt index: the reference model", function () {
   const market = loadMarket();
@@ -71,14 +69,20 @@ describe("debt index: the reference model", function () {
   });
 
   it("refuses an indexed debt of 2^96 base units (ModelBoundsError) and an index below 1 built in code", function () {
-    const m = withIndices(market, [3n * E18 / 2n]);
+    const m = withIndices(market, [(3n * E18) / 2n]);
     const d = ((LIMIT_96 - 1n) * E18) / m.assets[0]!.debtIndex;
     assert.equal(debtAssets(d, m.assets[0]!), LIMIT_96 - 1n);
     assert.ok(debtAssets(d + 1n, m.assets[0]!) >= LIMIT_96);
     const owing = (wei: bigint) => positionOf(m, { debt: { WETH: wei } });
     assert.doesNotThrow(() => checkPosition(owing(d), m, policy));
-    assert.throws(() => checkPosition(owing(d + 1n), m, policy), (e: unknown) => e instanceof ModelBoundsError && /WETH debt valued through its index exceeds 2\^96/.test(e.message));
-    assert.throws(() => checkPosition(healthy, withIndices(market, [E18 - 1n]), policy), (e: unknown) => e instanceof ModelBoundsError && /debt index of WETH/.test(e.message));
+    assert.throws(
+      () => checkPosition(owing(d + 1n), m, policy),
+      (e: unknown) => e instanceof ModelBoundsError && /WETH debt valued through its index exceeds 2\^96/.test(e.message),
+    );
+    assert.throws(
+      () => checkPosition(healthy, withIndices(market, [E18 - 1n]), policy),
+      (e: unknown) => e instanceof ModelBoundsError && /debt index of WETH/.test(e.message),
+    );
     assert.throws(() => checkPosition(healthy, withIndices(market, [LIMIT_96 >> 32n]), policy), ModelBoundsError);
   });
 
@@ -146,7 +150,13 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
     const rng = new Random(SEED);
     const cases: (SolvencyCase & { expect?: CheckName[] })[] = [];
     for (const c of randomCases(SEED, BASE)) {
-      const indexed = { ...c, market: withIndices(c.market, c.market.assets.map(() => randomIndex(rng))) };
+      const indexed = {
+        ...c,
+        market: withIndices(
+          c.market,
+          c.market.assets.map(() => randomIndex(rng)),
+        ),
+      };
       cases.push(indexed);
       const verdict = modelVerdict(indexed);
       if (verdict.refused || !verdict.report.pass) continue;
@@ -162,7 +172,10 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
 
     it(`agrees on ${cases.length} cases with random indices in [1, 1.5) (${passing} pass, ${cases.length - passing - refused} fail, ${refused} refused; seed ${SEED})`, async function () {
       assert.ok(passing >= 40 && cases.length - passing - refused >= 40, "enough passing and failing cases");
-      assert.ok(cases.some((c) => c.position.debt.some((d, i) => d > 0n && c.market.assets[i]!.debtIndex > E18)), "some indexed debt");
+      assert.ok(
+        cases.some((c) => c.position.debt.some((d, i) => d > 0n && c.market.assets[i]!.debtIndex > E18)),
+        "some indexed debt",
+      );
       let checked = 0;
       for (const [i, c] of cases.entries()) {
         const verdict = verdicts[i]!;
@@ -197,11 +210,14 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       assert.equal(marketRoot(explicit, LAYOUT), marketRoot(market, LAYOUT));
       const result = await agrees(caseOf(healthy, explicit), [], { constraints: true });
       assert.ok(result.accepted);
-      assert.deepEqual([0, 1, 2].map((i) => signal(result.witness, `main.debtAssets.debtAssets[${i}]`)), healthy.debt);
+      assert.deepEqual(
+        [0, 1, 2].map((i) => signal(result.witness, `main.debtAssets.debtAssets[${i}]`)),
+        healthy.debt,
+      );
     });
 
     it("indexed debt at 2^96 - 1 base units agrees; one unit of debt more (2^96 after indexing, units still < 2^96) is refused by both", async function () {
-      const m = withIndices(market, [3n * E18 / 2n]);
+      const m = withIndices(market, [(3n * E18) / 2n]);
       const d = ((LIMIT_96 - 1n) * E18) / m.assets[0]!.debtIndex;
       // The most WBTC collateral below the 2^80 q.u. value bound, against the largest indexed WETH debt.
       const satoshis = ceilDiv(LIMIT_80 * E8, m.assets[1]!.price) - 1n;
@@ -234,8 +250,8 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
     it("position-healthy passes at index 1 (and 3.2) and fails once its USDC debt has accrued 3.5x", async function () {
       // HF 3.8081 at index 1, 1.19 at 3.2, 1.088 < 1.10 at 3.5.
       await agrees(caseOf(healthy), []);
-      await agrees(caseOf(healthy, withIndices(market, [undefined, undefined, 16n * E18 / 5n]), policy, "index 3.2"), [], { constraints: true });
-      const result = await agrees(caseOf(healthy, withIndices(market, [undefined, undefined, 7n * E18 / 2n]), policy, "index 3.5"), ["healthFactor", "historicalVar"]);
+      await agrees(caseOf(healthy, withIndices(market, [undefined, undefined, (16n * E18) / 5n]), policy, "index 3.2"), [], { constraints: true });
+      const result = await agrees(caseOf(healthy, withIndices(market, [undefined, undefined, (7n * E18) / 2n]), policy, "index 3.5"), ["healthFactor", "historicalVar"]);
       assert.equal(result.accepted, false);
     });
 
@@ -276,7 +292,10 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       assert.ok(violated.length > 0, `expected ${what} to be violated`);
       for (const i of violated) {
         const touched = circuit.r1cs.constraints[i]!.flatMap((lc) => Object.keys(lc).map(Number));
-        assert.ok(touched.some((s) => signals.has(s)), `constraint ${i} is not part of ${what}`);
+        assert.ok(
+          touched.some((s) => signals.has(s)),
+          `constraint ${i} is not part of ${what}`,
+        );
       }
     }
 
@@ -292,7 +311,10 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
         ...bitNames("main.debtAssets.remainderRange[2].atLeast", 42),
         ...bitNames("main.debtAssets.remainderRange[2].below", 42),
       ]);
-      assert.ok(violated.some((i) => circuit.r1cs.constraints[i]!.some((lc) => Object.keys(lc).some((s) => remainder.has(Number(s))))), "the remainder check is among the violated constraints");
+      assert.ok(
+        violated.some((i) => circuit.r1cs.constraints[i]!.some((lc) => Object.keys(lc).some((s) => remainder.has(Number(s))))),
+        "the remainder check is among the violated constraints",
+      );
     });
 
     it("a DebtAssets quotient raised by one with its remainder split kept consistent violates the remainder's upper bound", function () {
@@ -317,7 +339,10 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       const violated = circuit.violated(forged);
       assert.ok(violated.length > 0);
       const below = kept(bitNames("main.debtAssets.remainderRange[2].below", 42));
-      assert.ok(violated.some((i) => circuit.r1cs.constraints[i]!.some((lc) => Object.keys(lc).some((s) => below.has(Number(s))))), "the remainder's upper bound is violated");
+      assert.ok(
+        violated.some((i) => circuit.r1cs.constraints[i]!.some((lc) => Object.keys(lc).some((s) => below.has(Number(s))))),
+        "the remainder's upper bound is violated",
+      );
     });
 
     it("an index aliased past 2^64 (index[0] + 2^64, index[1] - 1: the same packed word and market root) violates only the 64-bit range checks", function () {
@@ -343,11 +368,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       setBits("main.assets.atLeastOne[0].bits", forged[i0]! - E18);
       setBits("main.assets.atLeastOne[1].bits", forged[i1]! - E18);
       assert.equal(forged[circuit.index("main.marketRoot")], honest[circuit.index("main.marketRoot")]);
-      const checks = kept([
-        "main.debtIndex[0]",
-        ...bitNames("main.assets.indices.ranges[0]", 64),
-        ...bitNames("main.assets.atLeastOne[0].bits", 64),
-      ]);
+      const checks = kept(["main.debtIndex[0]", ...bitNames("main.assets.indices.ranges[0]", 64), ...bitNames("main.assets.atLeastOne[0].bits", 64)]);
       assertViolatesOnly(forged, checks, "the 64-bit range checks of index 0");
     });
 
@@ -388,7 +409,10 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       const rng = new Random(4242);
       const digests = new Set<bigint>();
       for (let b = 0; b < 12; b++) {
-        const m = withIndices(market, market.assets.map(() => randomIndex(rng)));
+        const m = withIndices(
+          market,
+          market.assets.map(() => randomIndex(rng)),
+        );
         const pair = [
           { ...healthy, account: address(100 + 2 * b), salt: BigInt(b + 1) },
           { ...atRisk, account: address(101 + 2 * b), salt: BigInt(b + 100) },
@@ -396,7 +420,11 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
         const members: BatchMember[] = pair.map((position, i) => ({ position, fails: checkPosition(position, m, policy).pass ? 0n : 1n, source: `position ${i}` }));
         const result = await batch.calculate(auditBatchInput(members, m, policy, LAYOUT, 2));
         assert.ok(result.accepted, `batch ${b}: ${!result.accepted && result.error}`);
-        const expected = buildSumTree(pair.map((p) => accountFigures(p, m, policy, LAYOUT).leaf), LAYOUT, 1).root;
+        const expected = buildSumTree(
+          pair.map((p) => accountFigures(p, m, policy, LAYOUT).leaf),
+          LAYOUT,
+          1,
+        ).root;
         assert.equal(output(result.witness, "hash"), expected.hash, `batch ${b}: subtree hash`);
         assert.equal(output(result.witness, "digest"), figuresDigest(expected.sums), `batch ${b}: sums`);
         assert.equal(output(result.witness, "marketRoot"), marketRoot(m, LAYOUT));
@@ -411,7 +439,7 @@ describe(`debt index: circuits (${INSTANCE}, ${BATCH})`, function () {
       const vd = checkPosition(healthy, market, policy).values.debt[2]!;
       assert.ok(after - before >= (vd - 1n) * E8 && after - before <= (vd + 1n) * E8);
       // A failing position counted as passing under the index is refused.
-      const stressed = withIndices(market, [undefined, undefined, 7n * E18 / 2n]);
+      const stressed = withIndices(market, [undefined, undefined, (7n * E18) / 2n]);
       assert.equal(checkPosition(healthy, stressed, policy).pass, false);
       const lying = auditBatchInput([{ position: { ...healthy, account: address(7), salt: 3n }, fails: 0n, source: "healthy at 3.5" }], stressed, policy, LAYOUT, 2);
       assert.equal((await batch.calculate(lying)).accepted, false);

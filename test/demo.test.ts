@@ -86,7 +86,10 @@ describe("zks demo", function () {
   it("a missing ptau ends in one line with exit code 3", function () {
     const run = zks({ ZKS_EXAMPLES_DIR: EXAMPLES_DIR }, "demo", "--json", "--ptau", path.join(PACKAGE_ROOT, "no-such.ptau"));
     assert.equal(run.code, 3, run.stderr);
-    const errors = run.stderr.trim().split("\n").filter((line) => line.startsWith("zks: "));
+    const errors = run.stderr
+      .trim()
+      .split("\n")
+      .filter((line) => line.startsWith("zks: "));
     assert.equal(errors.length, 1, run.stderr);
     assert.match(errors[0]!, /ptau .*no-such\.ptau: file not found/);
     assert.doesNotMatch(run.stderr, /\bat .+:\d+:\d+/);

@@ -119,17 +119,26 @@ describe("instances without stress (health-var-*): what `zks prove` selects for 
     for (const statement of ["stress", "audit"]) {
       const result = zks("prove", statement, ...inputs(example("market-grid.json")), "--out", path.join(dir, statement), "--instance", "health-var-3x3x128");
       assert.equal(result.code, 2, result.stderr);
-      assertOneLineError(result, /^zks: --instance: health-var-3x3x128: does not check stress, which this statement needs under this policy \(it proves health factor, historical VaR and parametric VaR\)$/);
+      assertOneLineError(
+        result,
+        /^zks: --instance: health-var-3x3x128: does not check stress, which this statement needs under this policy \(it proves health factor, historical VaR and parametric VaR\)$/,
+      );
     }
     // The SDK function throws the same InputError.
     const market = loadMarket();
-    assert.throws(() => selectInstance("Solvency", market, "health-var-3x3x128", undefined, requiredChecks("stress", "both")), (e: unknown) => e instanceof InputError && e.exitCode === 2);
+    assert.throws(
+      () => selectInstance("Solvency", market, "health-var-3x3x128", undefined, requiredChecks("stress", "both")),
+      (e: unknown) => e instanceof InputError && e.exitCode === 2,
+    );
   });
 
   it("auto-selection never picks one for stress: a 100-scenario market has no instance for `prove stress` or `audit` (exit 3, naming the checks), while health and var select health-var-3x3x128", function () {
     const stress = zks("prove", "stress", ...inputs(longMarket), "--out", path.join(dir, "stress-100d"));
     assert.equal(stress.code, 3, stress.stderr);
-    assertOneLineError(stress, /^zks: no Solvency instance that checks stress, historical VaR and parametric VaR fits a market of 3 assets, 3 instruments and 100 scenarios; declare a larger one in circuits\/instances.json$/);
+    assertOneLineError(
+      stress,
+      /^zks: no Solvency instance that checks stress, historical VaR and parametric VaR fits a market of 3 assets, 3 instruments and 100 scenarios; declare a larger one in circuits\/instances.json$/,
+    );
     const market = loadMarket("market-historical.json");
     market.scenarios = market.scenarios.slice(0, 100);
     assert.throws(() => selectInstance("Solvency", market, undefined, undefined, requiredChecks("audit", "both")), SetupError);
@@ -162,8 +171,14 @@ describe("instances without stress (health-var-*): what `zks prove` selects for 
     const rebalance = loadInstances().find((i) => i.name === "rebalance-3x3x16")!;
     // A declared Rebalance instance without stress (none is declared: this is the guard that keeps it so).
     const noStress = { ...rebalance, name: "rebalance-no-stress-3x3x16", params: [3, 3, 16, ALL_CHECKS & ~2, 2] };
-    assert.deepEqual(eligibleInstances("Rebalance", market, undefined, 0, [noStress, rebalance]).map((i) => i.name), ["rebalance-3x3x16"]);
-    assert.throws(() => eligibleInstances("Rebalance", market, undefined, 0, [noStress]), (e: unknown) => e instanceof SetupError && /no Rebalance instance that checks health factor, stress, historical VaR and parametric VaR fits/.test(e.message));
+    assert.deepEqual(
+      eligibleInstances("Rebalance", market, undefined, 0, [noStress, rebalance]).map((i) => i.name),
+      ["rebalance-3x3x16"],
+    );
+    assert.throws(
+      () => eligibleInstances("Rebalance", market, undefined, 0, [noStress]),
+      (e: unknown) => e instanceof SetupError && /no Rebalance instance that checks health factor, stress, historical VaR and parametric VaR fits/.test(e.message),
+    );
     assert.throws(
       () => eligibleInstances("Rebalance", market, "rebalance-no-stress-3x3x16", 0, [noStress]),
       (e: unknown) => e instanceof InputError && e.exitCode === 2 && /rebalance-no-stress-3x3x16: does not check stress/.test(e.message),

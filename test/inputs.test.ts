@@ -198,11 +198,7 @@ describe("inputs: accepted variations", () => {
 
 describe("inputs: rejected position files", () => {
   it("names a malformed field type", () => {
-    rejects(
-      () => positionWith((p) => (p.collateral.WETH = 6)),
-      'position.json: collateral.WETH: expected a decimal string like "12.5", got number 6',
-      true,
-    );
+    rejects(() => positionWith((p) => (p.collateral.WETH = 6)), 'position.json: collateral.WETH: expected a decimal string like "12.5", got number 6', true);
   });
 
   it("rejects negative collateral and debt", () => {
@@ -216,15 +212,11 @@ describe("inputs: rejected position files", () => {
       'position.json: collateral.WETH: "6.1234567890123456789" has 19 decimal places; at most 18 are allowed',
       true,
     );
-    rejects(() => positionWith((p) => (p.debt.USDC = "0.0000001")), "debt.USDC: \"0.0000001\" has 7 decimal places; at most 6");
+    rejects(() => positionWith((p) => (p.debt.USDC = "0.0000001")), 'debt.USDC: "0.0000001" has 7 decimal places; at most 6');
   });
 
   it("rejects an unknown asset", () => {
-    rejects(
-      () => positionWith((p) => (p.collateral.DOGE = "1")),
-      "position.json: collateral.DOGE: unknown asset (market has WETH, WBTC, USDC)",
-      true,
-    );
+    rejects(() => positionWith((p) => (p.collateral.DOGE = "1")), "position.json: collateral.DOGE: unknown asset (market has WETH, WBTC, USDC)", true);
     rejects(() => positionWith((p) => (p.debt.DAI = "1")), "debt.DAI: unknown asset");
   });
 
@@ -245,7 +237,7 @@ describe("inputs: rejected position files", () => {
     rejects(() => positionWith((p) => (p.account = 42)), "account: expected an EVM address");
     rejects(
       () => positionWith((p) => (p.account = "0x70997970C51812dc3A010C7d01b50e0d17dc79c8")),
-      "account: \"0x70997970C51812dc3A010C7d01b50e0d17dc79c8\" has an invalid EIP-55 checksum",
+      'account: "0x70997970C51812dc3A010C7d01b50e0d17dc79c8" has an invalid EIP-55 checksum',
     );
   });
 
@@ -267,7 +259,7 @@ describe("inputs: rejected position files", () => {
   it("rejects an amount above 2^96 - 1 base units", () => {
     rejects(
       () => positionWith((p) => (p.collateral.WBTC = formatDecimal(MAX_AMOUNT + 1n, 8))),
-      "collateral.WBTC: \"792281625142643375935.43950336\" is 79228162514264337593543950336 base units, above the maximum 2^96 - 1",
+      'collateral.WBTC: "792281625142643375935.43950336" is 79228162514264337593543950336 base units, above the maximum 2^96 - 1',
     );
   });
 
@@ -300,21 +292,13 @@ describe("inputs: rejected position files", () => {
 
 describe("inputs: rejected market files", () => {
   it("names a malformed field type with its array index", () => {
-    rejects(
-      () => marketWith((m) => (m.assets[1].price = 91230.1)),
-      'market.json: assets[1].price: expected a decimal string like "3012.55", got number 91230.1',
-      true,
-    );
+    rejects(() => marketWith((m) => (m.assets[1].price = 91230.1)), 'market.json: assets[1].price: expected a decimal string like "3012.55", got number 91230.1', true);
     rejects(() => marketWith((m) => (m.epoch = "42")), 'epoch: expected an integer, got string "42"');
     rejects(() => marketWith((m) => (m.instruments[0].kind = "swap")), 'instruments[0].kind: expected one of "call", "put", "future", "perp", got string "swap"');
   });
 
   it("rejects version 2", () => {
-    rejects(
-      () => marketWith((m) => (m.version = 2)),
-      "market.json: version: unsupported format version 2 (this toolkit reads version 1)",
-      true,
-    );
+    rejects(() => marketWith((m) => (m.version = 2)), "market.json: version: unsupported format version 2 (this toolkit reads version 1)", true);
   });
 
   it("rejects a missing required field", () => {
@@ -325,8 +309,8 @@ describe("inputs: rejected market files", () => {
   it("checks asset values", () => {
     rejects(() => marketWith((m) => (m.assets[0].price = "0")), 'assets[0].price: must be > 0, got "0"');
     rejects(() => marketWith((m) => (m.assets[0].liquidationThreshold = "1.01")), 'assets[0].liquidationThreshold: must be in [0, 1], got "1.01"');
-    rejects(() => marketWith((m) => (m.assets[0].liquidationThreshold = "0.82505")), "assets[0].liquidationThreshold: \"0.82505\" has 5 decimal places; at most 4");
-    rejects(() => marketWith((m) => (m.assets[0].price = "3012.555555555")), "assets[0].price: \"3012.555555555\" has 9 decimal places; at most 8");
+    rejects(() => marketWith((m) => (m.assets[0].liquidationThreshold = "0.82505")), 'assets[0].liquidationThreshold: "0.82505" has 5 decimal places; at most 4');
+    rejects(() => marketWith((m) => (m.assets[0].price = "3012.555555555")), 'assets[0].price: "3012.555555555" has 9 decimal places; at most 8');
     rejects(() => marketWith((m) => (m.quote.decimals = 18)), "quote.decimals: must be <= 8, got number 18: publish the market at 8 quote decimals or fewer");
     rejects(() => marketWith((m) => (m.assets = [])), "assets: expected at least 1 item(s)");
   });
@@ -354,7 +338,7 @@ describe("inputs: rejected market files", () => {
     rejects(() => marketWith((m) => delete m.instruments[0].strike), "instruments[0].strike: required for a call");
     rejects(() => marketWith((m) => delete m.instruments[1].expiry), "instruments[1].expiry: required for a put");
     rejects(() => marketWith((m) => (m.instruments[0].strike = "-1")), 'instruments[0].strike: must be >= 0, got "-1"');
-    rejects(() => marketWith((m) => (m.instruments[0].delta = "0.123456789")), "instruments[0].delta: \"0.123456789\" has 9 decimal places; at most 8");
+    rejects(() => marketWith((m) => (m.instruments[0].delta = "0.123456789")), 'instruments[0].delta: "0.123456789" has 9 decimal places; at most 8');
   });
 
   it("checks scenarios", () => {
@@ -366,7 +350,10 @@ describe("inputs: rejected market files", () => {
       true,
     );
     rejects(() => marketWith((m) => (m.scenarios.items[0].instrumentPnl["ETH-PERP"] = "1")), "scenarios.items[0].instrumentPnl.ETH-PERP: unknown instrument");
-    rejects(() => marketWith((m) => (m.scenarios.items[3].assetReturns.WETH = -0.1)), 'scenarios.items[3].assetReturns.WETH: expected a decimal string like "-0.15", got number -0.1');
+    rejects(
+      () => marketWith((m) => (m.scenarios.items[3].assetReturns.WETH = -0.1)),
+      'scenarios.items[3].assetReturns.WETH: expected a decimal string like "-0.15", got number -0.1',
+    );
     rejects(() => marketWith((m) => (m.scenarios.items = [])), "scenarios.items: expected at least 1 item(s)");
     rejects(() => marketWith((m) => (m.scenarios.kind = "monte-carlo")), 'scenarios.kind: expected "grid" or "historical", got string "monte-carlo"');
   });
@@ -380,11 +367,7 @@ describe("inputs: rejected market files", () => {
   });
 
   it("rejects unknown, duplicate and missing covariance assets", () => {
-    rejects(
-      () => marketWith((m) => (m.covariance.assets[2] = "DOGE")),
-      'market.json: covariance.assets[2]: unknown asset "DOGE" (market has WETH, WBTC, USDC)',
-      true,
-    );
+    rejects(() => marketWith((m) => (m.covariance.assets[2] = "DOGE")), 'market.json: covariance.assets[2]: unknown asset "DOGE" (market has WETH, WBTC, USDC)', true);
     rejects(() => marketWith((m) => (m.covariance.assets[2] = "WETH")), 'covariance.assets[2]: duplicate asset "WETH" (also covariance.assets[0])');
     rejects(
       () =>
@@ -403,7 +386,7 @@ describe("inputs: rejected market files", () => {
     rejects(() => marketWith((m) => m.covariance.matrix.pop()), "covariance.matrix: expected 3 rows (one per covariance.assets entry), got 2");
     rejects(() => marketWith((m) => m.covariance.matrix[1].pop()), "covariance.matrix[1]: expected 3 entries, got 2");
     rejects(() => marketWith((m) => (m.covariance.matrix[2][2] = "-0.00000025")), 'covariance.matrix[2][2]: a variance must be >= 0, got "-0.00000025"');
-    rejects(() => marketWith((m) => (m.covariance.matrix[0][0] = "0.0000000000001")), "covariance.matrix[0][0]: \"0.0000000000001\" has 13 decimal places; at most 12");
+    rejects(() => marketWith((m) => (m.covariance.matrix[0][0] = "0.0000000000001")), 'covariance.matrix[0][0]: "0.0000000000001" has 13 decimal places; at most 12');
     rejects(() => marketWith((m) => (m.covariance.horizonDays = 0)), "covariance.horizonDays: must be >= 1, got number 0");
     rejects(() => marketWith((m) => (m.covariance.horizonDays = 2.5)), "covariance.horizonDays: expected an integer, got number 2.5");
   });
@@ -419,7 +402,7 @@ describe("inputs: rejected policy files", () => {
     rejects(() => policyWith((p) => (p.minHealthFactor = "100.01")), 'minHealthFactor: must be in (0, 100], got "100.01"');
     rejects(() => policyWith((p) => (p.maxSlippage = "1")), 'maxSlippage: must be in [0, 1), got "1"');
     rejects(() => policyWith((p) => (p.stress.minEquity = "-1")), 'stress.minEquity: must be >= 0, got "-1"');
-    rejects(() => policyWith((p) => (p.stress.minEquity = "0.000000001")), "stress.minEquity: \"0.000000001\" has 9 decimal places; at most 8");
+    rejects(() => policyWith((p) => (p.stress.minEquity = "0.000000001")), 'stress.minEquity: "0.000000001" has 9 decimal places; at most 8');
   });
 
   it("checks the VaR method and required fields", () => {

@@ -130,8 +130,24 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     keeperSecret = parseKeeperKeyFile(readFileSync(path.join(dir, "keeper-key.json"), "utf8"), "keeper-key.json").secret;
     const deploymentFile = path.join(dir, "deployment.json");
     const deployed = await zksAsync(
-      ["deploy", "--rpc", node.url, "--market", example("market-grid.json"), "--policy", example("policy.json"), "--test-tokens", "--test-lenders", "USDC,WETH",
-        "--keeper-key", path.join(dir, "keeper-key.pub.json"), "--liquidation-window", String(WINDOW), "--out", deploymentFile],
+      [
+        "deploy",
+        "--rpc",
+        node.url,
+        "--market",
+        example("market-grid.json"),
+        "--policy",
+        example("policy.json"),
+        "--test-tokens",
+        "--test-lenders",
+        "USDC,WETH",
+        "--keeper-key",
+        path.join(dir, "keeper-key.pub.json"),
+        "--liquidation-window",
+        String(WINDOW),
+        "--out",
+        deploymentFile,
+      ],
       { ZKS_PRIVATE_KEY: hardhatKey(0) },
     );
     assert.equal(deployed.code, 0, deployed.stderr);
@@ -148,7 +164,10 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     await send(oracle, "publish", 42, marketRoot(markets.get(42)!, LAYOUT), (await latest()).timestamp);
 
     // Lenders (USDC and WETH) funded by a depositor; pools deep enough that a liquidation's swap stays within the policy's 0.5 % slippage.
-    for (const [asset, amount] of [[USDC, 1_000_000n * E6], [WETH, 1_000n * E18]] as const) {
+    for (const [asset, amount] of [
+      [USDC, 1_000_000n * E6],
+      [WETH, 1_000n * E18],
+    ] as const) {
       const lender = new Contract(deployment.lenders[asset]!.address, LENDER_VAULT_ABI, deployer);
       await send(tokens[asset]!, "mint", me, amount);
       await send(tokens[asset]!, "approve", await lender.getAddress(), amount);
@@ -161,7 +180,10 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
       weth: await createPair(factory, deployment.tokens[WETH]!.address, deployment.tokens[USDC]!.address),
       wbtc: await createPair(factory, deployment.tokens[WBTC]!.address, deployment.tokens[USDC]!.address),
     };
-    for (const [pair, asset, amount, unit] of [[pairs.weth, WETH, 10_000n * E18, E18], [pairs.wbtc, WBTC, 3_000n * E8, E8]] as const) {
+    for (const [pair, asset, amount, unit] of [
+      [pairs.weth, WETH, 10_000n * E18, E18],
+      [pairs.wbtc, WBTC, 3_000n * E8, E8],
+    ] as const) {
       await send(tokens[asset]!, "mint", me, amount);
       await send(tokens[USDC]!, "mint", me, usdcFor(amount, asset, unit));
       await addLiquidity(pair, deployer, deployment.tokens[asset]!.address, amount, deployment.tokens[USDC]!.address, usdcFor(amount, asset, unit));
@@ -228,7 +250,10 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     const wrong = writeKeeperConfig(dir, { ...JSON.parse(readFileSync(config, "utf8")), keeperKeyFile: "other-key.json" }, "wrong-key.config.json");
     const result = await zksAsync(["keeper", "run", "--config", wrong], keeperEnv());
     assert.equal(result.code, 2);
-    assertOneLineError(result, /other-key\.json: publicKey: is not the gate's keeper key \(the gate 0x[0-9a-fA-F]{40} holds \(\d+, \d+\)\): wrong key file, or the key was rotated$/);
+    assertOneLineError(
+      result,
+      /other-key\.json: publicKey: is not the gate's keeper key \(the gate 0x[0-9a-fA-F]{40} holds \(\d+, \d+\)\): wrong key file, or the key was rotated$/,
+    );
   });
 
   it("an owner vanishes; after a price shock the keeper liquidates (urgent): the bonus paid to the keeper, the lender repaid, the new opening decrypts", async () => {
@@ -262,7 +287,13 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     const receipt = (await provider.getTransactionReceipt(event.transactionHash))!;
     const opened = receipt.logs.map((l) => gate.interface.parseLog(l)).find((l) => l?.name === "OpeningEncrypted")!;
     const next = decryptOpening(
-      { account: owners.A.account, nonce: opened.args.nonce, commitment: opened.args.commitment, ephemeralKey: [opened.args.ephemeralKey[0], opened.args.ephemeralKey[1]], ciphertext: [...opened.args.ciphertext] },
+      {
+        account: owners.A.account,
+        nonce: opened.args.nonce,
+        commitment: opened.args.commitment,
+        ephemeralKey: [opened.args.ephemeralKey[0], opened.args.ephemeralKey[1]],
+        ciphertext: [...opened.args.ciphertext],
+      },
       keeperSecret,
       m43,
       LAYOUT,
@@ -312,7 +343,10 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     // Closed cleanly: the write-ahead log was checkpointed into the database and removed.
     assert.equal(existsSync(path.join(dir, "keeper.sqlite-wal")), false);
     const actions = (await status()).actions.map((a) => `${a.kind} ${a.account} ${a.state}`);
-    assert.deepEqual(actions.sort(), [`flag ${owners.B.account.toLowerCase()} mined`, `liquidate ${owners.A.account.toLowerCase()} mined`, `liquidate ${owners.B.account.toLowerCase()} mined`].sort());
+    assert.deepEqual(
+      actions.sort(),
+      [`flag ${owners.B.account.toLowerCase()} mined`, `liquidate ${owners.A.account.toLowerCase()} mined`, `liquidate ${owners.B.account.toLowerCase()} mined`].sort(),
+    );
   });
 
   it("killed (SIGKILL) right after recording a submission and restarted: the same transaction (same nonce) lands exactly once; the database is intact", async () => {
@@ -353,10 +387,17 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     // Meanwhile the oracle publishes an epoch that puts D under 1 (its WETH debt is worth more).
     await publishEpoch(45, { WETH: "5500.00", WBTC: "63861.07" });
     await keeper.waitFor((l) => l.event === "poll_failed" && (l.consecutiveFailures as number) >= 2, "a second failed poll");
-    assert.equal(keeper.logs.some((l) => l.event === "stopped"), false, "still running");
+    assert.equal(
+      keeper.logs.some((l) => l.event === "stopped"),
+      false,
+      "still running",
+    );
     await proxy.start(); // the public RPC is back; the private endpoint stays down
     const mined = await keeper.event("mined", (l) => l.kind === "liquidate" && l.account === owners.D.account.toLowerCase());
-    assert.ok(keeper.logs.some((l) => l.event === "private_endpoint_failed"), "the private endpoint's failure was logged");
+    assert.ok(
+      keeper.logs.some((l) => l.event === "private_endpoint_failed"),
+      "the private endpoint's failure was logged",
+    );
     assert.ok(keeper.logs.some((l) => l.event === "broadcast" && l.via === "public" && l.action === mined.action));
     const [event] = await liquidations(owners.D.account);
     assert.equal(gate.interface.parseLog(event!)!.args.urgent, true);
@@ -370,7 +411,10 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     // Every action once, each with one transaction: 5 actions, 5 keeper transactions on the chain.
     const actions = (await status()).actions;
     assert.equal(actions.length, 5);
-    assert.ok(actions.every((a) => a.state === "mined"), JSON.stringify(actions));
+    assert.ok(
+      actions.every((a) => a.state === "mined"),
+      JSON.stringify(actions),
+    );
     assert.equal(await keeperTxCount(), 5);
     const { DatabaseSync } = loadSqlite();
     const db = new DatabaseSync(path.join(dir, "keeper.sqlite"), { readOnly: true });
@@ -397,7 +441,9 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     await send(tokens[WETH]!, "mint", account, 5n * E18);
     await send(tokens[WETH]!.connect(wallet) as Contract, "approve", gate.target, 5n * E18);
     const prover = await loadWarmProver("rebalance-3x3x16");
-    const { proof, signals } = gateArguments(await prover.prove(rebalanceInput(t, m45, policy, LAYOUT, account, BigInt(await gate.getFunction("context")()), { keeperKey: newKey.publicKey })));
+    const { proof, signals } = gateArguments(
+      await prover.prove(rebalanceInput(t, m45, policy, LAYOUT, account, BigInt(await gate.getFunction("context")()), { keeperKey: newKey.publicKey })),
+    );
     await releaseProverThreads();
     await send(gate.connect(wallet) as Contract, "register", 45, proof, signals);
     const failed = await keeper.event("decrypt_failed", (l) => l.account === account.toLowerCase());
@@ -414,7 +460,11 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     assert.match(skipped.msg as string, /epoch-46\.json: epoch 46's marketRoot is \d+, but the oracle published \d+: not the published market/);
     const metrics = await (await fetch(started.metrics as string)).text();
     assert.match(metrics, /^decrypt_failures_total 1$/m);
-    assert.equal(keeper.logs.some((l) => l.event === "stopped"), false, "the keeper keeps running");
+    assert.equal(
+      keeper.logs.some((l) => l.event === "stopped"),
+      false,
+      "the keeper keeps running",
+    );
     keeper.kill("SIGTERM");
     assert.equal((await keeper.exited).code, 0);
     json.assets[WETH].price = "5500.00";
@@ -427,14 +477,21 @@ describe("zks keeper run against a hardhat node (real proofs)", function () {
     assert.equal(refused.code, 2);
     assertOneLineError(refused, /keeper-key\.json: publicKey: is not the gate's current keeper key; the gate's key is one of retiredKeyFiles: swap them in the configuration$/);
     // The new key current, the old one retired, a fresh database: one pass (--once) opens all five.
-    const rotated = writeKeeperConfig(dir, { ...base, keeperKeyFile: "keeper-key-2.json", retiredKeyFiles: ["keeper-key.json"], database: "keeper-2.sqlite" }, "rotated.config.json");
+    const rotated = writeKeeperConfig(
+      dir,
+      { ...base, keeperKeyFile: "keeper-key-2.json", retiredKeyFiles: ["keeper-key.json"], database: "keeper-2.sqlite" },
+      "rotated.config.json",
+    );
     const once = new KeeperProcess(["--config", rotated, "--once"], keeperEnv());
     keepers.push(once);
     assert.equal((await once.exited).code, 0, once.stderr);
     const view = await zksAsync(["keeper", "status", "--config", rotated, "--json"]);
     const positions = JSON.parse(view.stdout).positions as { account: string; decrypted: boolean; keyGeneration: string }[];
     assert.equal(positions.length, 5);
-    assert.ok(positions.every((p) => p.decrypted), JSON.stringify(positions));
+    assert.ok(
+      positions.every((p) => p.decrypted),
+      JSON.stringify(positions),
+    );
     assert.deepEqual(positions.map((p) => p.keyGeneration).sort(), ["1", "1", "1", "1", "2"]);
   });
 });

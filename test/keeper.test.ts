@@ -56,7 +56,15 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       assert.equal(config.database, path.join(dir, "keeper.sqlite"));
       assert.deepEqual(config.retiredKeyFiles, []);
       assert.deepEqual(
-        { metricsPort: config.metricsPort, pollIntervalMs: config.pollIntervalMs, jitterMs: config.jitterMs, maxRetries: config.maxRetries, provers: config.provers, confirmations: config.confirmations, fromBlock: config.fromBlock },
+        {
+          metricsPort: config.metricsPort,
+          pollIntervalMs: config.pollIntervalMs,
+          jitterMs: config.jitterMs,
+          maxRetries: config.maxRetries,
+          provers: config.provers,
+          confirmations: config.confirmations,
+          fromBlock: config.fromBlock,
+        },
         { metricsPort: 9464, pollIntervalMs: 4000, jitterMs: 2000, maxRetries: 5, provers: 1, confirmations: 0, fromBlock: 0 },
       );
       assert.equal(config.privateRpcUrl, undefined);
@@ -76,7 +84,11 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       ["a malformed address", (c) => (c.gate = "0x1234"), /: gate: not a non-zero address: string "0x1234"/],
       ["the zero address", (c) => (c.oracle = "0x0000000000000000000000000000000000000000"), /: oracle: not a non-zero address/],
       ["a URL that is not http(s)", (c) => (c.privateRpcUrl = "ws://127.0.0.1:8546"), /: privateRpcUrl: expected an http\(s\):\/\/ JSON-RPC URL/],
-      ["a private key where the variable's name belongs", (c) => (c.signerKeyEnv = `0x${"ab".repeat(32)}`), /: signerKeyEnv: expected the NAME of an environment variable holding the key, not the key/],
+      [
+        "a private key where the variable's name belongs",
+        (c) => (c.signerKeyEnv = `0x${"ab".repeat(32)}`),
+        /: signerKeyEnv: expected the NAME of an environment variable holding the key, not the key/,
+      ],
       ["a metrics port out of range", (c) => (c.metricsPort = 70000), /: metricsPort: must be <= 65535, got number 70000/],
       ["a fractional retry count", (c) => (c.maxRetries = 1.5), /: maxRetries: expected an integer, got number 1.5/],
       ["no gate and no deployment", (c) => delete c.gate, /: gate: required field is missing \(or give deployment/],
@@ -87,7 +99,10 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
         const fields: Record<string, unknown> = base();
         change(fields);
         const file = writeKeeperConfig(dir, fields, "bad.config.json");
-        assert.throws(() => loadKeeperConfig(file), (error: unknown) => error instanceof InputError && message.test(error.message) && error.message.startsWith(file));
+        assert.throws(
+          () => loadKeeperConfig(file),
+          (error: unknown) => error instanceof InputError && message.test(error.message) && error.message.startsWith(file),
+        );
       });
     }
 
@@ -109,7 +124,9 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       const pair = JSON.parse(readFileSync(key.file, "utf8"));
       const other = writeKeeperKey(dir, "other");
       writeFileSync(path.join(dir, "mixed.json"), JSON.stringify({ ...pair, publicKey: JSON.parse(readFileSync(other.file, "utf8")).publicKey }));
-      const mixed = await zksAsync(["keeper", "run", "--config", writeKeeperConfig(dir, { ...base(), keeperKeyFile: "mixed.json" }, "mixed.config.json")], { ZKS_KEEPER_TEST_SIGNER: `0x${"11".repeat(32)}` });
+      const mixed = await zksAsync(["keeper", "run", "--config", writeKeeperConfig(dir, { ...base(), keeperKeyFile: "mixed.json" }, "mixed.config.json")], {
+        ZKS_KEEPER_TEST_SIGNER: `0x${"11".repeat(32)}`,
+      });
       assert.equal(mixed.code, 2);
       assertOneLineError(mixed, /^zks: .*mixed\.json: publicKey: does not match the secret/);
 
@@ -168,7 +185,10 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       store.close();
       const raw = new DatabaseSync(file);
       assert.throws(
-        () => raw.prepare("INSERT INTO actions (account, commitment, kind, state, updated_at) VALUES (?, ?, 'liquidate', 'planned', 0)").run(GATE.toLowerCase(), `0x${(5n).toString(16).padStart(64, "0")}`),
+        () =>
+          raw
+            .prepare("INSERT INTO actions (account, commitment, kind, state, updated_at) VALUES (?, ?, 'liquidate', 'planned', 0)")
+            .run(GATE.toLowerCase(), `0x${5n.toString(16).padStart(64, "0")}`),
         /UNIQUE constraint failed/,
       );
       // ... and a `submitted` row without its transaction (hash, nonce, bytes).
@@ -231,10 +251,16 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       KeeperStore.open(file, pin).close();
       assert.throws(
         () => KeeperStore.open(file, { chainId: 1n, gate: GATE }),
-        (error: unknown) => error instanceof InputError && error.exitCode === 2 && /follows gate 0x5fbdb2315678afecb367f032d93f642f64180aa3 on chain 31337, not gate .* on chain 1/.test(error.message),
+        (error: unknown) =>
+          error instanceof InputError &&
+          error.exitCode === 2 &&
+          /follows gate 0x5fbdb2315678afecb367f032d93f642f64180aa3 on chain 31337, not gate .* on chain 1/.test(error.message),
       );
       writeFileSync(path.join(dir, "not-a-db.sqlite"), "hello, this is not SQLite, but long enough to look like a header.............");
-      assert.throws(() => KeeperStore.open(path.join(dir, "not-a-db.sqlite"), pin), (error: unknown) => error instanceof InputError && /not a usable keeper database/.test(error.message));
+      assert.throws(
+        () => KeeperStore.open(path.join(dir, "not-a-db.sqlite"), pin),
+        (error: unknown) => error instanceof InputError && /not a usable keeper database/.test(error.message),
+      );
     });
 
     it("zks keeper status prints the database's view (text and JSON), without balances", async () => {
@@ -266,7 +292,10 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       const other = writeKeeperConfig(dir, { ...base(), gate: ORACLE, database: path.basename(file) }, "status-other.config.json");
       const refused = await zksAsync(["keeper", "status", "--config", other]);
       assert.equal(refused.code, 2);
-      assertOneLineError(refused, /this database follows gate 0x5fbdb2315678afecb367f032d93f642f64180aa3 on chain 31337, not .*status-other\.config\.json's gate 0xe7f1725e7734ce288f8367e1bb143e90bb3f0512$/);
+      assertOneLineError(
+        refused,
+        /this database follows gate 0x5fbdb2315678afecb367f032d93f642f64180aa3 on chain 31337, not .*status-other\.config\.json's gate 0xe7f1725e7734ce288f8367e1bb143e90bb3f0512$/,
+      );
     });
   });
 
@@ -274,7 +303,10 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
     const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
 
     it("back-off doubles from the base and stops at the cap", () => {
-      assert.deepEqual([1, 2, 3, 4, 5, 6, 40].map((n) => backoffDelay(n, 250, 3_000)), [250, 500, 1_000, 2_000, 3_000, 3_000, 3_000]);
+      assert.deepEqual(
+        [1, 2, 3, 4, 5, 6, 40].map((n) => backoffDelay(n, 250, 3_000)),
+        [250, 500, 1_000, 2_000, 3_000, 3_000, 3_000],
+      );
     });
 
     it("retries transport failures, reporting each, then succeeds", async () => {
@@ -295,19 +327,30 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
     it("gives up after the retries with RpcUnavailableError (exit 3), and never retries an answer (a revert)", async () => {
       let calls = 0;
       await assert.rejects(
-        withRetry("eth_call", async () => {
-          calls++;
-          throw refused();
-        }, { retries: 2, baseMs: 1, capMs: 1 }),
+        withRetry(
+          "eth_call",
+          async () => {
+            calls++;
+            throw refused();
+          },
+          { retries: 2, baseMs: 1, capMs: 1 },
+        ),
         (error: unknown) => error instanceof RpcUnavailableError && error.exitCode === 3 && /eth_call: connect ECONNREFUSED/.test(error.message),
       );
       assert.equal(calls, 3);
       calls = 0;
       const revert = Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION" });
-      await assert.rejects(withRetry("eth_call", async () => {
-        calls++;
-        throw revert;
-      }, { retries: 5, baseMs: 1, capMs: 1 }), revert);
+      await assert.rejects(
+        withRetry(
+          "eth_call",
+          async () => {
+            calls++;
+            throw revert;
+          },
+          { retries: 5, baseMs: 1, capMs: 1 },
+        ),
+        revert,
+      );
       assert.equal(calls, 1);
       assert.equal(isTransportError({ code: "SERVER_ERROR" }), true);
       assert.equal(isTransportError({ error: { cause: { code: "ECONNRESET" } } }), true);
@@ -323,7 +366,17 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
       const server = await metrics.serve(0);
       try {
         const body = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-        for (const name of ["positions_tracked", "positions_evaluated_total", "proofs_total", "proof_seconds_bucket", "submissions_total", "rpc_errors_total", "last_block", "decrypt_failures_total", "process_resident_memory_bytes"]) {
+        for (const name of [
+          "positions_tracked",
+          "positions_evaluated_total",
+          "proofs_total",
+          "proof_seconds_bucket",
+          "submissions_total",
+          "rpc_errors_total",
+          "last_block",
+          "decrypt_failures_total",
+          "process_resident_memory_bytes",
+        ]) {
           assert.match(body, new RegExp(`^${name}`, "m"), name);
         }
         assert.match(body, /submissions_total\{kind="liquidate",result="mined"\} 1/);
@@ -331,7 +384,9 @@ describe("zks keeper: configuration, store, retries, metrics, markets (no chain)
         // Bound to the loopback interface only: the machine's other addresses refuse the connection.
         const { createConnection } = await import("node:net");
         const { networkInterfaces } = await import("node:os");
-        const outside = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
+        const outside = Object.values(networkInterfaces())
+          .flat()
+          .find((i) => i && i.family === "IPv4" && !i.internal);
         if (outside) {
           const socket = createConnection({ host: outside.address, port: server.port });
           await assert.rejects(new Promise((resolve, reject) => socket.on("connect", resolve).on("error", reject)), /ECONNREFUSED/);

@@ -36,7 +36,11 @@ describe("LenderVault: an ERC-4626 lending market with one borrower", function (
     [owner, lender, lender2, borrower, stranger] = (await ethers.getSigners()) as unknown as Signer[] as [Signer, Signer, Signer, Signer, Signer];
     token = (await ethers.deployContract("TestToken", ["USD Coin", "USDC", 6])) as unknown as Contract;
     vault = (await ethers.deployContract("LenderVault", [await token.getAddress(), "Lent USDC", "lUSDC", RATE, await owner.getAddress()])) as unknown as Contract;
-    errors = new Interface([...LENDER_VAULT_ABI, "error OwnableUnauthorizedAccount(address account)", "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)"]);
+    errors = new Interface([
+      ...LENDER_VAULT_ABI,
+      "error OwnableUnauthorizedAccount(address account)",
+      "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+    ]);
     for (const s of [lender, lender2, borrower]) {
       await send(token.getFunction("mint")(await s.getAddress(), 10_000_000n * E6));
       await send(as(token, s).getFunction("approve")(await vault.getAddress(), 1n << 255n));
@@ -90,7 +94,10 @@ describe("LenderVault: an ERC-4626 lending market with one borrower", function (
     assert.equal(await call(vault, "debtUnits"), 0n);
     const total = await call(vault, "totalAssets");
     assert.ok(total >= 1_049_000n * E6, `interest is the depositors': ${total}`);
-    for (const [s, principal] of [[lender, 600_000n * E6], [lender2, 400_000n * E6]] as const) {
+    for (const [s, principal] of [
+      [lender, 600_000n * E6],
+      [lender2, 400_000n * E6],
+    ] as const) {
       const shares = await call(vault, "balanceOf", await s.getAddress());
       const before = await call(token, "balanceOf", await s.getAddress());
       await send(as(vault, s).getFunction("redeem")(shares, await s.getAddress(), await s.getAddress()));

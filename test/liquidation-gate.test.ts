@@ -130,7 +130,10 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
   };
   const gate = (signer: Signer) => bench.gate.connect(signer) as Contract;
   const events = (receipt: TransactionReceipt, name: string) =>
-    receipt.logs.map((log: Log) => bench.gate.interface.parseLog(log)).filter((e) => e?.name === name).map((e) => e!.args);
+    receipt.logs
+      .map((log: Log) => bench.gate.interface.parseLog(log))
+      .filter((e) => e?.name === name)
+      .map((e) => e!.args);
 
   /**
    * Alice's indebted position: 10 WETH deposited, 15,000 USDC borrowed from the lender and paid to
@@ -150,7 +153,10 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
    * repay as many USDC debt units as that covers at the proof's index (at most the debt), and pay
    * `bonusWeth` of WETH to the liquidator.
    */
-  async function liquidationOf(old: Opening, o: { sell?: bigint; excess?: bigint; bonusWeth?: bigint; urgent?: boolean; liquidator?: string; bonusBps?: bigint; debtIndex?: bigint[] } = {}): Promise<{ m: Movement; debtIndex: bigint[] }> {
+  async function liquidationOf(
+    old: Opening,
+    o: { sell?: bigint; excess?: bigint; bonusWeth?: bigint; urgent?: boolean; liquidator?: string; bonusBps?: bigint; debtIndex?: bigint[] } = {},
+  ): Promise<{ m: Movement; debtIndex: bigint[] }> {
     const debtIndex = o.debtIndex ?? (await proofDebtIndex(bench));
     const sell = o.sell ?? 2n * E18;
     // minOut `excess` below what the pair delivers: the excess is the owner's (credited to claimable).
@@ -166,10 +172,22 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
     return { m, debtIndex };
   }
 
-  type LiquidateOptions = Parameters<typeof liquidationOf>[1] & { sender?: Signer; fn?: GateEntry; edit?: (x: bigint[]) => void; keeperKey?: readonly [bigint, bigint]; epoch?: bigint };
+  type LiquidateOptions = Parameters<typeof liquidationOf>[1] & {
+    sender?: Signer;
+    fn?: GateEntry;
+    edit?: (x: bigint[]) => void;
+    keeperKey?: readonly [bigint, bigint];
+    epoch?: bigint;
+  };
   const liquidate = async (old: Opening, o: LiquidateOptions = {}) => {
     const { m, debtIndex } = await liquidationOf(old, o);
-    return submit(bench, o.sender ?? keeper, old, m, { debtIndex, fn: o.fn ?? "liquidate", edit: o.edit, ...(o.keeperKey && { keeperKey: o.keeperKey }), ...(o.epoch !== undefined && { epoch: o.epoch }) });
+    return submit(bench, o.sender ?? keeper, old, m, {
+      debtIndex,
+      fn: o.fn ?? "liquidate",
+      edit: o.edit,
+      ...(o.keeperKey && { keeperKey: o.keeperKey }),
+      ...(o.epoch !== undefined && { epoch: o.epoch }),
+    });
   };
   /**
    * The liquidation (or flag) of `old` mined in a block at exactly `at` (unix seconds): the openings
@@ -202,7 +220,11 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
       assert.equal(await balanceOf(bench.tokens[i]!, bench.addresses.gate), positions.reduce((s, p) => s + p.collateral[i]!, 0n) + owed, `invariant (1), asset ${i}`);
       const lender = bench.lenders[i];
       const units = lender ? BigInt(await lender.getFunction("debtUnitsOf")(bench.addresses.gate)) : 0n;
-      assert.equal(units, positions.reduce((s, p) => s + p.debt[i]!, 0n), `invariant (2), asset ${i}`);
+      assert.equal(
+        units,
+        positions.reduce((s, p) => s + p.debt[i]!, 0n),
+        `invariant (2), asset ${i}`,
+      );
     }
   }
 
@@ -399,7 +421,10 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
     it("InvalidEphemeralKey: an ephemeral key with x = 0 (the identity, whose shared key anyone knows and the keeper refuses) at every entry point, before the proof", async function () {
       const position = await registerIndebted();
       const bobs = await registerIndebted(bob);
-      for (const [what, y] of [["the identity (0, 1)", 1n], ["the order-2 point (0, -1)", SNARK_FIELD - 1n]] as const) {
+      for (const [what, y] of [
+        ["the identity (0, 1)", 1n],
+        ["the order-2 point (0, -1)", SNARK_FIELD - 1n],
+      ] as const) {
         const edit = (x: bigint[]) => {
           x[LAYOUT.ephemeralKey] = 0n;
           x[LAYOUT.ephemeralKey + 1] = y;
@@ -459,7 +484,9 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
         for (const fn of ["liquidate", "flagBelowTrigger"] as const) {
           const { m, debtIndex } = await liquidationOf(position, { urgent: true });
           edit(m);
-          await revertsWith(submit(bench, keeper, position, m, { debtIndex, fn }), errors, "RebalanceGate__ForcedTransitionMovesValue").catch((e: Error) => assert.fail(`${what} (${fn}): ${e.message}`));
+          await revertsWith(submit(bench, keeper, position, m, { debtIndex, fn }), errors, "RebalanceGate__ForcedTransitionMovesValue").catch((e: Error) =>
+            assert.fail(`${what} (${fn}): ${e.message}`),
+          );
         }
       }
       await checkCustody([position]);
@@ -551,7 +578,9 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
         ["a coordinate >= p (y + p)", valid[0], valid[1] + SNARK_FIELD],
       ];
       for (const [what, x, y] of invalid) {
-        await revertsWith(gate(bench.owner).getFunction("setKeeperKey")(x, y), errors, "RebalanceGate__InvalidKeeperKey", [x, y]).catch((e: Error) => assert.fail(`${what}: ${e.message}`));
+        await revertsWith(gate(bench.owner).getFunction("setKeeperKey")(x, y), errors, "RebalanceGate__InvalidKeeperKey", [x, y]).catch((e: Error) =>
+          assert.fail(`${what}: ${e.message}`),
+        );
       }
       assert.equal(await bench.gate.getFunction("keyGeneration")(), 1n);
       for (const [bonus, window] of [
@@ -650,7 +679,10 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
       const forced = await submit(bench, keeper, bobs, { ...m, forced: true }, { debtIndex });
       const bobOwed = await claimable(B, USDC);
       assert.ok(bobOwed > 0n);
-      assert.deepEqual(events(forced.receipt, "ClaimableCredited").map((e) => e.account), [B]);
+      assert.deepEqual(
+        events(forced.receipt, "ClaimableCredited").map((e) => e.account),
+        [B],
+      );
       await checkCustody([next, forced.next]);
       // Alice cannot take it while listed (the token's rule), can once off the list; then nothing is left.
       const token = bench.addresses.tokens[USDC]!;
@@ -722,7 +754,27 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
     const stepArb: fc.Arbitrary<Step> = fc.record({
       // Account 0 acts most, so flags, time and liquidations of one position chain up often.
       who: fc.constantFrom(0, 0, 0, 1, 2),
-      kind: fc.constantFrom<Kind>("deposit", "deposit", "withdraw", "borrow", "borrow", "repay", "repay", "rotate", "flag", "flag", "liquidate", "liquidate", "liquidate", "time", "time", "staleKey", "terms", "claim", "claim"),
+      kind: fc.constantFrom<Kind>(
+        "deposit",
+        "deposit",
+        "withdraw",
+        "borrow",
+        "borrow",
+        "repay",
+        "repay",
+        "rotate",
+        "flag",
+        "flag",
+        "liquidate",
+        "liquidate",
+        "liquidate",
+        "time",
+        "time",
+        "staleKey",
+        "terms",
+        "claim",
+        "claim",
+      ),
       asset: fc.constantFrom(WETH, USDC),
       frac: fc.integer({ min: 1, max: 1000 }),
       urgent: fc.boolean(),
@@ -900,7 +952,11 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
                 const before = await Promise.all([bench.gate.getFunction("positionOf")(account), bench.gate.getFunction("flagOf")(account)]);
                 await revertsWith(submit(bench, sender, old, m, options), errors, expected);
                 const after = await Promise.all([bench.gate.getFunction("positionOf")(account), bench.gate.getFunction("flagOf")(account)]);
-                assert.deepEqual(after.map((r) => [...r]), before.map((r) => [...r]), "a rejected step changes nothing");
+                assert.deepEqual(
+                  after.map((r) => [...r]),
+                  before.map((r) => [...r]),
+                  "a rejected step changes nothing",
+                );
                 label(expected.replace("RebalanceGate__", ""));
               } else {
                 const { receipt } = await submit(bench, sender, old, m, options);
@@ -945,7 +1001,11 @@ describe("enforcement at the gate: keeper key, flags, liquidations (ClearTransit
             await checkCustody(held);
             for (let t = 0; t < N_ASSETS; t++) {
               const total = BigInt(await bench.gate.getFunction("claimableTotal")(bench.addresses.tokens[t]!));
-              assert.equal(total, models.reduce((s, x) => s + x.owed[t]!, 0n), `claimableTotal(asset ${t}) == the sum of the accounts' claimable`);
+              assert.equal(
+                total,
+                models.reduce((s, x) => s + x.owed[t]!, 0n),
+                `claimableTotal(asset ${t}) == the sum of the accounts' claimable`,
+              );
             }
             let sum = 0n;
             for (let g = 1n; g <= generation; g++) {
@@ -1041,17 +1101,28 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
     await ethers.provider.send("evm_mine", []);
   };
   const parsed = (receipt: TransactionReceipt, name: string) =>
-    receipt.logs.map((log: Log) => gate.interface.parseLog(log)).filter((e) => e?.name === name).map((e) => e!.args);
+    receipt.logs
+      .map((log: Log) => gate.interface.parseLog(log))
+      .filter((e) => e?.name === name)
+      .map((e) => e!.args);
   /** What the OpeningEncrypted event of `receipt` publishes, as decryptOpening takes it. */
   const published = (receipt: TransactionReceipt): PublishedOpening & { keyGeneration: bigint } => {
     const [o] = parsed(receipt, "OpeningEncrypted");
     assert.ok(o, "an OpeningEncrypted event");
-    return { account: o.account, nonce: o.nonce, commitment: o.commitment, ephemeralKey: [o.ephemeralKey[0], o.ephemeralKey[1]], ciphertext: [...o.ciphertext], keyGeneration: o.keyGeneration };
+    return {
+      account: o.account,
+      nonce: o.nonce,
+      commitment: o.commitment,
+      ephemeralKey: [o.ephemeralKey[0], o.ephemeralKey[1]],
+      ciphertext: [...o.ciphertext],
+      keyGeneration: o.keyGeneration,
+    };
   };
   const sameOpening = (decrypted: Position, proven: Position) =>
     assert.deepEqual({ ...decrypted, account: decrypted.account.toLowerCase() }, { ...proven, account: proven.account.toLowerCase() });
   const lenderIndexIn = async (seconds: bigint): Promise<bigint> => BigInt(await lender.getFunction("indexAt")(BigInt(await now()) + seconds));
-  const publish = async (market: Market): Promise<void> => void (await mined(call(oracle, publisher, "publish", BigInt(market.epoch), marketRoot(market, REAL), BigInt(market.timestamp))));
+  const publish = async (market: Market): Promise<void> =>
+    void (await mined(call(oracle, publisher, "publish", BigInt(market.epoch), marketRoot(market, REAL), BigInt(market.timestamp))));
 
   /** A real proof of `t` under `market`, encrypted to `keeperKey`, as the gate's call arguments. */
   const prove = async (t: Transition, market: Market, keeperKey: readonly [bigint, bigint]): Promise<GateArguments> => {
@@ -1078,7 +1149,7 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
    */
   async function planLiquidationOf(position: Position, market: Market, urgent: boolean): Promise<Transition> {
     const index = market.assets[R_USDC]!.debtIndex;
-    for (let quarters = 1n; quarters <= 4n * position.collateral[R_WETH]! / E18; quarters++) {
+    for (let quarters = 1n; quarters <= (4n * position.collateral[R_WETH]!) / E18; quarters++) {
       const sell = (quarters * E18) / 4n;
       const out = await quoteAmountOut(pair, await tokens[R_WETH]!.getAddress(), sell);
       let units = (out * E18) / index;
@@ -1101,7 +1172,9 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
   before(async function () {
     artifacts = loadInstanceArtifacts(REBALANCE);
     if (artifacts.manifest.publicSignals.length !== REAL_SIGNALS.count || artifacts.manifest.publicSignals[REAL_SIGNALS.ciphertext] !== "ciphertext[0]") {
-      throw new Error(`rebuild ${REBALANCE}: the gate's layout has ${REAL_SIGNALS.count} public signals ending in the ciphertext (docs/enforcement.md); the build has ${artifacts.manifest.publicSignals.length}`);
+      throw new Error(
+        `rebuild ${REBALANCE}: the gate's layout has ${REAL_SIGNALS.count} public signals ending in the ciphertext (docs/enforcement.md); the build has ${artifacts.manifest.publicSignals.length}`,
+      );
     }
     const example = loadMarket();
     policy = loadPolicy(example);
@@ -1126,7 +1199,13 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
     await mint(tokens[R_USDC]!, lpAddress, quoteDepth + 1_000_000n * E6);
     pair = await createPair(factory, tokenAddresses[R_WETH]!, tokenAddresses[R_USDC]!);
     await addLiquidity(pair, lp, tokenAddresses[R_WETH]!, depth, tokenAddresses[R_USDC]!, quoteDepth);
-    lender = (await ethers.deployContract("LenderVault", [tokenAddresses[R_USDC]!, "Lent USDC", "lUSDC", (5n * 10n ** 16n) / (365n * 86_400n), ownerAddress])) as unknown as Contract;
+    lender = (await ethers.deployContract("LenderVault", [
+      tokenAddresses[R_USDC]!,
+      "Lent USDC",
+      "lUSDC",
+      (5n * 10n ** 16n) / (365n * 86_400n),
+      ownerAddress,
+    ])) as unknown as Contract;
     await mined(call(tokens[R_USDC]!, lp, "approve", await lender.getAddress(), 1_000_000n * E6));
     await mined(call(lender, lp, "deposit", 1_000_000n * E6, lpAddress));
 
@@ -1181,7 +1260,10 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
       (error: Error) => /the circuit rejects this input.*Assert Failed/s.test(error.message),
     );
     const registered: Position[] = [];
-    for (const [who, signer] of [[A, alice], [B, bob]] as const) {
+    for (const [who, signer] of [
+      [A, alice],
+      [B, bob],
+    ] as const) {
       const t = registration(who);
       const proven = await prove(t, market42, TEST_KEEPER.publicKey);
       if (who === A) {
@@ -1230,7 +1312,10 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
     // Governance cuts the window to 0 now: alice's flag keeps the liquidatableAt its event promised.
     await mined(call(gate, owner, "setLiquidationTerms", BONUS_BPS, 0n));
     await revertsWith(call(gate, keeper, "liquidate", 43n, p.proof, p.signals), errors, "RebalanceGate__GraceWindowOpen", [A, since + REAL_WINDOW]);
-    assert.deepEqual([...(await gate.getFunction("flagOf")(A))], [commitPosition(alicePosition, alicePosition.salt!, REAL), since, since + REAL_WINDOW, since + REAL_WINDOW + FLAG_LIFETIME]);
+    assert.deepEqual(
+      [...(await gate.getFunction("flagOf")(A))],
+      [commitPosition(alicePosition, alicePosition.salt!, REAL), since, since + REAL_WINDOW, since + REAL_WINDOW + FLAG_LIFETIME],
+    );
     await passTime(REAL_WINDOW);
     // A copier who rewrites the liquidator to itself breaks the proof; as is, it is not the liquidator.
     const C = await carol.getAddress();
@@ -1246,7 +1331,10 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
     assert.deepEqual(await Promise.all(tokens.map((token) => balanceOf(token, A))), aliceBefore);
     const usdc = await tokens[R_USDC]!.getAddress();
     const owed = BigInt(await gate.getFunction("claimable")(A, usdc));
-    assert.equal(owed, parsed(receipt, "ClaimableCredited").reduce((sum, e) => sum + BigInt(e.amount), 0n));
+    assert.equal(
+      owed,
+      parsed(receipt, "ClaimableCredited").reduce((sum, e) => sum + BigInt(e.amount), 0n),
+    );
     if (owed > 0n) {
       await mined(call(gate, alice, "claim", usdc));
       assert.equal((await balanceOf(tokens[R_USDC]!, A)) - aliceBefore[R_USDC]!, owed);
@@ -1254,9 +1342,15 @@ describe("enforcement at the gate with real proofs (rebalance-3x3x16): decrypt, 
     const opening = published(receipt);
     assert.equal(opening.keyGeneration, 2n);
     sameOpening(decryptOpening(opening, OTHER_KEEPER.secret, market43, REAL), t.next);
-    assert.deepEqual([...parsed(receipt, "Liquidated")[0]!], [A, K, commitPosition(alicePosition, alicePosition.salt!, REAL), commitPosition(t.next, t.next.salt!, REAL), 2n, 43n, false]);
+    assert.deepEqual(
+      [...parsed(receipt, "Liquidated")[0]!],
+      [A, K, commitPosition(alicePosition, alicePosition.salt!, REAL), commitPosition(t.next, t.next.salt!, REAL), 2n, 43n, false],
+    );
     assert.ok(checkPosition(t.next, market43, policy).pass, "the liquidated position passes the policy");
-    assert.deepEqual([await gate.getFunction("positionsUnderKey")(1n), await gate.getFunction("positionsUnderKey")(2n), await gate.getFunction("keyGenerationOf")(A)], [1n, 1n, 2n]);
+    assert.deepEqual(
+      [await gate.getFunction("positionsUnderKey")(1n), await gate.getFunction("positionsUnderKey")(2n), await gate.getFunction("keyGenerationOf")(A)],
+      [1n, 1n, 2n],
+    );
 
     // 4. A deeper shock (WETH -40 %, epoch 44): bob is below health factor 1.0, liquidated at once
     // (urgent, proven), without a flag; generation 1 then backs no position.

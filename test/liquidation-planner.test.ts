@@ -75,7 +75,15 @@ const closed = (p: Position): boolean => p.debt.every((d) => d === 0n);
  * Everything a liquidation must satisfy, recomputed here from the definitions (the circuit's
  * rules of design section 1), not from the planner's own figures.
  */
-function assertSoundLiquidation(plan: LiquidationPlan, old: Position, market: Market, policy: Policy, pools: readonly PoolReserves[], terms: LiquidationPlanTerms, label = ""): void {
+function assertSoundLiquidation(
+  plan: LiquidationPlan,
+  old: Position,
+  market: Market,
+  policy: Policy,
+  pools: readonly PoolReserves[],
+  terms: LiquidationPlanTerms,
+  label = "",
+): void {
   const at = (what: string): string => `${label}: ${what}\n${plan.explanation.join("\n")}`;
   const t = plan.transition;
   const liq = t.liquidation!;
@@ -92,9 +100,18 @@ function assertSoundLiquidation(plan: LiquidationPlan, old: Position, market: Ma
   assert.equal(liq.urgent, before.numerator < BPS_SCALE * before.denominator, at("urgent"));
   assert.equal(plan.urgent, liq.urgent);
   // No value to or from the owner's wallet, no borrow, no option-token flow; salt kept.
-  assert.ok(t.flows.every((f) => f === 0n), at("wallet flow"));
-  assert.ok(t.instrumentFlows.every((f) => f === 0n), at("instrument flow"));
-  assert.ok(t.debtDelta.every((d) => d <= 0n), at("borrow"));
+  assert.ok(
+    t.flows.every((f) => f === 0n),
+    at("wallet flow"),
+  );
+  assert.ok(
+    t.instrumentFlows.every((f) => f === 0n),
+    at("instrument flow"),
+  );
+  assert.ok(
+    t.debtDelta.every((d) => d <= 0n),
+    at("borrow"),
+  );
   assert.equal(t.next.salt, old.salt);
   assert.equal(t.next.nonce, old.nonce + 1n);
   // Conservation with the bonus, term by term.
@@ -133,7 +150,10 @@ function assertSoundLiquidation(plan: LiquidationPlan, old: Position, market: Ma
     assert.ok(old.collateral[s.sell]! >= repaidOf(s.sell), at("sells an asset whose own repayment its collateral does not cover"));
   }
   // The swaps serve the repayment (the circuit's nothingRepaid, buyCap and churn).
-  assert.ok(market.assets.some((_, i) => repaidOf(i) > 0n), at("nothing repaid"));
+  assert.ok(
+    market.assets.some((_, i) => repaidOf(i) > 0n),
+    at("nothing repaid"),
+  );
   market.assets.forEach((_, i) => {
     const net = t.swaps.reduce((sum, w) => sum + (w.buy === i ? w.minOut : 0n) - (w.sell === i ? w.amountIn : 0n), 0n);
     assert.ok(net <= repaidOf(i), at(`asset ${i}: the swaps bring in more than the repayment takes`));
@@ -260,10 +280,19 @@ describe("liquidation planner", () => {
     const result = planLiquidation(old, market, policy, withWbtc, TERMS);
     const plan = expectPlan(result);
     assertSoundLiquidation(plan, old, market, policy, withWbtc, TERMS, "unpaid WBTC");
-    assert.ok(plan.transition.swaps.every((s) => s.sell === WETH), plan.explanation.join("; "));
-    assert.ok(plan.transition.swaps.some((s) => s.buy === WBTC), plan.explanation.join("; "));
+    assert.ok(
+      plan.transition.swaps.every((s) => s.sell === WETH),
+      plan.explanation.join("; "),
+    );
+    assert.ok(
+      plan.transition.swaps.some((s) => s.buy === WBTC),
+      plan.explanation.join("; "),
+    );
     // The explanation shows the values in quote units (quote units * 10^18 / 10^18).
-    assert.match(plan.explanation.find((l) => l.startsWith("bonus"))!, /\(576\.67 USD, at most 5% of 11,533\.46 USD repaid\)$/);
+    assert.match(
+      plan.explanation.find((l) => l.startsWith("bonus"))!,
+      /\(576\.67 USD, at most 5% of 11,533\.46 USD repaid\)$/,
+    );
   });
 
   it("cannotRepay when the debts need more swaps than the instance has slots (one transaction; liquidator-funded repayment is not supported yet)", () => {
@@ -272,7 +301,10 @@ describe("liquidation planner", () => {
     const withWbtc = poolsAt(market, 50_000_000, true);
     const oneSlot = { ...TERMS, swapSlots: 1 };
     const none = expectNone(planLiquidation(old, market, policy, withWbtc, oneSlot), "cannotRepay");
-    assert.match(none.message, /needs more than the instance's 1 swap slots \(a liquidation is one transaction; liquidator-funded repayment, which needs no swap, is not supported yet\)/);
+    assert.match(
+      none.message,
+      /needs more than the instance's 1 swap slots \(a liquidation is one transaction; liquidator-funded repayment, which needs no swap, is not supported yet\)/,
+    );
     const plan = expectPlan(planLiquidation(old, market, policy, withWbtc, TERMS));
     assert.equal(plan.transition.swaps.length, 2);
     assertSoundLiquidation(plan, old, market, policy, withWbtc, TERMS, "two debts");
@@ -294,7 +326,10 @@ describe("liquidation planner", () => {
     const more = expectPlan(planLiquidation(old, market, policy, pools, higher));
     assertSoundLiquidation(more, old, market, policy, pools, higher, "target 1.5");
     assert.ok(more.repaidValue > atTrigger.repaidValue);
-    assert.throws(() => planLiquidation(old, market, policy, pools, { ...TERMS, trigger: 11_000n }), (e: unknown) => e instanceof InputError && e.field === "trigger" && /below the policy's trigger/.test(e.problem));
+    assert.throws(
+      () => planLiquidation(old, market, policy, pools, { ...TERMS, trigger: 11_000n }),
+      (e: unknown) => e instanceof InputError && e.field === "trigger" && /below the policy's trigger/.test(e.problem),
+    );
   });
 
   describe("no liquidation, with a named reason", () => {
@@ -344,8 +379,14 @@ describe("liquidation planner", () => {
     bad({ liquidator: "0x0000000000000000000000000000000000000000" }, "liquidator", /zero address/);
     bad({ bonusBps: 10_001n }, "bonusBps", /\[0, 10000\]/);
     bad({ bonusBps: -1n }, "bonusBps", /\[0, 10000\]/);
-    assert.throws(() => planLiquidation(base(), market, policy, [{ assets: [0, 0], reserves: [1n, 1n] }], TERMS), (e: unknown) => e instanceof InputError && /two different assets/.test(e.problem));
-    assert.throws(() => planLiquidation(base(), market, policy, [{ assets: [0, 7], reserves: [1n, 1n] }], TERMS), (e: unknown) => e instanceof InputError && /not in the market/.test(e.problem));
+    assert.throws(
+      () => planLiquidation(base(), market, policy, [{ assets: [0, 0], reserves: [1n, 1n] }], TERMS),
+      (e: unknown) => e instanceof InputError && /two different assets/.test(e.problem),
+    );
+    assert.throws(
+      () => planLiquidation(base(), market, policy, [{ assets: [0, 7], reserves: [1n, 1n] }], TERMS),
+      (e: unknown) => e instanceof InputError && /not in the market/.test(e.problem),
+    );
   });
 
   it("getAmountIn is the least input the v2 formula pays", () => {
@@ -398,7 +439,15 @@ describe("liquidation planner", () => {
           return;
         }
         plans++;
-        assertSoundLiquidation(result, old, market, policy, p, terms, JSON.stringify(c, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)));
+        assertSoundLiquidation(
+          result,
+          old,
+          market,
+          policy,
+          p,
+          terms,
+          JSON.stringify(c, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)),
+        );
         assertMinimal(result, old, market, policy, p, terms);
       }),
       { numRuns: runs, seed: 18 },

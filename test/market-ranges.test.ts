@@ -86,7 +86,11 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
   /** Out of range: the model refuses (naming it), the mirror has no root, the circuit rejects at `template`. */
   async function refused(edit: (m: Market) => void, model: RegExp, template: RegExp, what: string): Promise<void> {
     const m = withMarket(market, edit);
-    assert.throws(() => checkPosition(cash, m, h.policy), (e: unknown) => e instanceof ModelBoundsError && model.test(e.message), `${what}: the model refuses`);
+    assert.throws(
+      () => checkPosition(cash, m, h.policy),
+      (e: unknown) => e instanceof ModelBoundsError && model.test(e.message),
+      `${what}: the model refuses`,
+    );
     const signals = marketSignals(m, LAYOUT);
     assert.throws(() => marketDigests(signals), RangeError, `${what}: the mirror has no root`);
     await rejectsAt(withSignals(signals), template, what);
@@ -127,7 +131,12 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
     it("scenario PnL: +-(2^49 - 1) pass (in the first and the last slot); 2^49 and -2^49 - 1 are refused; -2^49 only by the model", async function () {
       await accepts((m) => (m.scenarios[0]!.instrumentPnl[BTC_CALL] = bit(49) - 1n), "PnL 2^49 - 1");
       await accepts((m) => (m.scenarios[15]!.instrumentPnl[0] = -(bit(49) - 1n)), "PnL -(2^49 - 1)");
-      await refused((m) => (m.scenarios[0]!.instrumentPnl[BTC_CALL] = bit(49)), /PnL of instrument BTC-26DEC26-95000-C in scenario .* exceeds 2\^49/, /ScenariosDigest/, "PnL 2^49");
+      await refused(
+        (m) => (m.scenarios[0]!.instrumentPnl[BTC_CALL] = bit(49)),
+        /PnL of instrument BTC-26DEC26-95000-C in scenario .* exceeds 2\^49/,
+        /ScenariosDigest/,
+        "PnL 2^49",
+      );
       await refused((m) => (m.scenarios[15]!.instrumentPnl[0] = -bit(49) - 1n), /PnL of instrument/, /ScenariosDigest/, "PnL -2^49 - 1");
       // A signed slot holds [-2^49, 2^49): its lowest value is one the model's |g| < 2^49 refuses.
       // The slack is harmless (every bound in the circuits holds for |g| <= 2^49), and the model
@@ -149,7 +158,12 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
       await accepts((m) => (m.covariance.matrix[WBTC]![WBTC] = bit(40) - 1n), "variance 2^40 - 1");
       await accepts((m) => (m.covariance.matrix[WETH]![WBTC] = m.covariance.matrix[WBTC]![WETH] = -(bit(40) - 1n)), "covariance -(2^40 - 1)");
       await refused((m) => (m.covariance.matrix[WBTC]![WBTC] = bit(40)), /covariance entry \[WBTC\]\[WBTC\] exceeds 2\^40/, /CovarianceDigest/, "variance 2^40");
-      await refused((m) => (m.covariance.matrix[WETH]![WBTC] = m.covariance.matrix[WBTC]![WETH] = -bit(40) - 1n), /covariance entry \[WETH\]\[WBTC\]/, /CovarianceDigest/, "covariance -2^40 - 1");
+      await refused(
+        (m) => (m.covariance.matrix[WETH]![WBTC] = m.covariance.matrix[WBTC]![WETH] = -bit(40) - 1n),
+        /covariance entry \[WETH\]\[WBTC\]/,
+        /CovarianceDigest/,
+        "covariance -2^40 - 1",
+      );
     });
 
     it("horizonDays: 1 and 1023 pass; 0 and 1024 are refused", async function () {
@@ -194,7 +208,10 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
       await accepts((m) => (m.quote.decimals = 6), "6 quote decimals");
       for (const decimals of [9, 18]) {
         const m = withMarket(market, (next) => (next.quote.decimals = decimals));
-        assert.throws(() => checkPosition(cash, m, h.policy), (e: unknown) => e instanceof ModelBoundsError && /quote.decimals is \d+; at most 8 can be proven: publish the market at 8 quote decimals or fewer/.test(e.message));
+        assert.throws(
+          () => checkPosition(cash, m, h.policy),
+          (e: unknown) => e instanceof ModelBoundsError && /quote.decimals is \d+; at most 8 can be proven: publish the market at 8 quote decimals or fewer/.test(e.message),
+        );
         assert.throws(() => marketRootOf(marketSignals(m, LAYOUT)), /quote scale 10+ is not 10\^decimals with decimals in \[0, 8\]/);
         const file = readJsonFile(example("market-grid.json")) as Record<string, any>;
         file.quote.decimals = decimals;
@@ -203,7 +220,8 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
           (e: unknown) =>
             e instanceof InputError &&
             e.exitCode === 2 &&
-            e.message === `market.json: quote.decimals: must be <= 8, got number ${decimals}: publish the market at 8 quote decimals or fewer (6 for a USDC-style quote is fine); prices, marks and PnL are bounded in quote units (docs/risk-arithmetic.md, Bounds)`,
+            e.message ===
+              `market.json: quote.decimals: must be <= 8, got number ${decimals}: publish the market at 8 quote decimals or fewer (6 for a USDC-style quote is fine); prices, marks and PnL are bounded in quote units (docs/risk-arithmetic.md, Bounds)`,
         );
       }
     });
@@ -217,7 +235,11 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
         ["delta", (r) => (r.instruments[2].delta = "10995.11627776"), "instruments[2].delta: must be in (-10995.11627776, 10995.11627776)"],
         ["threshold", (r) => (r.assets[1].liquidationThreshold = "1.0001"), 'assets[1].liquidationThreshold: must be in [0, 1], got "1.0001"'],
         ["weight", (r) => (r.scenarios.items[0].weight = "1.0001"), 'scenarios.items[0].weight: must be in (0, 1], got "1.0001"'],
-        ["PnL", (r) => (r.scenarios.items[0].instrumentPnl["BTC-26DEC26-95000-C"] = "5629499.53421312"), 'scenarios.items[0].instrumentPnl.BTC-26DEC26-95000-C: must be in (-5629499.53421312, 5629499.53421312)'],
+        [
+          "PnL",
+          (r) => (r.scenarios.items[0].instrumentPnl["BTC-26DEC26-95000-C"] = "5629499.53421312"),
+          "scenarios.items[0].instrumentPnl.BTC-26DEC26-95000-C: must be in (-5629499.53421312, 5629499.53421312)",
+        ],
         ["return", (r) => (r.scenarios.items[0].assetReturns.WBTC = "-21.47483648"), "scenarios.items[0].assetReturns.WBTC: must be in (-21.47483648, 21.47483648)"],
         ["covariance", (r) => (r.covariance.matrix[1][1] = "1.099511627776"), "covariance.matrix[1][1]: must be in (-1.099511627776, 1.099511627776)"],
         ["horizon", (r) => (r.covariance.horizonDays = 1024), "covariance.horizonDays: must be <= 1023, got number 1024"],
@@ -252,7 +274,13 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
     });
 
     const slots = (packing: keyof typeof MARKET_PACKING, value: string, component: string, first: number, second: number, extra?: (i: number) => BitCheck) =>
-      alias(h.circuit, honest, packing, [`${value}[${first}]`, `${value}[${second}]`], [first, second].map((i) => [slotCheck(packing, component, i), ...(extra ? [extra(i)] : [])]) as [BitCheck[], BitCheck[]]);
+      alias(
+        h.circuit,
+        honest,
+        packing,
+        [`${value}[${first}]`, `${value}[${second}]`],
+        [first, second].map((i) => [slotCheck(packing, component, i), ...(extra ? [extra(i)] : [])]) as [BitCheck[], BitCheck[]],
+      );
 
     it("prices (64-bit slots): WETH + 2^64, WBTC - 1", function () {
       slots("price", "main.price", "main.assets.prices", 0, 1);
@@ -275,11 +303,23 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
     });
 
     it("scenario PnL (50-bit slots): scenario 0's call + 2^50, its put - 1", function () {
-      alias(h.circuit, honest, "instrumentPnl", ["main.instrumentPnl[0][0]", "main.instrumentPnl[0][1]"], [[slotCheck("instrumentPnl", "main.scenarios.pnl", 0)], [slotCheck("instrumentPnl", "main.scenarios.pnl", 1)]]);
+      alias(
+        h.circuit,
+        honest,
+        "instrumentPnl",
+        ["main.instrumentPnl[0][0]", "main.instrumentPnl[0][1]"],
+        [[slotCheck("instrumentPnl", "main.scenarios.pnl", 0)], [slotCheck("instrumentPnl", "main.scenarios.pnl", 1)]],
+      );
     });
 
     it("asset returns (32-bit slots): scenario 0's WETH + 2^32, WBTC - 1", function () {
-      alias(h.circuit, honest, "assetReturn", ["main.assetReturn[0][0]", "main.assetReturn[0][1]"], [[slotCheck("assetReturn", "main.scenarios.returns", 0)], [slotCheck("assetReturn", "main.scenarios.returns", 1)]]);
+      alias(
+        h.circuit,
+        honest,
+        "assetReturn",
+        ["main.assetReturn[0][0]", "main.assetReturn[0][1]"],
+        [[slotCheck("assetReturn", "main.scenarios.returns", 0)], [slotCheck("assetReturn", "main.scenarios.returns", 1)]],
+      );
     });
 
     it("covariance (41-bit slots): WETH variance + 2^41, WETH-WBTC covariance - 1", function () {
@@ -355,7 +395,11 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
         const witness = await lenient.calculate(withSignals({ scale }) as CircuitSignals);
         if (bad < 1n << 60n) assertViolatesOnly(h.circuit, witness, new Set(selector), `scale ${bad}`);
         // From 2^60, AssetValues' remainder bound (remainder < scale < 2^60) fails as well.
-        else assert.ok(h.circuit.violated(witness).some((c) => touches(h.circuit, c, new Set(selector))), `scale ${bad}: the selector is violated`);
+        else
+          assert.ok(
+            h.circuit.violated(witness).some((c) => touches(h.circuit, c, new Set(selector))),
+            `scale ${bad}: the selector is violated`,
+          );
         // Every one-hot choice of the exponent among the signals left (and none at all) still breaks
         // the selector: sum_d power[d] * 10^d = scale has no boolean one-hot solution, so a
         // constraint that involves the scale (the solved-for signals' bit checks) fails.
@@ -363,7 +407,10 @@ describe(`market values are range-checked in-circuit (${INSTANCE})`, function ()
           const forged = [...witness];
           selector.forEach((i, k) => (forged[i] = k === d ? 1n : 0n));
           const broken = violatedAmong(h.circuit, forged, selectorConstraints);
-          assert.ok(broken.some((c) => touches(h.circuit, c, new Set([scaleIndex]))), `scale ${bad}, exponent slot ${d}: the selector must be violated`);
+          assert.ok(
+            broken.some((c) => touches(h.circuit, c, new Set([scaleIndex]))),
+            `scale ${bad}, exponent slot ${d}: the selector must be violated`,
+          );
         }
       }
     });
@@ -448,7 +495,13 @@ const fieldWord = (values: bigint[], slotBits: number, offset: bigint): bigint =
  * word, the digest and the market root stay the oracle's; sets every check's bits on both values to
  * the new values' low bits (the prover's best try), and checks that only `first`'s checks are violated.
  */
-function alias(circuit: CircuitUnderTest, honest: bigint[], packing: keyof typeof MARKET_PACKING, [first, second]: [string, string], [firstChecks, secondChecks]: [BitCheck[], BitCheck[]]): void {
+function alias(
+  circuit: CircuitUnderTest,
+  honest: bigint[],
+  packing: keyof typeof MARKET_PACKING,
+  [first, second]: [string, string],
+  [firstChecks, secondChecks]: [BitCheck[], BitCheck[]],
+): void {
   const { bits: slotBits, offset } = MARKET_PACKING[packing];
   const forged = [...honest];
   const [a, b] = [circuit.index(first), circuit.index(second)];
@@ -478,7 +531,13 @@ describe("the same range checks in health-var-3x3x128, the audit batch (once per
     const cash = salted(positionOf(market, { collateral: { USDC: 10_000n * 10n ** 6n } }), 1n);
     const honest = await circuit.witness(solvencyInput(cash, market, policy, { nAssets: 3, nInstruments: 3, nScenarios: 128 }));
     // Scenario 127's call and put: PnL values 381 and 382, the second and third slots of word 76.
-    alias(circuit, honest, "instrumentPnl", ["main.instrumentPnl[127][0]", "main.instrumentPnl[127][1]"], [[slotCheck("instrumentPnl", "main.scenarios.pnl", 381)], [slotCheck("instrumentPnl", "main.scenarios.pnl", 382)]]);
+    alias(
+      circuit,
+      honest,
+      "instrumentPnl",
+      ["main.instrumentPnl[127][0]", "main.instrumentPnl[127][1]"],
+      [[slotCheck("instrumentPnl", "main.scenarios.pnl", 381)], [slotCheck("instrumentPnl", "main.scenarios.pnl", 382)]],
+    );
   });
 
   it("audit-batch-3x3x16x2 accepts the example market, rejects a 2^49 PnL and a scale of 2 at the digest templates, and a PnL alias violates only its slot's check", async function () {
@@ -502,7 +561,13 @@ describe("the same range checks in health-var-3x3x128, the audit batch (once per
     const cash = { ...positionOf(h.market, { collateral: { USDC: 10_000n * 10n ** 6n } }), salt: 1n };
     const cashBatch = await batch.calculate(auditBatchInput([{ position: cash, fails: 0n, source: "cash" }], h.market, h.policy, LAYOUT, 2));
     assert.ok(cashBatch.accepted, !cashBatch.accepted ? cashBatch.error : "");
-    alias(circuit, cashBatch.witness, "instrumentPnl", ["main.instrumentPnl[0][0]", "main.instrumentPnl[0][1]"], [[slotCheck("instrumentPnl", "main.scenarios.pnl", 0)], [slotCheck("instrumentPnl", "main.scenarios.pnl", 1)]]);
+    alias(
+      circuit,
+      cashBatch.witness,
+      "instrumentPnl",
+      ["main.instrumentPnl[0][0]", "main.instrumentPnl[0][1]"],
+      [[slotCheck("instrumentPnl", "main.scenarios.pnl", 0)], [slotCheck("instrumentPnl", "main.scenarios.pnl", 1)]],
+    );
   });
 
   it("rebalance-3x3x16: 10^18 / scale is an integer only for a power of ten: a scale of 2 (which divides 10^18) is rejected at AssetsDigest", async function () {

@@ -51,13 +51,32 @@ describe("audit Merkle sum tree", function () {
   it("sums every figure at the root, and each account's path leads to it (or to the node of any height)", function () {
     const total = (pick: (l: AuditLeaf) => bigint) => leaves.reduce((sum, l) => sum + pick(l), 0n);
     assert.equal(tree.depth, 4, "11 leaves pad to 16");
-    assert.equal(tree.root.sums.collateral, total((l) => l.figures.collateral));
-    assert.equal(tree.root.sums.debt, total((l) => l.figures.debt));
-    assert.equal(tree.root.sums.fails, total((l) => l.figures.fails));
-    for (let j = 0; j < S; j++) assert.equal(tree.root.sums.losses[j], total((l) => l.figures.losses[j]!));
+    assert.equal(
+      tree.root.sums.collateral,
+      total((l) => l.figures.collateral),
+    );
+    assert.equal(
+      tree.root.sums.debt,
+      total((l) => l.figures.debt),
+    );
+    assert.equal(
+      tree.root.sums.fails,
+      total((l) => l.figures.fails),
+    );
+    for (let j = 0; j < S; j++)
+      assert.equal(
+        tree.root.sums.losses[j],
+        total((l) => l.figures.losses[j]!),
+      );
     // The per-token figures sum like the others: the root says what all positions hold and owe per token.
     for (const name of ["amounts", "debtUnits", "long", "written"] as const) {
-      tree.root.sums[name].forEach((sum, i) => assert.equal(sum, total((l) => l.figures[name][i]!), `${name}[${i}]`));
+      tree.root.sums[name].forEach((sum, i) =>
+        assert.equal(
+          sum,
+          total((l) => l.figures[name][i]!),
+          `${name}[${i}]`,
+        ),
+      );
     }
     leaves.forEach((leaf, i) => assert.deepEqual(reach(leaf, inclusionProof(tree, i)), node(tree.root)));
     leaves.forEach((leaf, i) => assert.deepEqual(reach(leaf, inclusionProof(tree, i, 2)), node(tree.levels[2]![i >> 2]!)));
@@ -104,7 +123,10 @@ describe("audit Merkle sum tree", function () {
     const outsider = randomLeaf(rng, 99);
     for (const index of [0, 10, 15]) notRoot(outsider, inclusionProof(tree, index));
     // A tree built without account 4 does not prove it.
-    const without = buildSumTree(leaves.filter((_, i) => i !== 4), LAYOUT);
+    const without = buildSumTree(
+      leaves.filter((_, i) => i !== 4),
+      LAYOUT,
+    );
     assert.notDeepEqual(reach(leaves[4]!, inclusionProof(tree, 4)), node(without.root));
   });
 
@@ -113,9 +135,15 @@ describe("audit Merkle sum tree", function () {
     rejects(() => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, fails: 2n } }], LAYOUT), /fails must be 0, or 1 for a position/);
     rejects(() => buildSumTree([leaves[0]!], { ...LAYOUT, nScenarios: S + 1 }), /losses has 4 entries; the tree has 5 scenarios/);
     rejects(() => buildSumTree([leaves[0]!], { ...LAYOUT, nAssets: 3 }), /amounts has 2 entries; the tree has 3 asset slots/);
-    rejects(() => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, amounts: [1n << 96n, 0n] } }], LAYOUT), /amounts\[0\] is 79228162514264337593543950336, not below 2\^96/);
+    rejects(
+      () => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, amounts: [1n << 96n, 0n] } }], LAYOUT),
+      /amounts\[0\] is 79228162514264337593543950336, not below 2\^96/,
+    );
     rejects(() => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, written: [-1n, 0n, 0n] } }], LAYOUT), /written\[0\] is negative/);
-    rejects(() => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, long: [5n, 0n, 0n], written: [5n, 0n, 0n] } }], LAYOUT), /instrument slot 0 is both long and written/);
+    rejects(
+      () => buildSumTree([{ ...leaves[0]!, figures: { ...leaves[0]!.figures, long: [5n, 0n, 0n], written: [5n, 0n, 0n] } }], LAYOUT),
+      /instrument slot 0 is both long and written/,
+    );
     rejects(() => inclusionProof(tree, 16), /outside the tree's 16 leaves/);
     rejects(() => inclusionProof(tree, 0, 5), /height 5 is not 1 to the tree's depth 4/);
     const moved = clone(inclusionProof(tree, 2));
@@ -128,7 +156,14 @@ describe("audit Merkle sum tree", function () {
     const words = figureWords(sums);
     assert.equal(words.length, 3 + S + 2 * LAYOUT.nAssets + 2 * LAYOUT.nInstruments);
     assert.equal(words[0], sums.positions + (sums.fails << 40n));
-    assert.deepEqual(figuresFromWords(words, LAYOUT), { ...sums, losses: [...sums.losses], amounts: [...sums.amounts], debtUnits: [...sums.debtUnits], long: [...sums.long], written: [...sums.written] });
+    assert.deepEqual(figuresFromWords(words, LAYOUT), {
+      ...sums,
+      losses: [...sums.losses],
+      amounts: [...sums.amounts],
+      debtUnits: [...sums.debtUnits],
+      long: [...sums.long],
+      written: [...sums.written],
+    });
     rejects(() => figuresFromWords(words.slice(1), LAYOUT), /are 17 words, got 16/);
     rejects(() => figuresFromWords([1n << 80n, ...words.slice(1)], LAYOUT), /not positions \+ fails \* 2\^40/);
   });

@@ -33,10 +33,7 @@ interface Comparison {
 }
 
 function within(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: fixed ${actual} vs float ${expected}, off by ${Math.abs(actual - expected)} > tolerance ${tolerance}`,
-  );
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: fixed ${actual} vs float ${expected}, off by ${Math.abs(actual - expected)} > tolerance ${tolerance}`);
 }
 
 /** Asserts every figure within tolerance and every verdict equal unless the float margin is within tolerance. */
@@ -79,30 +76,12 @@ function compare(position: Position, market: Market, policy: Policy, label: stri
     agree(report.healthFactor.pass, figures.pass.healthFactor, figures.healthFactor * 1e4 - minHF, tolerance.healthFactor, "HF verdict");
   }
   const minEquity = q(policy.stress.minEquity);
-  agree(
-    report.stress.pass,
-    figures.pass.stress,
-    figures.equity - figures.worst - minEquity,
-    tolerance.equity + tolerance.worst,
-    "stress verdict",
-  );
+  agree(report.stress.pass, figures.pass.stress, figures.equity - figures.worst - minEquity, tolerance.equity + tolerance.worst, "stress verdict");
   if (historical) {
-    agree(
-      historical.pass,
-      figures.pass.historical,
-      figures.equity - cm * figures.historicalVar,
-      tolerance.equity + cm * tolerance.historicalVar,
-      "historical verdict",
-    );
+    agree(historical.pass, figures.pass.historical, figures.equity - cm * figures.historicalVar, tolerance.equity + cm * tolerance.historicalVar, "historical verdict");
   }
   if (parametric) {
-    agree(
-      parametric.pass,
-      figures.pass.parametric,
-      figures.equity - cm * figures.parametricVar,
-      tolerance.equity + cm * tolerance.parametricVar,
-      "parametric verdict",
-    );
+    agree(parametric.pass, figures.pass.parametric, figures.equity - cm * figures.parametricVar, tolerance.equity + cm * tolerance.parametricVar, "parametric verdict");
   }
   return { report, figures, tolerance };
 }

@@ -143,10 +143,7 @@ describe("model: example files", () => {
       var: { historical: "10576.5876", parametric: "1205.01910916", pass: false },
       pass: false,
     });
-    assert.equal(
-      explainReport(report)[1],
-      "stress: worst loss 5,532.34 USD in scenario 'price +3/3 range, vol up' exceeds equity 3,705.66 USD by 1,826.68 USD",
-    );
+    assert.equal(explainReport(report)[1], "stress: worst loss 5,532.34 USD in scenario 'price +3/3 range, vol up' exceeds equity 3,705.66 USD by 1,826.68 USD");
   });
 
   it("parametric VaR of position-at-risk follows the rules step by step", () => {
@@ -209,7 +206,14 @@ describe("model: example files", () => {
     const market = grid();
     const position = loadPosition("position-at-risk.json", market);
     const only = (method: Policy["var"]["method"]) =>
-      riskReportJson(checkPosition(position, market, withPolicy(loadPolicy(market), (p) => (p.var.method = method))), market).var;
+      riskReportJson(
+        checkPosition(
+          position,
+          market,
+          withPolicy(loadPolicy(market), (p) => (p.var.method = method)),
+        ),
+        market,
+      ).var;
     assert.deepEqual(only("historical"), { historical: "10576.5876", pass: false });
     assert.deepEqual(only("parametric"), { parametric: "1205.01910916", pass: true });
   });
@@ -237,7 +241,11 @@ describe("model: boundaries", () => {
     assert.equal(report.var.historical!.value, 0n);
     assert.equal(report.var.parametric!.value, 0n);
     assert.equal(report.pass, true);
-    const strict = checkPosition(empty, market, withPolicy(policy, (p) => (p.stress.minEquity = 1n)));
+    const strict = checkPosition(
+      empty,
+      market,
+      withPolicy(policy, (p) => (p.stress.minEquity = 1n)),
+    );
     assert.deepEqual(strict.failures, ["stress"]);
     assert.match(explainReport(strict)[1]!, /^stress: equity 0\.00 USD is below the required minimum 0\.00000001 USD by 0\.00000001 USD/);
   });
@@ -259,10 +267,7 @@ describe("model: boundaries", () => {
     assert.equal(below.healthFactor.pass, false);
     assert.equal(below.healthFactor.value, 10_999n);
     assert.ok(below.failures.includes("healthFactor"));
-    assert.equal(
-      explainReport(below)[0],
-      "health factor 1.0999 < 1.10: risk-adjusted collateral falls short by 0.00000001 USD (or repay 0.00000001 USD of debt)",
-    );
+    assert.equal(explainReport(below)[0], "health factor 1.0999 < 1.10: risk-adjusted collateral falls short by 0.00000001 USD (or repay 0.00000001 USD of debt)");
   });
 
   it("negative quantities: equity rounds down, losses up, exposures to the nearest unit with halves up", () => {
@@ -282,8 +287,7 @@ describe("model: boundaries", () => {
     assert.equal(report.var.parametric!.pass, false);
     // x_WETH = floor(q * 1268.28355 + 0.5) (q * 0.4210e8 * 3012.55e8 / 1e16, halves up, as the circuit
     // rounds): q = +-10000 gives +-12,682,835.5 -> 12,682,836 and -12,682,835.
-    const x = (q: bigint) =>
-      checkPosition(positionOf(market, { derivatives: { "ETH-26DEC26-3200-C": q } }), market, policy).var.parametric!.exposures[0];
+    const x = (q: bigint) => checkPosition(positionOf(market, { derivatives: { "ETH-26DEC26-3200-C": q } }), market, policy).var.parametric!.exposures[0];
     assert.equal(x(10_000n), 12_682_836n);
     assert.equal(x(-10_000n), -12_682_835n);
     assert.equal(x(-1n), -1_268n);
@@ -297,10 +301,18 @@ describe("model: boundaries", () => {
     assert.equal(report.stress.worst % E12, 0n);
     const minEquity = report.equity.value - report.stress.worstLoss; // 43,527.08375 USD
     assert.equal(minEquity, 4_352_708_375_000n);
-    const at = checkPosition(position, market, withPolicy(policy, (p) => (p.stress.minEquity = minEquity)));
+    const at = checkPosition(
+      position,
+      market,
+      withPolicy(policy, (p) => (p.stress.minEquity = minEquity)),
+    );
     assert.equal(at.stress.margin, 0n);
     assert.equal(at.stress.pass, true);
-    const above = checkPosition(position, market, withPolicy(policy, (p) => (p.stress.minEquity = minEquity + 1n)));
+    const above = checkPosition(
+      position,
+      market,
+      withPolicy(policy, (p) => (p.stress.minEquity = minEquity + 1n)),
+    );
     assert.equal(above.stress.pass, false);
     assert.equal(
       explainReport(above)[1],
@@ -434,7 +446,13 @@ describe("model: parametric VaR", () => {
       (error: unknown) => error instanceof ModelError && error.exitCode === 2 && /not positive semidefinite/.test(error.message),
     );
     // A policy without parametric VaR does not evaluate the quadratic form.
-    assert.doesNotThrow(() => checkPosition(hedged, notPsd, withPolicy(policy, (p) => (p.var.method = "historical"))));
+    assert.doesNotThrow(() =>
+      checkPosition(
+        hedged,
+        notPsd,
+        withPolicy(policy, (p) => (p.var.method = "historical")),
+      ),
+    );
   });
 });
 
@@ -447,18 +465,12 @@ describe("model: bounds", () => {
   const satoshis = ceilDiv(LIMIT * E8, wbtcPrice);
 
   it("refuses a collateral or debt value of 2^80 quote units, accepts one unit less", () => {
-    throwsBounds(
-      () => checkPosition(positionOf(market, { collateral: { WBTC: satoshis } }), market, policy),
-      "value of WBTC collateral exceeds 2^80 quote units",
-    );
+    throwsBounds(() => checkPosition(positionOf(market, { collateral: { WBTC: satoshis } }), market, policy), "value of WBTC collateral exceeds 2^80 quote units");
     const under = checkPosition(positionOf(market, { collateral: { WBTC: satoshis - 1n } }), market, policy);
     assert.ok(under.values.collateral[1]! < LIMIT);
     // vd rounds up: the least satoshis whose debt value reaches 2^80.
     const debtUnits = floorDiv(LIMIT * E8, wbtcPrice);
-    throwsBounds(
-      () => checkPosition(positionOf(market, { debt: { WBTC: debtUnits + 1n } }), market, policy),
-      "value of WBTC debt exceeds 2^80 quote units",
-    );
+    throwsBounds(() => checkPosition(positionOf(market, { debt: { WBTC: debtUnits + 1n } }), market, policy), "value of WBTC debt exceeds 2^80 quote units");
   });
 
   it("refuses a quantity of 2^80 units in the risk checks", () => {

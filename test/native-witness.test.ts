@@ -89,7 +89,10 @@ describe("native witness generator (zks setup --native-witness)", function () {
       await assert.rejects(native(atRisk), (error: unknown) => {
         assert.ok(error instanceof UnprovableError);
         assert.equal(error.exitCode, 1);
-        assert.match(error.message, /^solvency-3x3x16: the circuit rejects this input, so no proof exists \(Failed assert in template\/function \w+ line \d+\. Followed trace of components: main\./);
+        assert.match(
+          error.message,
+          /^solvency-3x3x16: the circuit rejects this input, so no proof exists \(Failed assert in template\/function \w+ line \d+\. Followed trace of components: main\./,
+        );
         return true;
       });
     });

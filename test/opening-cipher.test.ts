@@ -139,8 +139,14 @@ describe("opening encryption (keeper key, Baby Jubjub ECDH + Poseidon cipher)", 
       ciphertext[j] = (ciphertext[j]! + 1n) % SNARK_FIELD;
       assertDecryptionError(() => decryptOpening({ ...published, ciphertext }, keeper.secret, market, TEST_LAYOUT), /does not decrypt under this keeper key/);
     }
-    assertDecryptionError(() => decryptOpening({ ...published, ciphertext: published.ciphertext.slice(1) }, keeper.secret, market, TEST_LAYOUT), /has 6 elements; the 3x3 layout's has 7/);
-    assertDecryptionError(() => decryptOpening({ ...published, ciphertext: published.ciphertext.map((c, j) => (j === 2 ? c + SNARK_FIELD : c)) }, keeper.secret, market, TEST_LAYOUT), /not a field element/);
+    assertDecryptionError(
+      () => decryptOpening({ ...published, ciphertext: published.ciphertext.slice(1) }, keeper.secret, market, TEST_LAYOUT),
+      /has 6 elements; the 3x3 layout's has 7/,
+    );
+    assertDecryptionError(
+      () => decryptOpening({ ...published, ciphertext: published.ciphertext.map((c, j) => (j === 2 ? c + SNARK_FIELD : c)) }, keeper.secret, market, TEST_LAYOUT),
+      /not a field element/,
+    );
   });
 
   it("another nonce does not decrypt it (a replayed old ciphertext under the new nonce)", () => {
@@ -150,7 +156,10 @@ describe("opening encryption (keeper key, Baby Jubjub ECDH + Poseidon cipher)", 
 
   it("a ciphertext that decrypts, but not to the published commitment, is refused", () => {
     const published = publish(position, keeper.publicKey);
-    assertDecryptionError(() => decryptOpening({ ...published, commitment: published.commitment + 1n }, keeper.secret, market, TEST_LAYOUT), /does not reproduce the published commitment/);
+    assertDecryptionError(
+      () => decryptOpening({ ...published, commitment: published.commitment + 1n }, keeper.secret, market, TEST_LAYOUT),
+      /does not reproduce the published commitment/,
+    );
     // Another account's commitment with this ciphertext: word 0 differs.
     const otherAccount = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
     assertDecryptionError(() => decryptOpening({ ...published, account: otherAccount }, keeper.secret, market, TEST_LAYOUT), /does not reproduce/);
@@ -158,12 +167,18 @@ describe("opening encryption (keeper key, Baby Jubjub ECDH + Poseidon cipher)", 
 
   it("an invalid ephemeral key is refused before any decryption", () => {
     const published = publish(position, keeper.publicKey);
-    assertDecryptionError(() => decryptOpening({ ...published, ephemeralKey: [1n, 2n] }, keeper.secret, market, TEST_LAYOUT), /ephemeral key is invalid: the point is not on the Baby Jubjub curve/);
+    assertDecryptionError(
+      () => decryptOpening({ ...published, ephemeralKey: [1n, 2n] }, keeper.secret, market, TEST_LAYOUT),
+      /ephemeral key is invalid: the point is not on the Baby Jubjub curve/,
+    );
   });
 
   it("the identity ephemeral key (an ephemeral secret = 0 mod subOrder, which the circuit refuses too) is refused", () => {
     const published = publish(position, keeper.publicKey);
-    assertDecryptionError(() => decryptOpening({ ...published, ephemeralKey: [0n, 1n] }, keeper.secret, market, TEST_LAYOUT), /ephemeral key is invalid: the point is the identity/);
+    assertDecryptionError(
+      () => decryptOpening({ ...published, ephemeralKey: [0n, 1n] }, keeper.secret, market, TEST_LAYOUT),
+      /ephemeral key is invalid: the point is the identity/,
+    );
   });
 
   it("the ephemeral-secret draw skips the 3 scalars below subOrder the circuit cannot prove (EscalarMulFix's gap), and encryption refuses them", () => {
@@ -192,7 +207,12 @@ describe("opening encryption (keeper key, Baby Jubjub ECDH + Poseidon cipher)", 
 
   it("encryption refuses a wrong nonce, a missing salt, an out-of-range ephemeral secret", () => {
     assertInputError(() => encryptOpening(position, 2n, keeper.publicKey, TEST_LAYOUT), "nonce", /must be the position's nonce 1/, `position of ${position.account}`);
-    assertInputError(() => encryptOpening({ ...position, salt: undefined }, 1n, keeper.publicKey, TEST_LAYOUT), "salt", /needs the position's salt/, `position of ${position.account}`);
+    assertInputError(
+      () => encryptOpening({ ...position, salt: undefined }, 1n, keeper.publicKey, TEST_LAYOUT),
+      "salt",
+      /needs the position's salt/,
+      `position of ${position.account}`,
+    );
     assertInputError(() => encryptOpening(position, 1n, keeper.publicKey, TEST_LAYOUT, 0n), "", /scalar in \[1, subOrder\)/, "ephemeral secret");
     assertInputError(() => encryptOpening(position, 1n, keeper.publicKey, TEST_LAYOUT, subOrder), "", /scalar in \[1, subOrder\)/, "ephemeral secret");
   });
@@ -212,7 +232,11 @@ describe("opening encryption (keeper key, Baby Jubjub ECDH + Poseidon cipher)", 
       assertInputError(() => validateKeeperPublicKey(lowOrder, "keeper.json"), "publicKey", /not in Baby Jubjub's prime-order subgroup/);
       const mixed = addPoint(lowOrder as [bigint, bigint], [keeper.publicKey[0], keeper.publicKey[1]]);
       assertInputError(() => validateKeeperPublicKey(mixed, "keeper.json"), "publicKey", /not in Baby Jubjub's prime-order subgroup/);
-      assertInputError(() => validateKeeperPublicKey([keeper.publicKey[0] + SNARK_FIELD, keeper.publicKey[1]], "keeper.json"), "publicKey", /coordinates must be integers in \[0, p\)/);
+      assertInputError(
+        () => validateKeeperPublicKey([keeper.publicKey[0] + SNARK_FIELD, keeper.publicKey[1]], "keeper.json"),
+        "publicKey",
+        /coordinates must be integers in \[0, p\)/,
+      );
     });
 
     it("encryption to an invalid key is refused (a low-order key would make the shared secret guessable)", () => {
@@ -239,7 +263,11 @@ describe("opening encryption (keeper key, Baby Jubjub ECDH + Poseidon cipher)", 
       assertInputError(() => parseKeeperKeyFile(file({ publicKey: ["1"] }), "keeper.json"), "publicKey", /./);
       assertInputError(() => parseKeeperKeyFile(file({ publicKey: ["0x1", "2"] }), "keeper.json"), "publicKey[0]", /decimal integer/);
       assertInputError(() => parseKeeperKeyFile(file({ extra: 1 }), "keeper.json"), "", /extra/);
-      assertInputError(() => parseKeeperPublicKeyFile(JSON.stringify({ version: 1, kind: "zks-keeper-public-key", publicKey: ["1", "2"] }), "keeper.json"), "publicKey", /not on the Baby Jubjub curve/);
+      assertInputError(
+        () => parseKeeperPublicKeyFile(JSON.stringify({ version: 1, kind: "zks-keeper-public-key", publicKey: ["1", "2"] }), "keeper.json"),
+        "publicKey",
+        /not on the Baby Jubjub curve/,
+      );
     });
 
     it("a secret whose public key is another point is refused", () => {

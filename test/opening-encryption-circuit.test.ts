@@ -190,7 +190,10 @@ describe(`verifiable encryption of the new opening (${INSTANCE})`, function () {
         ephemeralKey: [0n, 1n],
         ciphertext: input.ciphertext as bigint[],
       };
-      assert.throws(() => decryptOpening(published, TEST_KEEPER.secret, market, LAYOUT), (e: unknown) => e instanceof OpeningDecryptionError && /identity/.test(e.message));
+      assert.throws(
+        () => decryptOpening(published, TEST_KEEPER.secret, market, LAYOUT),
+        (e: unknown) => e instanceof OpeningDecryptionError && /identity/.test(e.message),
+      );
     }
     // Its neighbours prove: the check refuses the identity, not large secrets.
     for (const secret of [subOrder - 1n, subOrder + 1n, 5n * subOrder + 1n, (1n << 253n) - 1n]) await circuit.witness(withSecret(secret) as CircuitSignals);
@@ -210,7 +213,10 @@ describe(`verifiable encryption of the new opening (${INSTANCE})`, function () {
       forged[inverse] = hint;
       const violated = circuit.violated(forged);
       assert.equal(violated.length, 1, `hint ${hint}: one constraint`);
-      assert.ok(Object.keys(circuit.r1cs.constraints[violated[0]!]![0]).concat(Object.keys(circuit.r1cs.constraints[violated[0]!]![1])).includes(String(inverse)), `hint ${hint}: the inverse's constraint`);
+      assert.ok(
+        Object.keys(circuit.r1cs.constraints[violated[0]!]![0]).concat(Object.keys(circuit.r1cs.constraints[violated[0]!]![1])).includes(String(inverse)),
+        `hint ${hint}: the inverse's constraint`,
+      );
     }
   });
 
@@ -258,7 +264,10 @@ describe(`verifiable encryption of the new opening (${INSTANCE})`, function () {
       // circom2 sees only the package tree (its WASI sandbox), so the build goes under build/.
       dir = mkdtempSync(path.join(PACKAGE_ROOT, "build", "opening-encryption-"));
       const main = path.join(dir, "main.circom");
-      writeFileSync(main, 'pragma circom 2.1.9;\ninclude "lib/opening-encryption.circom";\ncomponent main {public [nonce, keeperKey, ephemeralKey, ciphertext]} = OpeningEncryption(13);\n');
+      writeFileSync(
+        main,
+        'pragma circom 2.1.9;\ninclude "lib/opening-encryption.circom";\ncomponent main {public [nonce, keeperKey, ephemeralKey, ciphertext]} = OpeningEncryption(13);\n',
+      );
       await runCircom([circomPath(main), "--r1cs", "--wasm", ...CIRCOM_OPTIONS, "-o", circomPath(dir)]);
       wasm = path.join(dir, "main_js", "main.wasm");
       const info = await snarkjs.r1cs.info(path.join(dir, "main.r1cs"));
@@ -271,7 +280,14 @@ describe(`verifiable encryption of the new opening (${INSTANCE})`, function () {
     /** The circuit's input for `words` encrypted under `secret` (0 when the witness generator refuses it). */
     const inputFor = (secret: bigint, words = openingPlaintext(opened, BIG), nonce = opened.nonce): Signals => {
       const shared = mulPointEscalar([TEST_KEEPER.publicKey[0], TEST_KEEPER.publicKey[1]], secret);
-      return { words, nonce, keeperKey: [...TEST_KEEPER.publicKey], ephemeralSecret: secret, ephemeralKey: [...mulPointEscalar(Base8, secret)], ciphertext: poseidonEncrypt(words, shared, nonce) };
+      return {
+        words,
+        nonce,
+        keeperKey: [...TEST_KEEPER.publicKey],
+        ephemeralSecret: secret,
+        ephemeralKey: [...mulPointEscalar(Base8, secret)],
+        ciphertext: poseidonEncrypt(words, shared, nonce),
+      };
     };
     const accepts = (input: Signals): Promise<boolean> =>
       calculateWitness(input as CircuitSignals, wasm, "opening-encryption-13").then(
@@ -317,7 +333,11 @@ describe(`verifiable encryption of the new opening (${INSTANCE})`, function () {
       };
       const plain = openingPlaintext(opened, BIG);
       assert.deepEqual(sponge([...plain, 0n, 0n]), inputFor(secret).ciphertext, "the hand-made sponge is poseidonEncrypt's");
-      for (const padding of [[1n, 0n], [0n, 1n], [SNARK_FIELD - 1n, 7n]]) {
+      for (const padding of [
+        [1n, 0n],
+        [0n, 1n],
+        [SNARK_FIELD - 1n, 7n],
+      ]) {
         assert.equal(await accepts({ ...inputFor(secret), ciphertext: sponge([...plain, ...padding]) }), false, `padding ${padding.join(", ")}`);
       }
       const honest = inputFor(secret);

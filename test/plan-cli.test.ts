@@ -11,8 +11,6 @@ import { parsePlanFile } from "../packages/sdk/src/rebalance/plan-file.ts";
 import { example, loadMarket, loadPosition } from "./helpers/examples.ts";
 import { EXAMPLE_ALLOWANCE } from "./helpers/rebalance-fixtures.ts";
 
-
-
 describe("zks plan", function () {
   this.timeout(60_000);
   let dir: string;
@@ -40,8 +38,14 @@ describe("zks plan", function () {
     const lines = r.stdout.trimEnd().split("\n");
     assert.equal(lines[0], "account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, epoch 42, strategy threshold: PLAN: 1 action, cost 27.11 USD");
     assert.ok(lines.includes("  fails: stress: worst loss 5,532.34 USD in scenario 'price +3/3 range, vol up' exceeds equity 3,705.66 USD by 1,826.68 USD"), r.stdout);
-    assert.ok(lines.some((l) => l.startsWith("  1. repay 12,200 USDC of debt from the wallet: health factor 1.1905 -> 3.4961")), r.stdout);
-    assert.ok(lines.some((l) => l.startsWith("  cost: ")), r.stdout);
+    assert.ok(
+      lines.some((l) => l.startsWith("  1. repay 12,200 USDC of debt from the wallet: health factor 1.1905 -> 3.4961")),
+      r.stdout,
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith("  cost: ")),
+      r.stdout,
+    );
     assert.match(r.stdout, /^[\x20-\x7e\n]*$/, "ASCII only");
   });
 
@@ -139,7 +143,10 @@ describe("zks plan", function () {
       assert.equal(JSON.parse(written).kind, "zks-rebalance-plan");
       assert.deepEqual(JSON.parse(written), JSON.parse(r.stdout), "the file holds exactly the printed object");
       assert.equal(statSync(out).mode & 0o777, 0o640, "the user's permissions are kept");
-      assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith(".tmp")), []);
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => name.endsWith(".tmp")),
+        [],
+      );
     });
 
     it("leaves an existing file untouched when there is no plan or the input is bad", function () {
@@ -153,7 +160,10 @@ describe("zks plan", function () {
       assert.equal(bad.code, 2);
       assert.equal(readFileSync(out, "utf8"), "precious\n");
       assert.equal(statSync(out).mtimeMs, before);
-      assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith(".tmp")), []);
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => name.endsWith(".tmp")),
+        [],
+      );
     });
 
     it("refuses to write over one of its inputs (exit 2)", function () {

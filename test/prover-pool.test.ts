@@ -50,7 +50,10 @@ describe("warm prover and prover pool", function () {
     });
 
     it("names the artifact it cannot fetch", async function () {
-      await assert.rejects(WarmProver.load({ instance: INSTANCE, wasm: "http://127.0.0.1:9/main.wasm", zkey: new Uint8Array() }), /solvency-3x3x16 witness wasm: cannot fetch http:\/\/127\.0\.0\.1:9\/main\.wasm/);
+      await assert.rejects(
+        WarmProver.load({ instance: INSTANCE, wasm: "http://127.0.0.1:9/main.wasm", zkey: new Uint8Array() }),
+        /solvency-3x3x16 witness wasm: cannot fetch http:\/\/127\.0\.0\.1:9\/main\.wasm/,
+      );
     });
   });
 

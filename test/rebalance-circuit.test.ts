@@ -22,7 +22,17 @@ import { INSTANCES_FILE, loadInstances, SOLVENCY_CHECKS_GATED } from "../package
 import { mulberry32 } from "../packages/sdk/src/core/seeded-random.ts";
 import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
 import { checkPosition } from "../packages/sdk/src/model/check.ts";
-import { applyMovements, checkTransition, emptyPosition, noMovements, repaidValue, slippageFloor, swapValue, type SwapLeg, type Transition } from "../packages/sdk/src/rebalance/transition.ts";
+import {
+  applyMovements,
+  checkTransition,
+  emptyPosition,
+  noMovements,
+  repaidValue,
+  slippageFloor,
+  swapValue,
+  type SwapLeg,
+  type Transition,
+} from "../packages/sdk/src/rebalance/transition.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../packages/node/src/artifacts.ts";
 import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
 import { generateProof } from "../packages/sdk/src/prover/prove.ts";
@@ -104,7 +114,15 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
     const alice = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
     it("proves a registration whose first commitment holds exactly its deposits and its borrow", async function () {
-      const t = registration(alice, market, [[WETH, 10n * E18], [USDC, 5_000n * USD]], [USDC, 8_000n * USD]);
+      const t = registration(
+        alice,
+        market,
+        [
+          [WETH, 10n * E18],
+          [USDC, 5_000n * USD],
+        ],
+        [USDC, 8_000n * USD],
+      );
       assert.equal(checkTransition(t, market, policy).valid, true);
       const w = await witness(t);
       assert.deepEqual(circuit.violated(w), []);
@@ -119,7 +137,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
     it("rejects a phantom registration: balances that no deposit brought", async function () {
       const t = registration(alice, market, [[USDC, 1_000n * USD]]);
       t.next.collateral[WETH] = 10_000n * E18;
-      assert.deepEqual(checkTransition(t, market, policy).violations.map((v) => v.rule), ["balance"]);
+      assert.deepEqual(
+        checkTransition(t, market, policy).violations.map((v) => v.rule),
+        ["balance"],
+      );
       await rejects(t);
     });
 
@@ -179,7 +200,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       const floor = slippageFloor(WETH, 2n * E18, USDC, market, policy);
       await witness(swap(still(healthy, market), { sell: WETH, buy: USDC, amountIn: 2n * E18, minOut: floor }));
       const below = swap(still(healthy, market), { sell: WETH, buy: USDC, amountIn: 2n * E18, minOut: floor - 1n });
-      assert.deepEqual(checkTransition(below, market, policy).violations.map((v) => v.rule), ["slippage"]);
+      assert.deepEqual(
+        checkTransition(below, market, policy).violations.map((v) => v.rule),
+        ["slippage"],
+      );
       await rejects(below);
     });
 
@@ -274,7 +298,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       await circuit.witness(withTriggerInput(1_000_000n));
       await circuit.witness(withTriggerInput(1n));
       const lenient = await LenientWitness.load(artifacts, withTriggerInput(12_500n), (i) => circuit.witness(i));
-      for (const [trigger, side] of [[1_000_001n, "below"], [0n, "above"]] as const) {
+      for (const [trigger, side] of [
+        [1_000_001n, "below"],
+        [0n, "above"],
+      ] as const) {
         await assert.rejects(circuit.witness(withTriggerInput(trigger)), UnprovableError, `trigger ${trigger}`);
         // The circuit's own witness for it (policyHash over the value) violates only that bound's bits.
         const forged = await lenient.calculate(withTriggerInput(trigger));
@@ -288,7 +315,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
           }),
         );
         const violated = circuit.violated(forged);
-        assert.ok(violated.length > 0 && violated.every((c) => circuit.r1cs.constraints[c]!.some((lc) => Object.keys(lc).some((i) => mine.has(Number(i))))), `trigger ${trigger}: only triggerRange.${side}`);
+        assert.ok(
+          violated.length > 0 && violated.every((c) => circuit.r1cs.constraints[c]!.some((lc) => Object.keys(lc).some((i) => mine.has(Number(i))))),
+          `trigger ${trigger}: only triggerRange.${side}`,
+        );
       }
     });
 
@@ -383,7 +413,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       const mine = indices(names);
       const violated = circuit.violated(forged);
       assert.ok(mine.size > 0 && violated.length > 0, `${what}: violated`);
-      assert.ok(violated.every((c) => involves(c, mine)), `${what}: only its range check`);
+      assert.ok(
+        violated.every((c) => involves(c, mine)),
+        `${what}: only its range check`,
+      );
     };
     /** Exactly one constraint is violated, and it involves every one of `names`. */
     const exactlyOne = (forged: bigint[], names: string[], what: string) => {
@@ -531,7 +564,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       const w = await circuit.witness(inputFor(closed));
       assert.deepEqual(circuit.violated(w), []);
       const partial = liquidate(old, { repay: [[USDC, 80n * USD]], bonus: { capIn: USDC } });
-      assert.deepEqual(checkTransition(partial, market, strict).violations.map((v) => v.rule), ["checks"]);
+      assert.deepEqual(
+        checkTransition(partial, market, strict).violations.map((v) => v.rule),
+        ["checks"],
+      );
       await assert.rejects(circuit.witness(inputFor(partial)), UnprovableError);
       // Under the example policy too: repaying 2,000 USDC leaves slow below the minimum health factor.
       const short = liquidate(slow, { repay: [[USDC, 2_000n * USD]], bonus: { capIn: USDC } });
@@ -580,11 +616,17 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       try {
         const file = path.join(dir, "instances.json");
         writeFileSync(file, JSON.stringify(config));
-        assert.throws(() => loadInstances(file), (e: unknown) => e instanceof SetupError && /instances\.solvency-3x3x16\.params\[3\]: bit 4/.test(e.message));
+        assert.throws(
+          () => loadInstances(file),
+          (e: unknown) => e instanceof SetupError && /instances\.solvency-3x3x16\.params\[3\]: bit 4/.test(e.message),
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-      assert.ok(loadInstances().some((i) => i.template === "Solvency"), "the shipped config loads");
+      assert.ok(
+        loadInstances().some((i) => i.template === "Solvency"),
+        "the shipped config loads",
+      );
     });
 
     it("forged witnesses where a range check is the only defence: a negative bonus, a rate above 100 %", async function () {
@@ -601,7 +643,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
       const dusty = holding({ USDC: 100n * USD, WETH: 5n * 10n ** 16n }, { USDC: 89n * USD + 1n });
       const greedy = liquidate(dusty, { repay: [[USDC, dusty.debt[USDC]!]], bonus: { capIn: WETH }, bps: 10_001n });
       assert.ok(swapValue(greedy.liquidation!.bonus[WETH]!, market.assets[WETH]!) > repaidValue(greedy, market), "more than was repaid");
-      assert.deepEqual(checkTransition(greedy, lowWeth, policy).violations.map((v) => v.rule), ["bonus"]);
+      assert.deepEqual(
+        checkTransition(greedy, lowWeth, policy).violations.map((v) => v.rule),
+        ["bonus"],
+      );
       await assert.rejects(circuit.witness(inputOf(greedy, lowWeth)), UnprovableError);
       onlyBits(await lenientWitness(inputOf(greedy, lowWeth)), bits("bonusRateRange.below", 14), "liquidationBonus 10001");
     });
@@ -620,13 +665,19 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
           { sell: USDC, buy: WETH, amountIn: out, minOut: slippageFloor(USDC, out, WETH, market, policy) },
         ];
       };
-      const churnRule = (t: Transition) => checkTransition(t, market, policy).violations.filter((v) => v.rule === "liquidation").map((v) => v.message);
+      const churnRule = (t: Transition) =>
+        checkTransition(t, market, policy)
+          .violations.filter((v) => v.rule === "liquidation")
+          .map((v) => v.message);
 
       it("a liquidation that repays nothing (8 WETH sold at the floor, no repayment, no bonus) is refused", async function () {
         const t = liquidate(churnable, { sell: [sellWeth(8n)], repay: [], bonus: [0n, 0n, 0n] });
         assert.ok(hf(t.next).value! >= policy.trigger.healthFactor, "it even restores the trigger");
         const messages = churnRule(t);
-        assert.ok(messages.some((m) => /repays nothing/.test(m)) && messages.some((m) => /USDC: the swaps bring in/.test(m)) && messages.some((m) => /sell more than 2 times/.test(m)), messages.join("; "));
+        assert.ok(
+          messages.some((m) => /repays nothing/.test(m)) && messages.some((m) => /USDC: the swaps bring in/.test(m)) && messages.some((m) => /sell more than 2 times/.test(m)),
+          messages.join("; "),
+        );
         await rejects(t);
       });
 
@@ -801,7 +852,10 @@ describe(`rebalance circuit (${INSTANCE})`, function () {
     }
     assert.ok(selector.size > 0);
     const violated = circuit.violated(forged);
-    assert.ok(violated.some((c) => circuit.r1cs.constraints[c]!.some((lc) => Object.keys(lc).some((i) => selector.has(Number(i))))), "the power-of-ten selector is violated");
+    assert.ok(
+      violated.some((c) => circuit.r1cs.constraints[c]!.some((lc) => Object.keys(lc).some((i) => selector.has(Number(i))))),
+      "the power-of-ten selector is violated",
+    );
   });
 
   it("differential: the circuit accepts a random transition exactly when the TypeScript model does", async function () {

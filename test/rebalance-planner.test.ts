@@ -158,7 +158,10 @@ describe("planner", function () {
         assert.equal(s.minOut, slippageFloor(s.sell, s.amountIn, s.buy, grid, policy));
         assert.equal(withinSlippage({ ...s, minOut: s.minOut - 1n }, grid, policy), false);
       }
-      assert.ok(p.movements.flows.every((f) => f === 0n), "no wallet flow");
+      assert.ok(
+        p.movements.flows.every((f) => f === 0n),
+        "no wallet flow",
+      );
       assert.ok(p.steps.every((s) => s.effect.length > 0));
       assert.match(p.explanation.join("\n"), /swap [\d.,]+ (WETH|WBTC) for at least [\d.,]+ USDC/);
     });
@@ -272,7 +275,10 @@ describe("planner", function () {
       assert.ok(abs(after[1]!) <= band, `WBTC delta ${after[1]}`);
       assert.deepEqual(p.delta?.after, after);
       // WETH is short (buy it), WBTC long (sell it); no instrument moves.
-      assert.ok(p.movements.swaps.some((s) => s.buy === 0), JSON.stringify(p.movements.swaps, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+      assert.ok(
+        p.movements.swaps.some((s) => s.buy === 0),
+        JSON.stringify(p.movements.swaps, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+      );
       assert.ok(p.movements.swaps.some((s) => s.sell === 1));
       assert.ok(p.movements.instrumentFlows.every((q) => q === 0n));
       assert.match(p.explanation.join("\n"), /WETH delta -19,973\.21 USD is outside the band \+-500\.00 USD/);
@@ -288,7 +294,9 @@ describe("planner", function () {
       assert.match(p.explanation.join("\n"), /not neutralized \(no allowed swap\): WBTC delta [\d,.]+ USD/);
       const nothing = expectNoPlan(plan(atRisk, grid, policy, emptyAllowance(grid), { strategy: "delta-neutral" }));
       assert.match(nothing.reason, /no delta can be hedged/);
-      const notSellable = expectNoPlan(plan(position, grid, policy, allowanceOf(grid, { wallet: { USDC: "20000" }, sellable: ["WETH"] }), { strategy: "delta-neutral", deltaAssets: [1] }));
+      const notSellable = expectNoPlan(
+        plan(position, grid, policy, allowanceOf(grid, { wallet: { USDC: "20000" }, sellable: ["WETH"] }), { strategy: "delta-neutral", deltaAssets: [1] }),
+      );
       assert.match(notSellable.reason, /cannot bring the delta inside the band .*WBTC, which the allowance does not list as sellable/);
     });
 

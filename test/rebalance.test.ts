@@ -71,7 +71,14 @@ const at105 = (m: Market): Market => ({ ...m, assets: m.assets.map((a, i) => (i 
 
 describe("rebalance actions map to movements", function () {
   it("deposit and withdraw: c +- a, flow +- a", function () {
-    const r = applyActions(healthy, [{ kind: "deposit", asset: USDC, amount: usdc(2_000n) }, { kind: "withdraw", asset: WETH, amount: weth(1n) }], market);
+    const r = applyActions(
+      healthy,
+      [
+        { kind: "deposit", asset: USDC, amount: usdc(2_000n) },
+        { kind: "withdraw", asset: WETH, amount: weth(1n) },
+      ],
+      market,
+    );
     assert.equal(r.position.collateral[USDC], healthy.collateral[USDC]! + usdc(2_000n));
     assert.equal(r.position.collateral[WETH], healthy.collateral[WETH]! - weth(1n));
     assert.deepEqual(r.movements.flows, [-weth(1n), 0n, usdc(2_000n)]);
@@ -120,7 +127,11 @@ describe("rebalance actions map to movements", function () {
     assert.deepEqual(fromCollateral.movements.flows, [0n, 0n, 0n]);
     assert.equal(fromCollateral.movements.debtAssets[USDC], 10n);
     assert.equal(fromCollateral.position.collateral[USDC], usdc(1_000n) - 10n);
-    for (const [old, x] of [[atRisk, r], [atRisk, odd], [withUsdc, fromCollateral]] as const) {
+    for (const [old, x] of [
+      [atRisk, r],
+      [atRisk, odd],
+      [withUsdc, fromCollateral],
+    ] as const) {
       assert.deepEqual(checkTransition({ old, next: x.position, forced: false, fromEmpty: false, ...x.movements }, m, policy, { checks: false }).violations, []);
     }
   });
@@ -161,22 +172,46 @@ describe("rebalance actions map to movements", function () {
   it("option tokens: long holdings only", function () {
     const long = { ...healthy, quantities: healthy.quantities.map((q) => (q < 0n ? 0n : q)) };
     const k = long.quantities.findIndex((q) => q > 0n);
-    const r = applyActions(long, [{ kind: "withdrawInstrument", instrument: k, quantity: 1n }, { kind: "depositInstrument", instrument: CALL, quantity: 3n }], market);
+    const r = applyActions(
+      long,
+      [
+        { kind: "withdrawInstrument", instrument: k, quantity: 1n },
+        { kind: "depositInstrument", instrument: CALL, quantity: 3n },
+      ],
+      market,
+    );
     assert.equal(r.movements.instrumentFlows[k], k === CALL ? 2n : -1n);
     throwsRebalance(
       () => applyActions(long, [{ kind: "withdrawInstrument", instrument: k, quantity: long.quantities[k]! + 1n }], market),
       /^withdrawal of [\d.]+ contracts of .+ exceeds what this position holds \([\d.]+ contracts\)$/,
     );
     const short = { ...healthy, quantities: healthy.quantities.map((q, i) => (i === CALL ? -100n : q)) };
-    throwsRebalance(() => applyActions(short, [{ kind: "depositInstrument", instrument: CALL, quantity: 1n }], market), /written \(short\) position; option tokens back long holdings only/);
+    throwsRebalance(
+      () => applyActions(short, [{ kind: "depositInstrument", instrument: CALL, quantity: 1n }], market),
+      /written \(short\) position; option tokens back long holdings only/,
+    );
   });
 
   it("refuse balances beyond what the position holds, borrow and repay of one asset, bad indices and ranges (one line, exit 2)", function () {
     const small = { ...healthy, collateral: [32n * 10n ** 17n, ...healthy.collateral.slice(1)] };
-    throwsRebalance(() => applyActions(small, [{ kind: "withdraw", asset: WETH, amount: weth(5n) }], market), /^withdrawal of 5 WETH exceeds what this position holds \(3\.2 WETH\)$/);
-    throwsRebalance(() => applyActions(healthy, [{ kind: "repay", asset: WETH, amount: 1n }], market), /^repayment of 0\.000000000000000001 WETH exceeds the debt of this position \(0 WETH\)$/);
     throwsRebalance(
-      () => applyActions(atRisk, [{ kind: "borrow", asset: USDC, amount: 5n }, { kind: "repay", asset: USDC, amount: 5n }], market),
+      () => applyActions(small, [{ kind: "withdraw", asset: WETH, amount: weth(5n) }], market),
+      /^withdrawal of 5 WETH exceeds what this position holds \(3\.2 WETH\)$/,
+    );
+    throwsRebalance(
+      () => applyActions(healthy, [{ kind: "repay", asset: WETH, amount: 1n }], market),
+      /^repayment of 0\.000000000000000001 WETH exceeds the debt of this position \(0 WETH\)$/,
+    );
+    throwsRebalance(
+      () =>
+        applyActions(
+          atRisk,
+          [
+            { kind: "borrow", asset: USDC, amount: 5n },
+            { kind: "repay", asset: USDC, amount: 5n },
+          ],
+          market,
+        ),
       /cannot both borrow and repay USDC/,
     );
     throwsRebalance(() => applyActions(healthy, [{ kind: "deposit", asset: 7, amount: 1n }], market), /asset index 7 is not in the market/);
@@ -193,7 +228,10 @@ describe("checkTransition rejects forged transitions, backedTransition says why 
     assert.deepEqual(checkTransition(t, market, policy).violations, []);
     assert.doesNotThrow(() => backedTransition(atRisk, r.position, r.movements, market, policy, false));
     const rich = { ...r.position, collateral: r.position.collateral.map((c, i) => (i === WETH ? c + 1n : c)) };
-    assert.deepEqual(checkTransition({ ...t, next: rich }, market, policy).violations.map((v) => v.rule), ["balance"]);
+    assert.deepEqual(
+      checkTransition({ ...t, next: rich }, market, policy).violations.map((v) => v.rule),
+      ["balance"],
+    );
     throwsRebalance(() => backedTransition(atRisk, rich, r.movements, market, policy, false), /^the transition cannot be backed: WETH: new collateral .* \(value from nowhere\)$/);
     const noRepay = { ...r.movements, flows: [0n, 0n, 0n] };
     throwsRebalance(() => backedTransition(atRisk, r.position, noRepay, market, policy, false), /^the transition cannot be backed: USDC: new collateral/);
@@ -201,7 +239,10 @@ describe("checkTransition rejects forged transitions, backedTransition says why 
 
   it("a keeper's transition may only swap and repay from collateral, and the old position must be below the trigger", function () {
     const r = applyActions(atRisk, [{ kind: "repay", asset: USDC, amount: usdc(12_200n) }], market);
-    throwsRebalance(() => backedTransition(atRisk, r.position, r.movements, market, policy, true), /^the transition cannot be backed: a keeper's transition may only swap and repay from collateral, but it moves USDC to or from the wallet$/);
+    throwsRebalance(
+      () => backedTransition(atRisk, r.position, r.movements, market, policy, true),
+      /^the transition cannot be backed: a keeper's transition may only swap and repay from collateral, but it moves USDC to or from the wallet$/,
+    );
     const c = applyActions(healthy, [{ kind: "repayWithCollateral", asset: USDC, amount: usdc(1n) }], market);
     throwsRebalance(() => backedTransition(healthy, c.position, c.movements, market, policy, true), /^the transition cannot be backed: the old position is not below the trigger/);
   });
@@ -263,7 +304,6 @@ describe("allowance file", function () {
     }
   });
 });
-
 
 describe("cost model", function () {
   it("gas per action plus one proof verification, priced at 20 gwei and the market's WETH price; a swap costs V(in) - V(minOut)", function () {

@@ -107,10 +107,16 @@ describe("sdk api: instance shapes", function () {
 
   it("a key whose public signal count is not the instance's, a template mismatch and params of the wrong length are InputErrors naming the instance", function () {
     const key = (nPublic: number) => ({ protocol: "groth16", curve: "bn128", nPublic }) as VerificationKey;
-    assert.throws(() => instanceShape({ instance: SOLVENCY, verificationKey: key(50) }, "Solvency"), /solvency-3x3x16.*nPublic: 50 public signals, but a Solvency instance .* has 6: the key is another instance's/);
+    assert.throws(
+      () => instanceShape({ instance: SOLVENCY, verificationKey: key(50) }, "Solvency"),
+      /solvency-3x3x16.*nPublic: 50 public signals, but a Solvency instance .* has 6: the key is another instance's/,
+    );
     assert.throws(() => instanceShape({ instance: REBALANCE, verificationKey: key(51) }, "Rebalance"), /51 public signals fit no Rebalance instance/);
     assert.throws(() => instanceShape({ instance: REBALANCE, verificationKey: key(50) }, "Solvency"), /is a Rebalance instance, not a Solvency one/);
-    assert.throws(() => instanceShape({ instance: "x", verificationKey: key(6), template: "Solvency", params: [3, 3, 16] }, "Solvency"), /params: a Solvency instance has 4 positive integer parameters/);
+    assert.throws(
+      () => instanceShape({ instance: "x", verificationKey: key(6), template: "Solvency", params: [3, 3, 16] }, "Solvency"),
+      /params: a Solvency instance has 4 positive integer parameters/,
+    );
   });
 });
 
@@ -130,7 +136,19 @@ describe("sdk api: entry points", function () {
     const root = readFileSync(path.join(PACKAGE_ROOT, "packages/sdk/src/index.ts"), "utf8");
     assert.doesNotMatch(root, /export \*/);
     const sdk = await import("../packages/sdk/src/index.ts");
-    for (const name of ["proveSolvency", "verifySolvency", "proveRebalance", "verifyRebalance", "parsePosition", "parseMarket", "parsePolicy", "checkPosition", "UnprovableError", "InputError", "BrowserProver"]) {
+    for (const name of [
+      "proveSolvency",
+      "verifySolvency",
+      "proveRebalance",
+      "verifyRebalance",
+      "parsePosition",
+      "parseMarket",
+      "parsePolicy",
+      "checkPosition",
+      "UnprovableError",
+      "InputError",
+      "BrowserProver",
+    ]) {
       assert.equal(typeof (sdk as Record<string, unknown>)[name], "function", name);
     }
     // Internals stay in their subpaths.
@@ -150,13 +168,19 @@ describe("sdk api: loadCircuitArtifacts", function () {
   it("an instance not built in the build dir is a SetupError (exit 3) naming the command; a name that could climb out of it an InputError (exit 2)", function () {
     const empty = mkdtempSync(path.join(tmpdir(), "zks-api-"));
     try {
-      assert.throws(() => loadCircuitArtifacts(SOLVENCY, { buildDir: empty }), (error: unknown) => {
-        assert.ok(error instanceof SetupError);
-        assert.equal(error.exitCode, 3);
-        assert.match(error.message, /not built in .*zks-api-.*; run `zks setup --instance solvency-3x3x16`/);
-        return true;
-      });
-      assert.throws(() => loadCircuitArtifacts("../solvency-3x3x16"), (error: unknown) => error instanceof InputError && error.exitCode === 2 && /not an instance name/.test(error.message));
+      assert.throws(
+        () => loadCircuitArtifacts(SOLVENCY, { buildDir: empty }),
+        (error: unknown) => {
+          assert.ok(error instanceof SetupError);
+          assert.equal(error.exitCode, 3);
+          assert.match(error.message, /not built in .*zks-api-.*; run `zks setup --instance solvency-3x3x16`/);
+          return true;
+        },
+      );
+      assert.throws(
+        () => loadCircuitArtifacts("../solvency-3x3x16"),
+        (error: unknown) => error instanceof InputError && error.exitCode === 2 && /not an instance name/.test(error.message),
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -248,14 +272,24 @@ describe("sdk api: Solvency", function () {
     assert.deepEqual(again.publicSignals, proof.publicSignals);
     assert.equal(await verifySolvency(again, solvency), true);
     const otherWarm = await loadWarmProver("commitment-3x3");
-    await rejectsWith(() => proveSolvency({ position: healthy, market, policy }, solvency, { prover: otherWarm }), InputError, 2, /^prover: instance: the WarmProver is loaded with commitment-3x3, not solvency-3x3x16/);
+    await rejectsWith(
+      () => proveSolvency({ position: healthy, market, policy }, solvency, { prover: otherWarm }),
+      InputError,
+      2,
+      /^prover: instance: the WarmProver is loaded with commitment-3x3, not solvency-3x3x16/,
+    );
   });
 
   it("a position that fails the policy is an UnprovableError (exit 1) naming the check and by how much, before the circuit runs", async function () {
     const atRisk = loadPosition("position-at-risk.json", market);
     const report = checkPosition(atRisk, market, policy);
     assert.ok(report.failures.length > 0);
-    await rejectsWith(() => proveSolvency({ position: atRisk, market, policy }, solvency), UnprovableError, 1, /^solvency-3x3x16: the circuit rejects this input, so no proof exists \(the position fails the policy: stress: worst loss .* exceeds equity .*; historical VaR .* exceeds equity/);
+    await rejectsWith(
+      () => proveSolvency({ position: atRisk, market, policy }, solvency),
+      UnprovableError,
+      1,
+      /^solvency-3x3x16: the circuit rejects this input, so no proof exists \(the position fails the policy: stress: worst loss .* exceeds equity .*; historical VaR .* exceeds equity/,
+    );
   });
 
   it("a policy asking for a VaR method the instance does not check is an UnprovableError; a position without salt or a market the instance cannot hold an InputError", async function () {
@@ -293,7 +327,10 @@ describe("sdk api: Solvency", function () {
     assert.equal(await verifySolvency(back as SolvencyProof, solvency), true);
     assert.throws(() => proofFileOf(proof, solvency, { epoch: 1 }), /statement: a Solvency proof file states/);
     const otherKey = { ...solvency, verificationKey: { ...rebalance.verificationKey, nPublic: 6, IC: (rebalance.verificationKey.IC as unknown[]).slice(0, 7) } as VerificationKey };
-    assert.throws(() => proofFromFile(json, "proof.json", otherKey), (error: unknown) => error instanceof ProofKeyError && error.exitCode === 3 && /^proof\.json: made under key 0x[0-9a-f]{64}, not solvency-3x3x16's key 0x/.test(error.message));
+    assert.throws(
+      () => proofFromFile(json, "proof.json", otherKey),
+      (error: unknown) => error instanceof ProofKeyError && error.exitCode === 3 && /^proof\.json: made under key 0x[0-9a-f]{64}, not solvency-3x3x16's key 0x/.test(error.message),
+    );
     assert.throws(() => proofFromFile(json, "proof.json", rebalance), /zks\.instance: "solvency-3x3x16", but the key given is rebalance-3x3x16's/);
   });
 });
@@ -326,7 +363,10 @@ describe("sdk api: Rebalance", function () {
     assert.equal(proof.newCommitment, commitPosition(next, next.salt!, LAYOUT));
     assert.equal(proof.marketRoot, marketRoot(market, LAYOUT));
     assert.equal(proof.policyHash, policyHash(policy));
-    assert.deepEqual(proof.debtIndex, market.assets.map((a) => a.debtIndex));
+    assert.deepEqual(
+      proof.debtIndex,
+      market.assets.map((a) => a.debtIndex),
+    );
     assert.equal(proof.account, old.account.toLowerCase());
     assert.equal(proof.nonce, old.nonce);
     assert.equal(proof.context, CONTEXT);
@@ -339,7 +379,12 @@ describe("sdk api: Rebalance", function () {
     assert.deepEqual(proof.instrumentFlows, transition.instrumentFlows);
     assert.equal(proof.liquidation, false);
     assert.deepEqual(proof.keeperKey, [...TEST_KEEPER.publicKey]);
-    const opened = decryptOpening({ account: proof.account, nonce: proof.nonce + 1n, commitment: proof.newCommitment, ephemeralKey: proof.ephemeralKey, ciphertext: proof.ciphertext }, TEST_KEEPER.secret, market, LAYOUT);
+    const opened = decryptOpening(
+      { account: proof.account, nonce: proof.nonce + 1n, commitment: proof.newCommitment, ephemeralKey: proof.ephemeralKey, ciphertext: proof.ciphertext },
+      TEST_KEEPER.secret,
+      market,
+      LAYOUT,
+    );
     assert.deepEqual([opened.collateral, opened.debt, opened.quantities, opened.salt], [next.collateral, next.debt, next.quantities, next.salt]);
   });
 
@@ -399,13 +444,23 @@ describe("sdk api: Rebalance", function () {
     m.flows[WETH] = -old.collateral[WETH]!;
     m.flows[USDC] = -20_000n * 10n ** 6n;
     const drained: Transition = { old, next: { ...applyMovements(old, m), salt: 5n }, ...m, forced: false, fromEmpty: false };
-    await rejectsWith(() => proveRebalance({ transition: drained, market, policy, keeperKey: TEST_KEEPER.publicKey }, rebalance), UnprovableError, 1, /^rebalance-3x3x16: .*the transition breaks the rule "checks": the new position fails the policy's checks: healthFactor/);
+    await rejectsWith(
+      () => proveRebalance({ transition: drained, market, policy, keeperKey: TEST_KEEPER.publicKey }, rebalance),
+      UnprovableError,
+      1,
+      /^rebalance-3x3x16: .*the transition breaks the rule "checks": the new position fails the policy's checks: healthFactor/,
+    );
 
     const s = noMovements(market);
     s.swaps = [{ sell: WETH, buy: USDC, amountIn: E18, minOut: 1n }];
     const dumped: Transition = { old, next: { ...applyMovements(old, s), salt: 5n }, ...s, forced: false, fromEmpty: false };
     await rejectsWith(() => proveRebalance({ transition: dumped, market, policy, keeperKey: TEST_KEEPER.publicKey }, rebalance), UnprovableError, 1, /breaks the rule "slippage"/);
 
-    await rejectsWith(() => proveRebalance({ transition: { ...transition, flows: [0n] }, market, policy, keeperKey: TEST_KEEPER.publicKey }, rebalance), InputError, 2, /^transition: flows has 1 entries; the market needs 3/);
+    await rejectsWith(
+      () => proveRebalance({ transition: { ...transition, flows: [0n] }, market, policy, keeperKey: TEST_KEEPER.publicKey }, rebalance),
+      InputError,
+      2,
+      /^transition: flows has 1 entries; the market needs 3/,
+    );
   });
 });

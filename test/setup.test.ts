@@ -48,8 +48,7 @@ describe("zks setup: incremental build (buildCircuits)", function () {
   let contractFile: string;
   let first: BuildResult;
 
-  const build = (extra: { force?: boolean; onProgress?: (event: BuildProgress) => void } = {}) =>
-    buildCircuits({ instances: [INSTANCE], ptau: DEV_PTAU, paths, ...extra });
+  const build = (extra: { force?: boolean; onProgress?: (event: BuildProgress) => void } = {}) => buildCircuits({ instances: [INSTANCE], ptau: DEV_PTAU, paths, ...extra });
 
   before(function () {
     // Outside the package on purpose: circom2's sandbox must still find the circuit sources.
@@ -117,9 +116,7 @@ describe("zks setup: incremental build (buildCircuits)", function () {
 
   it("with no ptau given and everything cached, resolves no ptau and touches no network", async function () {
     const before = readManifest(dir)!;
-    const { value: result, fetches } = await withoutNetwork(() =>
-      buildCircuits({ instances: [INSTANCE], paths, env: {} }),
-    );
+    const { value: result, fetches } = await withoutNetwork(() => buildCircuits({ instances: [INSTANCE], paths, env: {} }));
     assert.equal(result.ptau, undefined);
     assert.deepEqual(fetches, []);
     assert.equal(result.instances[0]!.compiled, false);
@@ -130,9 +127,7 @@ describe("zks setup: incremental build (buildCircuits)", function () {
   it("regenerates a deleted verifier from the cached zkey without a ptau or a new setup", async function () {
     const before = readManifest(dir)!;
     rmSync(contractFile);
-    const { value: result, fetches } = await withoutNetwork(() =>
-      buildCircuits({ instances: [INSTANCE], paths, env: {} }),
-    );
+    const { value: result, fetches } = await withoutNetwork(() => buildCircuits({ instances: [INSTANCE], paths, env: {} }));
     assert.equal(result.ptau, undefined);
     assert.deepEqual(fetches, []);
     assert.equal(result.instances[0]!.setUp, false);
@@ -199,14 +194,9 @@ describe("zks setup: content hashing", function () {
       "src/unrelated.circom": "// not included\n",
     });
     const graph = includeGraph(path.join(root, "src", "main.circom"), [path.join(root, "lib")]);
-    const expected = [
-      "lib/from-lib.circom",
-      "lib/nested/inner.circom",
-      "src/b.circom",
-      "src/main.circom",
-      "src/sub/a.circom",
-      "src/sub/shadowed.circom",
-    ].map((file) => path.join(root, file));
+    const expected = ["lib/from-lib.circom", "lib/nested/inner.circom", "src/b.circom", "src/main.circom", "src/sub/a.circom", "src/sub/shadowed.circom"].map((file) =>
+      path.join(root, file),
+    );
     assert.deepEqual(graph, [...expected].sort());
   });
 
@@ -325,7 +315,10 @@ describe("zks setup: powers of tau", function () {
     const { value: choice, fetches } = await withoutNetwork(() => resolvePtau({ ptau: DEV_PTAU, requiredPower: 12, env: {}, hashCacheFile, log }));
     assert.deepEqual(fetches, []);
     assert.deepEqual(choice, { path: DEV_PTAU, power: 16, blake2b: listed, origin: "user" });
-    assert.ok(logs.some((line) => line.includes("not a known public ceremony file")), logs.join("\n"));
+    assert.ok(
+      logs.some((line) => line.includes("not a known public ceremony file")),
+      logs.join("\n"),
+    );
     assert.ok(Object.values(JSON.parse(readFileSync(hashCacheFile, "utf8"))).includes(listed), "hash cached");
 
     // ZKS_PTAU names the same file when no explicit ptau is given.
@@ -405,7 +398,10 @@ describe("zks setup: circuit instances", function () {
   it("selectInstances selects by name, all when none named, and lists the declared names for an unknown one", function () {
     const all = loadInstances();
     assert.deepEqual(selectInstances(all, []), all);
-    assert.deepEqual(selectInstances(all, [INSTANCE]).map((instance) => instance.name), [INSTANCE]);
+    assert.deepEqual(
+      selectInstances(all, [INSTANCE]).map((instance) => instance.name),
+      [INSTANCE],
+    );
     assert.throws(
       () => selectInstances(all, [INSTANCE, "commitment-99x99"]),
       (error: unknown) => {

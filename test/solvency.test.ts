@@ -22,7 +22,16 @@ import { LenientWitness } from "./helpers/lenient-witness.ts";
 import { describeCircuit, describeModel, modelAccepts, modelVerdict, SolvencyHarness } from "./helpers/solvency-harness.ts";
 import { example } from "./helpers/examples.ts";
 import { positionOf, withMarket, withPolicy } from "./helpers/model-fixtures.ts";
-import { emptyPosition, randomCases, SOLVENCY_LAYOUT, stablecoinMarket, stablecoinPolicy, thresholdVariants, wrappingPerpQuantity, type SolvencyCase } from "./helpers/solvency-cases.ts";
+import {
+  emptyPosition,
+  randomCases,
+  SOLVENCY_LAYOUT,
+  stablecoinMarket,
+  stablecoinPolicy,
+  thresholdVariants,
+  wrappingPerpQuantity,
+  type SolvencyCase,
+} from "./helpers/solvency-cases.ts";
 import type { WitnessResult } from "./helpers/solvency-witness.ts";
 
 const INSTANCE = "solvency-3x3x16";
@@ -167,8 +176,22 @@ describe(`solvency circuit (${INSTANCE})`, function () {
     it("health factor: a minimum just above the position's HF fails only that check", async function () {
       const hf = checkPosition(healthy, market, policy).healthFactor;
       assert.equal(hf.value, 38_081n); // 3.8081
-      await agrees(caseOf(healthy, market, withPolicy(policy, (p) => (p.minHealthFactor = hf.value!))), []);
-      await agrees(caseOf(healthy, market, withPolicy(policy, (p) => (p.minHealthFactor = hf.value! + 1n))), ["healthFactor"]);
+      await agrees(
+        caseOf(
+          healthy,
+          market,
+          withPolicy(policy, (p) => (p.minHealthFactor = hf.value!)),
+        ),
+        [],
+      );
+      await agrees(
+        caseOf(
+          healthy,
+          market,
+          withPolicy(policy, (p) => (p.minHealthFactor = hf.value! + 1n)),
+        ),
+        ["healthFactor"],
+      );
     });
 
     it("health factor exactly at the minimum (HFnum = minHF * HFden) passes; one base unit less collateral fails", async function () {
@@ -192,10 +215,22 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       assert.equal(report.stress.worst % E12, 0n);
       const minEquity = report.equity.value - report.stress.worstLoss;
       assert.equal(minEquity, 4_352_708_375_000n);
-      const at = caseOf(healthy, market, withPolicy(policy, (p) => (p.stress.minEquity = minEquity)), "stress at the threshold");
+      const at = caseOf(
+        healthy,
+        market,
+        withPolicy(policy, (p) => (p.stress.minEquity = minEquity)),
+        "stress at the threshold",
+      );
       assert.equal(checkPosition(healthy, market, at.policy).stress.margin, 0n);
       await agrees(at, [], { constraints: true });
-      await agrees(caseOf(healthy, market, withPolicy(policy, (p) => (p.stress.minEquity = minEquity + 1n))), ["stress"]);
+      await agrees(
+        caseOf(
+          healthy,
+          market,
+          withPolicy(policy, (p) => (p.stress.minEquity = minEquity + 1n)),
+        ),
+        ["stress"],
+      );
     });
 
     it("historical VaR: the largest capital multiplier the equity covers passes; one unit (1e-6) more fails", async function () {
@@ -208,7 +243,14 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const beyond = withPolicy(historical, (p) => (p.var.capitalMultiplier = limit + 1n));
       await agrees(caseOf(healthy, market, beyond, "historical VaR beyond"), ["historicalVar"]);
       // The same multiplier under "both": parametric VaR is smaller here, so only historical fails.
-      await agrees(caseOf(healthy, market, withPolicy(beyond, (p) => (p.var.method = "both"))), ["historicalVar"]);
+      await agrees(
+        caseOf(
+          healthy,
+          market,
+          withPolicy(beyond, (p) => (p.var.method = "both")),
+        ),
+        ["historicalVar"],
+      );
     });
 
     it("parametric VaR: the largest capital multiplier the equity covers passes; one unit more fails", async function () {
@@ -216,14 +258,34 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const report = checkPosition(healthy, market, parametric);
       const limit = (report.equity.value * 1_000_000n) / report.var.parametric!.value;
       assert.ok(limit > 1_500_000n && limit < 1_000_000_000n);
-      await agrees(caseOf(healthy, market, withPolicy(parametric, (p) => (p.var.capitalMultiplier = limit)), "parametric at the limit"), [], { constraints: true });
-      await agrees(caseOf(healthy, market, withPolicy(parametric, (p) => (p.var.capitalMultiplier = limit + 1n))), ["parametricVar"]);
+      await agrees(
+        caseOf(
+          healthy,
+          market,
+          withPolicy(parametric, (p) => (p.var.capitalMultiplier = limit)),
+          "parametric at the limit",
+        ),
+        [],
+        { constraints: true },
+      );
+      await agrees(
+        caseOf(
+          healthy,
+          market,
+          withPolicy(parametric, (p) => (p.var.capitalMultiplier = limit + 1n)),
+        ),
+        ["parametricVar"],
+      );
     });
 
     it("method gating: a position failing only parametric VaR is accepted when the method is historical", async function () {
       // USDC only: no scenario moves USDC (historical VaR 0), but its variance gives a parametric VaR.
       const usdc = positionOf(market, { collateral: { USDC: units(10_000n, 6) } });
-      const report = checkPosition(usdc, market, withPolicy(policy, (p) => (p.var.method = "parametric")));
+      const report = checkPosition(
+        usdc,
+        market,
+        withPolicy(policy, (p) => (p.var.method = "parametric")),
+      );
       const multiplier = (report.equity.value * 1_000_000n) / report.var.parametric!.value + 1n; // ~ 860
       assert.ok(multiplier < 1_000_000_000n);
       const strict = (method: Policy["var"]["method"]) =>
@@ -241,13 +303,27 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       assert.equal(checkPosition(c.position, market, policy).healthFactor.value, null);
       await agrees(c, [], { constraints: true });
       // Even the largest minimum health factor.
-      await agrees(caseOf(c.position, market, withPolicy(policy, (p) => (p.minHealthFactor = 1_000_000n))), []);
+      await agrees(
+        caseOf(
+          c.position,
+          market,
+          withPolicy(policy, (p) => (p.minHealthFactor = 1_000_000n)),
+        ),
+        [],
+      );
     });
 
     it("all-zero position passes; a minimum equity of one quote unit fails it on stress", async function () {
       const empty = emptyPosition(market);
       await agrees(caseOf(empty), [], { constraints: true });
-      await agrees(caseOf(empty, market, withPolicy(policy, (p) => (p.stress.minEquity = 1n))), ["stress"]);
+      await agrees(
+        caseOf(
+          empty,
+          market,
+          withPolicy(policy, (p) => (p.stress.minEquity = 1n)),
+        ),
+        ["stress"],
+      );
     });
 
     it("negative quantities (short options): covered shorts pass, naked shorts fail", async function () {
@@ -267,7 +343,14 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const underwater = positionOf(market, { collateral: { WETH: units(1n, 18) }, debt: { USDC: units(4_000n, 6) } });
       assert.ok(checkPosition(underwater, market, lenient).equity.scaled < 0n);
       await agrees(caseOf(underwater, market, lenient), ["stress", "historicalVar", "parametricVar"]);
-      await agrees(caseOf(underwater, market, withPolicy(lenient, (p) => (p.var.method = "historical"))), ["stress", "historicalVar"]);
+      await agrees(
+        caseOf(
+          underwater,
+          market,
+          withPolicy(lenient, (p) => (p.var.method = "historical")),
+        ),
+        ["stress", "historicalVar"],
+      );
       // An instrument marked at 1 q.u. with no delta or scenario PnL: q = -1, 0, 1 gives E* = -1, 0, 1.
       const unit = withMarket(market, (m) => {
         m.instruments[2]!.mark = 1n;
@@ -343,7 +426,10 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       // The schema admits decimals up to 255 (24 is real: NEAR), but the circuits prove each scale
       // is 10^decimals with decimals <= 18 (AssetsDigest), even for a position without the asset.
       const raw = (decimals: number) => {
-        const file = readJsonFile(example("market-grid.json")) as { assets: { symbol: string; decimals: number; price: string; liquidationThreshold: string }[]; covariance: { assets: string[] } };
+        const file = readJsonFile(example("market-grid.json")) as {
+          assets: { symbol: string; decimals: number; price: string; liquidationThreshold: string }[];
+          covariance: { assets: string[] };
+        };
         file.assets[2] = { symbol: "WNEAR", decimals, price: "2.5", liquidationThreshold: "0.6" };
         file.covariance.assets[2] = "WNEAR";
         return file;
@@ -436,7 +522,10 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const bits = bitSignals(check, n);
       for (const i of violated) {
         const touched = circuit.r1cs.constraints[i]!.flatMap((lc) => Object.keys(lc).map(Number));
-        assert.ok(touched.some((s) => bits.has(s)), `constraint ${i} is not part of ${check}`);
+        assert.ok(
+          touched.some((s) => bits.has(s)),
+          `constraint ${i} is not part of ${check}`,
+        );
       }
     }
 
@@ -614,7 +703,9 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       assert.ok(checked > 0);
       // Hundreds of refused inputs later, the reused calculator still computes snarkjs' witness.
       assert.deepEqual(await honestWitness(caseOf(healthy)), await circuit.witness(input(caseOf(healthy))));
-      console.log(`      ${cases.length} cases (${passing} pass, ${failing} fail, ${refused} refused) in ${((performance.now() - started) / 1000).toFixed(1)} s; R1CS-checked ${checked}`);
+      console.log(
+        `      ${cases.length} cases (${passing} pass, ${failing} fail, ${refused} refused) in ${((performance.now() - started) / 1000).toFixed(1)} s; R1CS-checked ${checked}`,
+      );
     });
   });
 
@@ -631,7 +722,10 @@ describe(`solvency circuit (${INSTANCE})`, function () {
       const q = wrappingPerpQuantity(dai);
       assert.ok(q < 1n << 80n);
       const position = positionOf(dai, { collateral: { USDC: units(100_000n, 6) }, derivatives: { "UNI-PERP": q } });
-      assert.throws(() => checkPosition(position, dai, parametric), (error: unknown) => error instanceof ModelBoundsError && /delta exposure on UNI/.test(error.message));
+      assert.throws(
+        () => checkPosition(position, dai, parametric),
+        (error: unknown) => error instanceof ModelBoundsError && /delta exposure on UNI/.test(error.message),
+      );
       const result = await run(caseOf(position, dai, parametric, "wrapping exposure"));
       assert.equal(result.accepted, false, "the circuit accepts a position whose delta exposure wraps the quadratic form");
     });
@@ -683,12 +777,18 @@ describe(`solvency circuit (${INSTANCE})`, function () {
         assert.equal(signal(witness, "main.policyHash"), policyHash(c.policy));
         const mine = new Set(bits(check, n));
         const violated = circuit.violated(witness);
-        assert.ok(violated.length > 0 && violated.every((k) => circuit.r1cs.constraints[k]!.some((lc) => Object.keys(lc).some((i) => mine.has(Number(i))))), `${what}: only ${check} is violated`);
+        assert.ok(
+          violated.length > 0 && violated.every((k) => circuit.r1cs.constraints[k]!.some((lc) => Object.keys(lc).some((i) => mine.has(Number(i))))),
+          `${what}: only ${check} is violated`,
+        );
       }
       // The parser refuses the same values, naming the field.
       const raw = readJsonFile(example("policy.json")) as Record<string, any>;
       assert.throws(() => parsePolicy({ ...raw, minHealthFactor: "100.0001" }, "policy.json", market), /policy\.json: minHealthFactor: must be in \(0, 100\]/);
-      assert.throws(() => parsePolicy({ ...raw, var: { ...raw.var, capitalMultiplier: "1000.000001" } }, "policy.json", market), /policy\.json: var\.capitalMultiplier: must be in \[1, 1000\]/);
+      assert.throws(
+        () => parsePolicy({ ...raw, var: { ...raw.var, capitalMultiplier: "1000.000001" } }, "policy.json", market),
+        /policy\.json: var\.capitalMultiplier: must be in \[1, 1000\]/,
+      );
     });
 
     it("outside the model's position bounds the circuit still decides with exact integers (the bounds are about completeness)", async function () {

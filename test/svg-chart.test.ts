@@ -31,22 +31,63 @@ describe("SVG charts", function () {
       xLabel: "constraints",
       yLabel: "ms",
       series: [
-        { name: "cold", points: [{ x: 1469, y: 300, label: "commitment-3x3" }, { x: 15991, y: 1800 }, { x: 59409, y: 6500 }] },
-        { name: "warm", points: [{ x: 1469, y: 120 }, { x: 15991, y: 1300 }], dashed: true, style: "line" },
+        {
+          name: "cold",
+          points: [
+            { x: 1469, y: 300, label: "commitment-3x3" },
+            { x: 15991, y: 1800 },
+            { x: 59409, y: 6500 },
+          ],
+        },
+        {
+          name: "warm",
+          points: [
+            { x: 1469, y: 120 },
+            { x: 15991, y: 1300 },
+          ],
+          dashed: true,
+          style: "line",
+        },
       ],
       hLines: [{ y: 1000, label: "1 s" }],
       vMarks: [{ x: 30000, label: "25k goal" }],
     });
     assertWellFormed(svg);
-    assert.ok(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
     assert.match(svg, /Proving time &lt;ms&gt; &amp; constraints/);
     assert.equal((svg.match(/<circle /g) ?? []).length, 3, "points of the line-only series are not marked");
     assert.equal((svg.match(/<path /g) ?? []).length, 2);
     assert.match(svg, /stroke-dasharray="5 3"/);
-    assert.equal(svg, svgChart({ title: "Proving time <ms> & constraints", xLabel: "constraints", yLabel: "ms", series: [
-      { name: "cold", points: [{ x: 1469, y: 300, label: "commitment-3x3" }, { x: 15991, y: 1800 }, { x: 59409, y: 6500 }] },
-      { name: "warm", points: [{ x: 1469, y: 120 }, { x: 15991, y: 1300 }], dashed: true, style: "line" },
-    ], hLines: [{ y: 1000, label: "1 s" }], vMarks: [{ x: 30000, label: "25k goal" }] }), "same input, same bytes");
+    assert.equal(
+      svg,
+      svgChart({
+        title: "Proving time <ms> & constraints",
+        xLabel: "constraints",
+        yLabel: "ms",
+        series: [
+          {
+            name: "cold",
+            points: [
+              { x: 1469, y: 300, label: "commitment-3x3" },
+              { x: 15991, y: 1800 },
+              { x: 59409, y: 6500 },
+            ],
+          },
+          {
+            name: "warm",
+            points: [
+              { x: 1469, y: 120 },
+              { x: 15991, y: 1300 },
+            ],
+            dashed: true,
+            style: "line",
+          },
+        ],
+        hLines: [{ y: 1000, label: "1 s" }],
+        vMarks: [{ x: 30000, label: "25k goal" }],
+      }),
+      "same input, same bytes",
+    );
   });
 
   it("refuses empty or non-finite data, naming the chart", function () {

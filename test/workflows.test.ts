@@ -57,7 +57,14 @@ const RETURNS_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "backtest", "returns
 function declaration(instance: string): InstanceDeclaration {
   const config = loadInstances().find((i) => i.name === instance)!;
   const artifacts = loadInstanceArtifacts(instance);
-  return { instance, template: config.template, params: config.params, publicSignals: config.publicSignals, verificationKeyHash: verificationKeyHash(artifacts.verificationKey), keySource: { kind: "development" } };
+  return {
+    instance,
+    template: config.template,
+    params: config.params,
+    publicSignals: config.publicSignals,
+    verificationKeyHash: verificationKeyHash(artifacts.verificationKey),
+    keySource: { kind: "development" },
+  };
 }
 
 /** The browser's prover: the wasm witness and snarkjs, from the build's files. */
@@ -68,13 +75,16 @@ function wasmProver(instance: string): InstanceProver {
 
 /** Asserts `fn` throws a ZksError of `exitCode` whose one-line message matches `message`. */
 async function rejectsWith(fn: () => unknown, type: new (...args: never[]) => ZksError, exitCode: number, message: RegExp): Promise<void> {
-  await assert.rejects(async () => fn(), (error: unknown) => {
-    assert.ok(error instanceof type, `expected a ${type.name}, got ${String(error)}`);
-    assert.equal(error.exitCode, exitCode);
-    assert.match(error.message, message);
-    assert.doesNotMatch(error.message, /\n/, "one line");
-    return true;
-  });
+  await assert.rejects(
+    async () => fn(),
+    (error: unknown) => {
+      assert.ok(error instanceof type, `expected a ${type.name}, got ${String(error)}`);
+      assert.equal(error.exitCode, exitCode);
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /\n/, "one line");
+      return true;
+    },
+  );
 }
 
 describe("workflows (SDK and Node), called directly", function () {
@@ -103,7 +113,10 @@ describe("workflows (SDK and Node), called directly", function () {
       assert.deepEqual(pass.failing, []);
       const fail = checkWorkflow(atRisk, market, policy);
       assert.equal(fail.pass, false);
-      assert.deepEqual(fail.failing.map((c) => c.check), ["stress", "historicalVar"]);
+      assert.deepEqual(
+        fail.failing.map((c) => c.check),
+        ["stress", "historicalVar"],
+      );
       assert.match(fail.failing[0]!.line, /stress: worst loss 5,532.34 USD/);
     });
   });
@@ -140,14 +153,27 @@ describe("workflows (SDK and Node), called directly", function () {
         return wasmProver(SOLVENCY);
       });
       assert.equal(result.proved, false);
-      assert.deepEqual(result.failing.map((c) => c.check), ["stress", "historicalVar"]);
+      assert.deepEqual(
+        result.failing.map((c) => c.check),
+        ["stress", "historicalVar"],
+      );
       assert.equal(chosen, false, "no instance is loaded for a position that cannot be proven");
     });
 
     it("a position without its salt, or an unknown statement, is bad input naming it (exit 2)", async function () {
       const unsalted = { ...healthy, salt: undefined };
-      await rejectsWith(() => proveStatementWorkflow({ statement: "health", position: unsalted, market, policy, source: "mine.json" }, () => wasmProver(SOLVENCY)), InputError, 2, /^mine\.json: salt: missing; the proof opens the position's commitment/);
-      await rejectsWith(() => proveStatementWorkflow({ statement: "solvent" as "health", position: healthy, market, policy }, () => wasmProver(SOLVENCY)), InputError, 2, /statement: expected one of health, stress, var, audit, got "solvent"/);
+      await rejectsWith(
+        () => proveStatementWorkflow({ statement: "health", position: unsalted, market, policy, source: "mine.json" }, () => wasmProver(SOLVENCY)),
+        InputError,
+        2,
+        /^mine\.json: salt: missing; the proof opens the position's commitment/,
+      );
+      await rejectsWith(
+        () => proveStatementWorkflow({ statement: "solvent" as "health", position: healthy, market, policy }, () => wasmProver(SOLVENCY)),
+        InputError,
+        2,
+        /statement: expected one of health, stress, var, audit, got "solvent"/,
+      );
     });
 
     it("an edited proof file, another market or policy, or a forged proof does not verify (named field, exit 1)", async function () {
@@ -156,7 +182,7 @@ describe("workflows (SDK and Node), called directly", function () {
         verifyProofFileWorkflow({ file: edited, source: "proof.json", verificationKey: vkey, declaration: declaration(SOLVENCY), ...extra });
 
       const relabelled = structuredClone(file);
-      relabelled.zks.named.context = `0x${(8n).toString(16).padStart(64, "0")}`;
+      relabelled.zks.named.context = `0x${8n.toString(16).padStart(64, "0")}`;
       const named = await check(relabelled);
       assert.equal(named.valid, false);
       if (named.valid) return;
@@ -177,9 +203,11 @@ describe("workflows (SDK and Node), called directly", function () {
 
       // A signal changed consistently everywhere the file states it: the pairing refuses it.
       const forged = structuredClone(file);
-      const index = loadInstances().find((i) => i.name === SOLVENCY)!.publicSignals.indexOf("context");
+      const index = loadInstances()
+        .find((i) => i.name === SOLVENCY)!
+        .publicSignals.indexOf("context");
       forged.zks.publicSignals[index] = "8";
-      forged.zks.named.context = `0x${(8n).toString(16).padStart(64, "0")}`;
+      forged.zks.named.context = `0x${8n.toString(16).padStart(64, "0")}`;
       const pairing = await check(forged);
       assert.equal(pairing.valid, false);
       if (pairing.valid) return;
@@ -192,7 +220,12 @@ describe("workflows (SDK and Node), called directly", function () {
     let result: Awaited<ReturnType<typeof proveStatementFiles>>;
     const seen: string[] = [];
     before(async function () {
-      result = await proveStatementFiles({ statement: "audit", ...files("position-healthy.json"), out: path.join(dir, "healthy"), onProving: (instance, constraints) => seen.push(`${instance} ${constraints}`) });
+      result = await proveStatementFiles({
+        statement: "audit",
+        ...files("position-healthy.json"),
+        out: path.join(dir, "healthy"),
+        onProving: (instance, constraints) => seen.push(`${instance} ${constraints}`),
+      });
     });
 
     it("writes proof.json and public.json; verifyProofFiles pins the built key and checks market and policy", async function () {
@@ -222,12 +255,25 @@ describe("workflows (SDK and Node), called directly", function () {
       const out = path.join(dir, "never");
       const malformed = path.join(dir, "position-malformed.json");
       writeFileSync(malformed, "{ not json");
-      await rejectsWith(() => proveStatementFiles({ statement: "health", ...files("position-healthy.json"), position: malformed, out }), InputError, 2, /position-malformed\.json: malformed JSON/);
-      await rejectsWith(() => proveStatementFiles({ statement: "health", ...files("position-healthy.json"), policy: path.join(dir, "missing.json"), out }), InputError, 2, /missing\.json: file not found/);
+      await rejectsWith(
+        () => proveStatementFiles({ statement: "health", ...files("position-healthy.json"), position: malformed, out }),
+        InputError,
+        2,
+        /position-malformed\.json: malformed JSON/,
+      );
+      await rejectsWith(
+        () => proveStatementFiles({ statement: "health", ...files("position-healthy.json"), policy: path.join(dir, "missing.json"), out }),
+        InputError,
+        2,
+        /missing\.json: file not found/,
+      );
 
       const failing = await proveStatementFiles({ statement: "stress", ...files("position-at-risk.json"), out });
       assert.equal(failing.proved, false);
-      assert.deepEqual(failing.failing.map((c) => c.check), ["stress", "historicalVar"]);
+      assert.deepEqual(
+        failing.failing.map((c) => c.check),
+        ["stress", "historicalVar"],
+      );
       assert.equal(failing.files, undefined);
       assert.equal(existsSync(out), false, "nothing written");
 
@@ -283,10 +329,20 @@ describe("workflows (SDK and Node), called directly", function () {
     it("refuses to write the plan over an input, and names a bad allowance file (exit 2)", async function () {
       const copy = path.join(dir, "position-copy.json");
       writeFileSync(copy, readFileSync(example("position-at-risk.json")));
-      await rejectsWith(() => planRebalanceFiles({ ...files("position-at-risk.json"), position: copy, out: copy, options: { strategy: "threshold" } }), InputError, 2, /^--out: .*position-copy\.json is also the --position file/);
+      await rejectsWith(
+        () => planRebalanceFiles({ ...files("position-at-risk.json"), position: copy, out: copy, options: { strategy: "threshold" } }),
+        InputError,
+        2,
+        /^--out: .*position-copy\.json is also the --position file/,
+      );
       const badAllow = path.join(dir, "allow-bad.json");
       writeFileSync(badAllow, JSON.stringify({ wallet: { DOGE: "1" } }));
-      await rejectsWith(() => planRebalanceFiles({ ...files("position-at-risk.json"), allow: badAllow, options: { strategy: "threshold" } }), InputError, 2, /allow-bad\.json: wallet/);
+      await rejectsWith(
+        () => planRebalanceFiles({ ...files("position-at-risk.json"), allow: badAllow, options: { strategy: "threshold" } }),
+        InputError,
+        2,
+        /allow-bad\.json: wallet/,
+      );
     });
 
     it("proves the planned rebalance (the keeper's proveTransition inside), writes the proof then the new position; the proof verifies", async function () {
@@ -315,10 +371,13 @@ describe("workflows (SDK and Node), called directly", function () {
       const moved = { ...atRisk, collateral: atRisk.collateral.map((c, i) => (i === 0 ? c + 1n : c)) };
       await rejectsWith(
         () =>
-          rebalanceWorkflow({ position: atRisk, market, policy, planned: { position: moved, movements: noMovements(market) }, binding: { context: 0n, keeperKey: TEST_KEEPER.publicKey } }, () => {
-            chosen = true;
-            return wasmProver(REBALANCE);
-          }),
+          rebalanceWorkflow(
+            { position: atRisk, market, policy, planned: { position: moved, movements: noMovements(market) }, binding: { context: 0n, keeperKey: TEST_KEEPER.publicKey } },
+            () => {
+              chosen = true;
+              return wasmProver(REBALANCE);
+            },
+          ),
         ZksError,
         2,
         /^the transition cannot be backed: /,
@@ -366,7 +425,15 @@ describe("workflows (SDK and Node), called directly", function () {
       assert.deepEqual(Object.keys(run.charts), ["hf-paths.svg", "hf-percentiles.svg", "cost-vs-risk.svg", "cost-vs-drawdown.svg"]);
 
       const out = path.join(dir, "backtest");
-      const written = await runBacktestFiles({ ...files("position-at-risk.json"), out, strategies: ["none", "time"], returns: RETURNS_EXAMPLE, paths: 2, horizonDays: 10, png: false });
+      const written = await runBacktestFiles({
+        ...files("position-at-risk.json"),
+        out,
+        strategies: ["none", "time"],
+        returns: RETURNS_EXAMPLE,
+        paths: 2,
+        horizonDays: 10,
+        png: false,
+      });
       assert.deepEqual(written.written.names, ["report.md", "results.json", "hf-paths.svg", "hf-percentiles.svg", "cost-vs-risk.svg", "cost-vs-drawdown.svg"]);
       const results = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
       assert.equal(results.source.kind, "replay");
@@ -375,10 +442,30 @@ describe("workflows (SDK and Node), called directly", function () {
 
     it("bad options name their flag (exit 2) before anything is written", async function () {
       const out = path.join(dir, "backtest-never");
-      await rejectsWith(() => runBacktestFiles({ ...files("position-at-risk.json"), out, paths: 0 }), BacktestOptionsError, 2, /^--paths: expected an integer >= 1 and <= 100000, got 0$/);
-      await rejectsWith(() => runBacktestFiles({ ...files("position-at-risk.json"), out, strategies: ["hodl"] }), BacktestOptionsError, 2, /^--strategies: unknown strategy "hodl"/);
-      await rejectsWith(() => runBacktestFiles({ ...files("position-at-risk.json"), out, returns: RETURNS_EXAMPLE, seed: 2 }), BacktestOptionsError, 2, /^--seed: applies to simulated paths/);
-      await rejectsWith(() => runBacktestFiles({ ...files("position-at-risk.json"), out, model: { jumpStd: 5 } }), BacktestOptionsError, 2, /^--jump-std: must be in \[0, 2\], got 5$/);
+      await rejectsWith(
+        () => runBacktestFiles({ ...files("position-at-risk.json"), out, paths: 0 }),
+        BacktestOptionsError,
+        2,
+        /^--paths: expected an integer >= 1 and <= 100000, got 0$/,
+      );
+      await rejectsWith(
+        () => runBacktestFiles({ ...files("position-at-risk.json"), out, strategies: ["hodl"] }),
+        BacktestOptionsError,
+        2,
+        /^--strategies: unknown strategy "hodl"/,
+      );
+      await rejectsWith(
+        () => runBacktestFiles({ ...files("position-at-risk.json"), out, returns: RETURNS_EXAMPLE, seed: 2 }),
+        BacktestOptionsError,
+        2,
+        /^--seed: applies to simulated paths/,
+      );
+      await rejectsWith(
+        () => runBacktestFiles({ ...files("position-at-risk.json"), out, model: { jumpStd: 5 } }),
+        BacktestOptionsError,
+        2,
+        /^--jump-std: must be in \[0, 2\], got 5$/,
+      );
       await rejectsWith(() => runBacktestFiles({ ...files("position-at-risk.json"), out, returns: path.join(dir, "none.csv") }), InputError, 2, /none\.csv: file not found/);
       assert.equal(existsSync(out), false, "nothing written");
     });

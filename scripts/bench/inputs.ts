@@ -50,6 +50,7 @@ export function benchInput(instance: InstanceConfig): CircuitSignals {
   const layout = layoutOf(instance);
   const { market, policy, position } = load(layout.nScenarios > 16 ? "market-historical.json" : "market-grid.json", layout.nScenarios);
   if (instance.template === "Solvency") return solvencyInput(position, market, policy, layout);
-  if (instance.template === "Rebalance") return rebalanceInput(resalt(position, market), market, policy, layout, "position-healthy.json", 0n, { keeperKey: BENCH_KEEPER_KEY, ephemeralSecret: BENCH_EPHEMERAL_SECRET });
+  if (instance.template === "Rebalance")
+    return rebalanceInput(resalt(position, market), market, policy, layout, "position-healthy.json", 0n, { keeperKey: BENCH_KEEPER_KEY, ephemeralSecret: BENCH_EPHEMERAL_SECRET });
   throw new Error(`bench: no example input for template ${instance.template} (instance ${instance.name})`);
 }

@@ -16,14 +16,16 @@ export interface Machine {
   date: string;
 }
 
-const versionOf = (pkg: string): string =>
-  (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+const versionOf = (pkg: string): string => (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 
 function commit(): string {
   try {
     const hash = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PACKAGE_ROOT, encoding: "utf8" }).trim();
     // The bench's own outputs (rewritten during the run) do not make the measured code dirty.
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md", ":!benchmarks"], { cwd: PACKAGE_ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md", ":!benchmarks"], {
+      cwd: PACKAGE_ROOT,
+      encoding: "utf8",
+    }).trim();
     return dirty ? `${hash} (with uncommitted changes)` : hash;
   } catch {
     return "unknown (not a git checkout)";

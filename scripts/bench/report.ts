@@ -161,7 +161,11 @@ export function renderBenchmarks(args: {
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
       ...withWitness.map((r) => {
         const w = r.witness!;
-        const options: [string, number | undefined][] = [["WASM cold", w.wasmColdMs], ["WASM warm", w.wasmWarmMs], ["native", w.nativeMs]];
+        const options: [string, number | undefined][] = [
+          ["WASM cold", w.wasmColdMs],
+          ["WASM warm", w.wasmWarmMs],
+          ["native", w.nativeMs],
+        ];
         const fastest = options.filter((o): o is [string, number] => o[1] !== undefined).reduce((a, o) => (o[1] < a[1] ? o : a))[0];
         return `| \`${r.instance}\` | ${n(r.constraints)} | ${w.wasmColdMs.toFixed(0)} | ${w.wasmWarmMs.toFixed(0)} | ${w.nativeMs?.toFixed(0) ?? "not built"} | ${w.nativeBuildMs !== undefined ? s(w.nativeBuildMs) : ""} | ${w.nativeBinaryBytes !== undefined ? mib(w.nativeBinaryBytes) : ""} | ${fastest} |`;
       }),
@@ -193,7 +197,9 @@ export function renderBenchmarks(args: {
       "",
       `| change | ${instances.map((i) => `\`${i}\``).join(" | ")} |`,
       `| --- | ${instances.map(() => "---:").join(" | ")} |`,
-      ...args.changes.map((c) => `| ${c.change} | ${instances.map((i) => (c.before[i] !== undefined && c.after[i] !== undefined ? `${n(c.before[i]!)} -> ${n(c.after[i]!)}` : "")).join(" | ")} |`),
+      ...args.changes.map(
+        (c) => `| ${c.change} | ${instances.map((i) => (c.before[i] !== undefined && c.after[i] !== undefined ? `${n(c.before[i]!)} -> ${n(c.after[i]!)}` : "")).join(" | ")} |`,
+      ),
       "",
     );
   }

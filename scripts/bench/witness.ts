@@ -99,7 +99,9 @@ async function main(argv: string[]): Promise<void> {
     const speedup = (wasmMs: number) => (t.nativeMs === undefined ? "-" : `${(wasmMs / t.nativeMs).toFixed(1)}x`);
     const build = t.nativeBuildMs === undefined ? "-" : (t.nativeBuildMs / 1000).toFixed(0);
     const size = t.nativeBinaryBytes === undefined ? "-" : (t.nativeBinaryBytes / 2 ** 20).toFixed(1);
-    console.log(`| ${config.name} | ${manifest.nConstraints.toLocaleString("en-US")} | ${ms(t.wasmColdMs)} | ${ms(t.wasmWarmMs)} | ${ms(t.nativeMs)} | ${speedup(t.wasmColdMs)} | ${speedup(t.wasmWarmMs)} | ${build} | ${size} |`);
+    console.log(
+      `| ${config.name} | ${manifest.nConstraints.toLocaleString("en-US")} | ${ms(t.wasmColdMs)} | ${ms(t.wasmWarmMs)} | ${ms(t.nativeMs)} | ${speedup(t.wasmColdMs)} | ${speedup(t.wasmWarmMs)} | ${build} | ${size} |`,
+    );
   }
 }
 

@@ -94,8 +94,7 @@ export const GROTH16_GAS_PER_SIGNAL = 6_150n;
  * The least gas a transaction verifying one Groth16 proof with `signals` public signals can
  * cost: the base, its calldata and the precompiles alone.
  */
-export const groth16MinimumGas = (signals: number, data: string): bigint =>
-  TX_BASE_GAS + calldataGas(data) + GROTH16_PAIRING_GAS + GROTH16_GAS_PER_SIGNAL * BigInt(signals);
+export const groth16MinimumGas = (signals: number, data: string): bigint => TX_BASE_GAS + calldataGas(data) + GROTH16_PAIRING_GAS + GROTH16_GAS_PER_SIGNAL * BigInt(signals);
 
 export interface GasRow {
   call: string;
@@ -164,7 +163,6 @@ export function writeGasSection(section: string, file = path.join(PACKAGE_ROOT, 
   const current = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
   const start = current.indexOf("<!-- gas:begin");
   const end = current.indexOf(END);
-  const next =
-    start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+  const next = start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + END.length) : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next.endsWith("\n") ? next : `${next}\n`);
 }

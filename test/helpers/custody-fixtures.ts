@@ -31,7 +31,14 @@ const E18 = 10n ** 18n;
 const E8 = 10n ** 8n;
 const E6 = 10n ** 6n;
 
-export const ZERO_PROOF = { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] };
+export const ZERO_PROOF = {
+  a: [0n, 0n],
+  b: [
+    [0n, 0n],
+    [0n, 0n],
+  ],
+  c: [0n, 0n],
+};
 
 /** The bench's keeper keys: generation 1 at deployment, then the ones rotations install (fixed secrets: tests only). */
 export const KEEPER_SECRETS = [0x1234_5678n, 0x2345_6789n, 0x3456_789an, 0x4567_89abn];
@@ -233,7 +240,10 @@ export async function deployBench(options: { tokenContracts?: readonly [TokenCon
   const oracle = (await ethers.deployContract("MarketOracle", [await addr(owner), await addr(publisher), FRESHNESS])) as unknown as Contract;
 
   // Liquidity: 2,000 WETH / 6,000,000 USDC; 100 WBTC / 6,000,000 USDC; 2,000 WETH / 100 WBTC.
-  const mint = (t: Contract, to: string, amount: bigint) => t.getFunction("mint")(to, amount).then((tx: { wait(): Promise<unknown> }) => tx.wait());
+  const mint = (t: Contract, to: string, amount: bigint) =>
+    t
+      .getFunction("mint")(to, amount)
+      .then((tx: { wait(): Promise<unknown> }) => tx.wait());
   const lpAddress = await addr(lp);
   await mint(tokens[WETH]!, lpAddress, 10_000n * E18);
   await mint(tokens[WBTC]!, lpAddress, 1_000n * E8);
@@ -292,7 +302,7 @@ export async function deployBench(options: { tokenContracts?: readonly [TokenCon
     await mint(tokens[WBTC]!, who, 50n * E8);
     await mint(tokens[USDC]!, who, 3_000_000n * E6);
     await mint(option, who, 1_000n * E18);
-    for (const t of [...tokens, option]) await (await (t.connect(user) as Contract).getFunction("approve")(gateAddress, (1n << 255n))).wait();
+    for (const t of [...tokens, option]) await (await (t.connect(user) as Contract).getFunction("approve")(gateAddress, 1n << 255n)).wait();
   }
 
   const block = await ethers.provider.getBlock("latest");
@@ -399,7 +409,12 @@ export async function submit(
   // A keeper's transition (forced or a liquidation) keeps the owner's salt (the circuit's rule); others draw a new one.
   const salt = options.salt ?? (m.forced || m.liquidation ? old.salt : BigInt(Math.floor(Math.random() * 2 ** 48)) + 1n);
   const next = options.next ?? applyMovement(old, m, salt);
-  const signals = signalsOf(old, next, m, { context: bench.context, debtIndex: options.debtIndex ?? (await proofDebtIndex(bench)), fromEmpty, keeperKey: options.keeperKey ?? bench.keeperKey });
+  const signals = signalsOf(old, next, m, {
+    context: bench.context,
+    debtIndex: options.debtIndex ?? (await proofDebtIndex(bench)),
+    fromEmpty,
+    keeperKey: options.keeperKey ?? bench.keeperKey,
+  });
   options.edit?.(signals);
   if (options.stage !== false) await stage(bench, old, next);
   const gate = bench.gate.connect(sender) as Contract;

@@ -31,7 +31,17 @@ export async function forgeTrapdoorProof(signals: bigint[]): Promise<{ vkey: Ver
     const [a, b] = [7n, 11n];
     const ic = signals.map((_, i) => 101n + BigInt(i));
     const ic0 = 100n;
-    const vkey = { protocol: "groth16", curve: "bn128", nPublic: signals.length, vk_alpha_1: g1(a), vk_beta_2: g2(b), vk_gamma_2: g2(1n), vk_delta_2: g2(1n), vk_alphabeta_12: [], IC: [ic0, ...ic].map(g1) };
+    const vkey = {
+      protocol: "groth16",
+      curve: "bn128",
+      nPublic: signals.length,
+      vk_alpha_1: g1(a),
+      vk_beta_2: g2(b),
+      vk_gamma_2: g2(1n),
+      vk_delta_2: g2(1n),
+      vk_alphabeta_12: [],
+      IC: [ic0, ...ic].map(g1),
+    };
     const k = signals.reduce((sum, s, i) => (sum + s * ic[i]!) % SNARK_FIELD, ic0);
     const proof = { pi_a: g1((a * b) % SNARK_FIELD), pi_b: g2(1n), pi_c: g1((SNARK_FIELD - k) % SNARK_FIELD), protocol: "groth16", curve: "bn128" };
     return { vkey: vkey as unknown as VerificationKey, proof: proof as unknown as Groth16Proof };

@@ -51,7 +51,9 @@ export async function splitGas(provider: { send(method: string, params: unknown[
     let k = j + 1;
     while (k < logs.length && logs[k]!.depth !== 1) k++;
     const cost = BigInt(l.gas - logs[k]!.gas);
-    const target = `0x${BigInt(l.stack![l.stack!.length - 2]!).toString(16).padStart(40, "0")}`;
+    const target = `0x${BigInt(l.stack![l.stack!.length - 2]!)
+      .toString(16)
+      .padStart(40, "0")}`;
     if (target === verifierAddress) verifierGas += cost;
     else externalGas += cost;
   }

@@ -80,8 +80,28 @@ export class KeeperProcess {
     const seen = this.logs.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`keeper: no log line "${what}" within ${timeoutMs} ms; last lines:\n${this.logs.slice(-15).map((l) => JSON.stringify(l)).join("\n")}\nstderr: ${this.stderr}`)), timeoutMs);
-      const exit = this.exited.then(({ code, signal }) => reject(new Error(`keeper exited (${code ?? signal}) before "${what}"; last lines:\n${this.logs.slice(-15).map((l) => JSON.stringify(l)).join("\n")}\nstderr: ${this.stderr}`)));
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `keeper: no log line "${what}" within ${timeoutMs} ms; last lines:\n${this.logs
+                .slice(-15)
+                .map((l) => JSON.stringify(l))
+                .join("\n")}\nstderr: ${this.stderr}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      const exit = this.exited.then(({ code, signal }) =>
+        reject(
+          new Error(
+            `keeper exited (${code ?? signal}) before "${what}"; last lines:\n${this.logs
+              .slice(-15)
+              .map((l) => JSON.stringify(l))
+              .join("\n")}\nstderr: ${this.stderr}`,
+          ),
+        ),
+      );
       void exit;
       this.waiters.push({
         test,
@@ -141,7 +161,13 @@ export class RpcProxy {
           // not JSON: forwarded as it is
         }
         const forward = httpRequest(
-          { hostname: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: { ...req.headers, host: target.host, "content-length": body.length } },
+          {
+            hostname: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: req.method,
+            headers: { ...req.headers, host: target.host, "content-length": body.length },
+          },
           (upstream) => {
             res.writeHead(upstream.statusCode ?? 502, upstream.headers);
             upstream.pipe(res);

@@ -52,7 +52,11 @@ export async function startLocalNode(timeoutMs = 120_000, chainId?: number): Pro
   while (Date.now() < deadline) {
     if (node.exitCode !== null) throw new Error(`hardhat node exited (${node.exitCode}):\n${output}`);
     try {
-      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
       if (response.ok) return { url, stop };
     } catch {
       // not listening yet

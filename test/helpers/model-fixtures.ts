@@ -168,9 +168,7 @@ export function randomPosition(rng: Random, market: Market): Position {
 }
 
 export function randomPolicy(rng: Random, market: Market): Policy {
-  const confidence = rng.chance(0.8)
-    ? BigInt(rng.pick([900_000, 950_000, 975_000, 990_000, 995_000, 999_000]))
-    : BigInt(rng.int(500_001, 999_999));
+  const confidence = rng.chance(0.8) ? BigInt(rng.pick([900_000, 950_000, 975_000, 990_000, 995_000, 999_000])) : BigInt(rng.int(500_001, 999_999));
   return {
     version: 1,
     minHealthFactor: BigInt(rng.int(10_000, 20_000)),

@@ -53,13 +53,9 @@ export function floatFigures(position: Position, market: Market, policy: Policy)
 
   const derivativeEquity = market.instruments.map((k, i) => quantity[i]! * num(k.mark));
   const equity = net.reduce((s, v) => s + v, 0) + derivativeEquity.reduce((s, v) => s + v, 0);
-  const equityMagnitude =
-    [...collateral, ...debt].reduce((s, v) => s + Math.abs(v), 0) + derivativeEquity.reduce((s, v) => s + Math.abs(v), 0);
+  const equityMagnitude = [...collateral, ...debt].reduce((s, v) => s + Math.abs(v), 0) + derivativeEquity.reduce((s, v) => s + Math.abs(v), 0);
 
-  const lossTerms = market.scenarios.map((s) => [
-    ...net.map((v, i) => v * num(s.assetReturns[i]!, 8)),
-    ...quantity.map((x, k) => x * num(s.instrumentPnl[k]!)),
-  ]);
+  const lossTerms = market.scenarios.map((s) => [...net.map((v, i) => v * num(s.assetReturns[i]!, 8)), ...quantity.map((x, k) => x * num(s.instrumentPnl[k]!))]);
   const losses = lossTerms.map((terms) => -terms.reduce((s, t) => s + t, 0));
   const worst = Math.max(0, ...market.scenarios.map((s, j) => num(s.weight, 4) * losses[j]!));
 
@@ -68,10 +64,7 @@ export function floatFigures(position: Position, market: Market, policy: Policy)
   const historicalVar = Math.max(0, sorted[exceptions]!);
 
   const exposures = net.map((v, i) =>
-    market.instruments.reduce(
-      (s, k, index) => (k.underlying === i ? s + quantity[index]! * num(k.delta, 8) * num(market.assets[i]!.price) : s),
-      v,
-    ),
+    market.instruments.reduce((s, k, index) => (k.underlying === i ? s + quantity[index]! * num(k.delta, 8) * num(market.assets[i]!.price) : s), v),
   );
   const sigma = market.covariance.matrix.map((row) => row.map((x) => num(x, 12)));
   let quadraticForm = 0;

@@ -20,9 +20,7 @@ export interface SolvencyCase {
 }
 
 export const fitsInstance = (market: Market): boolean =>
-  market.assets.length <= SOLVENCY_LAYOUT.nAssets &&
-  market.instruments.length <= SOLVENCY_LAYOUT.nInstruments &&
-  market.scenarios.length <= SOLVENCY_LAYOUT.nScenarios;
+  market.assets.length <= SOLVENCY_LAYOUT.nAssets && market.instruments.length <= SOLVENCY_LAYOUT.nInstruments && market.scenarios.length <= SOLVENCY_LAYOUT.nScenarios;
 
 /** A position with a salt (the commitment needs one). */
 export const salted = (position: Position, salt: bigint): Position => ({ ...position, salt });
@@ -123,7 +121,13 @@ export function stablecoinMarket(): Market {
     ],
     scenarioKind: "grid",
     scenarios: [{ name: "flat", weight: 10_000n, assetReturns: [0n, 0n], instrumentPnl: [0n, 0n] }],
-    covariance: { matrix: [[1_225_000_000n, 0n], [0n, 0n]], horizonDays: 1 },
+    covariance: {
+      matrix: [
+        [1_225_000_000n, 0n],
+        [0n, 0n],
+      ],
+      horizonDays: 1,
+    },
   };
 }
 

@@ -47,11 +47,7 @@ contract LenderVault is ILenderVault, ERC4626, Ownable, ReentrancyGuard {
     /// @param symbol_ The share token's symbol.
     /// @param ratePerSecond_ The initial per-second rate (18 decimals).
     /// @param owner_ Governance: sets the borrower (once) and the rate.
-    constructor(IERC20 loanToken, string memory name_, string memory symbol_, uint256 ratePerSecond_, address owner_)
-        ERC20(name_, symbol_)
-        ERC4626(loanToken)
-        Ownable(owner_)
-    {
+    constructor(IERC20 loanToken, string memory name_, string memory symbol_, uint256 ratePerSecond_, address owner_) ERC20(name_, symbol_) ERC4626(loanToken) Ownable(owner_) {
         _index = INDEX_ONE;
         _lastAccrual = uint64(block.timestamp);
         _setRate(ratePerSecond_);

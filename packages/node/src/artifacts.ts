@@ -18,7 +18,8 @@ const INSTANCE_NAME = /^[a-z0-9-]+$/;
 
 /** The built artifacts of an instance, from `zks setup`'s build directory (Node only). */
 export function loadInstanceArtifacts(instance: string, paths: BuildPaths = defaultBuildPaths()): InstanceArtifacts {
-  if (!INSTANCE_NAME.test(instance)) throw new InputError("instance", "", `${JSON.stringify(instance)} is not an instance name (lowercase letters, digits and dashes, as in circuits/instances.json)`);
+  if (!INSTANCE_NAME.test(instance))
+    throw new InputError("instance", "", `${JSON.stringify(instance)} is not an instance name (lowercase letters, digits and dashes, as in circuits/instances.json)`);
   const dir = instanceDir(paths, instance);
   const manifest = readManifest(dir);
   if (!manifest?.setupKey) {

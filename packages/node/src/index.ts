@@ -24,7 +24,16 @@ export { loadAuditKeys } from "./audit/audit-keys.ts";
 export { developmentKeys } from "./audit/audit-keys.ts";
 export { readTextFile } from "./read-json.ts";
 export { writeFileSafely } from "./write-file-safely.ts";
-export { loadPngRenderer, prepareOutputDir, writeBacktestReport, writeOutputs, type BacktestReportOptions, type OutputFile, type PngRenderer, type WrittenBacktestReport } from "./backtest-files.ts";
+export {
+  loadPngRenderer,
+  prepareOutputDir,
+  writeBacktestReport,
+  writeOutputs,
+  type BacktestReportOptions,
+  type OutputFile,
+  type PngRenderer,
+  type WrittenBacktestReport,
+} from "./backtest-files.ts";
 export { requiredChecks, selectInstance, layoutOf } from "./select-instance.ts";
 export { writeProofFiles } from "./write-proof.ts";
 export { proveBuiltInstance } from "./prove-built.ts";

@@ -53,7 +53,8 @@ export function nativeWitnessCalculator(source: string | NativeWitnessBinary, pa
         return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       }
       // assert() and uncaught exceptions abort; any other signal is a crash, not a verdict on the input.
-      if (run.signal && run.signal !== "SIGABRT") throw new Error(`${binary}: the native witness generator of ${instance} crashed (${run.signal}): ${run.output.trim().slice(0, 500)}`);
+      if (run.signal && run.signal !== "SIGABRT")
+        throw new Error(`${binary}: the native witness generator of ${instance} crashed (${run.signal}): ${run.output.trim().slice(0, 500)}`);
       if (run.code === 0) throw new Error(`${binary}: the native witness generator of ${instance} exited without writing a witness: ${run.output.trim().slice(0, 500)}`);
       throw new UnprovableError(instance, rejection(run.output));
     } finally {

@@ -73,7 +73,11 @@ export function eligibleInstances(
   const candidates = instances.filter((i) => i.template === template && (named === undefined || i.name === named));
   if (named !== undefined && candidates.length === 0) throw new SetupError(`no ${template} instance named "${named}" in circuits/instances.json`);
   if (named !== undefined && missing(candidates[0]!) !== 0) {
-    throw new InputError("--instance", named, `does not check ${checkNames(missing(candidates[0]!))}, which this statement needs under this policy (it proves ${checkNames(checksOf(candidates[0]!))})`);
+    throw new InputError(
+      "--instance",
+      named,
+      `does not check ${checkNames(missing(candidates[0]!))}, which this statement needs under this policy (it proves ${checkNames(checksOf(candidates[0]!))})`,
+    );
   }
   const fitting = candidates.filter((i) => missing(i) === 0).filter(fits);
   if (fitting.length === 0) {

@@ -86,11 +86,53 @@ export { UnprovableError } from "./prover/index.ts";
 export { ProofKeyError, VerificationKeyShapeError } from "./verifier/index.ts";
 
 // Proving in a page: a Web Worker prover, and the lower-level witness inputs it takes.
-export { BrowserProver, chooseInstance, instanceLayout, type BrowserProverOptions, type ProverWorker, type InstanceInfo, type LoadedInstance, type LoadOptions, type LoadProgress } from "./browser/index.ts";
+export {
+  BrowserProver,
+  chooseInstance,
+  instanceLayout,
+  type BrowserProverOptions,
+  type ProverWorker,
+  type InstanceInfo,
+  type LoadedInstance,
+  type LoadOptions,
+  type LoadProgress,
+} from "./browser/index.ts";
 export { rebalanceInput, releaseProverThreads, solvencyInput, WarmProver, type Artifact, type ProveOptions, type ProveStage, type ZkProof } from "./prover/index.ts";
 export { verifyProof } from "./verifier/index.ts";
 
 // Other areas' entry points (keys by URL, workflows).
-export { fetchCircuitArtifacts, fetchKeyIndex, ArtifactFetchError, ArtifactIntegrityError, type FetchCircuitArtifactsOptions, type FetchKeyIndexOptions, type FetchedCircuitArtifacts, type KeyIndex } from "./artifacts/index.ts";
-export { checkWorkflow, commitWorkflow, planWorkflow, proveStatementWorkflow, proveTransition, rebalanceWorkflow, verifyProofFileWorkflow, wasmInstanceProver, SOLVENCY_STATEMENTS, type CheckWorkflowResult, type CommitmentSummary, type InstanceProver, type PlanWorkflowInput, type PlanWorkflowResult, type ProveStatementInput, type ProveStatementResult, type RebalanceBinding, type RebalanceWorkflowInput, type RebalanceWorkflowResult, type SolvencyStatementName, type VerifyProofFileWorkflowInput, type VerifyProofFileWorkflowResult } from "./workflows/index.ts";
+export {
+  fetchCircuitArtifacts,
+  fetchKeyIndex,
+  ArtifactFetchError,
+  ArtifactIntegrityError,
+  type FetchCircuitArtifactsOptions,
+  type FetchKeyIndexOptions,
+  type FetchedCircuitArtifacts,
+  type KeyIndex,
+} from "./artifacts/index.ts";
+export {
+  checkWorkflow,
+  commitWorkflow,
+  planWorkflow,
+  proveStatementWorkflow,
+  proveTransition,
+  rebalanceWorkflow,
+  verifyProofFileWorkflow,
+  wasmInstanceProver,
+  SOLVENCY_STATEMENTS,
+  type CheckWorkflowResult,
+  type CommitmentSummary,
+  type InstanceProver,
+  type PlanWorkflowInput,
+  type PlanWorkflowResult,
+  type ProveStatementInput,
+  type ProveStatementResult,
+  type RebalanceBinding,
+  type RebalanceWorkflowInput,
+  type RebalanceWorkflowResult,
+  type SolvencyStatementName,
+  type VerifyProofFileWorkflowInput,
+  type VerifyProofFileWorkflowResult,
+} from "./workflows/index.ts";
 export { runBacktestWorkflow, backtestPricePaths, backtestReportFiles, type BacktestPathSpec, type BacktestRun, type BacktestWorkflowInput } from "./backtest/workflow.ts";

@@ -87,4 +87,3 @@ export async function send(contract: Contract, signer: Signer, method: string, .
     throw error;
   }
 }
-

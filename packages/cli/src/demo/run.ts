@@ -27,16 +27,7 @@ import { describeMovements, registrationTransition, checkName, plan } from "@zk-
 import { SWAP_SLOTS, type Movements, type Transition } from "@zk-solvency/sdk/rebalance";
 import { buildCircuits, type BuildProgress } from "@zk-solvency/node/setup";
 import { deploy, send, startChain } from "./chain.ts";
-import {
-  approveFlows,
-  arbitrageToPrice,
-  checkBacking,
-  DEMO_DEBT_ASSET,
-  LENDER_LIQUIDITY,
-  LENDER_RATE_PER_SECOND,
-  poolDepth,
-  withDebtIndex,
-} from "./custody-steps.ts";
+import { approveFlows, arbitrageToPrice, checkBacking, DEMO_DEBT_ASSET, LENDER_LIQUIDITY, LENDER_RATE_PER_SECOND, poolDepth, withDebtIndex } from "./custody-steps.ts";
 import { defaultExamplesDir, loadScenario, SHOCK_PERCENT, shockedMarket } from "./scenario.ts";
 
 export const DEMO_INSTANCES = { solvency: "solvency-3x3x16", rebalance: "rebalance-3x3x16" } as const;
@@ -151,8 +142,7 @@ export interface DemoResult {
 
 const hfOf = (r: RiskReport): HealthFactor => (r.healthFactor.value === null ? null : Number(r.healthFactor.value) / 10_000);
 export const formatHealthFactor = (hf: HealthFactor): string => (hf === null ? "none (no debt)" : hf.toFixed(4));
-const proofSecondsOf = (p: ZkProof & { timings: { witnessMs: number; proofMs: number } }): number =>
-  Number(((p.timings.witnessMs + p.timings.proofMs) / 1000).toFixed(2));
+const proofSecondsOf = (p: ZkProof & { timings: { witnessMs: number; proofMs: number } }): number => Number(((p.timings.witnessMs + p.timings.proofMs) / 1000).toFixed(2));
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
@@ -182,7 +172,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   if (verifierNames.some((n) => !n)) throw new SetupError("the demo instances have no Solidity verifier; run `zks setup --force --instance solvency-3x3x16 rebalance-3x3x16`");
 
   // 1. The chain, its clock ten minutes after epoch 42's timestamp so that epoch is fresh.
-  const chain = await startChain(new Date((market.timestamp + 600) * 1000), ["MarketOracle", "RebalanceGate", "AuditRegistry", "LenderVault", "TestToken", ...(verifierNames as string[])], log);
+  const chain = await startChain(
+    new Date((market.timestamp + 600) * 1000),
+    ["MarketOracle", "RebalanceGate", "AuditRegistry", "LenderVault", "TestToken", ...(verifierNames as string[])],
+    log,
+  );
   try {
     const { ethers } = chain;
     const [owner, account] = chain.signers as [Signer, Signer];
@@ -225,7 +219,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       await addLiquidity(pair, owner, tokenAddresses[i]!, depth, tokenAddresses[quote]!, quoteDepth);
       pools.set(i, pair);
     }
-    const lender = await deployed(`LenderVault ${DEMO_DEBT_ASSET}`, "LenderVault", [tokenAddresses[quote]!, `zks lender ${DEMO_DEBT_ASSET}`, `zl${DEMO_DEBT_ASSET}`, LENDER_RATE_PER_SECOND, ownerAddress]);
+    const lender = await deployed(`LenderVault ${DEMO_DEBT_ASSET}`, "LenderVault", [
+      tokenAddresses[quote]!,
+      `zks lender ${DEMO_DEBT_ASSET}`,
+      `zl${DEMO_DEBT_ASSET}`,
+      LENDER_RATE_PER_SECOND,
+      ownerAddress,
+    ]);
     const lenderLiquidity = LENDER_LIQUIDITY * 10n ** BigInt(market.assets[quote]!.decimals);
     await send(tokens[quote]!, owner, "mint", ownerAddress, lenderLiquidity);
     await send(tokens[quote]!, owner, "approve", await lender.getAddress(), lenderLiquidity);
@@ -248,7 +248,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       ownerAddress,
     ]);
     await send(lender, owner, "setBorrower", await gate.getAddress());
-    const registry = await deployed("AuditRegistry", "AuditRegistry", [await oracle.getAddress(), await gate.getAddress(), await solvencyVerifier.getAddress(), hash, ownerAddress]);
+    const registry = await deployed("AuditRegistry", "AuditRegistry", [
+      await oracle.getAddress(),
+      await gate.getAddress(),
+      await solvencyVerifier.getAddress(),
+      hash,
+      ownerAddress,
+    ]);
     // The account's wallet holds what it deposits at registration and what the allowance lets a
     // rebalance use; its option tokens are the position's long options.
     const registerTransition = registrationTransition(position, market, policy);
@@ -289,8 +295,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const last = events.at(-1) as unknown as { args: [string, bigint, bigint, bigint, bigint[], bigint[]] } | undefined;
       if (!last) throw new Error("the gate published no OpeningEncrypted event for the account");
       const [, commitment, nonce, keyGeneration, ephemeralKey, ciphertext] = last.args;
-      const opened = decryptOpening({ account: accountAddress, nonce, commitment, ephemeralKey: [ephemeralKey[0]!, ephemeralKey[1]!], ciphertext: [...ciphertext] }, keeper.secret, m, layout);
-      if (commitPosition(opened, opened.salt!, layout) !== commitPosition(expected, expected.salt!, layout)) throw new Error("the keeper decrypted another position than the one committed");
+      const opened = decryptOpening(
+        { account: accountAddress, nonce, commitment, ephemeralKey: [ephemeralKey[0]!, ephemeralKey[1]!], ciphertext: [...ciphertext] },
+        keeper.secret,
+        m,
+        layout,
+      );
+      if (commitPosition(opened, opened.salt!, layout) !== commitPosition(expected, expected.salt!, layout))
+        throw new Error("the keeper decrypted another position than the one committed");
       return { ciphertextWords: ciphertext.length, keyGeneration: Number(keyGeneration), decrypted: true };
     };
 
@@ -310,7 +322,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!report42.pass) throw new ZksError(`the demo position fails at epoch ${market.epoch}: ${report42.failures.join(", ")}`, 70);
     const registered: Position = registerTransition.next;
     log(`proving the registration at epoch ${market.epoch} with ${rebalance.artifacts.instance}...`);
-    const registerProof = await proveBuiltInstance(rebalanceInput(registerTransition, market42, policy, rebalance.layout, "demo position", gateCtx, { keeperKey: keeper.publicKey }), rebalance.artifacts);
+    const registerProof = await proveBuiltInstance(
+      rebalanceInput(registerTransition, market42, policy, rebalance.layout, "demo position", gateCtx, { keeperKey: keeper.publicKey }),
+      rebalance.artifacts,
+    );
     const registerTokenGas = await approveFlows(registration, tokens, optionTokens, account, await gate.getAddress());
     const registerArgs = gateArguments(registerProof);
     const registerGas = await send(gate, account, "register", market42.epoch, registerArgs.proof, registerArgs.signals);
@@ -381,9 +396,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const next: Position = { ...found.position, nonce: registered.nonce + 1n, salt: randomSalt() };
     const transition: Transition = { old: registered, next, ...found.movements, forced: false, fromEmpty: false };
     log(`proving the rebalance with ${rebalance.artifacts.instance}...`);
-    const rebalanceProof = await proveBuiltInstance(rebalanceInput(transition, market43, policy, rebalance.layout, "demo position", gateCtx, { keeperKey: keeper.publicKey }), rebalance.artifacts);
-    const balances = async (): Promise<bigint[]> =>
-      Promise.all(tokens.map(async (t) => (await t.getFunction("balanceOf")(accountAddress)) as bigint));
+    const rebalanceProof = await proveBuiltInstance(
+      rebalanceInput(transition, market43, policy, rebalance.layout, "demo position", gateCtx, { keeperKey: keeper.publicKey }),
+      rebalance.artifacts,
+    );
+    const balances = async (): Promise<bigint[]> => Promise.all(tokens.map(async (t) => (await t.getFunction("balanceOf")(accountAddress)) as bigint));
     const walletBefore = await balances();
     const tokenGas = await approveFlows(found.movements, tokens, optionTokens, account, await gate.getAddress());
     const rebalanceArgs = gateArguments(rebalanceProof);
@@ -433,4 +450,3 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await chain.close();
   }
 }
-

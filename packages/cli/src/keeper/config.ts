@@ -52,7 +52,10 @@ export const keeperConfigSchema = z
     signerKeyEnv: envName,
     market: fileName,
     policy: fileName,
-    instance: z.string().regex(/^[a-z0-9-]+$/, "expected an instance name such as rebalance-3x3x16").optional(),
+    instance: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "expected an instance name such as rebalance-3x3x16")
+      .optional(),
     database: fileName,
     /** 0 picks a free port (logged at start). */
     metricsPort: count(0, 65_535).default(9464),

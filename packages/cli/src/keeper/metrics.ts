@@ -18,7 +18,12 @@ export class KeeperMetrics {
     buckets: [0.5, 1, 2, 3, 5, 8, 13, 21, 34, 60],
     registers: [this.registry],
   });
-  readonly submissions = new Counter({ name: "submissions_total", help: "Transactions by kind and result (sent, mined, reverted, refused, rebroadcast)", labelNames: ["kind", "result"] as const, registers: [this.registry] });
+  readonly submissions = new Counter({
+    name: "submissions_total",
+    help: "Transactions by kind and result (sent, mined, reverted, refused, rebroadcast)",
+    labelNames: ["kind", "result"] as const,
+    registers: [this.registry],
+  });
   readonly rpcErrors = new Counter({ name: "rpc_errors_total", help: "Failed JSON-RPC calls (each attempt)", registers: [this.registry] });
   readonly decryptFailures = new Counter({ name: "decrypt_failures_total", help: "Published openings no configured keeper key decrypts", registers: [this.registry] });
   readonly lastBlock = new Gauge({ name: "last_block", help: "The last block whose logs the keeper processed", registers: [this.registry] });

@@ -239,7 +239,8 @@ export class KeeperService {
     const keys = [config.keeperKeyFile, ...config.retiredKeyFiles].map(readKeyFile);
     const policyJson = readJsonFile(config.policy);
     const signerKey = process.env[config.signerKeyEnv];
-    if (!signerKey) throw new SetupError(`${config.source}: signerKeyEnv: the environment variable ${config.signerKeyEnv} is not set (the submitting account's private key, 0x + 64 hex digits)`);
+    if (!signerKey)
+      throw new SetupError(`${config.source}: signerKeyEnv: the environment variable ${config.signerKeyEnv} is not set (the submitting account's private key, 0x + 64 hex digits)`);
     let wallet: Wallet;
     try {
       wallet = new Wallet(signerKey);
@@ -275,7 +276,8 @@ export class KeeperService {
             return (await contract.getFunction(fn)()) as T;
           } catch (error) {
             const code = (error as { code?: string }).code;
-            if (code === "CALL_EXCEPTION" || code === "BAD_DATA") throw new InputError(config.source, field, `${await contract.getAddress()} has no ${fn}(): not a RebalanceGate with keeper keys`);
+            if (code === "CALL_EXCEPTION" || code === "BAD_DATA")
+              throw new InputError(config.source, field, `${await contract.getAddress()} has no ${fn}(): not a RebalanceGate with keeper keys`);
             throw error;
           }
         };
@@ -287,7 +289,14 @@ export class KeeperService {
           call<bigint>(gate, "nSwaps", "gate"),
           call<bigint>(gate, "rebalanceSignalCount", "gate"),
         ]);
-        return { gateOracle: getAddress(gateOracle), key: [key[0], key[1]] as Point, nAssets: Number(nAssets), nInstruments: Number(nInstruments), nSwaps: Number(nSwaps), signalCount: Number(signalCount) };
+        return {
+          gateOracle: getAddress(gateOracle),
+          key: [key[0], key[1]] as Point,
+          nAssets: Number(nAssets),
+          nInstruments: Number(nInstruments),
+          nSwaps: Number(nSwaps),
+          signalCount: Number(signalCount),
+        };
       })().catch(setupFailure("reading the gate"));
 
       if (onChain.gateOracle !== config.oracle) throw new InputError(config.source, "oracle", `${config.oracle} is not the gate's oracle (the gate reads ${onChain.gateOracle})`);
@@ -310,10 +319,18 @@ export class KeeperService {
         return l.nAssets === onChain.nAssets && l.nInstruments === onChain.nInstruments && l.nSwaps === onChain.nSwaps && i.publicSignals.length === onChain.signalCount;
       };
       const instance = config.instance === undefined ? candidates.find(matches) : candidates.find((i) => i.name === config.instance);
-      if (config.instance !== undefined && instance === undefined) throw new InputError(config.source, "instance", `no Rebalance instance "${config.instance}" in circuits/instances.json`);
-      if (instance === undefined) throw new SetupError(`no Rebalance instance in circuits/instances.json has the gate's layout (${onChain.nAssets} assets, ${onChain.nInstruments} instruments, ${onChain.nSwaps} swaps, ${onChain.signalCount} signals)`);
+      if (config.instance !== undefined && instance === undefined)
+        throw new InputError(config.source, "instance", `no Rebalance instance "${config.instance}" in circuits/instances.json`);
+      if (instance === undefined)
+        throw new SetupError(
+          `no Rebalance instance in circuits/instances.json has the gate's layout (${onChain.nAssets} assets, ${onChain.nInstruments} instruments, ${onChain.nSwaps} swaps, ${onChain.signalCount} signals)`,
+        );
       if (!matches(instance)) {
-        throw new InputError(config.source, "instance", `${instance.name} does not fit the gate (the gate takes ${onChain.nAssets} assets, ${onChain.nInstruments} instruments, ${onChain.nSwaps} swaps, ${onChain.signalCount} public signals)`);
+        throw new InputError(
+          config.source,
+          "instance",
+          `${instance.name} does not fit the gate (the gate takes ${onChain.nAssets} assets, ${onChain.nInstruments} instruments, ${onChain.nSwaps} swaps, ${onChain.signalCount} public signals)`,
+        );
       }
       artifacts = loadInstanceArtifacts(instance.name);
       const layout = layoutOf(instance);
@@ -398,7 +415,10 @@ export class KeeperService {
           if (!(error instanceof RpcUnavailableError)) throw error;
           failures++;
           const wait = backoffDelay(failures, this.config.pollIntervalMs, 60_000);
-          this.logger.error({ event: "poll_failed", error: error.message, consecutiveFailures: failures, retryInMs: wait }, "poll failed: the JSON-RPC endpoint is unavailable; the keeper keeps running");
+          this.logger.error(
+            { event: "poll_failed", error: error.message, consecutiveFailures: failures, retryInMs: wait },
+            "poll failed: the JSON-RPC endpoint is unavailable; the keeper keeps running",
+          );
           if (this.options.once) throw error;
           await sleep(wait, this.abort.signal);
           continue;
@@ -462,7 +482,10 @@ export class KeeperService {
       this.spawn(async () => {
         try {
           const status = await this.submitter.status(action.txHash!, action.nonce!);
-          this.logger.info({ event: "reconcile", action: action.id, kind: action.kind, account: action.account, txHash: action.txHash, nonce: action.nonce, status: status.result }, "settling a recorded submission");
+          this.logger.info(
+            { event: "reconcile", action: action.id, kind: action.kind, account: action.account, txHash: action.txHash, nonce: action.nonce, status: status.result },
+            "settling a recorded submission",
+          );
           if (status.result === "unknown") await this.submitter.rebroadcast(action, action.rawTx!);
           await this.finish(action, status.result === "unknown" || status.result === "pending" ? await this.submitter.settle(action) : status);
         } finally {
@@ -554,7 +577,8 @@ export class KeeperService {
   private apply(log: Log, flagTimes: Map<number, bigint>): boolean {
     if (log.address.toLowerCase() === this.config.oracle.toLowerCase()) {
       const parsed = this.oracleInterface.parseLog(log);
-      if (parsed?.name === "MarketPublished") this.logger.info({ event: "market_published", epoch: parsed.args.epoch, marketRoot: parsed.args.marketRoot, block: log.blockNumber }, "the oracle published an epoch");
+      if (parsed?.name === "MarketPublished")
+        this.logger.info({ event: "market_published", epoch: parsed.args.epoch, marketRoot: parsed.args.marketRoot, block: log.blockNumber }, "the oracle published an epoch");
       return false;
     }
     const parsed = this.parseGate(log);
@@ -564,15 +588,32 @@ export class KeeperService {
       case "OpeningEncrypted": {
         const published: PublishedJson = { ephemeralKey: [String(a.ephemeralKey[0]), String(a.ephemeralKey[1])], ciphertext: (a.ciphertext as bigint[]).map(String) };
         this.store.putPublished(a.account, a.nonce, a.commitment, a.keyGeneration, JSON.stringify(published), log.blockNumber);
-        this.logger.info({ event: "opening_published", account: a.account, nonce: a.nonce, commitment: a.commitment, keyGeneration: a.keyGeneration, block: log.blockNumber }, "a position committed; its opening is encrypted to the keeper key");
+        this.logger.info(
+          { event: "opening_published", account: a.account, nonce: a.nonce, commitment: a.commitment, keyGeneration: a.keyGeneration, block: log.blockNumber },
+          "a position committed; its opening is encrypted to the keeper key",
+        );
         return true;
       }
       case "FlaggedBelowTrigger":
         this.store.setFlag(a.account, a.commitment, flagTimes.get(log.blockNumber)!);
-        this.logger.info({ event: "flagged", account: a.account, commitment: a.commitment, epoch: a.epoch, liquidatableAt: a.liquidatableAt }, "the gate flagged a position below the trigger");
+        this.logger.info(
+          { event: "flagged", account: a.account, commitment: a.commitment, epoch: a.epoch, liquidatableAt: a.liquidatableAt },
+          "the gate flagged a position below the trigger",
+        );
         return true;
       case "Liquidated":
-        this.logger.info({ event: "liquidated", account: a.account, liquidator: a.liquidator, newCommitment: a.newCommitment, epoch: a.epoch, urgent: a.urgent, ours: getAddress(a.liquidator) === this.wallet.address }, "a position was liquidated");
+        this.logger.info(
+          {
+            event: "liquidated",
+            account: a.account,
+            liquidator: a.liquidator,
+            newCommitment: a.newCommitment,
+            epoch: a.epoch,
+            urgent: a.urgent,
+            ours: getAddress(a.liquidator) === this.wallet.address,
+          },
+          "a position was liquidated",
+        );
         return true;
       case "Rebalanced":
         this.logger.debug({ event: "rebalanced", account: a.account, newCommitment: a.newCommitment, forced: a.forced }, "a position was rebalanced");
@@ -580,7 +621,11 @@ export class KeeperService {
       case "KeeperKeyRotated": {
         const held = this.keys.some((k) => k.publicKey[0] === a.x && k.publicKey[1] === a.y);
         if (held) this.logger.info({ event: "key_rotated", generation: a.generation }, "the gate rotated to a keeper key this keeper holds");
-        else this.logger.error({ event: "key_rotated", generation: a.generation }, "the gate rotated to a keeper key this keeper does not hold: new openings will not decrypt; restart with the new keeperKeyFile (the old one under retiredKeyFiles)");
+        else
+          this.logger.error(
+            { event: "key_rotated", generation: a.generation },
+            "the gate rotated to a keeper key this keeper does not hold: new openings will not decrypt; restart with the new keeperKeyFile (the old one under retiredKeyFiles)",
+          );
         return false;
       }
       default:
@@ -783,7 +828,13 @@ export class KeeperService {
       try {
         // The rebalance workflow's witness and proof step (proveTransition), with the keeper's warm prover.
         const prover = this.prover!;
-        proof = await proveTransition(plan.transition, state.market, state.policy, { layout: this.layout, prove: (signals) => prover.prove(signals) }, { source: row.account, context: this.context, keeperKey: [keeperKey[0], keeperKey[1]] });
+        proof = await proveTransition(
+          plan.transition,
+          state.market,
+          state.policy,
+          { layout: this.layout, prove: (signals) => prover.prove(signals) },
+          { source: row.account, context: this.context, keeperKey: [keeperKey[0], keeperKey[1]] },
+        );
       } catch (error) {
         if (error instanceof UnprovableError) {
           this.store.markFailed(action.id, `unprovable: ${error.message}`);
@@ -835,7 +886,10 @@ export class KeeperService {
       // Recorded, so nothing is lost: the row stays `submitted` and a later poll settles it
       // (rebroadcast while its nonce is free, failed once another transaction took the nonce).
       const outage = error instanceof RpcUnavailableError;
-      this.logger[outage ? "warn" : "error"]({ event: "settle_deferred", action: action.id, txHash: action.txHash, error: describeError(error) }, "sending or settling the recorded transaction failed; a later poll rebroadcasts or settles it");
+      this.logger[outage ? "warn" : "error"](
+        { event: "settle_deferred", action: action.id, txHash: action.txHash, error: describeError(error) },
+        "sending or settling the recorded transaction failed; a later poll rebroadcasts or settles it",
+      );
     }
   }
 
@@ -846,7 +900,10 @@ export class KeeperService {
     if (outcome.result === "mined") {
       this.store.markMined(action.id);
       this.metrics.submissions.inc({ kind: action.kind, result: "mined" });
-      this.logger.info({ event: "mined", ...log, block: outcome.receipt.blockNumber, gasUsed: outcome.receipt.gasUsed }, `${action.kind === "flag" ? "flag" : "liquidation"} mined`);
+      this.logger.info(
+        { event: "mined", ...log, block: outcome.receipt.blockNumber, gasUsed: outcome.receipt.gasUsed },
+        `${action.kind === "flag" ? "flag" : "liquidation"} mined`,
+      );
     } else if (outcome.result === "reverted") {
       this.store.markFailed(action.id, `reverted in block ${outcome.receipt.blockNumber}`);
       this.metrics.submissions.inc({ kind: action.kind, result: "reverted" });

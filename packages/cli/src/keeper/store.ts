@@ -206,7 +206,11 @@ export class KeeperStore {
       return;
     }
     if (knownChain !== chainId.toString() || knownGate !== gate.toLowerCase()) {
-      throw new InputError(this.file, "", `this database follows gate ${knownGate} on chain ${knownChain}, not gate ${gate.toLowerCase()} on chain ${chainId}; give the keeper its own database per deployment`);
+      throw new InputError(
+        this.file,
+        "",
+        `this database follows gate ${knownGate} on chain ${knownChain}, not gate ${gate.toLowerCase()} on chain ${chainId}; give the keeper its own database per deployment`,
+      );
     }
   }
 
@@ -251,19 +255,21 @@ export class KeeperStore {
 
   /** A new commitment of `account` (OpeningEncrypted): replaces what was known, clears the flag and the old opening. */
   putPublished(account: string, nonce: bigint, commitment: bigint, keyGeneration: bigint, publishedJson: string, block: number): void {
-    this
-      .sql(
-        `INSERT INTO positions (account, nonce, commitment, key_generation, opening_json, published_json, decrypt_error, flag_since, block)
+    this.sql(
+      `INSERT INTO positions (account, nonce, commitment, key_generation, opening_json, published_json, decrypt_error, flag_since, block)
          VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, ?)
          ON CONFLICT (account) DO UPDATE SET nonce = excluded.nonce, commitment = excluded.commitment, key_generation = excluded.key_generation,
            opening_json = NULL, published_json = excluded.published_json, decrypt_error = NULL, flag_since = NULL, block = excluded.block
          WHERE excluded.block >= positions.block`,
-      )
-      .run(account.toLowerCase(), nonce.toString(), hex(commitment), keyGeneration.toString(), publishedJson, block);
+    ).run(account.toLowerCase(), nonce.toString(), hex(commitment), keyGeneration.toString(), publishedJson, block);
   }
 
   setOpening(account: string, commitment: bigint, openingJson: string): void {
-    this.sql("UPDATE positions SET opening_json = ?, published_json = NULL, decrypt_error = NULL WHERE account = ? AND commitment = ?").run(openingJson, account.toLowerCase(), hex(commitment));
+    this.sql("UPDATE positions SET opening_json = ?, published_json = NULL, decrypt_error = NULL WHERE account = ? AND commitment = ?").run(
+      openingJson,
+      account.toLowerCase(),
+      hex(commitment),
+    );
   }
 
   setDecryptError(account: string, commitment: bigint, error: string): void {
@@ -313,18 +319,18 @@ export class KeeperStore {
    */
   claimAction(account: string, commitment: bigint, kind: ActionKind, epoch: bigint): ActionRow {
     return this.transaction(() => {
-      this
-        .sql("INSERT INTO actions (account, commitment, kind, state, attempts, updated_at, epoch) VALUES (?, ?, ?, 'planned', 0, ?, ?) ON CONFLICT (account, commitment, kind) DO NOTHING")
-        .run(account.toLowerCase(), hex(commitment), kind, Date.now(), epoch.toString());
+      this.sql(
+        "INSERT INTO actions (account, commitment, kind, state, attempts, updated_at, epoch) VALUES (?, ?, ?, 'planned', 0, ?, ?) ON CONFLICT (account, commitment, kind) DO NOTHING",
+      ).run(account.toLowerCase(), hex(commitment), kind, Date.now(), epoch.toString());
       return this.action(account, commitment, kind)!;
     });
   }
 
   /** planned/failed -> proving (a new attempt). Refuses any other state: the caller lost a race. */
   startProving(id: number, epoch: bigint): boolean {
-    const result = this
-      .sql("UPDATE actions SET state = 'proving', attempts = attempts + 1, error = NULL, epoch = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'proving', 'failed')")
-      .run(epoch.toString(), Date.now(), id);
+    const result = this.sql(
+      "UPDATE actions SET state = 'proving', attempts = attempts + 1, error = NULL, epoch = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'proving', 'failed')",
+    ).run(epoch.toString(), Date.now(), id);
     return Number(result.changes) === 1;
   }
 
@@ -334,9 +340,13 @@ export class KeeperStore {
    */
   recordSubmission(id: number, txHash: string, nonce: number, rawTx: string): void {
     this.transaction(() => {
-      const result = this
-        .sql("UPDATE actions SET state = 'submitted', tx_hash = ?, nonce = ?, raw_tx = ?, error = NULL, updated_at = ? WHERE id = ? AND state = 'proving'")
-        .run(txHash, nonce, rawTx, Date.now(), id);
+      const result = this.sql("UPDATE actions SET state = 'submitted', tx_hash = ?, nonce = ?, raw_tx = ?, error = NULL, updated_at = ? WHERE id = ? AND state = 'proving'").run(
+        txHash,
+        nonce,
+        rawTx,
+        Date.now(),
+        id,
+      );
       if (Number(result.changes) !== 1) throw new Error(`action ${id} is not being proven; refusing to record a submission`);
     });
   }

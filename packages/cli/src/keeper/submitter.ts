@@ -153,7 +153,10 @@ export class Submitter {
         this.o.logger.info({ event: "broadcast", action: action.id, via: "private" }, "sent to the private endpoint");
         return;
       } catch (error) {
-        this.o.logger.warn({ event: "private_endpoint_failed", action: action.id, error: describeError(error) }, "the private endpoint failed; falling back to the public RPC (the transaction becomes visible in the public mempool)");
+        this.o.logger.warn(
+          { event: "private_endpoint_failed", action: action.id, error: describeError(error) },
+          "the private endpoint failed; falling back to the public RPC (the transaction becomes visible in the public mempool)",
+        );
       }
     }
     await this.o.rpc("eth_sendRawTransaction", () => send(this.o.provider, "public"));
@@ -180,7 +183,10 @@ export class Submitter {
   async rebroadcast(action: ActionRow, rawTx: string): Promise<void> {
     this.o.store.countRebroadcast(action.id);
     this.o.metrics.submissions.inc({ kind: action.kind, result: "rebroadcast" });
-    this.o.logger.warn({ event: "rebroadcast", action: action.id, txHash: action.txHash, nonce: action.nonce }, "the node does not know the recorded transaction: rebroadcasting it unchanged (same nonce)");
+    this.o.logger.warn(
+      { event: "rebroadcast", action: action.id, txHash: action.txHash, nonce: action.nonce },
+      "the node does not know the recorded transaction: rebroadcasting it unchanged (same nonce)",
+    );
     await this.broadcast(action, rawTx, { jitter: false });
   }
 
@@ -207,7 +213,10 @@ export class Submitter {
           // operator replacing it, see README) ends it, as "dropped".
           rebroadcasts++;
           if (rebroadcasts > this.o.maxRetries) {
-            this.o.logger.error({ event: "stuck", action: action.id, txHash, nonce, rebroadcasts }, "the node keeps losing this transaction; still rebroadcasting it (replace its nonce to abandon it)");
+            this.o.logger.error(
+              { event: "stuck", action: action.id, txHash, nonce, rebroadcasts },
+              "the node keeps losing this transaction; still rebroadcasting it (replace its nonce to abandon it)",
+            );
           }
           await this.rebroadcast(action, rawTx);
         }

@@ -20,8 +20,7 @@ library Groth16 {
     /// @notice The BN254 scalar field modulus. Every public signal of a circuit is an element of
     /// this field; a uint256 at or above it would be reduced modulo it by the verifier's
     /// arithmetic, so two different uint256 values could verify as the same signal.
-    uint256 internal constant SNARK_SCALAR_FIELD =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant SNARK_SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     /// @notice Half the field modulus, rounded down. Signed circuit values (token flows) are
     /// field-encoded: an element above it stands for the negative number `x - SNARK_SCALAR_FIELD`,

@@ -31,8 +31,7 @@ import {PublicSignals as S} from "../libraries/PublicSignals.sol";
 /// It does not check risk (health, stress, VaR, slippage against the oracle, the trigger, the bonus
 /// against the debt value repaid) nor the ciphertext: the circuit's own tests do.
 contract ClearTransitionVerifier {
-    uint256 internal constant SNARK_SCALAR_FIELD =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant SNARK_SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant HALF_FIELD = SNARK_SCALAR_FIELD / 2;
     /// @dev The circuit's ranges: a bonus < 2^96 (a balance), a rate <= 10,000 basis points.
     uint256 internal constant BALANCE_LIMIT = 1 << CircuitConstants.AMOUNT_BITS;

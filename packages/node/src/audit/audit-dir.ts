@@ -20,7 +20,9 @@ export function writeAuditDir(dir: string, report: AuditReport, leaves: readonly
   mkdirSync(dir, { recursive: true });
   const audit = path.join(dir, AUDIT_FILE);
   const leavesFile = path.join(dir, LEAVES_FILE);
-  const lines = leaves.map((leaf) => JSON.stringify({ account: `0x${leaf.account.toString(16).padStart(40, "0")}`, commitment: leaf.commitment.toString(), figures: figuresJson(leaf.figures) }));
+  const lines = leaves.map((leaf) =>
+    JSON.stringify({ account: `0x${leaf.account.toString(16).padStart(40, "0")}`, commitment: leaf.commitment.toString(), figures: figuresJson(leaf.figures) }),
+  );
   writeFileSafely(leavesFile, `${lines.join("\n")}\n`);
   writeFileSafely(audit, `${stringify(auditReportJson(report))}\n`);
   return { audit, leaves: leavesFile };
@@ -51,7 +53,17 @@ export function readLeaves(dir: string, layout: AuditLayout): AuditLeaf[] {
         const big = (values: readonly string[]) => values.map((v) => BigInt(v));
         // Through the words and back: figuresFromWords checks the layout's lengths.
         const figures = figuresFromWords(
-          figureWords({ positions: BigInt(f.positions), fails: BigInt(f.fails), collateral: BigInt(f.collateral), debt: BigInt(f.debt), losses: big(f.losses), amounts: big(f.amounts), debtUnits: big(f.debtUnits), long: big(f.long), written: big(f.written) }),
+          figureWords({
+            positions: BigInt(f.positions),
+            fails: BigInt(f.fails),
+            collateral: BigInt(f.collateral),
+            debt: BigInt(f.debt),
+            losses: big(f.losses),
+            amounts: big(f.amounts),
+            debtUnits: big(f.debtUnits),
+            long: big(f.long),
+            written: big(f.written),
+          }),
           layout,
         );
         return { account: BigInt(json.account), commitment: BigInt(json.commitment), figures };

@@ -24,7 +24,9 @@ export function readBook(location: string, market: Market): BookEntry[] {
     throw new InputError(location, "", "not found (expected a directory of position files or a .jsonl file)");
   }
   if (stat.isDirectory()) {
-    const files = readdirSync(location).filter((name) => name.endsWith(".json")).sort();
+    const files = readdirSync(location)
+      .filter((name) => name.endsWith(".json"))
+      .sort();
     if (files.length === 0) throw new InputError(location, "", "the directory holds no .json position files");
     return files.map((name) => {
       const source = path.join(location, name);

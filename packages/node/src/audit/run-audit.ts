@@ -41,9 +41,7 @@ export const AUDIT_INSTANCES: Record<"test" | "standard", AuditInstances> = {
 };
 
 export type AuditProgress =
-  | { stage: "figures"; done: number; total: number }
-  | { stage: "tree"; depth: number; leaves: number }
-  | { stage: "proofs"; done: number; total: number; level: number };
+  { stage: "figures"; done: number; total: number } | { stage: "tree"; depth: number; leaves: number } | { stage: "proofs"; done: number; total: number; level: number };
 
 export interface RunAuditOptions {
   instances?: AuditInstances;
@@ -91,14 +89,22 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
   accounts.sort((a, b) => (a.leaf.account < b.leaf.account ? -1 : a.leaf.account > b.leaf.account ? 1 : 0));
   for (let i = 1; i < accounts.length; i++) {
     if (accounts[i]!.leaf.account === accounts[i - 1]!.leaf.account) {
-      throw new InputError(accounts[i]!.source, "account", `${accounts[i]!.entry.position.account} also has a position in ${accounts[i - 1]!.source}; an audit counts one position per account`);
+      throw new InputError(
+        accounts[i]!.source,
+        "account",
+        `${accounts[i]!.entry.position.account} also has a position in ${accounts[i - 1]!.source}; an audit counts one position per account`,
+      );
     }
   }
   const figuresMs = performance.now() - started;
 
   const shape = auditShape(accounts.length, batchSize, fanIn);
   const treeStarted = performance.now();
-  const tree = buildSumTree(accounts.map((a) => a.leaf), layout, shape.depth);
+  const tree = buildSumTree(
+    accounts.map((a) => a.leaf),
+    layout,
+    shape.depth,
+  );
   const treeMs = performance.now() - treeStarted;
   progress({ stage: "tree", depth: shape.depth, leaves: accounts.length });
   // When the totals fail the root's statements no root proof exists: say so before hours of batch proofs.
@@ -122,7 +128,12 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
       const instance = level === 0 ? instances.batch : level === shape.proofsPerLevel.length - 1 ? instances.top : instances.merge;
       const nodes = tree.levels[shape.heights[level]!]!;
       const describe = (i: number) =>
-        level === 0 ? `batch ${i} (${accounts.slice(i * batchSize, (i + 1) * batchSize).map((a) => a.source).join(", ")})` : `merge ${i} of level ${level}`;
+        level === 0
+          ? `batch ${i} (${accounts
+              .slice(i * batchSize, (i + 1) * batchSize)
+              .map((a) => a.source)
+              .join(", ")})`
+          : `merge ${i} of level ${level}`;
       function* inputs(): Generator<CircuitSignals> {
         for (let i = 0; i < count; i++) {
           if (level === 0) {
@@ -150,10 +161,12 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
         }
         if (level === 0) {
           const batch = batchSignals(publicSignals);
-          if (batch.marketRoot !== expectedMarketRoot || batch.policyHash !== expectedPolicyHash) throw new ZksError(`${describe(outcome.index)}: market or policy differs from the inputs (a bug)`, 70);
+          if (batch.marketRoot !== expectedMarketRoot || batch.policyHash !== expectedPolicyHash)
+            throw new ZksError(`${describe(outcome.index)}: market or policy differs from the inputs (a bug)`, 70);
           const expectedMembers = accounts.slice(outcome.index * batchSize, (outcome.index + 1) * batchSize).map((a) => ownerHash(a.leaf.commitment, a.leaf.account));
           while (expectedMembers.length < batchSize) expectedMembers.push(ownerHash(0n, 0n));
-          if (batch.members.some((m, s) => m !== expectedMembers[s])) throw new ZksError(`${describe(outcome.index)}: the proof's members differ from the book's (a bug; please report it)`, 70);
+          if (batch.members.some((m, s) => m !== expectedMembers[s]))
+            throw new ZksError(`${describe(outcome.index)}: the proof's members differ from the book's (a bug; please report it)`, 70);
         }
         levelProofs[outcome.index] = { proof, publicSignals };
         proven[outcome.index] = { node, firstAccount: signals.firstAccount, lastAccount: signals.lastAccount };

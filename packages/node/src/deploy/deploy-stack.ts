@@ -135,7 +135,8 @@ export function planStack(o: DeployStackOptions): StackPlan {
   const test = o.tokens === "test";
   if (!test && (o.tokens as string[]).length !== nAssets) throw bad("tokens", `${(o.tokens as string[]).length} addresses for ${nAssets} asset slots`);
   if (!test && o.factory === undefined) throw bad("factory", "the gate swaps on a Uniswap v2 factory: give its address (only test tokens come with a test factory)");
-  if (o.instrumentTokens && o.instrumentTokens.length !== nInstruments) throw bad("instrumentTokens", `${o.instrumentTokens.length} addresses for ${nInstruments} instrument slots`);
+  if (o.instrumentTokens && o.instrumentTokens.length !== nInstruments)
+    throw bad("instrumentTokens", `${o.instrumentTokens.length} addresses for ${nInstruments} instrument slots`);
   if (o.lenders && o.testLenders) throw bad("testLenders", `give ${name("lenders")} or ${name("testLenders")}, not both`);
   if (o.lenders && o.lenders.length !== nAssets) throw bad("lenders", `${o.lenders.length} addresses for ${nAssets} asset slots`);
   if ((o.lenderRate ?? 0n) < 0n || (o.lenderRate ?? 0n) >= 2n ** 256n) throw bad("lenderRate", "a per-second rate at 18 decimals, a non-negative integer");
@@ -144,9 +145,15 @@ export function planStack(o: DeployStackOptions): StackPlan {
   }
   const liquidationBonus = o.liquidationBonus ?? DEFAULT_LIQUIDATION_BONUS;
   const liquidationWindow = o.liquidationWindow ?? DEFAULT_LIQUIDATION_WINDOW;
-  if (liquidationBonus < 0n || liquidationBonus > MAX_LIQUIDATION_BONUS) throw bad("liquidationBonus", `basis points of the debt value repaid, an integer from 0 to ${MAX_LIQUIDATION_BONUS}; got ${liquidationBonus}`);
-  if (liquidationWindow < 0n || liquidationWindow > MAX_LIQUIDATION_WINDOW) throw bad("liquidationWindow", `seconds, an integer from 0 to ${MAX_LIQUIDATION_WINDOW}; got ${liquidationWindow}`);
-  for (const [option, list] of [["tokens", test ? [] : o.tokens], ["instrumentTokens", o.instrumentTokens ?? []], ["lenders", o.lenders ?? []]] as const) {
+  if (liquidationBonus < 0n || liquidationBonus > MAX_LIQUIDATION_BONUS)
+    throw bad("liquidationBonus", `basis points of the debt value repaid, an integer from 0 to ${MAX_LIQUIDATION_BONUS}; got ${liquidationBonus}`);
+  if (liquidationWindow < 0n || liquidationWindow > MAX_LIQUIDATION_WINDOW)
+    throw bad("liquidationWindow", `seconds, an integer from 0 to ${MAX_LIQUIDATION_WINDOW}; got ${liquidationWindow}`);
+  for (const [option, list] of [
+    ["tokens", test ? [] : o.tokens],
+    ["instrumentTokens", o.instrumentTokens ?? []],
+    ["lenders", o.lenders ?? []],
+  ] as const) {
     for (const a of list as string[]) addressOrZero(a, name(option));
   }
   if (o.factory !== undefined) address(o.factory, name("factory"));
@@ -183,7 +190,8 @@ const addressOrZero = (text: string, option: string): string => (/^0x0*$/i.test(
 async function verifierToDeploy(instance: string, paths: BuildPaths) {
   const artifact = readVerifierContract(instance, paths);
   const contract = verifierContractName(instance);
-  if (artifact.contractName !== contract) throw new SetupError(`${artifact.file}: contractName: "${artifact.contractName}", not ${contract}; run \`zks setup --instance ${instance}\``);
+  if (artifact.contractName !== contract)
+    throw new SetupError(`${artifact.file}: contractName: "${artifact.contractName}", not ${contract}; run \`zks setup --instance ${instance}\``);
   const key = await verifierKey(contract, { deployedBytecode: artifact.deployedBytecode, source: artifact.source }, paths);
   return { artifact, key };
 }
@@ -211,7 +219,13 @@ export async function deployStack(signer: Signer, options: DeployStackOptions): 
   if (refusal) throw new SetupError(`deploy: ${refusal}`);
   // Every artifact is read before the first transaction: a missing one is not found half-way.
   const test = options.tokens === "test";
-  const needed: StackContract[] = ["MarketOracle", "RebalanceGate", "AuditRegistry", ...(options.testLenders?.length ? (["LenderVault"] as const) : []), ...(test ? (["TestToken"] as const) : [])];
+  const needed: StackContract[] = [
+    "MarketOracle",
+    "RebalanceGate",
+    "AuditRegistry",
+    ...(options.testLenders?.length ? (["LenderVault"] as const) : []),
+    ...(test ? (["TestToken"] as const) : []),
+  ];
   const artifacts = new Map(needed.map((contract) => [contract, readContractArtifact(contract)]));
 
   const sender = signer instanceof NonceManager ? signer : new NonceManager(signer);
@@ -235,12 +249,16 @@ export async function deployStack(signer: Signer, options: DeployStackOptions): 
     // The code on the chain is what was classified, and it verifies with the installed key.
     const code = await provider.getCode(at);
     if (code.toLowerCase() !== artifact.deployedBytecode.toLowerCase()) {
-      throw new SetupError(`${artifact.file}: bytecode: deploying it left other code at ${at} than its deployedBytecode (the file's creation code is not its verifier's); run \`zks setup --instance ${artifact.instance} --force\``);
+      throw new SetupError(
+        `${artifact.file}: bytecode: deploying it left other code at ${at} than its deployedBytecode (the file's creation code is not its verifier's); run \`zks setup --instance ${artifact.instance} --force\``,
+      );
     }
     const installed = readManifest(instanceDir(paths, artifact.instance))?.verificationKeyHash;
     const onChain = String(await new Contract(at, ["function VERIFICATION_KEY_HASH() view returns (bytes32)"], provider).getFunction("VERIFICATION_KEY_HASH")());
     if (!installed || onChain !== installed || (key.verificationKeyHash !== null && onChain !== key.verificationKeyHash)) {
-      throw new SetupError(`${artifact.file}: the deployed ${artifact.contractName}'s VERIFICATION_KEY_HASH is ${onChain}, not the installed key's ${installed ?? "(none built)"}; run \`zks setup --instance ${artifact.instance}\``);
+      throw new SetupError(
+        `${artifact.file}: the deployed ${artifact.contractName}'s VERIFICATION_KEY_HASH is ${onChain}, not the installed key's ${installed ?? "(none built)"}; run \`zks setup --instance ${artifact.instance}\``,
+      );
     }
     verifiers.push(at);
   }
@@ -334,10 +352,12 @@ export async function deployStack(signer: Signer, options: DeployStackOptions): 
 export function describeDeployment(d: Deployment): string[] {
   const lines = [`deployed to chain ${d.chainId} (${d.network}) by ${d.deployer}:`];
   for (const [contract, at] of Object.entries(d.contracts)) lines.push(`  ${contract.padEnd(18)} ${at}`);
-  for (const k of d.verifierKeys) lines.push(`  key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${k.label}${k.deployable ? "" : " (tests and local chains only)"}`);
+  for (const k of d.verifierKeys)
+    lines.push(`  key of ${k.contract.padEnd(26)} ${k.verificationKeyHash ?? "(none built)"} ${k.label}${k.deployable ? "" : " (tests and local chains only)"}`);
   for (const t of d.tokens) lines.push(`  token ${t.slot} ${(t.symbol ?? "").padEnd(10)} ${t.address}${t.test ? " (test token)" : ""}`);
   for (const t of d.instrumentTokens.filter((x) => x.address !== ZeroAddress)) lines.push(`  option token ${t.slot} ${t.id ?? ""} ${t.address}${t.test ? " (test token)" : ""}`);
-  for (const l of d.lenders.filter((x) => x.address !== ZeroAddress)) lines.push(`  lender ${l.slot} ${(l.symbol ?? "").padEnd(10)} ${l.address}${l.test ? " (test LenderVault)" : ""}`);
+  for (const l of d.lenders.filter((x) => x.address !== ZeroAddress))
+    lines.push(`  lender ${l.slot} ${(l.symbol ?? "").padEnd(10)} ${l.address}${l.test ? " (test LenderVault)" : ""}`);
   lines.push(`  Uniswap v2 factory  ${d.uniswapV2Factory.address}${d.uniswapV2Factory.test ? " (deployed here)" : ""}; ${d.nSwaps} swap slots`);
   lines.push(`  keeper key (generation 1) x = ${d.keeperKey[0]}, y = ${d.keeperKey[1]}; liquidation bonus ${d.liquidationBonus} bps, grace window ${d.liquidationWindow} s`);
   return lines;

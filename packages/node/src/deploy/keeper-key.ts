@@ -60,7 +60,12 @@ export function readKeeperPublicKey(file: string): Point {
  * 31337 and 1337 (LOCAL_CHAIN_IDS) a grace window of 0, the demo's keeper key (public seed) and a
  * key file with the keeper's secret are refused. `flag` names the option in the message.
  */
-export function enforcementRefusal(chainId: bigint, keeper: KeeperKeyInput, liquidationWindow: bigint, flag = { keeperKey: "--keeper-key", liquidationWindow: "--liquidation-window" }): string | undefined {
+export function enforcementRefusal(
+  chainId: bigint,
+  keeper: KeeperKeyInput,
+  liquidationWindow: bigint,
+  flag = { keeperKey: "--keeper-key", liquidationWindow: "--liquidation-window" },
+): string | undefined {
   if (LOCAL_CHAIN_IDS.includes(chainId)) return undefined;
   const where = `chain ${chainId} is not a local chain (${LOCAL_CHAIN_IDS.join(", ")})`;
   if (liquidationWindow === 0n) {

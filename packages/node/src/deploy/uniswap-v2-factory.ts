@@ -18,4 +18,3 @@ export async function deployUniswapV2Factory(deployer: Signer, feeToSetter?: str
   await contract.waitForDeployment();
   return new Contract(await contract.getAddress(), UNISWAP_V2_FACTORY_ABI, deployer);
 }
-

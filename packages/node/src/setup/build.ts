@@ -227,13 +227,22 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       entry.nativeBuilt = true;
       writeManifest(dir, entry.manifest);
       progress({ instance: instance.name, step: "native", state: "done", index, total });
-      log(`built the native witness generator of ${instance.name} in ${nativeWitness.buildSeconds} s (${toolchain.asm ? "nasm field arithmetic" : "portable C++ field arithmetic: install nasm for faster witnesses"})`);
+      log(
+        `built the native witness generator of ${instance.name} in ${nativeWitness.buildSeconds} s (${toolchain.asm ? "nasm field arithmetic" : "portable C++ field arithmetic: install nasm for faster witnesses"})`,
+      );
     }
   }
 
   if (options.compileOnly) {
     return {
-      instances: compiled.map(({ manifest, dir, compiled: rebuilt, nativeBuilt, started: t0 }) => ({ manifest, dir, compiled: rebuilt, nativeBuilt, setUp: false, seconds: (performance.now() - t0) / 1000 })),
+      instances: compiled.map(({ manifest, dir, compiled: rebuilt, nativeBuilt, started: t0 }) => ({
+        manifest,
+        dir,
+        compiled: rebuilt,
+        nativeBuilt,
+        setUp: false,
+        seconds: (performance.now() - t0) / 1000,
+      })),
       seconds: (performance.now() - started) / 1000,
     };
   }
@@ -260,9 +269,7 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
   for (const [index, entry] of compiled.entries()) {
     const { instance, dir } = entry;
     let manifest = entry.manifest;
-    const setupKey = ptau
-      ? hashParts({ compileKey: manifest.compileKey, ptau: ptau.blake2b, snarkjs: SNARKJS_VERSION })
-      : manifest.setupKey!;
+    const setupKey = ptau ? hashParts({ compileKey: manifest.compileKey, ptau: ptau.blake2b, snarkjs: SNARKJS_VERSION }) : manifest.setupKey!;
     const files = manifestFiles(dir, manifest);
     const contract = path.join(paths.generatedContractsDir, `${verifierContractName(instance.name)}.sol`);
     let setUp = false;
@@ -273,7 +280,9 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       // The cached path trusts the manifest only for the key it describes: a zkey swapped on disk is not the ceremony's.
       const onDisk = sha256File(files.zkey);
       if (onDisk !== manifest.zkeySha256) {
-        throw new SetupError(`${files.zkey}: sha256 ${onDisk.slice(0, 16)}… is not the ceremony key its manifest records (${String(manifest.zkeySha256).slice(0, 16)}…): ${restore}`);
+        throw new SetupError(
+          `${files.zkey}: sha256 ${onDisk.slice(0, 16)}… is not the ceremony key its manifest records (${String(manifest.zkeySha256).slice(0, 16)}…): ${restore}`,
+        );
       }
     }
     if (options.ceremony && transcript) {
@@ -308,7 +317,10 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
       ceremony = {
         instance: instance.name,
         transcriptSha256: transcript.sha256,
-        contributions: verification.contributions.map((c, i) => ({ ...c, ...(transcript.content.entries[i]?.statement ? { statement: transcript.content.entries[i]!.statement } : {}) })),
+        contributions: verification.contributions.map((c, i) => ({
+          ...c,
+          ...(transcript.content.entries[i]?.statement ? { statement: transcript.content.entries[i]!.statement } : {}),
+        })),
       };
       setUp = true;
       progress({ instance: instance.name, step: "setup", state: "done", index, total });
@@ -346,8 +358,10 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<BuildRe
     const verificationKeyHash = keyHashOf(files.vkey);
     // The verifier's bytecode, so `zks deploy` and a key release need no compiler: recompiled
     // whenever the verifier's text changes (a new key), skipped with a note without solc.
-    const bytecode = await ensureVerifierArtifact(dir, { instance: instance.name, contractName: verifierContractName(instance.name), source: verifierText, verificationKeyHash }, () =>
-      progress({ instance: instance.name, step: "bytecode", state: "start", index, total }),
+    const bytecode = await ensureVerifierArtifact(
+      dir,
+      { instance: instance.name, contractName: verifierContractName(instance.name), source: verifierText, verificationKeyHash },
+      () => progress({ instance: instance.name, step: "bytecode", state: "start", index, total }),
     );
     // Like the verifier step, silent when nothing changed.
     if (bytecode === "compiled") progress({ instance: instance.name, step: "bytecode", state: "done", index, total });

@@ -16,7 +16,23 @@
  * snarkjs printed to that party, and the sha256 of the key it produced.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, copyFileSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import type { Logger } from "snarkjs";
@@ -173,7 +189,12 @@ export function loadTranscript(file: string): LoadedTranscript {
   const names = new Map<string, number>();
   content.entries.forEach((entry, i) => {
     if (entry.index !== i + 1) throw new InputError(file, `entries[${i}].index`, `expected ${i + 1}, got ${entry.index}`);
-    if ((entry.kind === "beacon") !== (entry.beacon !== undefined)) throw new InputError(file, `entries[${i}].beacon`, entry.kind === "beacon" ? "a beacon entry needs its beacon hash, iterations and source" : "only a beacon entry has a beacon");
+    if ((entry.kind === "beacon") !== (entry.beacon !== undefined))
+      throw new InputError(
+        file,
+        `entries[${i}].beacon`,
+        entry.kind === "beacon" ? "a beacon entry needs its beacon hash, iterations and source" : "only a beacon entry has a beacon",
+      );
     if (entry.kind === "beacon" && i !== content.entries.length - 1) throw new InputError(file, `entries[${i + 1}]`, "nothing follows the beacon: it finalizes the ceremony");
     const seen = names.get(nameKey(entry.name));
     if (seen !== undefined) throw new InputError(file, `entries[${i}].name`, `"${entry.name}" is entries[${seen}]'s name too: each party contributes once, under its own name`);
@@ -285,7 +306,11 @@ export async function readZkeyContributions(file: string): Promise<{ circuitHash
     const header = unique(2);
     const n8q = read(header.position, 4).readUInt32LE(0);
     if (n8q !== 32) throw new MalformedZkey("not a BN254 key");
-    const q = BigInt(`0x${Buffer.from(read(header.position + 4, n8q)).reverse().toString("hex")}`);
+    const q = BigInt(
+      `0x${Buffer.from(read(header.position + 4, n8q))
+        .reverse()
+        .toString("hex")}`,
+    );
     if (q !== BN254_Q) throw new MalformedZkey("not a BN254 key");
     const mpc = unique(10);
     body = read(mpc.position, mpc.size);
@@ -341,7 +366,12 @@ export async function readZkeyContributions(file: string): Promise<{ circuitHash
     if (type === 1 && (iterationsExp === undefined || beaconHash === undefined)) throw new MalformedZkey(`contribution #${i + 1}: a beacon without its hash or iterations`);
     if (type === 0 && (iterationsExp !== undefined || beaconHash !== undefined)) throw new MalformedZkey(`contribution #${i + 1}: beacon parameters on a contribution`);
     const hasher = createHash("blake2b512");
-    hasher.update(uncompressed(curve.G1, deltaAfter)).update(uncompressed(curve.G1, g1S)).update(uncompressed(curve.G1, g1Sx)).update(uncompressed(curve.G2, g2Spx)).update(transcript);
+    hasher
+      .update(uncompressed(curve.G1, deltaAfter))
+      .update(uncompressed(curve.G1, g1S))
+      .update(uncompressed(curve.G1, g1Sx))
+      .update(uncompressed(curve.G2, g2Spx))
+      .update(transcript);
     contributions.push({
       index: i + 1,
       name: name ?? "",
@@ -371,11 +401,15 @@ function checkContributions(zkey: string, contributions: ZkeyContribution[]): vo
   for (const c of contributions) {
     const at = `${zkey}: contribution #${c.index}`;
     if (c.name.length === 0) throw new CeremonyError(`${at} has no name: every contribution names its party`);
-    if (!PRINTABLE.test(c.name) || c.name.trim() !== c.name) throw new CeremonyError(`${at} is named ${JSON.stringify(c.name)}: control or format characters, or surrounding spaces, are refused (they can pose as other lines of the report)`);
+    if (!PRINTABLE.test(c.name) || c.name.trim() !== c.name)
+      throw new CeremonyError(
+        `${at} is named ${JSON.stringify(c.name)}: control or format characters, or surrounding spaces, are refused (they can pose as other lines of the report)`,
+      );
     const seen = names.get(nameKey(c.name));
     if (seen !== undefined) throw new CeremonyError(`${at} is named "${c.name}" like contribution #${seen}: each party contributes once, under its own name`);
     names.set(nameKey(c.name), c.index);
-    if (beacon && c.index > beacon.index) throw new CeremonyError(`${at} (${c.name}) follows the beacon #${beacon.index} (${beacon.name}): nothing may follow the beacon, or its maker chose the final key`);
+    if (beacon && c.index > beacon.index)
+      throw new CeremonyError(`${at} (${c.name}) follows the beacon #${beacon.index} (${beacon.name}): nothing may follow the beacon, or its maker chose the final key`);
   }
 }
 
@@ -383,7 +417,13 @@ function checkName(name: string, flag: string): void {
   const parsed = printable(NAME_LENGTH).safeParse(name);
   if (!parsed.success) {
     const length = name.length === 0 || name.length > NAME_LENGTH;
-    throw new InputError(flag, "", length ? `1 to ${NAME_LENGTH} characters (snarkjs keeps no more in the key), got ${name.length}` : "no control or format characters and no leading or trailing spaces: the name is printed in every verification");
+    throw new InputError(
+      flag,
+      "",
+      length
+        ? `1 to ${NAME_LENGTH} characters (snarkjs keeps no more in the key), got ${name.length}`
+        : "no control or format characters and no leading or trailing spaces: the name is printed in every verification",
+    );
   }
 }
 
@@ -415,7 +455,11 @@ export async function ceremonyInit(circuit: CeremonyCircuit, outDir: string, opt
     if (!statSync(outDir).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError("--out", "", code === "EEXIST" || code === "ENOTDIR" ? `${outDir} is a file: --out names a directory for the ceremony` : `cannot create ${outDir} (${code})`);
+    throw new InputError(
+      "--out",
+      "",
+      code === "EEXIST" || code === "ENOTDIR" ? `${outDir} is a file: --out names a directory for the ceremony` : `cannot create ${outDir} (${code})`,
+    );
   }
   const transcriptFile = path.join(outDir, TRANSCRIPT_FILE);
   const zkey = path.join(outDir, `${circuit.instance}_0000.zkey`);
@@ -477,7 +521,9 @@ function nextStep(input: string, output: string, transcriptFile: string | undefi
   const { content: transcript } = loadTranscript(transcriptIn);
   const last = transcript.entries.at(-1);
   if (last?.kind === "beacon") throw new CeremonyError(`${transcriptIn}: the ceremony is finalized (entries[${last.index - 1}] is the beacon): no step follows it`);
-  const latest = last ? { hash: last.zkeySha256, what: `entries[${last.index - 1}] (${last.name}, ${last.file})` } : { hash: transcript.initial.zkeySha256, what: `initial (${transcript.initial.file})` };
+  const latest = last
+    ? { hash: last.zkeySha256, what: `entries[${last.index - 1}] (${last.name}, ${last.file})` }
+    : { hash: transcript.initial.zkeySha256, what: `initial (${transcript.initial.file})` };
   const digest = sha256File(input);
   if (digest !== latest.hash) {
     throw new CeremonyError(`${input}: not the ceremony's latest key: its sha256 is ${short(digest)}, the transcript's latest, ${latest.what}, is ${short(latest.hash)}`);
@@ -534,7 +580,8 @@ async function runStep(
     const contributionHash = Buffer.from(hash).toString("hex");
     // What snarkjs told the party is what the new key records: the transcript never says otherwise.
     const recorded = (await readZkeyContributions(temp)).contributions.at(-1);
-    if (recorded?.contributionHash !== contributionHash) throw new Error(`snarkjs returned contribution hash ${short(contributionHash)} but the key records ${short(recorded?.contributionHash ?? "none")}`);
+    if (recorded?.contributionHash !== contributionHash)
+      throw new Error(`snarkjs returned contribution hash ${short(contributionHash)} but the key records ${short(recorded?.contributionHash ?? "none")}`);
     const zkeySha256 = sha256File(temp);
     publishExclusive(temp, output, "--out");
     const done: TranscriptEntry = { index: transcript.entries.length + 1, ...entry, contributionHash, zkeySha256, file: path.basename(output) };
@@ -574,7 +621,15 @@ export function parseIterations(text: string): number {
  * 2^iterationsExp SHA-256 rounds, so anyone can recompute it and nobody could choose it. `source`
  * records what was announced before the value was known (e.g. a block number, a drand round).
  */
-export async function ceremonyFinalize(options: { input: string; output: string; beacon: string; iterationsExp: number; source: string; name?: string; transcript?: string }): Promise<StepResult> {
+export async function ceremonyFinalize(options: {
+  input: string;
+  output: string;
+  beacon: string;
+  iterationsExp: number;
+  source: string;
+  name?: string;
+  transcript?: string;
+}): Promise<StepResult> {
   const name = options.name ?? "final beacon";
   checkName(name, "--name");
   checkText(options.source, "--beacon-source", 200);
@@ -594,7 +649,9 @@ export async function ceremonyFinalize(options: { input: string; output: string;
 function checkTranscriptCircuit({ file, content: transcript }: LoadedTranscript, circuit: CeremonyCircuit): void {
   if (transcript.instance !== circuit.instance) throw new CeremonyError(`${file}: instance: the ceremony is for "${transcript.instance}", not "${circuit.instance}"`);
   if (transcript.circuit.compileKey !== circuit.compileKey) {
-    throw new CeremonyError(`${file}: circuit.compileKey: the ceremony's circuit (${short(transcript.circuit.compileKey)}) is not this checkout's ${circuit.instance} (${short(circuit.compileKey)}): its sources or compiler differ`);
+    throw new CeremonyError(
+      `${file}: circuit.compileKey: the ceremony's circuit (${short(transcript.circuit.compileKey)}) is not this checkout's ${circuit.instance} (${short(circuit.compileKey)}): its sources or compiler differ`,
+    );
   }
   const r1csSha256 = sha256File(circuit.r1cs);
   if (transcript.circuit.r1csSha256 !== r1csSha256) {
@@ -629,11 +686,17 @@ export async function resolveCeremonyPtau(options: {
     const { file, content } = options.transcript;
     const known = publicCeremonyPower(content.ptau.blake2b);
     if (known === undefined) {
-      throw new CeremonyError(`${file}: ptau.blake2b: ${short(content.ptau.blake2b)} is not a known public ceremony file; pass the ceremony's ptau with --ptau to check it (its key is a rehearsal's, never deployable)`);
+      throw new CeremonyError(
+        `${file}: ptau.blake2b: ${short(content.ptau.blake2b)} is not a known public ceremony file; pass the ceremony's ptau with --ptau to check it (its key is a rehearsal's, never deployable)`,
+      );
     }
     if (known < options.requiredPower) throw new CeremonyError(`${file}: ptau: the power-${known} public file is too small for this circuit (power ${options.requiredPower})`);
     if (known > options.requiredPower + PTAU_POWER_MARGIN) {
-      throw new InputError("--ptau", "", `the transcript names the power-${known} public ptau, more than ${PTAU_POWER_MARGIN} above what the circuit needs (${options.requiredPower}): download it yourself and pass it with --ptau`);
+      throw new InputError(
+        "--ptau",
+        "",
+        `the transcript names the power-${known} public ptau, more than ${PTAU_POWER_MARGIN} above what the circuit needs (${options.requiredPower}): download it yourself and pass it with --ptau`,
+      );
     }
     power = known;
   }
@@ -647,7 +710,12 @@ export async function resolveCeremonyPtau(options: {
  * against this machine's r1cs and the ptau (every contribution chains from the initial key, and
  * the key's points are the result). The cheap checks run first; only the last accepts.
  */
-export async function verifyCeremonyZkey(circuit: CeremonyCircuit, zkey: string, transcript?: LoadedTranscript, options: { expectBeacon?: string } = {}): Promise<CeremonyVerification> {
+export async function verifyCeremonyZkey(
+  circuit: CeremonyCircuit,
+  zkey: string,
+  transcript?: LoadedTranscript,
+  options: { expectBeacon?: string } = {},
+): Promise<CeremonyVerification> {
   readableFile(zkey, "--zkey");
   if (transcript) checkTranscriptCircuit(transcript, circuit);
   const zkeySha256 = sha256File(zkey);
@@ -677,7 +745,8 @@ export async function verifyCeremonyZkey(circuit: CeremonyCircuit, zkey: string,
         throw new CeremonyError(`${at}.contributionHash: ${short(entry.contributionHash)} but the key's contribution #${c.index} (${c.name}) has ${short(c.contributionHash)}`);
       }
       if (entry.name !== c.name) throw new CeremonyError(`${at}.name: "${entry.name}" but the key's contribution #${c.index} is named "${c.name}"`);
-      if ((entry.kind === "beacon") !== (c.beacon !== undefined)) throw new CeremonyError(`${at}.kind: "${entry.kind}" but the key's contribution #${c.index} is ${c.beacon ? "a beacon" : "not a beacon"}`);
+      if ((entry.kind === "beacon") !== (c.beacon !== undefined))
+        throw new CeremonyError(`${at}.kind: "${entry.kind}" but the key's contribution #${c.index} is ${c.beacon ? "a beacon" : "not a beacon"}`);
       if (entry.beacon && c.beacon && (entry.beacon.hash !== c.beacon.hash || entry.beacon.iterationsExp !== c.beacon.iterationsExp)) {
         throw new CeremonyError(`${at}.beacon: ${entry.beacon.hash} (2^${entry.beacon.iterationsExp}) but the key's beacon is ${c.beacon.hash} (2^${c.beacon.iterationsExp})`);
       }
@@ -702,7 +771,12 @@ export async function verifyCeremonyZkey(circuit: CeremonyCircuit, zkey: string,
     valid = false;
   }
   if (!valid) throw invalid(`snarkjs zkey verify: ${errors.find((line) => line.length > 0) ?? "no reason given"}`);
-  const ptau = { path: circuit.ptau.path, power: circuit.ptau.power, blake2b: circuit.ptau.blake2b, publicCeremony: isPublicCeremonyPtau(circuit.ptau.power, circuit.ptau.blake2b) };
+  const ptau = {
+    path: circuit.ptau.path,
+    power: circuit.ptau.power,
+    blake2b: circuit.ptau.blake2b,
+    publicCeremony: isPublicCeremonyPtau(circuit.ptau.power, circuit.ptau.blake2b),
+  };
   return { zkey, zkeySha256, circuitHash, contributions, ptau, transcript };
 }
 

@@ -56,7 +56,11 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 export function runCircom(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     if (!CIRCOM_CLI) {
-      reject(new SetupError("circom2 is not installed: compiling a circuit needs it (`npm install circom2`, an optional peer of @zk-solvency/node); or install built keys with `zks keys fetch`"));
+      reject(
+        new SetupError(
+          "circom2 is not installed: compiling a circuit needs it (`npm install circom2`, an optional peer of @zk-solvency/node); or install built keys with `zks keys fetch`",
+        ),
+      );
       return;
     }
     // circom2's WASI sandbox sees the working directory and its parents, through relative paths.

@@ -50,7 +50,9 @@ export function compiledVerifier(contract: string, artifactsDir: string = path.j
   const artifact = JSON.parse(readFileSync(file, "utf8")) as { deployedBytecode?: unknown; inputSourceName?: unknown; buildInfoId?: unknown };
   let source: string | null = null;
   try {
-    const buildInfo = JSON.parse(readFileSync(path.join(artifactsDir, "build-info", `${String(artifact.buildInfoId)}.json`), "utf8")) as { input?: { sources?: Record<string, { content?: unknown }> } };
+    const buildInfo = JSON.parse(readFileSync(path.join(artifactsDir, "build-info", `${String(artifact.buildInfoId)}.json`), "utf8")) as {
+      input?: { sources?: Record<string, { content?: unknown }> };
+    };
     const content = buildInfo.input?.sources?.[String(artifact.inputSourceName)]?.content;
     if (typeof content === "string") source = content;
   } catch {
@@ -74,7 +76,10 @@ function keyConstants(vkey: Record<string, unknown>): { name: string; push: stri
     ...g2(vkey.vk_beta_2).map((v, i): [string, string] => [`beta[${i}]`, v]),
     ...g2(vkey.vk_gamma_2).map((v, i): [string, string] => [`gamma[${i}]`, v]),
     ...g2(vkey.vk_delta_2).map((v, i): [string, string] => [`delta[${i}]`, v]),
-    ...(vkey.IC as string[][]).flatMap((p, i): [string, string][] => [[`IC${i}x`, p[0]!], [`IC${i}y`, p[1]!]]),
+    ...(vkey.IC as string[][]).flatMap((p, i): [string, string][] => [
+      [`IC${i}x`, p[0]!],
+      [`IC${i}y`, p[1]!],
+    ]),
   ];
   return named.map(([name, value]) => {
     let hex = BigInt(value).toString(16);
@@ -94,7 +99,15 @@ const sha256 = (file: string) => createHash("sha256").update(readFileSync(file))
  */
 export async function verifierKey(contract: string, compiled: CompiledVerifier | undefined, paths: BuildPaths = defaultBuildPaths()): Promise<VerifierKey> {
   const instance = loadInstances().find((i) => verifierContractName(i.name) === contract)?.name ?? null;
-  const unknown = (problem: string, hash: string | null = null): VerifierKey => ({ contract, instance, kind: "unknown", deployable: false, label: `UNKNOWN key (${problem})`, verificationKeyHash: hash, problem });
+  const unknown = (problem: string, hash: string | null = null): VerifierKey => ({
+    contract,
+    instance,
+    kind: "unknown",
+    deployable: false,
+    label: `UNKNOWN key (${problem})`,
+    verificationKeyHash: hash,
+    problem,
+  });
   if (!instance) return unknown("no circuit instance has this verifier");
   const dir = instanceDir(paths, instance);
   const manifest = readManifest(dir);
@@ -109,7 +122,10 @@ export async function verifierKey(contract: string, compiled: CompiledVerifier |
   const expected = await solidityVerifierSource(files.zkey, instance, zkeySha256, keySource);
   if (compiled.source === null) return unknown("the source it was compiled from is not in the build-info: run `npx hardhat compile`", hash);
   if (compiled.source !== expected) {
-    return unknown(`compiled from a source other than the verifier the installed key of ${instance} makes (a stale compile or an edited file): run \`zks setup\` and \`npx hardhat compile\``, hash);
+    return unknown(
+      `compiled from a source other than the verifier the installed key of ${instance} makes (a stale compile or an edited file): run \`zks setup\` and \`npx hardhat compile\``,
+      hash,
+    );
   }
   const code = compiled.deployedBytecode.toLowerCase().replace(/^0x/, "");
   const missing = keyConstants(vkey).find((constant) => !code.includes(constant.push));

@@ -68,7 +68,9 @@ export function loadInstances(file: string = INSTANCES_FILE): InstanceConfig[] {
     // switches every check off, for templates that constrain it (Rebalance); a Solvency instance
     // with it would let its prover prove a failing position.
     if (instance.template === "Solvency" && ((instance.params[3] ?? 0) & SOLVENCY_CHECKS_GATED) !== 0) {
-      throw new SetupError(`${file}: instances.${instance.name}.params[3]: bit 4 (${SOLVENCY_CHECKS_GATED}) gates Solvency's checks behind a private input; it is for templates that embed Solvency, never for an instance`);
+      throw new SetupError(
+        `${file}: instances.${instance.name}.params[3]: bit 4 (${SOLVENCY_CHECKS_GATED}) gates Solvency's checks behind a private input; it is for templates that embed Solvency, never for an instance`,
+      );
     }
   }
   return instances;
@@ -107,7 +109,9 @@ function withSignals(name: string, config: z.infer<typeof instanceSchema>, layou
     for (const field of ["publicInputs", "publicSignals"] as const) {
       const stated = config[field];
       if (stated !== undefined && stated.join(",") !== expanded[field].join(",")) {
-        throw new SetupError(`${file}: instances.${name}.${field}: [${stated.join(", ")}] is not what templates.${template} declares for these parameters: [${expanded[field].join(", ")}]`);
+        throw new SetupError(
+          `${file}: instances.${name}.${field}: [${stated.join(", ")}] is not what templates.${template} declares for these parameters: [${expanded[field].join(", ")}]`,
+        );
       }
     }
     ({ publicInputs, publicSignals } = expanded);

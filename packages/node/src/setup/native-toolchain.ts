@@ -70,7 +70,8 @@ export function checkNativeToolchain(choice: NativeToolchain, env: NodeJS.Proces
 /** Headers by preprocessing (fast), GMP also by linking, since a header without the library fails only at link time. */
 function missingLibraries(cxx: string, env: NodeJS.ProcessEnv): Missing[] {
   const missing: Missing[] = [];
-  const preprocesses = (header: string) => spawnSync(cxx, ["-E", "-x", "c++", "-", "-o", "/dev/null"], { input: `#include <${header}>\n`, env, stdio: ["pipe", "ignore", "ignore"] }).status === 0;
+  const preprocesses = (header: string) =>
+    spawnSync(cxx, ["-E", "-x", "c++", "-", "-o", "/dev/null"], { input: `#include <${header}>\n`, env, stdio: ["pipe", "ignore", "ignore"] }).status === 0;
   if (!preprocesses("gmp.h")) missing.push({ what: "the GMP header gmp.h", debianPackage: "libgmp-dev" });
   if (!preprocesses("nlohmann/json.hpp")) missing.push({ what: "the header nlohmann/json.hpp", debianPackage: "nlohmann-json3-dev" });
   if (missing.length === 0) {

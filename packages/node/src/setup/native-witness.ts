@@ -26,7 +26,9 @@ function circomArgs(toolchain: NativeToolchain): string[] {
 export function nativeWitnessKey(circuitCompileKey: string, toolchain: NativeToolchain): string {
   return hashParts({
     circuit: circuitCompileKey,
-    circom: `circom2@${CIRCOM_PACKAGE_VERSION} ${circomArgs(toolchain).filter((arg) => arg.startsWith("--")).join(" ")}`,
+    circom: `circom2@${CIRCOM_PACKAGE_VERSION} ${circomArgs(toolchain)
+      .filter((arg) => arg.startsWith("--"))
+      .join(" ")}`,
     cxx: `${toolchain.cxx} ${CXX_FLAGS}`,
   });
 }
@@ -49,12 +51,7 @@ export interface NativeBuildOptions {
  * compile) and builds it with make. Work happens in a staging directory that replaces
  * main_cpp/ only once the binary runs, so a failed build never leaves a half-built generator.
  */
-export async function buildNativeWitness(
-  dir: string,
-  key: string,
-  toolchain: NativeToolchain,
-  options: NativeBuildOptions = {},
-): Promise<NativeWitnessManifest> {
+export async function buildNativeWitness(dir: string, key: string, toolchain: NativeToolchain, options: NativeBuildOptions = {}): Promise<NativeWitnessManifest> {
   const env = options.env ?? process.env;
   const started = performance.now();
   const mainFile = path.join(dir, "main.circom");

@@ -26,8 +26,7 @@ export interface PtauChoice {
   origin: PtauOrigin;
 }
 
-export const CEREMONY_URL = (power: number): string =>
-  `https://storage.googleapis.com/zkevm/ptau/powersOfTau28_hez_final_${String(power).padStart(2, "0")}.ptau`;
+export const CEREMONY_URL = (power: number): string => `https://storage.googleapis.com/zkevm/ptau/powersOfTau28_hez_final_${String(power).padStart(2, "0")}.ptau`;
 
 /** blake2b-512 of the public ceremony files (snarkjs README, "Powers of Tau" table). */
 export const CEREMONY_BLAKE2B: Readonly<Record<number, string>> = {
@@ -184,7 +183,9 @@ export async function resolvePtau(options: ResolvePtauOptions): Promise<PtauChoi
   } catch (error) {
     if (error instanceof SetupError && error.message.includes("hash mismatch")) throw error;
     if (options.developmentFallback === false) {
-      throw new SetupError(`no ptau: pass --ptau (or ZKS_PTAU) with a public ceremony file of power >= ${power}; the download of ${CEREMONY_URL(power)} failed (${(error as Error).message})`);
+      throw new SetupError(
+        `no ptau: pass --ptau (or ZKS_PTAU) with a public ceremony file of power >= ${power}; the download of ${CEREMONY_URL(power)} failed (${(error as Error).message})`,
+      );
     }
     options.log(`could not download the ceremony ptau (${(error as Error).message}); falling back to a development ptau`);
   }
@@ -197,9 +198,7 @@ export async function resolvePtau(options: ResolvePtauOptions): Promise<PtauChoi
 async function checkUserPtau(file: string, options: ResolvePtauOptions): Promise<PtauChoice> {
   const header = readPtauHeader(file);
   if (header.power < options.requiredPower) {
-    throw new SetupError(
-      `ptau ${file}: power ${header.power} is too small; the circuits need power ${options.requiredPower} (2^${options.requiredPower} constraints)`,
-    );
+    throw new SetupError(`ptau ${file}: power ${header.power} is too small; the circuits need power ${options.requiredPower} (2^${options.requiredPower} constraints)`);
   }
   if (!header.preparedForPhase2) {
     throw new SetupError(`ptau ${file}: not prepared for phase 2 (run \`snarkjs powersoftau prepare phase2\` on it)`);

@@ -95,13 +95,17 @@ export async function runBacktestFiles(options: BacktestFilesOptions): Promise<B
   const paths = backtestPricePaths(market, spec, options.market);
 
   const pngNames = (options.png ?? true) ? Object.values(BACKTEST_PNG_OF) : [];
-  const dir = prepareOutputDir(options.out, [...BACKTEST_OUTPUT_FILES, ...pngNames], [
-    { flag: "--position", file: options.position },
-    { flag: "--market", file: options.market },
-    { flag: "--policy", file: options.policy },
-    ...(options.allow !== undefined ? [{ flag: "--allow", file: options.allow }] : []),
-    ...(options.returns !== undefined ? [{ flag: "--returns", file: options.returns }] : []),
-  ]);
+  const dir = prepareOutputDir(
+    options.out,
+    [...BACKTEST_OUTPUT_FILES, ...pngNames],
+    [
+      { flag: "--position", file: options.position },
+      { flag: "--market", file: options.market },
+      { flag: "--policy", file: options.policy },
+      ...(options.allow !== undefined ? [{ flag: "--allow", file: options.allow }] : []),
+      ...(options.returns !== undefined ? [{ flag: "--returns", file: options.returns }] : []),
+    ],
+  );
   const run = runBacktestWorkflow({ position, market, policy, allowance, strategies, settings, paths });
   const written = await writeBacktestReport(dir, run, {
     command: options.command ?? "runBacktestFiles",

@@ -72,7 +72,9 @@ export function inspectInstance(name: string, paths: BuildPaths = defaultBuildPa
       keySource: manifest?.setupKey ? (manifest.keySource ?? { kind: "development" as const, contributions: 1 }) : null,
       deployable: Boolean(manifest?.setupKey) && keyDeployable(manifest?.keySource),
       verifierContract: manifest?.verifierContract ?? null,
-      nativeWitness: manifest?.nativeWitness ? { ...manifest.nativeWitness, path: path.join(dir, manifest.nativeWitness.binary), exists: existsSync(path.join(dir, manifest.nativeWitness.binary)) } : null,
+      nativeWitness: manifest?.nativeWitness
+        ? { ...manifest.nativeWitness, path: path.join(dir, manifest.nativeWitness.binary), exists: existsSync(path.join(dir, manifest.nativeWitness.binary)) }
+        : null,
     },
     config,
     manifest,

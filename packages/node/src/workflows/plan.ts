@@ -30,7 +30,12 @@ const resolved = (file: string): string => (existsSync(file) ? realpathSync(file
 export function planRebalanceFiles(options: PlanRebalanceFilesOptions): PlanRebalanceFilesResult {
   if (options.out !== undefined) {
     const out = resolved(options.out);
-    for (const [flag, file] of [["--position", options.position], ["--market", options.market], ["--policy", options.policy], ["--allow", options.allow]] as const) {
+    for (const [flag, file] of [
+      ["--position", options.position],
+      ["--market", options.market],
+      ["--policy", options.policy],
+      ["--allow", options.allow],
+    ] as const) {
       if (file !== undefined && resolved(file) === out) throw new InputError("--out", "", `${options.out} is also the ${flag} file; choose another file for the plan`);
     }
   }

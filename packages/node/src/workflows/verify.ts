@@ -14,7 +14,17 @@ import { z } from "zod";
 import { InputError, SetupError, ZksError } from "@zk-solvency/sdk/core";
 import type { Market, Policy } from "@zk-solvency/sdk/inputs";
 import { parseProofFile } from "@zk-solvency/sdk/proof-file";
-import { canonicalVerificationKey, isProofFileTemplate, ProofKeyError, VerificationKeyShapeError, verificationKeyHash, type ChainBinding, type CompiledRuntime, type InstanceDeclaration, type VerifiedProofFile } from "@zk-solvency/sdk/verifier";
+import {
+  canonicalVerificationKey,
+  isProofFileTemplate,
+  ProofKeyError,
+  VerificationKeyShapeError,
+  verificationKeyHash,
+  type ChainBinding,
+  type CompiledRuntime,
+  type InstanceDeclaration,
+  type VerifiedProofFile,
+} from "@zk-solvency/sdk/verifier";
 import { verifyProofFileWorkflow } from "@zk-solvency/sdk/workflows";
 import { readJsonFile } from "../read-json.ts";
 import { loadInstances, type InstanceConfig } from "../setup/instances.ts";
@@ -26,7 +36,8 @@ import { loadMarketFile, loadPolicyFile } from "./load-inputs.ts";
 function declaredInstance(name: string, source: string): InstanceConfig {
   const declared = loadInstances().find((instance) => instance.name === name);
   if (!declared) throw new InputError(source, "zks.instance", `"${name}" is not an instance of circuits/instances.json`);
-  if (!isProofFileTemplate(declared.template)) throw new InputError(source, "zks.instance", `${name} is an ${declared.template} instance; audit proofs are checked with \`zks audit verify\``);
+  if (!isProofFileTemplate(declared.template))
+    throw new InputError(source, "zks.instance", `${name} is an ${declared.template} instance; audit proofs are checked with \`zks audit verify\``);
   return declared;
 }
 
@@ -52,7 +63,9 @@ function builtKey(declared: InstanceConfig, paths: BuildPaths): BuiltKey | undef
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   for (const field of ["template", "params", "publicSignals"] as const) {
     if (!same(manifest[field], declared[field])) {
-      throw new SetupError(`the build of ${declared.name} (${dir}) is stale: its manifest's ${field} ${JSON.stringify(manifest[field])} is not circuits/instances.json's ${JSON.stringify(declared[field])}; ${rebuild}`);
+      throw new SetupError(
+        `the build of ${declared.name} (${dir}) is stale: its manifest's ${field} ${JSON.stringify(manifest[field])} is not circuits/instances.json's ${JSON.stringify(declared[field])}; ${rebuild}`,
+      );
     }
   }
   if (manifest.verificationKeyHash === undefined) throw new SetupError(`circuit instance "${declared.name}" was built before verification keys were fingerprinted; ${rebuild}`);
@@ -96,7 +109,10 @@ const deploymentSchema = z.object({
       z.object({
         instance: z.string().nullable(),
         kind: z.enum(["development", "ceremony", "unknown"]),
-        verificationKeyHash: z.string().regex(/^0x[0-9a-f]{64}$/).nullable(),
+        verificationKeyHash: z
+          .string()
+          .regex(/^0x[0-9a-f]{64}$/)
+          .nullable(),
       }),
     )
     .optional(),
@@ -131,7 +147,11 @@ function compiledAuditRegistry(): CompiledRuntime {
     try {
       file = createRequire(import.meta.url).resolve("@zk-solvency/contracts/artifacts/AuditRegistry.json");
     } catch {
-      throw new SetupError(CHECKOUT_ROOT ? `${checkout} is missing: run \`npx hardhat compile\` (a --registry is checked against the compiled AuditRegistry)` : "@zk-solvency/contracts/artifacts/AuditRegistry.json is missing: reinstall @zk-solvency/contracts (a --registry is checked against the compiled AuditRegistry)");
+      throw new SetupError(
+        CHECKOUT_ROOT
+          ? `${checkout} is missing: run \`npx hardhat compile\` (a --registry is checked against the compiled AuditRegistry)`
+          : "@zk-solvency/contracts/artifacts/AuditRegistry.json is missing: reinstall @zk-solvency/contracts (a --registry is checked against the compiled AuditRegistry)",
+      );
     }
   }
   const artifact = JSON.parse(readFileSync(file, "utf8")) as CompiledRuntime;
@@ -208,9 +228,12 @@ const KEY_HASH = /^0x[0-9a-fA-F]{64}$/;
  */
 export async function verifyProofFiles(options: VerifyProofFilesOptions): Promise<VerifyProofFilesResult> {
   if (options.policy !== undefined && options.market === undefined) throw new InputError("--policy", "", "needs --market (the policy's bounds depend on the market)");
-  if (options.deployment !== undefined && (options.gate !== undefined || options.registry !== undefined)) throw new InputError(options.gate !== undefined ? "--gate" : "--registry", "", "--deployment gives the gate and registry; leave this out");
-  if (options.rpc === undefined && (options.gate !== undefined || options.registry !== undefined)) throw new InputError(options.gate !== undefined ? "--gate" : "--registry", "", "needs --rpc URL");
-  if (options.rpc !== undefined && options.gate === undefined && options.deployment === undefined) throw new InputError("--rpc", "", "needs --gate ADDR (the deployment's RebalanceGate) or --deployment FILE");
+  if (options.deployment !== undefined && (options.gate !== undefined || options.registry !== undefined))
+    throw new InputError(options.gate !== undefined ? "--gate" : "--registry", "", "--deployment gives the gate and registry; leave this out");
+  if (options.rpc === undefined && (options.gate !== undefined || options.registry !== undefined))
+    throw new InputError(options.gate !== undefined ? "--gate" : "--registry", "", "needs --rpc URL");
+  if (options.rpc !== undefined && options.gate === undefined && options.deployment === undefined)
+    throw new InputError("--rpc", "", "needs --gate ADDR (the deployment's RebalanceGate) or --deployment FILE");
   if (options.keyHash !== undefined && !KEY_HASH.test(options.keyHash)) throw new InputError("--key-hash", "", `expected 0x and 64 hex digits, got "${options.keyHash}"`);
   const paths = options.buildPaths ?? defaultBuildPaths();
   const pinnedHash = options.keyHash?.toLowerCase();
@@ -234,35 +257,58 @@ export async function verifyProofFiles(options: VerifyProofFilesOptions): Promis
     try {
       verificationKey = canonicalVerificationKey(readJsonFile(options.vkey));
     } catch (error) {
-      if (error instanceof VerificationKeyShapeError) throw new InputError(options.vkey, error.field, `${error.problem} (not a Groth16 BN254 verification key as its fingerprint covers it)`);
+      if (error instanceof VerificationKeyShapeError)
+        throw new InputError(options.vkey, error.field, `${error.problem} (not a Groth16 BN254 verification key as its fingerprint covers it)`);
       throw error;
     }
     const hash = verificationKeyHash(verificationKey);
     const other = builtInstanceWithKey(hash, name, paths);
-    if (other) throw new InputError(keyFlag!, "", `it is the key of instance ${other.name} (${other.dir}), not of ${name}, the proof file's instance (key ${hash}; ${name}'s is ${built?.hash ?? "not built here"})`);
+    if (other)
+      throw new InputError(
+        keyFlag!,
+        "",
+        `it is the key of instance ${other.name} (${other.dir}), not of ${name}, the proof file's instance (key ${hash}; ${name}'s is ${built?.hash ?? "not built here"})`,
+      );
     if (pinnedHash !== undefined && pinnedHash !== hash) throw new InputError(keyFlag!, "", `the key's hash is ${hash}, not the pinned --key-hash ${pinnedHash}`);
-    if (deployed && deployed.verificationKeyHash !== hash) throw new InputError(keyFlag!, "", `the key's hash is ${hash}, not ${deployed.verificationKeyHash}, the key of ${name} in ${options.deployment}`);
+    if (deployed && deployed.verificationKeyHash !== hash)
+      throw new InputError(keyFlag!, "", `the key's hash is ${hash}, not ${deployed.verificationKeyHash}, the key of ${name} in ${options.deployment}`);
     if (pinnedHash !== undefined) pinnedBy = "key-hash";
     else if (deployed) pinnedBy = "deployment";
     else if (built?.hash === hash) pinnedBy = "build";
-    else if (rpc !== undefined) pinnedBy = "chain"; // checked below: the deployed verifier's code must hold this key
+    else if (rpc !== undefined)
+      pinnedBy = "chain"; // checked below: the deployed verifier's code must hold this key
     else {
       const here = built ? `this machine's built key of ${name} is ${built.hash}` : `${name} is not built here`;
-      throw new InputError(keyFlag!, "", `unpinned key: its hash is ${hash} and ${here}; a key says nothing of the circuit it was made for (whoever made it may hold its trapdoor), so pin it with --key-hash HASH from a source you trust, --deployment FILE or --rpc with the deployment`);
+      throw new InputError(
+        keyFlag!,
+        "",
+        `unpinned key: its hash is ${hash} and ${here}; a key says nothing of the circuit it was made for (whoever made it may hold its trapdoor), so pin it with --key-hash HASH from a source you trust, --deployment FILE or --rpc with the deployment`,
+      );
     }
     trusted = hash;
   } else {
     if (!built) throw new SetupError(`circuit instance "${name}" is not built in ${paths.buildDir}; run \`zks setup --instance ${name}\` or give the key (--vkey) with a pin`);
     verificationKey = built.key;
-    for (const [pin, by] of [[pinnedHash, "--key-hash pins"], [deployed?.verificationKeyHash, `${options.deployment} records`]] as const) {
-      if (pin != null && pin !== built.hash) throw new SetupError(`the built key of ${name} (${built.dir}) is ${built.hash}, not ${pin}, the key ${by}; verify with that key (--vkey)`);
+    for (const [pin, by] of [
+      [pinnedHash, "--key-hash pins"],
+      [deployed?.verificationKeyHash, `${options.deployment} records`],
+    ] as const) {
+      if (pin != null && pin !== built.hash)
+        throw new SetupError(`the built key of ${name} (${built.dir}) is ${built.hash}, not ${pin}, the key ${by}; verify with that key (--vkey)`);
     }
     trusted = built.hash;
     pinnedBy = pinnedHash !== undefined ? "key-hash" : deployed ? "deployment" : "build";
   }
   // The key's source is known from this machine's manifest of the very key, or the deployments file that pins it.
   const source = built?.hash === trusted ? built.keySource : deployed && deployed.kind !== "unknown" && pinnedBy === "deployment" ? { kind: deployed.kind } : undefined;
-  const declaration: InstanceDeclaration = { instance: name, template: declared.template, params: declared.params, publicSignals: declared.publicSignals, verificationKeyHash: trusted, ...(source && { keySource: source }) };
+  const declaration: InstanceDeclaration = {
+    instance: name,
+    template: declared.template,
+    params: declared.params,
+    publicSignals: declared.publicSignals,
+    verificationKeyHash: trusted,
+    ...(source && { keySource: source }),
+  };
 
   const market: Market | undefined = options.market === undefined ? undefined : loadMarketFile(options.market);
   const policy: Policy | undefined = options.policy === undefined ? undefined : loadPolicyFile(options.policy, market!);
@@ -274,9 +320,16 @@ export async function verifyProofFiles(options: VerifyProofFilesOptions): Promis
       : async () => {
           const { chainId, provider } = await rpc.connect(rpc.url);
           try {
-            if (deployment && BigInt(deployment.chainId) !== chainId) throw new InputError("--rpc", "", `${rpc.url} is chain ${chainId}, but ${options.deployment} is a deployment on chain ${deployment.chainId}`);
+            if (deployment && BigInt(deployment.chainId) !== chainId)
+              throw new InputError("--rpc", "", `${rpc.url} is chain ${chainId}, but ${options.deployment} is a deployment on chain ${deployment.chainId}`);
             const gate = deployment ? deployment.gate : addressOption("--gate", options.gate!);
-            const registry = deployment ? (declared.template === "Solvency" ? deployment.registry : undefined) : options.registry === undefined ? undefined : addressOption("--registry", options.registry);
+            const registry = deployment
+              ? declared.template === "Solvency"
+                ? deployment.registry
+                : undefined
+              : options.registry === undefined
+                ? undefined
+                : addressOption("--registry", options.registry);
             return { provider, chainId, gate, registry, ...(registry !== undefined && { auditRegistry: compiledAuditRegistry() }), close: () => provider.destroy() };
           } catch (error) {
             provider.destroy();

@@ -108,13 +108,21 @@ export function instanceShape(key: CircuitKey, template: ProofTemplate): Instanc
       params.push(nSwaps);
     }
   } else {
-    throw new InputError(source, "params", `its name does not say its shape (only solvency-AxIxS and rebalance-AxIxS do): pass the instance's template and params (circuits/instances.json, its manifest or key index)`);
+    throw new InputError(
+      source,
+      "params",
+      `its name does not say its shape (only solvency-AxIxS and rebalance-AxIxS do): pass the instance's template and params (circuits/instances.json, its manifest or key index)`,
+    );
   }
   const [nAssets, nInstruments, nScenarios, , nSwaps] = params as [number, number, number, number, number | undefined];
   const layout = template === "Rebalance" ? { nAssets, nInstruments, nScenarios, nSwaps: nSwaps! } : { nAssets, nInstruments, nScenarios };
   const expected = template === "Solvency" ? SOLVENCY_SIGNAL_COUNT : custodyLayout(nAssets, nInstruments, nSwaps!).count;
   if (nPublic !== expected) {
-    throw new InputError(source, "verificationKey.nPublic", `${nPublic} public signals, but a ${template} instance with parameters [${params.join(", ")}] has ${expected}: the key is another instance's`);
+    throw new InputError(
+      source,
+      "verificationKey.nPublic",
+      `${nPublic} public signals, but a ${template} instance with parameters [${params.join(", ")}] has ${expected}: the key is another instance's`,
+    );
   }
   return { instance: key.instance, template, layout, checks: provenChecks(template, params), nPublic: expected };
 }

@@ -77,18 +77,22 @@ export function proofFileOf(proof: SolvencyProof | RebalanceProof, key: CircuitK
   if (typeof values === "string") throw new InputError(`proof of ${proof.instance}`, "publicSignals", values);
   const statement = meta.statement ?? (proof.template === "Rebalance" ? (proof.fromEmpty ? "register" : "rebalance") : undefined);
   if (statement === undefined) throw new InputError(`proof of ${proof.instance}`, "statement", 'a Solvency proof file states "health", "stress", "var" or "audit": pass one');
-  return toProofFile(proof, {
-    statement,
-    epoch: meta.epoch,
-    manifest: {
-      instance: key.instance,
-      template: shape.template,
-      params: paramsOf(key, shape),
-      publicSignals: signalNames(shape),
-      verificationKeyHash: verificationKeyHash(canonicalVerificationKey(key.verificationKey)),
-      keySource: { kind: key.keySource ?? "development" },
+  return toProofFile(
+    proof,
+    {
+      statement,
+      epoch: meta.epoch,
+      manifest: {
+        instance: key.instance,
+        template: shape.template,
+        params: paramsOf(key, shape),
+        publicSignals: signalNames(shape),
+        verificationKeyHash: verificationKeyHash(canonicalVerificationKey(key.verificationKey)),
+        keySource: { kind: key.keySource ?? "development" },
+      },
     },
-  }, now);
+    now,
+  );
 }
 
 /**

@@ -73,7 +73,8 @@ export function resolveKey(
 ): { instance: string; nPublic: number; shape?: InstanceShape; vkey: VerificationKey } | string {
   if (typeof proof.instance !== "string") return "instance is missing";
   if (!isCircuitKey(key)) {
-    if (template !== "Solvency") throw new TypeError(`a ${template} proof is checked under its instance's CircuitKey (instance, verificationKey, params), not a bare verification key`);
+    if (template !== "Solvency")
+      throw new TypeError(`a ${template} proof is checked under its instance's CircuitKey (instance, verificationKey, params), not a bare verification key`);
     const vkey = canonicalVerificationKey(key);
     if (vkey.nPublic !== SOLVENCY_SIGNAL_COUNT) return `the key has ${vkey.nPublic} public signals; a Solvency proof has ${SOLVENCY_SIGNAL_COUNT}: it is another circuit's key`;
     return { instance: proof.instance, nPublic: SOLVENCY_SIGNAL_COUNT, vkey };

@@ -127,7 +127,12 @@ export function inclusionFileJson(file: InclusionFile): unknown {
     root: nodeJson(file.root),
     merklePath: {
       index: file.merklePath.index,
-      path: file.merklePath.path.map((step) => ({ siblingIsLeft: step.siblingIsLeft, hash: hex(step.sibling.hash), digest: hex(step.sibling.digest), parentDigest: hex(step.parentDigest) })),
+      path: file.merklePath.path.map((step) => ({
+        siblingIsLeft: step.siblingIsLeft,
+        hash: hex(step.sibling.hash),
+        digest: hex(step.sibling.digest),
+        parentDigest: hex(step.parentDigest),
+      })),
     },
   };
 }
@@ -207,7 +212,10 @@ const inclusionSchema = z.object({
   root: nodeSchema,
   merklePath: z.object({
     index: z.number().int().nonnegative(),
-    path: z.array(z.object({ siblingIsLeft: z.boolean(), hash: fieldHex, digest: fieldHex, parentDigest: fieldHex })).min(1).max(32),
+    path: z
+      .array(z.object({ siblingIsLeft: z.boolean(), hash: fieldHex, digest: fieldHex, parentDigest: fieldHex }))
+      .min(1)
+      .max(32),
   }),
   zkProofs: z.array(zkProofSchema).min(2).max(32),
 });
@@ -253,13 +261,29 @@ function parseNode(node: z.infer<typeof nodeSchema>, layout: AuditLayout, source
   // per-token amount < 2^AMOUNT_BITS), so anything at or above them is a non-canonical spelling.
   const figureBound = 1n << BigInt(FIGURE_BITS + MAX_DEPTH);
   const amountBound = 1n << BigInt(AMOUNT_BITS + MAX_DEPTH);
-  const scalars = [["positions", sums.positions], ["fails", sums.fails], ["collateral", sums.collateral], ["debt", sums.debt], ...sums.losses.map((v, j) => [`losses.${j}`, v] as const)] as const;
+  const scalars = [
+    ["positions", sums.positions],
+    ["fails", sums.fails],
+    ["collateral", sums.collateral],
+    ["debt", sums.debt],
+    ...sums.losses.map((v, j) => [`losses.${j}`, v] as const),
+  ] as const;
   for (const [name, value] of scalars) {
-    if (value >= figureBound) throw new InputError(source, `${field}.sums.${name}`, `${value} is not below 2^${FIGURE_BITS + MAX_DEPTH}, the most ${MAX_DEPTH} levels of figures sum to (a non-canonical field element?)`);
+    if (value >= figureBound)
+      throw new InputError(
+        source,
+        `${field}.sums.${name}`,
+        `${value} is not below 2^${FIGURE_BITS + MAX_DEPTH}, the most ${MAX_DEPTH} levels of figures sum to (a non-canonical field element?)`,
+      );
   }
   for (const name of ["amounts", "debtUnits", "long", "written"] as const) {
     sums[name].forEach((value, i) => {
-      if (value >= amountBound) throw new InputError(source, `${field}.sums.${name}.${i}`, `${value} is not below 2^${AMOUNT_BITS + MAX_DEPTH}, the most ${MAX_DEPTH} levels of per-token amounts sum to (a non-canonical field element?)`);
+      if (value >= amountBound)
+        throw new InputError(
+          source,
+          `${field}.sums.${name}.${i}`,
+          `${value} is not below 2^${AMOUNT_BITS + MAX_DEPTH}, the most ${MAX_DEPTH} levels of per-token amounts sum to (a non-canonical field element?)`,
+        );
     });
   }
   if (sums.positions > 1n << BigInt(MAX_DEPTH)) throw new InputError(source, `${field}.sums.positions`, `${sums.positions} positions exceed a tree of depth ${MAX_DEPTH}`);
@@ -295,7 +319,11 @@ export function parseInclusionFile(json: unknown, source: string): InclusionFile
     root: parseNode(data.root, data.layout, source, "root"),
     merklePath: {
       index: data.merklePath.index,
-      path: data.merklePath.path.map((step) => ({ siblingIsLeft: step.siblingIsLeft, sibling: { hash: BigInt(step.hash), digest: BigInt(step.digest) }, parentDigest: BigInt(step.parentDigest) })),
+      path: data.merklePath.path.map((step) => ({
+        siblingIsLeft: step.siblingIsLeft,
+        sibling: { hash: BigInt(step.hash), digest: BigInt(step.digest) },
+        parentDigest: BigInt(step.parentDigest),
+      })),
     },
     zkProofs: data.zkProofs.map(parseZkProof),
   };

@@ -29,7 +29,8 @@ export class AuditInstancesError extends ZksError {
 export function auditGeometry(instances: AuditInstances, find: (name: string) => AuditInstanceInfo | undefined): AuditGeometry {
   const get = (name: string, template: string): AuditInstanceInfo => {
     const found = find(name);
-    if (!found || found.template !== template) throw new AuditInstancesError(`audit instance "${name}" is not a known ${template} instance (circuits/instances.json; in the browser, the instances the server lists)`);
+    if (!found || found.template !== template)
+      throw new AuditInstancesError(`audit instance "${name}" is not a known ${template} instance (circuits/instances.json; in the browser, the instances the server lists)`);
     return found;
   };
   const [batchSize, nAssets, nInstruments, nScenarios] = get(instances.batch, "AuditBatch").params as [number, number, number, number];
@@ -39,7 +40,9 @@ export function auditGeometry(instances: AuditInstances, find: (name: string) =>
   // A merge adds its children's figures word by word: it must have the batch's layout.
   const fits = (p: readonly number[], isTop: number) => p[0] === fanIn && p[1] === nAssets && p[2] === nInstruments && p[3] === nScenarios && p[4] === isTop;
   if (!fits(merge, 0) || !fits(top, 1)) {
-    throw new AuditInstancesError(`audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, layout ${nAssets}x${nInstruments}x${nScenarios}, top flag)`);
+    throw new AuditInstancesError(
+      `audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, layout ${nAssets}x${nInstruments}x${nScenarios}, top flag)`,
+    );
   }
   return { layout: { nAssets, nInstruments, nScenarios }, batchSize, fanIn };
 }

@@ -35,7 +35,10 @@ export function auditBatchInput(members: readonly BatchMember[], market: Market,
   while (slots.length < batchSize) {
     slots.push({ active: 0n, fails: 0n, account: 0n, nonce: 0n, salt: 0n, collateral: zero(layout.nAssets), debt: zero(layout.nAssets), quantity: zero(layout.nInstruments) });
   }
-  const { symbol, scale, price, threshold, debtIndex, instrumentId, underlying, mark, delta, weight, assetReturn, instrumentPnl, covarianceUpper, ...scalars } = marketSignals(market, layout);
+  const { symbol, scale, price, threshold, debtIndex, instrumentId, underlying, mark, delta, weight, assetReturn, instrumentPnl, covarianceUpper, ...scalars } = marketSignals(
+    market,
+    layout,
+  );
   return {
     active: slots.map((s) => s.active),
     fails: slots.map((s) => s.fails),

@@ -128,10 +128,14 @@ export function checkAgainstGate(report: AuditReport, snapshot: GateSnapshot, op
   if (options.pins) checkPins(options.pins, snapshot, at);
   if (report.chain) {
     const recorded = report.chain;
-    if (recorded.chainId !== snapshot.chainId) throw new AuditVerificationError(`chain.chainId: the audit was made on chain ${recorded.chainId}, the RPC endpoint is chain ${snapshot.chainId}`);
-    if (recorded.gate.toLowerCase() !== snapshot.gate.toLowerCase()) throw new AuditVerificationError(`chain.gate: the audit was made for gate ${recorded.gate}, not ${snapshot.gate}`);
+    if (recorded.chainId !== snapshot.chainId)
+      throw new AuditVerificationError(`chain.chainId: the audit was made on chain ${recorded.chainId}, the RPC endpoint is chain ${snapshot.chainId}`);
+    if (recorded.gate.toLowerCase() !== snapshot.gate.toLowerCase())
+      throw new AuditVerificationError(`chain.gate: the audit was made for gate ${recorded.gate}, not ${snapshot.gate}`);
     if (recorded.block === snapshot.block && recorded.blockHash !== snapshot.blockHash) {
-      throw new AuditVerificationError(`chain.blockHash: block ${snapshot.block} is ${snapshot.blockHash} on this chain, the audit records ${recorded.blockHash} (a reorganisation, or another chain)`);
+      throw new AuditVerificationError(
+        `chain.blockHash: block ${snapshot.block} is ${snapshot.blockHash} on this chain, the audit records ${recorded.blockHash} (a reorganisation, or another chain)`,
+      );
     }
   }
   const notes = checkGateMarket(report, snapshot, at, options.allowEpoch);
@@ -156,9 +160,21 @@ function checkPins(pins: DeploymentPins, snapshot: GateSnapshot, at: string): vo
       if (p !== actual[i]) throw differs(`${field}[${i}]`, p, actual[i]!);
     });
   };
-  compare("tokens", pins.tokens, snapshot.assets.map((a) => a.token));
-  compare("lenders", pins.lenders, snapshot.assets.map((a) => a.lender));
-  compare("instrumentTokens", pins.instrumentTokens, snapshot.instruments.map((i) => i.token));
+  compare(
+    "tokens",
+    pins.tokens,
+    snapshot.assets.map((a) => a.token),
+  );
+  compare(
+    "lenders",
+    pins.lenders,
+    snapshot.assets.map((a) => a.lender),
+  );
+  compare(
+    "instrumentTokens",
+    pins.instrumentTokens,
+    snapshot.instruments.map((i) => i.token),
+  );
 }
 
 /**
@@ -169,18 +185,34 @@ function checkPins(pins: DeploymentPins, snapshot: GateSnapshot, at: string): vo
 function checkGateMarket(audit: Pick<AuditReport, "layout" | "epoch" | "marketRoot" | "policyHash">, snapshot: GateSnapshot, at: string, allowEpoch: number | undefined): string[] {
   const { layout } = audit;
   if (snapshot.nAssets !== layout.nAssets || snapshot.nInstruments !== layout.nInstruments) {
-    throw new AuditVerificationError(`the gate commits positions of ${snapshot.nAssets} asset and ${snapshot.nInstruments} instrument slots; the audit's instances open ${layout.nAssets} and ${layout.nInstruments}`);
+    throw new AuditVerificationError(
+      `the gate commits positions of ${snapshot.nAssets} asset and ${snapshot.nInstruments} instrument slots; the audit's instances open ${layout.nAssets} and ${layout.nInstruments}`,
+    );
   }
   if (snapshot.epochRoot === 0n) throw new AuditVerificationError(`the gate's oracle has no market for the audit's epoch ${audit.epoch} ${at}`);
-  if (snapshot.epochRoot !== audit.marketRoot) throw new AuditVerificationError(`the gate's oracle's root for epoch ${audit.epoch} ${at} is ${short(snapshot.epochRoot)}, not the audit's marketRoot ${short(audit.marketRoot)}`);
+  if (snapshot.epochRoot !== audit.marketRoot)
+    throw new AuditVerificationError(
+      `the gate's oracle's root for epoch ${audit.epoch} ${at} is ${short(snapshot.epochRoot)}, not the audit's marketRoot ${short(audit.marketRoot)}`,
+    );
   // The gate checks every position against its policy; an audit under another policy (looser
   // thresholds) would count as passing what the gate's own rules call failing.
-  if (snapshot.policyHash !== audit.policyHash) throw new AuditVerificationError(`policyHash: the gate's policy ${at} is ${short(snapshot.policyHash)}, the audit's is ${short(audit.policyHash)}: the audit applies another policy than the gate`);
+  if (snapshot.policyHash !== audit.policyHash)
+    throw new AuditVerificationError(
+      `policyHash: the gate's policy ${at} is ${short(snapshot.policyHash)}, the audit's is ${short(audit.policyHash)}: the audit applies another policy than the gate`,
+    );
   // An audit values the positions at one epoch's prices; an old epoch (before a crash) can make
   // today's book look solvent. Only the latest, fresh epoch passes unless the user names another.
-  const stale = snapshot.latestEpoch !== BigInt(audit.epoch) ? `the oracle's latest epoch ${at} is ${snapshot.latestEpoch}, the audit's is ${audit.epoch}` : !snapshot.epochFresh ? `the oracle calls epoch ${audit.epoch} stale ${at}` : undefined;
+  const stale =
+    snapshot.latestEpoch !== BigInt(audit.epoch)
+      ? `the oracle's latest epoch ${at} is ${snapshot.latestEpoch}, the audit's is ${audit.epoch}`
+      : !snapshot.epochFresh
+        ? `the oracle calls epoch ${audit.epoch} stale ${at}`
+        : undefined;
   if (stale === undefined) return [];
-  if (allowEpoch !== audit.epoch) throw new AuditVerificationError(`epoch: ${stale}: the audit values the positions at prices the oracle no longer stands by (accept it explicitly with --allow-epoch ${audit.epoch})`);
+  if (allowEpoch !== audit.epoch)
+    throw new AuditVerificationError(
+      `epoch: ${stale}: the audit values the positions at prices the oracle no longer stands by (accept it explicitly with --allow-epoch ${audit.epoch})`,
+    );
   return [`${stale}; accepted by --allow-epoch ${audit.epoch}`];
 }
 
@@ -214,13 +246,21 @@ export function checkBookAgainstGate(
     const commitment = registered.get(leaf.account);
     if (commitment === undefined) throw new InputError(leaf.source, "account", `${address(leaf.account)} is not registered with gate ${snapshot.gate} ${at}`);
     if (commitment !== leaf.commitment) {
-      throw new InputError(leaf.source, "", `this position's commitment ${short(leaf.commitment)} is not the one gate ${snapshot.gate} holds for ${address(leaf.account)} ${at} (${short(commitment)}): a stale version (another nonce) or another salt`);
+      throw new InputError(
+        leaf.source,
+        "",
+        `this position's commitment ${short(leaf.commitment)} is not the one gate ${snapshot.gate} holds for ${address(leaf.account)} ${at} (${short(commitment)}): a stale version (another nonce) or another salt`,
+      );
     }
     inBook.add(leaf.account);
   }
   const missing = snapshot.members.filter((m) => !inBook.has(m.account));
   if (missing.length > 0) {
-    throw new InputError("--positions", "", `${missing.length} account(s) registered with gate ${snapshot.gate} ${at} have no position in the book, e.g. ${address(missing[0]!.account)}; an audit of the gate counts every one`);
+    throw new InputError(
+      "--positions",
+      "",
+      `${missing.length} account(s) registered with gate ${snapshot.gate} ${at} have no position in the book, e.g. ${address(missing[0]!.account)}; an audit of the gate counts every one`,
+    );
   }
   const reserves = checkReserves(sums, snapshot, at);
   return { chainId: snapshot.chainId, gate: snapshot.gate, block: snapshot.block, blockHash: snapshot.blockHash, accounts: snapshot.members.length, reserves, notes };
@@ -232,7 +272,9 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
   for (let i = 1; i < chain.length; i++) if (chain[i]!.account <= chain[i - 1]!.account) throw new Error("checkAgainstGate: the snapshot's members must strictly increase (a bug)");
   const registered = new Map(chain.map((m) => [m.account, m.commitment]));
   const dropped = (m: { account: bigint; commitment: bigint }, where: string) =>
-    new AuditVerificationError(`account ${address(m.account)} is registered with the gate ${at} (commitment ${short(m.commitment)}) but ${where}: the audit leaves it out (a dropped account)`);
+    new AuditVerificationError(
+      `account ${address(m.account)} is registered with the gate ${at} (commitment ${short(m.commitment)}) but ${where}: the audit leaves it out (a dropped account)`,
+    );
   let next = 0;
   for (const [b, zkProof] of report.proofs[0]!.entries()) {
     const batch = batchSignals(zkProof.publicSignals);
@@ -242,8 +284,14 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
     }
     const inRange: { account: bigint; commitment: bigint }[] = [];
     while (next < chain.length && chain[next]!.account <= batch.lastAccount) inRange.push(chain[next++]!);
-    for (const [end, account] of [["first", batch.firstAccount], ["last", batch.lastAccount]] as const) {
-      if (!registered.has(account)) throw new AuditVerificationError(`${name}'s ${end} account ${address(account)} is not registered with the gate ${at}: the audit counts a position the gate does not hold (a fake account)`);
+    for (const [end, account] of [
+      ["first", batch.firstAccount],
+      ["last", batch.lastAccount],
+    ] as const) {
+      if (!registered.has(account))
+        throw new AuditVerificationError(
+          `${name}'s ${end} account ${address(account)} is not registered with the gate ${at}: the audit counts a position the gate does not hold (a fake account)`,
+        );
     }
     const positions = Number(batch.positions);
     const slots = batch.members.slice(0, positions);
@@ -254,7 +302,8 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
     });
     const expected = inRange.map((m) => {
       // A commitment the gate returns is a uint256; one at or above the field's order is none the circuits can open.
-      if (m.commitment >= SNARK_FIELD) throw new AuditVerificationError(`the gate's commitment for account ${address(m.account)} ${at} is ${short(m.commitment)}, not a field element: no audit can open it`);
+      if (m.commitment >= SNARK_FIELD)
+        throw new AuditVerificationError(`the gate's commitment for account ${address(m.account)} ${at} is ${short(m.commitment)}, not a field element: no audit can open it`);
       return ownerHash(m.commitment, m.account);
     });
     if (expected.length > slots.length) {
@@ -267,7 +316,9 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
     const differs = expected.findIndex((hash, s) => slots[s] !== hash);
     if (slots.length > expected.length) {
       const s = differs >= 0 ? differs : expected.length;
-      throw new AuditVerificationError(`${name}, slot ${s}: a position of an account the gate does not hold ${at} (the batch counts ${positions} positions in its range, the gate holds ${expected.length} there): a fake account`);
+      throw new AuditVerificationError(
+        `${name}, slot ${s}: a position of an account the gate does not hold ${at} (the batch counts ${positions} positions in its range, the gate holds ${expected.length} there): a fake account`,
+      );
     }
     if (differs >= 0) {
       const m = inRange[differs]!;
@@ -288,13 +339,25 @@ function checkMembers(report: AuditReport, snapshot: GateSnapshot, at: string): 
 function checkReserves(sums: AuditFigures, snapshot: GateSnapshot, at: string): ReserveLine[] {
   // Slots without a contract first: nothing can back what the positions commit there.
   for (const [i, asset] of snapshot.assets.entries()) {
-    if (asset.token === null && sums.amounts[i]! > 0n) throw new AuditVerificationError(`asset slot ${i} (${asset.symbol}) has no token at the gate, yet the audited positions hold ${amount(sums.amounts[i]!, asset.decimals)} of it`);
-    if (asset.lender === null && sums.debtUnits[i]! > 0n) throw new AuditVerificationError(`asset slot ${i} (${asset.symbol}) has no lender at the gate, yet the audited positions owe ${amount(sums.debtUnits[i]!, asset.decimals)} debt units of it`);
+    if (asset.token === null && sums.amounts[i]! > 0n)
+      throw new AuditVerificationError(
+        `asset slot ${i} (${asset.symbol}) has no token at the gate, yet the audited positions hold ${amount(sums.amounts[i]!, asset.decimals)} of it`,
+      );
+    if (asset.lender === null && sums.debtUnits[i]! > 0n)
+      throw new AuditVerificationError(
+        `asset slot ${i} (${asset.symbol}) has no lender at the gate, yet the audited positions owe ${amount(sums.debtUnits[i]!, asset.decimals)} debt units of it`,
+      );
   }
   for (const [k, instrument] of snapshot.instruments.entries()) {
     const written = sums.written[k]!;
-    if (written > 0n) throw new AuditVerificationError(`${instrument.id}: the audited positions have written ${amount(written, QUANTITY_DECIMALS)} contracts, which a custody gate cannot hold (its positions are long-only)`);
-    if (instrument.token === null && sums.long[k]! > 0n) throw new AuditVerificationError(`instrument slot ${k} (${instrument.id}) has no option token at the gate, yet the audited positions hold ${amount(sums.long[k]!, QUANTITY_DECIMALS)} contracts`);
+    if (written > 0n)
+      throw new AuditVerificationError(
+        `${instrument.id}: the audited positions have written ${amount(written, QUANTITY_DECIMALS)} contracts, which a custody gate cannot hold (its positions are long-only)`,
+      );
+    if (instrument.token === null && sums.long[k]! > 0n)
+      throw new AuditVerificationError(
+        `instrument slot ${k} (${instrument.id}) has no option token at the gate, yet the audited positions hold ${amount(sums.long[k]!, QUANTITY_DECIMALS)} contracts`,
+      );
   }
   // Per contract, in the order the slots first name them: asset tokens, lenders, option tokens.
   type Group = Omit<ReserveLine, "surplus">;
@@ -323,7 +386,13 @@ function checkReserves(sums: AuditFigures, snapshot: GateSnapshot, at: string): 
   }
   for (const [k, instrument] of snapshot.instruments.entries()) {
     if (instrument.token === null) continue;
-    add(tokens, instrument.token, { what: "option tokens", slot: k, decimals: QUANTITY_DECIMALS, onChain: instrument.held, address: instrument.token }, instrument.id, sums.long[k]!);
+    add(
+      tokens,
+      instrument.token,
+      { what: "option tokens", slot: k, decimals: QUANTITY_DECIMALS, onChain: instrument.held, address: instrument.token },
+      instrument.id,
+      sums.long[k]!,
+    );
     note(tokens, instrument.token);
   }
   const lines: ReserveLine[] = [];

@@ -74,7 +74,11 @@ export async function readGateSnapshot(provider: Provider, gateAddress: string, 
   const fromBlock = options.fromBlock ?? 0;
   if (fromBlock > block) throw new InputError("--from-block", "", `${fromBlock} is after the block checked (${block})`);
   if (fromBlock > 0 && (await provider.getCode(gate, fromBlock - 1)) !== "0x") {
-    throw new InputError("--from-block", "", `gate ${gate} already exists at block ${fromBlock - 1}: registrations before block ${fromBlock} would be missed; give its deployment block or leave --from-block out`);
+    throw new InputError(
+      "--from-block",
+      "",
+      `gate ${gate} already exists at block ${fromBlock - 1}: registrations before block ${fromBlock} would be missed; give its deployment block or leave --from-block out`,
+    );
   }
 
   // Registrations up to the block, in chunks the provider accepts.
@@ -117,5 +121,20 @@ export async function readGateSnapshot(provider: Provider, gateAddress: string, 
   const latestEpoch = await call<bigint>(oracle, "latestEpoch");
   // isFresh at the block: the oracle's own freshness window against that block's timestamp.
   const epochFresh = epochRoot === 0n ? false : await call<boolean>(oracle, "isFresh", options.epoch);
-  return { chainId, gate, block, blockHash: header.hash, nAssets, nInstruments, members, assets, instruments, oracle: oracleAddress, policyHash, epochRoot, latestEpoch, epochFresh };
+  return {
+    chainId,
+    gate,
+    block,
+    blockHash: header.hash,
+    nAssets,
+    nInstruments,
+    members,
+    assets,
+    instruments,
+    oracle: oracleAddress,
+    policyHash,
+    epochRoot,
+    latestEpoch,
+    epochFresh,
+  };
 }

@@ -61,14 +61,17 @@ export function locateLeaf(file: InclusionFile, leaf: AuditLeaf): void {
   const positions = root.sums.positions;
   if (positions < 1n || positions > 2n ** 32n) throw new AuditTreeError(`the root counts ${positions} positions`);
   const shape = auditShape(Number(positions), batchSize, fanIn);
-  if (zkProofs.length !== shape.proofsPerLevel.length) throw new AuditTreeError(`an audit of ${positions} positions has ${shape.proofsPerLevel.length} proofs from a batch to the root; the file carries ${zkProofs.length}`);
+  if (zkProofs.length !== shape.proofsPerLevel.length)
+    throw new AuditTreeError(`an audit of ${positions} positions has ${shape.proofsPerLevel.length} proofs from a batch to the root; the file carries ${zkProofs.length}`);
   const { index } = file.merklePath;
   if (index >= Number(positions)) throw new AuditTreeError(`leaf ${index} is beyond the audit's ${positions} positions`);
-  if (file.merklePath.path.length !== Math.log2(batchSize)) throw new AuditTreeError(`the path into a batch of ${batchSize} has ${Math.log2(batchSize)} steps; the file's has ${file.merklePath.path.length}`);
+  if (file.merklePath.path.length !== Math.log2(batchSize))
+    throw new AuditTreeError(`the path into a batch of ${batchSize} has ${Math.log2(batchSize)} steps; the file's has ${file.merklePath.path.length}`);
 
   const reached = followInclusion(leaf, file.merklePath, file.layout);
   const batch = batchSignals(zkProofs[0]!.publicSignals);
-  if (reached.hash !== batch.hash || reached.digest !== batch.digest) throw new AuditTreeError("the path does not lead to the batch proof's subtree: this leaf (or a sibling) is not the one the audit committed to");
+  if (reached.hash !== batch.hash || reached.digest !== batch.digest)
+    throw new AuditTreeError("the path does not lead to the batch proof's subtree: this leaf (or a sibling) is not the one the audit committed to");
   if (batch.marketRoot !== file.marketRoot) throw new AuditTreeError("the batch proof is for another market than the audit's (marketRoot differs)");
   if (batch.policyHash !== file.policyHash) throw new AuditTreeError("the batch proof is for another policy than the audit's (policyHash differs)");
 
@@ -78,13 +81,15 @@ export function locateLeaf(file: InclusionFile, leaf: AuditLeaf): void {
     const slot = Math.floor(index / (batchSize * fanIn ** (l - 1))) % fanIn;
     const child = merge.children[slot]!;
     for (const name of ["hash", "digest", "firstAccount", "lastAccount"] as const) {
-      if (child[name] !== below[name]) throw new AuditTreeError(`the proof at level ${l} does not take the one below it as child ${slot} (${name} differs): the proofs are not chained`);
+      if (child[name] !== below[name])
+        throw new AuditTreeError(`the proof at level ${l} does not take the one below it as child ${slot} (${name} differs): the proofs are not chained`);
     }
     below = merge;
   }
   if (below.hash !== root.hash) throw new AuditTreeError("the root proof's hash is not the published root");
   if (below.digest !== figuresDigest(root.sums)) throw new AuditTreeError("the published totals are not the ones the root proof committed to");
-  if (below.positions !== root.sums.positions || below.failing !== root.sums.fails) throw new AuditTreeError("the root proof's positions or failing count differ from the published totals");
+  if (below.positions !== root.sums.positions || below.failing !== root.sums.fails)
+    throw new AuditTreeError("the root proof's positions or failing count differ from the published totals");
 }
 
 export interface InclusionResult {
@@ -129,7 +134,15 @@ export function matchLeaf(file: InclusionFile, position: Position, market: Marke
  * proof on the way verifies with `keys`. When `published` is given (audit.json, or a root read
  * elsewhere), the file's root must be that one. Throws an AuditTreeError saying what does not hold.
  */
-export async function checkInclusion(file: InclusionFile, position: Position, market: Market, policy: Policy, keys: AuditKeys, published?: { hash: bigint }, source = "the inclusion proof"): Promise<InclusionResult> {
+export async function checkInclusion(
+  file: InclusionFile,
+  position: Position,
+  market: Market,
+  policy: Policy,
+  keys: AuditKeys,
+  published?: { hash: bigint },
+  source = "the inclusion proof",
+): Promise<InclusionResult> {
   // Another setup's keys say nothing about these proofs: an error (AuditKeyError), not "not included".
   checkAuditKeys(file.keys, keys, file.instances, source);
   if (published && published.hash !== file.root.hash) throw new AuditTreeError("the inclusion proof's root is not the published audit root");
@@ -137,7 +150,8 @@ export async function checkInclusion(file: InclusionFile, position: Position, ma
   const last = file.zkProofs.length - 1;
   for (const [l, zkProof] of file.zkProofs.entries()) {
     const key = l === 0 ? keys.batch : l === last ? keys.top : keys.merge;
-    if (!(await verifyProof(key, zkProof))) throw new AuditTreeError(`${l === 0 ? "your batch's proof" : l === last ? "the root proof" : `the merge proof at level ${l}`} does not verify`);
+    if (!(await verifyProof(key, zkProof)))
+      throw new AuditTreeError(`${l === 0 ? "your batch's proof" : l === last ? "the root proof" : `the merge proof at level ${l}`} does not verify`);
   }
   return { ...found, root: file.root };
 }

@@ -127,7 +127,9 @@ function checkFigures(figures: AuditFigures, layout: FigureLayout, where: string
     ["debt", figures.debt, limit, FIGURE_BITS],
     ["fails", figures.fails, limit, FIGURE_BITS],
     ...figures.losses.map((v, j): [string, bigint, bigint, number] => [`losses[${j}]`, v, limit, FIGURE_BITS]),
-    ...(["amounts", "debtUnits", "long", "written"] as const).flatMap((name) => figures[name].map((v, i): [string, bigint, bigint, number] => [`${name}[${i}]`, v, amountLimit, AMOUNT_BITS])),
+    ...(["amounts", "debtUnits", "long", "written"] as const).flatMap((name) =>
+      figures[name].map((v, i): [string, bigint, bigint, number] => [`${name}[${i}]`, v, amountLimit, AMOUNT_BITS]),
+    ),
   ];
   for (const [name, value, bound, bits] of named) {
     if (value < 0n) throw new AuditTreeError(`${where}: ${name} is negative (${value}); figures must be non-negative`);
@@ -146,18 +148,38 @@ const COUNT_MASK = (1n << COUNT_SHIFT) - 1n;
  * The figures as field elements in the circuit's order: counts (positions + fails * 2^40),
  * collateral, debt, losses, amounts, debt units, long, written.
  */
-export const figureWords = (f: AuditFigures): bigint[] => [f.positions + (f.fails << COUNT_SHIFT), f.collateral, f.debt, ...f.losses, ...f.amounts, ...f.debtUnits, ...f.long, ...f.written];
+export const figureWords = (f: AuditFigures): bigint[] => [
+  f.positions + (f.fails << COUNT_SHIFT),
+  f.collateral,
+  f.debt,
+  ...f.losses,
+  ...f.amounts,
+  ...f.debtUnits,
+  ...f.long,
+  ...f.written,
+];
 
 /** The inverse of figureWords for `layout`. */
 export function figuresFromWords(words: readonly bigint[], layout: FigureLayout): AuditFigures {
   const expected = figureCount(layout);
   if (words.length !== expected) throw new AuditTreeError(`figures of ${JSON.stringify(layout)} are ${expected} words, got ${words.length}`);
   const counts = words[0]!;
-  if (counts < 0n || counts >> COUNT_SHIFT > COUNT_MASK) throw new AuditTreeError(`the counts word ${counts} is not positions + fails * 2^${COUNT_SHIFT} with both below 2^${COUNT_SHIFT}`);
+  if (counts < 0n || counts >> COUNT_SHIFT > COUNT_MASK)
+    throw new AuditTreeError(`the counts word ${counts} is not positions + fails * 2^${COUNT_SHIFT} with both below 2^${COUNT_SHIFT}`);
   let at = 3 + layout.nScenarios;
   const take = (n: number) => words.slice(at, (at += n));
   const losses = words.slice(3, at);
-  return { positions: counts & COUNT_MASK, collateral: words[1]!, debt: words[2]!, fails: counts >> COUNT_SHIFT, losses, amounts: take(layout.nAssets), debtUnits: take(layout.nAssets), long: take(layout.nInstruments), written: take(layout.nInstruments) };
+  return {
+    positions: counts & COUNT_MASK,
+    collateral: words[1]!,
+    debt: words[2]!,
+    fails: counts >> COUNT_SHIFT,
+    losses,
+    amounts: take(layout.nAssets),
+    debtUnits: take(layout.nAssets),
+    long: take(layout.nInstruments),
+    written: take(layout.nInstruments),
+  };
 }
 
 /** Digest of a node's or leaf's figures (a Poseidon chain, as packages/circuits/lib/poseidon-chain.circom). */
@@ -168,7 +190,10 @@ export const figuresDigest = (figures: AuditFigures): bigint => poseidonChain(fi
  * `members[s]` (Poseidon(0, 0) for padding), and what the verifier recomputes from the gate.
  */
 export function ownerHash(commitment: bigint, account: bigint): bigint {
-  for (const [name, value] of [["commitment", commitment], ["account", account]] as const) {
+  for (const [name, value] of [
+    ["commitment", commitment],
+    ["account", account],
+  ] as const) {
     if (value < 0n || value >= SNARK_FIELD) throw new AuditTreeError(`leaf: ${name} is not a field element`);
   }
   return poseidon2([commitment, account]);

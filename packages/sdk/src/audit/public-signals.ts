@@ -58,6 +58,11 @@ export function mergeSignals(publicSignals: readonly string[], fanIn: number): M
     lastAccount: s[l.lastAccount]!,
     positions: s[l.positions]!,
     failing: s[l.failing]!,
-    children: Array.from({ length: fanIn }, (_, c) => ({ hash: s[l.childHash + c]!, digest: s[l.childDigest + c]!, firstAccount: s[l.childFirst + c]!, lastAccount: s[l.childLast + c]! })),
+    children: Array.from({ length: fanIn }, (_, c) => ({
+      hash: s[l.childHash + c]!,
+      digest: s[l.childDigest + c]!,
+      firstAccount: s[l.childFirst + c]!,
+      lastAccount: s[l.childLast + c]!,
+    })),
   };
 }

@@ -30,7 +30,10 @@ export const toQuoteUnits = (figure: bigint): bigint => figure / QUANTITY_SCALE;
 /** The book's totals do not satisfy the root proof's statements: no audit proof exists. Exit code 1. */
 export class AggregateStatementsError extends ZksError {
   constructor(readonly statements: AggregateStatements) {
-    super(`the aggregate statements do not hold (${statements.solvent ? "" : "total debt exceeds total collateral; "}${statements.scenarios.filter((s) => !s.covered).length} scenario(s) not covered), so no audit proof exists`, 1);
+    super(
+      `the aggregate statements do not hold (${statements.solvent ? "" : "total debt exceeds total collateral; "}${statements.scenarios.filter((s) => !s.covered).length} scenario(s) not covered), so no audit proof exists`,
+      1,
+    );
     this.name = "AggregateStatementsError";
   }
 }

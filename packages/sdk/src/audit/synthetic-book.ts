@@ -8,7 +8,6 @@ import { keccak256, toUtf8Bytes, getAddress } from "ethers";
 import { mulberry32 } from "../core/seeded-random.ts";
 import type { Position } from "../inputs/types.ts";
 
-
 export interface SyntheticBookOptions {
   count: number;
   seed: number;

@@ -83,8 +83,12 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
   } catch (error) {
     throw new AuditVerificationError(`the audit's shape is impossible: ${(error as Error).message}`);
   }
-  if (shape.depth !== report.depth) throw new AuditVerificationError(`depth ${report.depth} does not match ${positions} positions in batches of ${report.batchSize} merged ${report.fanIn} at a time (depth ${shape.depth})`);
-  if (report.proofs.length !== shape.proofsPerLevel.length) throw new AuditVerificationError(`expected ${shape.proofsPerLevel.length} levels of proofs, found ${report.proofs.length}`);
+  if (shape.depth !== report.depth)
+    throw new AuditVerificationError(
+      `depth ${report.depth} does not match ${positions} positions in batches of ${report.batchSize} merged ${report.fanIn} at a time (depth ${shape.depth})`,
+    );
+  if (report.proofs.length !== shape.proofsPerLevel.length)
+    throw new AuditVerificationError(`expected ${shape.proofsPerLevel.length} levels of proofs, found ${report.proofs.length}`);
   report.proofs.forEach((level, l) => {
     if (level.length !== shape.proofsPerLevel[l]) throw new AuditVerificationError(`level ${l} holds ${level.length} proofs; ${shape.proofsPerLevel[l]} expected`);
   });
@@ -97,7 +101,8 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
     const key = l === 0 ? keys.batch : l === levels - 1 ? keys.top : keys.merge;
     const current: SubtreeSignals[] = [];
     for (const [i, zkProof] of level.entries()) {
-      if (zkProof.publicSignals.length !== key.nPublic) throw new AuditVerificationError(`${where(l, i, levels)} has ${zkProof.publicSignals.length} public signals; its instance has ${key.nPublic}`);
+      if (zkProof.publicSignals.length !== key.nPublic)
+        throw new AuditVerificationError(`${where(l, i, levels)} has ${zkProof.publicSignals.length} public signals; its instance has ${key.nPublic}`);
       if (!(await verifyProof(key, zkProof))) throw new AuditVerificationError(`${where(l, i, levels)} does not verify`);
       options.onProgress?.(++verified, total);
       if (l === 0) {
@@ -128,7 +133,9 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
   const top = below[0]!;
   if (top.hash !== report.root.hash) throw new AuditVerificationError("the root proof's hash differs from the published root");
   if (top.digest !== figuresDigest(report.root.sums)) throw new AuditVerificationError("the published root sums are not the ones the root proof committed to");
-  if (options.marketRoot !== undefined && options.marketRoot !== report.marketRoot) throw new AuditVerificationError("the audit is for another market than the one given (marketRoot)");
-  if (options.policyHash !== undefined && options.policyHash !== report.policyHash) throw new AuditVerificationError("the audit is for another policy than the one given (policyHash)");
+  if (options.marketRoot !== undefined && options.marketRoot !== report.marketRoot)
+    throw new AuditVerificationError("the audit is for another market than the one given (marketRoot)");
+  if (options.policyHash !== undefined && options.policyHash !== report.policyHash)
+    throw new AuditVerificationError("the audit is for another policy than the one given (policyHash)");
   return { positions: top.positions, failing: top.failing, proofs: total, totals: report.root.sums };
 }

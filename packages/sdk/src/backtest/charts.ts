@@ -39,10 +39,7 @@ function healthFactorCeiling(result: BacktestResult, observed: number): number {
 export function healthFactorPathChart(result: BacktestResult): string {
   const p = result.representativePath;
   const path = result.paths[p]!;
-  const observed = Math.max(
-    1.2,
-    ...result.runs.flatMap((runs) => [...runs[p]!.healthFactorBefore, ...runs[p]!.healthFactorAfter].filter((x): x is number => x !== null)),
-  );
+  const observed = Math.max(1.2, ...result.runs.flatMap((runs) => [...runs[p]!.healthFactorBefore, ...runs[p]!.healthFactorAfter].filter((x): x is number => x !== null)));
   const top = healthFactorCeiling(result, observed);
   const clip = (y: number) => Math.min(y, top);
   let clipped = false;
@@ -60,7 +57,12 @@ export function healthFactorPathChart(result: BacktestResult): string {
     });
     for (const r of run.rebalances) marks.push({ x: r.day, y: clip(r.after), label: `rebalance on day ${day(r.day)}: ${hf(r.before)} -> ${hf(r.after)}; ${r.actions.join("; ")}` });
     if (run.liquidation) {
-      marks.push({ x: run.liquidation.day, y: clip(Math.max(0, run.liquidation.healthFactor)), shape: "cross", label: `liquidated on day ${day(run.liquidation.day)} (${run.liquidation.cause})` });
+      marks.push({
+        x: run.liquidation.day,
+        y: clip(Math.max(0, run.liquidation.healthFactor)),
+        shape: "cross",
+        label: `liquidated on day ${day(run.liquidation.day)} (${run.liquidation.cause})`,
+      });
     }
     return { name: STRATEGY_LABELS[strategy], points, style: "line" as const, color: STRATEGY_COLORS[strategy], marks };
   });

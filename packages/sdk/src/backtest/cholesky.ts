@@ -9,7 +9,10 @@
  */
 
 export class NotPositiveSemiDefiniteError extends Error {
-  constructor(readonly index: number, readonly pivot: number) {
+  constructor(
+    readonly index: number,
+    readonly pivot: number,
+  ) {
     super(`not positive semi-definite (pivot ${pivot.toPrecision(3)} at row ${index})`);
   }
 }

@@ -8,7 +8,8 @@
  */
 import type { Action } from "../rebalance/actions.ts";
 
-export const GATE_GAS_SOURCE = "BENCHMARKS.md, Gas (test/contracts.test.ts: rebalance-3x3x16 with real proofs, Uniswap v2 pair and LenderVault, hardhat EDR osaka, solc 0.8.37, 2026-12-05; 50 public signals since issue 18)";
+export const GATE_GAS_SOURCE =
+  "BENCHMARKS.md, Gas (test/contracts.test.ts: rebalance-3x3x16 with real proofs, Uniswap v2 pair and LenderVault, hardhat EDR osaka, solc 0.8.37, 2026-12-05; 50 public signals since issue 18)";
 
 /** `RebalanceGate.rebalance` with a token flow (a withdrawal: one `transfer` to the wallet): what a rebalance that moves the wallet or the lender costs. */
 export const GATE_GAS_OWNER_REBALANCE_WITH_FLOWS = 639_359n;

@@ -15,7 +15,15 @@ export { parseReturnSeries, type ReturnSeries } from "./returns-file.ts";
 export { replayPaths, replaySteps, type ReplayGrid } from "./replay-paths.ts";
 export { blackScholes, impliedVol, normalCdf, type OptionKind, type OptionQuote } from "./black-scholes.ts";
 export { repriceMarket, repricingModel, repricingSummary, type RepricingModel } from "./reprice-market.ts";
-export { GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, GATE_GAS_REBALANCE_NO_FLOW, GATE_GAS_REBALANCE_SWAP, GATE_GAS_SWAP_LEG, GATE_GAS_SOURCE, rebalanceGas, type RebalanceGas } from "./gate-gas.ts";
+export {
+  GATE_GAS_OWNER_REBALANCE_WITH_FLOWS,
+  GATE_GAS_REBALANCE_NO_FLOW,
+  GATE_GAS_REBALANCE_SWAP,
+  GATE_GAS_SWAP_LEG,
+  GATE_GAS_SOURCE,
+  rebalanceGas,
+  type RebalanceGas,
+} from "./gate-gas.ts";
 export {
   BACKTEST_STRATEGIES,
   BacktestOptionsError,

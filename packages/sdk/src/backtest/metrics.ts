@@ -68,8 +68,14 @@ export function strategyMetrics(strategy: BacktestStrategy, runs: readonly Strat
     meanLiquidationDay: liquidated.length === 0 ? null : mean(liquidated.map((r) => r.liquidation!.day)),
     meanMaxDrawdown: mean(runs.map((r) => r.maxDrawdown)),
     worstMaxDrawdown: Math.max(0, ...runs.map((r) => r.maxDrawdown)),
-    minHealthFactorP5: quantile(runs.map((r) => r.minHealthFactor), 0.05),
-    minHealthFactorMedian: quantile(runs.map((r) => r.minHealthFactor), 0.5),
+    minHealthFactorP5: quantile(
+      runs.map((r) => r.minHealthFactor),
+      0.05,
+    ),
+    minHealthFactorMedian: quantile(
+      runs.map((r) => r.minHealthFactor),
+      0.5,
+    ),
     meanRebalances: mean(runs.map((r) => r.rebalances.length)),
     rebalances: runs.reduce((s, r) => s + r.rebalances.length, 0),
     failedAttempts: runs.reduce((s, r) => s + r.failedAttempts, 0),
@@ -90,6 +96,10 @@ export function strategyMetrics(strategy: BacktestStrategy, runs: readonly Strat
  */
 export function healthFactorQuantiles(runs: readonly StrategyPathRun[], q: number): number[] {
   const steps = runs[0]?.healthFactorAfter.length ?? 0;
-  return Array.from({ length: steps }, (_, t) => quantile(runs.map((r) => r.healthFactorAfter[t] ?? 0), q));
+  return Array.from({ length: steps }, (_, t) =>
+    quantile(
+      runs.map((r) => r.healthFactorAfter[t] ?? 0),
+      q,
+    ),
+  );
 }
-

@@ -13,9 +13,7 @@ import type { BacktestResult } from "./run-backtest.ts";
 import { HEALTH_FACTOR_CAP, MAX_RETRY_DAYS } from "./run-strategy.ts";
 import type { PriceModel } from "./simulate-paths.ts";
 
-export type PathSource =
-  | { kind: "simulated"; model: PriceModel; seed: number }
-  | { kind: "replay"; file: string; rows: number; first: string; last: string; assetsHeld: string[] };
+export type PathSource = { kind: "simulated"; model: PriceModel; seed: number } | { kind: "replay"; file: string; rows: number; first: string; last: string; assetsHeld: string[] };
 
 export interface BacktestDescription {
   /** The command line that produced the run, for reproducing it. */
@@ -148,7 +146,7 @@ export function markdownReport(result: BacktestResult, d: BacktestDescription): 
     "",
     ...result.repricing.map((r) => `- \`${r.id}\`: ${r.method}.`),
     "",
-    "Scenario PnL move with the instruments' pricing; scenario returns, weights and the covariance stay as published (docs/backtest.md, \"Repricing\").",
+    'Scenario PnL move with the instruments\' pricing; scenario returns, weights and the covariance stay as published (docs/backtest.md, "Repricing").',
     "",
   ];
   const failures = result.runs.flatMap((runs, s) => {
@@ -202,7 +200,15 @@ export function resultsJson(result: BacktestResult, d: BacktestDescription): str
             strategy,
             {
               liquidation: run.liquidation ?? null,
-              rebalances: run.rebalances.map((r) => ({ day: r.day, before: r.before, after: r.after, actions: r.actions, gas: r.gateGas + r.tradeGas, gasCost: money(r.gasCost), slippage: money(r.slippage) })),
+              rebalances: run.rebalances.map((r) => ({
+                day: r.day,
+                before: r.before,
+                after: r.after,
+                actions: r.actions,
+                gas: r.gateGas + r.tradeGas,
+                gasCost: money(r.gasCost),
+                slippage: money(r.slippage),
+              })),
               failedAttempts: run.failedAttempts,
               minHealthFactor: run.minHealthFactor,
               maxDrawdown: run.maxDrawdown,

@@ -28,8 +28,7 @@ const DAY_SECONDS = 86_400;
 const YEAR_SECONDS = 365 * DAY_SECONDS;
 
 type InstrumentPricing =
-  | { kind: "black-scholes"; option: "call" | "put"; vol: number; strike: number; anchor: OptionQuote; anchorScenarioPnl: number[] }
-  | { kind: "linear"; floorAtZero: boolean };
+  { kind: "black-scholes"; option: "call" | "put"; vol: number; strike: number; anchor: OptionQuote; anchorScenarioPnl: number[] } | { kind: "linear"; floorAtZero: boolean };
 
 export interface RepricingModel {
   base: Market;
@@ -50,7 +49,9 @@ export function repricingModel(base: Market): RepricingModel {
     const vol = impliedVol(k.kind, toFloat(k.mark, decimals), spot, strike, years);
     if (vol === undefined) return { kind: "linear", floorAtZero: true };
     const anchor = blackScholes(k.kind, spot, strike, years, vol);
-    const anchorScenarioPnl = base.scenarios.map((s) => scenarioModelPnl(k.kind as "call" | "put", spot, strike, years, vol, anchor.price, returnOf(s.assetReturns[k.underlying]!)));
+    const anchorScenarioPnl = base.scenarios.map((s) =>
+      scenarioModelPnl(k.kind as "call" | "put", spot, strike, years, vol, anchor.price, returnOf(s.assetReturns[k.underlying]!)),
+    );
     return { kind: "black-scholes", option: k.kind, vol, strike, anchor, anchorScenarioPnl };
   });
   return { base, instruments };

@@ -67,7 +67,7 @@ export function parseReturnSeries(text: string, source: string, marketSymbols: r
     .split(/\r?\n/)
     .map((line, index) => ({ line, number: index + 1 }))
     .filter(({ line }) => line.trim() !== "" && !line.trimStart().startsWith("#"));
-  if (rows.length === 0) throw new InputError(source, "", "no header line: expected e.g. \"date,WETH,WBTC\" followed by one row of returns per day");
+  if (rows.length === 0) throw new InputError(source, "", 'no header line: expected e.g. "date,WETH,WBTC" followed by one row of returns per day');
   const header = splitCsvLine(rows[0]!.line, source, rows[0]!.number);
   const at = (line: number, column?: string) => `line ${line}${column ? `, column ${column}` : ""}`;
   if (header.length < 2) throw new InputError(source, at(rows[0]!.number), `the header needs a label column and at least one asset column, got "${rows[0]!.line.trim()}"`);

@@ -86,4 +86,3 @@ export function runBacktest(
     startHealthFactor: hf === null ? Number.POSITIVE_INFINITY : Number(hf) / 1e4,
   };
 }
-

@@ -66,7 +66,8 @@ export function priceModelProblems(model: PriceModel): { parameter: keyof PriceM
   if (model.regimeSwitch.length !== 2 || model.regimeSwitch.some((p) => !finite(p) || p < 0 || p > 1)) {
     out.push({ parameter: "regimeSwitch", problem: `must be two daily probabilities in [0, 1] (calm->stressed, stressed->calm), got ${model.regimeSwitch.join(",")}` });
   }
-  if (!finite(model.jumpsPerYear) || model.jumpsPerYear < 0 || model.jumpsPerYear > 365) out.push({ parameter: "jumpsPerYear", problem: `must be in [0, 365], got ${model.jumpsPerYear}` });
+  if (!finite(model.jumpsPerYear) || model.jumpsPerYear < 0 || model.jumpsPerYear > 365)
+    out.push({ parameter: "jumpsPerYear", problem: `must be in [0, 365], got ${model.jumpsPerYear}` });
   if (!finite(model.jumpMean) || Math.abs(model.jumpMean) > 2) out.push({ parameter: "jumpMean", problem: `must be a log-size in [-2, 2], got ${model.jumpMean}` });
   if (!finite(model.jumpStd) || model.jumpStd < 0 || model.jumpStd > 2) out.push({ parameter: "jumpStd", problem: `must be in [0, 2], got ${model.jumpStd}` });
   return out;

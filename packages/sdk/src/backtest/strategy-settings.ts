@@ -67,7 +67,8 @@ export function strategySettings(input: StrategySettingsInput, policy: Policy): 
   const intervalDays = input.intervalDays ?? DEFAULT_INTERVAL_DAYS;
   if (!(intervalDays > 0) || !Number.isFinite(intervalDays)) throw new BacktestOptionsError("--interval-days", `must be a positive number of days, got ${intervalDays}`);
   const deltaBandFraction = input.deltaBandFraction ?? DEFAULT_DELTA_BAND_FRACTION;
-  if (!(deltaBandFraction >= 0 && deltaBandFraction <= 1)) throw new BacktestOptionsError("--delta-band", `must be a fraction of the collateral value in [0, 1], got ${deltaBandFraction}`);
+  if (!(deltaBandFraction >= 0 && deltaBandFraction <= 1))
+    throw new BacktestOptionsError("--delta-band", `must be a fraction of the collateral value in [0, 1], got ${deltaBandFraction}`);
   const gasPriceWei = input.gasPriceWei ?? DEFAULT_GAS_PRICE_WEI;
   if (gasPriceWei < 0n) throw new BacktestOptionsError("--gas-price", "must be >= 0");
   if (input.nativePrice !== undefined && input.nativePrice <= 0n) throw new BacktestOptionsError("--eth-price", "must be > 0");

@@ -21,7 +21,15 @@ import { markdownReport, resultsJson, type BacktestDescription, type PathSource 
 import { parseReturnSeries } from "./returns-file.ts";
 import { covarianceMatrix, runBacktest, type BacktestResult } from "./run-backtest.ts";
 import { DEFAULT_PRICE_MODEL, priceModelProblems, simulatePaths, type PriceModel } from "./simulate-paths.ts";
-import { BACKTEST_STRATEGIES, BacktestOptionsError, parseStrategies, strategySettings, type BacktestStrategy, type StrategySettings, type StrategySettingsInput } from "./strategy-settings.ts";
+import {
+  BACKTEST_STRATEGIES,
+  BacktestOptionsError,
+  parseStrategies,
+  strategySettings,
+  type BacktestStrategy,
+  type StrategySettings,
+  type StrategySettingsInput,
+} from "./strategy-settings.ts";
 
 /**
  * Defaults sized to the planner's speed: it takes 10-30 ms per rebalance it plans on the
@@ -164,11 +172,19 @@ export function backtestPricePaths(market: Market, spec: BacktestPathSpec, marke
       const horizon = checkNumberOption("--horizon-days", spec.horizonDays, rules["--replay-horizon-days"]);
       if (horizon % stepDays !== 0) throw new BacktestOptionsError("--horizon-days", `${horizon} is not a whole number of steps of ${stepDays} days`);
       steps = horizon / stepDays;
-      if (steps > available) throw new BacktestOptionsError("--horizon-days", `${horizon} days is longer than ${spec.file}, which has ${available * stepDays} (${series.returns.length} rows)`);
+      if (steps > available)
+        throw new BacktestOptionsError("--horizon-days", `${horizon} days is longer than ${spec.file}, which has ${available * stepDays} (${series.returns.length} rows)`);
     }
     return {
       pricePaths: replayPaths(series, symbols, { stepRows: stepDays, steps, maxPaths: paths }, spec.file),
-      source: { kind: "replay", file: spec.file, rows: series.returns.length, first: series.labels[0]!, last: series.labels.at(-1)!, assetsHeld: symbols.filter((s) => !series.symbols.includes(s)) },
+      source: {
+        kind: "replay",
+        file: spec.file,
+        rows: series.returns.length,
+        first: series.labels[0]!,
+        last: series.labels.at(-1)!,
+        assetsHeld: symbols.filter((s) => !series.symbols.includes(s)),
+      },
       horizonDays: steps * stepDays,
       stepDays,
     };

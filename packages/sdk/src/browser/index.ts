@@ -3,5 +3,14 @@
  *
  * @module
  */
-export { BrowserProver, type BrowserProverOptions, type ProverWorker, type LoadOptions, type LoadProgress, type LoadedInstance, type ArtifactKind, type LoadTimings } from "./worker-client.ts";
+export {
+  BrowserProver,
+  type BrowserProverOptions,
+  type ProverWorker,
+  type LoadOptions,
+  type LoadProgress,
+  type LoadedInstance,
+  type ArtifactKind,
+  type LoadTimings,
+} from "./worker-client.ts";
 export { chooseInstance, instanceFits, instanceLayout, type InstanceInfo } from "./instances.ts";

@@ -31,10 +31,7 @@ function bytesOf(id: number, kind: ArtifactKind, artifact: Artifact, instance: s
 
 async function load(request: Extract<WorkerRequest, { type: "load" }>): Promise<WorkerResponse> {
   const started = performance.now();
-  const [wasm, zkey] = await Promise.all([
-    bytesOf(request.id, "wasm", request.wasm, request.instance),
-    bytesOf(request.id, "zkey", request.zkey, request.instance),
-  ]);
+  const [wasm, zkey] = await Promise.all([bytesOf(request.id, "wasm", request.wasm, request.instance), bytesOf(request.id, "zkey", request.zkey, request.instance)]);
   const fetched = performance.now();
   const prover = WarmProver.load({ instance: request.instance, wasm, zkey });
   provers.set(request.instance, prover);

@@ -122,12 +122,9 @@ export class BrowserProver {
     const known = this.loads.get(artifacts.instance);
     if (known) return known;
     const started = performance.now();
-    const loading = this.request(
-      { type: "load", instance: artifacts.instance, wasm: absolute(artifacts.wasm), zkey: absolute(artifacts.zkey) },
-      (response) => {
-        if (response.type === "loading") options.onProgress?.({ artifact: response.artifact, loaded: response.loaded, total: response.total });
-      },
-    ).then((response) => {
+    const loading = this.request({ type: "load", instance: artifacts.instance, wasm: absolute(artifacts.wasm), zkey: absolute(artifacts.zkey) }, (response) => {
+      if (response.type === "loading") options.onProgress?.({ artifact: response.artifact, loaded: response.loaded, total: response.total });
+    }).then((response) => {
       if (response.type !== "loaded") throw new Error(`the prover worker answered ${response.type} to load`);
       return { instance: response.instance, bytes: response.bytes, timings: { ...response.timings, totalMs: performance.now() - started } };
     });

@@ -97,7 +97,9 @@ export interface DecodedTransition {
 export function decodeTransition(signals: readonly (bigint | string)[], sizes: CustodySizes): DecodedTransition {
   const l = custodyLayout(sizes.nAssets, sizes.nInstruments, sizes.nSwaps);
   if (signals.length !== l.count) {
-    throw new RangeError(`a Rebalance proof with ${sizes.nAssets} asset, ${sizes.nInstruments} instrument and ${sizes.nSwaps} swap slots has ${l.count} public signals, got ${signals.length}`);
+    throw new RangeError(
+      `a Rebalance proof with ${sizes.nAssets} asset, ${sizes.nInstruments} instrument and ${sizes.nSwaps} swap slots has ${l.count} public signals, got ${signals.length}`,
+    );
   }
   const x = signals.map((s) => BigInt(s));
   const slice = (at: number, n: number) => x.slice(at, at + n);

@@ -34,8 +34,12 @@ async function tokenAt(address: string | undefined, runner: ContractRunner, fall
   if (!address) return undefined;
   const token = new Contract(address, ERC20_ABI, runner);
   const [symbol, decimals] = await Promise.all([
-    token.getFunction("symbol")().catch(() => fallback) as Promise<string>,
-    token.getFunction("decimals")().then(Number, () => 18) as Promise<number>,
+    token
+      .getFunction("symbol")()
+      .catch(() => fallback) as Promise<string>,
+    token
+      .getFunction("decimals")()
+      .then(Number, () => 18) as Promise<number>,
   ]);
   return { address, symbol, decimals };
 }
@@ -43,9 +47,15 @@ async function tokenAt(address: string | undefined, runner: ContractRunner, fall
 /** The gate's tokens, option tokens, lenders and factory. */
 export async function readGateSetup(gate: string, runner: ContractRunner): Promise<GateSetup> {
   const g = new Contract(gate, REBALANCE_GATE_ABI, runner);
-  const [nAssets, nInstruments, factory] = (await Promise.all([g.getFunction("nAssets")(), g.getFunction("nInstruments")(), g.getFunction("factory")()])) as [bigint, bigint, string];
+  const [nAssets, nInstruments, factory] = (await Promise.all([g.getFunction("nAssets")(), g.getFunction("nInstruments")(), g.getFunction("factory")()])) as [
+    bigint,
+    bigint,
+    string,
+  ];
   const tokens = await Promise.all(Array.from({ length: Number(nAssets) }, async (_, i) => tokenAt(orUndefined(await g.getFunction("tokenOf")(i)), runner, `asset #${i}`)));
-  const instrumentTokens = await Promise.all(Array.from({ length: Number(nInstruments) }, async (_, k) => tokenAt(orUndefined(await g.getFunction("instrumentTokenOf")(k)), runner, `instrument #${k}`)));
+  const instrumentTokens = await Promise.all(
+    Array.from({ length: Number(nInstruments) }, async (_, k) => tokenAt(orUndefined(await g.getFunction("instrumentTokenOf")(k)), runner, `instrument #${k}`)),
+  );
   const lenders = await Promise.all(Array.from({ length: Number(nAssets) }, async (_, i) => orUndefined(await g.getFunction("lenderOf")(i))));
   return { tokens, instrumentTokens, lenders, factory };
 }
@@ -78,7 +88,8 @@ export async function unbackedMovements(gate: string, t: DecodedTransition, runn
     if (moves && !setup.tokens[i]) problems.push(`asset slot ${i} has no token on this gate, but the proof moves it`);
   }
   t.instrumentFlows.forEach((g, k) => {
-    if (g !== 0n && !setup.instrumentTokens[k]) problems.push(`instrument slot ${k} has no option token on this gate, but the proof moves ${g > 0n ? "" : "-"}${g < 0n ? -g : g} units of it`);
+    if (g !== 0n && !setup.instrumentTokens[k])
+      problems.push(`instrument slot ${k} has no option token on this gate, but the proof moves ${g > 0n ? "" : "-"}${g < 0n ? -g : g} units of it`);
   });
   if (problems.length > 0) return problems;
 
@@ -107,7 +118,8 @@ export async function unbackedMovements(gate: string, t: DecodedTransition, runn
       const [index, idle] = (await Promise.all([lender.getFunction("debtIndex")(), lender.getFunction("idle")()])) as [bigint, bigint];
       const delivered = borrowAssets(delta, index);
       if (delivered > idle) problems.push(`borrow of ${amount(i, delivered)} exceeds the lender's idle liquidity (${amount(i, idle)})`);
-      else if (delivered < t.debtAssets[i]!) problems.push(`borrow: the lender delivers ${amount(i, delivered)} for ${delta} units, less than the ${amount(i, t.debtAssets[i]!)} the proof credits`);
+      else if (delivered < t.debtAssets[i]!)
+        problems.push(`borrow: the lender delivers ${amount(i, delivered)} for ${delta} units, less than the ${amount(i, t.debtAssets[i]!)} the proof credits`);
     } else if (position && -delta > position.debt[i]!) {
       problems.push(`repayment of ${-delta} ${name(i)} debt units exceeds this position's debt (${position.debt[i]} units)`);
     }
@@ -119,7 +131,9 @@ export async function unbackedMovements(gate: string, t: DecodedTransition, runn
       problems.push(`swap slot ${s.slot} is not a swap between two of the gate's assets`);
       continue;
     }
-    const sellable = position ? position.collateral[s.sell]! + (t.flows[s.sell]! > 0n ? t.flows[s.sell]! : 0n) + (t.debtDelta[s.sell]! > 0n ? t.debtAssets[s.sell]! : 0n) : undefined;
+    const sellable = position
+      ? position.collateral[s.sell]! + (t.flows[s.sell]! > 0n ? t.flows[s.sell]! : 0n) + (t.debtDelta[s.sell]! > 0n ? t.debtAssets[s.sell]! : 0n)
+      : undefined;
     if (sellable !== undefined && s.amountIn > sellable) {
       problems.push(`swap slot ${s.slot} sells ${amount(s.sell, s.amountIn)}, more than this position holds (${amount(s.sell, sellable)})`);
       continue;
@@ -150,7 +164,10 @@ export async function unbackedMovements(gate: string, t: DecodedTransition, runn
     if (flow >= 0n) continue;
     const token = setup.instrumentTokens[k]!;
     const held = position ? position.quantities[k]! : await balanceOf(token.address, gate);
-    if (-flow > held) problems.push(`withdrawal of ${formatAmount(-flow, token)} option tokens exceeds what ${position ? "this position holds" : "the gate holds in all"} (${formatAmount(held, token)})`);
+    if (-flow > held)
+      problems.push(
+        `withdrawal of ${formatAmount(-flow, token)} option tokens exceeds what ${position ? "this position holds" : "the gate holds in all"} (${formatAmount(held, token)})`,
+      );
   }
   return problems;
 }

@@ -59,15 +59,7 @@ export async function createPair(factory: Contract, tokenA: string, tokenB: stri
  * Adds liquidity as the v2 router does, without it: transfers both amounts from `provider` to the
  * pair, then `mint`s the LP tokens to `to` (default: the provider).
  */
-export async function addLiquidity(
-  pair: Contract,
-  provider: Signer,
-  tokenA: string,
-  amountA: bigint,
-  tokenB: string,
-  amountB: bigint,
-  to?: string,
-): Promise<void> {
+export async function addLiquidity(pair: Contract, provider: Signer, tokenA: string, amountA: bigint, tokenB: string, amountB: bigint, to?: string): Promise<void> {
   const pairAddress = await pair.getAddress();
   await (await new Contract(tokenA, TRANSFER_ABI, provider).getFunction("transfer")(pairAddress, amountA)).wait();
   await (await new Contract(tokenB, TRANSFER_ABI, provider).getFunction("transfer")(pairAddress, amountB)).wait();

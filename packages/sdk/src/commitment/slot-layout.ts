@@ -26,7 +26,11 @@ export function checkMarketFits(market: Market, layout: SlotLayout, source: stri
     throw new InputError(source, "assets", `the market has ${market.assets.length} assets but the circuit instance has ${layout.nAssets} asset slots; use a larger instance`);
   }
   if (market.instruments.length > layout.nInstruments) {
-    throw new InputError(source, "instruments", `the market has ${market.instruments.length} instruments but the circuit instance has ${layout.nInstruments} instrument slots; use a larger instance`);
+    throw new InputError(
+      source,
+      "instruments",
+      `the market has ${market.instruments.length} instruments but the circuit instance has ${layout.nInstruments} instrument slots; use a larger instance`,
+    );
   }
 }
 

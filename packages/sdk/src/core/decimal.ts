@@ -18,9 +18,7 @@ export function parseDecimal(text: string, decimals: number): bigint {
   const [, sign, whole, fraction = ""] = match;
   const significant = fraction.replace(/0+$/, "");
   if (significant.length > decimals) {
-    throw new DecimalError(
-      `"${text}" has ${significant.length} decimal places; at most ${decimals} are allowed`,
-    );
+    throw new DecimalError(`"${text}" has ${significant.length} decimal places; at most ${decimals} are allowed`);
   }
   const scaled = BigInt(whole!) * 10n ** BigInt(decimals) + BigInt(significant.padEnd(decimals, "0") || "0");
   return sign ? -scaled : scaled;

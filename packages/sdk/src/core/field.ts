@@ -1,6 +1,5 @@
 /** The BN254 scalar field, in which every circuit signal lives. */
-export const SNARK_FIELD =
-  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 /** The field element a signed integer is encoded as in circuit inputs (negative -> p - |x|). */
 export function toField(value: bigint): bigint {

@@ -100,7 +100,10 @@ export function openingPlaintext(position: Position, layout: CircuitLayout | Slo
     throw new InputError(source, "collateral", `more assets than the instance's ${layout.nAssets} slots`);
   }
   if (position.quantities.length > layout.nInstruments) throw new InputError(source, "quantities", `more instruments than the instance's ${layout.nInstruments} slots`);
-  for (const [field, values] of [["collateral", position.collateral], ["debt", position.debt]] as const) {
+  for (const [field, values] of [
+    ["collateral", position.collateral],
+    ["debt", position.debt],
+  ] as const) {
     values.forEach((x, i) => {
       if (x < 0n || x > MAX_AMOUNT) throw new InputError(source, `${field}[${i}]`, "outside [0, 2^96)");
     });
@@ -146,7 +149,8 @@ export function decryptOpening(published: PublishedOpening, keeperSecret: bigint
   if (market.assets.length > layout.nAssets || market.instruments.length > layout.nInstruments) fail(`the market does not fit the ${layout.nAssets}x${layout.nInstruments} layout`);
   const length = openingPlaintextLength(layout);
   const cLength = openingCiphertextLength(layout);
-  if (published.ciphertext.length !== cLength) fail(`the ciphertext has ${published.ciphertext.length} elements; the ${layout.nAssets}x${layout.nInstruments} layout's has ${cLength}`);
+  if (published.ciphertext.length !== cLength)
+    fail(`the ciphertext has ${published.ciphertext.length} elements; the ${layout.nAssets}x${layout.nInstruments} layout's has ${cLength}`);
   if (published.ciphertext.some((c) => c < 0n || c >= SNARK_FIELD)) fail("a ciphertext element is not a field element");
   if (published.nonce < 1n || published.nonce >= NONCE_LIMIT) fail("the nonce is outside [1, 2^64)");
   if (keeperSecret < 1n || keeperSecret >= subOrder) fail("the keeper secret is not a scalar in [1, subOrder)");

@@ -2,25 +2,11 @@
  * market.json (formats.md, version 1) -> Market in exact fixed point, every value checked
  * and laid out in the market's own asset / instrument order (the commitment's slots).
  */
-import {
-  BPS_DECIMALS,
-  BPS_SCALE,
-  COVARIANCE_DECIMALS,
-  DEBT_INDEX_DECIMALS,
-  DEBT_INDEX_LIMIT,
-  DEBT_INDEX_SCALE,
-  RATE_DECIMALS,
-} from "../core/fixed-point.ts";
+import { BPS_DECIMALS, BPS_SCALE, COVARIANCE_DECIMALS, DEBT_INDEX_DECIMALS, DEBT_INDEX_LIMIT, DEBT_INDEX_SCALE, RATE_DECIMALS } from "../core/fixed-point.ts";
 import { BOUND_BITS } from "../model/bounds.ts";
 import { formatDecimal } from "../core/decimal.ts";
 import { Fields, NON_NEGATIVE, POSITIVE, readRaw, type Bounds } from "./fields.ts";
-import {
-  marketSchema,
-  type RawCovariance,
-  type RawInstrument,
-  type RawMarket,
-  type RawScenario,
-} from "./schemas.ts";
+import { marketSchema, type RawCovariance, type RawInstrument, type RawMarket, type RawScenario } from "./schemas.ts";
 import type { Asset, Covariance, Instrument, Market, Scenario } from "./types.ts";
 
 /**
@@ -46,8 +32,16 @@ export function parseMarket(json: unknown, source: string): Market {
   const at = new Fields(source);
   const quoteDecimals = raw.quote.decimals;
   const names: Names = {
-    assets: at.uniqueNames("assets", "symbol", raw.assets.map((a) => a.symbol)),
-    instruments: at.uniqueNames("instruments", "id", raw.instruments.map((k) => k.id)),
+    assets: at.uniqueNames(
+      "assets",
+      "symbol",
+      raw.assets.map((a) => a.symbol),
+    ),
+    instruments: at.uniqueNames(
+      "instruments",
+      "id",
+      raw.instruments.map((k) => k.id),
+    ),
   };
   return {
     version: 1,
@@ -57,9 +51,7 @@ export function parseMarket(json: unknown, source: string): Market {
     assets: raw.assets.map((asset, i) => parseAsset(at, asset, `assets[${i}]`, quoteDecimals)),
     instruments: raw.instruments.map((k, i) => parseInstrument(at, k, `instruments[${i}]`, names, quoteDecimals)),
     scenarioKind: raw.scenarios.kind,
-    scenarios: raw.scenarios.items.map((s, j) =>
-      parseScenario(at, s, `scenarios.items[${j}]`, names, quoteDecimals),
-    ),
+    scenarios: raw.scenarios.items.map((s, j) => parseScenario(at, s, `scenarios.items[${j}]`, names, quoteDecimals)),
     covariance: parseCovariance(at, raw.covariance, names.assets),
   };
 }
@@ -92,13 +84,7 @@ function parsePrice(at: Fields, path: string, text: string, quoteDecimals: numbe
   return price;
 }
 
-function parseInstrument(
-  at: Fields,
-  raw: RawInstrument,
-  path: string,
-  names: Names,
-  quoteDecimals: number,
-): Instrument {
+function parseInstrument(at: Fields, raw: RawInstrument, path: string, names: Names, quoteDecimals: number): Instrument {
   // An option without strike or expiry cannot be valued; futures and perps may omit both.
   const isOption = raw.kind === "call" || raw.kind === "put";
   if (isOption && raw.strike === undefined) at.fail(`${path}.strike`, `required for a ${raw.kind}`);
@@ -119,12 +105,8 @@ function parseScenario(at: Fields, raw: RawScenario, path: string, names: Names,
   return {
     name: raw.name,
     weight: at.decimal(`${path}.weight`, weight, BPS_DECIMALS, { min: 0n, minOpen: true, max: BPS_SCALE }),
-    assetReturns: at.byName(raw.assetReturns, `${path}.assetReturns`, names.assets, "asset", (field, text) =>
-      at.decimal(field, text, RATE_DECIMALS, RATE),
-    ),
-    instrumentPnl: at.byName(raw.instrumentPnl, `${path}.instrumentPnl`, names.instruments, "instrument", (field, text) =>
-      at.decimal(field, text, quoteDecimals, PNL),
-    ),
+    assetReturns: at.byName(raw.assetReturns, `${path}.assetReturns`, names.assets, "asset", (field, text) => at.decimal(field, text, RATE_DECIMALS, RATE)),
+    instrumentPnl: at.byName(raw.instrumentPnl, `${path}.instrumentPnl`, names.instruments, "instrument", (field, text) => at.decimal(field, text, quoteDecimals, PNL)),
   };
 }
 
@@ -172,10 +154,7 @@ function covarianceMatrix(at: Fields, rows: readonly (readonly string[])[], n: n
     if (row[i]! < 0n) at.fail(`covariance.matrix[${i}][${i}]`, `a variance must be >= 0, got "${rows[i]![i]}"`);
     row.forEach((value, j) => {
       if (j > i && value !== matrix[j]![i]) {
-        at.fail(
-          `covariance.matrix[${i}][${j}]`,
-          `matrix is not symmetric: "${rows[i]![j]}" differs from covariance.matrix[${j}][${i}] "${rows[j]![i]}"`,
-        );
+        at.fail(`covariance.matrix[${i}][${j}]`, `matrix is not symmetric: "${rows[i]![j]}" differs from covariance.matrix[${j}][${i}] "${rows[j]![i]}"`);
       }
     });
   });

@@ -17,8 +17,7 @@ export function parsePosition(json: unknown, source: string, market: Market): Po
   const at = new Fields(source);
   const assets = new Map(market.assets.map((asset, i) => [asset.symbol, i]));
   const instruments = new Map(market.instruments.map((k, i) => [k.id, i]));
-  const amount = (field: string, text: string, asset: number): bigint =>
-    checkAmount(at, field, text, at.decimal(field, text, market.assets[asset]!.decimals, NON_NEGATIVE));
+  const amount = (field: string, text: string, asset: number): bigint => checkAmount(at, field, text, at.decimal(field, text, market.assets[asset]!.decimals, NON_NEGATIVE));
   return {
     version: 1,
     account: parseAccount(at, raw.account),
@@ -26,9 +25,7 @@ export function parsePosition(json: unknown, source: string, market: Market): Po
     salt: raw.salt === undefined ? undefined : parseSalt(at, raw.salt),
     collateral: at.byName(raw.collateral, "collateral", assets, "asset", amount),
     debt: at.byName(raw.debt, "debt", assets, "asset", amount),
-    quantities: at.byName(raw.derivatives, "derivatives", instruments, "instrument", (field, text) =>
-      checkQuantity(at, field, text, at.decimal(field, text, QUANTITY_DECIMALS)),
-    ),
+    quantities: at.byName(raw.derivatives, "derivatives", instruments, "instrument", (field, text) => checkQuantity(at, field, text, at.decimal(field, text, QUANTITY_DECIMALS))),
   };
 }
 

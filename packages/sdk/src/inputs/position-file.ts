@@ -16,8 +16,6 @@ export function positionToJson(position: Position, market: Market, salt: bigint 
     ...(salt === undefined ? {} : { salt: `0x${salt.toString(16).padStart(62, "0")}` }),
     collateral: byAsset(position.collateral),
     debt: byAsset(position.debt),
-    derivatives: Object.fromEntries(
-      position.quantities.flatMap((q, k) => (q === 0n ? [] : [[market.instruments[k]!.id, formatDecimal(q, QUANTITY_DECIMALS)]])),
-    ),
+    derivatives: Object.fromEntries(position.quantities.flatMap((q, k) => (q === 0n ? [] : [[market.instruments[k]!.id, formatDecimal(q, QUANTITY_DECIMALS)]]))),
   };
 }

@@ -59,11 +59,19 @@ function decimal(example: string, description: string) {
 }
 
 function integer(min: number, description: string, max = Number.MAX_SAFE_INTEGER) {
-  return z.number({ error: expected("an integer") }).int().min(min).max(max).describe(description);
+  return z
+    .number({ error: expected("an integer") })
+    .int()
+    .min(min)
+    .max(max)
+    .describe(description);
 }
 
 function name(description: string) {
-  return z.string({ error: expected("a string") }).min(1).describe(description);
+  return z
+    .string({ error: expected("a string") })
+    .min(1)
+    .describe(description);
 }
 
 /** Decimal-string amounts keyed by asset symbol or instrument id. */
@@ -92,13 +100,7 @@ export const positionSchema = z
       .regex(ADDRESS_PATTERN, { error: addressError })
       .describe("Owner of the position (EVM address, EIP-55 checksum checked when mixed case); proofs are bound to it."),
     nonce: z
-      .union(
-        [
-          z.number({ error: nonceError }).int().min(0),
-          z.string({ error: nonceError }).regex(UNSIGNED_INTEGER_PATTERN, { error: nonceError }),
-        ],
-        { error: nonceError },
-      )
+      .union([z.number({ error: nonceError }).int().min(0), z.string({ error: nonceError }).regex(UNSIGNED_INTEGER_PATTERN, { error: nonceError })], { error: nonceError })
       .describe("Version of the position; a rebalance increments it."),
     salt: z
       .string({ error: expected('a hex string like "0x1b7e..."') })
@@ -107,11 +109,7 @@ export const positionSchema = z
       .describe("Blinding of the commitment, below the BN254 field prime; generated when absent."),
     collateral: amounts("12.5", "Collateral by asset symbol, in whole tokens.", "Amount >= 0 in whole tokens."),
     debt: amounts("14000", "Debt by asset symbol, in whole tokens.", "Amount >= 0 in whole tokens."),
-    derivatives: amounts(
-      "-30",
-      "Signed quantity (contracts) by instrument id; negative = short.",
-      "Signed quantity in contracts.",
-    ),
+    derivatives: amounts("-30", "Signed quantity (contracts) by instrument id; negative = short.", "Signed quantity in contracts."),
   })
   .meta({
     title: "position.json (zk-solvency, version 1)",
@@ -133,7 +131,9 @@ const quoteSchema = z
         error: (issue) =>
           `must be <= ${MAX_QUOTE_DECIMALS}, got ${describeValue(issue.input)}: publish the market at ${MAX_QUOTE_DECIMALS} quote decimals or fewer (6 for a USDC-style quote is fine); prices, marks and PnL are bounded in quote units (docs/risk-arithmetic.md, Bounds)`,
       })
-      .describe(`Decimals of every quote-currency figure, at most ${MAX_QUOTE_DECIMALS} (8 is the norm, 6 for a USDC-style quote): the circuits bound prices, marks and PnL in quote units.`),
+      .describe(
+        `Decimals of every quote-currency figure, at most ${MAX_QUOTE_DECIMALS} (8 is the norm, 6 for a USDC-style quote): the circuits bound prices, marks and PnL in quote units.`,
+      ),
   })
   .describe("Unit of all values.");
 
@@ -164,19 +164,13 @@ const scenarioSchema = z.looseObject({
   name: name("Scenario name, reported as the worst scenario."),
   weight: decimal("0.35", 'Weight in (0, 1], at most 4 decimals; "1" when absent.').optional(),
   assetReturns: amounts("-0.15", "Return by asset symbol; a missing asset is 0.", "Signed return, at most 8 decimals."),
-  instrumentPnl: amounts(
-    "-95.25",
-    "Profit and loss per contract by instrument id; a missing instrument is 0.",
-    "Signed quote units per contract.",
-  ),
+  instrumentPnl: amounts("-95.25", "Profit and loss per contract by instrument id; a missing instrument is 0.", "Signed quote units per contract."),
 });
 
 const covarianceSchema = z
   .looseObject({
     assets: z.array(name("Market asset symbol.")).describe("Order of the matrix rows; every market asset once."),
-    matrix: z
-      .array(z.array(decimal("0.001225", "Covariance, at most 12 decimals.")))
-      .describe("Symmetric daily return covariance, square, in the order of `assets`."),
+    matrix: z.array(z.array(decimal("0.001225", "Covariance, at most 12 decimals."))).describe("Symmetric daily return covariance, square, in the order of `assets`."),
     horizonDays: integer(1, `VaR horizon in days, 1 to ${MAX_HORIZON_DAYS} (range-checked in-circuit).`, MAX_HORIZON_DAYS),
   })
   .describe("Daily return covariance, for parametric VaR.");

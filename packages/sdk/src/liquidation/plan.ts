@@ -40,7 +40,17 @@ import { amountText, moneyText, ratioText } from "../rebalance/explain.ts";
 import { meetsGoal } from "../rebalance/goal.ts";
 import { quickCheck } from "../rebalance/quick-check.ts";
 import { unitValue } from "../rebalance/trades.ts";
-import { bonusValue, checkTransition, repaidValue, slippageFloor, SWAP_SLOTS, URGENT_HEALTH_FACTOR, type LiquidationTerms, type Movements, type Transition } from "../rebalance/transition.ts";
+import {
+  bonusValue,
+  checkTransition,
+  repaidValue,
+  slippageFloor,
+  SWAP_SLOTS,
+  URGENT_HEALTH_FACTOR,
+  type LiquidationTerms,
+  type Movements,
+  type Transition,
+} from "../rebalance/transition.ts";
 import { getAmountOut, V2_FEE_DENOMINATOR, V2_FEE_NUMERATOR } from "../chain/uniswap-v2.ts";
 
 /** The reserves of one Uniswap v2 pair between two market assets, as read from `getReserves`. */
@@ -310,7 +320,16 @@ function execute(ctx: Context, share: bigint): Execution {
     collateral[i] = collateral[i]! - take;
     left -= take * u;
   }
-  return { ok: true, actions, next: { ...result.position, collateral }, movements: result.movements, bonus, repaidValue: repaid, bonusAllowance, bonusValue: bonusValue(bonus, market) };
+  return {
+    ok: true,
+    actions,
+    next: { ...result.position, collateral },
+    movements: result.movements,
+    bonus,
+    repaidValue: repaid,
+    bonusAllowance,
+    bonusValue: bonusValue(bonus, market),
+  };
 }
 
 const isClosed = (p: Position): boolean => p.debt.every((d) => d === 0n);
@@ -347,11 +366,16 @@ function contextOf(position: Position, market: Market, policy: Policy, pools: re
   if (terms.bonusBps < 0n || terms.bonusBps > BPS_SCALE) throw new InputError(source, "bonusBps", `must be in [0, 10000] basis points (got ${terms.bonusBps})`);
   const target = terms.trigger ?? policy.trigger.healthFactor;
   if (target < policy.trigger.healthFactor) {
-    throw new InputError(source, "trigger", `the target health factor ${ratioText(target)} is below the policy's trigger ${ratioText(policy.trigger.healthFactor)}: the position would stay liquidatable`);
+    throw new InputError(
+      source,
+      "trigger",
+      `the target health factor ${ratioText(target)} is below the policy's trigger ${ratioText(policy.trigger.healthFactor)}: the position would stay liquidatable`,
+    );
   }
   const slots = terms.swapSlots ?? SWAP_SLOTS;
   pools.forEach((p, n) => {
-    for (const a of p.assets) if (!Number.isInteger(a) || a < 0 || a >= market.assets.length) throw new InputError("pools", `[${n}].assets`, `asset index ${a} is not in the market`);
+    for (const a of p.assets)
+      if (!Number.isInteger(a) || a < 0 || a >= market.assets.length) throw new InputError("pools", `[${n}].assets`, `asset index ${a} is not in the market`);
     if (p.assets[0] === p.assets[1]) throw new InputError("pools", `[${n}].assets`, "a pair joins two different assets");
     if (p.reserves.some((r) => r < 0n)) throw new InputError("pools", `[${n}].reserves`, "reserves are >= 0");
   });
@@ -359,12 +383,26 @@ function contextOf(position: Position, market: Market, policy: Policy, pools: re
 }
 
 /** The liquidation transition that repays `share` (of SHARE_SCALE) of every debt, whether or not it restores the position; undefined when it cannot be executed. For tests and for keepers that size a liquidation themselves. */
-export function liquidationAtShare(position: Position, market: Market, policy: Policy, pools: readonly PoolReserves[], terms: LiquidationPlanTerms, share: bigint): Transition | undefined {
+export function liquidationAtShare(
+  position: Position,
+  market: Market,
+  policy: Policy,
+  pools: readonly PoolReserves[],
+  terms: LiquidationPlanTerms,
+  share: bigint,
+): Transition | undefined {
   const ctx = contextOf(position, market, policy, pools, terms);
   const e = execute(ctx, share);
   if (!e.ok) return undefined;
   const urgent = isUrgent(checkPosition(position, market, policy).healthFactor);
-  return { old: position, next: e.next, forced: false, fromEmpty: false, ...e.movements, liquidation: { liquidator: ctx.liquidator, bonusBps: terms.bonusBps, bonus: e.bonus, urgent } };
+  return {
+    old: position,
+    next: e.next,
+    forced: false,
+    fromEmpty: false,
+    ...e.movements,
+    liquidation: { liquidator: ctx.liquidator, bonusBps: terms.bonusBps, bonus: e.bonus, urgent },
+  };
 }
 
 /**

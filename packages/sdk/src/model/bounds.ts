@@ -119,7 +119,11 @@ export function checkMarketBounds(market: Market): void {
   }
   market.instruments.forEach((k) => {
     if (!Number.isInteger(k.underlying) || k.underlying < 0 || k.underlying >= market.assets.length) {
-      throw new ModelBoundsError(`underlying of instrument ${k.id}`, 8, `underlying of instrument ${k.id} is slot ${k.underlying}, not one of the market's ${market.assets.length} assets; it cannot be proven`);
+      throw new ModelBoundsError(
+        `underlying of instrument ${k.id}`,
+        8,
+        `underlying of instrument ${k.id} is slot ${k.underlying}, not one of the market's ${market.assets.length} assets; it cannot be proven`,
+      );
     }
     ensure(k.mark, mark, `mark of instrument ${k.id}`, () => money(k.mark), "quote units", subject);
     ensure(k.delta, delta, `delta of instrument ${k.id}`, () => fixed(k.delta, RATE_DECIMALS), `units at ${RATE_DECIMALS} decimals`, subject);
@@ -128,18 +132,9 @@ export function checkMarketBounds(market: Market): void {
     // The parser requires > 0 (formats.md); the circuits prove 0 <= w <= 1, which the model keeps.
     fraction(s.weight, `weight of scenario '${s.name}'`);
     s.assetReturns.forEach((r, i) =>
-      ensure(
-        r,
-        assetReturn,
-        `return of ${market.assets[i]!.symbol} in scenario '${s.name}'`,
-        () => fixed(r, RATE_DECIMALS),
-        `units at ${RATE_DECIMALS} decimals`,
-        subject,
-      ),
+      ensure(r, assetReturn, `return of ${market.assets[i]!.symbol} in scenario '${s.name}'`, () => fixed(r, RATE_DECIMALS), `units at ${RATE_DECIMALS} decimals`, subject),
     );
-    s.instrumentPnl.forEach((g, k) =>
-      ensure(g, pnl, `PnL of instrument ${market.instruments[k]!.id} in scenario '${s.name}'`, () => money(g), "quote units", subject),
-    );
+    s.instrumentPnl.forEach((g, k) => ensure(g, pnl, `PnL of instrument ${market.instruments[k]!.id} in scenario '${s.name}'`, () => money(g), "quote units", subject));
   });
   market.covariance.matrix.forEach((row, i) =>
     row.forEach((entry, j) =>
@@ -241,6 +236,10 @@ export function checkDeltaExposureBounds(position: Position, market: Market): vo
 /** Minimum equity below 2^80 quote units. */
 export function checkPolicyBounds(minEquity: bigint): void {
   if (minEquity >= 1n << BigInt(BOUND_BITS.minEquity)) {
-    throw new ModelBoundsError("stress.minEquity", BOUND_BITS.minEquity, `stress.minEquity exceeds 2^${BOUND_BITS.minEquity} quote units; a policy outside the bounds of docs/risk-arithmetic.md cannot be proven`);
+    throw new ModelBoundsError(
+      "stress.minEquity",
+      BOUND_BITS.minEquity,
+      `stress.minEquity exceeds 2^${BOUND_BITS.minEquity} quote units; a policy outside the bounds of docs/risk-arithmetic.md cannot be proven`,
+    );
   }
 }

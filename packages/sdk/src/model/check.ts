@@ -89,12 +89,8 @@ export function checkPositionUnderCheckedMarket(position: Position, market: Mark
   const stress = stressTest(scaled, losses, market.scenarios, policy.stress.minEquity);
 
   const { method, confidence, capitalMultiplier } = policy.var;
-  const historical =
-    method === "parametric" ? undefined : historicalVar(losses, scaled, confidence, capitalMultiplier);
-  const parametric =
-    method === "historical"
-      ? undefined
-      : parametricVar(values, position, market, equity, confidence, capitalMultiplier);
+  const historical = method === "parametric" ? undefined : historicalVar(losses, scaled, confidence, capitalMultiplier);
+  const parametric = method === "historical" ? undefined : parametricVar(values, position, market, equity, confidence, capitalMultiplier);
 
   const failures: CheckName[] = [];
   if (!hf.pass) failures.push("healthFactor");

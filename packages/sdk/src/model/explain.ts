@@ -79,9 +79,7 @@ function explainHistorical(report: RiskReport): CheckExplanation | undefined {
   if (!h) return undefined;
   const { quote } = report;
   const { confidence, capitalMultiplier } = report.var;
-  const what =
-    `historical VaR (${percent(confidence)}, ${plural(h.scenarios, "scenario")}, ` +
-    `${plural(h.exceptions, "exception")} allowed) ${money(quote, h.value)}`;
+  const what = `historical VaR (${percent(confidence)}, ${plural(h.scenarios, "scenario")}, ` + `${plural(h.exceptions, "exception")} allowed) ${money(quote, h.value)}`;
   const required = money(quote, ceilDiv(capitalMultiplier * h.scaled, RATIO_SCALE * EQUITY_SCALE));
   const capital = `x ${multiplier(capitalMultiplier)} = ${required}`;
   const equity = money(quote, report.equity.value);
@@ -102,8 +100,7 @@ function explainParametric(report: RiskReport): CheckExplanation | undefined {
   if (!p) return undefined;
   const { quote } = report;
   const { confidence, capitalMultiplier } = report.var;
-  const what =
-    `parametric VaR (${percent(confidence)}, ${plural(p.horizonDays, "day")}, z ${p.z.toFixed(4)}) ${money(quote, p.value)}`;
+  const what = `parametric VaR (${percent(confidence)}, ${plural(p.horizonDays, "day")}, z ${p.z.toFixed(4)}) ${money(quote, p.value)}`;
   const capital = `x ${multiplier(capitalMultiplier)} = ${money(quote, ceilDiv(capitalMultiplier * p.value, RATIO_SCALE))}`;
   const equity = money(quote, report.equity.value);
   const base = { check: "parametricVar" as const, pass: p.pass };
@@ -114,9 +111,7 @@ function explainParametric(report: RiskReport): CheckExplanation | undefined {
 
 /** One explanation per check the policy asks for, in report order. */
 export function explainChecks(report: RiskReport): CheckExplanation[] {
-  return [explainHealthFactor(report), explainStress(report), explainHistorical(report), explainParametric(report)].filter(
-    (e): e is CheckExplanation => e !== undefined,
-  );
+  return [explainHealthFactor(report), explainStress(report), explainHistorical(report), explainParametric(report)].filter((e): e is CheckExplanation => e !== undefined);
 }
 
 /** The explanation lines alone. */

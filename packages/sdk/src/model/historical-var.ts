@@ -44,12 +44,7 @@ export function allowedExceptions(confidence: bigint, scenarios: number): number
  * Historical VaR of the scenario losses L*_j (q.u. * 10^8) against equity E* (same scale).
  * `capitalMultiplier` and `confidence` at RATIO.
  */
-export function historicalVar(
-  losses: readonly bigint[],
-  equityScaled: bigint,
-  confidence: bigint,
-  capitalMultiplier: bigint,
-): HistoricalVarResult {
+export function historicalVar(losses: readonly bigint[], equityScaled: bigint, confidence: bigint, capitalMultiplier: bigint): HistoricalVarResult {
   if (losses.length === 0) throw new ModelError("historical VaR needs at least one scenario");
   if (capitalMultiplier <= 0n) throw new ModelError(`capital multiplier must be positive (got ${capitalMultiplier})`);
   const exceptions = allowedExceptions(confidence, losses.length);

@@ -14,13 +14,6 @@ export { scenarioLoss, scenarioLosses, reportedLoss } from "./scenario-loss.ts";
 export { STRESS_SCALE, stressTest, type StressResult } from "./stress.ts";
 export { allowedExceptions, historicalVar, type HistoricalVarResult } from "./historical-var.ts";
 export { QUANTILE_SCALE, inverseNormal, normalQuantile, scaledQuantile } from "./normal-quantile.ts";
-export {
-  exposures,
-  quadraticFormScaled,
-  quadraticForm,
-  parametricVarValue,
-  parametricVar,
-  type ParametricVarResult,
-} from "./parametric-var.ts";
+export { exposures, quadraticFormScaled, quadraticForm, parametricVarValue, parametricVar, type ParametricVarResult } from "./parametric-var.ts";
 export { checkPosition, riskReportJson, type CheckName, type RiskReport, type RiskReportJson, type VarReport } from "./check.ts";
 export { explainChecks, explainReport, type CheckExplanation } from "./explain.ts";

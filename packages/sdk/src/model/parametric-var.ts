@@ -66,14 +66,7 @@ export function parametricVarValue(scaledZ: bigint, horizonDays: number, quadrat
 }
 
 /** Parametric VaR and its check against the reported equity E (q.u.). Ratios at RATIO. */
-export function parametricVar(
-  values: AssetValues,
-  position: Position,
-  market: Market,
-  equity: bigint,
-  confidence: bigint,
-  capitalMultiplier: bigint,
-): ParametricVarResult {
+export function parametricVar(values: AssetValues, position: Position, market: Market, equity: bigint, confidence: bigint, capitalMultiplier: bigint): ParametricVarResult {
   const x = exposures(values, position, market);
   const scaledForm = quadraticFormScaled(x, market.covariance.matrix);
   const form = quadraticForm(x, market.covariance.matrix);

@@ -32,12 +32,7 @@ export interface StressResult {
   pass: boolean;
 }
 
-export function stressTest(
-  equityScaled: bigint,
-  losses: readonly bigint[],
-  scenarios: readonly Scenario[],
-  minEquity: bigint,
-): StressResult {
+export function stressTest(equityScaled: bigint, losses: readonly bigint[], scenarios: readonly Scenario[], minEquity: bigint): StressResult {
   if (scenarios.length === 0 || losses.length !== scenarios.length) {
     throw new ModelError(`stress test needs one loss per scenario (got ${losses.length} losses, ${scenarios.length} scenarios)`);
   }

@@ -48,8 +48,7 @@ export interface ChartOptions {
 /** Colours distinguishable in colour-blind palettes (Okabe-Ito). */
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 
-const escapeXml = (text: string): string =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escapeXml = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const defaultFormat = (value: number): string => (Math.abs(value) >= 1000 ? value.toLocaleString("en-US") : String(Number(value.toPrecision(6))));
 
@@ -124,7 +123,9 @@ export function svgChart(options: ChartOptions): string {
     }
     if (style !== "line") {
       for (const p of series.points) {
-        out.push(`<circle cx="${r(sx(p.x))}" cy="${r(sy(p.y))}" r="3.5" fill="${color}"><title>${escapeXml(`${series.name}: ${p.label ? `${p.label}, ` : ""}${fx(p.x)}, ${fy(p.y)}`)}</title></circle>`);
+        out.push(
+          `<circle cx="${r(sx(p.x))}" cy="${r(sy(p.y))}" r="3.5" fill="${color}"><title>${escapeXml(`${series.name}: ${p.label ? `${p.label}, ` : ""}${fx(p.x)}, ${fy(p.y)}`)}</title></circle>`,
+        );
         if (p.label) out.push(`<text x="${r(sx(p.x) + (p.labelDx ?? 6))}" y="${r(sy(p.y) + (p.labelDy ?? -6))}" font-size="10" fill="#333333">${escapeXml(p.label)}</text>`);
       }
     }
@@ -137,7 +138,9 @@ export function svgChart(options: ChartOptions): string {
       const [cx, cy] = [sx(mark.x), sy(mark.y)];
       const tip = mark.label ? `<title>${escapeXml(`${series.name}: ${mark.label}`)}</title>` : "";
       if (mark.shape === "cross") {
-        out.push(`<path d="M${r(cx - 5)} ${r(cy - 5)} L${r(cx + 5)} ${r(cy + 5)} M${r(cx - 5)} ${r(cy + 5)} L${r(cx + 5)} ${r(cy - 5)}" stroke="${color}" stroke-width="2.5" fill="none">${tip}</path>`);
+        out.push(
+          `<path d="M${r(cx - 5)} ${r(cy - 5)} L${r(cx + 5)} ${r(cy + 5)} M${r(cx - 5)} ${r(cy + 5)} L${r(cx + 5)} ${r(cy - 5)}" stroke="${color}" stroke-width="2.5" fill="none">${tip}</path>`,
+        );
       } else {
         out.push(`<path d="M${r(cx)} ${r(cy - 6)} L${r(cx + 5)} ${r(cy + 3)} L${r(cx - 5)} ${r(cy + 3)} Z" fill="${color}" stroke="#ffffff" stroke-width="0.8">${tip}</path>`);
       }

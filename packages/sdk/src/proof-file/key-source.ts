@@ -23,4 +23,3 @@ export type KeySource =
        */
       ptau?: { power: number; blake2b: string; origin: PtauOrigin };
     };
-

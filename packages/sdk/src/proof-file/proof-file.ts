@@ -136,7 +136,10 @@ export function parseProofFile(json: unknown, source: string): { file: ProofFile
   const parsed = proofFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const field = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    const field = issue.path
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+      .join("")
+      .replace(/^\./, "");
     throw new InputError(source, field, issue.path[0] === "zks" || field === "" ? issue.message : `${issue.message} (not a zks proof file?)`);
   }
   const file = parsed.data as ProofFile;

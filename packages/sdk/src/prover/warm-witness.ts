@@ -40,13 +40,21 @@ export class WarmWitnessCalculator {
   private freshMessage(error: unknown): string {
     const message = error instanceof Error ? error.message : String(error);
     const failure = this.errors.read(message);
-    if (!failure) return message.split("\n").map((line) => line.trim()).filter(Boolean).join(" <- ") || "witness calculation failed";
+    if (!failure)
+      return (
+        message
+          .split("\n")
+          .map((line) => line.trim())
+          .filter(Boolean)
+          .join(" <- ") || "witness calculation failed"
+      );
     return [`${failure.kind}.`, failure.fresh.join(" <- ")].filter(Boolean).join(" ");
   }
 }
 
 /** Failures raised by the runtime's exception handler: "<kind>. " followed by the whole log. */
-const RUNTIME_FAILURE = /^(?:Error: )?(Signal not found|Too many signals set|Signal already set|Assert Failed|Not enough memory|Input signal array access exceeds the size|Unknown error)\. ?/;
+const RUNTIME_FAILURE =
+  /^(?:Error: )?(Signal not found|Too many signals set|Signal already set|Assert Failed|Not enough memory|Input signal array access exceeds the size|Unknown error)\. ?/;
 
 /**
  * circom's witness runtime appends each failure's lines to one log it never clears, and throws
@@ -59,7 +67,11 @@ export class RuntimeErrorLog {
   read(message: string): { kind: string; fresh: string[] } | undefined {
     const kind = RUNTIME_FAILURE.exec(message);
     if (!kind) return undefined;
-    const lines = message.slice(kind[0].length).split("\n").map((line) => line.trim()).filter(Boolean);
+    const lines = message
+      .slice(kind[0].length)
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
     const fresh = lines.slice(this.reportedLines);
     this.reportedLines = lines.length;
     return { kind: kind[1]!, fresh };

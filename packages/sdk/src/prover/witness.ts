@@ -40,6 +40,9 @@ async function withCapturedConsoleErrors<T>(work: () => Promise<T>): Promise<T> 
 /** circom reports the failing template and its callers on separate lines; one line for the user. */
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
+  const lines = message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   return lines.length > 0 ? lines.join(" <- ") : "witness calculation failed";
 }

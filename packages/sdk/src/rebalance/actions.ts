@@ -84,15 +84,7 @@ export interface WithdrawInstrumentAction {
   quantity: bigint;
 }
 
-export type Action =
-  | DepositAction
-  | WithdrawAction
-  | BorrowAction
-  | RepayAction
-  | RepayWithCollateralAction
-  | SwapAction
-  | DepositInstrumentAction
-  | WithdrawInstrumentAction;
+export type Action = DepositAction | WithdrawAction | BorrowAction | RepayAction | RepayWithCollateralAction | SwapAction | DepositInstrumentAction | WithdrawInstrumentAction;
 
 export type ActionKind = Action["kind"];
 

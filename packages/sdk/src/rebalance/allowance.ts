@@ -61,7 +61,10 @@ export function parseAllowance(json: unknown, source: string, market: Market): A
   const at: Fields = new Fields(source);
   if (!isObject(json)) throw new InputError(source, "", `expected a JSON object, got ${describeValue(json)}`);
   if (json.version !== undefined && json.version !== 1) {
-    at.fail("version", typeof json.version === "number" ? `unsupported format version ${json.version} (this toolkit reads version 1)` : `expected the number 1, got ${describeValue(json.version)}`);
+    at.fail(
+      "version",
+      typeof json.version === "number" ? `unsupported format version ${json.version} (this toolkit reads version 1)` : `expected the number 1, got ${describeValue(json.version)}`,
+    );
   }
   // The market parser has rejected duplicate symbols and ids.
   const assets = new Map(market.assets.map((a, i) => [a.symbol, i]));

@@ -86,7 +86,7 @@ export function deltaHedges(ctx: PlannerContext, base: readonly Action[], assets
         actions.push(swap);
       } else {
         // Pay (-v) / (1 - maxSlippage) of value so that the least bought covers the short delta.
-        const pay = ((-v) * VALUE_SCALE * RATIO_SCALE) / (RATIO_SCALE - policy.maxSlippage);
+        const pay = (-v * VALUE_SCALE * RATIO_SCALE) / (RATIO_SCALE - policy.maxSlippage);
         const payers = safest.filter((j) => j !== i && allowance.sellable[j]);
         let chosen: SwapAction | undefined;
         for (const j of payers) {

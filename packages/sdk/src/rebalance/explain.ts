@@ -37,8 +37,7 @@ export const ratioText = (value: bigint): string => formatHuman(value, BPS_DECIM
 
 export const percentText = (value: bigint): string => `${formatDecimal(value, RATIO_DECIMALS - 2)}%`;
 
-const tokens = (market: Market, asset: number, units: bigint): string =>
-  `${amountText(units, market.assets[asset]!.decimals)} ${assetSymbol(market, asset)}`;
+const tokens = (market: Market, asset: number, units: bigint): string => `${amountText(units, market.assets[asset]!.decimals)} ${assetSymbol(market, asset)}`;
 
 const contracts = (n: bigint): string => `${amountText(n, QUANTITY_DECIMALS)} ${n === 10n ** BigInt(QUANTITY_DECIMALS) ? "contract" : "contracts"}`;
 

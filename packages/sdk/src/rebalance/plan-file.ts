@@ -199,7 +199,10 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
     at.fail("version", "plan version 1 was made for the old rebalance model (internal swaps, hedges and trade legs); plan again with `zks plan` (this toolkit reads version 2)");
   }
   if (json.version !== PLAN_FILE_VERSION) {
-    at.fail("version", json.version === undefined ? "required field is missing" : `unsupported plan version ${describeValue(json.version)} (this toolkit reads version ${PLAN_FILE_VERSION})`);
+    at.fail(
+      "version",
+      json.version === undefined ? "required field is missing" : `unsupported plan version ${describeValue(json.version)} (this toolkit reads version ${PLAN_FILE_VERSION})`,
+    );
   }
   if (json.kind !== PLAN_FILE_KIND) at.fail("kind", `expected "${PLAN_FILE_KIND}", got ${describeValue(json.kind)} (is this a plan file?)`);
   const strategy = json.strategy;
@@ -360,4 +363,3 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
     ...(typeof next === "number" && { nextRebalanceAt: next }),
   };
 }
-

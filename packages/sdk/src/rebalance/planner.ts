@@ -220,9 +220,7 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   );
   const unhedged = underlyings(market).filter((i) => !assets.includes(i));
   if (unhedged.length > 0) {
-    deltaLines.push(
-      `not neutralized (no allowed swap): ${unhedged.map((i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)}`).join(", ")}`,
-    );
+    deltaLines.push(`not neutralized (no allowed swap): ${unhedged.map((i) => `${market.assets[i]!.symbol} delta ${moneyText(market.quote, deltaBefore[i]!)}`).join(", ")}`);
   }
   const lines = [...header, ...deltaLines];
   const summary = (after: bigint[]): DeltaSummary => ({ band, assets: [...assets], before: deltaBefore, after });
@@ -270,9 +268,7 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
 
 function withDelta(plan: Plan, market: Market, summary: (after: bigint[]) => DeltaSummary): Plan {
   const delta = summary(portfolioDelta(plan.position, market));
-  const lines = delta.assets.map(
-    (i) => `after: ${market.assets[i]!.symbol} delta ${moneyText(market.quote, delta.after[i]!)} (band +-${moneyText(market.quote, delta.band)})`,
-  );
+  const lines = delta.assets.map((i) => `after: ${market.assets[i]!.symbol} delta ${moneyText(market.quote, delta.after[i]!)} (band +-${moneyText(market.quote, delta.band)})`);
   // The delta lines go before the cost line.
   const explanation = [...plan.explanation];
   const costLine = explanation.findIndex((line) => line.startsWith("cost: "));
@@ -289,7 +285,9 @@ function headerLines(ctx: PlannerContext, strategy: Strategy, before: RiskReport
     goal.varHeadroom > 0n ? `, VaR capital leaving ${percentText(goal.varHeadroom)} of equity free` : ""
   }`;
   if (strategy === "threshold") {
-    lines.push(`strategy threshold: act when a check fails or the health factor is below ${ratioText(trigger.healthFactor)}${trigger.varHeadroom > 0n ? ` or VaR headroom below ${percentText(trigger.varHeadroom)}` : ""}; ${target}`);
+    lines.push(
+      `strategy threshold: act when a check fails or the health factor is below ${ratioText(trigger.healthFactor)}${trigger.varHeadroom > 0n ? ` or VaR headroom below ${percentText(trigger.varHeadroom)}` : ""}; ${target}`,
+    );
   } else if (strategy === "time") {
     lines.push(`strategy time: rebalance every ${interval} day${interval === 1 ? "" : "s"} back to the target; ${target}`);
   } else {
@@ -318,7 +316,9 @@ function headerLines(ctx: PlannerContext, strategy: Strategy, before: RiskReport
   }
   const hf = before.healthFactor;
   if (hf.pass && hf.value !== null && hf.numerator < goal.healthFactor * hf.denominator) {
-    lines.push(`health factor ${ratioText(hf.value)} is below the ${strategy === "threshold" && goal.healthFactor === trigger.healthFactor ? "trigger" : "target"} ${ratioText(goal.healthFactor)}`);
+    lines.push(
+      `health factor ${ratioText(hf.value)} is below the ${strategy === "threshold" && goal.healthFactor === trigger.healthFactor ? "trigger" : "target"} ${ratioText(goal.healthFactor)}`,
+    );
   }
   return lines;
 }

@@ -83,4 +83,3 @@ export function describeMovements(m: Movements, market: Market): string[] {
   });
   return lines;
 }
-

@@ -380,7 +380,10 @@ export function searchRemedies(ctx: PlannerContext, prefix: readonly Action[], f
   const pickBest = (found: Candidate[]): Candidate | undefined => found.reduce<Candidate | undefined>((best, c) => (!best || cheaper(c, best) ? c : best), undefined);
 
   // Singles: the least amount of one family.
-  const probes = families.map((f) => probe(ctx, prefix, [], f)).filter((p): p is Probe => p !== undefined).sort(byShortfall);
+  const probes = families
+    .map((f) => probe(ctx, prefix, [], f))
+    .filter((p): p is Probe => p !== undefined)
+    .sort(byShortfall);
   const singles: Candidate[] = [];
   for (const p of probes) {
     if (p.meets !== undefined) consider(reduce(ctx, prefix, [{ family: p.family, x: p.meets }], [0]), singles);
@@ -418,7 +421,15 @@ export function searchRemedies(ctx: PlannerContext, prefix: readonly Action[], f
     closest = next.e;
     if (next.meets !== undefined) {
       const found: Candidate[] = [];
-      consider(reduce(ctx, prefix, steps, steps.map((_, i) => steps.length - 1 - i)), found);
+      consider(
+        reduce(
+          ctx,
+          prefix,
+          steps,
+          steps.map((_, i) => steps.length - 1 - i),
+        ),
+        found,
+      );
       const best = pickBest(found);
       if (best) return { start, best };
       break;

@@ -71,20 +71,7 @@ export interface Transition extends Movements {
 }
 
 export type TransitionRule =
-  | "shape"
-  | "account"
-  | "nonce"
-  | "empty"
-  | "range"
-  | "balance"
-  | "swap"
-  | "slippage"
-  | "debt"
-  | "instrument"
-  | "checks"
-  | "trigger"
-  | "liquidation"
-  | "bonus";
+  "shape" | "account" | "nonce" | "empty" | "range" | "balance" | "swap" | "slippage" | "debt" | "instrument" | "checks" | "trigger" | "liquidation" | "bonus";
 
 export interface TransitionViolation {
   rule: TransitionRule;
@@ -281,12 +268,16 @@ export function checkTransition(t: Transition, market: Market, policy: Policy, o
   const implied = applyMovements(old, t);
   market.assets.forEach((a, i) => {
     if (next.collateral[i] !== implied.collateral[i]) {
-      fail("balance", `${a.symbol}: new collateral ${next.collateral[i]} but the movements bring it to ${implied.collateral[i]} (${next.collateral[i]! > implied.collateral[i]! ? "value from nowhere" : "value vanished"})`);
+      fail(
+        "balance",
+        `${a.symbol}: new collateral ${next.collateral[i]} but the movements bring it to ${implied.collateral[i]} (${next.collateral[i]! > implied.collateral[i]! ? "value from nowhere" : "value vanished"})`,
+      );
     }
     if (next.debt[i] !== implied.debt[i]) fail("balance", `${a.symbol}: new debt ${next.debt[i]} units but the lender movements bring it to ${implied.debt[i]}`);
   });
   market.instruments.forEach((k, index) => {
-    if (next.quantities[index] !== implied.quantities[index]) fail("balance", `${k.id}: q' = ${next.quantities[index]} but the option-token flows bring it to ${implied.quantities[index]}`);
+    if (next.quantities[index] !== implied.quantities[index])
+      fail("balance", `${k.id}: q' = ${next.quantities[index]} but the option-token flows bring it to ${implied.quantities[index]}`);
   });
 
   let after: RiskReport | undefined;
@@ -364,7 +355,8 @@ function checkLiquidation(
   // collateral at the slippage floor (swaps only, or a round trip) and sandwich it.
   const repaid = (i: number): bigint => (t.debtDelta[i]! < 0n ? t.debtAssets[i]! : 0n);
   const repaidWorth = repaidValue(t, market);
-  if (market.assets.every((_, i) => repaid(i) === 0n)) fail("liquidation", "a liquidation repays some debt; this one repays nothing, so its swaps would only churn the owner's collateral");
+  if (market.assets.every((_, i) => repaid(i) === 0n))
+    fail("liquidation", "a liquidation repays some debt; this one repays nothing, so its swaps would only churn the owner's collateral");
   const net = swapNet(t.swaps, market.assets.length);
   market.assets.forEach((a, i) => {
     if (net[i]! > repaid(i)) {
@@ -378,7 +370,10 @@ function checkLiquidation(
   const allowance = liq.bonusBps * repaidWorth;
   const worth = bonusValue(liq.bonus, market);
   if (BPS_SCALE * worth > allowance) {
-    const paid = market.assets.map((_, i) => (liq.bonus[i]! > 0n ? `${liq.bonus[i]} ${symbol(i)}` : "")).filter(Boolean).join(" + ");
+    const paid = market.assets
+      .map((_, i) => (liq.bonus[i]! > 0n ? `${liq.bonus[i]} ${symbol(i)}` : ""))
+      .filter(Boolean)
+      .join(" + ");
     fail("bonus", `the bonus (${paid}) is worth more than ${liq.bonusBps} bps of the repaid value at the oracle's prices`);
   }
   if ((next.salt ?? 0n) !== (old.salt ?? 0n)) fail("liquidation", "a keeper's liquidation keeps the position's salt (the owner must be able to open the new commitment)");
@@ -403,7 +398,10 @@ function checkLiquidation(
   if (!closed) {
     const after = healthFactor(assetValues(next, market), market, policy.trigger.healthFactor);
     if (after.numerator < policy.trigger.healthFactor * after.denominator) {
-      fail("trigger", `a liquidation that leaves debt must leave the position at or above the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE} (or repay all of it)`);
+      fail(
+        "trigger",
+        `a liquidation that leaves debt must leave the position at or above the trigger health factor ${policy.trigger.healthFactor}/${BPS_SCALE} (or repay all of it)`,
+      );
     }
   }
 }

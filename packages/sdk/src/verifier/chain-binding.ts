@@ -77,7 +77,11 @@ async function rpc<T>(what: string, run: () => Promise<T>, notThatContract?: (re
 
 /** A view call; a revert means `flag`'s address is not the contract it was given as. */
 function read<T>(contract: Contract, fn: string, args: unknown[], flag: string, what: string): Promise<T> {
-  return rpc(`${what}.${fn}()`, async () => (await contract.getFunction(fn).staticCall(...args)) as T, (reason) => new ChainMismatchError(flag, `${what}: ${fn}() failed (${reason}): not the contract it was given as`));
+  return rpc(
+    `${what}.${fn}()`,
+    async () => (await contract.getFunction(fn).staticCall(...args)) as T,
+    (reason) => new ChainMismatchError(flag, `${what}: ${fn}() failed (${reason}): not the contract it was given as`),
+  );
 }
 
 async function codeAt(provider: Provider, address: string, flag: string, chainId: bigint): Promise<string> {
@@ -140,13 +144,17 @@ export async function checkChainBinding(verdict: VerifiedProofFile, verification
   let contractAddress = gateAddress;
   let flag = "--gate";
   if (target.registry !== undefined) {
-    if (!target.auditRegistry) throw new SetupError("checking --registry needs the compiled AuditRegistry (artifacts/contracts/AuditRegistry.sol/AuditRegistry.json); run `npx hardhat compile`");
+    if (!target.auditRegistry)
+      throw new SetupError("checking --registry needs the compiled AuditRegistry (artifacts/contracts/AuditRegistry.sol/AuditRegistry.json); run `npx hardhat compile`");
     contractAddress = getAddress(target.registry);
     flag = "--registry";
     const code = await codeAt(provider, contractAddress, flag, chainId);
     // Its answers below are worth something only if the code giving them is ours.
     if (!isCompiledRuntime(code, target.auditRegistry)) {
-      throw new ChainMismatchError(flag, `the code at ${contractAddress} is not the compiled AuditRegistry's (immutables aside): not this project's registry, whose oracle, policy and verifier it reports could be anything`);
+      throw new ChainMismatchError(
+        flag,
+        `the code at ${contractAddress} is not the compiled AuditRegistry's (immutables aside): not this project's registry, whose oracle, policy and verifier it reports could be anything`,
+      );
     }
     contract = new Contract(contractAddress, AUDIT_REGISTRY_ABI, provider);
     name = "AuditRegistry";
@@ -154,17 +162,29 @@ export async function checkChainBinding(verdict: VerifiedProofFile, verification
     const registryGate = getAddress(await read<string>(contract, "gate", [], flag, what));
     if (registryGate !== gateAddress) throw new ChainMismatchError(flag, `the AuditRegistry at ${contractAddress} audits the gate ${registryGate}, not --gate ${gateAddress}`);
     // Anyone can deploy a real AuditRegistry naming the real gate: the gate's oracle and policy bind it to the deployment.
-    const [registryOracle, gateOracle] = [getAddress(await read<string>(contract, "oracle", [], flag, what)), getAddress(await read<string>(gate, "oracle", [], "--gate", gateWhere))];
-    if (registryOracle !== gateOracle) throw new ChainMismatchError(flag, `the AuditRegistry at ${contractAddress} reads the oracle ${registryOracle}, not the gate's ${gateOracle}: not the deployment's registry`);
+    const [registryOracle, gateOracle] = [
+      getAddress(await read<string>(contract, "oracle", [], flag, what)),
+      getAddress(await read<string>(gate, "oracle", [], "--gate", gateWhere)),
+    ];
+    if (registryOracle !== gateOracle)
+      throw new ChainMismatchError(flag, `the AuditRegistry at ${contractAddress} reads the oracle ${registryOracle}, not the gate's ${gateOracle}: not the deployment's registry`);
     const [registryPolicy, gatePolicy] = [await read<bigint>(contract, "policyHash", [], flag, what), await read<bigint>(gate, "policyHash", [], "--gate", gateWhere)];
-    if (registryPolicy !== gatePolicy) throw new ChainMismatchError(flag, `the AuditRegistry at ${contractAddress} enforces the policy ${signalHex(registryPolicy)}, not the gate's ${signalHex(gatePolicy)}: not the deployment's registry`);
+    if (registryPolicy !== gatePolicy)
+      throw new ChainMismatchError(
+        flag,
+        `the AuditRegistry at ${contractAddress} enforces the policy ${signalHex(registryPolicy)}, not the gate's ${signalHex(gatePolicy)}: not the deployment's registry`,
+      );
   }
   const where = `${name} ${contractAddress} on chain ${chainId}`;
 
   // context = keccak256(abi.encode(chainid, address)) >> 8, as ProofContext.contextOf computes it.
   const expected = gateContext(chainId, contractAddress);
   const onChain = await read<bigint>(contract, "context", [], flag, where);
-  if (onChain !== expected) throw new ChainMismatchError(flag, `${where}: its context() ${signalHex(onChain)} is not keccak256(abi.encode(chainid, address)) >> 8 (${signalHex(expected)}): not a zk-solvency contract`);
+  if (onChain !== expected)
+    throw new ChainMismatchError(
+      flag,
+      `${where}: its context() ${signalHex(onChain)} is not keccak256(abi.encode(chainid, address)) >> 8 (${signalHex(expected)}): not a zk-solvency contract`,
+    );
   const context = BigInt(verdict.signals.context!);
   if (context !== expected) {
     const whose = context === 0n ? "0, an off-chain proof bound to no contract" : "another contract or chain";
@@ -181,7 +201,10 @@ export async function checkChainBinding(verdict: VerifiedProofFile, verification
   const root = await read<bigint>(oracle, "rootOf", [claimedEpoch], "oracle", `MarketOracle ${oracleAddress}`);
   if (root === 0n) throw new ProofMetadataError("zks.epoch", `the file says epoch ${claimedEpoch}, for which the oracle ${oracleAddress} published no market`);
   if (signalHex(root) !== verdict.signals.marketRoot) {
-    throw new ProofMetadataError("marketRoot", `the proof's market root ${verdict.signals.marketRoot} is not the one the oracle ${oracleAddress} published for epoch ${claimedEpoch} (the file's zks.epoch): ${signalHex(root)}`);
+    throw new ProofMetadataError(
+      "marketRoot",
+      `the proof's market root ${verdict.signals.marketRoot} is not the one the oracle ${oracleAddress} published for epoch ${claimedEpoch} (the file's zks.epoch): ${signalHex(root)}`,
+    );
   }
 
   const verifierAddress = getAddress(await read<string>(contract, name === "RebalanceGate" ? "rebalanceVerifier" : "solvencyVerifier", [], flag, where));
@@ -191,7 +214,11 @@ export async function checkChainBinding(verdict: VerifiedProofFile, verification
   const deployedKey = await rpc(
     `${verifierWhere}: VERIFICATION_KEY_HASH()`,
     async () => String(await verifier.getFunction("VERIFICATION_KEY_HASH").staticCall()),
-    () => new ProofMetadataError("zks.verificationKeyHash", `${verifierWhere} has no VERIFICATION_KEY_HASH() (no code, or deployed before keys were fingerprinted): its key cannot be compared`),
+    () =>
+      new ProofMetadataError(
+        "zks.verificationKeyHash",
+        `${verifierWhere} has no VERIFICATION_KEY_HASH() (no code, or deployed before keys were fingerprinted): its key cannot be compared`,
+      ),
   );
   if (deployedKey.toLowerCase() !== verdict.verificationKeyHash) {
     throw new ProofMetadataError("zks.verificationKeyHash", `the proof's key ${verdict.verificationKeyHash} is not the key of ${verifierWhere} (${deployedKey})`);
@@ -201,7 +228,10 @@ export async function checkChainBinding(verdict: VerifiedProofFile, verification
   const pushed = pushedValues(verifierCode);
   const missing = verificationKeyWords(verificationKey).filter((word) => !pushed.has(word)).length;
   if (missing > 0) {
-    throw new ChainMismatchError("verifier", `${verifierWhere} returns the proof's key fingerprint but ${missing} of the key's words are not in its code: it does not verify with that key`);
+    throw new ChainMismatchError(
+      "verifier",
+      `${verifierWhere} returns the proof's key fingerprint but ${missing} of the key's words are not in its code: it does not verify with that key`,
+    );
   }
   return { chainId, contract: { name, address: contractAddress }, oracle: oracleAddress, verifier: verifierAddress, epoch: claimedEpoch };
 }

@@ -50,7 +50,7 @@ function coordinate(value: unknown, field: string): string {
 }
 
 function g1(value: unknown, field: string): [string, string, string] {
-  if (!Array.isArray(value) || value.length !== 3) throw new VerificationKeyShapeError(field, "expected a G1 point [x, y, \"1\"]");
+  if (!Array.isArray(value) || value.length !== 3) throw new VerificationKeyShapeError(field, 'expected a G1 point [x, y, "1"]');
   const x = coordinate(value[0], `${field}[0]`);
   const y = coordinate(value[1], `${field}[1]`);
   // z is not hashed: any z but 1 would make snarkjs read another point under the same fingerprint.
@@ -65,7 +65,7 @@ function g2(value: unknown, field: string): [[string, string], [string, string],
     if (!Array.isArray(v) || v.length !== 2) throw new VerificationKeyShapeError(f, "expected an Fp2 element [c0, c1]");
     return [coordinate(v[0], `${f}[0]`), coordinate(v[1], `${f}[1]`)];
   };
-  if (!Array.isArray(value) || value.length !== 3) throw new VerificationKeyShapeError(field, "expected a G2 point [[x0, x1], [y0, y1], [\"1\", \"0\"]]");
+  if (!Array.isArray(value) || value.length !== 3) throw new VerificationKeyShapeError(field, 'expected a G2 point [[x0, x1], [y0, y1], ["1", "0"]]');
   const x = pair(value[0], `${field}[0]`);
   const y = pair(value[1], `${field}[1]`);
   const z = value[2] as unknown;
@@ -118,5 +118,7 @@ export function verificationKeyWords(key: VerificationKey): bigint[] {
     const [[x0, x1], [y0, y1]] = point as [[string, string], [string, string]];
     return [x1, x0, y1, y0];
   };
-  return [alpha[0]!, alpha[1]!, ...g2words(key.vk_beta_2), ...g2words(key.vk_gamma_2), ...g2words(key.vk_delta_2), ...(key.IC as string[][]).flatMap((p) => [p[0]!, p[1]!])].map((w) => BigInt(w));
+  return [alpha[0]!, alpha[1]!, ...g2words(key.vk_beta_2), ...g2words(key.vk_gamma_2), ...g2words(key.vk_delta_2), ...(key.IC as string[][]).flatMap((p) => [p[0]!, p[1]!])].map(
+    (w) => BigInt(w),
+  );
 }

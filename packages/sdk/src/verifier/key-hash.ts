@@ -20,13 +20,13 @@ export function verificationKeyHash(vkey: VerificationKey): string {
   if (!alpha || !vkey.vk_beta_2 || !vkey.vk_gamma_2 || !vkey.vk_delta_2 || !Array.isArray(ic)) {
     throw new TypeError("not a Groth16 verification key (missing curve points)");
   }
-  const words = [
-    alpha[0],
-    alpha[1],
-    ...g2(vkey.vk_beta_2 as G2),
-    ...g2(vkey.vk_gamma_2 as G2),
-    ...g2(vkey.vk_delta_2 as G2),
-    ...ic.flatMap((point) => [point[0], point[1]]),
-  ].map((word) => BigInt(word));
-  return keccak256(AbiCoder.defaultAbiCoder().encode(words.map(() => "uint256"), words));
+  const words = [alpha[0], alpha[1], ...g2(vkey.vk_beta_2 as G2), ...g2(vkey.vk_gamma_2 as G2), ...g2(vkey.vk_delta_2 as G2), ...ic.flatMap((point) => [point[0], point[1]])].map(
+    (word) => BigInt(word),
+  );
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      words.map(() => "uint256"),
+      words,
+    ),
+  );
 }

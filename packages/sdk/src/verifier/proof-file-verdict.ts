@@ -107,7 +107,9 @@ const KEY_HASH = /^0x[0-9a-f]{64}$/;
 export function checkProofKey(file: ProofFile, verificationKey: VerificationKey, declaration: InstanceDeclaration): { keyHash: string; key: VerificationKey } {
   const trusted = declaration.verificationKeyHash;
   if (typeof trusted !== "string" || !KEY_HASH.test(trusted)) {
-    throw new ProofKeyError(`no trusted key fingerprint for instance ${declaration.instance} (declaration.verificationKeyHash: 0x and 64 lowercase hex digits): a key trusted because the file names it proves nothing`);
+    throw new ProofKeyError(
+      `no trusted key fingerprint for instance ${declaration.instance} (declaration.verificationKeyHash: 0x and 64 lowercase hex digits): a key trusted because the file names it proves nothing`,
+    );
   }
   let key: VerificationKey;
   try {
@@ -124,10 +126,16 @@ export function checkProofKey(file: ProofFile, verificationKey: VerificationKey,
   }
   if (key.nPublic !== declaration.publicSignals.length) {
     // The trusted key itself disagrees with the declaration: a stale build or a wrong pin.
-    throw new ProofKeyError(`the trusted key ${keyHash} has ${key.nPublic} public signals and instance ${declaration.instance} has ${declaration.publicSignals.length}: it is another instance's key`, keyHash);
+    throw new ProofKeyError(
+      `the trusted key ${keyHash} has ${key.nPublic} public signals and instance ${declaration.instance} has ${declaration.publicSignals.length}: it is another instance's key`,
+      keyHash,
+    );
   }
   if (file.zks.verificationKeyHash !== keyHash) {
-    throw new ProofKeyError(`the verification key's hash is ${keyHash} but the proof was made with key ${file.zks.verificationKeyHash} (zks.verificationKeyHash): another setup's key, under which the proof means nothing`, keyHash);
+    throw new ProofKeyError(
+      `the verification key's hash is ${keyHash} but the proof was made with key ${file.zks.verificationKeyHash} (zks.verificationKeyHash): another setup's key, under which the proof means nothing`,
+      keyHash,
+    );
   }
   return { keyHash, key };
 }
@@ -141,7 +149,12 @@ const asAddress = (value: bigint): string | undefined => (value < 1n << 160n ? g
  * the given market or policy disagrees with the signals. A proof that does not verify is
  * `{ valid: false }`.
  */
-export async function verifyProofFile(file: ProofFile, verificationKey: VerificationKey, declaration: InstanceDeclaration, checks: ProofFileChecks = {}): Promise<ProofFileVerdict> {
+export async function verifyProofFile(
+  file: ProofFile,
+  verificationKey: VerificationKey,
+  declaration: InstanceDeclaration,
+  checks: ProofFileChecks = {},
+): Promise<ProofFileVerdict> {
   const zks = file.zks;
   if (zks.instance !== declaration.instance) throw new ProofMetadataError("zks.instance", `the file names instance ${zks.instance} but is checked as ${declaration.instance}`);
   const template = declaration.template;
@@ -173,7 +186,10 @@ export async function verifyProofFile(file: ProofFile, verificationKey: Verifica
     // A registration is a transition from the empty position: the circuit's fromEmpty signal says which it is.
     const fromEmpty = BigInt(signals.fromEmpty ?? "0") === 1n;
     if ((zks.statement === "register") !== fromEmpty) {
-      throw new ProofMetadataError("zks.statement", `"${zks.statement}" but the public signal fromEmpty is ${fromEmpty ? 1 : 0} (${fromEmpty ? "a registration from the empty position" : "a rebalance of a registered position"})`);
+      throw new ProofMetadataError(
+        "zks.statement",
+        `"${zks.statement}" but the public signal fromEmpty is ${fromEmpty ? 1 : 0} (${fromEmpty ? "a registration from the empty position" : "a rebalance of a registered position"})`,
+      );
     }
   }
   const recorded = declaration.keySource?.kind;

@@ -46,7 +46,8 @@ export async function proveStatementWorkflow(input: ProveStatementInput, prover:
   const { statement, position, market, policy } = input;
   const source = input.source ?? "position";
   const context = input.context ?? 0n;
-  if (!(SOLVENCY_STATEMENTS as readonly string[]).includes(statement)) throw new InputError("statement", "", `expected one of ${SOLVENCY_STATEMENTS.join(", ")}, got "${statement}"`);
+  if (!(SOLVENCY_STATEMENTS as readonly string[]).includes(statement))
+    throw new InputError("statement", "", `expected one of ${SOLVENCY_STATEMENTS.join(", ")}, got "${statement}"`);
   if (position.salt === undefined) throw new InputError(source, "salt", "missing; the proof opens the position's commitment (run `zks commit --add-salt` first)");
 
   const checked = checkWorkflow(position, market, policy);

@@ -4,8 +4,34 @@ import type { Command } from "commander";
 import { formatUnits, getAddress } from "ethers";
 import { z } from "zod";
 import { formatHuman, InputError, SetupError, ZksError, QUANTITY_DECIMALS } from "@zk-solvency/sdk/core";
-import { inclusionFileJson, parseInclusionFile, type AuditChain, type AuditKeyRecords, checkAgainstGate, checkBookAgainstGate, type CompletenessVerdict, type DeploymentPins, type GateSnapshot, addFigures, AuditTreeError, buildSumTree, type AuditFigures } from "@zk-solvency/sdk/audit";
-import { auditShape, accountFigures, readGateSnapshot, checkInclusion, inclusionFile, AggregateStatementsError, aggregateStatements, toQuoteUnits, syntheticBook, AuditVerificationError, verifyAudit } from "@zk-solvency/sdk/audit";
+import {
+  inclusionFileJson,
+  parseInclusionFile,
+  type AuditChain,
+  type AuditKeyRecords,
+  checkAgainstGate,
+  checkBookAgainstGate,
+  type CompletenessVerdict,
+  type DeploymentPins,
+  type GateSnapshot,
+  addFigures,
+  AuditTreeError,
+  buildSumTree,
+  type AuditFigures,
+} from "@zk-solvency/sdk/audit";
+import {
+  auditShape,
+  accountFigures,
+  readGateSnapshot,
+  checkInclusion,
+  inclusionFile,
+  AggregateStatementsError,
+  aggregateStatements,
+  toQuoteUnits,
+  syntheticBook,
+  AuditVerificationError,
+  verifyAudit,
+} from "@zk-solvency/sdk/audit";
 import { marketRoot as marketRootOf } from "@zk-solvency/sdk/commitment";
 import type { Market } from "@zk-solvency/sdk/inputs";
 import { positionToJson } from "@zk-solvency/sdk/inputs";
@@ -43,7 +69,9 @@ const nullableAddress = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 });
-const slotList = z.array(z.object({ slot: z.number().int().nonnegative(), address: nullableAddress })).transform((list) => [...list].sort((a, b) => a.slot - b.slot).map((t) => t.address));
+const slotList = z
+  .array(z.object({ slot: z.number().int().nonnegative(), address: nullableAddress }))
+  .transform((list) => [...list].sort((a, b) => a.slot - b.slot).map((t) => t.address));
 /** The parts of a deployments file (`zks deploy`, deployStack) that pin the gate and what it must use. */
 const deploymentSchema = z.object({
   network: z.string(),
@@ -86,7 +114,13 @@ function allowEpochFlag(flags: ChainFlags): number | undefined {
  * The gate's state at the block the flags (or the audit's record) name, read over JSON-RPC.
  * Unreachable endpoints and failed reads end in one line, exit 3; bad flags exit 2.
  */
-async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | undefined, epoch: number, market: Market | undefined, pins: { gate: string } | undefined): Promise<GateSnapshot> {
+async function gateSnapshotFromFlags(
+  flags: ChainFlags,
+  recorded: AuditChain | undefined,
+  epoch: number,
+  market: Market | undefined,
+  pins: { gate: string } | undefined,
+): Promise<GateSnapshot> {
   const url = rpcUrlFlag(flags.rpc!);
   // Only a gate the user names counts: audit.json's is the operator's, who could deploy a real
   // RebalanceGate of their own (real oracle, fresh tokens) holding only healthy positions.
@@ -110,7 +144,12 @@ async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | u
     const e = error as { code?: string; shortMessage?: string; message?: string };
     // A call that reverts or answers garbage is the address's fault (not a RebalanceGate, or one
     // whose tokens are not ERC-20s): bad input. Transport failures stay setup errors.
-    if (e.code === "CALL_EXCEPTION" || e.code === "BAD_DATA") throw new InputError(flags.gate !== undefined ? "--gate" : flags.deployment!, flags.gate !== undefined ? "" : "contracts.RebalanceGate", `reading gate ${gate} at its block failed (${e.shortMessage ?? e.message}): not a RebalanceGate, or one whose tokens or oracle do not answer`);
+    if (e.code === "CALL_EXCEPTION" || e.code === "BAD_DATA")
+      throw new InputError(
+        flags.gate !== undefined ? "--gate" : flags.deployment!,
+        flags.gate !== undefined ? "" : "contracts.RebalanceGate",
+        `reading gate ${gate} at its block failed (${e.shortMessage ?? e.message}): not a RebalanceGate, or one whose tokens or oracle do not answer`,
+      );
     throw new SetupError(`reading gate ${gate} over ${url} failed: ${e.shortMessage ?? e.message}`);
   }
 }
@@ -119,14 +158,20 @@ async function gateSnapshotFromFlags(flags: ChainFlags, recorded: AuditChain | u
 function tokenTotals(sums: AuditFigures, market: Market) {
   return {
     assets: market.assets.map((a, i) => ({ symbol: a.symbol, collateral: formatUnits(sums.amounts[i]!, a.decimals), debtUnits: formatUnits(sums.debtUnits[i]!, a.decimals) })),
-    instruments: market.instruments.map((inst, k) => ({ id: inst.id, long: formatUnits(sums.long[k]!, QUANTITY_DECIMALS), written: formatUnits(sums.written[k]!, QUANTITY_DECIMALS) })),
+    instruments: market.instruments.map((inst, k) => ({
+      id: inst.id,
+      long: formatUnits(sums.long[k]!, QUANTITY_DECIMALS),
+      written: formatUnits(sums.written[k]!, QUANTITY_DECIMALS),
+    })),
   };
 }
 
 function tokenTotalsLine(sums: AuditFigures, market: Market): string {
   const t = tokenTotals(sums, market);
   const assets = t.assets.map((a) => `${a.symbol} ${a.collateral} held${a.debtUnits !== "0.0" ? `, ${a.debtUnits} owed (debt units)` : ""}`);
-  const instruments = t.instruments.filter((i) => i.long !== "0.0" || i.written !== "0.0").map((i) => `${i.id} ${i.long} long${i.written !== "0.0" ? `, ${i.written} written` : ""}`);
+  const instruments = t.instruments
+    .filter((i) => i.long !== "0.0" || i.written !== "0.0")
+    .map((i) => `${i.id} ${i.long} long${i.written !== "0.0" ? `, ${i.written} written` : ""}`);
   return [...assets, ...instruments].join("; ");
 }
 
@@ -152,7 +197,10 @@ function keyLabel(keys: AuditKeyRecords): string | undefined {
 const money = (figure: bigint, market: Market) => `${formatHuman(toQuoteUnits(figure), market.quote.decimals)} ${market.quote.symbol}`;
 
 function progressReporter(json: boolean | undefined): { onProgress: (p: AuditProgress) => void; stop: () => void } {
-  const bar = process.stderr.isTTY && !json ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {task}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && !json
+      ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {task}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+      : undefined;
   let started = false;
   let lastLine = 0;
   return {
@@ -184,9 +232,7 @@ function progressReporter(json: boolean | undefined): { onProgress: (p: AuditPro
 }
 
 export function registerAudit(program: Command): void {
-  const audit = program
-    .command("audit")
-    .description("protocol-wide solvency audit: aggregate proofs over many positions, per-account inclusion proofs (docs/audit.md)");
+  const audit = program.command("audit").description("protocol-wide solvency audit: aggregate proofs over many positions, per-account inclusion proofs (docs/audit.md)");
 
   audit
     .command("prove", { isDefault: true })
@@ -206,7 +252,8 @@ export function registerAudit(program: Command): void {
     .action(async (flags: ProveFlags) => {
       if (flags.tier !== "standard" && flags.tier !== "test") throw new InputError("--tier", "", `expected standard or test, got "${flags.tier}"`);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) throw new InputError("--workers", "", `expected a whole number from 1 to 256, got "${flags.workers}"`);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256))
+        throw new InputError("--workers", "", `expected a whole number from 1 to 256, got "${flags.workers}"`);
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
       const book = readBook(flags.positions, market);
@@ -215,7 +262,11 @@ export function registerAudit(program: Command): void {
 
       const shape = auditShape(book.length, batchSize, fanIn);
       if (flags.rpc === undefined && (flags.gate ?? flags.block ?? flags.fromBlock ?? flags.allowEpoch) !== undefined) {
-        throw new InputError(flags.gate ? "--gate" : flags.block ? "--block" : flags.fromBlock ? "--from-block" : "--allow-epoch", "", "needs --rpc: the gate is read over JSON-RPC");
+        throw new InputError(
+          flags.gate ? "--gate" : flags.block ? "--block" : flags.fromBlock ? "--from-block" : "--allow-epoch",
+          "",
+          "needs --rpc: the gate is read over JSON-RPC",
+        );
       }
       // Against the gate first: the book must be its positions at the block, backed by its holdings.
       let gateVerdict: CompletenessVerdict | undefined;
@@ -226,8 +277,17 @@ export function registerAudit(program: Command): void {
         const leaves = book.map((entry) => ({ ...accountFigures(entry.position, market, policy, layout, entry.source).leaf, source: entry.source }));
         const sums = leaves.map((leaf) => leaf.figures).reduce(addFigures);
         const { policyHash } = await import("@zk-solvency/sdk/commitment");
-        gateVerdict = checkBookAgainstGate(leaves, sums, { layout, epoch: market.epoch, marketRoot: marketRootOf(market, layout), policyHash: policyHash(policy) }, snapshot, allowEpoch !== undefined ? { allowEpoch } : {});
-        if (!flags.json) process.stderr.write(`zks audit: the book is exactly the ${gateVerdict.accounts} positions gate ${snapshot.gate} holds at block ${snapshot.block} (chain ${snapshot.chainId}), backed by its holdings\n`);
+        gateVerdict = checkBookAgainstGate(
+          leaves,
+          sums,
+          { layout, epoch: market.epoch, marketRoot: marketRootOf(market, layout), policyHash: policyHash(policy) },
+          snapshot,
+          allowEpoch !== undefined ? { allowEpoch } : {},
+        );
+        if (!flags.json)
+          process.stderr.write(
+            `zks audit: the book is exactly the ${gateVerdict.accounts} positions gate ${snapshot.gate} holds at block ${snapshot.block} (chain ${snapshot.chainId}), backed by its holdings\n`,
+          );
       }
       if (!flags.json) {
         process.stderr.write(
@@ -251,7 +311,11 @@ export function registerAudit(program: Command): void {
       } finally {
         reporter.stop();
       }
-      const files = writeAuditDir(flags.out, run.report, run.accounts.map((a) => a.leaf));
+      const files = writeAuditDir(
+        flags.out,
+        run.report,
+        run.accounts.map((a) => a.leaf),
+      );
       const statements = aggregateStatements(run.report.root.sums, market.scenarios.length);
       const failing = run.accounts.filter((a) => a.leaf.figures.fails === 1n);
       const proofCount = run.shape.proofsPerLevel.reduce((a, b) => a + b, 0);
@@ -284,11 +348,23 @@ export function registerAudit(program: Command): void {
         `  worst scenario    "${summary.totals.worstScenario.name}": aggregate loss ${money(statements.worst.loss, market)} (${coverage})`,
         `  per token         ${tokenTotalsLine(run.report.root.sums, market)}`,
         `  root              ${summary.root}`,
-        ...(gateVerdict ? [`  complete: exactly the ${gateVerdict.accounts} positions gate ${gateVerdict.gate} holds at block ${gateVerdict.block} on chain ${gateVerdict.chainId} (recorded in audit.json)`, ...reserveLines(gateVerdict)] : []),
+        ...(gateVerdict
+          ? [
+              `  complete: exactly the ${gateVerdict.accounts} positions gate ${gateVerdict.gate} holds at block ${gateVerdict.block} on chain ${gateVerdict.chainId} (recorded in audit.json)`,
+              ...reserveLines(gateVerdict),
+            ]
+          : []),
         ...[keyLabel(run.report.keys)].filter((line): line is string => line !== undefined).map((line) => `  ${line}`),
         `  ${proofCount} proofs in ${summary.seconds} s (${run.shape.proofsPerLevel.join(" + ")}); tree depth ${run.shape.depth}`,
         `  wrote ${files.audit} (publish it) and ${files.leaves} (private: every account's figures)`,
-        ...(failing.length > 0 ? [`  failing: ${failing.slice(0, 5).map((a) => `${a.source} (${a.failures.join(", ")})`).join("; ")}${failing.length > 5 ? `; and ${failing.length - 5} more` : ""}`] : []),
+        ...(failing.length > 0
+          ? [
+              `  failing: ${failing
+                .slice(0, 5)
+                .map((a) => `${a.source} (${a.failures.join(", ")})`)
+                .join("; ")}${failing.length > 5 ? `; and ${failing.length - 5} more` : ""}`,
+            ]
+          : []),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });
@@ -318,7 +394,9 @@ export function registerAudit(program: Command): void {
 
   audit
     .command("verify")
-    .description("verify a published audit: every proof and their chaining by root; with --rpc, that it is complete against the gate and its per-token totals are what the gate holds and owes (exit 0 valid, 1 invalid)")
+    .description(
+      "verify a published audit: every proof and their chaining by root; with --rpc, that it is complete against the gate and its per-token totals are what the gate holds and owes (exit 0 valid, 1 invalid)",
+    )
     .requiredOption("--audit <dir|audit.json>", "the audit directory or its audit.json")
     .option("--market <file>", "check that the audit is for this market (its marketRoot)")
     .option("--policy <file>", "check that the audit is for this policy (its policyHash)")
@@ -339,7 +417,8 @@ export function registerAudit(program: Command): void {
       if (flags.gate !== undefined && flags.deployment !== undefined) throw new InputError("--gate", "", "--deployment gives the gate; leave this out");
       const pins = flags.deployment !== undefined ? readDeploymentPins(flags.deployment) : undefined;
       const allowEpoch = allowEpochFlag(flags);
-      if (flags.rpc !== undefined && report.chain === undefined && flags.block === undefined) throw new InputError("--block", "", `needed: ${file} records no block (the operator audited without --rpc); give the block the audit claims to be complete at`);
+      if (flags.rpc !== undefined && report.chain === undefined && flags.block === undefined)
+        throw new InputError("--block", "", `needed: ${file} records no block (the operator audited without --rpc); give the block the audit claims to be complete at`);
       let market: Market | undefined;
       let expected: { marketRoot?: bigint; policyHash?: bigint } = {};
       if (flags.market) {
@@ -384,7 +463,9 @@ export function registerAudit(program: Command): void {
                   ...gate.notes.map((note) => `  note: ${note}`),
                 ]
               : report.chain
-                ? [`  the audit records gate ${report.chain.gate} on chain ${report.chain.chainId} at block ${report.chain.block} (the operator's claim): check that it is complete with --rpc URL and the gate you trust (--deployment FILE or --gate ADDR)`]
+                ? [
+                    `  the audit records gate ${report.chain.gate} on chain ${report.chain.chainId} at block ${report.chain.block} (the operator's claim): check that it is complete with --rpc URL and the gate you trust (--deployment FILE or --gate ADDR)`,
+                  ]
                 : []),
             ...(label ? [label] : []),
           ].join("\n") + "\n",
@@ -437,12 +518,15 @@ export function registerAudit(program: Command): void {
       try {
         const result = await checkInclusion(file, position, market, policy, keys, published, flags.inclusion);
         const label = keyLabel(file.keys);
-        if (flags.json) return printJson({ included: true, countedAsFailingWhilePassing: result.countedAsFailingWhilePassing, figures: result.figures, root: result.root, keys: file.keys });
+        if (flags.json)
+          return printJson({ included: true, countedAsFailingWhilePassing: result.countedAsFailingWhilePassing, figures: result.figures, root: result.root, keys: file.keys });
         process.stdout.write(
           [
             `INCLUDED: your position (account ${position.account}) is counted in the audit of epoch ${file.epoch} (root 0x${file.root.hash.toString(16).padStart(64, "0")})`,
             `  counted as: collateral ${money(result.figures.collateral, market)}, debt ${money(result.figures.debt, market)}, ${result.figures.fails === 1n ? "failing" : "passing"} the policy`,
-            ...(result.countedAsFailingWhilePassing ? ["  note: the audit counts your position as failing although it passes the policy (the audit may overstate failures, never understate them)"] : []),
+            ...(result.countedAsFailingWhilePassing
+              ? ["  note: the audit counts your position as failing although it passes the policy (the audit may overstate failures, never understate them)"]
+              : []),
             `  the ${file.zkProofs.length} proofs from your batch to the root verify (the whole audit's proofs: \`zks audit verify\` on audit.json)`,
             `  the audit's totals: ${file.root.sums.positions} positions, ${file.root.sums.fails} failing; collateral ${money(file.root.sums.collateral, market)}, debt ${money(file.root.sums.debt, market)}`,
             `  ${published ? "the root is the published audit's" : "compare the root with the published audit.json (or pass --audit)"}`,

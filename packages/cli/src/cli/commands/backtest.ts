@@ -92,7 +92,9 @@ function commandLine(): string {
 export function registerBacktest(program: Command): void {
   program
     .command("backtest")
-    .description("run the planner's strategies over simulated or historical price paths and measure liquidations, health-factor drawdown, rebalances, gas, slippage and capital efficiency")
+    .description(
+      "run the planner's strategies over simulated or historical price paths and measure liquidations, health-factor drawdown, rebalances, gas, slippage and capital efficiency",
+    )
     .requiredOption("--position <file>", "position.json (private)")
     .requiredOption("--market <file>", "market.json: the starting prices, instruments, scenarios and covariance")
     .requiredOption("--policy <file>", "policy.json: the governance thresholds")
@@ -126,7 +128,16 @@ export function registerBacktest(program: Command): void {
       let simulation: { seed?: number; model?: Partial<PriceModel> } = {};
       let horizonDays: number | undefined;
       if (flags.returns !== undefined) {
-        for (const [flag, given] of [["--seed", flags.seed], ["--drift", flags.drift], ["--vol-scale", flags.volScale], ["--vol-regimes", flags.volRegimes], ["--regime-switch", flags.regimeSwitch], ["--jumps-per-year", flags.jumpsPerYear], ["--jump-mean", flags.jumpMean], ["--jump-std", flags.jumpStd]] as const) {
+        for (const [flag, given] of [
+          ["--seed", flags.seed],
+          ["--drift", flags.drift],
+          ["--vol-scale", flags.volScale],
+          ["--vol-regimes", flags.volRegimes],
+          ["--regime-switch", flags.regimeSwitch],
+          ["--jumps-per-year", flags.jumpsPerYear],
+          ["--jump-mean", flags.jumpMean],
+          ["--jump-std", flags.jumpStd],
+        ] as const) {
           if (given) throw new BacktestOptionsError(flag, "applies to simulated paths; a replay (--returns) follows the file");
         }
         if (flags.horizonDays !== undefined) horizonDays = parseNumberOption("--horizon-days", flags.horizonDays, RULES["--replay-horizon-days"]);
@@ -141,7 +152,10 @@ export function registerBacktest(program: Command): void {
         out: flags.out,
         ...(flags.allow !== undefined && { allow: flags.allow }),
         ...(flags.returns !== undefined && { returns: flags.returns }),
-        strategies: flags.strategies.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+        strategies: flags.strategies
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
         settings: (market) => settingsInput(flags, market),
         paths,
         stepDays,
@@ -158,8 +172,13 @@ export function registerBacktest(program: Command): void {
       if (flags.json) {
         printJson({ version: 1, kind: "zks-backtest-summary", out: flags.out, runtimeMs: Math.round(written.runtimeMs), metrics: run.result.metrics });
       } else {
-        const what = source.kind === "simulated" ? `${pricePaths.length} simulated paths (seed ${source.seed})` : `${pricePaths.length} window${pricePaths.length === 1 ? "" : "s"} of ${source.file}`;
-        process.stdout.write(`backtest: ${what} x ${run.paths.horizonDays} days, ${run.strategies.length} strategies, in ${seconds} s (means per path, ${quote})\n${textTable(run.result.metrics, quote)}\n`);
+        const what =
+          source.kind === "simulated"
+            ? `${pricePaths.length} simulated paths (seed ${source.seed})`
+            : `${pricePaths.length} window${pricePaths.length === 1 ? "" : "s"} of ${source.file}`;
+        process.stdout.write(
+          `backtest: ${what} x ${run.paths.horizonDays} days, ${run.strategies.length} strategies, in ${seconds} s (means per path, ${quote})\n${textTable(run.result.metrics, quote)}\n`,
+        );
       }
       process.stderr.write(`zks: wrote ${written.names.join(", ")} to ${flags.out}${written.pngNote && written.pngs.length === 0 ? `; ${written.pngNote}` : ""}\n`);
     });

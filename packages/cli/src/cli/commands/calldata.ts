@@ -39,12 +39,28 @@ export function checkProofFor(fn: GateFunction, file: ProofFile, source: string)
   }
   const producer = fn === "register" ? "a registration (a Rebalance proof from the empty position)" : "one from `zks rebalance`";
   if (!isRebalance) throw new InputError(source, "zks.instance", `${file.zks.instance} is not a Rebalance proof; \`${fn}\` takes ${producer}`);
-  if (!custodySizesOf(names)) throw new InputError(source, "zks.instance", `${file.zks.instance}: the proof's public signals are not the custody layout (docs/custody.md); rebuild with \`zks setup\` and prove again`);
+  if (!custodySizesOf(names))
+    throw new InputError(
+      source,
+      "zks.instance",
+      `${file.zks.instance}: the proof's public signals are not the custody layout (docs/custody.md); rebuild with \`zks setup\` and prove again`,
+    );
   // A keeper's liquidation proof is for the gate's flagBelowTrigger or liquidate (`zks keeper`), which the gate checks apart.
-  if (BigInt(file.zks.named.liquidation ?? 0) === 1n) throw new InputError(source, "zks.named.liquidation", `a keeper's liquidation proof (liquidation = 1): the gate takes it with flagBelowTrigger or liquidate (zks keeper), not \`${fn}\``);
+  if (BigInt(file.zks.named.liquidation ?? 0) === 1n)
+    throw new InputError(
+      source,
+      "zks.named.liquidation",
+      `a keeper's liquidation proof (liquidation = 1): the gate takes it with flagBelowTrigger or liquidate (zks keeper), not \`${fn}\``,
+    );
   const fromEmpty = BigInt(file.zks.named.fromEmpty!) === 1n;
-  if (fn === "register" && !fromEmpty) throw new InputError(source, "zks.named.fromEmpty", "`register` takes a proof from the empty position (fromEmpty = 1); this one moves a registered position: use --for rebalance");
-  if (fn === "rebalance" && fromEmpty) throw new InputError(source, "zks.named.fromEmpty", "this proof starts from the empty position (fromEmpty = 1): it registers the account, use --for register");
+  if (fn === "register" && !fromEmpty)
+    throw new InputError(
+      source,
+      "zks.named.fromEmpty",
+      "`register` takes a proof from the empty position (fromEmpty = 1); this one moves a registered position: use --for rebalance",
+    );
+  if (fn === "rebalance" && fromEmpty)
+    throw new InputError(source, "zks.named.fromEmpty", "this proof starts from the empty position (fromEmpty = 1): it registers the account, use --for register");
 }
 
 export function gateFunctionFlag(text: string): GateFunction {
@@ -57,7 +73,10 @@ export function registerCalldata(program: Command): void {
     .command("calldata")
     .description("print a proof file's Solidity calldata: verifyProof(a, b, c, input) as decimal strings, or a gate call's ABI-encoded data")
     .requiredOption("--proof <file>", "proof.json written by zks")
-    .option("--for <function>", `also ABI-encode the call of a gate contract: ${GATE_FUNCTIONS.join(" | ")} (register and rebalance on RebalanceGate with Rebalance proofs, recordClaim on AuditRegistry with a Solvency proof)`)
+    .option(
+      "--for <function>",
+      `also ABI-encode the call of a gate contract: ${GATE_FUNCTIONS.join(" | ")} (register and rebalance on RebalanceGate with Rebalance proofs, recordClaim on AuditRegistry with a Solvency proof)`,
+    )
     .option("--epoch <n>", "the market epoch argument of the gate call (default: the proof's epoch)")
     .option("--json", "machine-readable output (one JSON object)")
     .addHelpText("after", "\nExit status: 0 printed, 2 bad input (not a proof file, wrong kind of proof for --for).")

@@ -17,7 +17,9 @@ import {
   verifyCeremonyZkey,
   type CeremonyCircuit,
   type LoadedTranscript,
-  type StepResult, defaultBuildPaths, type BuildPaths
+  type StepResult,
+  defaultBuildPaths,
+  type BuildPaths,
 } from "@zk-solvency/node/setup";
 import { printJson } from "../output.ts";
 
@@ -39,7 +41,13 @@ function checkInstance(name: string): void {
  * a ptau that is not a published ceremony file) are collected for the report rather than
  * printed, so a failure stays one line.
  */
-export async function ceremonyCircuit(instance: string, ptauFlag: string | undefined, notes: string[], transcript?: LoadedTranscript, paths: BuildPaths = defaultBuildPaths()): Promise<CeremonyCircuit> {
+export async function ceremonyCircuit(
+  instance: string,
+  ptauFlag: string | undefined,
+  notes: string[],
+  transcript?: LoadedTranscript,
+  paths: BuildPaths = defaultBuildPaths(),
+): Promise<CeremonyCircuit> {
   checkInstance(instance);
   const scratch: BuildPaths = { buildDir: path.join(paths.buildDir, "ceremony"), generatedContractsDir: paths.generatedContractsDir };
   const log = (message: string) => void notes.push(message);
@@ -90,7 +98,7 @@ export function registerCeremony(program: Command): void {
         "  zks ceremony contribute --in K --out K2 --name WHO        one party's contribution (each on their own machine)",
         "  zks ceremony verify --zkey K --instance NAME              snarkjs zkey verify against the r1cs and ptau, hashes against the transcript",
         "  zks ceremony finalize --in K --out FINAL --beacon HEX     the public beacon's contribution (announced in advance)",
-        "  zks setup --instance NAME --zkey FINAL --transcript T     install the key (README, \"Running a phase-2 ceremony\")",
+        '  zks setup --instance NAME --zkey FINAL --transcript T     install the key (README, "Running a phase-2 ceremony")',
         "",
         `A deployable key has at least ${MIN_CONTRIBUTIONS} contributions by distinct names, then the beacon, on a public phase-1 ptau`,
         "(the Hermez/Polygon file: whoever made any other ptau can forge proofs). --untrusted-ptau runs a rehearsal on another one.",
@@ -173,7 +181,15 @@ export function registerCeremony(program: Command): void {
       const deployable = deployability(verification);
       const entries = transcript?.content.entries ?? [];
       if (flags.json) {
-        return printJson({ valid: true, instance: flags.instance, ...verification, transcript: transcript && { file: transcript.file, sha256: transcript.sha256 }, ptau: { ...circuit.ptau, publicCeremony: verification.ptau.publicCeremony }, deployable, notes });
+        return printJson({
+          valid: true,
+          instance: flags.instance,
+          ...verification,
+          transcript: transcript && { file: transcript.file, sha256: transcript.sha256 },
+          ptau: { ...circuit.ptau, publicCeremony: verification.ptau.publicCeremony },
+          deployable,
+          notes,
+        });
       }
       const width = Math.max(...verification.contributions.map((c) => `#${c.index} ${c.name}`.length), 10);
       process.stdout.write(
@@ -188,9 +204,13 @@ export function registerCeremony(program: Command): void {
             const beacon = c.beacon ? `  (beacon ${c.beacon.hash}, 2^${c.beacon.iterationsExp} iterations${entries[i]?.beacon ? `; ${entries[i]!.beacon!.source}` : ""})` : "";
             return `  ${`#${c.index} ${c.name}`.padEnd(width)}  ${c.contributionHash}${beacon}${statement}`;
           }),
-          transcript ? `  transcript    ${relative(transcript.file)} (sha256 ${transcript.sha256}): every contribution hash matches` : "  transcript    none given: the hashes above were not compared with one",
+          transcript
+            ? `  transcript    ${relative(transcript.file)} (sha256 ${transcript.sha256}): every contribution hash matches`
+            : "  transcript    none given: the hashes above were not compared with one",
           ...(expectBeacon ? [`  beacon        ${expectBeacon}: the announced value`] : []),
-          deployable.ok ? `  deployable    yes: ${deployable.contributions} contributions and the beacon on a public phase 1 (\`zks setup --zkey\` accepts it)` : `  deployable    no: ${deployable.reason}`,
+          deployable.ok
+            ? `  deployable    yes: ${deployable.contributions} contributions and the beacon on a public phase 1 (\`zks setup --zkey\` accepts it)`
+            : `  deployable    no: ${deployable.reason}`,
           "  each contributor finds their hash above; the deployer matches every hash to its contributor's own published statement",
           ...notes.map((note) => `  note: ${note}`),
           "",
@@ -204,7 +224,7 @@ export function registerCeremony(program: Command): void {
     .requiredOption("--in <zkey>", "the ceremony's latest key")
     .requiredOption("--out <zkey>", "the final key (a new file)")
     .requiredOption("--beacon <hex>", "the beacon value, hex (1 to 255 bytes)")
-    .requiredOption("--beacon-source <text>", "what was announced before the value was known, e.g. \"hash of Ethereum block 21000000 (announced 2026-12-01 at URL)\"")
+    .requiredOption("--beacon-source <text>", 'what was announced before the value was known, e.g. "hash of Ethereum block 21000000 (announced 2026-12-01 at URL)"')
     .option("--iterations <n>", "2^n SHA-256 iterations applied to the beacon (10 to 63); more makes grinding the beacon's source costlier", "20")
     .option("--name <text>", "the beacon's name in the key", "final beacon")
     .option("--transcript <file>", "the ceremony's transcript (default: transcript.json beside --in); the updated one is written beside --out")

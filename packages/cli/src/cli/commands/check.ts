@@ -18,7 +18,7 @@ export function registerCheck(program: Command): void {
     .requiredOption("--position <file>", "position.json (private)")
     .requiredOption("--market <file>", "market.json: prices, scenarios and covariance of the epoch")
     .requiredOption("--policy <file>", "policy.json: the governance thresholds")
-    .option("--json", "machine-readable output (formats.md, \"Output of zks check --json\")")
+    .option("--json", 'machine-readable output (formats.md, "Output of zks check --json")')
     .action((flags: CheckFlags) => {
       const market = loadMarketFile(flags.market);
       const position = loadPositionFile(flags.position, market);
@@ -30,13 +30,8 @@ export function registerCheck(program: Command): void {
       if (flags.json) {
         printJson(riskReportJson(report, market));
       } else {
-        const verdict = report.pass
-          ? `PASS: all ${checks.length} checks pass`
-          : `FAIL: ${failing.length} of ${checks.length} checks fail`;
-        const lines = [
-          `account ${position.account}, epoch ${market.epoch}: ${verdict}`,
-          ...checks.map((c) => `  ${c.pass ? "PASS" : "FAIL"}  ${c.line}`),
-        ];
+        const verdict = report.pass ? `PASS: all ${checks.length} checks pass` : `FAIL: ${failing.length} of ${checks.length} checks fail`;
+        const lines = [`account ${position.account}, epoch ${market.epoch}: ${verdict}`, ...checks.map((c) => `  ${c.pass ? "PASS" : "FAIL"}  ${c.line}`)];
         process.stdout.write(`${lines.join("\n")}\n`);
       }
       if (!report.pass) process.exitCode = EXIT.checkFailed;

@@ -11,7 +11,6 @@ interface DemoFlags {
   json?: boolean;
 }
 
-
 const gas = (n: number): string => `${n.toLocaleString("en-US")} gas`;
 const short = (hex: string): string => (hex.length > 18 ? `${hex.slice(0, 10)}…${hex.slice(-6)}` : hex);
 const opening = (o: { ciphertextWords: number; keyGeneration: number; decrypted: boolean }): string =>
@@ -24,10 +23,7 @@ function describe(step: DemoStep, n: number, formatHealthFactor: (hf: HealthFact
   const head = (title: string) => `${n}. ${title} (${step.seconds.toFixed(1)} s)`;
   switch (step.step) {
     case "setup":
-      return [
-        head("circuits ready"),
-        ...step.instances.map((i) => `   ${i.instance}: ${i.constraints.toLocaleString("en-US")} constraints, ${i.built ? "built now" : "cached"}`),
-      ];
+      return [head("circuits ready"), ...step.instances.map((i) => `   ${i.instance}: ${i.constraints.toLocaleString("en-US")} constraints, ${i.built ? "built now" : "cached"}`)];
     case "deploy":
       return [
         head(`contracts deployed on the in-process chain (chain id ${step.chainId})`),
@@ -48,7 +44,9 @@ function describe(step: DemoStep, n: number, formatHealthFactor: (hf: HealthFact
       ];
     case "shock":
       return [
-        head(`price shock: epoch ${step.epoch} published, ${step.asset} ${step.percent}% (${step.price.before} -> ${step.price.after} USD; option marks, deltas and scenarios unchanged)`),
+        head(
+          `price shock: epoch ${step.epoch} published, ${step.asset} ${step.percent}% (${step.price.before} -> ${step.price.after} USD; option marks, deltas and scenarios unchanged)`,
+        ),
         `   root ${short(step.marketRoot)}, ${gas(step.gas)}`,
         `   health factor ${formatHealthFactor(step.healthFactor.before)} -> ${formatHealthFactor(step.healthFactor.after)}: ${
           step.pass ? "" : `fails ${step.failures.join(" and ")}`
@@ -61,9 +59,11 @@ function describe(step: DemoStep, n: number, formatHealthFactor: (hf: HealthFact
         head(`rebalance accepted on-chain at epoch ${step.epoch}`),
         `   health factor ${formatHealthFactor(step.healthFactor.before)} -> ${formatHealthFactor(step.healthFactor.after)}; checks ${step.pass.before ? "PASS" : "FAIL"} -> ${step.pass.after ? "PASS" : "FAIL"}`,
         `   Rebalance proof (${step.instance}) in ${step.proofSeconds} s; rebalance: ${gas(step.gas)} (+ ${gas(step.tokenGas)} for the token approvals); the gate's backing checked: it holds every committed balance and owes the lender exactly the committed debt`,
-        `   the account's wallet: ${Object.entries(step.wallet)
-          .map(([symbol, w]) => `${w.before} -> ${w.after} ${symbol}`)
-          .join(", ") || "unchanged (no token flows)"}; the gate now holds commitment ${short(step.commitment)} at nonce ${step.nonce}`,
+        `   the account's wallet: ${
+          Object.entries(step.wallet)
+            .map(([symbol, w]) => `${w.before} -> ${w.after} ${symbol}`)
+            .join(", ") || "unchanged (no token flows)"
+        }; the gate now holds commitment ${short(step.commitment)} at nonce ${step.nonce}`,
         opening(step.encryptedOpening),
       ];
     case "audit":
@@ -77,7 +77,9 @@ function describe(step: DemoStep, n: number, formatHealthFactor: (hf: HealthFact
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("the whole story on an embedded chain with real proofs: deploy, publish a market, register a position, a price shock, plan and prove a rebalance, record an audit claim")
+    .description(
+      "the whole story on an embedded chain with real proofs: deploy, publish a market, register a position, a price shock, plan and prove a rebalance, record an audit claim",
+    )
     .option("--ptau <file>", "powers-of-tau file for the one-time setup (default: $ZKS_PTAU, else the public ceremony file)")
     .option("--examples <dir>", "the spec's example files (default: $ZKS_EXAMPLES_DIR, else ../shared/spec/examples)")
     .option("--json", "machine-readable output")

@@ -57,8 +57,14 @@ const list = (text: string): string[] => text.split(",").map((item) => item.trim
  */
 export function deployOptionsFromFlags(flags: DeployFlags): DeployStackOptions {
   // The gate cannot exist without the key its openings are encrypted to.
-  if (flags.keeperKey === undefined) throw new InputError("--keeper-key", "", "missing: the gate encrypts every opening to the protocol keeper's key; give its public-key file (or the key file from `zks keeper keygen`)");
-  if (Boolean(flags.testTokens) === (flags.tokens !== undefined)) throw new InputError("--tokens", "", "give exactly one of --tokens A,B,C (0x0 for slots without a token) or --test-tokens");
+  if (flags.keeperKey === undefined)
+    throw new InputError(
+      "--keeper-key",
+      "",
+      "missing: the gate encrypts every opening to the protocol keeper's key; give its public-key file (or the key file from `zks keeper keygen`)",
+    );
+  if (Boolean(flags.testTokens) === (flags.tokens !== undefined))
+    throw new InputError("--tokens", "", "give exactly one of --tokens A,B,C (0x0 for slots without a token) or --test-tokens");
   if (flags.policy !== undefined && flags.market === undefined) throw new InputError("--policy", "", "needs --market (the policy's bounds depend on the market)");
   const market: Market | undefined = flags.market === undefined ? undefined : loadMarketFile(flags.market);
   let hash: bigint;
@@ -101,7 +107,9 @@ export function deployOptionsFromFlags(flags: DeployFlags): DeployStackOptions {
  */
 async function inProcessSigner(): Promise<Signer> {
   if (!CHECKOUT_ROOT) {
-    throw new SetupError("deploy: without --rpc, zks deploy is a dry run on hardhat's in-process network, which only a checkout of the repository has: give --rpc URL (a `npx hardhat node`, anvil, or a real chain)");
+    throw new SetupError(
+      "deploy: without --rpc, zks deploy is a dry run on hardhat's in-process network, which only a checkout of the repository has: give --rpc URL (a `npx hardhat node`, anvil, or a real chain)",
+    );
   }
   // Hardhat finds its config from the working directory.
   const cwd = process.cwd();
@@ -122,7 +130,8 @@ function translate(error: unknown): unknown {
   const e = error as { code?: string; shortMessage?: string; message?: string };
   // ethers' shortMessage leaves out the whole signed transaction.
   const message = (e.shortMessage ?? e.message ?? String(error)).split("\n")[0];
-  if (e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "ECONNREFUSED" || e.code === "SERVER_ERROR") return new SetupError(`deploy: the JSON-RPC endpoint failed: ${message}`);
+  if (e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "ECONNREFUSED" || e.code === "SERVER_ERROR")
+    return new SetupError(`deploy: the JSON-RPC endpoint failed: ${message}`);
   if (typeof e.code === "string" && /^[A-Z_]+$/.test(e.code)) return new ZksError(`deploy: ${message}`, EXIT.checkFailed);
   return error;
 }
@@ -130,7 +139,9 @@ function translate(error: unknown): unknown {
 export function registerDeploy(program: Command): void {
   program
     .command("deploy")
-    .description("deploy the verifiers, MarketOracle, RebalanceGate (with its tokens, lenders, Uniswap v2 factory, keeper key and liquidation terms) and AuditRegistry from their compiled artifacts, and write a deployments file")
+    .description(
+      "deploy the verifiers, MarketOracle, RebalanceGate (with its tokens, lenders, Uniswap v2 factory, keeper key and liquidation terms) and AuditRegistry from their compiled artifacts, and write a deployments file",
+    )
     .option("--rpc <url>", "JSON-RPC endpoint to deploy to, signed with $ZKS_PRIVATE_KEY (default in a checkout: hardhat's in-process network, a dry run)")
     .option("--market <file>", "market.json: with --policy, gives the policy hash; also names the test tokens")
     .option("--policy <file>", "policy.json whose hash the gate and registry accept (needs --market)")
@@ -148,10 +159,16 @@ export function registerDeploy(program: Command): void {
     .option("--freshness <seconds>", "the oracle's freshness window", "3600")
     .option("--publisher <address>", "the oracle's first publisher (default: the deployer)")
     .option("--owner <address>", "owner of the contracts (default: the deployer)")
-    .option("--keeper-key <file>", "the protocol keeper's public-key file, or (local chains only) its key file from `zks keeper keygen` (only the public half is used): every opening is encrypted to it (required; never the demo's key outside a local chain)")
+    .option(
+      "--keeper-key <file>",
+      "the protocol keeper's public-key file, or (local chains only) its key file from `zks keeper keygen` (only the public half is used): every opening is encrypted to it (required; never the demo's key outside a local chain)",
+    )
     .option("--liquidation-bonus <bps>", "the liquidator's bonus, basis points of the debt value repaid (at most 2000)", "500")
     .option("--liquidation-window <seconds>", "how long a flag must stand before a non-urgent liquidation (at most 2592000, 30 days; 0 on local chains only)", "3600")
-    .option("--allow-development-keys", "deploy verifiers without a deployable ceremony key (development keys, ceremony keys on an untrusted ptau) to a chain that is not local (31337, 1337): whoever holds their setup secrets can forge proofs")
+    .option(
+      "--allow-development-keys",
+      "deploy verifiers without a deployable ceremony key (development keys, ceremony keys on an untrusted ptau) to a chain that is not local (31337, 1337): whoever holds their setup secrets can forge proofs",
+    )
     .option("--json", "machine-readable output: the deployments file's content")
     .addHelpText(
       "after",

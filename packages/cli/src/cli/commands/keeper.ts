@@ -32,7 +32,8 @@ function writeNewFile(file: string, content: string, mode: number): void {
   }
 }
 
-const EXIT_HELP = "\nExit status: 0 ok (run: stopped by SIGINT/SIGTERM or --once done), 2 bad input (configuration, key files, a key that is not the gate's), 3 setup (JSON-RPC endpoint unreachable at start, circuit not built, signer key not set).";
+const EXIT_HELP =
+  "\nExit status: 0 ok (run: stopped by SIGINT/SIGTERM or --once done), 2 bad input (configuration, key files, a key that is not the gate's), 3 setup (JSON-RPC endpoint unreachable at start, circuit not built, signer key not set).";
 
 export function registerKeeper(program: Command): void {
   const keeper = program.command("keeper").description("the keeper service: watch the gate, decrypt openings, flag and liquidate positions below the trigger");
@@ -67,9 +68,12 @@ export function registerKeeper(program: Command): void {
   keeper
     .command("run")
     .description("run the keeper: follow the chain, evaluate every decrypted position each epoch, flag and liquidate, until SIGINT/SIGTERM")
-    .requiredOption("--config <file>", "the keeper's configuration file (README, \"Running a keeper\")")
+    .requiredOption("--config <file>", 'the keeper\'s configuration file (README, "Running a keeper")')
     .option("--once", "process what is there (logs, the latest epoch, submissions until mined), then exit")
-    .addHelpText("after", `\nLogs are JSON lines on stdout (pino); ZKS_LOG_LEVEL=debug for more. The submitting account's key comes from the environment variable the configuration names (signerKeyEnv).${EXIT_HELP}`)
+    .addHelpText(
+      "after",
+      `\nLogs are JSON lines on stdout (pino); ZKS_LOG_LEVEL=debug for more. The submitting account's key comes from the environment variable the configuration names (signerKeyEnv).${EXIT_HELP}`,
+    )
     .action(async (flags: { config: string; once?: boolean }) => {
       const config = loadKeeperConfig(flags.config);
       // Loaded here, not with the CLI: pino, prom-client and the prover are the keeper's alone.
@@ -110,7 +114,11 @@ export function registerKeeper(program: Command): void {
       try {
         const follows = store.deployment();
         if (follows && follows.gate !== config.gate.toLowerCase()) {
-          throw new InputError(config.database, "", `this database follows gate ${follows.gate} on chain ${follows.chainId}, not ${config.source}'s gate ${config.gate.toLowerCase()}`);
+          throw new InputError(
+            config.database,
+            "",
+            `this database follows gate ${follows.gate} on chain ${follows.chainId}, not ${config.source}'s gate ${config.gate.toLowerCase()}`,
+          );
         }
         const cursor = store.cursor("logs");
         const positions = store.positions();
@@ -136,11 +144,15 @@ export function registerKeeper(program: Command): void {
         ];
         for (const p of positions) {
           const s = positionSummary(p);
-          lines.push(`  ${s.account} nonce ${s.nonce} commitment ${short(s.commitment)} key ${s.keyGeneration} ${s.decrypted ? "decrypted" : s.decryptError ? "UNDECRYPTABLE" : "not yet decrypted"}${s.flagSince ? `, flagged since ${s.flagSince}` : ""}`);
+          lines.push(
+            `  ${s.account} nonce ${s.nonce} commitment ${short(s.commitment)} key ${s.keyGeneration} ${s.decrypted ? "decrypted" : s.decryptError ? "UNDECRYPTABLE" : "not yet decrypted"}${s.flagSince ? `, flagged since ${s.flagSince}` : ""}`,
+          );
         }
         for (const a of actions) {
           const s = actionSummary(a);
-          lines.push(`  #${s.id} ${s.kind} ${s.account} ${short(s.commitment)}: ${s.state}${s.txHash ? ` tx ${s.txHash} nonce ${s.nonce}` : ""} (${s.attempts} attempt${s.attempts === 1 ? "" : "s"})${s.error ? `: ${s.error}` : ""}`);
+          lines.push(
+            `  #${s.id} ${s.kind} ${s.account} ${short(s.commitment)}: ${s.state}${s.txHash ? ` tx ${s.txHash} nonce ${s.nonce}` : ""} (${s.attempts} attempt${s.attempts === 1 ? "" : "s"})${s.error ? `: ${s.error}` : ""}`,
+          );
         }
         process.stdout.write(`${lines.join("\n")}\n`);
       } finally {

@@ -122,9 +122,7 @@ export function registerPlan(program: Command): void {
         printJson(planned.json);
       } else {
         const n = planned.plan.actions.length;
-        const verdict = planned.plan.needed
-          ? `PLAN: ${n} action${n === 1 ? "" : "s"}, cost ${moneyText(market.quote, planned.plan.cost.total)}`
-          : "NOTHING TO DO";
+        const verdict = planned.plan.needed ? `PLAN: ${n} action${n === 1 ? "" : "s"}, cost ${moneyText(market.quote, planned.plan.cost.total)}` : "NOTHING TO DO";
         process.stdout.write(`${[`${head}: ${verdict}`, ...planned.plan.explanation.map((l) => `  ${l}`)].join("\n")}\n`);
       }
     });

@@ -55,7 +55,10 @@ export function registerRegister(program: Command): void {
     .requiredOption("--market <file>", "market.json of the latest epoch")
     .requiredOption("--policy <file>", "policy.json")
     .requiredOption("--out <dir>", "where to write position.json (the registered position, nonce 1), proof.json and public.json")
-    .option("--lender-index <SYMBOL=INDEX...>", "the lender's current debt index of a borrowed asset (default 1: the registration credits the least the lender delivers; the gate forwards any excess to the wallet)")
+    .option(
+      "--lender-index <SYMBOL=INDEX...>",
+      "the lender's current debt index of a borrowed asset (default 1: the registration credits the least the lender delivers; the gate forwards any excess to the wallet)",
+    )
     .option("--instance <name>", "rebalance circuit instance (default: the smallest built one that fits the market)")
     .option("--chain-id <id>", "bind the proof to a gate: its chain id (with --contract)")
     .option("--contract <address>", "bind the proof to a gate: its address (with --chain-id, or on the --rpc chain)")
@@ -69,10 +72,14 @@ export function registerRegister(program: Command): void {
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
       const loaded = loadPositionFile(flags.position, market);
-      if (loaded.nonce !== 0n) throw new InputError(flags.position, "nonce", `a registration creates nonce 1 from the empty position; this position is at nonce ${loaded.nonce} (already registered?)`);
+      if (loaded.nonce !== 0n)
+        throw new InputError(flags.position, "nonce", `a registration creates nonce 1 from the empty position; this position is at nonce ${loaded.nonce} (already registered?)`);
       // A registered position needs a salt of its own; one is drawn when the file has none.
       const position = { ...loaded, salt: loaded.salt ?? randomSalt() };
-      const lenderIndex = parseLenderIndex(flags.lenderIndex, market.assets.map((a) => a.symbol));
+      const lenderIndex = parseLenderIndex(
+        flags.lenderIndex,
+        market.assets.map((a) => a.symbol),
+      );
       // Exit 2 with one line, before proving, when the position cannot be registered.
       const transition = registrationTransition(position, market, policy, { lenderIndex });
       // The keeper key (and the gate) before proving: a missing or stale key is one line, not a revert.

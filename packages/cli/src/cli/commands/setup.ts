@@ -2,7 +2,17 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { BUILD_STEP_LABEL, buildCircuits, parseBeacon, DEVELOPMENT_KEY_NOTE, keyDeployable, keySourceLabel, UNTRUSTED_PTAU_NOTE, defaultBuildPaths, VERIFIER_ARTIFACT_FILE } from "@zk-solvency/node/setup";
+import {
+  BUILD_STEP_LABEL,
+  buildCircuits,
+  parseBeacon,
+  DEVELOPMENT_KEY_NOTE,
+  keyDeployable,
+  keySourceLabel,
+  UNTRUSTED_PTAU_NOTE,
+  defaultBuildPaths,
+  VERIFIER_ARTIFACT_FILE,
+} from "@zk-solvency/node/setup";
 import type { InstanceConfig } from "@zk-solvency/node/setup";
 import { InputError } from "@zk-solvency/sdk/core";
 import { printJson } from "../output.ts";
@@ -20,7 +30,6 @@ interface SetupFlags {
   untrustedPtau?: boolean;
   json?: boolean;
 }
-
 
 const TIERS = ["test", "standard", "large"] as const;
 
@@ -47,7 +56,10 @@ export function registerSetup(program: Command): void {
     .option("--zkey <file>", "install this finalized phase-2 ceremony key (`zks ceremony finalize`) for the one --instance, instead of a development key")
     .option("--transcript <file>", "the ceremony's transcript.json (with --zkey)")
     .option("--expect-beacon <hex>", "the beacon value the ceremony announced (e.g. the block hash), checked against the key's (with --zkey)")
-    .option("--untrusted-ptau", "install a ceremony key whose phase-1 ptau is not a known public ceremony file: a rehearsal key, labelled so and refused by deploy on a non-local chain")
+    .option(
+      "--untrusted-ptau",
+      "install a ceremony key whose phase-1 ptau is not a known public ceremony file: a rehearsal key, labelled so and refused by deploy on a non-local chain",
+    )
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
@@ -67,8 +79,10 @@ export function registerSetup(program: Command): void {
       }
       if (flags.zkey !== undefined && flags.tier.length > 0) throw new InputError("--zkey", "", "installs one instance's key: name it with --instance, not --tier");
       // The deployer states the value announced before the ceremony ended; the key's beacon must be it.
-      if (flags.zkey !== undefined && flags.expectBeacon === undefined) throw new InputError("--expect-beacon", "", "with --zkey, give the beacon value the ceremony announced (e.g. the block hash): the key's beacon must be it");
-      if (flags.zkey === undefined && (flags.expectBeacon !== undefined || flags.untrustedPtau)) throw new InputError(flags.untrustedPtau ? "--untrusted-ptau" : "--expect-beacon", "", "only with --zkey (installing a ceremony key)");
+      if (flags.zkey !== undefined && flags.expectBeacon === undefined)
+        throw new InputError("--expect-beacon", "", "with --zkey, give the beacon value the ceremony announced (e.g. the block hash): the key's beacon must be it");
+      if (flags.zkey === undefined && (flags.expectBeacon !== undefined || flags.untrustedPtau))
+        throw new InputError(flags.untrustedPtau ? "--untrusted-ptau" : "--expect-beacon", "", "only with --zkey (installing a ceremony key)");
       const expectBeacon = flags.expectBeacon === undefined ? undefined : parseBeacon(flags.expectBeacon, "--expect-beacon");
       const interactive = process.stderr.isTTY && !flags.json;
       const bar = interactive
@@ -82,7 +96,10 @@ export function registerSetup(program: Command): void {
         force: flags.force,
         compileOnly: flags.compileOnly,
         nativeWitness: flags.nativeWitness,
-        ceremony: flags.zkey !== undefined ? { zkey: path.resolve(flags.zkey), transcript: path.resolve(flags.transcript!), expectBeacon: expectBeacon!, untrustedPtau: flags.untrustedPtau } : undefined,
+        ceremony:
+          flags.zkey !== undefined
+            ? { zkey: path.resolve(flags.zkey), transcript: path.resolve(flags.transcript!), expectBeacon: expectBeacon!, untrustedPtau: flags.untrustedPtau }
+            : undefined,
         log: (message) => {
           if (bar && barStarted) bar.stop();
           process.stderr.write(`${message}\n`);
@@ -132,13 +149,18 @@ export function registerSetup(program: Command): void {
       const ptauLine = result.ptau ? `ptau: ${result.ptau.path} (power ${result.ptau.power}, ${result.ptau.origin})` : "ptau: unchanged (all keys cached)";
       const development = result.instances.filter(({ manifest }) => manifest.setupKey && manifest.keySource?.kind !== "ceremony").map(({ manifest }) => manifest.instance);
       if (development.length > 0) process.stderr.write(`zks setup: WARNING development keys (${DEVELOPMENT_KEY_NOTE}): ${development.join(", ")}\n`);
-      const rehearsal = result.instances.filter(({ manifest }) => manifest.keySource?.kind === "ceremony" && !keyDeployable(manifest.keySource)).map(({ manifest }) => manifest.instance);
+      const rehearsal = result.instances
+        .filter(({ manifest }) => manifest.keySource?.kind === "ceremony" && !keyDeployable(manifest.keySource))
+        .map(({ manifest }) => manifest.instance);
       if (rehearsal.length > 0) process.stderr.write(`zks setup: WARNING ceremony keys on an UNTRUSTED ptau (${UNTRUSTED_PTAU_NOTE}): ${rehearsal.join(", ")}\n`);
       // The deployer matches each hash to its contributor's own published statement (README).
       const installed = result.ceremony
         ? [
             `ceremony key of ${result.ceremony.instance}: transcript sha256 ${result.ceremony.transcriptSha256}; match each hash to its contributor's published statement:`,
-            ...result.ceremony.contributions.map((c) => `  #${c.index} ${c.name}  ${c.contributionHash}${c.beacon ? `  (beacon ${c.beacon.hash}, 2^${c.beacon.iterationsExp} iterations)` : ""}${c.statement ? `  (statement: ${c.statement})` : ""}`),
+            ...result.ceremony.contributions.map(
+              (c) =>
+                `  #${c.index} ${c.name}  ${c.contributionHash}${c.beacon ? `  (beacon ${c.beacon.hash}, 2^${c.beacon.iterationsExp} iterations)` : ""}${c.statement ? `  (statement: ${c.statement})` : ""}`,
+            ),
           ]
         : [];
       process.stdout.write(

@@ -1,6 +1,17 @@
 import type { Command } from "commander";
 import { Contract, getAddress, NonceManager, type Signer } from "ethers";
-import { AUDIT_REGISTRY_ABI, ERC20_ABI, REBALANCE_GATE_ABI, gateArguments, parseGateError, SOLVENCY_SIGNAL, formatAmount, readGateSetup, unbackedMovements, revertData } from "@zk-solvency/sdk/chain";
+import {
+  AUDIT_REGISTRY_ABI,
+  ERC20_ABI,
+  REBALANCE_GATE_ABI,
+  gateArguments,
+  parseGateError,
+  SOLVENCY_SIGNAL,
+  formatAmount,
+  readGateSetup,
+  unbackedMovements,
+  revertData,
+} from "@zk-solvency/sdk/chain";
 import { decodeTransition, type DecodedTransition } from "@zk-solvency/sdk/chain";
 import { InputError, SetupError, ZksError } from "@zk-solvency/sdk/core";
 import { loadMarketFile, loadPositionFile } from "../load-inputs.ts";
@@ -72,7 +83,8 @@ export function registerSubmit(program: Command): void {
       const url = rpcUrlFlag(flags.rpc);
       const wallet = walletFromEnv();
       const chainId = await reachRpc(url);
-      if (chainId.toString() !== deployment.chainId) throw new InputError(flags.deployment, "chainId", `the deployment is on chain ${deployment.chainId}, but ${url} is chain ${chainId}`);
+      if (chainId.toString() !== deployment.chainId)
+        throw new InputError(flags.deployment, "chainId", `the deployment is on chain ${deployment.chainId}, but ${url} is chain ${chainId}`);
 
       const contractName = fn === "recordClaim" ? "AuditRegistry" : "RebalanceGate";
       const address = getAddress(deployment.contracts[contractName]);
@@ -86,11 +98,19 @@ export function registerSubmit(program: Command): void {
         let transition: DecodedTransition | undefined;
         if (fn !== "recordClaim") {
           const gate = new Contract(address, REBALANCE_GATE_ABI, provider);
-          const sizes = { nAssets: Number(await gate.getFunction("nAssets")()), nInstruments: Number(await gate.getFunction("nInstruments")()), nSwaps: Number(await gate.getFunction("nSwaps")()) };
+          const sizes = {
+            nAssets: Number(await gate.getFunction("nAssets")()),
+            nInstruments: Number(await gate.getFunction("nInstruments")()),
+            nSwaps: Number(await gate.getFunction("nSwaps")()),
+          };
           try {
             transition = decodeTransition(signals, sizes);
           } catch (error) {
-            throw new InputError(flags.proof, "zks.publicSignals", `${(error as Error).message}: not an instance of this gate (${sizes.nAssets} assets, ${sizes.nInstruments} instruments, ${sizes.nSwaps} swap slots)`);
+            throw new InputError(
+              flags.proof,
+              "zks.publicSignals",
+              `${(error as Error).message}: not an instance of this gate (${sizes.nAssets} assets, ${sizes.nInstruments} instruments, ${sizes.nSwaps} swap slots)`,
+            );
           }
           // The gate takes only its current keeper key (RebalanceGate__WrongKeeperKey): a proof made
           // before a rotation is refused here, with what to do, instead of by a revert that costs gas.
@@ -122,13 +142,28 @@ export function registerSubmit(program: Command): void {
           const e = error as { code?: string; shortMessage?: string; message?: string };
           if (e.code === "CALL_EXCEPTION") throw new ZksError(`${contractName}.${fn} reverted: ${e.shortMessage ?? "no reason"}`, EXIT.checkFailed);
           if (e.code === "INSUFFICIENT_FUNDS") throw new SetupError(`${wallet.address} cannot pay for gas on chain ${chainId}`);
-          if (e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "SERVER_ERROR") throw new SetupError(`the JSON-RPC endpoint ${url} failed: ${e.shortMessage ?? e.message}`);
+          if (e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "SERVER_ERROR")
+            throw new SetupError(`the JSON-RPC endpoint ${url} failed: ${e.shortMessage ?? e.message}`);
           throw error;
         }
-        if (!receipt || receipt.status !== 1) throw new ZksError(`${contractName}.${fn} reverted in block ${receipt?.blockNumber ?? "?"} (transaction ${receipt?.hash ?? "?"})`, EXIT.checkFailed);
-        const result = { function: fn, contract: contractName, address, chainId: chainId.toString(), epoch: epoch.toString(), transaction: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed.toString(), from: wallet.address };
+        if (!receipt || receipt.status !== 1)
+          throw new ZksError(`${contractName}.${fn} reverted in block ${receipt?.blockNumber ?? "?"} (transaction ${receipt?.hash ?? "?"})`, EXIT.checkFailed);
+        const result = {
+          function: fn,
+          contract: contractName,
+          address,
+          chainId: chainId.toString(),
+          epoch: epoch.toString(),
+          transaction: receipt.hash,
+          blockNumber: receipt.blockNumber,
+          gasUsed: receipt.gasUsed.toString(),
+          from: wallet.address,
+        };
         if (flags.json) printJson(result);
-        else process.stdout.write(`OK: ${contractName}.${fn} mined in block ${result.blockNumber}\n  transaction ${result.transaction}\n  gas used    ${Number(receipt.gasUsed).toLocaleString("en-US")}\n`);
+        else
+          process.stdout.write(
+            `OK: ${contractName}.${fn} mined in block ${result.blockNumber}\n  transaction ${result.transaction}\n  gas used    ${Number(receipt.gasUsed).toLocaleString("en-US")}\n`,
+          );
       } finally {
         provider.destroy();
       }
@@ -140,14 +175,7 @@ export function registerSubmit(program: Command): void {
  * the gate for each deposit and option-token deposit the gate will pull from the account's wallet
  * (only what the current allowance lacks; only when the signer is the account).
  */
-async function backAndApprove(
-  gate: string,
-  t: DecodedTransition,
-  signer: Signer,
-  account: string,
-  flags: SubmitFlags,
-  say: (line: string) => void,
-): Promise<void> {
+async function backAndApprove(gate: string, t: DecodedTransition, signer: Signer, account: string, flags: SubmitFlags, say: (line: string) => void): Promise<void> {
   const runner = signer;
   // A registration of a registered account: the gate's own error (AlreadyRegistered) says it best.
   if (t.fromEmpty && (await new Contract(gate, REBALANCE_GATE_ABI, runner).getFunction("isRegistered")(account))) return;

@@ -95,7 +95,14 @@ export function registerVerify(program: Command): void {
     });
 }
 
-function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBinding | undefined, pinnedBy: PinnedBy, builtDir: string | undefined, untrustedCeremony: boolean): void {
+function report(
+  flags: VerifyFlags,
+  verdict: VerifiedProofFile,
+  chain: ChainBinding | undefined,
+  pinnedBy: PinnedBy,
+  builtDir: string | undefined,
+  untrustedCeremony: boolean,
+): void {
   const { signals } = verdict;
   // The epoch is not a signal: it is a fact only when a market file or the oracle vouches for it.
   const epoch = verdict.epoch ?? chain?.epoch;
@@ -134,7 +141,8 @@ function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBind
     });
     return;
   }
-  const label = (kind: KeySourceKind) => (kind === "development" ? DEVELOPMENT_KEY_LABEL : untrustedCeremony ? `ceremony key on an UNTRUSTED ptau: ${UNTRUSTED_PTAU_NOTE}` : "ceremony key");
+  const label = (kind: KeySourceKind) =>
+    kind === "development" ? DEVELOPMENT_KEY_LABEL : untrustedCeremony ? `ceremony key on an UNTRUSTED ptau: ${UNTRUSTED_PTAU_NOTE}` : "ceremony key";
   const keySource = source !== null ? label(source) : `source not known here (the file says: ${label(verdict.keySource.claimed)})`;
   const what = verdict.proves.length > 0 ? `; the circuit checks ${describeChecks(verdict.proves)}` : "";
   const note: Record<string, string> = {};
@@ -162,6 +170,9 @@ function report(flags: VerifyFlags, verdict: VerifiedProofFile, chain: ChainBind
       : `  ${"epoch".padEnd(16)} none (a ${verdict.template} proof carries no marketRoot)`,
     ...Object.entries(signals).map(([signal, value]) => `  ${signal.padEnd(16)} ${value}${note[signal] ? ` (${note[signal]})` : ""}`),
   ];
-  if (chain) lines.push(`  on chain ${chain.chainId}: bound to ${chain.contract.name} ${chain.contract.address}; its policy, its oracle's root for epoch ${chain.epoch} and its verifier's key (${chain.verifier}, in its code) are the proof's`);
+  if (chain)
+    lines.push(
+      `  on chain ${chain.chainId}: bound to ${chain.contract.name} ${chain.contract.address}; its policy, its oracle's root for epoch ${chain.epoch} and its verifier's key (${chain.verifier}, in its code) are the proof's`,
+    );
   process.stdout.write(`${lines.join("\n")}\n`);
 }

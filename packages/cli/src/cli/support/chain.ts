@@ -100,7 +100,8 @@ export function contextFromFlags(flags: { context?: string; chainId?: string; co
     if (flags.chainId !== undefined || flags.contract !== undefined) throw new InputError("--context", "", "give --context N or --chain-id ID --contract ADDR, not both");
     return fieldFlag("--context", flags.context);
   }
-  if ((flags.chainId === undefined) !== (flags.contract === undefined)) throw new InputError(flags.chainId === undefined ? "--contract" : "--chain-id", "", "--chain-id and --contract go together");
+  if ((flags.chainId === undefined) !== (flags.contract === undefined))
+    throw new InputError(flags.chainId === undefined ? "--contract" : "--chain-id", "", "--chain-id and --contract go together");
   if (flags.chainId !== undefined) return gateContext(integerFlag("--chain-id", flags.chainId), addressFlag("--contract", flags.contract!));
   return 0n;
 }

@@ -25,7 +25,7 @@ export interface GateFlags {
 
 /** The flags' help lines, shared by every command that proves a transition. */
 export const GATE_FLAG_HELP = {
-  keeperKey: "the protocol keeper's public key file ({\"kind\":\"zks-keeper-public-key\",...}); the new position's opening is encrypted to it",
+  keeperKey: 'the protocol keeper\'s public key file ({"kind":"zks-keeper-public-key",...}); the new position\'s opening is encrypted to it',
   deployment: "the deployments file of the gate (zks deploy): its keeperKey, and its context unless --context/--chain-id/--contract",
   rpc: "read the keeper key from the gate's keeperKey() over this JSON-RPC endpoint (the gate: --contract or --deployment)",
 } as const;
@@ -46,7 +46,8 @@ export interface GateBinding {
   context: bigint;
 }
 
-const MISSING = "missing: the proof encrypts the new position's opening to the protocol keeper's key; give --keeper-key FILE (its public-key file), --deployment FILE (the deployments file's keeperKey), or --rpc URL with --contract ADDR or --deployment FILE (the gate's keeperKey())";
+const MISSING =
+  "missing: the proof encrypts the new position's opening to the protocol keeper's key; give --keeper-key FILE (its public-key file), --deployment FILE (the deployments file's keeperKey), or --rpc URL with --contract ADDR or --deployment FILE (the gate's keeperKey())";
 
 /** A point as the deployments file writes it: two decimal (or 0x hex) strings. */
 function deploymentKey(deployment: DeploymentFile, file: string): Point {
@@ -81,8 +82,10 @@ export async function gateBindingFromFlags(flags: GateFlags): Promise<GateBindin
     const url = rpcUrlFlag(flags.rpc);
     if (gate === undefined) throw new InputError("--rpc", "", "reads the keeper key from the gate: give --contract ADDR or --deployment FILE");
     rpcChainId = await reachRpc(url);
-    if (flags.chainId !== undefined && integerFlag("--chain-id", flags.chainId) !== rpcChainId) throw new InputError("--chain-id", "", `${flags.chainId}, but ${url} is chain ${rpcChainId}`);
-    if (deployment && BigInt(deployment.chainId) !== rpcChainId) throw new InputError(flags.deployment!, "chainId", `the deployment is on chain ${deployment.chainId}, but ${url} is chain ${rpcChainId}`);
+    if (flags.chainId !== undefined && integerFlag("--chain-id", flags.chainId) !== rpcChainId)
+      throw new InputError("--chain-id", "", `${flags.chainId}, but ${url} is chain ${rpcChainId}`);
+    if (deployment && BigInt(deployment.chainId) !== rpcChainId)
+      throw new InputError(flags.deployment!, "chainId", `the deployment is on chain ${deployment.chainId}, but ${url} is chain ${rpcChainId}`);
     keys.push(await gateKey(url, rpcChainId, gate));
   }
 
@@ -90,7 +93,11 @@ export async function gateBindingFromFlags(flags: GateFlags): Promise<GateBindin
   const [first, ...others] = keys;
   for (const other of others) {
     if (other.key[0] !== first!.key[0] || other.key[1] !== first!.key[1]) {
-      throw new InputError(first!.label, "", `keeper key ${show(first!.key)} differs from ${other.label}'s ${show(other.key)}; the gate takes only its current key (rotated since the deployments file was written? update the file or leave one source out)`);
+      throw new InputError(
+        first!.label,
+        "",
+        `keeper key ${show(first!.key)} differs from ${other.label}'s ${show(other.key)}; the gate takes only its current key (rotated since the deployments file was written? update the file or leave one source out)`,
+      );
     }
   }
   return { keeperKey: first!.key, keeperKeySources: keys.map((k) => k.label), context: contextOf(flags, contract, rpcChainId, deployment) };
@@ -108,7 +115,8 @@ async function gateKey(url: string, chainId: bigint, gate: string): Promise<{ la
   } catch (error) {
     if (error instanceof InputError) throw error;
     const e = error as { code?: string; shortMessage?: string; message?: string };
-    if (e.code === "CALL_EXCEPTION" || e.code === "BAD_DATA") throw new InputError("--rpc", "", `${gate} on chain ${chainId} has no keeperKey(): not a RebalanceGate with keeper keys`);
+    if (e.code === "CALL_EXCEPTION" || e.code === "BAD_DATA")
+      throw new InputError("--rpc", "", `${gate} on chain ${chainId} has no keeperKey(): not a RebalanceGate with keeper keys`);
     throw new SetupError(`the JSON-RPC endpoint ${url} failed while reading the gate's keeper key: ${e.shortMessage ?? e.message}`);
   } finally {
     provider.destroy();
@@ -130,7 +138,11 @@ function contextOf(flags: GateFlags, contract: string | undefined, rpcChainId: b
   if (!deployment) return explicit ?? 0n;
   const deployed = gateContext(BigInt(deployment.chainId), getAddress(deployment.contracts.RebalanceGate));
   if (explicit !== undefined && explicit !== deployed) {
-    throw new InputError(flags.deployment!, "contexts.RebalanceGate", `the deployment's gate has context ${deployed}, but ${flags.context !== undefined ? "--context" : "--chain-id/--contract"} gives ${explicit}: bind the proof to the gate whose key it is encrypted to`);
+    throw new InputError(
+      flags.deployment!,
+      "contexts.RebalanceGate",
+      `the deployment's gate has context ${deployed}, but ${flags.context !== undefined ? "--context" : "--chain-id/--contract"} gives ${explicit}: bind the proof to the gate whose key it is encrypted to`,
+    );
   }
   return deployed;
 }

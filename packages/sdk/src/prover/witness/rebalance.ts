@@ -56,14 +56,14 @@ export function rebalanceInput(
   const next = solvencyInput({ ...t.next, nonce: t.old.nonce + 1n }, market, policy, layout, source, context) as Record<string, unknown>;
   const old = positionSignals(t.old, oldSalt, layout);
   const { account: _account, nonce: _nonce, ...rest } = next;
-  const slot = <T>(pick: (s: Transition["swaps"][number]) => T, empty: T): T[] =>
-    Array.from({ length: nSwaps }, (_, s) => (t.swaps[s] === undefined ? empty : pick(t.swaps[s]!)));
+  const slot = <T>(pick: (s: Transition["swaps"][number]) => T, empty: T): T[] => Array.from({ length: nSwaps }, (_, s) => (t.swaps[s] === undefined ? empty : pick(t.swaps[s]!)));
   const liquidation = t.liquidation;
   let liquidator = 0n;
   if (liquidation) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(liquidation.liquidator)) throw new InputError(source, "liquidator", `${liquidation.liquidator} is not an address`);
     liquidator = BigInt(liquidation.liquidator);
-    if (liquidation.bonus.length > layout.nAssets) throw new InputError(source, "bonus", `${liquidation.bonus.length} entries, but the circuit instance has ${layout.nAssets} asset slots`);
+    if (liquidation.bonus.length > layout.nAssets)
+      throw new InputError(source, "bonus", `${liquidation.bonus.length} entries, but the circuit instance has ${layout.nAssets} asset slots`);
   }
   const sealed = sealOpening({ ...t.next, nonce: t.old.nonce + 1n }, enforcement, layout);
   return {
@@ -109,7 +109,9 @@ function sealOpening(next: Position, enforcement: EnforcementInputs, layout: Reb
     openingPlaintext(next, layout);
   } catch (error) {
     if (!(error instanceof InputError) || next.salt === undefined) throw error;
-    const words = commitmentWords(positionSignals(next, next.salt, layout)).slice(1).map((w) => ((w % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD);
+    const words = commitmentWords(positionSignals(next, next.salt, layout))
+      .slice(1)
+      .map((w) => ((w % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD);
     const [ex, ey] = mulPointEscalar(Base8, ephemeralSecret);
     return { ephemeralKey: [ex, ey], ciphertext: poseidonEncrypt(words, mulPointEscalar([key[0], key[1]], ephemeralSecret), next.nonce), ephemeralSecret };
   }
