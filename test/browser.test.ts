@@ -88,7 +88,10 @@ describe("browser safety of @zk-solvency/sdk (scripts/build-browser.ts)", functi
     assert.deepEqual(nodeLeaks(build.metafile), []);
     assert.deepEqual(build.outputs.map((o) => o.entry).sort(), Object.keys(entries).sort());
     assert.ok(build.inputs.includes("packages/sdk/src/browser/prover-worker.ts"));
-    assert.ok(build.inputs.some((i) => i.startsWith("node_modules/snarkjs/build/browser")), "snarkjs' browser build, not its Node one");
+    assert.ok(
+      build.inputs.some((i) => i.startsWith("node_modules/snarkjs/build/browser")),
+      "snarkjs' browser build, not its Node one",
+    );
     assert.ok(!build.inputs.some((i) => /^packages\/(node|cli)\//.test(i)));
     // The model alone is small: a page that only checks positions does not pay for the prover.
     const size = (entry: string) => build.outputs.find((o) => o.entry === entry)!.bytes;
@@ -143,7 +146,10 @@ describe("vault page pictures (examples/vault/src/charts.ts)", function () {
     assert.match(cli(before, "healthFactor"), /^health factor 1\.0963 < 1\.10/);
     assert.match(cli(after, "healthFactor"), /^health factor 1\.3909 >= 1\.10/);
     assert.ok(gauge.svg.includes(xml(cli(before, "healthFactor"))) && gauge.svg.includes(xml(cli(after, "healthFactor"))));
-    assert.deepEqual(attr(gauge.svg, "line", "data-state").filter((s) => s !== ""), ["before", "after"]);
+    assert.deepEqual(
+      attr(gauge.svg, "line", "data-state").filter((s) => s !== ""),
+      ["before", "after"],
+    );
     assert.match(gauge.svg, /^<svg [^>]*role="img" aria-label="Health factor: 1\.0963/);
     // Now only: one needle, no "after".
     const now = healthFactorGauge({ ...input, after: undefined });
@@ -165,9 +171,17 @@ describe("vault page pictures (examples/vault/src/charts.ts)", function () {
         assert.equal(figures[2 * j + k], formatHuman(weighted, shocked.quote.decimals));
         assert.equal(passes[2 * j + k], String(weighted <= report.equity.value - report.stress.minEquity));
       }
-      assert.equal(passes.filter((p, i) => i % 2 === k).every((p) => p === "true"), report.stress.pass, "all bars pass exactly when the stress check passes");
+      assert.equal(
+        passes.filter((p, i) => i % 2 === k).every((p) => p === "true"),
+        report.stress.pass,
+        "all bars pass exactly when the stress check passes",
+      );
     }
-    assert.ok(losses.label.includes(`worst loss ${moneyText(shocked.quote, before.stress.worstLoss)} in '${before.stress.scenario}' against equity ${moneyText(shocked.quote, before.equity.value)}`));
+    assert.ok(
+      losses.label.includes(
+        `worst loss ${moneyText(shocked.quote, before.stress.worstLoss)} in '${before.stress.scenario}' against equity ${moneyText(shocked.quote, before.equity.value)}`,
+      ),
+    );
     assert.ok(cli(before, "stress").includes(moneyText(shocked.quote, before.equity.value)), "the equity the picture shows is the CLI's");
   });
 
@@ -175,7 +189,12 @@ describe("vault page pictures (examples/vault/src/charts.ts)", function () {
     const bars = varBars(input);
     assert.deepEqual(attr(bars.svg, "g", "data-method"), ["historical", "historical", "parametric", "parametric"]);
     assert.deepEqual(attr(bars.svg, "g", "data-state"), ["before", "after", "before", "after"]);
-    assert.deepEqual(attr(bars.svg, "g", "data-pass"), [String(before.var.historical!.pass), String(after.var.historical!.pass), String(before.var.parametric!.pass), String(after.var.parametric!.pass)]);
+    assert.deepEqual(attr(bars.svg, "g", "data-pass"), [
+      String(before.var.historical!.pass),
+      String(after.var.historical!.pass),
+      String(before.var.parametric!.pass),
+      String(after.var.parametric!.pass),
+    ]);
     assert.equal(before.var.historical!.pass, false, "the shock fails historical VaR");
     // "VaR x 1.5 = required" as the CLI line prints it, for every bar.
     const required = attr(bars.svg, "g", "data-required");
@@ -238,7 +257,7 @@ describe("vault example page (production build) in headless Chromium", function 
   });
 
   after(async function () {
-    if (timings.length > 0) console.log(`      ${await browser?.version()}: ${timings.join("; ")}`);
+    if (timings.length > 0) console.log(`      Chromium ${browser?.version()}: ${timings.join("; ")}`);
     await browser?.close();
     await example?.close();
     provider?.destroy();
@@ -292,7 +311,16 @@ describe("vault example page (production build) in headless Chromium", function 
     assert.match(await index.text(), /<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/, "the built page, not the sources");
     // Escapes from the build directory, plain and encoded: the repository (and examples/vault's
     // own sources beside dist/) are not served.
-    for (const escape of ["/../package.json", "/%2e%2e/%2e%2e/package.json", "/..%2f..%2fpackage.json", "/assets/..%2f..%2fserver%2fstart.ts", "/%2fetc%2fpasswd", "/src/main.ts", "/assets/%00.js", "/..%5c..%5cpackage.json"]) {
+    for (const escape of [
+      "/../package.json",
+      "/%2e%2e/%2e%2e/package.json",
+      "/..%2f..%2fpackage.json",
+      "/assets/..%2f..%2fserver%2fstart.ts",
+      "/%2fetc%2fpasswd",
+      "/src/main.ts",
+      "/assets/%00.js",
+      "/..%5c..%5cpackage.json",
+    ]) {
       const response = await get(escape);
       assert.equal(response.status, 404, `${escape} answered ${response.status}`);
     }
@@ -316,7 +344,10 @@ describe("vault example page (production build) in headless Chromium", function 
       { jsonrpc: "2.0", id: 2, method: "eth_sendTransaction", params: [{ from: account, to: account, value: "0x1" }] },
     ]);
     assert.equal(batch.status, 403);
-    assert.deepEqual(((await batch.json()) as { id: number }[]).map((e) => e.id), [2]);
+    assert.deepEqual(
+      ((await batch.json()) as { id: number }[]).map((e) => e.id),
+      [2],
+    );
     assert.equal((await fetch(new URL("/rpc", example!.url))).status, 405);
     const huge = await fetch(new URL("/rpc", example!.url), { method: "POST", body: "x".repeat(2 << 20) });
     assert.equal(huge.status, 413);
@@ -430,12 +461,10 @@ describe("vault example page (production build) in headless Chromium", function 
       "Health factor: 1.0963 before the rebalance, 1.3909 after the rebalance; policy minimum 1.10, rebalance trigger 1.25.",
     );
     assert.equal(await page.locator("#loss-bars rect.loss").count(), 32);
-    assert.deepEqual(await page.locator("#var-bars g.var").evaluateAll((gs) => gs.map((g) => `${g.getAttribute("data-method")} ${g.getAttribute("data-state")} ${g.getAttribute("data-pass")}`)), [
-      "historical before false",
-      "historical after true",
-      "parametric before true",
-      "parametric after true",
-    ]);
+    assert.deepEqual(
+      await page.locator("#var-bars g.var").evaluateAll((gs) => gs.map((g) => `${g.getAttribute("data-method")} ${g.getAttribute("data-state")} ${g.getAttribute("data-pass")}`)),
+      ["historical before false", "historical after true", "parametric before true", "parametric after true"],
+    );
 
     const result = await proveVerifySubmit("Rebalanced");
     assert.equal(result.instance, "rebalance-3x3x16");
@@ -457,7 +486,10 @@ describe("vault example page (production build) in headless Chromium", function 
     // The wallet paid what the lender took for the repaid units (at most the 7,200 USDC proven;
     // anything the lender did not take came back to the wallet in the same transaction).
     const lender = new Contract(config.lenders.find((l) => l.symbol === "USDC")!.address, LENDER_VAULT_ABI, provider);
-    const repaid = receipt!.logs.filter((log) => log.address === lender.target).map((log) => lender.interface.parseLog(log)).find((e) => e?.name === "Repaid");
+    const repaid = receipt!.logs
+      .filter((log) => log.address === lender.target)
+      .map((log) => lender.interface.parseLog(log))
+      .find((e) => e?.name === "Repaid");
     assert.ok(repaid, "a Repaid event of the lender");
     const taken = repaid.args.assets as bigint;
     assert.ok(taken <= 7_200_000_000n && taken > 7_199_000_000n, `the lender took ${taken}`);
@@ -494,7 +526,9 @@ describe("vault example page (production build) in headless Chromium", function 
         workerStartMs: Math.round(result.workerStartMs),
       };
       writeFileSync(BENCHMARK_FILE, `${JSON.stringify(record, null, 2)}\n`);
-      timings.push(`${STANDARD_INSTANCE} median ${ms(record.proveMs)} of ${result.runs.map((r) => ms(r.proveMs)).join(", ")} (worker start ${ms(record.workerStartMs)}, ${result.hardwareConcurrency} threads)`);
+      timings.push(
+        `${STANDARD_INSTANCE} median ${ms(record.proveMs)} of ${result.runs.map((r) => ms(r.proveMs)).join(", ")} (worker start ${ms(record.workerStartMs)}, ${result.hardwareConcurrency} threads)`,
+      );
     } finally {
       await bench.close();
     }
@@ -506,7 +540,7 @@ describe("vault example page (production build) in headless Chromium", function 
     /**
      * A small audit proven here with the test-tier audit instances (batches of 2, merges of 2):
      * the page's example position (position-healthy.json's account and salt with the demo's
-     * 20 WETH against 34,000 USDC, src/demo/scenario.ts) among seven synthetic accounts, at the
+     * 20 WETH against 34,000 USDC, packages/cli/src/demo/scenario.ts) among seven synthetic accounts, at the
      * market the oracle serves the page.
      */
     let audit: Awaited<ReturnType<typeof smallAudit>>;
@@ -539,7 +573,8 @@ describe("vault example page (production build) in headless Chromium", function 
       );
       const leaves = run.accounts.map((a) => a.leaf);
       const index = leaves.findIndex((leaf) => leaf.account === BigInt(mine.account));
-      const proofOf = (i: number) => inclusionFileJson(inclusionFile(run.tree, i, run.report)) as { root: { sums: { collateral: string } }; zkProofs: { proof: { pi_a: string[] } }[] };
+      const proofOf = (i: number) =>
+        inclusionFileJson(inclusionFile(run.tree, i, run.report)) as { root: { sums: { collateral: string } }; zkProofs: { proof: { pi_a: string[] } }[] };
       const money = (figure: bigint) => `${formatHuman(figure / QUANTITY_SCALE, market.quote.decimals)} ${market.quote.symbol}`;
       return { tree: run.tree, index, mine: leaves[index]!, other: index === 0 ? 1 : 0, proofOf, money };
     }
@@ -555,7 +590,11 @@ describe("vault example page (production build) in headless Chromium", function 
       const settled = "#inclusion-status[data-state=included], #inclusion-status[data-state=not-included], #inclusion-status[data-state=error]";
 
       // Opened as a file (read by the browser's File API).
-      await page.setInputFiles("#inclusion-file", { name: "inclusion.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(audit.proofOf(audit.index), null, 2)) });
+      await page.setInputFiles("#inclusion-file", {
+        name: "inclusion.json",
+        mimeType: "application/json",
+        buffer: Buffer.from(JSON.stringify(audit.proofOf(audit.index), null, 2)),
+      });
       await page.waitForSelector(settled);
       assert.equal(await data("#inclusion-status", "state"), "included", await text("#inclusion-status"));
       assert.match(await text("#inclusion-status"), /^Included: account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 is counted/);

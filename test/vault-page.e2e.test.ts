@@ -34,7 +34,7 @@ import { startVaultExample, type VaultExample } from "../examples/vault/server/s
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from "./helpers/browser.ts";
 import { injectWallet, type InjectedWallet, type InjectedWalletOptions } from "./helpers/injected-wallet.ts";
 import { HARDHAT_MNEMONIC, startLocalNode, type LocalNode } from "./helpers/local-node.ts";
-import { matchScreenshot, UPDATE_SCREENSHOTS, type ScreenshotMatch } from "./helpers/screenshots.ts";
+import { matchScreenshot, type ScreenshotMatch } from "./helpers/screenshots.ts";
 
 const execute = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -64,7 +64,10 @@ describe("screenshot comparison (test/helpers/screenshots.ts)", function () {
       assert.equal(matchScreenshot("picture", png(), { dir, update: false }).diffPixels, 0);
       // 0.2% of 10,000 pixels may differ: 15 do.
       assert.equal(matchScreenshot("picture", png(15), { dir, update: false }).diffPixels, 15);
-      assert.throws(() => matchScreenshot("picture", png(400), { dir, update: false }), /^Error: picture: 400 of 10000 pixels differ from .*picture\.png \(at most 20 may\); this run's screenshot: .*picture\.actual\.png, the differences: .*picture\.diff\.png/);
+      assert.throws(
+        () => matchScreenshot("picture", png(400), { dir, update: false }),
+        /^Error: picture: 400 of 10000 pixels differ from .*picture\.png \(at most 20 may\); this run's screenshot: .*picture\.actual\.png, the differences: .*picture\.diff\.png/,
+      );
       const smaller = new PNG({ width: 50, height: 100 });
       assert.throws(() => matchScreenshot("picture", PNG.sync.write(smaller), { dir, update: false }), /the screenshot is 50x100, the baseline .* 100x100/);
     } finally {
@@ -110,7 +113,8 @@ describe("vault page: pictures, wallet and screenshots in headless Chromium", fu
   });
 
   after(async function () {
-    if (matches.length > 0) console.log(`      screenshots: ${matches.map((m) => `${m.name} ${m.updated ? "recorded" : `${m.diffPixels} of ${m.totalPixels} pixels differ`}`).join("; ")}`);
+    if (matches.length > 0)
+      console.log(`      screenshots: ${matches.map((m) => `${m.name} ${m.updated ? "recorded" : `${m.diffPixels} of ${m.totalPixels} pixels differ`}`).join("; ")}`);
     for (const p of pages) await p.close().catch(() => {});
     await context?.close();
     await browser?.close();
@@ -250,6 +254,18 @@ describe("vault page: pictures, wallet and screenshots in headless Chromium", fu
     await shoot("vault-pictures-plan", page.locator("#pictures").screenshot({ animations: "disabled" }));
   });
 
+  it("the benchmark page (bench.html) of the build proves and verifies with the test instance", async function () {
+    const page = await context.newPage();
+    pages.push(page);
+    await page.goto(`${example!.url}bench.html?instance=solvency-3x3x16&runs=1`);
+    await page.waitForSelector("#bench-status[data-state=done], #bench-status[data-state=error]", { timeout: 300_000 });
+    assert.equal(await data(page, "#bench-status", "state"), "done", await text(page, "#bench-status"));
+    const result = (await page.evaluate("window.zksBench")) as { verified: boolean; runs: unknown[]; instance: string };
+    assert.equal(result.verified, true);
+    assert.equal(result.instance, "solvency-3x3x16");
+    assert.equal(result.runs.length, 1);
+  });
+
   it("the development server (--dev) serves the same page from the sources", async function () {
     const dev = await startVaultExample({ rpcUrl: node!.url, mode: "dev" });
     try {
@@ -263,7 +279,11 @@ describe("vault page: pictures, wallet and screenshots in headless Chromium", fu
       await page.waitForSelector("#pictures[data-state=now]");
       assert.match((await page.locator("#hf-gauge svg").getAttribute("aria-label"))!, /^Health factor: 1\.4618 now;/);
       // The same read-only RPC as the static server.
-      const refused = await fetch(new URL("/rpc", dev.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [] }) });
+      const refused = await fetch(new URL("/rpc", dev.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [] }),
+      });
       assert.equal(refused.status, 403);
     } finally {
       await dev.close();

@@ -261,7 +261,10 @@ describe("a fresh Vite app with the packed @zk-solvency/sdk", function () {
         const bytes = readFileSync(path.join(dist, "assets", file));
         return { file, bytes: bytes.length, gzip: gzipSync(bytes).length };
       });
-    assert.ok(assets.some((a) => a.file.startsWith("prover-worker")), `the worker is bundled as an asset of its own: ${assets.map((a) => a.file).join(", ")}`);
+    assert.ok(
+      assets.some((a) => a.file.startsWith("prover-worker")),
+      `the worker is bundled as an asset of its own: ${assets.map((a) => a.file).join(", ")}`,
+    );
     report.push(`bundle: ${assets.map((a) => `${a.file} ${kib(a.bytes)} (${kib(a.gzip)} gzipped)`).join(", ")}`);
     ({ url, server } = await serve(dist));
   });
@@ -287,8 +290,13 @@ describe("a fresh Vite app with the packed @zk-solvency/sdk", function () {
     const position = JSON.parse(readFileSync(path.join(EXAMPLES, "position-healthy.json"), "utf8")) as { account: string; nonce: string | number };
     assert.equal(result.account, position.account.toLowerCase());
     assert.equal(result.nonce, String(position.nonce));
-    assert.ok(workers.some((w) => /\/assets\/prover-worker-[\w-]+\.js$/.test(w)), `the page proved in the bundled worker: ${workers.join(", ")}`);
-    report.push(`proved in ${(result.proveMs / 1000).toFixed(2)} s in the worker (artifacts fetched, witness and proof; ${((Date.now() - started) / 1000).toFixed(1)} s from page load), verified in ${(result.verifyMs / 1000).toFixed(2)} s`);
+    assert.ok(
+      workers.some((w) => /\/assets\/prover-worker-[\w-]+\.js$/.test(w)),
+      `the page proved in the bundled worker: ${workers.join(", ")}`,
+    );
+    report.push(
+      `proved in ${(result.proveMs / 1000).toFixed(2)} s in the worker (artifacts fetched, witness and proof; ${((Date.now() - started) / 1000).toFixed(1)} s from page load), verified in ${(result.verifyMs / 1000).toFixed(2)} s`,
+    );
     await page.close();
   });
 

@@ -124,9 +124,12 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
   // 1. The contracts, as `zks deploy --test-tokens --test-lenders USDC` deploys them.
   const provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
   log(`deploying the gate contracts (${size}) to ${options.rpcUrl}...`);
+  // One NonceManager for every transaction of account #0, deployStack's included: the provider's
+  // short cache of eth_getTransactionCount would hand a second one a nonce already used.
+  const signer = new NonceManager(new Wallet(key, provider));
   let deployment: Deployment;
   try {
-    deployment = await deployStack(new Wallet(key, provider), {
+    deployment = await deployStack(signer, {
       size,
       policyHash: policyHash(parsePolicy(rawPolicy, policyFile, scenario.market)),
       market: scenario.market,
@@ -141,152 +144,157 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
     provider.destroy();
     throw new SetupError(`deploying the contracts failed: ${(error as Error).message}`);
   }
-  const signer = new NonceManager(new Wallet(key, provider));
-  const lenderSigner = new NonceManager(new Wallet(lenderKey, provider));
-  const self = await signer.getAddress();
-  const chainId = BigInt(deployment.chainId);
-  const oracle = new Contract(deployment.contracts.MarketOracle, MARKET_ORACLE_ABI, signer);
-  const freshness = BigInt(deployment.freshnessWindow);
-  const account = scenario.position.account;
-  const token = (slot: number) => new Contract(deployment.tokens[slot]!.address, TOKEN_ABI, signer);
-  const send = async (what: string, tx: Promise<{ wait(): Promise<{ status?: number | null } | null> }>) => {
-    const receipt = await (await tx).wait();
-    if (receipt?.status !== 1) throw new Error(`${what} failed`);
-  };
-  const units = (amount: string | bigint, decimals: number) => BigInt(amount) * 10n ** BigInt(decimals);
+  // Whatever fails from here on, the provider goes (a live one would keep the process running).
+  try {
+    const lenderSigner = new NonceManager(new Wallet(lenderKey, provider));
+    const self = await signer.getAddress();
+    const chainId = BigInt(deployment.chainId);
+    const oracle = new Contract(deployment.contracts.MarketOracle, MARKET_ORACLE_ABI, signer);
+    const freshness = BigInt(deployment.freshnessWindow);
+    const account = scenario.position.account;
+    const token = (slot: number) => new Contract(deployment.tokens[slot]!.address, TOKEN_ABI, signer);
+    const send = async (what: string, tx: Promise<{ wait(): Promise<{ status?: number | null } | null> }>) => {
+      const receipt = await (await tx).wait();
+      if (receipt?.status !== 1) throw new Error(`${what} failed`);
+    };
+    const units = (amount: string | bigint, decimals: number) => BigInt(amount) * 10n ** BigInt(decimals);
 
-  // 2. The lender account funds each LenderVault: the liquidity the gate borrows (the gate is its only borrower).
-  for (const [symbol, amount] of Object.entries(LENDER_LIQUIDITY)) {
-    const slot = scenario.market.assets.findIndex((a) => a.symbol === symbol);
-    const lender = deployment.lenders[slot];
-    if (slot < 0 || !lender || lender.address === ZeroAddress) throw new SetupError(`no lender vault for ${symbol}`);
-    const liquidity = units(amount, scenario.market.assets[slot]!.decimals);
-    const lenderAddress = await lenderSigner.getAddress();
-    await send(`minting ${symbol} to the lender`, token(slot).getFunction("mint")(lenderAddress, liquidity));
-    await send(`approving the ${symbol} lender vault`, (token(slot).connect(lenderSigner) as Contract).getFunction("approve")(lender.address, liquidity));
-    await send(`depositing into the ${symbol} lender vault`, new Contract(lender.address, LENDER_VAULT_ABI, lenderSigner).getFunction("deposit")(liquidity, lenderAddress));
-    log(`lender ${lenderAddress} deposited ${amount} ${symbol} into ${lender.address}`);
-  }
-
-  // 3. Uniswap v2 pairs of every two tokens, seeded by this account at the oracle's prices.
-  const factory = new Contract(deployment.uniswapV2Factory.address, UNISWAP_V2_FACTORY_ABI, signer);
-  const assets = scenario.market.assets;
-  const quote = scenario.market.quote.decimals;
-  const depth = (a: Asset) => (POOL_DEPTH * 10n ** BigInt(quote) * 10n ** BigInt(a.decimals)) / a.price;
-  const pairs: { a: number; b: number; address: string }[] = [];
-  for (let a = 0; a < assets.length; a++) {
-    for (let b = a + 1; b < assets.length; b++) {
-      const pair = await createPair(factory, deployment.tokens[a]!.address, deployment.tokens[b]!.address);
-      const [amountA, amountB] = [depth(assets[a]!), depth(assets[b]!)];
-      await send("minting liquidity", token(a).getFunction("mint")(self, amountA));
-      await send("minting liquidity", token(b).getFunction("mint")(self, amountB));
-      await addLiquidity(pair, signer, deployment.tokens[a]!.address, amountA, deployment.tokens[b]!.address, amountB);
-      pairs.push({ a, b, address: await pair.getAddress() });
+    // 2. The lender account funds each LenderVault: the liquidity the gate borrows (the gate is its only borrower).
+    for (const [symbol, amount] of Object.entries(LENDER_LIQUIDITY)) {
+      const slot = scenario.market.assets.findIndex((a) => a.symbol === symbol);
+      const lender = deployment.lenders[slot];
+      if (slot < 0 || !lender || lender.address === ZeroAddress) throw new SetupError(`no lender vault for ${symbol}`);
+      const liquidity = units(amount, scenario.market.assets[slot]!.decimals);
+      const lenderAddress = await lenderSigner.getAddress();
+      await send(`minting ${symbol} to the lender`, token(slot).getFunction("mint")(lenderAddress, liquidity));
+      await send(`approving the ${symbol} lender vault`, (token(slot).connect(lenderSigner) as Contract).getFunction("approve")(lender.address, liquidity));
+      await send(`depositing into the ${symbol} lender vault`, new Contract(lender.address, LENDER_VAULT_ABI, lenderSigner).getFunction("deposit")(liquidity, lenderAddress));
+      log(`lender ${lenderAddress} deposited ${amount} ${symbol} into ${lender.address}`);
     }
-  }
-  log(`seeded ${pairs.length} Uniswap v2 pairs with ${POOL_DEPTH.toLocaleString("en-US")} ${scenario.market.quote.symbol} a side`);
 
-  /** Arbitrage: one swap by this account brings the pair's price to the ratio of the two assets' oracle prices. */
-  const align = async (pairAt: { a: number; b: number; address: string }, prices: readonly Asset[]) => {
-    const pair = new Contract(pairAt.address, UNISWAP_V2_PAIR_ABI, signer);
-    const [tokenA, tokenB] = [deployment.tokens[pairAt.a]!.address, deployment.tokens[pairAt.b]!.address];
-    const { reserveIn: ra, reserveOut: rb } = await reservesOf(pair, tokenA);
-    const [wa, wb] = [swapValue(1n, prices[pairAt.a]!), swapValue(1n, prices[pairAt.b]!)];
-    const { sellA, amountIn, amountOut } = arbitrageSwap(ra, rb, wa, wb);
-    const [sell, tokenIn] = sellA ? [pairAt.a, tokenA] : [pairAt.b, tokenB];
-    if (amountIn <= 0n || amountOut <= 0n) return;
-    await send("minting the arbitrage", token(sell).getFunction("mint")(self, amountIn));
-    await send("the arbitrage transfer", token(sell).getFunction("transfer")(pairAt.address, amountIn));
-    const zeroFirst = tokenIn.toLowerCase() < (tokenIn === tokenA ? tokenB : tokenA).toLowerCase();
-    await send("the arbitrage swap", pair.getFunction("swap")(zeroFirst ? 0n : amountOut, zeroFirst ? amountOut : 0n, self, "0x"));
-  };
+    // 3. Uniswap v2 pairs of every two tokens, seeded by this account at the oracle's prices.
+    const factory = new Contract(deployment.uniswapV2Factory.address, UNISWAP_V2_FACTORY_ABI, signer);
+    const assets = scenario.market.assets;
+    const quote = scenario.market.quote.decimals;
+    const depth = (a: Asset) => (POOL_DEPTH * 10n ** BigInt(quote) * 10n ** BigInt(a.decimals)) / a.price;
+    const pairs: { a: number; b: number; address: string }[] = [];
+    for (let a = 0; a < assets.length; a++) {
+      for (let b = a + 1; b < assets.length; b++) {
+        const pair = await createPair(factory, deployment.tokens[a]!.address, deployment.tokens[b]!.address);
+        const [amountA, amountB] = [depth(assets[a]!), depth(assets[b]!)];
+        await send("minting liquidity", token(a).getFunction("mint")(self, amountA));
+        await send("minting liquidity", token(b).getFunction("mint")(self, amountB));
+        await addLiquidity(pair, signer, deployment.tokens[a]!.address, amountA, deployment.tokens[b]!.address, amountB);
+        pairs.push({ a, b, address: await pair.getAddress() });
+      }
+    }
+    log(`seeded ${pairs.length} Uniswap v2 pairs with ${POOL_DEPTH.toLocaleString("en-US")} ${scenario.market.quote.symbol} a side`);
 
-  // 4. The oracle publishes the example market as the current epoch: its timestamp is the chain's
-  // now, so the epoch is fresh (the file's own timestamp is a year old), and each asset with a
-  // lender carries the lender's index projected to the end of the freshness window (so it stays
-  // at or above the lender's index while the epoch is fresh: a proof can only overstate debt).
-  let current: Record<string, unknown> = rawMarket;
-  const latestTimestamp = async () => (await provider.getBlock("latest"))!.timestamp;
-  const withDebtIndex = async (raw: Record<string, unknown>, timestamp: number): Promise<Record<string, unknown>> => {
-    const rows = raw.assets as Record<string, unknown>[];
-    const out = await Promise.all(
-      rows.map(async (row, slot) => {
-        const lender = deployment.lenders[slot];
-        if (!lender || lender.address === ZeroAddress) return row;
-        const index = (await new Contract(lender.address, LENDER_VAULT_ABI, provider).getFunction("indexAt")(BigInt(timestamp) + freshness)) as bigint;
-        return { ...row, debtIndex: formatDecimal(index, 18) };
+    /** Arbitrage: one swap by this account brings the pair's price to the ratio of the two assets' oracle prices. */
+    const align = async (pairAt: { a: number; b: number; address: string }, prices: readonly Asset[]) => {
+      const pair = new Contract(pairAt.address, UNISWAP_V2_PAIR_ABI, signer);
+      const [tokenA, tokenB] = [deployment.tokens[pairAt.a]!.address, deployment.tokens[pairAt.b]!.address];
+      const { reserveIn: ra, reserveOut: rb } = await reservesOf(pair, tokenA);
+      const [wa, wb] = [swapValue(1n, prices[pairAt.a]!), swapValue(1n, prices[pairAt.b]!)];
+      const { sellA, amountIn, amountOut } = arbitrageSwap(ra, rb, wa, wb);
+      const [sell, tokenIn] = sellA ? [pairAt.a, tokenA] : [pairAt.b, tokenB];
+      if (amountIn <= 0n || amountOut <= 0n) return;
+      await send("minting the arbitrage", token(sell).getFunction("mint")(self, amountIn));
+      await send("the arbitrage transfer", token(sell).getFunction("transfer")(pairAt.address, amountIn));
+      const zeroFirst = tokenIn.toLowerCase() < (tokenIn === tokenA ? tokenB : tokenA).toLowerCase();
+      await send("the arbitrage swap", pair.getFunction("swap")(zeroFirst ? 0n : amountOut, zeroFirst ? amountOut : 0n, self, "0x"));
+    };
+
+    // 4. The oracle publishes the example market as the current epoch: its timestamp is the chain's
+    // now, so the epoch is fresh (the file's own timestamp is a year old), and each asset with a
+    // lender carries the lender's index projected to the end of the freshness window (so it stays
+    // at or above the lender's index while the epoch is fresh: a proof can only overstate debt).
+    let current: Record<string, unknown> = rawMarket;
+    const latestTimestamp = async () => (await provider.getBlock("latest"))!.timestamp;
+    const withDebtIndex = async (raw: Record<string, unknown>, timestamp: number): Promise<Record<string, unknown>> => {
+      const rows = raw.assets as Record<string, unknown>[];
+      const out = await Promise.all(
+        rows.map(async (row, slot) => {
+          const lender = deployment.lenders[slot];
+          if (!lender || lender.address === ZeroAddress) return row;
+          const index = (await new Contract(lender.address, LENDER_VAULT_ABI, provider).getFunction("indexAt")(BigInt(timestamp) + freshness)) as bigint;
+          return { ...row, debtIndex: formatDecimal(index, 18) };
+        }),
+      );
+      return { ...raw, timestamp, assets: out };
+    };
+    const publish = async (raw: Record<string, unknown>): Promise<Published> => {
+      const market = parseMarket(raw, "market");
+      const root = marketRoot(market, layout);
+      await send(`publishing epoch ${market.epoch}`, oracle.getFunction("publish")(market.epoch, root, market.timestamp));
+      current = raw;
+      log(`published epoch ${market.epoch} (root 0x${root.toString(16).slice(0, 12)}...)`);
+      return { epoch: market.epoch, timestamp: market.timestamp, marketRoot: root.toString() };
+    };
+    await publish(await withDebtIndex(rawMarket, await latestTimestamp()));
+
+    // 5. The account's wallet holds what its position is made of: the collateral it deposits to
+    // register, the long option tokens, and the demo's spare USDC (20,000) for a rebalance. Its
+    // debt is borrowed from the lender when it registers. Nothing is minted to the gate.
+    for (const [slot, amount] of scenario.position.collateral.entries()) {
+      if (amount > 0n) await send("funding the account", token(slot).getFunction("mint")(account, amount));
+    }
+    for (const [symbol, amount] of Object.entries(DEMO_WALLET)) {
+      const slot = assets.findIndex((a) => a.symbol === symbol);
+      if (slot >= 0) await send("funding the account", token(slot).getFunction("mint")(account, units(amount, assets[slot]!.decimals)));
+    }
+    for (const [slot, quantity] of scenario.position.quantities.entries()) {
+      const option = deployment.instrumentTokens[slot];
+      if (quantity > 0n && option && option.address !== ZeroAddress) {
+        await send("funding the account", new Contract(option.address, TOKEN_ABI, signer).getFunction("mint")(account, quantity));
+      }
+    }
+
+    const examplePosition = positionToJson(scenario.position, scenario.market);
+    return {
+      rpcUrl: options.rpcUrl,
+      chainId,
+      deployment,
+      layout,
+      config: () => ({
+        chainId: chainId.toString(),
+        rpc: "/rpc",
+        account,
+        size,
+        instances: { solvency: `solvency-${size}`, rebalance: `rebalance-${size}` },
+        contracts: deployment.contracts,
+        tokens: deployment.tokens.map(({ slot, symbol, address }) => ({ slot, symbol, address })),
+        instrumentTokens: deployment.instrumentTokens.map(({ slot, id, address }) => ({ slot, id, address })),
+        lenders: deployment.lenders.map(({ slot, symbol, address }) => ({ slot, symbol, address })),
+        uniswapV2Factory: deployment.uniswapV2Factory.address,
+        nSwaps: deployment.nSwaps,
+        devOracle: true,
       }),
-    );
-    return { ...raw, timestamp, assets: out };
-  };
-  const publish = async (raw: Record<string, unknown>): Promise<Published> => {
-    const market = parseMarket(raw, "market");
-    const root = marketRoot(market, layout);
-    await send(`publishing epoch ${market.epoch}`, oracle.getFunction("publish")(market.epoch, root, market.timestamp));
-    current = raw;
-    log(`published epoch ${market.epoch} (root 0x${root.toString(16).slice(0, 12)}...)`);
-    return { epoch: market.epoch, timestamp: market.timestamp, marketRoot: root.toString() };
-  };
-  await publish(await withDebtIndex(rawMarket, await latestTimestamp()));
-
-  // 5. The account's wallet holds what its position is made of: the collateral it deposits to
-  // register, the long option tokens, and the demo's spare USDC (20,000) for a rebalance. Its
-  // debt is borrowed from the lender when it registers. Nothing is minted to the gate.
-  for (const [slot, amount] of scenario.position.collateral.entries()) {
-    if (amount > 0n) await send("funding the account", token(slot).getFunction("mint")(account, amount));
+      market: () => current,
+      policy: () => rawPolicy,
+      examplePosition: () => examplePosition,
+      exampleMarket: () => rawMarket,
+      async shock(symbol = "WETH", percent = SHOCK_PERCENT) {
+        const market = parseMarket(current, "market");
+        const i = market.assets.findIndex((a) => a.symbol === symbol);
+        if (i < 0) throw new SetupError(`the market has no asset ${symbol}`);
+        // A few minutes later on the chain's clock, so the new timestamp is past the last one.
+        await provider.send("evm_increaseTime", [300]);
+        await provider.send("evm_mine", []);
+        const shocked = market.assets.map((a, k) => (k === i ? { ...a, price: (a.price * (100n - percent)) / 100n } : a));
+        const rows = (current.assets as Record<string, unknown>[]).map((a, k) => (k === i ? { ...a, price: formatDecimal(shocked[k]!.price, market.quote.decimals) } : a));
+        // Arbitrageurs bring the pools to the new price (this account plays them), so a swap at the
+        // shocked oracle price can meet the policy's slippage bound.
+        for (const pair of pairs.filter((p) => p.a === i || p.b === i)) await align(pair, shocked);
+        const next = await withDebtIndex({ ...current, epoch: market.epoch + 1, assets: rows }, await latestTimestamp());
+        return publish(next);
+      },
+      async close() {
+        provider.destroy();
+      },
+    };
+  } catch (error) {
+    provider.destroy();
+    throw error;
   }
-  for (const [symbol, amount] of Object.entries(DEMO_WALLET)) {
-    const slot = assets.findIndex((a) => a.symbol === symbol);
-    if (slot >= 0) await send("funding the account", token(slot).getFunction("mint")(account, units(amount, assets[slot]!.decimals)));
-  }
-  for (const [slot, quantity] of scenario.position.quantities.entries()) {
-    const option = deployment.instrumentTokens[slot];
-    if (quantity > 0n && option && option.address !== ZeroAddress) {
-      await send("funding the account", new Contract(option.address, TOKEN_ABI, signer).getFunction("mint")(account, quantity));
-    }
-  }
-
-  const examplePosition = positionToJson(scenario.position, scenario.market);
-  return {
-    rpcUrl: options.rpcUrl,
-    chainId,
-    deployment,
-    layout,
-    config: () => ({
-      chainId: chainId.toString(),
-      rpc: "/rpc",
-      account,
-      size,
-      instances: { solvency: `solvency-${size}`, rebalance: `rebalance-${size}` },
-      contracts: deployment.contracts,
-      tokens: deployment.tokens.map(({ slot, symbol, address }) => ({ slot, symbol, address })),
-      instrumentTokens: deployment.instrumentTokens.map(({ slot, id, address }) => ({ slot, id, address })),
-      lenders: deployment.lenders.map(({ slot, symbol, address }) => ({ slot, symbol, address })),
-      uniswapV2Factory: deployment.uniswapV2Factory.address,
-      nSwaps: deployment.nSwaps,
-      devOracle: true,
-    }),
-    market: () => current,
-    policy: () => rawPolicy,
-    examplePosition: () => examplePosition,
-    exampleMarket: () => rawMarket,
-    async shock(symbol = "WETH", percent = SHOCK_PERCENT) {
-      const market = parseMarket(current, "market");
-      const i = market.assets.findIndex((a) => a.symbol === symbol);
-      if (i < 0) throw new SetupError(`the market has no asset ${symbol}`);
-      // A few minutes later on the chain's clock, so the new timestamp is past the last one.
-      await provider.send("evm_increaseTime", [300]);
-      await provider.send("evm_mine", []);
-      const shocked = market.assets.map((a, k) => (k === i ? { ...a, price: (a.price * (100n - percent)) / 100n } : a));
-      const rows = (current.assets as Record<string, unknown>[]).map((a, k) => (k === i ? { ...a, price: formatDecimal(shocked[k]!.price, market.quote.decimals) } : a));
-      // Arbitrageurs bring the pools to the new price (this account plays them), so a swap at the
-      // shocked oracle price can meet the policy's slippage bound.
-      for (const pair of pairs.filter((p) => p.a === i || p.b === i)) await align(pair, shocked);
-      const next = await withDebtIndex({ ...current, epoch: market.epoch + 1, assets: rows }, await latestTimestamp());
-      return publish(next);
-    },
-    async close() {
-      provider.destroy();
-    },
-  };
 }

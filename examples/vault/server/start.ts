@@ -128,7 +128,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.join(EXAMPLE_ROOT,
       console.log(`  ${example.mode === "build" ? "the production build, served by examples/vault/server/static.ts" : "Vite's dev server"}; gate ${contracts.RebalanceGate}`);
       console.log(`  the example position's account ${account} is the node's account #1: connect a wallet on chain ${example.chain.chainId} (${example.chain.rpcUrl}) holding it`);
       console.log("  in the page: connect the wallet, load the example position, register it (a proven deposit), then 'Publish a price shock' and rebalance. Ctrl-C ends.");
-      const stop = () => example.close().finally(() => process.exit(0));
+      const stop = () => void example.close().finally(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     },

@@ -232,7 +232,10 @@ export function scenarioLossBars(input: RiskPictureInput): Picture {
 
   const axisMoney = axisLabels(grid);
   const gridLines = grid
-    .map((g) => `<line x1="${f(x(g))}" y1="${margin.top - 4}" x2="${f(x(g))}" y2="${height - margin.bottom}" stroke="${COLOR.grid}"/><text x="${f(x(g))}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" fill="${COLOR.muted}">${axisMoney(g)}</text>`)
+    .map(
+      (g) =>
+        `<line x1="${f(x(g))}" y1="${margin.top - 4}" x2="${f(x(g))}" y2="${height - margin.bottom}" stroke="${COLOR.grid}"/><text x="${f(x(g))}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" fill="${COLOR.muted}">${axisMoney(g)}</text>`,
+    )
     .join("");
   const anyWeight = drawn.some((s) => s.report.losses.value.some((l, j) => weighted(s.report, j) !== l));
   const axisName = `<text x="${margin.left + plotW / 2}" y="${height - 4}" text-anchor="middle" font-size="11" fill="${COLOR.muted}">loss in the scenario (${escapeXml(quote.symbol)}${anyWeight ? ", weighted" : ""}); gains to the left of 0</text>`;
@@ -341,7 +344,10 @@ export function varBars(input: RiskPictureInput): Picture {
 
   const axisMoney = axisLabels(grid);
   const gridLines = grid
-    .map((g) => `<line x1="${f(x(g))}" y1="${margin.top - 4}" x2="${f(x(g))}" y2="${height - margin.bottom}" stroke="${COLOR.grid}"/><text x="${f(x(g))}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" fill="${COLOR.muted}">${axisMoney(g)}</text>`)
+    .map(
+      (g) =>
+        `<line x1="${f(x(g))}" y1="${margin.top - 4}" x2="${f(x(g))}" y2="${height - margin.bottom}" stroke="${COLOR.grid}"/><text x="${f(x(g))}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" fill="${COLOR.muted}">${axisMoney(g)}</text>`,
+    )
     .join("");
   const legend =
     `<rect x="${margin.left}" y="8" width="14" height="10" fill="${COLOR.pass}"/><text x="${margin.left + 18}" y="17" font-size="11">VaR (${confidence})</text>` +
@@ -371,7 +377,10 @@ export function varBars(input: RiskPictureInput): Picture {
     .join("");
   const axisName = `<text x="${margin.left + plotW / 2}" y="${height - 4}" text-anchor="middle" font-size="11" fill="${COLOR.muted}">${escapeXml(quote.symbol)}</text>`;
   const label = `Value at Risk against equity: ${rows
-    .map((r) => `${r.method} VaR ${wording(r.state)} ${moneyText(quote, r.value)}, capital required ${moneyText(quote, r.required)} (× ${multiplier}), equity ${moneyText(quote, r.report.equity.value)}, ${r.pass ? "passes" : "fails"}`)
+    .map(
+      (r) =>
+        `${r.method} VaR ${wording(r.state)} ${moneyText(quote, r.value)}, capital required ${moneyText(quote, r.required)} (× ${multiplier}), equity ${moneyText(quote, r.report.equity.value)}, ${r.pass ? "passes" : "fails"}`,
+    )
     .join("; ")}.`;
   const description = rows.map((r) => `${wording(r.state)}: ${cliLine(r.report, r.method === "historical" ? "historicalVar" : "parametricVar")}`).join(". ");
   return { svg: `${svgOpen("var-bars-svg", width, height, label, description)}${legend}${gridLines}${body}${axisName}</svg>`, label };

@@ -13,14 +13,7 @@
 import { BrowserProvider, Contract, Interface, isError, JsonRpcProvider, type Eip1193Provider, type JsonRpcSigner, type TransactionReceipt } from "ethers";
 // The SDK through its domain entry points: each is a small ES module graph, so the page's bundle
 // holds only what it uses (the package is marked side-effect free).
-import {
-  AuditTreeError,
-  auditGeometry,
-  checkDeclaredGeometry,
-  checkInclusion,
-  parseAuditReport,
-  parseInclusionFile,
-} from "@zk-solvency/sdk/audit";
+import { AuditTreeError, auditGeometry, checkDeclaredGeometry, checkInclusion, parseAuditReport, parseInclusionFile } from "@zk-solvency/sdk/audit";
 import { BrowserProver, instanceLayout, type InstanceInfo } from "@zk-solvency/sdk/browser";
 import {
   borrowAssets,
@@ -44,17 +37,7 @@ import { parseMarket, parsePolicy, parsePosition, positionToJson, type Market, t
 import { checkPosition, explainChecks, type RiskReport } from "@zk-solvency/sdk/model";
 import { checkRebalanceProof, proveRebalance, type CircuitArtifacts, type RebalanceProof } from "@zk-solvency/sdk";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
-import {
-  applyMovements,
-  emptyAllowance,
-  emptyPosition,
-  plan,
-  type Movements,
-  type Plan,
-  type Strategy,
-  type SwapQuote,
-  type Transition,
-} from "@zk-solvency/sdk/rebalance";
+import { applyMovements, emptyAllowance, emptyPosition, plan, type Movements, type Plan, type Strategy, type SwapQuote, type Transition } from "@zk-solvency/sdk/rebalance";
 import { verifyProof } from "@zk-solvency/sdk/verifier";
 import { riskPictures } from "./charts.ts";
 
@@ -214,7 +197,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`${what}: not JSON (${(error as Error).message})`);
+    throw new Error(`${what}: not JSON (${(error as Error).message})`, { cause: error });
   }
 }
 
@@ -254,7 +237,7 @@ function contracts() {
 /** The lenders' current debt indices (10^18), per asset slot of the market. */
 async function readLenderIndices(market: Market): Promise<(bigint | undefined)[]> {
   const { lender } = contracts();
-  return Promise.all(market.assets.map(async (_, i) => ((await lender(i)?.getFunction("debtIndex")()) as bigint | undefined)));
+  return Promise.all(market.assets.map(async (_, i) => (await lender(i)?.getFunction("debtIndex")()) as bigint | undefined));
 }
 
 /**
@@ -316,7 +299,9 @@ async function connectWallet(): Promise<void> {
       await ethereum.request({ method: "wallet_switchEthereumChain", params: [{ chainId: `0x${want.toString(16)}` }] });
     } catch (error) {
       const why = (error as { message?: unknown }).message;
-      throw new Error(`the wallet is on chain ${chainId}, not the gate's chain ${want}: switch it to chain ${want}${typeof why === "string" && why ? ` (${why})` : ""}`);
+      throw new Error(`the wallet is on chain ${chainId}, not the gate's chain ${want}: switch it to chain ${want}${typeof why === "string" && why ? ` (${why})` : ""}`, {
+        cause: error,
+      });
     }
     chainId = BigInt((await provider.send("eth_chainId", [])) as string);
     if (chainId !== want) throw new Error(`the wallet is on chain ${chainId}, not the gate's chain ${want}: switch it to chain ${want}`);
@@ -364,7 +349,9 @@ async function signerFor(account: string): Promise<JsonRpcSigner> {
   if (!state.wallet) await connectWallet();
   const wallet = state.wallet!;
   if (wallet.address.toLowerCase() !== account.toLowerCase()) {
-    throw new Error(`the wallet's account ${wallet.address} is not the position's account ${account}: switch to it in the wallet (the gate binds the proof to the account that sends it)`);
+    throw new Error(
+      `the wallet's account ${wallet.address} is not the position's account ${account}: switch to it in the wallet (the gate binds the proof to the account that sends it)`,
+    );
   }
   return wallet.signer;
 }
@@ -416,11 +403,7 @@ async function connect(): Promise<void> {
   state.instances = await getJson<ServedInstance[]>("/zks/instances.json");
   state.provider = new JsonRpcProvider(new URL(config.rpc, location.href).href, BigInt(config.chainId), { staticNetwork: true, pollingInterval: 250 });
   const block = await state.provider.getBlockNumber();
-  status(
-    "chain-status",
-    "ok",
-    `chain ${config.chainId} at block ${block}; gate ${short(config.contracts.RebalanceGate)} (${config.size} verifiers)`,
-  );
+  status("chain-status", "ok", `chain ${config.chainId} at block ${block}; gate ${short(config.contracts.RebalanceGate)} (${config.size} verifiers)`);
   $("dev-shock").hidden = !config.devOracle;
   showWallet();
   prover = BrowserProver.start();
@@ -474,14 +457,22 @@ async function fetchMarket(): Promise<void> {
   state.plan = undefined;
   state.statement = undefined;
   state.made = undefined;
-  status("market-status", fresh ? "ok" : "error", `epoch ${market.epoch}, published ${new Date(market.timestamp * 1000).toISOString()}: root ${short(hex(root))} matches the oracle${fresh ? "" : " but is no longer fresh"}`);
+  status(
+    "market-status",
+    fresh ? "ok" : "error",
+    `epoch ${market.epoch}, published ${new Date(market.timestamp * 1000).toISOString()}: root ${short(hex(root))} matches the oracle${fresh ? "" : " but is no longer fresh"}`,
+  );
   $("market-status").dataset.epoch = String(market.epoch);
   const table = $<HTMLTableElement>("market-table");
   table.replaceChildren(element("tr"));
   table.rows[0]!.append(element("th", "asset"), element("th", `price (${market.quote.symbol})`), element("th", "liquidation threshold"));
   for (const a of market.assets) {
     const row = element("tr");
-    row.append(element("td", a.symbol), element("td", formatHuman(a.price, market.quote.decimals, a.price < 100n * 10n ** BigInt(market.quote.decimals) ? 4 : 2)), element("td", formatHuman(a.liquidationThreshold, 4, 3)));
+    row.append(
+      element("td", a.symbol),
+      element("td", formatHuman(a.price, market.quote.decimals, a.price < 100n * 10n ** BigInt(market.quote.decimals) ? 4 : 2)),
+      element("td", formatHuman(a.liquidationThreshold, 4, 3)),
+    );
     table.append(row);
   }
   const hash = policyHash(policy);
@@ -693,7 +684,11 @@ function renderPictures(): void {
   $("pictures-note").textContent = planned
     ? "Lighter bars and dashed lines: the position now; solid: after the planned rebalance. Red: fails the check."
     : "The position now. Red: fails the check. Plan a rebalance to see it before and after.";
-  for (const [id, picture] of [["hf-gauge", pictures.gauge], ["loss-bars", pictures.losses], ["var-bars", pictures.var]] as const) {
+  for (const [id, picture] of [
+    ["hf-gauge", pictures.gauge],
+    ["loss-bars", pictures.losses],
+    ["var-bars", pictures.var],
+  ] as const) {
     // Markup built by charts.ts from numbers and escaped text only (no user HTML reaches it).
     $(id).innerHTML = picture.svg;
   }
@@ -797,7 +792,11 @@ async function prove(): Promise<void> {
     });
     state.made = { statement: s, proof, verified: null };
     const total = timings.witnessMs + timings.proofMs;
-    status("proof-status", "proved", `proved in the browser in ${seconds(total)} (witness ${seconds(timings.witnessMs)}, proof ${seconds(timings.proofMs)}); the page never stalled more than ${Math.round(maxStall)} ms`);
+    status(
+      "proof-status",
+      "proved",
+      `proved in the browser in ${seconds(total)} (witness ${seconds(timings.witnessMs)}, proof ${seconds(timings.proofMs)}); the page never stalled more than ${Math.round(maxStall)} ms`,
+    );
     const el = $("proof-status");
     el.dataset.instance = s.instance.instance;
     el.dataset.witnessMs = timings.witnessMs.toFixed(0);
@@ -924,7 +923,11 @@ function openPublishedAudit(text: string, name: string): void {
   status("audit-published", "", "");
   const report = parseAuditReport(parseJson(text, name), name);
   state.published = { epoch: report.epoch, root: report.root };
-  status("audit-published", "ok", `published audit (${name}): epoch ${report.epoch}, ${report.root.sums.positions} positions, root ${short(hex(report.root.hash))}; the inclusion proof must lead to this root`);
+  status(
+    "audit-published",
+    "ok",
+    `published audit (${name}): epoch ${report.epoch}, ${report.root.sums.positions} positions, root ${short(hex(report.root.hash))}; the inclusion proof must lead to this root`,
+  );
 }
 
 /** Checks the inclusion proof against the page's own position, market and policy: nothing leaves the page. */
@@ -992,13 +995,16 @@ $<HTMLInputElement>("position-file").addEventListener("change", (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
   if (!file) return;
   // Read here, by the browser: the file is not uploaded anywhere.
-  file.text().then(
-    (text) => {
-      $<HTMLTextAreaElement>("position-json").value = text;
-      return check();
-    },
-    (error: unknown) => status("position-status", "error", describe(error)),
-  ).catch((error: unknown) => status("position-status", "error", describe(error)));
+  file
+    .text()
+    .then(
+      (text) => {
+        $<HTMLTextAreaElement>("position-json").value = text;
+        return check();
+      },
+      (error: unknown) => status("position-status", "error", describe(error)),
+    )
+    .catch((error: unknown) => status("position-status", "error", describe(error)));
 });
 
 onFile("inclusion-file", "inclusion-status", (text) => {
