@@ -36,15 +36,15 @@ export interface MatchOptions {
   maxDiffRatio?: number;
   /** pixelmatch's colour-distance threshold, 0..1. Default 0.1. */
   threshold?: number;
-  /** Where the baselines are. Default test/fixtures/screenshots. */
+  /** Where the baselines are. Default test/fixtures/screenshots (failures then go to $TMPDIR/zks-screenshots; else to DIR/failures). */
   dir?: string;
   /** Write the baseline from this screenshot. Default: ZKS_UPDATE_SCREENSHOTS=1. */
   update?: boolean;
 }
 
-function keepFailure(name: string, actual: Buffer, diff?: PNG): { actual: string; diff?: string } {
-  mkdirSync(FAILURE_DIR, { recursive: true });
-  const files = { actual: path.join(FAILURE_DIR, `${name}.actual.png`), ...(diff && { diff: path.join(FAILURE_DIR, `${name}.diff.png`) }) };
+function keepFailure(dir: string, name: string, actual: Buffer, diff?: PNG): { actual: string; diff?: string } {
+  mkdirSync(dir, { recursive: true });
+  const files = { actual: path.join(dir, `${name}.actual.png`), ...(diff && { diff: path.join(dir, `${name}.diff.png`) }) };
   writeFileSync(files.actual, actual);
   if (diff && files.diff) writeFileSync(files.diff, PNG.sync.write(diff));
   return files;
@@ -54,6 +54,7 @@ function keepFailure(name: string, actual: Buffer, diff?: PNG): { actual: string
 export function matchScreenshot(name: string, screenshot: Buffer, options: MatchOptions = {}): ScreenshotMatch {
   const dir = options.dir ?? SCREENSHOT_DIR;
   const baselineFile = path.join(dir, `${name}.png`);
+  const failures = options.dir ? path.join(options.dir, "failures") : FAILURE_DIR;
   const relative = path.relative(PACKAGE_ROOT, baselineFile);
   const actual = PNG.sync.read(screenshot);
   const totalPixels = actual.width * actual.height;
@@ -63,19 +64,19 @@ export function matchScreenshot(name: string, screenshot: Buffer, options: Match
     return { name, diffPixels: 0, totalPixels, updated: true };
   }
   if (!existsSync(baselineFile)) {
-    const kept = keepFailure(name, screenshot);
+    const kept = keepFailure(failures, name, screenshot);
     throw new Error(`no baseline ${relative}: record it with ZKS_UPDATE_SCREENSHOTS=1, look at it, and commit it (this run's screenshot: ${kept.actual})`);
   }
   const baseline = PNG.sync.read(readFileSync(baselineFile));
   if (baseline.width !== actual.width || baseline.height !== actual.height) {
-    const kept = keepFailure(name, screenshot);
+    const kept = keepFailure(failures, name, screenshot);
     throw new Error(`${name}: the screenshot is ${actual.width}x${actual.height}, the baseline ${relative} ${baseline.width}x${baseline.height} (this run's: ${kept.actual})`);
   }
   const diff = new PNG({ width: actual.width, height: actual.height });
   const diffPixels = pixelmatch(baseline.data, actual.data, diff.data, actual.width, actual.height, { threshold: options.threshold ?? 0.1 });
   const allowed = Math.floor(totalPixels * (options.maxDiffRatio ?? 0.002));
   if (diffPixels > allowed) {
-    const kept = keepFailure(name, screenshot, diff);
+    const kept = keepFailure(failures, name, screenshot, diff);
     throw new Error(
       `${name}: ${diffPixels} of ${totalPixels} pixels differ from ${relative} (at most ${allowed} may); this run's screenshot: ${kept.actual}, the differences: ${kept.diff}. If the change is intended, re-record with ZKS_UPDATE_SCREENSHOTS=1`,
     );

@@ -20,6 +20,7 @@ import type { CircuitLayout } from "../../../packages/sdk/src/commitment/circuit
 import { formatDecimal } from "../../../packages/sdk/src/core/decimal.ts";
 import { SetupError } from "../../../packages/sdk/src/core/errors.ts";
 import { policyHash } from "../../../packages/sdk/src/commitment/policy-hash.ts";
+import { releaseProverThreads } from "../../../packages/sdk/src/prover/release.ts";
 import { generateKeeperKey } from "../../../packages/sdk/src/encryption/keeper-key.ts";
 import { defaultExamplesDir, DEMO_WALLET, loadScenario, SHOCK_PERCENT } from "../../../packages/cli/src/demo/scenario.ts";
 import { parseMarket } from "../../../packages/sdk/src/inputs/parse-market.ts";
@@ -143,6 +144,10 @@ export async function setUpVaultChain(options: VaultChainOptions): Promise<Vault
   } catch (error) {
     provider.destroy();
     throw new SetupError(`deploying the contracts failed: ${(error as Error).message}`);
+  } finally {
+    // deployStack reads each verifier's key with snarkjs, whose curve keeps worker threads alive
+    // (they would keep this process from exiting); the next snarkjs call builds them again.
+    await releaseProverThreads();
   }
   // Whatever fails from here on, the provider goes (a live one would keep the process running).
   try {

@@ -1,5 +1,6 @@
 /**
- * The vault example's dev-server middleware (a Vite plugin, for `vite` and `vite preview`):
+ * The vault example's JSON endpoints, as connect-style middleware: served by the production
+ * server (static.ts) and, as a Vite plugin, by the dev server (start.ts --dev) and `vite preview`:
  *
  *   GET  /zks/instances.json                the built instances (name, template, parameters, constraints)
  *   GET  /zks/artifacts/INSTANCE/main.wasm  the witness calculator,  \
