@@ -45,6 +45,9 @@ export function npmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) {
     if (/^npm_(package|lifecycle|config)_/.test(key) && !keep.has(key)) continue;
     if (key === "INIT_CWD" || key === "npm_command" || key === "npm_execpath" || key === "npm_node_execpath") continue;
+    // Vite's build() sets NODE_ENV=production in this process (test/vault-page.e2e.test.ts runs it
+    // earlier in the same mocha run), and npm install then omits a consumer's devDependencies.
+    if (key === "NODE_ENV") continue;
     env[key] = value;
   }
   return { ...env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false", ...extra };
