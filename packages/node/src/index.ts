@@ -18,6 +18,35 @@ export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome 
 export { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary, type NativeWitnessCalculator } from "./native-witness.ts";
 export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } from "./setup/native-toolchain.ts";
 export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditAccount, type AuditRun, type AuditProgress, type RunAuditOptions } from "./audit/run-audit.ts";
+export { auditLevelInstance, auditProofInput, auditProofMismatch, describeAuditProof, modelSubtree, prepareAudit, type PreparedAudit } from "./audit/run-audit.ts";
+export {
+  auditFlow,
+  auditId,
+  auditJobData,
+  auditJobId,
+  auditJobs,
+  checkQueueName,
+  checkQueueReachable,
+  DEFAULT_QUEUE_NAME,
+  JOB_ATTEMPTS,
+  MAX_STALLED,
+  parseJobData,
+  parseJobResult,
+  parseQueueUrl,
+  QueueResultError,
+  removeAuditJobs,
+  runQueuedAudit,
+  startAuditWorker,
+  type AuditJobData,
+  type AuditJobRef,
+  type AuditJobResult,
+  type AuditWorkerOptions,
+  type AuditWorkerRun,
+  type AuditWorkerStats,
+  type QueueConnection,
+  type QueuedAuditOptions,
+  type QueuedAuditRun,
+} from "./audit/queue/index.ts";
 export { readBook, type BookEntry } from "./audit/read-book.ts";
 export { writeAuditDir, readAuditReport, readLeaves } from "./audit/audit-dir.ts";
 export { loadAuditKeys } from "./audit/audit-keys.ts";
@@ -36,7 +65,24 @@ export {
 } from "./backtest-files.ts";
 export { requiredChecks, selectInstance, layoutOf } from "./select-instance.ts";
 export { writeProofFiles } from "./write-proof.ts";
-export { proveBuiltInstance } from "./prove-built.ts";
+export { proveBuiltInstance, type BuiltProof, type ProveBuiltOptions } from "./prove-built.ts";
+export {
+  checkRapidsnark,
+  describeProverBackend,
+  NO_RAPIDSNARK,
+  parseProverChoice,
+  PROVER_CHOICES,
+  RAPIDSNARK_FIX,
+  rapidsnarkProve,
+  resolveProverBackend,
+  witnessPublicSignals,
+  type ProverBackend,
+  type ProverChoice,
+  type ProverKind,
+  type RapidsnarkOptions,
+  type ResolveProverOptions,
+  type WitnessKind,
+} from "./native-prover/index.ts";
 export { deployUniswapV2Factory } from "./deploy/uniswap-v2-factory.ts";
 export {
   builtInstanceProver,

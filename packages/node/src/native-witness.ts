@@ -40,25 +40,42 @@ export function locateNativeWitness(instance: string, paths: BuildPaths = defaul
  * the wasm path; a generator that cannot start is a SetupError.
  */
 export function nativeWitnessCalculator(source: string | NativeWitnessBinary, paths?: BuildPaths): NativeWitnessCalculator {
-  const { instance, binary } = typeof source === "string" ? locateNativeWitness(source, paths) : source;
+  const write = nativeWitnessWriter(source, paths);
   return async (signals) => {
     const work = mkdtempSync(path.join(tmpdir(), "zks-wtns-"));
     try {
-      const input = path.join(work, "input.json");
       const output = path.join(work, "witness.wtns");
+      await write(signals, output);
+      const bytes = readFileSync(output);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Writes the .wtns of `signals` to `output`; the input file is written beside it and removed. */
+export type NativeWitnessWriter = (signals: CircuitSignals, output: string) => Promise<void>;
+
+/**
+ * The generator writing the witness to a file of the caller's choosing, read by nobody here: for
+ * rapidsnark, which reads the file itself. Rejections and crashes as nativeWitnessCalculator's.
+ */
+export function nativeWitnessWriter(source: string | NativeWitnessBinary, paths?: BuildPaths): NativeWitnessWriter {
+  const { instance, binary } = typeof source === "string" ? locateNativeWitness(source, paths) : source;
+  return async (signals, output) => {
+    const input = `${output}.input.json`;
+    try {
       writeFileSync(input, JSON.stringify(signals, fieldDecimals));
       const run = await runGenerator(binary, [input, output]);
-      if (run.code === 0 && existsSync(output)) {
-        const bytes = readFileSync(output);
-        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      }
+      if (run.code === 0 && existsSync(output)) return;
       // assert() and uncaught exceptions abort; any other signal is a crash, not a verdict on the input.
       if (run.signal && run.signal !== "SIGABRT")
         throw new Error(`${binary}: the native witness generator of ${instance} crashed (${run.signal}): ${run.output.trim().slice(0, 500)}`);
       if (run.code === 0) throw new Error(`${binary}: the native witness generator of ${instance} exited without writing a witness: ${run.output.trim().slice(0, 500)}`);
       throw new UnprovableError(instance, rejection(run.output));
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      rmSync(input, { force: true });
     }
   };
 }

@@ -1,32 +1,42 @@
 /**
  * The keeper's prover, kept warm for the life of the service (README, "Proving many"): reused,
- * never reimplemented. One prover (`provers: 1`) is a WarmProver, whose multi-threaded curve
- * gives the lowest latency for one proof at a time, and whose witness comes from circom's native
- * generator when `zks setup --native-witness` built one. More (`provers: N`) is a ProverPool of N
- * worker threads, the highest throughput when several positions are liquidatable at once.
+ * never reimplemented. With snarkjs, one prover (`provers: 1`) is a WarmProver, whose
+ * multi-threaded curve gives the lowest latency for one proof at a time, and whose witness comes
+ * from circom's native generator when `zks setup --native-witness` built one; more (`provers: N`)
+ * is a ProverPool of N worker threads, the highest throughput when several positions are
+ * liquidatable at once. With rapidsnark (README, "Native prover (rapidsnark)") it is always a
+ * ProverPool: its worker keeps the witness calculator warm, runs rapidsnark on its share of the
+ * cores (all of them for one prover) and verifies every proof before the keeper submits it.
  */
 import { readFile } from "node:fs/promises";
 import type { CircuitSignals } from "snarkjs";
 import { SetupError } from "@zk-solvency/sdk/core";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "@zk-solvency/node";
+import { loadInstanceArtifacts, resolveProverBackend, type InstanceArtifacts, type ProverBackend, type ProverChoice } from "@zk-solvency/node";
 import { loadWarmProver, nativeWitnessCalculator, ProverPool } from "@zk-solvency/node";
 import { proveFromWitness, releaseProverThreads } from "@zk-solvency/sdk/prover";
 import type { WarmProver, TimedProof } from "@zk-solvency/sdk/prover";
 
+/** The keeper's prover as its "keeper started" log names it. */
+export type KeeperProverBackend = "warm" | "warm-native" | "pool" | "rapidsnark" | "rapidsnark-native" | "pool-rapidsnark" | "pool-rapidsnark-native";
+
 export interface KeeperProver {
   readonly instance: string;
-  readonly backend: "warm" | "warm-native" | "pool";
+  readonly backend: KeeperProverBackend;
   prove(signals: CircuitSignals): Promise<TimedProof>;
   /** Stops the pool's workers or snarkjs' curve threads (curve.terminate()). */
   close(): Promise<void>;
 }
 
-export async function startKeeperProver(artifacts: InstanceArtifacts | string, provers: number): Promise<KeeperProver> {
+/** `prover`: the CLI's --prover (a resolved backend), else ZKS_PROVER, else auto. */
+export async function startKeeperProver(artifacts: InstanceArtifacts | string, provers: number, prover?: ProverChoice | ProverBackend): Promise<KeeperProver> {
   const built = typeof artifacts === "string" ? loadInstanceArtifacts(artifacts) : artifacts;
   const instance = built.instance;
-  if (provers > 1) {
-    const pool = await ProverPool.start([built], { workers: provers, maxQueued: provers });
-    return { instance, backend: "pool", prove: (signals) => pool.prove(instance, signals), close: () => pool.close() };
+  const backend = typeof prover === "object" ? prover : resolveProverBackend(prover);
+  if (provers > 1 || backend.kind === "rapidsnark") {
+    const pool = await ProverPool.start([built], { workers: provers, maxQueued: provers, prover: backend });
+    const native = pool.witnessFor(instance) === "native" ? "-native" : "";
+    const name: KeeperProverBackend = backend.kind === "snarkjs" ? "pool" : provers > 1 ? `pool-rapidsnark${native}` : `rapidsnark${native}`;
+    return { instance, backend: name, prove: (signals) => pool.prove(instance, signals), close: () => pool.close() };
   }
   if (built.manifest.nativeWitness) {
     let native;

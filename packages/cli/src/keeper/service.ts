@@ -26,7 +26,7 @@ import { parsePolicy } from "@zk-solvency/sdk/inputs";
 import type { Market, Policy, Position } from "@zk-solvency/sdk/inputs";
 import { belowTrigger, isUrgent, planLiquidation, type LiquidationPlan, type PoolReserves } from "@zk-solvency/sdk/liquidation";
 import { checkPosition } from "@zk-solvency/sdk/model";
-import { loadInstanceArtifacts, type InstanceArtifacts } from "@zk-solvency/node";
+import { loadInstanceArtifacts, type InstanceArtifacts, type ProverBackend } from "@zk-solvency/node";
 import { readJsonFile, readTextFile, layoutOf } from "@zk-solvency/node";
 import type { RebalanceLayout } from "@zk-solvency/sdk/prover";
 import { proveTransition } from "@zk-solvency/sdk/workflows";
@@ -51,6 +51,8 @@ export interface KeeperRunOptions {
   receiptPollMs?: number;
   /** How long without a receipt before checking the transaction is still known (default 60 s). */
   receiptTimeoutMs?: number;
+  /** Who proves (the CLI's --prover); default ZKS_PROVER, else auto. */
+  prover?: ProverBackend;
 }
 
 /** The stored opening: bigints as decimal strings (never logged). */
@@ -133,7 +135,7 @@ interface ServiceParts {
   policyJson: unknown;
   markets: MarketSource;
   context: bigint;
-  options: Required<KeeperRunOptions>;
+  options: Required<Omit<KeeperRunOptions, "prover">>;
 }
 
 export class KeeperService {
@@ -154,7 +156,7 @@ export class KeeperService {
   private readonly policyJson: unknown;
   private readonly markets: MarketSource;
   private readonly context: bigint;
-  private readonly options: Required<KeeperRunOptions>;
+  private readonly options: Required<Omit<KeeperRunOptions, "prover">>;
   private readonly gateInterface = new Interface(REBALANCE_GATE_ABI);
   private readonly oracleInterface = new Interface(MARKET_ORACLE_ABI);
   private readonly tasks = new Set<Promise<void>>();
@@ -336,7 +338,7 @@ export class KeeperService {
       const layout = layoutOf(instance);
 
       store = KeeperStore.open(config.database, { chainId, gate: config.gate });
-      const options: Required<KeeperRunOptions> = {
+      const options: Required<Omit<KeeperRunOptions, "prover">> = {
         once: runOptions.once ?? false,
         receiptPollMs: runOptions.receiptPollMs ?? Math.min(config.pollIntervalMs, 1_000),
         receiptTimeoutMs: runOptions.receiptTimeoutMs ?? 60_000,
@@ -367,7 +369,7 @@ export class KeeperService {
     }
     try {
       service.metricsServer = await service.metrics.serve(config.metricsPort);
-      service.prover = await startKeeperProver(artifacts, config.provers);
+      service.prover = await startKeeperProver(artifacts, config.provers, runOptions.prover);
       logger.info(
         {
           event: "started",

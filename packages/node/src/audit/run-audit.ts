@@ -25,12 +25,15 @@ import {
   ownerHash,
   type AuditChain,
   type AuditInstances,
+  type AuditKeyRecords,
+  type AuditLayout,
   type AuditLeaf,
   type AuditReport,
   type AuditShape,
   type MerkleSumTree,
   type ProvenSubtree,
 } from "@zk-solvency/sdk/audit";
+import type { ProverBackend, ProverChoice } from "../native-prover/backend.ts";
 import { ProverPool } from "../prover-pool/prover-pool.ts";
 import { auditKeyRecords, auditLayout } from "./audit-keys.ts";
 import type { BookEntry } from "./read-book.ts";
@@ -48,6 +51,8 @@ export interface RunAuditOptions {
   /** The gate state the book was checked against (checkBookAgainstGate), recorded in audit.json. */
   chain?: AuditChain;
   workers?: number;
+  /** Who proves (the CLI's --prover): default ZKS_PROVER, else auto (rapidsnark when found). */
+  prover?: ProverChoice | ProverBackend;
   onProgress?: (progress: AuditProgress) => void;
 }
 
@@ -68,7 +73,31 @@ export interface AuditRun {
 
 export { auditLayout } from "./audit-keys.ts";
 
-export async function runAudit(book: readonly BookEntry[], market: Market, policy: Policy, options: RunAuditOptions = {}): Promise<AuditRun> {
+/** Everything an audit computes before its proofs, shared by the local run and the queue's coordinator. */
+export interface PreparedAudit {
+  instances: AuditInstances;
+  layout: AuditLayout;
+  batchSize: number;
+  fanIn: number;
+  market: Market;
+  policy: Policy;
+  /** In tree order (increasing account), with the book entry each came from. */
+  accounts: (AuditAccount & { entry: BookEntry })[];
+  shape: AuditShape;
+  tree: MerkleSumTree;
+  /** The keys the proofs are made with, as audit.json records them. */
+  keys: AuditKeyRecords;
+  marketRoot: bigint;
+  policyHash: bigint;
+  timings: { figuresMs: number; treeMs: number };
+}
+
+/**
+ * Figures by the reference model for every position, the Merkle sum tree, the aggregate
+ * statements on its totals (AggregateStatementsError when they fail: no root proof exists, so say
+ * so before hours of proofs) and the keys' records.
+ */
+export function prepareAudit(book: readonly BookEntry[], market: Market, policy: Policy, options: Pick<RunAuditOptions, "instances" | "onProgress"> = {}): PreparedAudit {
   const started = performance.now();
   const instances = options.instances ?? AUDIT_INSTANCES.standard;
   const { layout, batchSize, fanIn } = auditLayout(instances);
@@ -112,96 +141,172 @@ export async function runAudit(book: readonly BookEntry[], market: Market, polic
   if (!statements.holds) throw new AggregateStatementsError(statements);
   // The keys the proofs will be made with, recorded so that verifiers check them under no other.
   const keys = auditKeyRecords(instances);
+  return {
+    instances,
+    layout,
+    batchSize,
+    fanIn,
+    market,
+    policy,
+    accounts,
+    shape,
+    tree,
+    keys,
+    marketRoot: marketRoot(market, layout),
+    policyHash: policyHash(policy),
+    timings: { figuresMs, treeMs },
+  };
+}
 
-  const expectedMarketRoot = marketRoot(market, layout);
-  const expectedPolicyHash = policyHash(policy);
+/** The instance proving level `level`: batches, merges, and the root proof (top) last. */
+export function auditLevelInstance(prepared: PreparedAudit, level: number): string {
+  const { instances, shape } = prepared;
+  return level === 0 ? instances.batch : level === shape.proofsPerLevel.length - 1 ? instances.top : instances.merge;
+}
+
+/** "batch 3 (book.jsonl:7, book.jsonl:8)" or "merge 1 of level 2", for messages. */
+export function describeAuditProof(prepared: PreparedAudit, level: number, index: number): string {
+  if (level > 0) return `merge ${index} of level ${level}`;
+  const { accounts, batchSize } = prepared;
+  return `batch ${index} (${accounts
+    .slice(index * batchSize, (index + 1) * batchSize)
+    .map((a) => a.source)
+    .join(", ")})`;
+}
+
+/**
+ * The subtree proof (level, index) proves, by the reference model: its node and its first and
+ * last accounts. Beyond the book's last account, the empty subtree of that height (what a merge's
+ * empty child slots carry).
+ */
+export function modelSubtree(prepared: PreparedAudit, level: number, index: number): ProvenSubtree {
+  const { accounts, batchSize, fanIn, shape, tree, layout } = prepared;
+  const span = batchSize * fanIn ** level;
+  const first = index * span;
+  if (first >= accounts.length) return { node: emptySubtree(shape.heights[level]!, layout), firstAccount: 0n, lastAccount: 0n };
+  const last = Math.min(first + span, accounts.length) - 1;
+  return { node: tree.levels[shape.heights[level]!]![index]!, firstAccount: accounts[first]!.leaf.account, lastAccount: accounts[last]!.leaf.account };
+}
+
+/**
+ * The circuit input of proof (level, index). A merge's children come from the reference model,
+ * not from the proofs below: every proof's outputs are checked to be the model's
+ * (auditProofMismatch), so both are the same, and a merge's input needs no proof of its children
+ * (the queue's jobs carry their inputs).
+ */
+export function auditProofInput(prepared: PreparedAudit, level: number, index: number): CircuitSignals {
+  const { accounts, batchSize, fanIn, market, policy, layout } = prepared;
+  if (level === 0) {
+    const members = accounts.slice(index * batchSize, (index + 1) * batchSize).map((a) => ({ position: a.entry.position, fails: a.leaf.figures.fails, source: a.source }));
+    return auditBatchInput(members, market, policy, layout, batchSize);
+  }
+  return auditMergeInput(Array.from({ length: fanIn }, (_, c) => modelSubtree(prepared, level - 1, index * fanIn + c)));
+}
+
+/**
+ * What differs between a proof's public signals and what the reference model says proof
+ * (level, index) must publish, or undefined when nothing does: its subtree (hash, sums digest,
+ * first and last account, counts); for a batch the market, the policy and the members; for a
+ * merge its children, in order. It does not verify the proof (the caller does, when the proof
+ * comes from elsewhere).
+ */
+export function auditProofMismatch(prepared: PreparedAudit, level: number, index: number, publicSignals: readonly string[]): string | undefined {
+  const { batchSize, fanIn, accounts } = prepared;
+  const expected = modelSubtree(prepared, level, index);
+  const signals = level === 0 ? batchSignals(publicSignals) : mergeSignals(publicSignals, fanIn);
+  if (signals.hash !== expected.node.hash || signals.digest !== figuresDigest(expected.node.sums)) return "the proof's subtree differs from the reference model's";
+  if (signals.firstAccount !== expected.firstAccount || signals.lastAccount !== expected.lastAccount) return "the proof's first or last account differs from the book's";
+  if (signals.positions !== expected.node.sums.positions || signals.failing !== expected.node.sums.fails)
+    return "the proof's counts of positions and failing positions differ from the model's";
+  if (level === 0) {
+    const batch = batchSignals(publicSignals);
+    if (batch.marketRoot !== prepared.marketRoot || batch.policyHash !== prepared.policyHash) return "market or policy differs from the inputs";
+    const expectedMembers = accounts.slice(index * batchSize, (index + 1) * batchSize).map((a) => ownerHash(a.leaf.commitment, a.leaf.account));
+    while (expectedMembers.length < batchSize) expectedMembers.push(ownerHash(0n, 0n));
+    if (batch.members.length !== batchSize || batch.members.some((m, s) => m !== expectedMembers[s])) return "the proof's members differ from the book's";
+    return undefined;
+  }
+  const merge = mergeSignals(publicSignals, fanIn);
+  for (const [c, child] of merge.children.entries()) {
+    const below = modelSubtree(prepared, level - 1, index * fanIn + c);
+    if (child.hash !== below.node.hash || child.digest !== figuresDigest(below.node.sums) || child.firstAccount !== below.firstAccount || child.lastAccount !== below.lastAccount)
+      return `the proof's child ${c} differs from the subtree below it`;
+  }
+  return undefined;
+}
+
+/** audit.json's report from the prepared audit and its proofs (per level, batches first). */
+export function auditReportOf(prepared: PreparedAudit, proofs: ZkProof[][], chain?: AuditChain): AuditReport {
+  return {
+    kind: "zks-audit",
+    version: AUDIT_VERSION,
+    epoch: prepared.market.epoch,
+    marketRoot: prepared.marketRoot,
+    policyHash: prepared.policyHash,
+    instances: prepared.instances,
+    keys: prepared.keys,
+    layout: prepared.layout,
+    batchSize: prepared.batchSize,
+    fanIn: prepared.fanIn,
+    depth: prepared.shape.depth,
+    root: prepared.tree.root,
+    ...(chain ? { chain } : {}),
+    proofs,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** An AuditRun from the prepared audit and its proofs: what `zks audit` writes and summarises, whoever proved. */
+export function auditRunOf(prepared: PreparedAudit, proofs: ZkProof[][], chain: AuditChain | undefined, timings: { levelsMs: number[]; totalMs: number }): AuditRun {
+  return {
+    report: auditReportOf(prepared, proofs, chain),
+    tree: prepared.tree,
+    accounts: prepared.accounts.map(({ leaf, source, failures }) => ({ leaf, source, failures })),
+    shape: prepared.shape,
+    timings: { ...prepared.timings, ...timings },
+  };
+}
+
+export async function runAudit(book: readonly BookEntry[], market: Market, policy: Policy, options: RunAuditOptions = {}): Promise<AuditRun> {
+  const started = performance.now();
+  const prepared = prepareAudit(book, market, policy, options);
+  const { instances, shape } = prepared;
+  const progress = options.onProgress ?? (() => {});
   const totalProofs = shape.proofsPerLevel.reduce((a, b) => a + b, 0);
   let doneProofs = 0;
   const levelsMs: number[] = [];
   const proofs: ZkProof[][] = [];
-  const pool = await ProverPool.start([instances.batch, instances.merge, instances.top], options.workers ? { workers: options.workers } : {});
+  const pool = await ProverPool.start([instances.batch, instances.merge, instances.top], {
+    ...(options.workers && { workers: options.workers }),
+    ...(options.prover !== undefined && { prover: options.prover }),
+  });
   try {
-    let below: ProvenSubtree[] = [];
     for (let level = 0; level < shape.proofsPerLevel.length; level++) {
       const levelStarted = performance.now();
       const count = shape.proofsPerLevel[level]!;
-      const instance = level === 0 ? instances.batch : level === shape.proofsPerLevel.length - 1 ? instances.top : instances.merge;
-      const nodes = tree.levels[shape.heights[level]!]!;
-      const describe = (i: number) =>
-        level === 0
-          ? `batch ${i} (${accounts
-              .slice(i * batchSize, (i + 1) * batchSize)
-              .map((a) => a.source)
-              .join(", ")})`
-          : `merge ${i} of level ${level}`;
+      // Inputs are built only as the pool takes them (back-pressure): memory does not grow with the book.
       function* inputs(): Generator<CircuitSignals> {
-        for (let i = 0; i < count; i++) {
-          if (level === 0) {
-            const members = accounts.slice(i * batchSize, (i + 1) * batchSize).map((a) => ({ position: a.entry.position, fails: a.leaf.figures.fails, source: a.source }));
-            yield auditBatchInput(members, market, policy, layout, batchSize);
-          } else {
-            const empty: ProvenSubtree = { node: emptySubtree(shape.heights[level - 1]!, layout), firstAccount: 0n, lastAccount: 0n };
-            yield auditMergeInput(Array.from({ length: fanIn }, (_, c) => below[i * fanIn + c] ?? empty));
-          }
-        }
+        for (let i = 0; i < count; i++) yield auditProofInput(prepared, level, i);
       }
       const levelProofs: ZkProof[] = new Array(count);
-      const proven: ProvenSubtree[] = new Array(count);
-      for await (const outcome of pool.proveEach(instance, inputs())) {
+      for await (const outcome of pool.proveEach(auditLevelInstance(prepared, level), inputs())) {
         if ("error" in outcome) {
           const detail = outcome.error instanceof UnprovableError ? outcome.error.detail : outcome.error.message;
-          throw new ZksError(`${describe(outcome.index)} cannot be proven: ${detail}`, outcome.error instanceof UnprovableError ? 1 : 70);
+          // Known errors keep their code (an unprovable input 1, a broken native prover 3); anything else is a bug.
+          throw new ZksError(`${describeAuditProof(prepared, level, outcome.index)} cannot be proven: ${detail}`, outcome.error instanceof ZksError ? outcome.error.exitCode : 70);
         }
         const { proof, publicSignals } = outcome.proof;
-        const signals = level === 0 ? batchSignals(publicSignals) : mergeSignals(publicSignals, fanIn);
-        const node = nodes[outcome.index]!;
         // The circuit and the reference model must agree on every subtree; a mismatch is a bug.
-        if (signals.hash !== node.hash || signals.digest !== figuresDigest(node.sums)) {
-          throw new ZksError(`${describe(outcome.index)}: the proof's subtree differs from the reference model's (a bug; please report it)`, 70);
-        }
-        if (level === 0) {
-          const batch = batchSignals(publicSignals);
-          if (batch.marketRoot !== expectedMarketRoot || batch.policyHash !== expectedPolicyHash)
-            throw new ZksError(`${describe(outcome.index)}: market or policy differs from the inputs (a bug)`, 70);
-          const expectedMembers = accounts.slice(outcome.index * batchSize, (outcome.index + 1) * batchSize).map((a) => ownerHash(a.leaf.commitment, a.leaf.account));
-          while (expectedMembers.length < batchSize) expectedMembers.push(ownerHash(0n, 0n));
-          if (batch.members.some((m, s) => m !== expectedMembers[s]))
-            throw new ZksError(`${describe(outcome.index)}: the proof's members differ from the book's (a bug; please report it)`, 70);
-        }
+        const mismatch = auditProofMismatch(prepared, level, outcome.index, publicSignals);
+        if (mismatch) throw new ZksError(`${describeAuditProof(prepared, level, outcome.index)}: ${mismatch} (a bug; please report it)`, 70);
         levelProofs[outcome.index] = { proof, publicSignals };
-        proven[outcome.index] = { node, firstAccount: signals.firstAccount, lastAccount: signals.lastAccount };
         progress({ stage: "proofs", done: ++doneProofs, total: totalProofs, level });
       }
       proofs.push(levelProofs);
-      below = proven;
       levelsMs.push(performance.now() - levelStarted);
     }
   } finally {
     await pool.close();
   }
-
-  const report: AuditReport = {
-    kind: "zks-audit",
-    version: AUDIT_VERSION,
-    epoch: market.epoch,
-    marketRoot: expectedMarketRoot,
-    policyHash: expectedPolicyHash,
-    instances,
-    keys,
-    layout,
-    batchSize,
-    fanIn,
-    depth: shape.depth,
-    root: tree.root,
-    ...(options.chain ? { chain: options.chain } : {}),
-    proofs,
-    createdAt: new Date().toISOString(),
-  };
-  return {
-    report,
-    tree,
-    accounts: accounts.map(({ leaf, source, failures }) => ({ leaf, source, failures })),
-    shape,
-    timings: { figuresMs, treeMs, levelsMs, totalMs: performance.now() - started },
-  };
+  return auditRunOf(prepared, proofs, options.chain, { levelsMs, totalMs: performance.now() - started });
 }

@@ -1,10 +1,15 @@
-import { availableParallelism } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { CircuitSignals } from "snarkjs";
-import { ZksError } from "@zk-solvency/sdk/core";
+import { SetupError, ZksError } from "@zk-solvency/sdk/core";
 import type { ProvingArtifacts, TimedProof } from "@zk-solvency/sdk/prover";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
-import { loadInstanceArtifacts } from "../artifacts.ts";
+import { loadInstanceArtifacts, type InstanceArtifacts } from "../artifacts.ts";
+import { resolveProverBackend, type ProverBackend, type ProverChoice, type ProverKind, type WitnessKind } from "../native-prover/backend.ts";
+import { checkRapidsnark } from "../native-prover/probe.ts";
+import { nativeGenerator } from "../prove-built.ts";
 import type { ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
 
 export interface ProverPoolOptions {
@@ -16,10 +21,21 @@ export interface ProverPoolOptions {
    * Default: 2 per worker.
    */
   maxQueued?: number;
+  /**
+   * Who proves: a choice (resolved with resolveProverBackend) or a resolved backend. Default:
+   * ZKS_PROVER, else auto (rapidsnark when found). With rapidsnark each worker runs one
+   * rapidsnark at a time on max(1, floor(cores / workers)) threads (OMP_NUM_THREADS), and
+   * verifies every proof before it replies.
+   */
+  prover?: ProverChoice | ProverBackend;
 }
 
 export interface PooledProof extends TimedProof {
   instance: string;
+  /** What made the proof. */
+  prover: ProverKind;
+  /** What computed its witness: the wasm, or circom's C++ generator (rapidsnark only). */
+  witness: WitnessKind;
   /** From the call to the worker picking the proof up. */
   queuedMs: number;
 }
@@ -40,7 +56,9 @@ interface Slot {
 
 /**
  * A persistent Groth16 prover for many proofs (keepers, audits): each worker thread loads the
- * artifacts once and keeps its curve, and proofs run side by side, one per worker.
+ * artifacts once and keeps its curve, and proofs run side by side, one per worker. With the
+ * rapidsnark backend each worker runs the native prover on its share of the cores and verifies
+ * what it returns.
  *
  *   const pool = await ProverPool.start(["rebalance-8x8x16"]);
  *   for await (const outcome of pool.proveEach("rebalance-8x8x16", inputs)) ...
@@ -57,6 +75,8 @@ export class ProverPool {
   private constructor(
     private readonly setup: WorkerSetup,
     private readonly maxQueued: number,
+    /** A directory of proving keys written out for rapidsnark (given as bytes), removed on close. */
+    private readonly keyDir: string | undefined,
   ) {}
 
   /** Instances by name (built with `zks setup`) or as artifacts (file paths or bytes). */
@@ -66,13 +86,25 @@ export class ProverPool {
     const maxQueued = options.maxQueued ?? 2 * workers;
     if (!Number.isInteger(maxQueued) || maxQueued < 0) throw new ZksError(`ProverPool: maxQueued must be a non-negative integer (got ${maxQueued})`, 2);
     if (instances.length === 0) throw new ZksError("ProverPool: no instances given", 2);
+    const backend = typeof options.prover === "object" ? options.prover : resolveProverBackend(options.prover);
+    // A broken binary is reported now, once, rather than by every proof.
+    if (backend.kind === "rapidsnark") await checkRapidsnark(backend.binary);
+    const loaded = instances.map((entry) => (typeof entry === "string" ? loadInstanceArtifacts(entry) : entry));
+    const keyDir = backend.kind === "rapidsnark" && loaded.some((artifacts) => typeof artifacts.zkey !== "string") ? mkdtempSync(path.join(tmpdir(), "zks-pool-")) : undefined;
     const setup: WorkerSetup = {
-      instances: instances.map((entry) => {
-        const artifacts = typeof entry === "string" ? loadInstanceArtifacts(entry) : entry;
-        return { instance: artifacts.instance, wasm: artifacts.wasm, zkey: artifacts.zkey };
+      backend,
+      threads: Math.max(1, Math.floor(availableParallelism() / workers)),
+      instances: loaded.map((artifacts, i) => {
+        const { instance, wasm } = artifacts;
+        if (backend.kind === "snarkjs") return { instance, wasm, zkey: artifacts.zkey };
+        let zkey = artifacts.zkey;
+        if (typeof zkey !== "string") writeFileSync((zkey = path.join(keyDir!, `${i}.zkey`)), artifacts.zkey);
+        const built = "manifest" in artifacts && "verificationKey" in artifacts ? (artifacts as InstanceArtifacts) : undefined;
+        const native = built && nativeGenerator(built);
+        return { instance, wasm, zkey, ...(built && { verificationKey: built.verificationKey }), ...(native && { nativeWitness: native }) };
       }),
     };
-    const pool = new ProverPool(setup, maxQueued);
+    const pool = new ProverPool(setup, maxQueued, keyDir);
     try {
       await Promise.all(Array.from({ length: workers }, () => pool.addWorker()));
     } catch (error) {
@@ -84,6 +116,16 @@ export class ProverPool {
 
   get workers(): number {
     return this.slots.length;
+  }
+
+  /** Who proves: snarkjs in the worker threads, or the rapidsnark binary they run. */
+  get backend(): ProverBackend {
+    return this.setup.backend;
+  }
+
+  /** What computes the witnesses of an instance's proofs: circom's C++ generator (with rapidsnark, when built) or the wasm. */
+  witnessFor(instance: string): WitnessKind {
+    return this.setup.instances.some((entry) => entry.instance === instance && entry.nativeWitness) ? "native" : "wasm";
   }
 
   /** Proofs waiting for a worker, proofs being proven, proofs finished since start. */
@@ -139,6 +181,7 @@ export class ProverPool {
     for (const job of this.queue.splice(0)) job.reject(new ZksError("ProverPool: closed before this proof started", 70));
     for (const wake of this.spaceWaiters.splice(0)) wake();
     await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    if (this.keyDir) rmSync(this.keyDir, { recursive: true, force: true });
   }
 
   private idleSlot(): Slot | undefined {
@@ -173,7 +216,8 @@ export class ProverPool {
           resolve();
           this.dispatch();
         } else if (reply.kind === "startup-failed") {
-          reject(new ZksError(`ProverPool: a worker could not load the artifacts: ${reply.message}`, 3));
+          // A broken rapidsnark says so itself (SetupError); anything else is an artifact that would not load.
+          reject(reply.exitCode === 3 ? errorOf(reply.message, 3) : new ZksError(`ProverPool: a worker could not load the artifacts: ${reply.message}`, 3));
         } else {
           this.finish(slot, reply);
         }
@@ -196,7 +240,7 @@ export class ProverPool {
     this.completedCount++;
     if (reply.kind === "proof") job.resolve({ ...reply.result, instance: job.request.instance, queuedMs: job.started - job.enqueued });
     else if (reply.kind === "unprovable") job.reject(new UnprovableError(reply.instance, reply.detail));
-    else job.reject(new Error(reply.message));
+    else job.reject(errorOf(reply.message, reply.exitCode));
     this.dispatch();
   }
 
@@ -213,4 +257,10 @@ export class ProverPool {
       if (this.slots.length === 0) for (const job of this.queue.splice(0)) job.reject(startError);
     });
   }
+}
+
+/** An error from a worker thread as the caller would have got it in this thread: a SetupError stays one (exit 3). */
+function errorOf(message: string, exitCode: number | undefined): Error {
+  if (exitCode === undefined) return new Error(message);
+  return exitCode === 3 ? new SetupError(message) : new ZksError(message, exitCode);
 }

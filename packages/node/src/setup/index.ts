@@ -17,6 +17,16 @@ export {
   type StepResult,
 } from "./ceremony.ts";
 export { loadInstances, type InstanceConfig } from "./instances.ts";
+export {
+  buildNativeProver,
+  checkRapidsnarkSource,
+  NATIVE_PROVER_APT,
+  nativeProverInstallPath,
+  readNativeProverRecord,
+  type NativeProverBuildOptions,
+  type NativeProverBuildResult,
+  type NativeProverRecord,
+} from "./native-prover-build.ts";
 export { CHECKOUT_ROOT, defaultBuildPaths, PACKAGE_ROOT, instanceDir, type BuildPaths } from "./paths.ts";
 export { isPublicCeremonyPtau, requiredPower } from "./ptau.ts";
 export { ensureVerifierArtifact, readVerifierArtifact, SOLC_SETTINGS, SOLC_VERSION, VERIFIER_ARTIFACT_FILE, type VerifierArtifact } from "./verifier-artifact.ts";

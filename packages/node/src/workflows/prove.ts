@@ -4,17 +4,18 @@
  * prove, check the proof, and write DIR/proof.json and DIR/public.json.
  */
 import type { Market, Position } from "@zk-solvency/sdk/inputs";
-import type { ProveOptions, RebalanceLayout } from "@zk-solvency/sdk/prover";
+import type { RebalanceLayout } from "@zk-solvency/sdk/prover";
 import { proveStatementWorkflow, type InstanceProver, type ProveStatementResult, type SolvencyStatementName } from "@zk-solvency/sdk/workflows";
 import type { InstanceArtifacts } from "../artifacts.ts";
-import { proveBuiltInstance } from "../prove-built.ts";
+import type { ProverBackend, ProverChoice, ProverKind, WitnessKind } from "../native-prover/backend.ts";
+import { proveBuiltInstance, type BuiltProof, type ProveBuiltOptions } from "../prove-built.ts";
 import { requiredChecks, selectInstance } from "../select-instance.ts";
 import type { BuildPaths } from "../setup/paths.ts";
 import { writeProofFiles } from "../write-proof.ts";
 import { loadInputFiles } from "./load-inputs.ts";
 
-/** An InstanceProver for a built instance: circom's native witness when built, else the wasm. */
-export function builtInstanceProver(artifacts: InstanceArtifacts, layout: RebalanceLayout, options: ProveOptions = {}): InstanceProver {
+/** An InstanceProver for a built instance: circom's native witness when built, else the wasm; rapidsnark or snarkjs as `options.prover` says. */
+export function builtInstanceProver(artifacts: InstanceArtifacts, layout: RebalanceLayout, options: ProveBuiltOptions = {}): InstanceProver {
   return { manifest: artifacts.manifest, verificationKey: artifacts.verificationKey, layout, prove: (signals) => proveBuiltInstance(signals, artifacts, options) };
 }
 
@@ -33,6 +34,8 @@ export interface ProveStatementFilesOptions {
   buildPaths?: BuildPaths;
   /** Called once the instance is chosen, before the proof (which takes seconds). */
   onProving?: (instance: string, constraints: number) => void;
+  /** Who proves (default: ZKS_PROVER, else auto). */
+  prover?: ProverChoice | ProverBackend;
 }
 
 export type ProveStatementFilesResult = ProveStatementResult & {
@@ -40,6 +43,8 @@ export type ProveStatementFilesResult = ProveStatementResult & {
   market: Market;
   /** The files written, when proved. */
   files?: { proof: string; publicSignals: string };
+  /** What made the proof and its witness, when proved. */
+  made?: { prover: ProverKind; witness: WitnessKind };
 };
 
 /**
@@ -49,13 +54,16 @@ export type ProveStatementFilesResult = ProveStatementResult & {
  */
 export async function proveStatementFiles(options: ProveStatementFilesOptions): Promise<ProveStatementFilesResult> {
   const { market, policy, position } = loadInputFiles(options);
+  let made: BuiltProof | undefined;
   const result = await proveStatementWorkflow({ statement: options.statement, position, market, policy, context: options.context ?? 0n, source: options.position }, () => {
     // Only an instance that proves what the statement names (and the policy's VaR methods): a
     // health-var instance has no stress check, so it never proves `stress` or `audit`.
     const { artifacts, layout } = selectInstance("Solvency", market, options.instance, options.buildPaths, requiredChecks(options.statement, policy.var.method));
     options.onProving?.(artifacts.instance, artifacts.manifest.nConstraints);
-    return builtInstanceProver(artifacts, layout);
+    const choice = options.prover === undefined ? {} : { prover: options.prover };
+    // builtInstanceProver's, keeping the proof's prover and witness for the result.
+    return { ...builtInstanceProver(artifacts, layout), prove: async (signals) => (made = await proveBuiltInstance(signals, artifacts, choice)) };
   });
   if (!result.proved) return { ...result, position, market };
-  return { ...result, position, market, files: writeProofFiles(options.out, result.file) };
+  return { ...result, position, market, files: writeProofFiles(options.out, result.file), ...(made && { made: { prover: made.prover, witness: made.witness } }) };
 }

@@ -10,6 +10,7 @@ export { solvencyInput } from "./witness/solvency.ts";
 export { rebalanceInput, type EnforcementInputs, type RebalanceLayout, type RebalanceTransition } from "./witness/rebalance.ts";
 export { releaseProverThreads } from "./release.ts";
 export { WarmProver } from "./warm-prover.ts";
+export { WarmWitnessCalculator } from "./warm-witness.ts";
 export { UnprovableError } from "./errors.ts";
 export { type ProvingArtifacts, type Artifact } from "./artifacts.ts";
 export type { CircuitSignals, Groth16Proof, NumericString, SignalValue, VerificationKey, ZKArtifact } from "snarkjs";

@@ -36,10 +36,24 @@ import { marketRoot as marketRootOf } from "@zk-solvency/sdk/commitment";
 import type { Market } from "@zk-solvency/sdk/inputs";
 import { positionToJson } from "@zk-solvency/sdk/inputs";
 import { developmentKeys, loadAuditKeys, readAuditReport, readLeaves, writeAuditDir, readBook, readJsonFile, writeFileSafely } from "@zk-solvency/node";
-import { AUDIT_INSTANCES, auditLayout, runAudit, type AuditProgress } from "@zk-solvency/node";
+import {
+  AUDIT_INSTANCES,
+  auditLayout,
+  checkQueueName,
+  checkQueueReachable,
+  parseQueueUrl,
+  removeAuditJobs,
+  runAudit,
+  runQueuedAudit,
+  startAuditWorker,
+  type AuditProgress,
+  type AuditRun,
+  type QueuedAuditRun,
+} from "@zk-solvency/node";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
 import { addressFlag, integerFlag, provider as rpcProvider, reachRpc, rpcUrlFlag } from "../support/chain.ts";
+import { PROVER_FLAG_HELP, proverFromFlag } from "../support/prover-flag.ts";
 
 interface ProveFlags extends ChainFlags {
   positions: string;
@@ -48,6 +62,10 @@ interface ProveFlags extends ChainFlags {
   out: string;
   tier: string;
   workers?: string;
+  prover?: string;
+  queue?: string;
+  queueName: string;
+  keepJobs?: boolean;
   json?: boolean;
 }
 
@@ -243,6 +261,13 @@ export function registerAudit(program: Command): void {
     .requiredOption("--out <dir>", "where to write audit.json (public) and leaves.jsonl (private: keep it to cut inclusion proofs)")
     .option("--tier <tier>", "audit circuit instances: standard (batches of 4, merges of 8) or test (2 and 2)", "standard")
     .option("--workers <n>", "prover worker threads (default: the machine's available parallelism)")
+    .option("--prover <name>", PROVER_FLAG_HELP)
+    .option(
+      "--queue <url>",
+      "prove on `zks audit worker`s through this Redis (redis://[user:password@]host[:port][/db] or rediss:// for TLS) instead of this machine: one BullMQ flow of proof jobs; running the same command again resumes",
+    )
+    .option("--queue-name <name>", "the BullMQ queue, with --queue", "zks-audit")
+    .option("--keep-jobs", "with --queue: leave the audit's jobs (and their results) in Redis once the audit is written (by default they are removed: they hold positions)")
     .option("--rpc <url>", "check the book against the gate's registered positions and holdings first, and record the chain state in audit.json (with --gate)")
     .option("--gate <address>", "the RebalanceGate whose positions the book must be, exactly")
     .option("--block <n>", "the block to audit at (default: the latest)")
@@ -254,6 +279,17 @@ export function registerAudit(program: Command): void {
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256))
         throw new InputError("--workers", "", `expected a whole number from 1 to 256, got "${flags.workers}"`);
+      // With --queue the workers prove, each with its own --workers and --prover: refuse flags that would do nothing.
+      if (flags.queue !== undefined) {
+        parseQueueUrl(flags.queue);
+        checkQueueName(flags.queueName);
+        if (flags.workers !== undefined || flags.prover !== undefined)
+          throw new InputError(flags.workers !== undefined ? "--workers" : "--prover", "", "with --queue the workers prove: give it to `zks audit worker`");
+      } else if (flags.keepJobs || flags.queueName !== "zks-audit") {
+        throw new InputError(flags.keepJobs ? "--keep-jobs" : "--queue-name", "", "needs --queue");
+      }
+      const prover = flags.queue === undefined ? await proverFromFlag(flags.prover) : undefined;
+      if (flags.queue !== undefined) await checkQueueReachable(flags.queue, flags.queueName);
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
       const book = readBook(flags.positions, market);
@@ -295,10 +331,23 @@ export function registerAudit(program: Command): void {
         );
       }
       const reporter = progressReporter(flags.json);
-      let run;
+      let run: AuditRun | QueuedAuditRun;
       try {
         const chain = gateVerdict ? { chainId: gateVerdict.chainId, gate: gateVerdict.gate, block: gateVerdict.block, blockHash: gateVerdict.blockHash } : undefined;
-        run = await runAudit(book, market, policy, { instances, workers, onProgress: reporter.onProgress, ...(chain ? { chain } : {}) });
+        run =
+          flags.queue !== undefined
+            ? await runQueuedAudit(book, market, policy, {
+                queue: flags.queue,
+                queueName: flags.queueName,
+                keepJobs: flags.keepJobs === true,
+                instances,
+                onProgress: reporter.onProgress,
+                onNote: (line) => {
+                  if (!flags.json) process.stderr.write(`zks audit: ${line}\n`);
+                },
+                ...(chain ? { chain } : {}),
+              })
+            : await runAudit(book, market, policy, { instances, workers, onProgress: reporter.onProgress, ...(prover ? { prover } : {}), ...(chain ? { chain } : {}) });
       } catch (error) {
         if (!(error instanceof AggregateStatementsError)) throw error;
         const { statements } = error;
@@ -316,6 +365,10 @@ export function registerAudit(program: Command): void {
         run.report,
         run.accounts.map((a) => a.leaf),
       );
+      // Only now, with the audit written, do the queue's jobs (which hold positions) leave Redis.
+      const queued = "queue" in run ? (run as QueuedAuditRun).queue : undefined;
+      let jobsRemoved = false;
+      if (queued && !flags.keepJobs) jobsRemoved = await removeAuditJobs({ queue: flags.queue!, queueName: flags.queueName }, queued.rootJob);
       const statements = aggregateStatements(run.report.root.sums, market.scenarios.length);
       const failing = run.accounts.filter((a) => a.leaf.figures.fails === 1n);
       const proofCount = run.shape.proofsPerLevel.reduce((a, b) => a + b, 0);
@@ -337,6 +390,7 @@ export function registerAudit(program: Command): void {
         proofs: proofCount,
         seconds: Number((run.timings.totalMs / 1000).toFixed(1)),
         files,
+        ...(queued ? { queue: { ...queued, jobsRemoved } } : {}),
       };
       if (flags.json) return printJson(summary);
       const coverage = statements.worst.loss === 0n ? "no scenario loses" : `covered ${(Number((statements.equity * 100n) / statements.worst.loss) / 100).toFixed(2)}x`;
@@ -356,6 +410,12 @@ export function registerAudit(program: Command): void {
           : []),
         ...[keyLabel(run.report.keys)].filter((line): line is string => line !== undefined).map((line) => `  ${line}`),
         `  ${proofCount} proofs in ${summary.seconds} s (${run.shape.proofsPerLevel.join(" + ")}); tree depth ${run.shape.depth}`,
+        ...(queued
+          ? [
+              `  proven through queue ${queued.name} at ${queued.redis} (audit ${queued.auditId}${queued.resumed ? `, resumed with ${queued.alreadyDone} proofs done` : ""}) by ${Object.keys(queued.workers).length} workers; every proof verified here`,
+              `  ${jobsRemoved ? "removed its jobs from the queue" : flags.keepJobs ? "kept its jobs in the queue (--keep-jobs)" : "could not remove its jobs from the queue (some are locked): remove them by hand"}`,
+            ]
+          : []),
         `  wrote ${files.audit} (publish it) and ${files.leaves} (private: every account's figures)`,
         ...(failing.length > 0
           ? [
@@ -367,6 +427,61 @@ export function registerAudit(program: Command): void {
           : []),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
+    });
+
+  audit
+    .command("worker")
+    .description(
+      "prove the jobs `zks audit prove --queue` enqueues, on this machine (run one per machine, any number of machines); SIGTERM or SIGINT: finish the jobs in hand and stop (a second one: hand them back to the queue now)",
+    )
+    .requiredOption("--queue <url>", "the coordinator's Redis: redis://[user:password@]host[:port][/db], or rediss:// for TLS")
+    .option("--queue-name <name>", "the BullMQ queue", "zks-audit")
+    .option("--workers <n>", "prover threads, and so jobs at once (default: the machine's available parallelism)")
+    .option("--prover <name>", PROVER_FLAG_HELP)
+    .option("--tier <tier>", "the audit's instances: standard or test (as the coordinator's --tier)", "standard")
+    .option("--lock-seconds <s>", "a job held by a worker that stops answering goes back to the queue after one to two times this", "30")
+    .option("--exit-when-idle", "stop once the queue has had nothing to prove for 5 s (for batch runs; by default the worker waits for jobs)")
+    .action(async (flags: { queue: string; queueName: string; workers?: string; prover?: string; tier: string; lockSeconds: string; exitWhenIdle?: boolean }) => {
+      parseQueueUrl(flags.queue);
+      checkQueueName(flags.queueName);
+      if (flags.tier !== "standard" && flags.tier !== "test") throw new InputError("--tier", "", `expected standard or test, got "${flags.tier}"`);
+      const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256))
+        throw new InputError("--workers", "", `expected a whole number from 1 to 256, got "${flags.workers}"`);
+      const lockSeconds = Number(flags.lockSeconds);
+      if (!Number.isInteger(lockSeconds) || lockSeconds < 1 || lockSeconds > 3600)
+        throw new InputError("--lock-seconds", "", `expected a whole number of seconds from 1 to 3600, got "${flags.lockSeconds}"`);
+      const prover = await proverFromFlag(flags.prover);
+      const log = (line: string) => process.stderr.write(`zks audit worker: ${line}\n`);
+      const run = await startAuditWorker({
+        queue: flags.queue,
+        queueName: flags.queueName,
+        instances: AUDIT_INSTANCES[flags.tier],
+        prover,
+        lockSeconds,
+        exitWhenIdle: flags.exitWhenIdle === true,
+        onLog: log,
+        ...(workers !== undefined ? { workers } : {}),
+      });
+      // First signal: finish the jobs in hand, then stop. Second: hand them back now (another
+      // worker proves them at once instead of after the lock expires).
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        log(signals === 1 ? `${signal}: finishing the jobs in hand, then stopping (send it again to hand them back now)` : `${signal}: handing the jobs in hand back to the queue`);
+        void run.stop(signals > 1).catch(() => {});
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+      try {
+        const stats = await run.finished;
+        process.stdout.write(
+          `audit worker stopped: proved ${stats.proved.length} jobs${stats.returned.length > 0 ? `, handed ${stats.returned.length} back to the queue` : ""}${stats.unprovable.length > 0 ? `, ${stats.unprovable.length} unprovable` : ""}\n`,
+        );
+      } finally {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
     });
 
   audit

@@ -11,6 +11,7 @@ import { generateKeeperKey, keeperKeyFileJson, keeperPublicKeyFileJson } from "@
 import { loadKeeperConfig } from "../../keeper/config.ts";
 import { KeeperStore, type ActionRow, type PositionRow } from "../../keeper/store.ts";
 import { EXIT, printJson } from "../output.ts";
+import { addProverFlag, proverFromFlag } from "../support/prover-flag.ts";
 
 /** FILE.json -> FILE.pub.json; any other name gets .pub.json appended. */
 export const publicKeyFileOf = (file: string): string => (file.endsWith(".json") ? `${file.slice(0, -".json".length)}.pub.json` : `${file}.pub.json`);
@@ -65,21 +66,23 @@ export function registerKeeper(program: Command): void {
       );
     });
 
-  keeper
+  const run = keeper
     .command("run")
     .description("run the keeper: follow the chain, evaluate every decrypted position each epoch, flag and liquidate, until SIGINT/SIGTERM")
     .requiredOption("--config <file>", 'the keeper\'s configuration file (README, "Running a keeper")')
-    .option("--once", "process what is there (logs, the latest epoch, submissions until mined), then exit")
+    .option("--once", "process what is there (logs, the latest epoch, submissions until mined), then exit");
+  addProverFlag(run)
     .addHelpText(
       "after",
       `\nLogs are JSON lines on stdout (pino); ZKS_LOG_LEVEL=debug for more. The submitting account's key comes from the environment variable the configuration names (signerKeyEnv).${EXIT_HELP}`,
     )
-    .action(async (flags: { config: string; once?: boolean }) => {
+    .action(async (flags: { config: string; once?: boolean; prover?: string }) => {
       const config = loadKeeperConfig(flags.config);
+      const prover = await proverFromFlag(flags.prover);
       // Loaded here, not with the CLI: pino, prom-client and the prover are the keeper's alone.
       const [{ keeperLogger }, { KeeperService }] = await Promise.all([import("../../keeper/logger.ts"), import("../../keeper/service.ts")]);
       const logger = keeperLogger();
-      const service = await KeeperService.start(config, logger, { once: Boolean(flags.once) });
+      const service = await KeeperService.start(config, logger, { once: Boolean(flags.once), prover });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
         signals++;

@@ -6,6 +6,7 @@ import { SOLVENCY_STATEMENTS } from "@zk-solvency/sdk/workflows";
 import { EXIT, printJson } from "../output.ts";
 import { contextFromFlags } from "../support/chain.ts";
 import { GATE_FLAG_HELP } from "../support/keeper-key.ts";
+import { addProverFlag, proverFromFlag, proverJson, provedWithLine } from "../support/prover-flag.ts";
 import { registerRebalance } from "./rebalance.ts";
 
 /** Statements `zks prove` accepts; all but `rebalance` are proven with a Solvency instance. */
@@ -28,6 +29,7 @@ interface ProveFlags {
   keeperKey?: string;
   deployment?: string;
   rpc?: string;
+  prover?: string;
   json?: boolean;
 }
 
@@ -49,10 +51,14 @@ Statements:
 Binding: a proof for a contract must carry its context: --context N (from a deployments file's
 "contexts"), or --chain-id ID --contract ADDR to compute it; the default 0 is for off-chain checks.
 
-Exit status: 0 proof written, 1 a check fails (explained; no proof), 2 bad input, 3 setup (not built).`;
+Prover: --prover rapidsnark (or auto, the default, when one is found) proves natively; every such
+proof is checked against its witness and verified before it is written (README, "Native prover").
+
+Exit status: 0 proof written, 1 a check fails (explained; no proof), 2 bad input, 3 setup (not built,
+or rapidsnark missing or broken).`;
 
 export function registerProve(program: Command): void {
-  program
+  const command = program
     .command("prove")
     .description("prove a statement about a private position (health | stress | var | audit | rebalance) and write DIR/proof.json + DIR/public.json")
     .argument("<statement>", `what to prove: ${STATEMENTS.join(" | ")}`)
@@ -70,7 +76,8 @@ export function registerProve(program: Command): void {
     .option("--forced", "rebalance: a keeper's rebalance (proves the old position was below the trigger)")
     .option("--keeper-key <file>", `rebalance: ${GATE_FLAG_HELP.keeperKey}`)
     .option("--deployment <file>", `rebalance: ${GATE_FLAG_HELP.deployment}`)
-    .option("--rpc <url>", `rebalance: ${GATE_FLAG_HELP.rpc}`)
+    .option("--rpc <url>", `rebalance: ${GATE_FLAG_HELP.rpc}`);
+  addProverFlag(command)
     .option("--json", "machine-readable output")
     .addHelpText("after", HELP)
     .action(async (statement: string, flags: ProveFlags) => {
@@ -88,6 +95,7 @@ export function registerProve(program: Command): void {
         if (given !== undefined) throw new InputError(flag, "", `is for \`zks prove rebalance\`, not ${statement}`);
       }
       const context = contextFromFlags(flags);
+      const prover = await proverFromFlag(flags.prover);
       const proved = await proveStatementFiles({
         statement: statement as Exclude<Statement, "rebalance">,
         position: flags.position,
@@ -95,6 +103,7 @@ export function registerProve(program: Command): void {
         policy: flags.policy,
         out: flags.out,
         context,
+        prover,
         ...(flags.instance !== undefined && { instance: flags.instance }),
         onProving: (instance, constraints) => {
           if (!flags.json) process.stderr.write(`proving ${statement} with ${instance} (${constraints.toLocaleString("en-US")} constraints)...\n`);
@@ -120,7 +129,7 @@ export function registerProve(program: Command): void {
         return;
       }
 
-      const { file, files: written } = proved;
+      const { file, files: written, made } = proved;
       if (flags.json) {
         printJson({
           proved: true,
@@ -129,6 +138,7 @@ export function registerProve(program: Command): void {
           epoch: market.epoch,
           context: context.toString(),
           proofSeconds: proved.proofSeconds,
+          ...proverJson(made!),
           files: { proof: written!.proof, publicSignals: written!.publicSignals },
           publicSignals: file.zks.named,
           key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
@@ -136,6 +146,7 @@ export function registerProve(program: Command): void {
         });
         return;
       }
+      process.stderr.write(`${provedWithLine(made!, proved.proofSeconds)}\n`);
       process.stdout.write(
         [
           `PROVED: ${statement} (all ${checks.length} checks of the policy) for account ${position.account}, epoch ${market.epoch}`,
@@ -165,6 +176,7 @@ async function proveRebalance(flags: ProveFlags): Promise<void> {
   if (flags.keeperKey !== undefined) args.push("--keeper-key", flags.keeperKey);
   if (flags.deployment !== undefined) args.push("--deployment", flags.deployment);
   if (flags.rpc !== undefined) args.push("--rpc", flags.rpc);
+  if (flags.prover !== undefined) args.push("--prover", flags.prover);
   if (flags.json) args.push("--json");
   const inner = new Command().name("zks").exitOverride();
   registerRebalance(inner);

@@ -15,6 +15,7 @@ import type { Position } from "@zk-solvency/sdk/inputs";
 import { loadMarketFile, loadPolicyFile, loadPositionFile } from "../load-inputs.ts";
 import { EXIT, printJson } from "../output.ts";
 import { GATE_FLAG_HELP, gateBindingFromFlags, KEEPER_KEY_HELP, keeperKeyLine, keeperKeySummary } from "../support/keeper-key.ts";
+import { addProverFlag, proverFromFlag, proverJson, provedWithLine } from "../support/prover-flag.ts";
 
 interface RebalanceFlags {
   position: string;
@@ -32,13 +33,14 @@ interface RebalanceFlags {
   keeperKey?: string;
   deployment?: string;
   rpc?: string;
+  prover?: string;
   json?: boolean;
 }
 
 const same = (a: string, b: string) => existsSync(a) && existsSync(b) && realpathSync(a) === realpathSync(b);
 
 export function registerRebalance(program: Command): void {
-  program
+  const command = program
     .command("rebalance")
     .description("plan (or take a plan), prove the rebalance, and write the new position and its proof to a directory")
     .requiredOption("--position <file>", "position.json (private; never modified)")
@@ -55,10 +57,13 @@ export function registerRebalance(program: Command): void {
     .option("--context <n>", "the gate's context signal directly (default: the --deployment's gate, else 0: off-chain only)")
     .option("--keeper-key <file>", GATE_FLAG_HELP.keeperKey)
     .option("--deployment <file>", GATE_FLAG_HELP.deployment)
-    .option("--rpc <url>", GATE_FLAG_HELP.rpc)
+    .option("--rpc <url>", GATE_FLAG_HELP.rpc);
+  addProverFlag(command)
     .option("--json", "machine-readable output")
     .addHelpText("after", KEEPER_KEY_HELP)
     .action(async (flags: RebalanceFlags) => {
+      // Who proves, first: a bad name, a missing or a broken rapidsnark is one line before any work.
+      const prover = await proverFromFlag(flags.prover);
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
       const position = loadPositionFile(flags.position, market);
@@ -95,7 +100,8 @@ export function registerRebalance(program: Command): void {
       const { artifacts, layout } = selectInstance("Rebalance", market, flags.instance, undefined, ALL_CHECKS);
       const say = (line: string) => !flags.json && process.stderr.write(`${line}\n`);
       say(`proving the rebalance with ${artifacts.instance} (${artifacts.manifest.nConstraints.toLocaleString("en-US")} constraints)...`);
-      const zkProof = await proveBuiltInstance(rebalanceInput(transition, market, policy, layout, flags.position, binding.context, { keeperKey: binding.keeperKey }), artifacts);
+      const signals = rebalanceInput(transition, market, policy, layout, flags.position, binding.context, { keeperKey: binding.keeperKey });
+      const zkProof = await proveBuiltInstance(signals, artifacts, { prover });
       if (!(await verifyProof(artifacts.verificationKey, zkProof))) throw new Error("the proof just made does not verify");
       const file = toProofFile(zkProof, { statement: "rebalance", epoch: market.epoch, manifest: artifacts.manifest });
       // Proof first, the new position last: a directory with position.json always has its proof.
@@ -108,6 +114,7 @@ export function registerRebalance(program: Command): void {
       const summary = {
         instance: artifacts.instance,
         proofSeconds: Number(((zkProof.timings.witnessMs + zkProof.timings.proofMs) / 1000).toFixed(2)),
+        ...proverJson(zkProof),
         healthFactor: { before: before.healthFactor.value, after: after.healthFactor.value },
         pass: { before: before.pass, after: after.pass },
         files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
@@ -117,6 +124,7 @@ export function registerRebalance(program: Command): void {
         explanation,
       };
       if (flags.json) return printJson(summary);
+      say(provedWithLine(zkProof, summary.proofSeconds));
       process.stdout.write(
         [
           ...explanation,

@@ -2,17 +2,6 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import {
-  BUILD_STEP_LABEL,
-  buildCircuits,
-  parseBeacon,
-  DEVELOPMENT_KEY_NOTE,
-  keyDeployable,
-  keySourceLabel,
-  UNTRUSTED_PTAU_NOTE,
-  defaultBuildPaths,
-  VERIFIER_ARTIFACT_FILE,
-} from "@zk-solvency/node/setup";
 import type { InstanceConfig } from "@zk-solvency/node/setup";
 import { InputError } from "@zk-solvency/sdk/core";
 import { printJson } from "../output.ts";
@@ -24,6 +13,7 @@ interface SetupFlags {
   force?: boolean;
   compileOnly?: boolean;
   nativeWitness?: boolean;
+  nativeProver?: string;
   zkey?: string;
   transcript?: string;
   expectBeacon?: string;
@@ -53,6 +43,10 @@ export function registerSetup(program: Command): void {
       "--native-witness",
       "also build circom's C++ witness generator for the Node prover (needs g++, make, libgmp-dev, nlohmann-json3-dev; nasm optional); the wasm witness stays the default",
     )
+    .option(
+      "--native-prover <src-dir>",
+      "build rapidsnark's native Groth16 prover from a source checkout (git clone --recursive https://github.com/iden3/rapidsnark; needs cmake, g++, make, libgmp-dev, nasm) into <build dir>/bin/rapidsnark, where --prover auto finds it; builds no circuits",
+    )
     .option("--zkey <file>", "install this finalized phase-2 ceremony key (`zks ceremony finalize`) for the one --instance, instead of a development key")
     .option("--transcript <file>", "the ceremony's transcript.json (with --zkey)")
     .option("--expect-beacon <hex>", "the beacon value the ceremony announced (e.g. the block hash), checked against the key's (with --zkey)")
@@ -69,10 +63,16 @@ export function registerSetup(program: Command): void {
         "With --zkey the key is verified against the r1cs and ptau (snarkjs zkey verify), its transcript and the announced beacon, and must have",
         "at least two contributions by distinct names followed by the beacon, on a public phase-1 ptau (else --untrusted-ptau, a rehearsal).",
         "A later `zks setup` keeps a ceremony key; --force replaces it with a development key.",
-        "Exit status: 0 built, 1 the ceremony key or its transcript failed a check, 2 bad input, 3 missing ptau or unbuildable circuit.",
+        "--native-prover SRC_DIR builds only rapidsnark, in a temporary copy of SRC_DIR, and installs it once it passed its probe and, when a commitment instance is built, a test proof verified with snarkjs (docs/native-prover.md).",
+        "Exit status: 0 built, 1 the ceremony key or its transcript failed a check, 2 bad input, 3 missing ptau, unbuildable circuit or native prover.",
       ].join("\n"),
     )
     .action(async (flags: SetupFlags) => {
+      if (flags.nativeProver !== undefined) return setupNativeProver(flags.nativeProver, flags);
+      // Loaded here, not at the top: the whole setup module (snarkjs, circom, solc) costs seconds
+      // that `--native-prover`, which needs none of it, should not pay.
+      const { BUILD_STEP_LABEL, buildCircuits, parseBeacon, DEVELOPMENT_KEY_NOTE, keyDeployable, keySourceLabel, UNTRUSTED_PTAU_NOTE, defaultBuildPaths, VERIFIER_ARTIFACT_FILE } =
+        await import("@zk-solvency/node/setup");
       if ((flags.zkey === undefined) !== (flags.transcript === undefined)) {
         // Name the flag that is missing.
         throw new InputError(flags.zkey === undefined ? "--zkey" : "--transcript", "", "a ceremony key is installed with its transcript: give --zkey and --transcript together");
@@ -174,4 +174,55 @@ export function registerSetup(program: Command): void {
         ].join("\n"),
       );
     });
+}
+
+/**
+ * `zks setup --native-prover SRC_DIR`: builds (or finds cached) the native prover, nothing else.
+ * Circuit flags are refused rather than ignored: the user meant something by them.
+ */
+async function setupNativeProver(sourceDir: string, flags: SetupFlags): Promise<void> {
+  const circuitFlags: [string, unknown][] = [
+    ["--instance", flags.instance.length > 0],
+    ["--tier", flags.tier.length > 0],
+    ["--ptau", flags.ptau],
+    ["--compile-only", flags.compileOnly],
+    ["--native-witness", flags.nativeWitness],
+    ["--zkey", flags.zkey],
+    ["--transcript", flags.transcript],
+    ["--expect-beacon", flags.expectBeacon],
+    ["--untrusted-ptau", flags.untrustedPtau],
+  ];
+  const clash = circuitFlags.find(([, value]) => value !== undefined && value !== false);
+  if (clash) throw new InputError("--native-prover", "", `builds only the native prover: run \`zks setup ${clash[0]} ...\` for the circuits separately`);
+  const { buildNativeProver } = await import("@zk-solvency/node/setup/native-prover");
+  const result = await buildNativeProver({ sourceDir, force: flags.force, log: (message) => process.stderr.write(`zks setup: ${message}\n`) });
+  const { record } = result;
+  if (flags.json) {
+    printJson({
+      nativeProver: {
+        binary: result.binary,
+        record: `${result.binary}.json`,
+        cached: result.cached,
+        seconds: result.seconds,
+        buildSeconds: record.buildSeconds,
+        sha256: record.sha256,
+        sourceDir: record.sourceDir,
+        commit: record.commit,
+        selfTest: result.selfTest ?? null,
+      },
+    });
+    return;
+  }
+  const from = `${record.sourceDir}${record.commit ? ` (commit ${record.commit.slice(0, 12)})` : ""}`;
+  process.stdout.write(
+    [
+      result.cached
+        ? `zks setup: rapidsnark cached in ${result.seconds.toFixed(1)} s (source unchanged since ${record.builtAt}, binary sha256 matches): ${result.binary}`
+        : `zks setup: rapidsnark built in ${result.seconds.toFixed(1)} s from ${from}, installed at ${result.binary}`,
+      ...(result.selfTest ? [`  test proof on ${result.selfTest.instance} verified with snarkjs (${(result.selfTest.ms / 1000).toFixed(2)} s)`] : []),
+      `  sha256 ${record.sha256}; record: ${result.binary}.json`,
+      "  `--prover auto` (the default) proves with it; ZKS_RAPIDSNARK, when set, takes precedence (docs/native-prover.md)",
+      "",
+    ].join("\n"),
+  );
 }

@@ -1,0 +1,37 @@
+/**
+ * `--prover auto|snarkjs|rapidsnark`, the same on every command that proves (prove, rebalance,
+ * keeper run, audit prove, audit worker). The backend is resolved and a rapidsnark binary probed
+ * before the command prints or proves anything, so a missing or broken one is one line (exit 3),
+ * not a failure after minutes of work.
+ */
+import type { Command } from "commander";
+import { checkRapidsnark, parseProverChoice, resolveProverBackend, type ProverBackend, type ProverKind, type WitnessKind } from "@zk-solvency/node";
+
+export const PROVER_FLAG_HELP =
+  "who makes the proofs: auto | snarkjs | rapidsnark (default: ZKS_PROVER, else auto: rapidsnark when found through ZKS_RAPIDSNARK, `zks setup --native-prover` or PATH, else snarkjs)";
+
+/** Adds `--prover <name>` (read back as `flags.prover`). */
+export function addProverFlag(command: Command): Command {
+  return command.option("--prover <name>", PROVER_FLAG_HELP);
+}
+
+/**
+ * The backend of `--prover` (undefined: ZKS_PROVER, else auto). A bad name is exit 2 naming the
+ * flag (or ZKS_PROVER); rapidsnark asked for and not found, or found and not answering like
+ * rapidsnark, exit 3.
+ */
+export async function proverFromFlag(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ProverBackend> {
+  const backend = resolveProverBackend(flag === undefined ? undefined : parseProverChoice(flag, "--prover"), { env });
+  if (backend.kind === "rapidsnark") await checkRapidsnark(backend.binary);
+  return backend;
+}
+
+/** The line the CLI prints on stderr after a proof: "proved with rapidsnark (native witness) in 0.46 s". */
+export function provedWithLine(made: { prover: ProverKind; witness: WitnessKind }, seconds: number): string {
+  return `proved with ${made.prover} (${made.witness} witness) in ${seconds.toFixed(2)} s`;
+}
+
+/** The fields --json output carries about who made the proof. */
+export function proverJson(made: { prover: ProverKind; witness: WitnessKind }): { prover: ProverKind; witness: WitnessKind } {
+  return { prover: made.prover, witness: made.witness };
+}

@@ -1,0 +1,87 @@
+/**
+ * One instance proved by rapidsnark, as the CLI, the prover pool and the keeper use it: the witness
+ * from circom's C++ generator when `zks setup --native-witness` built it (written straight to the
+ * file rapidsnark reads), else from the instance's wasm compiled once and kept; then rapidsnark,
+ * whose proof is checked and verified before it is returned (rapidsnark.ts).
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { CircuitSignals, VerificationKey } from "snarkjs";
+import { WarmWitnessCalculator, type ProveOptions, type TimedProof } from "@zk-solvency/sdk/prover";
+import { nativeWitnessWriter, type NativeWitnessBinary } from "../native-witness.ts";
+import type { WitnessKind } from "./backend.ts";
+import { rapidsnarkProve } from "./rapidsnark.ts";
+
+export interface RapidsnarkInstance {
+  instance: string;
+  /** The proving key as a file: rapidsnark reads it itself. */
+  zkeyFile: string;
+  verificationKey: VerificationKey;
+  /** The instance's witness wasm, used when there is no native generator. */
+  wasm?: Uint8Array;
+  /** circom's C++ witness generator of the instance, when built. */
+  nativeWitness?: NativeWitnessBinary;
+}
+
+export type RapidsnarkProof = TimedProof & { prover: "rapidsnark"; witness: WitnessKind };
+
+export class RapidsnarkInstanceProver {
+  private constructor(
+    private readonly binary: string,
+    private readonly source: RapidsnarkInstance,
+    private readonly witnessOf: ((signals: CircuitSignals, file: string) => Promise<void>) | WarmWitnessCalculator,
+    private readonly threads: number | undefined,
+  ) {}
+
+  get witness(): WitnessKind {
+    return this.witnessOf instanceof WarmWitnessCalculator ? "wasm" : "native";
+  }
+
+  static async load(binary: string, source: RapidsnarkInstance, options: { threads?: number } = {}): Promise<RapidsnarkInstanceProver> {
+    let witnessOf: RapidsnarkInstanceProver["witnessOf"];
+    if (source.nativeWitness) witnessOf = nativeWitnessWriter(source.nativeWitness);
+    else if (source.wasm) witnessOf = await WarmWitnessCalculator.compile(source.wasm, source.instance);
+    else throw new Error(`${source.instance}: neither a native witness generator nor a witness wasm to prove with`);
+    return new RapidsnarkInstanceProver(binary, source, witnessOf, options.threads);
+  }
+
+  /** Concurrent calls are fine; wasm witnesses are computed one at a time (the calculator has one memory). */
+  async prove(signals: CircuitSignals, options: ProveOptions = {}): Promise<RapidsnarkProof> {
+    const started = performance.now();
+    options.onProgress?.("witness", 0);
+    const work = await mkdtemp(path.join(tmpdir(), "zks-witness-"));
+    try {
+      let witness: Uint8Array | { file: string };
+      if (this.witnessOf instanceof WarmWitnessCalculator) {
+        const calculator = this.witnessOf;
+        witness = await this.oneAtATime(() => calculator.calculate(signals));
+      } else {
+        const file = path.join(work, "witness.wtns");
+        await this.witnessOf(signals, file);
+        witness = { file };
+      }
+      const witnessDone = performance.now();
+      options.onProgress?.("proof", witnessDone - started);
+      const { proof, publicSignals } = await rapidsnarkProve(
+        this.binary,
+        this.source.zkeyFile,
+        witness,
+        this.source.verificationKey,
+        this.threads === undefined ? {} : { threads: this.threads },
+      );
+      const done = performance.now();
+      options.onProgress?.("done", done - started);
+      return { proof, publicSignals, timings: { witnessMs: witnessDone - started, proofMs: done - witnessDone }, prover: "rapidsnark", witness: this.witness };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  private witnessQueue: Promise<unknown> = Promise.resolve();
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.witnessQueue.then(work, work);
+    this.witnessQueue = run.catch(() => {});
+    return run;
+  }
+}
