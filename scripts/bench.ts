@@ -1,10 +1,21 @@
 /**
  * `npm run bench`: measures every built circuit instance (constraints, witness and proving time
- * cold, warm and pooled, side by side with plain snarkjs, memory, verification, sizes), the gas
- * of each contract call, and regenerates BENCHMARKS.md, benchmarks/scaling.svg and one line of
- * benchmarks/history.jsonl. Takes minutes; not part of `npm test`.
+ * cold, warm and pooled, and with the native prover rapidsnark one-off and pooled, side by side
+ * with plain snarkjs, memory, verification, sizes), the gas of each contract call, and regenerates
+ * BENCHMARKS.md, benchmarks/scaling.svg and one line of benchmarks/history.jsonl. Takes minutes;
+ * not part of `npm test`.
  *
- *   npm run bench -- [--runs 5] [--instances a,b] [--native] [--skip-gas] [--skip-browser] [--skip-costs] [--skip-setup]
+ *   npm run bench -- [--runs 5] [--instances a,b] [--native] [--skip-native-prover] [--skip-gas] [--skip-browser] [--skip-costs] [--skip-setup]
+ *   npm run bench -- --only-native [--runs 5] [--instances a,b]
+ *
+ * rapidsnark is measured when one is found (ZKS_RAPIDSNARK, `zks setup --native-prover`, PATH, or
+ * the machine's build beside the checkout, scripts/bench/prover.ts); instances without its
+ * figures show – in the table. --only-native measures only the rapidsnark columns and merges them
+ * into the last run's results (benchmarks/history.jsonl), then rewrites BENCHMARKS.md from them
+ * and appends the merged run to the history: the snarkjs figures are kept as they were measured.
+ * --out-dir DIR reads and writes BENCHMARKS.md and benchmarks/ (history, plot) under DIR, seeded
+ * from the repository's, for trial runs; the gas and browser tests write the repository's own
+ * files, so it implies --skip-gas and --skip-browser.
  *
  * --render-only rewrites BENCHMARKS.md and the plot from the last line of benchmarks/history.jsonl
  * (after a change to the report's format) without measuring anything.
@@ -12,7 +23,7 @@
  * it, the native witness is measured on the instances that already have one.
  */
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { svgChart } from "../packages/sdk/src/plot/svg-chart.ts";
@@ -29,11 +40,15 @@ import {
   type CircuitChange,
   type InstanceResult,
   type MemoryResult,
+  type NativeResult,
   type PoolResult,
   type ProveResult,
   type WitnessBackends,
 } from "./bench/report.ts";
+import { benchProverBackend } from "./bench/prover.ts";
 import { runChild } from "./bench/run-child.ts";
+import type { ProverBackend } from "../packages/node/src/native-prover/backend.ts";
+import { SetupError } from "../packages/sdk/src/core/errors.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -45,13 +60,26 @@ const { values: flags } = parseArgs({
     native: { type: "boolean", default: false },
     "skip-browser": { type: "boolean", default: false },
     "render-only": { type: "boolean", default: false },
+    "only-native": { type: "boolean", default: false },
+    "skip-native-prover": { type: "boolean", default: false },
+    "out-dir": { type: "string" },
   },
 });
+if (flags["only-native"] && (flags["render-only"] || flags["skip-native-prover"]))
+  throw new Error("bench: --only-native measures rapidsnark only; it goes with neither --render-only nor --skip-native-prover");
 const runs = Number(flags.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer (got ${flags.runs})`);
 
-const BENCHMARKS_FILE = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
-const BENCH_DIR = path.join(PACKAGE_ROOT, "benchmarks");
+const OUT_ROOT = flags["out-dir"] ? path.resolve(flags["out-dir"]) : PACKAGE_ROOT;
+const BENCHMARKS_FILE = path.join(OUT_ROOT, "BENCHMARKS.md");
+const BENCH_DIR = path.join(OUT_ROOT, "benchmarks");
+if (flags["out-dir"]) {
+  flags["skip-gas"] = flags["skip-browser"] = true;
+  mkdirSync(BENCH_DIR, { recursive: true });
+  for (const file of ["BENCHMARKS.md", "benchmarks/history.jsonl", "benchmarks/browser.json", "benchmarks/circuit-changes.json"]) {
+    if (!existsSync(path.join(OUT_ROOT, file)) && existsSync(path.join(PACKAGE_ROOT, file))) copyFileSync(path.join(PACKAGE_ROOT, file), path.join(OUT_ROOT, file));
+  }
+}
 const PLOT_FILE = "benchmarks/scaling.svg";
 const started = performance.now();
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -62,15 +90,34 @@ interface HistoryEntry {
   results: InstanceResult[];
   costs?: MarginalCostRow[];
   seconds?: number;
+  /** Set on a run that only refreshed the rapidsnark figures (--only-native) of the run before it. */
+  onlyNative?: { date: string; commit: string; instances: string[] };
 }
 function lastHistoryEntry(): HistoryEntry {
   const file = path.join(BENCH_DIR, "history.jsonl");
   const last = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").at(-1) : undefined;
-  if (!last) throw new Error(`bench: --render-only needs a previous run in ${file}`);
+  if (!last) throw new Error(`bench: --render-only and --only-native need a previous run in ${file}`);
   return JSON.parse(last) as HistoryEntry;
 }
-const previous = flags["render-only"] ? lastHistoryEntry() : undefined;
+const onlyNative = flags["only-native"];
+const previous = flags["render-only"] || onlyNative ? lastHistoryEntry() : undefined;
 const measure = !previous;
+
+/** The rapidsnark to measure, or undefined (logged) when there is none or it is not wanted. */
+async function nativeBackend(): Promise<Extract<ProverBackend, { kind: "rapidsnark" }> | undefined> {
+  if (flags["render-only"] || flags["skip-native-prover"]) return undefined;
+  try {
+    const backend = await benchProverBackend("rapidsnark");
+    if (backend.kind === "rapidsnark") return backend;
+  } catch (error) {
+    if (!(error instanceof SetupError)) throw error;
+    if (onlyNative) throw error;
+    log(`rapidsnark not measured: ${error.message}`);
+  }
+  return undefined;
+}
+const rapidsnark = await nativeBackend();
+const measureNative = (instance: string) => runChild<NativeResult>("scripts/bench/measure-instance.ts", [instance, "native", String(runs), rapidsnark!.binary]);
 
 const selected =
   flags.instances?.split(",").map((name) => name.trim()) ??
@@ -100,6 +147,11 @@ for (const config of measure ? loadInstances().filter((i) => selected.includes(i
   log(`${config.name}: prover pool throughput`);
   const pool = await runChild<PoolResult>("scripts/bench/measure-instance.ts", [config.name, "pool", String(runs)]);
   const witness = await measureWitness(config.name);
+  let native: NativeResult | undefined;
+  if (rapidsnark) {
+    log(`${config.name}: rapidsnark one-off and pool`);
+    native = await measureNative(config.name);
+  }
   results.push({
     instance: config.name,
     template: config.template,
@@ -112,10 +164,35 @@ for (const config of measure ? loadInstances().filter((i) => selected.includes(i
     memory,
     pool,
     witness,
+    ...(native ? { native } : {}),
   });
   log(
     `${config.name}: cold ${(prove.sdkColdMs / 1000).toFixed(2)} s, snarkjs ${(prove.snarkjsColdMs / 1000).toFixed(2)} s, warm ${(prove.warmMs / 1000).toFixed(2)} s, pool ${(pool.perProofMs / 1000).toFixed(2)} s/proof`,
   );
+}
+const refreshed: string[] = [];
+if (onlyNative) {
+  for (const result of results.filter((r) => selected.includes(r.instance))) {
+    const manifest = readManifest(instanceDir(paths, result.instance));
+    if (!manifest?.setupKey) {
+      log(`skipping ${result.instance}: not set up (run \`zks setup --instance ${result.instance}\`)`);
+      continue;
+    }
+    log(`${result.instance}: rapidsnark one-off and pool x ${runs}`);
+    if (manifest.nConstraints !== result.constraints)
+      log(
+        `warning: ${result.instance} has ${manifest.nConstraints} constraints now, ${result.constraints} in the last full run: the table says so; run \`npm run bench\` to compare like with like`,
+      );
+    result.native = await measureNative(result.instance);
+    refreshed.push(result.instance);
+    log(
+      `${result.instance}: rapidsnark ${(result.native.oneOffMs / 1000).toFixed(2)} s one-off (snarkjs ${(result.prove.snarkjsColdMs / 1000).toFixed(2)} s), pool ${(result.native.pool.perProofMs / 1000).toFixed(2)} s/proof`,
+    );
+  }
+  // Instances the last full run did not measure have no snarkjs figures to stand beside.
+  for (const name of selected.filter((name) => !results.some((r) => r.instance === name)))
+    log(`skipping ${name}: not in the last full run (run \`npm run bench -- --instances ${name}\` first)`);
+  if (refreshed.length === 0) throw new Error("bench: --only-native measured nothing");
 }
 if (results.length === 0) throw new Error("bench: no instance is set up; run `zks setup` first");
 
@@ -170,7 +247,7 @@ const series = (name: string, ms: (r: InstanceResult) => number, extra: { dashed
   ...extra,
 });
 writeFileSync(
-  path.join(PACKAGE_ROOT, PLOT_FILE),
+  path.join(OUT_ROOT, PLOT_FILE),
   svgChart({
     title: `Groth16 proving time against constraints (${(previous?.machine ?? describeMachine()).cores} cores)`,
     xLabel: "constraints (circom --O2)",
@@ -180,11 +257,24 @@ writeFileSync(
       series("SDK, cold", (r) => r.prove.sdkColdMs),
       series("WarmProver", (r) => r.prove.warmMs),
       series(`ProverPool, per proof (${results[0]!.pool.workers} workers)`, (r) => r.pool.perProofMs),
+      ...nativeSeries(),
     ],
     xRange: [0, Math.max(...results.map((r) => r.constraints)) * 1.05],
     yRange: [0, (Math.max(...results.map((r) => Math.max(r.prove.snarkjsColdMs, r.prove.sdkColdMs))) / 1000) * 1.1],
   }),
 );
+
+/** rapidsnark's lines, over the instances it was measured on (none when it was measured on none). */
+function nativeSeries() {
+  const measured = byConstraints.filter((r) => r.native);
+  if (measured.length === 0) return [];
+  // At the constraints rapidsnark was measured on (--only-native may follow a circuit change).
+  const points = (ms: (r: InstanceResult) => number) => measured.map((r) => ({ x: r.native!.constraints, y: ms(r) / 1000 })).sort((a, b) => a.x - b.x);
+  return [
+    { name: "rapidsnark, one-off", points: points((r) => r.native!.oneOffMs) },
+    { name: `rapidsnark ProverPool, per proof (${measured[0]!.native!.pool.workers} workers)`, points: points((r) => r.native!.pool.perProofMs) },
+  ];
+}
 
 const machine = previous?.machine ?? describeMachine();
 const seconds = previous?.seconds ?? (performance.now() - started) / 1000;
@@ -193,8 +283,15 @@ writeFileSync(
   renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, auditSection, browser, plotFile: PLOT_FILE, seconds }),
 );
 if (measure) appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs, seconds })}\n`);
+if (onlyNative) {
+  const now = describeMachine();
+  const entry: HistoryEntry = { ...previous!, results, onlyNative: { date: now.date, commit: now.commit, instances: refreshed } };
+  appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify(entry)}\n`);
+}
 log(
   measure
     ? `wrote BENCHMARKS.md, ${PLOT_FILE} and benchmarks/history.jsonl in ${Math.round(seconds)} s`
-    : `rewrote BENCHMARKS.md and ${PLOT_FILE} from the last run in benchmarks/history.jsonl`,
+    : onlyNative
+      ? `measured rapidsnark on ${refreshed.join(", ")}; rewrote BENCHMARKS.md and ${PLOT_FILE} and appended the merged run to benchmarks/history.jsonl`
+      : `rewrote BENCHMARKS.md and ${PLOT_FILE} from the last run in benchmarks/history.jsonl`,
 );

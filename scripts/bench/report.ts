@@ -33,6 +33,29 @@ export interface WitnessBackends {
   nativeBuildMs?: number;
   nativeBinaryBytes?: number;
 }
+/**
+ * The native prover (rapidsnark) on one instance: a one-off proof as the CLI makes it
+ * (proveBuiltInstance with prover rapidsnark: witness, rapidsnark process, verification; the whole
+ * call), and a ProverPool proving with it. Measured by `npm run bench` when rapidsnark is found, or
+ * alone by `npm run bench -- --only-native`, possibly on another day than the snarkjs figures.
+ */
+export interface NativeResult {
+  binary: string;
+  /** The instance's constraints when rapidsnark was measured (the circuit may have changed since the snarkjs figures). */
+  constraints: number;
+  /** What computed the witnesses: circom's C++ generator (`zks setup --native-witness`) or the wasm. */
+  witness: "native" | "wasm";
+  oneOffMs: number;
+  oneOffWitnessMs: number;
+  /** rapidsnark and the verification of its proof. */
+  oneOffProofMs: number;
+  /** The largest rapidsnark process of the one-off runs (sampled VmHWM). */
+  rapidsnarkPeakMiB?: number;
+  pool: { workers: number; threadsPerProof: number; proofs: number; startMs: number; perProofMs: number; proofsPerMinute: number };
+  runs: number;
+  date: string;
+  commit: string;
+}
 export interface InstanceResult {
   instance: string;
   template: string;
@@ -45,6 +68,8 @@ export interface InstanceResult {
   memory: MemoryResult;
   pool: PoolResult;
   witness?: WitnessBackends;
+  /** Absent when rapidsnark was not measured on this instance: the table shows –. */
+  native?: NativeResult;
 }
 export interface BrowserResult {
   date: string;
@@ -138,7 +163,7 @@ export function renderBenchmarks(args: {
     "overlap: snarkjs' multi-exponentiations use every core, but its QAP evaluation and FFT joins run on one, and two",
     "single-threaded proofs side by side keep both cores busy through them. Above ~25k constraints neither reaches",
     "1.5x on 2 cores; what would is a faster QAP evaluation (snarkjs evaluates it coefficient by coefficient in",
-    "JavaScript) or a native prover, neither of which this release has.",
+    "JavaScript) or a native prover: rapidsnark is measured in [Native prover](#native-prover-rapidsnark-against-snarkjs).",
     "",
     "Time per constraint, warm, largest instance: " +
       (() => {
@@ -149,6 +174,7 @@ export function renderBenchmarks(args: {
     "Warm prover and pool start-up (paid once): " + results.map((r) => `\`${r.instance}\` ${s(r.prove.warmLoadMs)} s / ${s(r.pool.startMs)} s`).join(", ") + ".",
     "",
   );
+  lines.push(...nativeTable(results));
   const withWitness = results.filter((r) => r.witness);
   if (withWitness.length > 0) {
     lines.push(
@@ -207,6 +233,44 @@ export function renderBenchmarks(args: {
   if (args.auditSection) lines.push(args.auditSection, "");
   lines.push("Every run also appends its figures to `benchmarks/history.jsonl` (one JSON object per run), so changes can be compared over time.", "");
   return lines.join("\n");
+}
+
+/**
+ * Every way to prove an instance, as a speed-up over plain snarkjs (`snarkjs.groth16.fullProve`,
+ * cold): the SDK cold, warm and pooled, and rapidsnark one-off and pooled. – where rapidsnark was
+ * not measured on the instance.
+ */
+export function nativeTable(results: readonly InstanceResult[]): string[] {
+  const dash = "–";
+  const speedUp = (snarkjsMs: number, ms: number | undefined) => (ms === undefined ? dash : x(snarkjsMs / ms));
+  const seconds = (ms: number | undefined) => (ms === undefined ? dash : s(ms));
+  const measured = results.filter((r) => r.native);
+  const when = [...new Set(measured.map((r) => `${r.native!.date} (commit ${r.native!.commit})`))];
+  const binaries = [...new Set(measured.map((r) => r.native!.binary))];
+  const pool = measured[0]?.native!.pool;
+  return [
+    "## Native prover (rapidsnark) against snarkjs",
+    "",
+    "Speed-up = plain snarkjs cold (`snarkjs.groth16.fullProve`, column 3) / the time in the column before it. **rapidsnark one-off**: `proveBuiltInstance` with `prover: rapidsnark`, as a one-off `zks prove --prover rapidsnark` makes it: the witness (circom's C++ generator where `zks setup --native-witness` built it, else the wasm compiled for the call), the rapidsnark process on every core, and the verification of its proof with snarkjs, the whole call. " +
+      (pool
+        ? `**rapidsnark pool**: a \`ProverPool\` with \`prover: rapidsnark\`, ${pool.workers} worker threads each running one rapidsnark at a time on ${pool.threadsPerProof} thread(s) and verifying its proof; time per proof = wall time / proofs. `
+        : "") +
+      (measured.length > 0
+        ? `Measured on ${when.join(", ")} with ${binaries.map((b) => `\`${b}\``).join(", ")}, medians of ${measured[0]!.native!.runs} runs; the other columns come from the run this page was generated from.`
+        : "Not measured in this run (no rapidsnark found: set ZKS_RAPIDSNARK, then `npm run bench -- --only-native`)."),
+    "",
+    "| instance | constraints | snarkjs (s) | SDK cold (s) | speed-up | warm (s) | speed-up | pool per proof (s) | speed-up | rapidsnark one-off (s) | speed-up | of which witness (s) | witness | rapidsnark pool per proof (s) | speed-up | peak memory, snarkjs cold proof / rapidsnark process (MiB) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ...results.map((r) => {
+      const sj = r.prove.snarkjsColdMs;
+      const nat = r.native;
+      const memory = `${n(r.memory.peakMiB)} / ${nat?.rapidsnarkPeakMiB !== undefined ? n(nat.rapidsnarkPeakMiB) : dash}`;
+      // Figures of two circuits are not compared silently: --only-native may run after a circuit change.
+      const changed = nat && nat.constraints !== r.constraints ? ` (on ${n(nat.constraints)} constraints)` : "";
+      return `| \`${r.instance}\` | ${n(r.constraints)} | ${s(sj)} | ${s(r.prove.sdkColdMs)} | ${speedUp(sj, r.prove.sdkColdMs)} | ${s(r.prove.warmMs)} | ${speedUp(sj, r.prove.warmMs)} | ${s(r.pool.perProofMs)} | ${speedUp(sj, r.pool.perProofMs)} | ${seconds(nat?.oneOffMs)}${changed} | ${speedUp(sj, nat?.oneOffMs)} | ${seconds(nat?.oneOffWitnessMs)} | ${nat?.witness ?? dash} | ${seconds(nat?.pool.perProofMs)} | ${speedUp(sj, nat?.pool.perProofMs)} | ${memory} |`;
+    }),
+    "",
+  ];
 }
 
 /** The bare verifiers' ratios, read back from the Gas section the contract test wrote. */
