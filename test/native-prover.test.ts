@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { availableParallelism, tmpdir } from "node:os";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
-import { InputError, SetupError } from "../packages/sdk/src/core/errors.ts";
+import { InputError, SetupError, ZksError } from "../packages/sdk/src/core/errors.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../packages/node/src/artifacts.ts";
 import { NO_RAPIDSNARK, parseProverChoice, resolveProverBackend, type ProverBackend } from "../packages/node/src/native-prover/backend.ts";
 import { checkRapidsnark } from "../packages/node/src/native-prover/probe.ts";
-import { rapidsnarkProve } from "../packages/node/src/native-prover/rapidsnark.ts";
+import { rapidsnarkProve, rapidsnarkTimeoutMs } from "../packages/node/src/native-prover/rapidsnark.ts";
 import { nativeGenerator, proveBuiltInstance } from "../packages/node/src/prove-built.ts";
 import { ProverPool } from "../packages/node/src/prover-pool/prover-pool.ts";
 import { defaultBuildPaths } from "../packages/node/src/setup/paths.ts";
@@ -36,6 +36,35 @@ function script(dir: string, name: string, proving: string, probe = USAGE): stri
   writeFileSync(file, `#!/bin/sh\nPATH=/usr/bin:/bin\nif [ $# -ne 4 ]; then ${probe}; fi\n${proving}\n`);
   chmodSync(file, 0o755);
   return file;
+}
+
+/** Whether a process runs: a zombie (killed, its parent gone, not yet reaped by init) does not. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** `running(pid)` within `ms`: SIGKILL is delivered asynchronously. */
+async function stopsRunning(pid: number, ms = 3000): Promise<boolean> {
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 50))) if (!running(pid)) return true;
+  return !running(pid);
+}
+
+/** Resolves when `file` exists (a fake prover writes its pid there when it starts). */
+async function appears(file: string, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(file) || readFileSync(file, "utf8").trim() === "") {
+    if (Date.now() > until) throw new Error(`${file} did not appear in ${ms / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const rapidsnark = (binary: string): ProverBackend => ({ kind: "rapidsnark", binary, found: "ZKS_RAPIDSNARK" });
@@ -146,6 +175,32 @@ describe("native prover (rapidsnark)", function () {
       }
     });
 
+    it("the native witness generator comes from the build dir the artifacts were loaded from, not the default one", function () {
+      // Two build dirs, each with its own generator for the same instance: a generator of another
+      // build would compute witnesses for another circuit, under this build's proving key.
+      const built = path.join(defaultBuildPaths().buildDir, "circuits", INSTANCE);
+      const buildDirs = ["default-build", "other-build"].map((name) => {
+        const instanceDir = path.join(dir, name, "circuits", INSTANCE);
+        mkdirSync(path.join(instanceDir, "main_cpp"), { recursive: true });
+        const manifest = JSON.parse(readFileSync(path.join(built, "manifest.json"), "utf8")) as Record<string, unknown>;
+        writeFileSync(path.join(instanceDir, "manifest.json"), JSON.stringify({ ...manifest, nativeWitness: { binary: "main_cpp/main", dat: "main_cpp/main.dat" } }));
+        copyFileSync(path.join(built, "verification_key.json"), path.join(instanceDir, "verification_key.json"));
+        for (const file of ["main_cpp/main", "main_cpp/main.dat", "circuit.zkey"]) writeFileSync(path.join(instanceDir, file), "");
+        return path.join(dir, name);
+      });
+      const saved = process.env.ZKS_BUILD_DIR;
+      process.env.ZKS_BUILD_DIR = buildDirs[0];
+      try {
+        const artifacts = loadInstanceArtifacts(INSTANCE, { ...defaultBuildPaths(), buildDir: buildDirs[1]! });
+        assert.equal(nativeGenerator(artifacts)?.binary, path.join(buildDirs[1]!, "circuits", INSTANCE, "main_cpp", "main"));
+        // Key bytes name no directory: no generator is guessed for them.
+        assert.equal(nativeGenerator({ ...artifacts, zkey: new Uint8Array() }), undefined);
+      } finally {
+        if (saved === undefined) delete process.env.ZKS_BUILD_DIR;
+        else process.env.ZKS_BUILD_DIR = saved;
+      }
+    });
+
     it("a torn install in the build dir (not executable) is reported, not passed over", function () {
       const torn = path.join(buildDir, "bin", "rapidsnark");
       writeFileSync(torn, "");
@@ -165,8 +220,11 @@ describe("native prover (rapidsnark)", function () {
     /** The healthy position under another context: another statement, with a valid proof of its own. */
     let other: CircuitSignals;
     let otherDir: string;
-    let fakes: Record<"notRapidsnark" | "crashes" | "fails" | "writesNothing" | "forged" | "swapped" | "threads", string>;
+    let fakes: Record<"notRapidsnark" | "crashes" | "fails" | "writesNothing" | "forged" | "swapped" | "threads" | "hangs" | "env", string>;
     let threadLog: string;
+    /** Where `hangs` writes its pid, and `env` its environment. */
+    let hangPid: string;
+    let envLog: string;
 
     before(async function () {
       needRapidsnark(this);
@@ -188,6 +246,8 @@ describe("native prover (rapidsnark)", function () {
       const fakeDir = path.join(dir, "fakes");
       mkdirSync(fakeDir);
       threadLog = path.join(dir, "threads.log");
+      hangPid = path.join(dir, "hang.pid");
+      envLog = path.join(dir, "env.log");
       fakes = {
         notRapidsnark: script(fakeDir, "not-rapidsnark", "exit 0", 'echo "usage: prover [--verbose] FILE"; exit 2'),
         crashes: script(fakeDir, "crashes", "kill -SEGV $$"),
@@ -199,6 +259,10 @@ describe("native prover (rapidsnark)", function () {
         swapped: script(fakeDir, "swapped", `"${RAPIDSNARK}" "$@" && cp "${otherDir}/proof.json" "$3"`),
         // The real prover, recording the OMP_NUM_THREADS it was given.
         threads: script(fakeDir, "threads", `echo "\${OMP_NUM_THREADS-unset}" >> "${threadLog}"; exec "${RAPIDSNARK}" "$@"`),
+        // Never finishes: it says its pid and becomes `sleep` (same pid), which the timeout or a close() must kill.
+        hangs: script(fakeDir, "hangs", `echo $$ > "${hangPid}"; exec sleep 60`),
+        // What it was given to run with.
+        env: script(fakeDir, "env", `env > "${envLog}"; exit 1`),
       };
     });
 
@@ -253,6 +317,122 @@ describe("native prover (rapidsnark)", function () {
       }
       // The probe's verdict is kept: a second call does not run the binary again, and says the same.
       await assert.rejects(checkRapidsnark(fakes.notRapidsnark), /not rapidsnark's prover/);
+    });
+
+    it("a rapidsnark that hangs is killed after its timeout: exit 3, one line; ZKS_RAPIDSNARK_TIMEOUT_MS sets it, default at least 120 s", async function () {
+      const witness = (await calculateWitness(healthy, artifacts.wasm, INSTANCE)).data!;
+      rmSync(hangPid, { force: true });
+      const started = performance.now();
+      await assert.rejects(rapidsnarkProve(fakes.hangs, artifacts.zkey as string, witness, artifacts.verificationKey, { timeoutMs: 500 }), (error: unknown) => {
+        assert.ok(error instanceof SetupError, String(error));
+        assert.equal(
+          error.message,
+          `rapidsnark ${fakes.hangs}: it did not finish in 0.5 s and was killed (ZKS_RAPIDSNARK_TIMEOUT_MS sets the limit, in milliseconds); use --prover snarkjs or fix ZKS_RAPIDSNARK`,
+        );
+        return true;
+      });
+      assert.ok(performance.now() - started < 5000);
+      assert.equal(running(Number(readFileSync(hangPid, "utf8"))), false, "the hung prover still runs");
+      assert.equal(rapidsnarkTimeoutMs(fakes.hangs, { ZKS_RAPIDSNARK_TIMEOUT_MS: "2500" }), 2500);
+      assert.ok(rapidsnarkTimeoutMs(fakes.hangs, {}) >= 120_000);
+      assert.throws(
+        () => rapidsnarkTimeoutMs(fakes.hangs, { ZKS_RAPIDSNARK_TIMEOUT_MS: "2m" }),
+        (error: unknown) =>
+          error instanceof InputError && error.exitCode === 2 && /ZKS_RAPIDSNARK_TIMEOUT_MS.*expected a positive whole number of milliseconds, got "2m"/.test(error.message),
+      );
+    });
+
+    it("rapidsnark runs with PATH, HOME, LANG/LC_*, OMP_NUM_THREADS and LD_LIBRARY_PATH only: none of our secrets", async function () {
+      const witness = (await calculateWitness(healthy, artifacts.wasm, INSTANCE)).data!;
+      const secrets = { ZKS_TEST_REDIS_URL: "redis://:hunter2@10.0.0.5:6379", LC_TEST_LOCALE: "C.UTF-8" };
+      Object.assign(process.env, secrets);
+      try {
+        await assert.rejects(rapidsnarkProve(fakes.env, artifacts.zkey as string, witness, artifacts.verificationKey, { threads: 1 }), /it failed \(exit 1\)/);
+      } finally {
+        delete process.env.ZKS_TEST_REDIS_URL;
+        delete process.env.LC_TEST_LOCALE;
+      }
+      const names = readFileSync(envLog, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("=")[0]!);
+      assert.doesNotMatch(readFileSync(envLog, "utf8"), /hunter2/);
+      // sh adds PWD (and SHLVL, _) itself; the script sets PATH.
+      const ours = names.filter((name) => !["PWD", "SHLVL", "_", "OLDPWD"].includes(name));
+      assert.ok(
+        ours.every((name) => ["PATH", "HOME", "LANG", "OMP_NUM_THREADS", "LD_LIBRARY_PATH"].includes(name) || name.startsWith("LC_")),
+        ours.join(" "),
+      );
+      assert.ok(ours.includes("OMP_NUM_THREADS") && ours.includes("LC_TEST_LOCALE"), ours.join(" "));
+    });
+
+    it("closing the pool mid-proof kills rapidsnark, rejects the proof (exit 70) and removes the pool's private temp root", async function () {
+      rmSync(hangPid, { force: true });
+      const before = new Set(readdirSync(tmpdir()));
+      const pool = await ProverPool.start([INSTANCE], { workers: 1, prover: rapidsnark(fakes.hangs) });
+      const roots = readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith(`zks-pool-${process.pid}-`));
+      assert.equal(roots.length, 1, roots.join(" "));
+      const root = path.join(tmpdir(), roots[0]!);
+      assert.equal(statSync(root).mode & 0o777, 0o700);
+      const proof = pool.prove(INSTANCE, healthy);
+      const settled = proof.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await appears(hangPid);
+      // The witness is in the root, in the proof's own directory.
+      assert.ok(readdirSync(root).some((name) => name.startsWith("zks-witness-")));
+      const pid = Number(readFileSync(hangPid, "utf8"));
+      assert.equal(running(pid), true);
+      await pool.close();
+      const error = await settled;
+      assert.ok(error instanceof ZksError && error.exitCode === 70, String(error));
+      assert.equal(error.message, "ProverPool: closed before this proof finished");
+      assert.equal(running(pid), false, "rapidsnark outlived the pool");
+      assert.equal(existsSync(root), false, "the pool's temp root is still there");
+    });
+
+    it("a process killed by SIGINT / SIGTERM mid-proof (one-off or pool) kills rapidsnark and leaves no temp files", async function () {
+      // A child node process with its own TMPDIR: whatever it leaves there is a leak.
+      const runs = (["one-off", "pool"] as const).map(async (mode) => {
+        const tmp = mkdtempSync(path.join(dir, `signal-${mode}-`));
+        const pidFile = path.join(dir, `hang-${mode}.pid`);
+        const hangs = script(tmp, "hangs", `echo $$ > "${pidFile}"; exec sleep 60`);
+        // tsx's compile cache lives in TMPDIR too: share ours, so the child starts warm.
+        const tsxCache = path.join(tmpdir(), `tsx-${process.getuid?.() ?? 0}`);
+        if (existsSync(tsxCache)) symlinkSync(tsxCache, path.join(tmp, path.basename(tsxCache)));
+        const main = path.join(dir, `signal-${mode}.mts`);
+        const src = path.resolve("packages/node/src");
+        writeFileSync(
+          main,
+          [
+            `import { loadInstanceArtifacts } from ${JSON.stringify(path.join(src, "artifacts.ts"))};`,
+            `import { proveBuiltInstance } from ${JSON.stringify(path.join(src, "prove-built.ts"))};`,
+            `import { ProverPool } from ${JSON.stringify(path.join(src, "prover-pool/prover-pool.ts"))};`,
+            `const signals = ${JSON.stringify(healthy, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value))};`,
+            `const prover = { kind: "rapidsnark", binary: ${JSON.stringify(hangs)}, found: "ZKS_RAPIDSNARK" } as const;`,
+            mode === "pool"
+              ? `const pool = await ProverPool.start([${JSON.stringify(INSTANCE)}], { workers: 1, prover }); await pool.prove(${JSON.stringify(INSTANCE)}, signals);`
+              : `await proveBuiltInstance(signals, loadInstanceArtifacts(${JSON.stringify(INSTANCE)}), { prover });`,
+          ].join("\n"),
+        );
+        const child = spawn(process.execPath, ["--import", "tsx", main], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+        await Promise.race([appears(pidFile), exited.then(() => assert.fail(`${mode}: exited before proving: ${stderr}`))]);
+        const signal = mode === "pool" ? "SIGTERM" : "SIGINT";
+        child.kill(signal);
+        assert.equal(await exited, signal, stderr);
+        const pid = Number(readFileSync(pidFile, "utf8"));
+        assert.equal(await stopsRunning(pid), true, `${mode}: rapidsnark outlived the process`);
+        assert.deepEqual(
+          readdirSync(tmp).filter((name) => name.startsWith("zks-")),
+          [],
+          `${mode}: left in TMPDIR`,
+        );
+      });
+      await Promise.all(runs);
     });
 
     it("the prover pool proves a stream with rapidsnark, one core per worker, and verifies every proof", async function () {
@@ -317,10 +497,16 @@ describe("native prover (rapidsnark)", function () {
           }),
         ]);
         assert.equal(rebalance.code, 0, rebalance.stderr);
-        assert.equal((JSON.parse(rebalance.stdout) as { prover: string }).prover, "rapidsnark");
+        assert.deepEqual((({ prover, proverBinary, proverFound }) => ({ prover, proverBinary, proverFound }))(JSON.parse(rebalance.stdout) as Record<string, unknown>), {
+          prover: "rapidsnark",
+          proverBinary: RAPIDSNARK,
+          proverFound: "ZKS_RAPIDSNARK",
+        });
         assert.equal(byRapidsnark.code, 0, byRapidsnark.stderr);
         const witness = nativeGenerator(artifacts) ? "native" : "wasm";
-        assert.match(byRapidsnark.stderr, new RegExp(`^proved with rapidsnark \\(${witness} witness\\) in \\d+\\.\\d\\d s$`, "m"));
+        // It names the binary it handed the witness to (under auto: whatever PATH had).
+        const by = `by ${RAPIDSNARK} (from ZKS_RAPIDSNARK)`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        assert.match(byRapidsnark.stderr, new RegExp(`^proved with rapidsnark \\(${witness} witness\\) in \\d+\\.\\d\\d s ${by}$`, "m"));
         assert.match(byRapidsnark.stdout, /^PROVED: health/);
         assert.equal(bySnarkjs.code, 0, bySnarkjs.stderr);
         const json = JSON.parse(bySnarkjs.stdout) as { prover: string; witness: string };

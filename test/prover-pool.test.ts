@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
 import { loadWarmProver } from "../packages/node/src/load-warm-prover.ts";
-import { ProverPool, type PoolOutcome } from "../packages/node/src/prover-pool/prover-pool.ts";
+import { ProverPool, sweepStaleRoots, type PoolOutcome } from "../packages/node/src/prover-pool/prover-pool.ts";
+import { ZksError } from "../packages/sdk/src/core/errors.ts";
 import { selectInstance } from "../packages/node/src/select-instance.ts";
 import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
 import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
@@ -113,6 +116,46 @@ describe("warm prover and prover pool", function () {
     it("rejects bad options by name", async function () {
       await assert.rejects(ProverPool.start([INSTANCE], { workers: 0 }), /workers must be a positive integer/);
       await assert.rejects(ProverPool.start([], {}), /no instances given/);
+    });
+
+    it("removes the temp roots of pools whose process died (they hold witnesses), and only those", function () {
+      const tmp = mkdtempSync(path.join(tmpdir(), "zks-sweep-"));
+      try {
+        // pid_max is at most 2^22: no process has this pid.
+        const dead = path.join(tmp, "zks-pool-999999999-aB3xYz");
+        const alive = path.join(tmp, `zks-pool-${process.ppid}-aB3xYz`);
+        const other = path.join(tmp, "zks-pool-999999999-not-a-root");
+        for (const root of [dead, alive, other]) {
+          mkdirSync(path.join(root, "zks-witness-x"), { recursive: true });
+          writeFileSync(path.join(root, "zks-witness-x", "witness.wtns.input.json"), "{}");
+        }
+        sweepStaleRoots(tmp);
+        assert.deepEqual(readdirSync(tmp).sort(), [path.basename(alive), path.basename(other)].sort());
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+
+    // Last: it closes the suite's pool.
+    it("close() rejects the proofs in flight and the queued ones (exit 70), and removes the pool's temp root", async function () {
+      const roots = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`zks-pool-${process.pid}-`));
+      assert.equal(roots().length, 1, roots().join(" "));
+      const root = path.join(tmpdir(), roots()[0]!);
+      const calls = [0, 1, 2].map((i) =>
+        pool.prove(INSTANCE, healthy).then(
+          () => `proved ${i}`,
+          (error: unknown) => (error instanceof ZksError && error.exitCode === 70 ? error.message : `${i}: ${String(error)}`),
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      await pool.close();
+      assert.deepEqual((await Promise.all(calls)).sort(), [
+        "ProverPool: closed before this proof finished",
+        "ProverPool: closed before this proof finished",
+        "ProverPool: closed before this proof started",
+      ]);
+      assert.equal(existsSync(root), false);
+      await assert.rejects(pool.prove(INSTANCE, healthy), /ProverPool: the pool is closed/);
     });
   });
 });

@@ -10,7 +10,8 @@ import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
 import { SetupError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
-import { manifestPath, readManifest } from "./setup/manifest.ts";
+import { trackChild, trackDir } from "./native-prover/children.ts";
+import { manifestPath, readManifest, type InstanceManifest } from "./setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "./setup/paths.ts";
 
 export type NativeWitnessCalculator = (signals: CircuitSignals) => Promise<Uint8Array>;
@@ -27,6 +28,16 @@ export function locateNativeWitness(instance: string, paths: BuildPaths = defaul
   const rebuild = `run \`zks setup --instance ${instance} --native-witness\``;
   const manifest = readManifest(dir);
   if (!manifest) throw new SetupError(`circuit instance "${instance}" is not built in ${paths.buildDir}; ${rebuild}`);
+  return nativeWitnessIn(dir, instance, manifest);
+}
+
+/**
+ * The generator listed in `manifest`, the manifest of the instance built in `dir`: for artifacts
+ * already loaded, so that the generator is the one built with their proving key, not whatever the
+ * default build directory holds for an instance of that name.
+ */
+export function nativeWitnessIn(dir: string, instance: string, manifest: InstanceManifest): NativeWitnessBinary {
+  const rebuild = `run \`zks setup --instance ${instance} --native-witness\``;
   if (!manifest.nativeWitness) throw new SetupError(`${manifestPath(dir)}: nativeWitness: circuit instance "${instance}" has no native witness generator; ${rebuild}`);
   for (const file of [manifest.nativeWitness.binary, manifest.nativeWitness.dat]) {
     if (!existsSync(path.join(dir, file))) throw new SetupError(`${path.join(dir, file)} is missing (listed in ${manifestPath(dir)}); ${rebuild}`);
@@ -43,6 +54,7 @@ export function nativeWitnessCalculator(source: string | NativeWitnessBinary, pa
   const write = nativeWitnessWriter(source, paths);
   return async (signals) => {
     const work = mkdtempSync(path.join(tmpdir(), "zks-wtns-"));
+    const release = trackDir(work);
     try {
       const output = path.join(work, "witness.wtns");
       await write(signals, output);
@@ -50,6 +62,7 @@ export function nativeWitnessCalculator(source: string | NativeWitnessBinary, pa
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } finally {
       rmSync(work, { recursive: true, force: true });
+      release();
     }
   };
 }
@@ -100,6 +113,7 @@ interface GeneratorRun {
 function runGenerator(binary: string, args: string[]): Promise<GeneratorRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    trackChild(child);
     let stdout = "";
     let stderr = "";
     // A failing generator can print a trace per failed component: keep the start, which names the cause.

@@ -7,7 +7,7 @@ import { generateProof, proveFromWitness, type ProveOptions, type TimedProof } f
 import type { InstanceArtifacts } from "./artifacts.ts";
 import { resolveProverBackend, type ProverBackend, type ProverChoice, type ProverKind, type WitnessKind } from "./native-prover/backend.ts";
 import { RapidsnarkInstanceProver } from "./native-prover/instance-prover.ts";
-import { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary } from "./native-witness.ts";
+import { nativeWitnessCalculator, nativeWitnessIn, type NativeWitnessBinary } from "./native-witness.ts";
 
 export interface ProveBuiltOptions extends ProveOptions {
   /** Who makes the proof: a choice (resolved with resolveProverBackend) or a resolved backend. Default: ZKS_PROVER, else auto. */
@@ -57,11 +57,20 @@ export async function proveBuiltInstance(signals: CircuitSignals, artifacts: Ins
   return { ...(await generateProof(signals, artifacts, options)), prover: "snarkjs", witness: "wasm", witnessBackend: "wasm" };
 }
 
-/** The instance's C++ witness generator when its manifest lists one and its files are there. */
+/**
+ * The instance's C++ witness generator when its manifest lists one and its files are there: the
+ * one in the directory the artifacts were loaded from (beside their proving key), never another
+ * build directory's generator for an instance of the same name, whose witnesses would not fit this key.
+ */
 export function nativeGenerator(artifacts: InstanceArtifacts): NativeWitnessBinary | undefined {
-  if (!artifacts.manifest.nativeWitness) return undefined;
+  const { manifest, zkey } = artifacts;
+  if (!manifest.nativeWitness) return undefined;
+  // The artifacts' own directory, known from the key's path (loadInstanceArtifacts: <dir>/<files.zkey>); key bytes name none.
+  if (typeof zkey !== "string" || !zkey.endsWith(manifest.files.zkey)) return undefined;
+  const dir = zkey.slice(0, zkey.length - manifest.files.zkey.length) || ".";
+  if (!dir.endsWith(path.sep) && dir !== ".") return undefined;
   try {
-    return locateNativeWitness(artifacts.instance);
+    return nativeWitnessIn(dir, artifacts.instance, manifest);
   } catch (error) {
     if (!(error instanceof SetupError)) throw error;
     return undefined;

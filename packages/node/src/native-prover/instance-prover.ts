@@ -11,6 +11,7 @@ import type { CircuitSignals, VerificationKey } from "snarkjs";
 import { WarmWitnessCalculator, type ProveOptions, type TimedProof } from "@zk-solvency/sdk/prover";
 import { nativeWitnessWriter, type NativeWitnessBinary } from "../native-witness.ts";
 import type { WitnessKind } from "./backend.ts";
+import { trackDir } from "./children.ts";
 import { rapidsnarkProve } from "./rapidsnark.ts";
 
 export interface RapidsnarkInstance {
@@ -24,6 +25,15 @@ export interface RapidsnarkInstance {
   nativeWitness?: NativeWitnessBinary;
 }
 
+export interface RapidsnarkInstanceOptions {
+  /** OMP_NUM_THREADS of each proof (default unset: every core). */
+  threads?: number;
+  /** Where each proof's temporary directory goes (default the system's): the prover pool's private root. */
+  tempDir?: string;
+  /** The kill timeout of each rapidsnark run (rapidsnarkProve's default otherwise). */
+  timeoutMs?: number;
+}
+
 export type RapidsnarkProof = TimedProof & { prover: "rapidsnark"; witness: WitnessKind };
 
 export class RapidsnarkInstanceProver {
@@ -31,26 +41,28 @@ export class RapidsnarkInstanceProver {
     private readonly binary: string,
     private readonly source: RapidsnarkInstance,
     private readonly witnessOf: ((signals: CircuitSignals, file: string) => Promise<void>) | WarmWitnessCalculator,
-    private readonly threads: number | undefined,
+    private readonly options: RapidsnarkInstanceOptions,
   ) {}
 
   get witness(): WitnessKind {
     return this.witnessOf instanceof WarmWitnessCalculator ? "wasm" : "native";
   }
 
-  static async load(binary: string, source: RapidsnarkInstance, options: { threads?: number } = {}): Promise<RapidsnarkInstanceProver> {
+  static async load(binary: string, source: RapidsnarkInstance, options: RapidsnarkInstanceOptions = {}): Promise<RapidsnarkInstanceProver> {
     let witnessOf: RapidsnarkInstanceProver["witnessOf"];
     if (source.nativeWitness) witnessOf = nativeWitnessWriter(source.nativeWitness);
     else if (source.wasm) witnessOf = await WarmWitnessCalculator.compile(source.wasm, source.instance);
     else throw new Error(`${source.instance}: neither a native witness generator nor a witness wasm to prove with`);
-    return new RapidsnarkInstanceProver(binary, source, witnessOf, options.threads);
+    return new RapidsnarkInstanceProver(binary, source, witnessOf, options);
   }
 
   /** Concurrent calls are fine; wasm witnesses are computed one at a time (the calculator has one memory). */
   async prove(signals: CircuitSignals, options: ProveOptions = {}): Promise<RapidsnarkProof> {
     const started = performance.now();
     options.onProgress?.("witness", 0);
-    const work = await mkdtemp(path.join(tmpdir(), "zks-witness-"));
+    // The witness and the native generator's input.json (the position in plain text) live here.
+    const work = await mkdtemp(path.join(this.options.tempDir ?? tmpdir(), "zks-witness-"));
+    const release = trackDir(work);
     try {
       let witness: Uint8Array | { file: string };
       if (this.witnessOf instanceof WarmWitnessCalculator) {
@@ -63,18 +75,13 @@ export class RapidsnarkInstanceProver {
       }
       const witnessDone = performance.now();
       options.onProgress?.("proof", witnessDone - started);
-      const { proof, publicSignals } = await rapidsnarkProve(
-        this.binary,
-        this.source.zkeyFile,
-        witness,
-        this.source.verificationKey,
-        this.threads === undefined ? {} : { threads: this.threads },
-      );
+      const { proof, publicSignals } = await rapidsnarkProve(this.binary, this.source.zkeyFile, witness, this.source.verificationKey, { ...this.options, tempDir: work });
       const done = performance.now();
       options.onProgress?.("done", done - started);
       return { proof, publicSignals, timings: { witnessMs: witnessDone - started, proofMs: done - witnessDone }, prover: "rapidsnark", witness: this.witness };
     } finally {
       await rm(work, { recursive: true, force: true });
+      release();
     }
   }
 

@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { SetupError } from "@zk-solvency/sdk/core";
+import { trackChild } from "./children.ts";
 
 const USAGE = /Usage: \S+ <circuit\.zkey> <witness\.wtns> <proof\.json> <public\.json>/;
 const PROBE_TIMEOUT_MS = 10_000;
@@ -16,6 +17,27 @@ const PROBE_TIMEOUT_MS = 10_000;
 export const RAPIDSNARK_FIX = "use --prover snarkjs or fix ZKS_RAPIDSNARK";
 
 const verdicts = new Map<string, Promise<void>>();
+/** How long each binary took to answer the probe: the yardstick of its proof timeout (rapidsnark.ts). */
+const probeTimes = new Map<string, number>();
+
+/** The probe's run time of `binary`, once probed. */
+export function probeMs(binary: string): number | undefined {
+  return probeTimes.get(binary);
+}
+
+/** What rapidsnark's environment may hold; nothing else of ours (it may hold secrets: a Redis password, an RPC key) reaches it. */
+const PASSED = new Set(["PATH", "HOME", "LANG", "OMP_NUM_THREADS", "LD_LIBRARY_PATH"]);
+
+/**
+ * The environment of a rapidsnark child: PATH, HOME, LANG, LC_*, OMP_NUM_THREADS and
+ * LD_LIBRARY_PATH of ours, OMP_NUM_THREADS set to `threads` when given.
+ */
+export function childEnv(threads?: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const passed: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && (PASSED.has(name) || name.startsWith("LC_"))) passed[name] = value;
+  if (threads !== undefined) passed.OMP_NUM_THREADS = String(threads);
+  return passed;
+}
 
 /** Resolves when `binary` answers like rapidsnark; a SetupError (exit 3) naming the binary and the cause otherwise. */
 export function checkRapidsnark(binary: string): Promise<void> {
@@ -33,7 +55,9 @@ export function checkRapidsnark(binary: string): Promise<void> {
 export function probeRapidsnarkSync(binary: string): boolean {
   const known = syncVerdicts.get(binary);
   if (known !== undefined) return known;
-  const run = spawnSync(binary, [], { encoding: "utf8", timeout: PROBE_TIMEOUT_MS, killSignal: "SIGKILL", stdio: ["ignore", "pipe", "pipe"] });
+  const started = performance.now();
+  const run = spawnSync(binary, [], { encoding: "utf8", timeout: PROBE_TIMEOUT_MS, killSignal: "SIGKILL", stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
+  probeTimes.set(binary, performance.now() - started);
   const problem = run.error
     ? (run.error as NodeJS.ErrnoException).code === "ETIMEDOUT"
       ? timedOut()
@@ -52,7 +76,9 @@ const syncVerdicts = new Map<string, boolean>();
 
 function probe(binary: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { stdio: ["ignore", "pipe", "pipe"] });
+    const started = performance.now();
+    const child = spawn(binary, [], { stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
+    trackChild(child);
     let output = "";
     const collect = (chunk: Buffer) => (output = output.length < 16_384 ? output + chunk.toString() : output);
     child.stdout.on("data", collect);
@@ -68,6 +94,7 @@ function probe(binary: string): Promise<void> {
     });
     child.on("close", (_code, signal) => {
       clearTimeout(timer);
+      probeTimes.set(binary, performance.now() - started);
       const problem = hung ? timedOut() : judge(signal, output);
       if (problem === undefined) resolve();
       else reject(failure(binary, problem));

@@ -11,10 +11,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Groth16Proof, NumericString, VerificationKey } from "snarkjs";
-import { SNARK_FIELD } from "@zk-solvency/sdk/core";
+import { InputError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import type { ZkProof } from "@zk-solvency/sdk/prover";
 import { verifyProof } from "@zk-solvency/sdk/verifier";
-import { checkRapidsnark, failure, firstLine } from "./probe.ts";
+import { trackChild, trackDir } from "./children.ts";
+import { checkRapidsnark, childEnv, failure, firstLine, probeMs } from "./probe.ts";
 
 export interface RapidsnarkOptions {
   /**
@@ -22,6 +23,13 @@ export interface RapidsnarkOptions {
    * gives each of its workers its share of the cores; a one-off proof leaves it unset.
    */
   threads?: number;
+  /** Where its temporary directory goes (default the system's): the prover pool gives its own private root. */
+  tempDir?: string;
+  /**
+   * How long the child may run before it is killed (SIGKILL) and the proof fails (exit 3).
+   * Default: ZKS_RAPIDSNARK_TIMEOUT_MS, else max(120 s, 30 times the probe's run time).
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -37,7 +45,9 @@ export async function rapidsnarkProve(
 ): Promise<ZkProof & { ms: number }> {
   const started = performance.now();
   await checkRapidsnark(binary);
-  const work = await mkdtemp(path.join(tmpdir(), "zks-rapidsnark-"));
+  const timeoutMs = options.timeoutMs ?? rapidsnarkTimeoutMs(binary);
+  const work = await mkdtemp(path.join(options.tempDir ?? tmpdir(), "zks-rapidsnark-"));
+  const release = trackDir(work);
   try {
     let witnessFile: string;
     let witnessBytes: Uint8Array;
@@ -54,8 +64,12 @@ export async function rapidsnarkProve(
 
     const proofFile = path.join(work, "proof.json");
     const publicFile = path.join(work, "public.json");
-    const env = options.threads === undefined ? process.env : { ...process.env, OMP_NUM_THREADS: String(options.threads) };
-    const run = await runProver(binary, [zkeyFile, witnessFile, proofFile, publicFile], env);
+    // Only what it needs to run: the witness is private, and the binary may be whatever PATH had
+    // (`auto`); our environment may hold secrets (a Redis password, an RPC key).
+    const env = childEnv(options.threads);
+    const run = await runProver(binary, [zkeyFile, witnessFile, proofFile, publicFile], env, timeoutMs);
+    if (run.timedOut)
+      throw failure(binary, `it did not finish in ${Number((timeoutMs / 1000).toFixed(1))} s and was killed (ZKS_RAPIDSNARK_TIMEOUT_MS sets the limit, in milliseconds)`);
     if (run.error) throw failure(binary, `cannot run it (${run.error})`);
     if (run.signal) throw failure(binary, `it crashed (${run.signal}) while proving${said(run.output)}`);
     if (run.code !== 0) throw failure(binary, `it failed (exit ${run.code})${said(run.output)}`);
@@ -74,25 +88,56 @@ export async function rapidsnarkProve(
     return { proof, publicSignals, ms: performance.now() - started };
   } finally {
     await rm(work, { recursive: true, force: true });
+    release();
   }
+}
+
+/**
+ * How long a proof may take: ZKS_RAPIDSNARK_TIMEOUT_MS, else max(120 s, 30 times the probe): a
+ * slow machine probes slowly too, and the largest instances prove in seconds on 2 cores.
+ */
+export function rapidsnarkTimeoutMs(binary: string, env: NodeJS.ProcessEnv = process.env): number {
+  const set = env.ZKS_RAPIDSNARK_TIMEOUT_MS;
+  if (set !== undefined && set !== "") {
+    if (!/^[1-9][0-9]{0,9}$/.test(set)) throw new InputError("ZKS_RAPIDSNARK_TIMEOUT_MS", "", `expected a positive whole number of milliseconds, got ${JSON.stringify(set)}`);
+    return Number(set);
+  }
+  return Math.max(120_000, 30 * (probeMs(binary) ?? 0));
 }
 
 interface ProverRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   error?: string;
+  timedOut?: boolean;
   output: string;
 }
 
-function runProver(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProverRun> {
+function runProver(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ProverRun> {
   return new Promise((resolve) => {
     const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], env });
+    trackChild(child);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     let output = "";
     const collect = (chunk: Buffer) => (output = output.length < 16_384 ? output + chunk.toString() : output);
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
-    child.on("error", (error) => resolve({ code: null, signal: null, error: (error as NodeJS.ErrnoException).code ?? error.message, output }));
-    child.on("close", (code, signal) => resolve({ code, signal, output }));
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, signal: null, error: (error as NodeJS.ErrnoException).code ?? error.message, output });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut, output });
+    });
+    // Killed for its time: done now, without waiting for its pipes ("close"), which anything it started may hold open.
+    child.on("exit", (code, signal) => {
+      if (timedOut) resolve({ code, signal, timedOut, output });
+    });
   });
 }
 

@@ -8,6 +8,8 @@ export interface WorkerSetup {
   backend: ProverBackend;
   /** rapidsnark: OMP_NUM_THREADS of each proof (the worker's share of the cores). */
   threads: number;
+  /** The pool's private temporary root (0700, removed by close()): each proof's witness and rapidsnark files go in a directory under it. */
+  tempDir: string;
   instances: {
     instance: string;
     wasm: string | Uint8Array;
@@ -21,13 +23,20 @@ export interface WorkerSetup {
 }
 
 export interface ProveRequest {
+  kind: "prove";
   id: number;
   instance: string;
   signals: CircuitSignals;
 }
 
+/** close(): kill your native children, then say "stopped" (the pool terminates the thread after). */
+export type PoolRequest = ProveRequest | { kind: "stop" };
+
 export type WorkerReply =
   | { kind: "ready" }
+  | { kind: "stopped" }
+  /** A native child started or ended: the main thread kills the running ones on SIGINT / SIGTERM (threads get no signals). */
+  | { kind: "child"; pid: number; running: boolean }
   | { kind: "startup-failed"; message: string; exitCode?: number }
   | { kind: "proof"; id: number; result: TimedProof & { prover: ProverKind; witness: WitnessKind } }
   | { kind: "unprovable"; id: number; instance: string; detail: string }

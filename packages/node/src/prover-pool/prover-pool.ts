@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -8,9 +8,10 @@ import type { ProvingArtifacts, TimedProof } from "@zk-solvency/sdk/prover";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../artifacts.ts";
 import { resolveProverBackend, type ProverBackend, type ProverChoice, type ProverKind, type WitnessKind } from "../native-prover/backend.ts";
+import { onAbnormalExit } from "../native-prover/children.ts";
 import { checkRapidsnark } from "../native-prover/probe.ts";
 import { nativeGenerator } from "../prove-built.ts";
-import type { ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
+import type { PoolRequest, ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
 
 export interface ProverPoolOptions {
   /** Worker threads, each proving one proof at a time. Default: the machine's available parallelism. */
@@ -70,14 +71,22 @@ export class ProverPool {
   private readonly spaceWaiters: (() => void)[] = [];
   private nextId = 0;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private completedCount = 0;
+  /** Every thread not yet exited, loading or serving, with the pids of the native children it runs. */
+  private readonly threads = new Map<Worker, Set<number>>();
+  private readonly forgetCleanup: () => void;
 
   private constructor(
     private readonly setup: WorkerSetup,
     private readonly maxQueued: number,
-    /** A directory of proving keys written out for rapidsnark (given as bytes), removed on close. */
-    private readonly keyDir: string | undefined,
-  ) {}
+  ) {
+    // A signal or exit with the pool open: its threads die with the process, their children would not.
+    this.forgetCleanup = onAbnormalExit(() => {
+      for (const pids of this.threads.values()) for (const pid of pids) killQuietly(pid);
+      rmSync(setup.tempDir, { recursive: true, force: true });
+    });
+  }
 
   /** Instances by name (built with `zks setup`) or as artifacts (file paths or bytes). */
   static async start(instances: (string | ProvingArtifacts)[], options: ProverPoolOptions = {}): Promise<ProverPool> {
@@ -90,21 +99,35 @@ export class ProverPool {
     // A broken binary is reported now, once, rather than by every proof.
     if (backend.kind === "rapidsnark") await checkRapidsnark(backend.binary);
     const loaded = instances.map((entry) => (typeof entry === "string" ? loadInstanceArtifacts(entry) : entry));
-    const keyDir = backend.kind === "rapidsnark" && loaded.some((artifacts) => typeof artifacts.zkey !== "string") ? mkdtempSync(path.join(tmpdir(), "zks-pool-")) : undefined;
-    const setup: WorkerSetup = {
-      backend,
-      threads: Math.max(1, Math.floor(availableParallelism() / workers)),
-      instances: loaded.map((artifacts, i) => {
-        const { instance, wasm } = artifacts;
-        if (backend.kind === "snarkjs") return { instance, wasm, zkey: artifacts.zkey };
-        let zkey = artifacts.zkey;
-        if (typeof zkey !== "string") writeFileSync((zkey = path.join(keyDir!, `${i}.zkey`)), artifacts.zkey);
-        const built = "manifest" in artifacts && "verificationKey" in artifacts ? (artifacts as InstanceArtifacts) : undefined;
-        const native = built && nativeGenerator(built);
-        return { instance, wasm, zkey, ...(built && { verificationKey: built.verificationKey }), ...(native && { nativeWitness: native }) };
-      }),
-    };
-    const pool = new ProverPool(setup, maxQueued, keyDir);
+    sweepStaleRoots();
+    // One private root per pool (mkdtemp makes it 0700; the pid lets a later pool remove it if this
+    // process dies without closing): the witnesses, the native generator's input (positions in
+    // plain text), rapidsnark's outputs and keys given as bytes all go under it, and close() removes it.
+    const tempDir = mkdtempSync(path.join(tmpdir(), `zks-pool-${process.pid}-`));
+    let setup: WorkerSetup;
+    try {
+      setup = {
+        backend,
+        threads: Math.max(1, Math.floor(availableParallelism() / workers)),
+        tempDir,
+        instances: loaded.map((artifacts, i) => {
+          const { instance, wasm } = artifacts;
+          if (backend.kind === "snarkjs") return { instance, wasm, zkey: artifacts.zkey };
+          let zkey = artifacts.zkey;
+          if (typeof zkey !== "string") {
+            mkdirSync(path.join(tempDir, "keys"), { recursive: true });
+            writeFileSync((zkey = path.join(tempDir, "keys", `${i}.zkey`)), artifacts.zkey);
+          }
+          const built = "manifest" in artifacts && "verificationKey" in artifacts ? (artifacts as InstanceArtifacts) : undefined;
+          const native = built && nativeGenerator(built);
+          return { instance, wasm, zkey, ...(built && { verificationKey: built.verificationKey }), ...(native && { nativeWitness: native }) };
+        }),
+      };
+    } catch (error) {
+      rmSync(tempDir, { recursive: true, force: true });
+      throw error;
+    }
+    const pool = new ProverPool(setup, maxQueued);
     try {
       await Promise.all(Array.from({ length: workers }, () => pool.addWorker()));
     } catch (error) {
@@ -141,7 +164,7 @@ export class ProverPool {
     while (this.queue.length >= this.maxQueued && !this.idleSlot()) await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     if (this.closing) throw new ZksError("ProverPool: the pool is closed", 70);
     return new Promise<PooledProof>((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, instance, signals }, enqueued: performance.now(), resolve, reject });
+      this.queue.push({ request: { kind: "prove", id: this.nextId++, instance, signals }, enqueued: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
@@ -175,13 +198,33 @@ export class ProverPool {
     return outcome;
   }
 
-  /** Stops the workers; proofs not yet finished are rejected. */
-  async close(): Promise<void> {
+  /**
+   * Stops the workers and their native children, and removes the pool's temporary files; proofs
+   * not yet finished are rejected (ZksError, exit 70). Calling it again waits for the first call.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closing = true;
     for (const job of this.queue.splice(0)) job.reject(new ZksError("ProverPool: closed before this proof started", 70));
     for (const wake of this.spaceWaiters.splice(0)) wake();
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
-    if (this.keyDir) rmSync(this.keyDir, { recursive: true, force: true });
+    for (const slot of this.slots.splice(0)) {
+      slot.job?.reject(new ZksError("ProverPool: closed before this proof finished", 70));
+      slot.job = undefined;
+    }
+    // Each thread kills its children first: terminate() alone skips every `finally`, and a
+    // rapidsnark child would go on, writing a proof into a directory nobody removes.
+    // snarkjs threads run no children, and a busy one would only answer after its proof.
+    const native = this.setup.backend.kind === "rapidsnark";
+    await Promise.all([...this.threads.keys()].map((worker) => (native ? stopThread(worker) : worker.terminate())));
+    // Children of a thread that did not answer in time.
+    for (const pids of this.threads.values()) for (const pid of pids) killQuietly(pid);
+    this.threads.clear();
+    rmSync(this.setup.tempDir, { recursive: true, force: true });
+    this.forgetCleanup();
   }
 
   private idleSlot(): Slot | undefined {
@@ -204,13 +247,21 @@ export class ProverPool {
     const worker = new Worker(new URL(entry, import.meta.url), {
       // `mod`: ffjavascript's web-worker shim runs in every worker thread and loads this as
       // its worker script; an empty module keeps it from failing on our thread.
-      workerData: { setup: this.setup, mod: "data:text/javascript,", type: "classic" },
+      // `zksPool`: the thread reports its native children's pids (native-prover/children.ts).
+      workerData: { setup: this.setup, mod: "data:text/javascript,", type: "classic", zksPool: true },
     });
     const slot: Slot = { worker };
+    const children = new Set<number>();
+    this.threads.set(worker, children);
     return new Promise<void>((resolve, reject) => {
       let started = false;
       worker.on("message", (reply: WorkerReply) => {
-        if (reply.kind === "ready") {
+        if (reply.kind === "child") {
+          if (reply.running) children.add(reply.pid);
+          else children.delete(reply.pid);
+        } else if (reply.kind === "stopped") {
+          // close(): stopThread listens for it
+        } else if (reply.kind === "ready") {
           started = true;
           this.slots.push(slot);
           resolve();
@@ -227,13 +278,16 @@ export class ProverPool {
         else this.fail(slot, error);
       });
       worker.on("exit", (code) => {
+        // Its children outlive it: a thread that died on its own leaves them to us.
+        if (!this.closing) for (const pid of children) killQuietly(pid);
+        if (!this.closing) this.threads.delete(worker);
         if (!started) reject(new ZksError(`ProverPool: a worker exited while loading (code ${code})`, 70));
         else if (!this.closing) this.fail(slot, new Error(`prover worker exited (code ${code})`));
       });
     });
   }
 
-  private finish(slot: Slot, reply: Exclude<WorkerReply, { kind: "ready" | "startup-failed" }>): void {
+  private finish(slot: Slot, reply: Exclude<WorkerReply, { kind: "ready" | "startup-failed" | "stopped" | "child" }>): void {
     const job = slot.job;
     slot.job = undefined;
     if (!job || job.request.id !== reply.id) return;
@@ -256,6 +310,61 @@ export class ProverPool {
       // With no worker left, nothing would ever take the queued proofs.
       if (this.slots.length === 0) for (const job of this.queue.splice(0)) job.reject(startError);
     });
+  }
+}
+
+/** Asks a thread to kill its native children, then terminates it; one that does not answer within 3 s is terminated all the same. */
+function stopThread(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", finish);
+      void worker.terminate().then(() => resolve());
+    };
+    const onMessage = (reply: WorkerReply) => reply.kind === "stopped" && finish();
+    const timer = setTimeout(finish, 3000);
+    worker.on("message", onMessage);
+    worker.once("exit", finish);
+    worker.postMessage({ kind: "stop" } satisfies PoolRequest);
+  });
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Removes the temporary roots of pools whose process died without closing them (killed, or
+ * crashed): `zks-pool-<pid>-*` of ours whose pid no longer runs. They hold private witnesses.
+ */
+export function sweepStaleRoots(dir: string = tmpdir()): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const match = /^zks-pool-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!match || Number(match[1]) === process.pid) continue;
+    const root = path.join(dir, name);
+    try {
+      const stat = lstatSync(root);
+      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
+      process.kill(Number(match[1]), 0);
+      // its process runs (or is another user's): not ours to remove
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") rmSync(root, { recursive: true, force: true });
+    }
   }
 }
 

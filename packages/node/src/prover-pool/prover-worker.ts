@@ -15,7 +15,8 @@ import { ZksError } from "@zk-solvency/sdk/core";
 import { UnprovableError, WarmProver, type TimedProof } from "@zk-solvency/sdk/prover";
 import type { ProverKind, WitnessKind } from "../native-prover/backend.ts";
 import { RapidsnarkInstanceProver } from "../native-prover/instance-prover.ts";
-import type { ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
+import { killChildren } from "../native-prover/children.ts";
+import type { PoolRequest, ProveRequest, WorkerReply, WorkerSetup } from "./messages.ts";
 
 type Prover = { prove(signals: CircuitSignals): Promise<TimedProof & { prover: ProverKind; witness: WitnessKind }> };
 
@@ -35,7 +36,7 @@ async function start(setup: WorkerSetup): Promise<Map<string, Prover>> {
       const prover = await RapidsnarkInstanceProver.load(
         backend.binary,
         { instance, zkeyFile, verificationKey: vkey, ...(nativeWitness ? { nativeWitness } : { wasm: await bytesOf(wasm) }) },
-        { threads: setup.threads },
+        { threads: setup.threads, tempDir: setup.tempDir },
       );
       provers.set(instance, prover);
     } else {
@@ -64,8 +65,13 @@ async function serve(provers: Map<string, Prover>, request: ProveRequest): Promi
 try {
   const provers = await start(workerData.setup as WorkerSetup);
   // One request at a time: the pool only sends a worker its next request after the reply.
-  port.on("message", (request: ProveRequest) => void serve(provers, request));
+  port.on("message", (request: PoolRequest) => {
+    if (request.kind === "stop") void killChildren().then(() => reply({ kind: "stopped" }));
+    else void serve(provers, request);
+  });
   reply({ kind: "ready" });
 } catch (error) {
+  // Answer a close() that comes now all the same (nothing of ours runs).
+  port.on("message", (request: PoolRequest) => request.kind === "stop" && reply({ kind: "stopped" }));
   reply({ kind: "startup-failed", message: error instanceof Error ? error.message : String(error), ...exitCodeOf(error) });
 }

@@ -138,7 +138,7 @@ export function registerProve(program: Command): void {
           epoch: market.epoch,
           context: context.toString(),
           proofSeconds: proved.proofSeconds,
-          ...proverJson(made!),
+          ...proverJson(made!, prover),
           files: { proof: written!.proof, publicSignals: written!.publicSignals },
           publicSignals: file.zks.named,
           key: { verificationKeyHash: file.zks.verificationKeyHash, source: file.zks.keySource },
@@ -146,7 +146,7 @@ export function registerProve(program: Command): void {
         });
         return;
       }
-      process.stderr.write(`${provedWithLine(made!, proved.proofSeconds)}\n`);
+      process.stderr.write(`${provedWithLine(made!, proved.proofSeconds, prover)}\n`);
       process.stdout.write(
         [
           `PROVED: ${statement} (all ${checks.length} checks of the policy) for account ${position.account}, epoch ${market.epoch}`,

@@ -114,7 +114,7 @@ export function registerRebalance(program: Command): void {
       const summary = {
         instance: artifacts.instance,
         proofSeconds: Number(((zkProof.timings.witnessMs + zkProof.timings.proofMs) / 1000).toFixed(2)),
-        ...proverJson(zkProof),
+        ...proverJson(zkProof, prover),
         healthFactor: { before: before.healthFactor.value, after: after.healthFactor.value },
         pass: { before: before.pass, after: after.pass },
         files: { position: newPositionFile, proof: written.proof, publicSignals: written.publicSignals },
@@ -124,7 +124,7 @@ export function registerRebalance(program: Command): void {
         explanation,
       };
       if (flags.json) return printJson(summary);
-      say(provedWithLine(zkProof, summary.proofSeconds));
+      say(provedWithLine(zkProof, summary.proofSeconds, prover));
       process.stdout.write(
         [
           ...explanation,

@@ -26,12 +26,21 @@ export async function proverFromFlag(flag: string | undefined, env: NodeJS.Proce
   return backend;
 }
 
-/** The line the CLI prints on stderr after a proof: "proved with rapidsnark (native witness) in 0.46 s". */
-export function provedWithLine(made: { prover: ProverKind; witness: WitnessKind }, seconds: number): string {
-  return `proved with ${made.prover} (${made.witness} witness) in ${seconds.toFixed(2)} s`;
+/**
+ * The line the CLI prints on stderr after a proof: "proved with rapidsnark (native witness) in
+ * 0.46 s by /usr/local/bin/rapidsnark (from PATH)". The binary is named: under `auto` it is
+ * whatever was found (PATH included), and it was handed the private witness.
+ */
+export function provedWithLine(made: { prover: ProverKind; witness: WitnessKind }, seconds: number, backend?: ProverBackend): string {
+  const by = made.prover === "rapidsnark" && backend?.kind === "rapidsnark" ? ` by ${backend.binary} (from ${backend.found})` : "";
+  return `proved with ${made.prover} (${made.witness} witness) in ${seconds.toFixed(2)} s${by}`;
 }
 
-/** The fields --json output carries about who made the proof. */
-export function proverJson(made: { prover: ProverKind; witness: WitnessKind }): { prover: ProverKind; witness: WitnessKind } {
-  return { prover: made.prover, witness: made.witness };
+/** The fields --json output carries about who made the proof, with the rapidsnark binary's path when it made it. */
+export function proverJson(
+  made: { prover: ProverKind; witness: WitnessKind },
+  backend?: ProverBackend,
+): { prover: ProverKind; witness: WitnessKind; proverBinary?: string; proverFound?: string } {
+  const binary = made.prover === "rapidsnark" && backend?.kind === "rapidsnark" ? { proverBinary: backend.binary, proverFound: backend.found } : {};
+  return { prover: made.prover, witness: made.witness, ...binary };
 }
