@@ -2,9 +2,12 @@
  * The audit on BullMQ, quickly (test-tier instances, 3 positions: 2 batch proofs and the root):
  * the flow mirrors the tree with deterministic job ids; against a real redis-server, a coordinator
  * killed after enqueueing resumes without proving anything again, a forged result in Redis is
- * refused naming its job (and that job alone is proven again), an input the circuit rejects fails
- * naming its batch, and an unreachable Redis is one line. The multi-process crash run (workers
- * killed mid-proof) is test/audit-queue.e2e.test.ts.
+ * refused naming its job (and that job alone is proven again), a worker's "unprovable" is confirmed
+ * by the coordinator's own witness (data altered in Redis is a worker fault, exit 3, and the next
+ * run replaces the altered job and completes), jobs of other tiers or keys are put back for other
+ * workers, strings from Redis are sanitised, the URL can come from ZKS_QUEUE, and an unreachable
+ * Redis is one line. The multi-process crash run (workers killed mid-proof) is
+ * test/audit-queue.e2e.test.ts.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -14,9 +17,9 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import { AUDIT_INSTANCES, auditProofInput, prepareAudit, type PreparedAudit } from "../packages/node/src/audit/run-audit.ts";
 import { auditFlow, auditId, auditJobData, auditJobId, auditJobs, decodeSignals, parseJobData, parseJobResult } from "../packages/node/src/audit/queue/jobs.ts";
-import { parseQueueUrl } from "../packages/node/src/audit/queue/connection.ts";
+import { parseQueueUrl, resolveQueueUrl, untrustedLine } from "../packages/node/src/audit/queue/connection.ts";
 import { startAuditWorker } from "../packages/node/src/audit/queue/worker.ts";
-import { QueueResultError, removeAuditJobs, runQueuedAudit } from "../packages/node/src/audit/queue/coordinator.ts";
+import { confirmUnprovable, removeAuditJobs, runQueuedAudit } from "../packages/node/src/audit/queue/coordinator.ts";
 import { writeAuditDir } from "../packages/node/src/audit/audit-dir.ts";
 import { readBook } from "../packages/node/src/audit/read-book.ts";
 import { SetupError } from "../packages/sdk/src/core/errors.ts";
@@ -27,7 +30,7 @@ import { verifyAudit } from "../packages/sdk/src/audit/verify-audit.ts";
 import { positionToJson } from "../packages/sdk/src/inputs/position-file.ts";
 import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
 import type { Position } from "../packages/sdk/src/inputs/types.ts";
-import { assertOneLineError, zks, ZKS } from "./helpers/cli.ts";
+import { assertOneLineError, zks, ZKS, zksAsync } from "./helpers/cli.ts";
 import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { RAPIDSNARK, rapidsnarkAvailable } from "./helpers/native-prover.ts";
 import { requireRedisOrSkip, startRedis, type LocalRedis } from "./helpers/redis.ts";
@@ -143,6 +146,59 @@ describe("audit on BullMQ (queue, workers, resume)", function () {
       assert.match(parseJobResult({ ...good, proof: { ...good.proof, pi_c: [p, "1", "1"] } }) as string, /BN254 base field/);
       assert.match(parseJobResult({ ...good, publicSignals: ["-1"] }) as string, /publicSignals/);
       assert.match(parseJobResult("a string") as string, /not a proof/);
+      // A worker's name reaches the terminal and --json: no escape sequence or line break from Redis, at most 100 characters.
+      const named = (worker: string) => (parseJobResult({ ...good, worker }) as { worker?: string }).worker;
+      assert.equal(named("host-1.internal/4242"), "host-1.internal/4242");
+      assert.equal(named("evil\u001b]0;pwned\u0007\r\nzks: PROVEN host/1"), "evil0pwnedzks:PROVENhost/1");
+      assert.equal(named("\u001b\u202e"), undefined);
+      assert.equal(named("a".repeat(300))!.length, 100);
+    });
+
+    it("strings from Redis shown to people (a job's failure reason) are one line without control characters, and bounded", function () {
+      assert.equal(untrustedLine("Assert Failed\nat line 3\u001b[2J\u001b[31m red\r\u202eevil"), "Assert Failed at line 3[2J[31m red evil");
+      const long = untrustedLine("x".repeat(5000));
+      assert.ok(long.length < 400, `${long.length} characters`);
+      assert.match(long, /\.\.\. \(4700 more characters\)$/);
+    });
+
+    it("a malformed %-escape in the URL's password is exit 2 naming --queue, without echoing the password", function () {
+      for (const bad of ["redis://:%E0%A4%A@host", "redis://us%zzer:pw@host", "rediss://:hunter2%E0%A4%A@host:6380"]) {
+        assert.throws(
+          () => parseQueueUrl(bad),
+          (error: Error & { exitCode?: number }) => {
+            assert.equal(error.exitCode, 2);
+            assert.equal(error.message, "--queue: the user or password has an invalid %-escape");
+            return true;
+          },
+        );
+      }
+    });
+
+    it("the URL from ZKS_QUEUE (off the command line): `--queue env`, or a worker without --queue; unset or malformed is exit 2 naming it", function () {
+      const env = { ZKS_QUEUE: "redis://:hunter2@cache.internal:6380" };
+      assert.equal(resolveQueueUrl("env", env), env.ZKS_QUEUE);
+      assert.equal(resolveQueueUrl(undefined, env), env.ZKS_QUEUE);
+      assert.equal(resolveQueueUrl("redis://other:6379", env), "redis://other:6379");
+      assert.equal(resolveQueueUrl(undefined, {}), undefined);
+      assert.throws(
+        () => resolveQueueUrl("env", {}),
+        (error: Error & { exitCode?: number }) => error.exitCode === 2 && error.message === '--queue: "env" takes the URL from ZKS_QUEUE, which is not set',
+      );
+      assert.throws(
+        () => resolveQueueUrl("env", { ZKS_QUEUE: "http://:hunter2@host" }),
+        (error: Error & { exitCode?: number }) => error.exitCode === 2 && /^ZKS_QUEUE: expected redis:\/\//.test(error.message) && !error.message.includes("hunter2"),
+      );
+    });
+
+    it("the coordinator confirms an unprovable input itself: the model's input has a witness; one the circuit rejects has none, with the circuit's reason", async function () {
+      const failing = prepared.accounts.findIndex((a) => a.leaf.figures.fails === 1n);
+      assert.ok(failing >= 0);
+      const batch = Math.floor(failing / prepared.batchSize);
+      assert.equal(await confirmUnprovable(prepared, 0, batch), undefined);
+      assert.equal(await confirmUnprovable(prepared, 1, 0), undefined);
+      // A model that claims the failing position passes: the circuit enforces the policy on it and has no witness.
+      const broken = { ...prepared, accounts: prepared.accounts.map((a, i) => (i === failing ? { ...a, leaf: { ...a.leaf, figures: { ...a.leaf.figures, fails: 0n } } } : a)) };
+      assert.match((await confirmUnprovable(broken, 0, batch))!, /^Assert Failed/);
     });
 
     it("queue URLs: redis:// and rediss:// with credentials, never shown; anything else is exit 2 without echoing it", function () {
@@ -258,43 +314,93 @@ describe("audit on BullMQ (queue, workers, resume)", function () {
       }
     });
 
-    it("an input the circuit rejects fails its job at once (no retry) and the coordinator fails naming the batch (exit 1)", async function () {
+    it("a worker's 'unprovable' is checked by the coordinator: data altered in Redis is a worker fault (exit 3, jobs kept); a resumed run replaces the altered job and completes; jobs of other tiers or keys are put back, not failed, and do not keep a batch worker alive", async function () {
       const queueName = "unprovable";
       const prepared = prepareAudit(entries(book), market, policy, { instances: TEST });
       const failingSlot = prepared.accounts.findIndex((a) => a.leaf.figures.fails === 1n);
       assert.ok(failingSlot >= 0, "the book should hold a position failing the policy");
       const batch = Math.floor(failingSlot / prepared.batchSize);
       const notes: string[] = [];
-      const run = runQueuedAudit(entries(book), market, policy, { queue: redis.url, queueName, instances: TEST, onNote: (line) => notes.push(line) });
+      const inProcess = { queue: redis.url, queueName, instances: TEST, keepJobs: false };
+      const run = runQueuedAudit(entries(book), market, policy, { ...inProcess, onNote: (line) => notes.push(line) });
       run.catch(() => {});
       await until("the flow to be enqueued", () => notes.some((line) => /^enqueued audit/.test(line)));
-      // Before any worker runs, the job's input claims the failing position passes the policy:
-      // the circuit then enforces the policy on it, and has no witness.
       const queue = new Queue(queueName, { connection: parseQueueUrl(redis.url).options });
-      const jobId = auditJobId(auditId(prepared), 0, batch);
+      const id = auditId(prepared);
+      const jobId = auditJobId(id, 0, batch);
       try {
+        // Before any worker runs, Redis' copy of the job's input claims the failing position passes
+        // the policy: the circuit then enforces the policy on it, and the worker finds no witness.
         const job = await queue.getJob(jobId);
         const data = structuredClone(job!.data);
         data.input.fails[failingSlot % prepared.batchSize] = "0";
         await job!.updateData(data);
-        const worker = await inProcessWorker(queueName);
-        await assert.rejects(run, (error: Error) => {
-          assert.ok(error instanceof QueueResultError);
-          assert.equal(error.exitCode, 1);
+        // Jobs this worker cannot prove: stale ones after a key rotation, and another tier's.
+        const stale = { ...auditJobData(prepared, "0123456789abcdef", 0, 0), verificationKeyHash: `0x${"ab".repeat(32)}` };
+        await queue.add("batch", stale, { jobId: auditJobId("0123456789abcdef", 0, 0) });
+        const otherTier = { ...auditJobData(prepared, "fedcba9876543210", 0, 0), instance: AUDIT_INSTANCES.standard.batch };
+        await queue.add("batch", otherTier, { jobId: auditJobId("fedcba9876543210", 0, 0) });
+
+        const log: string[] = [];
+        const worker = await startAuditWorker({
+          queue: redis.url,
+          queueName,
+          instances: TEST,
+          tierName: "test",
+          workers: 1,
+          prover,
+          exitWhenIdle: true,
+          idleSeconds: 1,
+          lockSeconds: 5,
+          onLog: (line) => log.push(line),
+        });
+        assert.match(log[0]!, new RegExp(`^taking jobs from queue unprovable .* tier test: ${TEST.batch} \\(key 0x[0-9a-f]{16}\\.\\.\\.\\), ${TEST.merge} \\(key`));
+        await assert.rejects(run, (error: Error & { exitCode?: number }) => {
+          assert.equal(error.exitCode, 3);
           assert.match(
             error.message,
             new RegExp(
-              `^batch ${batch} \\(book\\.jsonl:\\d(, book\\.jsonl:\\d)?\\) cannot be proven: Assert Failed.* \\(job ${jobId.replace(/\./g, "\\.")}; the audit's jobs (were removed from|stay in) the queue\\)$`,
+              `^job ${jobId.replace(/\./g, "\\.")} \\(batch ${batch} \\(.*\\)\\): worker [\\w.-]+/${process.pid} reported that the circuit rejects its input \\(Assert Failed.*\\), but its witness computes here: a fault of that worker .* \\(the audit's jobs stay in the queue\\)$`,
             ),
           );
           return true;
         });
+        // The worker proved the other batch, failed the altered one once, put the foreign jobs back, and stopped:
+        // the root waiting for its failed child does not keep it alive.
         const stats = await worker.finished;
         assert.deepEqual(stats.unprovable, [jobId]);
-        const failed = await queue.getJob(jobId);
-        // Failed at once: one attempt, no retry (when the jobs were not removed).
-        if (failed) assert.equal(failed.attemptsMade, 1);
+        assert.equal(stats.proved.length, 1);
+        assert.deepEqual(new Set(stats.deferred), new Set([auditJobId("0123456789abcdef", 0, 0), auditJobId("fedcba9876543210", 0, 0)]));
+        assert.equal(log.filter((line) => /^audit 0123456789abcdef: its jobs are to be verified with key 0xabab/.test(line)).length, 1);
+        assert.equal(
+          log.filter((line) => new RegExp(`^audit fedcba9876543210: its jobs are for ${AUDIT_INSTANCES.standard.batch}, which this worker does not prove`).test(line)).length,
+          1,
+        );
+        for (const foreign of ["0123456789abcdef", "fedcba9876543210"]) {
+          const kept = await queue.getJob(auditJobId(foreign, 0, 0));
+          assert.equal(await kept!.getState(), "delayed");
+          assert.equal(kept!.attemptsMade, 0);
+        }
+        assert.equal(await queue.getJobState(jobId), "failed");
+        assert.equal(await queue.getJobState(auditJobId(id, 1, 0)), "waiting-children");
+
+        // 2. The next run finds the altered job, sets its data back to this run's, and completes.
+        const again: string[] = [];
+        const resumed = runQueuedAudit(entries(book), market, policy, { ...inProcess, onNote: (line) => again.push(line) });
+        resumed.catch(() => {});
+        await until("the resumed run's note", () => again.some((line) => /^resuming audit/.test(line)));
+        assert.match(
+          again.find((line) => /^resuming audit/.test(line))!,
+          /: 1 of 3 proofs done, 1 jobs whose data differed from this run's replaced \(to be proven again\)$/,
+        );
+        const second = await (await inProcessWorker(queueName)).finished;
+        assert.deepEqual(second.proved, [jobId, auditJobId(id, 1, 0)]);
+        const done = await resumed;
+        assert.equal(done.queue.replaced, 1);
+        assert.equal((await verifyAudit(done.report, keys())).proofs, 3);
+        assert.equal(await removeAuditJobs(inProcess, done.queue.rootJob), true);
       } finally {
+        await queue.obliterate({ force: true });
         await queue.close();
       }
     });
@@ -304,6 +410,19 @@ describe("audit on BullMQ (queue, workers, resume)", function () {
       const prove = zks("audit", "prove", "--positions", path.join(dir, "book.jsonl"), ...common, "--out", path.join(dir, "never"), "--queue", unreachable);
       assert.equal(prove.code, 3);
       assertOneLineError(prove, /^zks: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\): start it, or fix --queue/);
+      // The URL from ZKS_QUEUE, so that its password is on no command line: `--queue env` for the
+      // coordinator, no --queue for a worker; never echoed; unset is exit 2 naming it.
+      const [fromEnv, unset] = await Promise.all([
+        zksAsync(["audit", "prove", "--positions", path.join(dir, "book.jsonl"), ...common, "--out", path.join(dir, "never"), "--queue", "env"], {
+          ZKS_QUEUE: "redis://:hunter2@127.0.0.1:1",
+        }),
+        zksAsync(["audit", "worker", "--tier", "test"], { ZKS_QUEUE: "" }),
+      ]);
+      assert.equal(fromEnv.code, 3, fromEnv.stderr);
+      assertOneLineError(fromEnv, /^zks: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\): start it, or fix --queue/);
+      assert.doesNotMatch(fromEnv.stderr, /hunter2/);
+      assert.equal(unset.code, 2);
+      assertOneLineError(unset, /^zks: --queue: missing: give the Redis URL, or set ZKS_QUEUE to it/);
       await assert.rejects(startAuditWorker({ queue: unreachable, instances: TEST }), (error: Error) => {
         assert.ok(error instanceof SetupError);
         assert.match(error.message, /^cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\)/);

@@ -10,8 +10,10 @@
  *   the same command lines, the same Redis and its start script, the same resources;
  * - Redis is exposed to nothing but the workers and the coordinator: ClusterIP only, a
  *   NetworkPolicy that admits exactly those pods, no published port and an internal network in
- *   compose; the password is never written in a manifest, and Redis' start script refuses the
- *   Secret's placeholder, a short password or one that would break a redis:// URL.
+ *   compose; the password is never written in a manifest nor on any command line (the queue URL
+ *   reaches zks through ZKS_QUEUE: a worker without --queue, the coordinator with `--queue env`),
+ *   and Redis' start script refuses the Secret's placeholder, a short password or one that would
+ *   break a redis:// URL.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -348,6 +350,37 @@ describe("deploy/: manifests for the audit across several hosts", function () {
     assert.equal(bytes(k8sWorker.resources.limits.memory), bytes("1Gi"));
   });
 
+  it("the queue URL (with the password) is on no command line: ZKS_QUEUE in the environment, read by a worker without --queue and by `--queue env`", function () {
+    const lines: [string, readonly string[], string | undefined, "audit worker" | "audit prove"][] = [
+      ["compose worker", services.worker.command, services.worker.environment?.ZKS_QUEUE, "audit worker"],
+      ["compose coordinator", services.coordinator.command, services.coordinator.environment?.ZKS_QUEUE, "audit prove"],
+      ["k8s worker", container(workerPod.spec, "worker").args, container(workerPod.spec, "worker").env.find((e: any) => e.name === "ZKS_QUEUE")?.value, "audit worker"],
+      ["k8s coordinator", container(jobPod.spec, "coordinator").args, container(jobPod.spec, "coordinator").env.find((e: any) => e.name === "ZKS_QUEUE")?.value, "audit prove"],
+    ];
+    for (const [where, args, url, command] of lines) {
+      for (const arg of args) {
+        assert.doesNotMatch(arg, /rediss?:\/\/|PASSWORD/, `${where}: no queue URL or password among the arguments (${arg})`);
+      }
+      const opts = parseZks(args).opts;
+      // The worker's --queue is optional and defaults to ZKS_QUEUE; the coordinator says `env`, since without --queue it would prove locally.
+      if (command === "audit worker") assert.equal(opts.queue, undefined, `${where}: no --queue, so ZKS_QUEUE`);
+      else assert.equal(opts.queue, "env", `${where}: --queue env`);
+      assert.ok(url !== undefined && QUEUE_URL.test(url), `${where}: ZKS_QUEUE is a redis:// URL (${url})`);
+    }
+    // The same URL in compose and Kubernetes, the Redis host and the variable syntax aside.
+    assert.deepEqual(normaliseCommand([lines[2]![2]!], redisService.name), normaliseCommand([lines[0]![2]!], "redis"));
+    assert.equal(lines[0]![2], lines[1]![2], "compose: the workers' and the coordinator's URL");
+    assert.equal(lines[2]![2], lines[3]![2], "k8s: the workers' and the coordinator's URL");
+    // The kubelet expands $(VAR) only from variables defined before it in the list.
+    for (const [where, spec, name] of [
+      ["worker", workerPod.spec, "worker"],
+      ["coordinator", jobPod.spec, "coordinator"],
+    ] as const) {
+      const names = container(spec, name).env.map((e: any) => e.name);
+      assert.ok(names.indexOf("ZKS_REDIS_PASSWORD") >= 0 && names.indexOf("ZKS_REDIS_PASSWORD") < names.indexOf("ZKS_QUEUE"), `k8s ${where}: ZKS_REDIS_PASSWORD before ZKS_QUEUE`);
+    }
+  });
+
   it("the Redis password is never written in a manifest: the Secret (k8s) or .env (compose), required, never defaulted", function () {
     for (const [where, spec, name] of [
       ["worker", workerPod.spec, "worker"],
@@ -357,8 +390,8 @@ describe("deploy/: manifests for the audit across several hosts", function () {
       const env = container(spec, name).env.find((e: any) => e.name === "ZKS_REDIS_PASSWORD");
       assert.deepEqual(env?.valueFrom?.secretKeyRef, REDIS_SECRET, `k8s ${where}: ZKS_REDIS_PASSWORD from Secret ${REDIS_SECRET.name}`);
     }
-    for (const args of [container(workerPod.spec, "worker").args, container(jobPod.spec, "coordinator").args]) {
-      const url = args.find((a: string) => QUEUE_URL.test(a));
+    for (const spec of [container(workerPod.spec, "worker"), container(jobPod.spec, "coordinator")]) {
+      const url = spec.env.find((e: any) => e.name === "ZKS_QUEUE").value;
       assert.equal(QUEUE_URL.exec(url)![2], "$(ZKS_REDIS_PASSWORD)", `k8s: ${url}`);
     }
     // Every compose reference to the password is the required form: no default, no empty value.
@@ -366,11 +399,7 @@ describe("deploy/: manifests for the audit across several hosts", function () {
     const references = [...text.matchAll(/\$\{ZKS_REDIS_PASSWORD([^}]*)\}/g)].map((m) => m[1]!);
     assert.ok(references.length >= 3, "the password is referenced by Redis, the workers and the coordinator");
     for (const rest of references) assert.match(rest, /^:\?/, `\${ZKS_REDIS_PASSWORD${rest}}: compose refuses to start without it`);
-    for (const name of ["worker", "coordinator"])
-      assert.match(
-        services[name].command.find((a: string) => a.startsWith("redis")),
-        /^redis:\/\/:\$\{ZKS_REDIS_PASSWORD:\?[^}]*\}@redis:6379$/,
-      );
+    for (const name of ["worker", "coordinator"]) assert.match(services[name].environment.ZKS_QUEUE, /^redis:\/\/:\$\{ZKS_REDIS_PASSWORD:\?[^}]*\}@redis:6379$/);
     assert.match(readFileSync(path.join(DEPLOY, ".env.example"), "utf8"), /^ZKS_REDIS_PASSWORD=$/m, ".env.example ships no password");
     // The Secret is applied once, by hand: `kubectl apply -k` must never put its placeholder back.
     const secret = k8sObject(objects, "Secret", REDIS_SECRET.name);

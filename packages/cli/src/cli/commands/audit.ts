@@ -42,6 +42,7 @@ import {
   checkQueueName,
   checkQueueReachable,
   parseQueueUrl,
+  resolveQueueUrl,
   removeAuditJobs,
   runAudit,
   runQueuedAudit,
@@ -264,7 +265,7 @@ export function registerAudit(program: Command): void {
     .option("--prover <name>", PROVER_FLAG_HELP)
     .option(
       "--queue <url>",
-      "prove on `zks audit worker`s through this Redis (redis://[user:password@]host[:port][/db] or rediss:// for TLS) instead of this machine: one BullMQ flow of proof jobs; running the same command again resumes",
+      "prove on `zks audit worker`s through this Redis (redis://[user:password@]host[:port][/db] or rediss:// for TLS) instead of this machine: one BullMQ flow of proof jobs; running the same command again resumes. `--queue env` reads the URL from ZKS_QUEUE (keeps a password off the command line)",
     )
     .option("--queue-name <name>", "the BullMQ queue, with --queue", "zks-audit")
     .option("--keep-jobs", "with --queue: leave the audit's jobs (and their results) in Redis once the audit is written (by default they are removed: they hold positions)")
@@ -279,6 +280,8 @@ export function registerAudit(program: Command): void {
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256))
         throw new InputError("--workers", "", `expected a whole number from 1 to 256, got "${flags.workers}"`);
+      // `--queue env`: the URL (with its password) from ZKS_QUEUE, not from the command line, which ps and shell histories show.
+      if (flags.queue !== undefined) flags.queue = resolveQueueUrl(flags.queue);
       // With --queue the workers prove, each with its own --workers and --prover: refuse flags that would do nothing.
       if (flags.queue !== undefined) {
         parseQueueUrl(flags.queue);
@@ -434,15 +437,23 @@ export function registerAudit(program: Command): void {
     .description(
       "prove the jobs `zks audit prove --queue` enqueues, on this machine (run one per machine, any number of machines); SIGTERM or SIGINT: finish the jobs in hand and stop (a second one: hand them back to the queue now)",
     )
-    .requiredOption("--queue <url>", "the coordinator's Redis: redis://[user:password@]host[:port][/db], or rediss:// for TLS")
+    .option(
+      "--queue <url>",
+      "the coordinator's Redis: redis://[user:password@]host[:port][/db], or rediss:// for TLS (default: ZKS_QUEUE, which keeps a password off the command line; `env` says so explicitly)",
+    )
     .option("--queue-name <name>", "the BullMQ queue", "zks-audit")
     .option("--workers <n>", "prover threads, and so jobs at once (default: the machine's available parallelism)")
     .option("--prover <name>", PROVER_FLAG_HELP)
     .option("--tier <tier>", "the audit's instances: standard or test (as the coordinator's --tier)", "standard")
     .option("--lock-seconds <s>", "a job held by a worker that stops answering goes back to the queue after one to two times this", "30")
-    .option("--exit-when-idle", "stop once the queue has had nothing to prove for 5 s (for batch runs; by default the worker waits for jobs)")
-    .action(async (flags: { queue: string; queueName: string; workers?: string; prover?: string; tier: string; lockSeconds: string; exitWhenIdle?: boolean }) => {
-      parseQueueUrl(flags.queue);
+    .option(
+      "--exit-when-idle",
+      "stop once the queue has had no job this worker could prove (its tier and keys; waiting, delayed or active) for 5 s (for batch runs; by default the worker waits for jobs)",
+    )
+    .action(async (flags: { queue?: string; queueName: string; workers?: string; prover?: string; tier: string; lockSeconds: string; exitWhenIdle?: boolean }) => {
+      const queue = resolveQueueUrl(flags.queue);
+      if (queue === undefined) throw new InputError("--queue", "", "missing: give the Redis URL, or set ZKS_QUEUE to it (which keeps its password off the command line)");
+      parseQueueUrl(queue);
       checkQueueName(flags.queueName);
       if (flags.tier !== "standard" && flags.tier !== "test") throw new InputError("--tier", "", `expected standard or test, got "${flags.tier}"`);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
@@ -454,9 +465,10 @@ export function registerAudit(program: Command): void {
       const prover = await proverFromFlag(flags.prover);
       const log = (line: string) => process.stderr.write(`zks audit worker: ${line}\n`);
       const run = await startAuditWorker({
-        queue: flags.queue,
+        queue,
         queueName: flags.queueName,
         instances: AUDIT_INSTANCES[flags.tier],
+        tierName: flags.tier,
         prover,
         lockSeconds,
         exitWhenIdle: flags.exitWhenIdle === true,
@@ -476,7 +488,7 @@ export function registerAudit(program: Command): void {
       try {
         const stats = await run.finished;
         process.stdout.write(
-          `audit worker stopped: proved ${stats.proved.length} jobs${stats.returned.length > 0 ? `, handed ${stats.returned.length} back to the queue` : ""}${stats.unprovable.length > 0 ? `, ${stats.unprovable.length} unprovable` : ""}\n`,
+          `audit worker stopped: proved ${stats.proved.length} jobs${stats.returned.length > 0 ? `, handed ${stats.returned.length} back to the queue` : ""}${stats.unprovable.length > 0 ? `, ${stats.unprovable.length} unprovable` : ""}${stats.deferred.length > 0 ? `, put ${new Set(stats.deferred).size} jobs of other tiers or keys back for other workers` : ""}\n`,
         );
       } finally {
         process.off("SIGTERM", onSignal);

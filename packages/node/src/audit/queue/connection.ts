@@ -47,13 +47,41 @@ export function parseQueueUrl(text: string, flag = "--queue"): QueueConnection {
   if (!/^\d{0,2}$/.test(dbText)) throw new InputError(flag, "", `the path must be a database number (0 to 99), got "/${dbText}"`);
   const db = dbText === "" ? 0 : Number(dbText);
   const options: RedisConnectionOptions = { host, port };
-  if (url.username !== "") options.username = decodeURIComponent(url.username);
-  if (url.password !== "") options.password = decodeURIComponent(url.password);
+  // A malformed %-escape is a URIError; its message never repeats the text (it may be the password).
+  const decoded = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new InputError(flag, "", "the user or password has an invalid %-escape");
+    }
+  };
+  if (url.username !== "") options.username = decoded(url.username);
+  if (url.password !== "") options.password = decoded(url.password);
   if (db !== 0) options.db = db;
   // SNI names a host, never an address (RFC 6066; Node warns and will ignore it).
   if (url.protocol === "rediss:") options.tls = isIP(host) === 0 ? { servername: host } : {};
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return { options, display: `${url.protocol}//${shownHost}:${port}${db !== 0 ? `/${db}` : ""}` };
+}
+
+/** The environment variable holding the queue's URL, so that its password is not on a command line (ps, /proc/<pid>/cmdline, shell history). */
+export const QUEUE_ENV = "ZKS_QUEUE";
+
+/**
+ * The queue URL a command was given: `--queue env` (the literal word), or no --queue where the
+ * command allows it (`zks audit worker`), reads it from ZKS_QUEUE. Undefined when neither says
+ * where the queue is.
+ */
+export function resolveQueueUrl(flagValue: string | undefined, env: NodeJS.ProcessEnv = process.env, flag = "--queue"): string | undefined {
+  if (flagValue !== undefined && flagValue !== "env") return flagValue;
+  const fromEnv = env[QUEUE_ENV];
+  if (fromEnv === undefined || fromEnv === "") {
+    if (flagValue === "env") throw new InputError(flag, "", `"env" takes the URL from ${QUEUE_ENV}, which is not set`);
+    return undefined;
+  }
+  // Checked here so that an error names where the URL came from.
+  parseQueueUrl(fromEnv, QUEUE_ENV);
+  return fromEnv;
 }
 
 /** BullMQ keys are `bull:<name>:...`; a name is a plain word so that it cannot reach into other keys. */
@@ -103,6 +131,16 @@ export async function checkQueueReachable(queue: string, queueName = DEFAULT_QUE
 
 /** Redis and ioredis messages can span lines; a CLI error must not. */
 export const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim();
+
+/**
+ * A string read from Redis (a job's failedReason), which anyone who can write there controls,
+ * made safe for a terminal line: control characters (escape sequences, carriage returns,
+ * bidirectional overrides) dropped, whitespace folded, at most `max` characters.
+ */
+export function untrustedLine(text: unknown, max = 300): string {
+  const clean = oneLine(String(text).replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => (/\s/.test(c) ? " " : "")));
+  return clean.length > max ? `${clean.slice(0, max)}... (${clean.length - max} more characters)` : clean;
+}
 
 /** An error as one line: Node's connection errors to a name with several addresses are AggregateErrors with an empty message. */
 export function errorText(error: unknown): string {

@@ -13,12 +13,23 @@ import { ZksError } from "@zk-solvency/sdk/core";
 import type { Market, Policy } from "@zk-solvency/sdk/inputs";
 import type { ZkProof } from "@zk-solvency/sdk/prover";
 import { verifyProof } from "@zk-solvency/sdk/verifier";
+import * as snarkjs from "snarkjs";
 import type { VerificationKey } from "snarkjs";
 import { loadInstanceArtifacts } from "../../artifacts.ts";
 import type { BookEntry } from "../read-book.ts";
-import { auditProofMismatch, auditRunOf, describeAuditProof, prepareAudit, type AuditRun, type PreparedAudit, type RunAuditOptions } from "../run-audit.ts";
-import { checkQueueName, checkRedisReachable, DEFAULT_QUEUE_NAME, errorText, loadBullMQ, parseQueueUrl, type QueueConnection } from "./connection.ts";
-import { auditFlow, auditId, auditJobs, parseJobResult, UNPROVABLE, type AuditJobRef } from "./jobs.ts";
+import {
+  auditLevelInstance,
+  auditProofInput,
+  auditProofMismatch,
+  auditRunOf,
+  describeAuditProof,
+  prepareAudit,
+  type AuditRun,
+  type PreparedAudit,
+  type RunAuditOptions,
+} from "../run-audit.ts";
+import { checkQueueName, checkRedisReachable, DEFAULT_QUEUE_NAME, errorText, loadBullMQ, parseQueueUrl, untrustedLine, type QueueConnection } from "./connection.ts";
+import { auditFlow, auditId, auditJobData, auditJobs, parseJobResult, safeName, UNPROVABLE, type AuditJobRef } from "./jobs.ts";
 
 export interface QueuedAuditOptions extends Pick<RunAuditOptions, "instances" | "chain" | "onProgress"> {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://...`. */
@@ -47,6 +58,8 @@ export interface QueuedAuditRun extends AuditRun {
     resumed: boolean;
     /** Jobs already completed when this run started (their proofs verified and kept, not proven again). */
     alreadyDone: number;
+    /** Jobs found in Redis with other data than this run's (forged, or from another version), set to this run's and proven again. */
+    replaced: number;
     /** hostname/pid of each worker that returned a proof, with how many. */
     workers: Record<string, number>;
     /** The flow's root job: removing it with its children removes the audit's jobs (removeAuditJobs). */
@@ -118,6 +131,30 @@ function connectionWarner(connection: QueueConnection, note: (line: string) => v
   };
 }
 
+/**
+ * Whether proof (level, index) of the audit truly has no witness: its input by the reference
+ * model, through the instance's own witness generator, on this machine. The circuit's reason when
+ * it has none; undefined when the witness computes (so a worker that says otherwise is at fault:
+ * a stale generator, a broken machine, or Redis' data altered after the jobs were enqueued).
+ */
+export async function confirmUnprovable(prepared: PreparedAudit, level: number, index: number): Promise<string | undefined> {
+  const { wasm } = loadInstanceArtifacts(auditLevelInstance(prepared, level));
+  const witness: { type: "mem"; data?: Uint8Array } = { type: "mem" };
+  // circom's calculator prints "ERROR: ..." before it throws; the reason is in the error.
+  const consoleError = console.error;
+  console.error = () => {};
+  try {
+    await snarkjs.wtns.calculate(auditProofInput(prepared, level, index), wasm, witness);
+    return undefined;
+  } catch (error) {
+    // circom reports the failing template and its callers on separate lines, after "Error: ".
+    const lines = (error instanceof Error ? error.message : String(error)).split("\n").map((line) => line.trim().replace(/^Error: /, ""));
+    return untrustedLine(lines.filter(Boolean).join(" <- ") || "witness calculation failed");
+  } finally {
+    console.error = consoleError;
+  }
+}
+
 class Coordinator {
   private readonly pending = new Map<string, AuditJobRef>();
   private readonly dirty = new Set<string>();
@@ -161,6 +198,9 @@ class Coordinator {
     let states = await this.states(allIds);
     const missing = [...states.values()].filter((state) => state === "unknown").length;
     const resumed = missing < this.jobs.length;
+    // Jobs found in Redis must hold exactly what this run would enqueue: one forged, or written by
+    // another version, would otherwise be proven (and fail) again on every run.
+    const replaced = resumed ? await this.replaceAltered(states) : 0;
     if (missing > 0) {
       // A fresh audit, or one whose jobs were partly removed by hand: BullMQ keeps the jobs
       // that exist (and their results) and adds the missing ones to their parents.
@@ -176,16 +216,21 @@ class Coordinator {
     const alreadyDone = [...states.values()].filter((state) => state === "completed").length;
     const where = `queue ${this.queueName} at ${this.connection.display}`;
     if (!resumed) this.note(`enqueued audit ${this.id}: ${this.jobs.length} proof jobs in one flow on ${where}; waiting for workers (\`zks audit worker --queue URL\`)`);
-    else this.note(`resuming audit ${this.id} on ${where}: ${alreadyDone} of ${this.jobs.length} proofs done${missing > 0 ? `, ${missing} jobs enqueued again` : ""}`);
+    else
+      this.note(
+        `resuming audit ${this.id} on ${where}: ${alreadyDone} of ${this.jobs.length} proofs done${missing > 0 ? `, ${missing} jobs enqueued again` : ""}${replaced > 0 ? `, ${replaced} jobs whose data differed from this run's replaced (to be proven again)` : ""}`,
+      );
 
     // Failures from an earlier run (workers that crashed, lost keys...) get their attempts back;
-    // an input the circuit rejects fails again below, with its reason.
+    // an input the circuit rejects fails again below, with its reason, once this machine agrees.
     for (const [jobId, state] of states) {
       if (state !== "failed") continue;
       const job = await this.queue.getJob(jobId);
-      if (!job || job.failedReason?.startsWith(UNPROVABLE)) continue;
+      if (!job) continue;
+      const ref = this.pending.get(jobId)!;
+      if (job.failedReason?.startsWith(UNPROVABLE) && (await confirmUnprovable(this.prepared, ref.level, ref.index)) !== undefined) continue;
       await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
-      this.note(`retrying job ${jobId} (it failed before: ${job.failedReason ?? "no reason recorded"})`);
+      this.note(`retrying job ${jobId} (it failed before: ${untrustedLine(job.failedReason ?? "no reason recorded")})`);
       states.set(jobId, "waiting");
     }
 
@@ -219,8 +264,50 @@ class Coordinator {
     const run = auditRunOf(this.prepared, this.proofs, this.options.chain, { levelsMs, totalMs: performance.now() - started });
     return {
       ...run,
-      queue: { auditId: this.id, name: this.queueName, redis: this.connection.display, rootJob: rootId, jobs: this.jobs.length, resumed, alreadyDone, workers: this.workers },
+      queue: {
+        auditId: this.id,
+        name: this.queueName,
+        redis: this.connection.display,
+        rootJob: rootId,
+        jobs: this.jobs.length,
+        resumed,
+        alreadyDone,
+        replaced,
+        workers: this.workers,
+      },
     };
+  }
+
+  /**
+   * Sets every existing job whose data is not what this run would enqueue back to this run's data,
+   * to be proven again (a result from other data is of no use); returns how many. A job a worker is
+   * proving right now cannot be changed under it: exit 3, run again once it is done.
+   */
+  private async replaceAltered(states: Map<string, string>): Promise<number> {
+    let replaced = 0;
+    const existing = this.jobs.filter((ref) => states.get(ref.id) !== "unknown");
+    for (let at = 0; at < existing.length; at += 200) {
+      const chunk = existing.slice(at, at + 200);
+      const found = await Promise.all(chunk.map((ref) => this.queue.getJob(ref.id)));
+      for (const [i, ref] of chunk.entries()) {
+        const job = found[i];
+        if (!job) continue;
+        const expected = auditJobData(this.prepared, this.id, ref.level, ref.index);
+        if (JSON.stringify(job.data) === JSON.stringify(expected)) continue;
+        const state = await job.getState();
+        if (state === "active")
+          throw new ZksError(
+            `job ${ref.id} (${this.describe(ref)}) in queue ${this.queueName} holds other data than this run's and a worker is proving it now: run the command again once it has finished (its result will not be used)`,
+            3,
+          );
+        await job.updateData(expected);
+        if (state === "completed") await job.retry("completed");
+        else if (state === "failed") await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        states.set(ref.id, state === "completed" || state === "failed" ? "waiting" : state);
+        replaced++;
+      }
+    }
+    return replaced;
   }
 
   /** Job states, a few hundred requests at a time. */
@@ -288,13 +375,25 @@ class Coordinator {
 
   private async failed(ref: AuditJobRef): Promise<void> {
     const job = await this.queue.getJob(ref.id);
-    const reason = job?.failedReason ?? "no reason recorded";
-    if (reason.startsWith(UNPROVABLE)) {
-      // The audit cannot complete: its jobs (which hold positions) leave Redis, unless kept or
-      // still locked by a worker (a later run removes them then).
+    // Whatever Redis says is untrusted text: one line, no control characters, bounded.
+    const raw = job?.failedReason ?? "no reason recorded";
+    const reason = untrustedLine(raw);
+    if (raw.startsWith(UNPROVABLE)) {
+      // A worker's word is not enough to declare the audit unprovable: this machine computes the
+      // witness itself, from the reference model's input, with the instance's generator.
+      const rejection = await confirmUnprovable(this.prepared, ref.level, ref.index);
+      if (rejection === undefined) {
+        const worker = safeName(job?.processedBy) ?? "an unknown worker";
+        throw new ZksError(
+          `job ${ref.id} (${this.describe(ref)}): worker ${worker} reported that the circuit rejects its input (${untrustedLine(raw.slice(UNPROVABLE.length))}), but its witness computes here: a fault of that worker (a stale witness generator?) or of the data in Redis, not of the audit; fix or stop that worker and run the command again (the audit's jobs stay in the queue)`,
+          3,
+        );
+      }
+      // Confirmed: the audit cannot complete, and its jobs (which hold positions) leave Redis,
+      // unless kept or still locked by a worker (a later run removes them then).
       const removed = this.options.keepJobs ? 0 : await this.queue.remove(this.jobs.at(-1)!.id, { removeChildren: true }).catch(() => 0);
       throw new QueueResultError(
-        `${this.describe(ref)} cannot be proven: ${reason.slice(UNPROVABLE.length)} (job ${ref.id}; ${removed === 1 ? "the audit's jobs were removed from the queue" : "the audit's jobs stay in the queue"})`,
+        `${this.describe(ref)} cannot be proven: ${rejection} (job ${ref.id}; ${removed === 1 ? "the audit's jobs were removed from the queue" : "the audit's jobs stay in the queue"})`,
       );
     }
     throw new ZksError(

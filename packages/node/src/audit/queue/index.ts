@@ -3,8 +3,18 @@
  * enqueues one flow of proof jobs mirroring the tree and checks every result; workers on any
  * number of machines prove them. BullMQ is loaded only when one of these runs.
  */
-export { checkQueueName, checkQueueReachable, DEFAULT_QUEUE_NAME, parseQueueUrl, type QueueConnection, type RedisConnectionOptions } from "./connection.ts";
-export { QueueResultError, removeAuditJobs, runQueuedAudit, type QueuedAuditOptions, type QueuedAuditRun } from "./coordinator.ts";
+export {
+  checkQueueName,
+  checkQueueReachable,
+  DEFAULT_QUEUE_NAME,
+  parseQueueUrl,
+  QUEUE_ENV,
+  resolveQueueUrl,
+  untrustedLine,
+  type QueueConnection,
+  type RedisConnectionOptions,
+} from "./connection.ts";
+export { confirmUnprovable, QueueResultError, removeAuditJobs, runQueuedAudit, type QueuedAuditOptions, type QueuedAuditRun } from "./coordinator.ts";
 export {
   auditFlow,
   auditId,
@@ -16,6 +26,7 @@ export {
   JOB_ATTEMPTS,
   parseJobData,
   parseJobResult,
+  safeName,
   type AuditJobData,
   type AuditJobRef,
   type AuditJobResult,

@@ -183,11 +183,22 @@ const resultSchema = z.object({
     curve: z.literal("bn128"),
   }),
   publicSignals: z.array(fieldElement).min(1).max(4096),
-  prover: z.string().max(40).optional(),
-  witness: z.string().max(40).optional(),
+  prover: z.string().optional(),
+  witness: z.string().optional(),
   ms: z.number().optional(),
-  worker: z.string().max(300).optional(),
+  worker: z.string().optional(),
 });
+
+/**
+ * A name a worker reports about itself (hostname/pid, its prover), which reaches the terminal and
+ * --json: only letters, digits and `_.-/:@` kept, at most `max` characters, so that no escape
+ * sequence or line break from Redis reaches either. Undefined when nothing is left.
+ */
+export function safeName(text: string | undefined, max = 100): string | undefined {
+  if (text === undefined) return undefined;
+  const kept = text.replace(/[^\w.\-/:@]/g, "").slice(0, max);
+  return kept === "" ? undefined : kept;
+}
 
 /**
  * A job's return value as the coordinator reads it from Redis, which it does not trust: the
@@ -199,7 +210,10 @@ export function parseJobResult(value: unknown): (ZkProof & { worker?: string; pr
     const issue = parsed.error.issues[0]!;
     return `its result is not a proof (${issue.path.join(".") || "result"}: ${issue.message})`;
   }
-  const { proof, publicSignals, worker, prover, witness } = parsed.data;
+  const worker = safeName(parsed.data.worker);
+  const prover = safeName(parsed.data.prover, 40);
+  const witness = safeName(parsed.data.witness, 40);
+  const { proof, publicSignals } = parsed.data;
   return {
     proof: { pi_a: [...proof.pi_a], pi_b: proof.pi_b.map((pair) => [...pair]), pi_c: [...proof.pi_c], protocol: proof.protocol, curve: proof.curve } as ZkProof["proof"],
     publicSignals: [...publicSignals],

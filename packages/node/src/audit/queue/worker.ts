@@ -10,7 +10,7 @@
  */
 import { hostname } from "node:os";
 import type { Job, Worker } from "bullmq";
-import { SetupError, ZksError } from "@zk-solvency/sdk/core";
+import { ZksError } from "@zk-solvency/sdk/core";
 import type { AuditInstances } from "@zk-solvency/sdk/audit";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
 import type { ProverBackend, ProverChoice } from "../../native-prover/index.ts";
@@ -25,8 +25,14 @@ export interface AuditWorkerOptions {
   queue: string;
   /** Default "zks-audit". */
   queueName?: string;
-  /** The audit instances this worker proves (default: the standard tier). Jobs for others stop it (exit 3). */
+  /**
+   * The audit instances this worker proves (default: the standard tier), and the tier's name for
+   * its first line. A job for other instances, or another key, is put back delayed by
+   * `deferSeconds` (default 30) for a worker that can prove it.
+   */
   instances?: AuditInstances;
+  tierName?: string;
+  deferSeconds?: number;
   /** Prover threads, and so jobs at once (default: the machine's available parallelism). */
   workers?: number;
   prover?: ProverChoice | ProverBackend;
@@ -36,7 +42,11 @@ export interface AuditWorkerOptions {
    * after one to two times this. Default 30 s.
    */
   lockSeconds?: number;
-  /** Stop once the queue has had nothing waiting, delayed, active or waiting for children for `idleSeconds` (default 5). */
+  /**
+   * Stop once the queue has had no job this worker could prove (its instances and keys) waiting,
+   * prioritized, delayed or active for `idleSeconds` (default 5). Jobs waiting for children do not
+   * count: a parent whose child failed, or an abandoned audit's, would keep it alive for ever.
+   */
   exitWhenIdle?: boolean;
   idleSeconds?: number;
   /** Lines for people: each job taken and proven, stops. */
@@ -50,6 +60,8 @@ export interface AuditWorkerStats {
   returned: string[];
   /** Job ids whose input the circuit rejected (failed, not retried). */
   unprovable: string[];
+  /** Job ids for other instances or keys, put back delayed for other workers (each time it met them). */
+  deferred: string[];
 }
 
 export interface AuditWorkerRun {
@@ -61,7 +73,7 @@ export interface AuditWorkerRun {
    * handed back to the queue at once, for other workers.
    */
   stop(now?: boolean): Promise<AuditWorkerStats>;
-  /** Settles when the worker has stopped: after stop(), when idle with exitWhenIdle, or with the error that stopped it (a key or tier mismatch, exit 3). */
+  /** Settles when the worker has stopped: after stop(), when idle with exitWhenIdle, or with the error that stopped it (a prover that cannot run, exit 3). */
   finished: Promise<AuditWorkerStats>;
 }
 
@@ -90,8 +102,16 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.prover !== undefined ? { prover: options.prover } : {}),
   });
-  const stats: AuditWorkerStats = { proved: [], returned: [], unprovable: [] };
+  const stats: AuditWorkerStats = { proved: [], returned: [], unprovable: [], deferred: [] };
   const name = `${hostname()}/${process.pid}`;
+  const deferMs = (options.deferSeconds ?? 30) * 1000;
+  /** Whether a job's data is one this worker proves: its instance, with the key this machine has. */
+  const canProve = (data: unknown): boolean => {
+    const d = data as { instance?: unknown; verificationKeyHash?: unknown } | null;
+    return typeof d?.instance === "string" && ownKey.get(d.instance) !== undefined && ownKey.get(d.instance) === d.verificationKeyHash;
+  };
+  // Audits whose jobs this worker cannot prove: said once each, not on every pass.
+  const foreignAudits = new Set<string>();
   // Jobs in hand, and how to hand each back when stopping now.
   const inHand = new Map<string, { hand: () => void }>();
   let fatal: Error | undefined;
@@ -124,14 +144,20 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
     }
     const own = ownKey.get(data.instance);
     if (own === undefined || own !== data.verificationKeyHash) {
-      // Another worker (another tier, or the right keys) can prove it: hand it back and stop, exit 3.
-      fatal = new SetupError(
-        own === undefined
-          ? `job ${job.id} is for ${data.instance}, which this worker does not prove (it proves ${instances.batch}, ${instances.merge}, ${instances.top}): start workers with the audit's --tier`
-          : `job ${job.id} is to be verified with key ${data.verificationKeyHash} for ${data.instance}, but this machine's key is ${own}: fetch or build the audit's keys (\`zks keys fetch\`, \`zks setup\`)`,
-      );
-      void stop(true);
-      return handBack(job, token);
+      // Another tier's audit on the same queue, or jobs left from before a key rotation: another
+      // worker may prove it, and this one goes on serving its own. Put back delayed (no attempt
+      // counted, not failed), so that this worker does not take it again at once.
+      if (!foreignAudits.has(data.auditId)) {
+        foreignAudits.add(data.auditId);
+        log(
+          own === undefined
+            ? `audit ${data.auditId}: its jobs are for ${data.instance}, which this worker does not prove (it proves ${instances.batch}, ${instances.merge}, ${instances.top}): left to workers started with that audit's --tier`
+            : `audit ${data.auditId}: its jobs are to be verified with key ${data.verificationKeyHash} for ${data.instance}, but this machine's key is ${own}: left to workers with that key (\`zks keys fetch\`, \`zks setup\`)`,
+        );
+      }
+      stats.deferred.push(job.id!);
+      await job.moveToDelayed(Date.now() + deferMs, token);
+      throw new bullmq.DelayedError();
     }
     log(`proving job ${job.id} (${data.instance}), attempt ${job.attemptsMade + 1}`);
     let handedBack = false;
@@ -158,7 +184,7 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
       log(`proved job ${job.id} with ${outcome.prover} (${outcome.witness} witness) in ${(result.ms / 1000).toFixed(2)} s`);
       return result;
     } catch (error) {
-      if (error instanceof bullmq.WaitingError) throw error;
+      if (error instanceof bullmq.WaitingError || error instanceof bullmq.DelayedError) throw error;
       if (error instanceof UnprovableError) {
         stats.unprovable.push(job.id!);
         log(`job ${job.id}: the circuit rejects its input (${error.detail})`);
@@ -179,6 +205,8 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
   };
 
   const worker: Worker = new bullmq.Worker(queueName, processor, {
+    // Recorded on each job it takes (job.processedBy): the coordinator names it when it blames a worker.
+    name,
     connection: connection.options,
     concurrency: pool.workers,
     lockDuration: lockSeconds * 1000,
@@ -222,11 +250,25 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
     const counter = new bullmq.Queue(queueName, { connection: connection.options });
     counter.on("error", () => {});
     let idleSince: number | undefined;
+    let checking = false;
+    /** Whether the queue holds a job this worker could prove: waiting, prioritized, delayed (a retry's backoff) or active on another worker (which may fail it back). */
+    const runnableJobs = async (): Promise<boolean> => {
+      const states = ["wait", "prioritized", "delayed", "active"] as const;
+      const counts = await counter.getJobCounts(...states);
+      for (const state of states) {
+        for (let at = 0; at < (counts[state] ?? 0); at += 50) {
+          const page = await counter.getJobs([state], at, at + 49);
+          if (page.some((job) => job && canProve(job.data))) return true;
+          if (page.length === 0) break;
+        }
+      }
+      return false;
+    };
     idleTimer = setInterval(() => {
-      void counter
-        .getJobCounts("wait", "active", "delayed", "prioritized", "waiting-children", "paused")
-        .then((counts) => {
-          const busy = Object.values(counts).reduce((a, b) => a + b, 0) > 0 || inHand.size > 0;
+      if (checking) return;
+      checking = true;
+      void (inHand.size > 0 ? Promise.resolve(true) : runnableJobs())
+        .then((busy) => {
           if (busy) idleSince = undefined;
           else if (idleSince === undefined) idleSince = performance.now();
           else if (performance.now() - idleSince >= idleMs) {
@@ -234,7 +276,8 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
             void stop(false);
           }
         })
-        .catch(() => (idleSince = undefined));
+        .catch(() => (idleSince = undefined))
+        .finally(() => (checking = false));
     }, 500);
     void finished.finally(() => counter.close().catch(() => {})).catch(() => {});
   }
@@ -243,6 +286,10 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
     fatal ??= new ZksError(`the queue's worker stopped: ${errorText(error)}`, 3);
     void stop(true);
   });
-  log(`taking jobs from queue ${queueName} at ${connection.display}: ${pool.workers} at a time, ${instances.batch} / ${instances.merge} / ${instances.top}`);
+  // What this worker serves, so that a tier or key mismatch with the coordinator shows at start.
+  const fingerprint = (instance: string) => `${instance} (key ${ownKey.get(instance)!.slice(0, 18)}...)`;
+  log(
+    `taking jobs from queue ${queueName} at ${connection.display}: ${pool.workers} at a time, tier ${options.tierName ?? "custom"}: ${fingerprint(instances.batch)}, ${fingerprint(instances.merge)}, ${fingerprint(instances.top)}`,
+  );
   return { backend: pool.backend, workers: pool.workers, stop, finished };
 }
