@@ -46,6 +46,8 @@ export {
   type AuditWorkerRun,
   type AuditWorkerStats,
   type QueueConnection,
+  type RedisConnectionOptions,
+  type EncodedSignal,
   type QueuedAuditOptions,
   type QueuedAuditRun,
 } from "./audit/queue/index.ts";
