@@ -19,7 +19,7 @@ import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
 import { calculateWitness } from "../packages/sdk/src/prover/witness.ts";
 import { solvencyInput } from "../packages/sdk/src/prover/witness/solvency.ts";
 import { verifyProof } from "../packages/sdk/src/verifier/verify.ts";
-import { assertOneLineError, ZKS } from "./helpers/cli.ts";
+import { assertOneLineError, zksAsync } from "./helpers/cli.ts";
 import { example, loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { TEST_KEEPER } from "./helpers/keeper-key.ts";
 import { needRapidsnark, RAPIDSNARK } from "./helpers/native-prover.ts";
@@ -68,19 +68,6 @@ async function appears(file: string, ms = 20_000): Promise<void> {
 }
 
 const rapidsnark = (binary: string): ProverBackend => ({ kind: "rapidsnark", binary, found: "ZKS_RAPIDSNARK" });
-
-/** The CLI as a child with exactly this environment on top of ours (undefined removes a variable). */
-function zks(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ZKS, ...args], { env: { ...process.env, ZKS_DEBUG: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("native prover (rapidsnark)", function () {
   let dir: string;
@@ -488,10 +475,10 @@ describe("native prover (rapidsnark)", function () {
         writeFileSync(allow, JSON.stringify({ version: 1, wallet: { USDC: "20000" }, sellable: ["WETH", "WBTC"], tradable: [], maxActions: 4 }));
         const atRiskInputs = ["--position", example("position-at-risk.json"), "--market", example("market-grid.json"), "--policy", example("policy.json")];
         const [byRapidsnark, bySnarkjs, rebalance] = await Promise.all([
-          zks(["prove", "health", ...inputs, "--out", native, "--prover", "rapidsnark"], { ...bare(), ZKS_RAPIDSNARK: RAPIDSNARK }),
-          zks(["prove", "health", ...inputs, "--out", plain, "--json"], { ...bare(), ZKS_PROVER: "snarkjs", ZKS_RAPIDSNARK: RAPIDSNARK }),
+          zksAsync(["prove", "health", ...inputs, "--out", native, "--prover", "rapidsnark"], { ...bare(), ZKS_RAPIDSNARK: RAPIDSNARK }),
+          zksAsync(["prove", "health", ...inputs, "--out", plain, "--json"], { ...bare(), ZKS_PROVER: "snarkjs", ZKS_RAPIDSNARK: RAPIDSNARK }),
           // `zks prove rebalance` hands --prover on to `zks rebalance`.
-          zks(["prove", "rebalance", ...atRiskInputs, "--out", rebalanced, "--allow", allow, "--keeper-key", keeperKey, "--prover", "rapidsnark", "--json"], {
+          zksAsync(["prove", "rebalance", ...atRiskInputs, "--out", rebalanced, "--allow", allow, "--keeper-key", keeperKey, "--prover", "rapidsnark", "--json"], {
             ...bare(),
             ZKS_RAPIDSNARK: RAPIDSNARK,
           }),
@@ -523,8 +510,8 @@ describe("native prover (rapidsnark)", function () {
           console.log("      (the build dir has a rapidsnark from `zks setup --native-prover`: the none-found case is checked through the API above)");
         }
         const [none, foo] = await Promise.all([
-          zks(["prove", "health", ...inputs, "--out", path.join(dir, "none"), "--prover", "rapidsnark"], bare()),
-          zks(["prove", "health", ...inputs, "--out", path.join(dir, "foo"), "--prover", "foo"], bare()),
+          zksAsync(["prove", "health", ...inputs, "--out", path.join(dir, "none"), "--prover", "rapidsnark"], bare()),
+          zksAsync(["prove", "health", ...inputs, "--out", path.join(dir, "foo"), "--prover", "foo"], bare()),
         ]);
         if (!existsSync(path.join(defaultBuildPaths().buildDir, "bin", "rapidsnark"))) {
           assert.equal(none.code, 3, none.stderr);
@@ -551,7 +538,7 @@ describe("native prover (rapidsnark)", function () {
         ];
         // Under auto (no --prover): ZKS_RAPIDSNARK alone asks for it. --json keeps progress lines off stderr.
         const results = await Promise.all(
-          cases.map(([name, binary]) => zks(["prove", "health", ...inputs, "--out", path.join(dir, name), "--json"], { ...bare(), ZKS_RAPIDSNARK: binary })),
+          cases.map(([name, binary]) => zksAsync(["prove", "health", ...inputs, "--out", path.join(dir, name), "--json"], { ...bare(), ZKS_RAPIDSNARK: binary })),
         );
         for (const [i, [name, , line]] of cases.entries()) {
           assert.equal(results[i]!.code, 3, `${name}: ${results[i]!.stderr}`);

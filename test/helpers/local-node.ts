@@ -11,7 +11,7 @@ const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json
 export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 
 /** A port free on the loopback interface right now. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

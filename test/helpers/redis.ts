@@ -6,9 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./local-node.ts";
 
 export interface LocalRedis {
   url: string;
@@ -32,17 +33,6 @@ export function requireRedisOrSkip(context: Mocha.Context): string | undefined {
   if (process.env.ZKS_REQUIRE_REDIS === "1") throw new Error("ZKS_REQUIRE_REDIS=1 but no redis-server: apt-get install -y redis-server");
   context.skip();
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** PING over a raw socket: true once the server answers +PONG. */
