@@ -6,7 +6,11 @@ import {
   figuresFromWords,
   figureWords,
   followInclusion,
+  emptyLeaf,
   inclusionProof,
+  leafHash,
+  nodeHash,
+  addFigures,
   type AuditLeaf,
   type InclusionProof,
   type SumNode,
@@ -81,6 +85,35 @@ describe("audit Merkle sum tree", function () {
     leaves.forEach((leaf, i) => assert.deepEqual(reach(leaf, inclusionProof(tree, i)), node(tree.root)));
     leaves.forEach((leaf, i) => assert.deepEqual(reach(leaf, inclusionProof(tree, i, 2)), node(tree.levels[2]![i >> 2]!)));
     assert.equal(buildSumTree(leaves, LAYOUT).root.hash, tree.root.hash, "deterministic");
+  });
+
+  it("equals the tree by definition (leafHash, nodeHash, every padding slot hashed) for every leaf count and depth", function () {
+    // buildSumTree hashes each digest once and each empty subtree once per level; this is the
+    // definition it must agree with, node for node.
+    const naive = (from: readonly AuditLeaf[], depth: number): SumNode[][] => {
+      const padded = [...from, ...Array.from({ length: 2 ** depth - from.length }, () => emptyLeaf(LAYOUT))];
+      const levels: SumNode[][] = [padded.map((leaf) => ({ hash: leafHash(leaf), sums: leaf.figures }))];
+      for (let d = 0; d < depth; d++) {
+        const below = levels[d]!;
+        levels.push(
+          Array.from({ length: below.length / 2 }, (_, i) => ({ hash: nodeHash(below[2 * i]!, below[2 * i + 1]!), sums: addFigures(below[2 * i]!.sums, below[2 * i + 1]!.sums) })),
+        );
+      }
+      return levels;
+    };
+    for (const count of [1, 2, 3, 4, 5, 7, 8, 11]) {
+      for (const extraDepth of [0, 1, 2]) {
+        const depth = Math.max(1, Math.ceil(Math.log2(count))) + extraDepth;
+        const built = buildSumTree(leaves.slice(0, count), LAYOUT, depth);
+        const expected = naive(leaves.slice(0, count), depth);
+        assert.equal(built.levels.length, expected.length);
+        built.levels.forEach((level, d) => {
+          assert.equal(level.length, expected[d]!.length, `${count} leaves, depth ${depth}: level ${d}'s width`);
+          level.forEach((n, i) => assert.deepEqual(n, expected[d]![i], `${count} leaves, depth ${depth}: node ${i} of level ${d}`));
+        });
+        assert.deepEqual(built.root, expected[depth]![0]);
+      }
+    }
   });
 
   it("a path carries hashes and digests, never another account's figures", function () {

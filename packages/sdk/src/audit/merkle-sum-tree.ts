@@ -249,24 +249,45 @@ export function buildSumTree(leaves: readonly AuditLeaf[], layout: FigureLayout,
   if (depth > MAX_DEPTH) throw new AuditTreeError(`buildSumTree: depth ${depth} is above ${MAX_DEPTH}`);
   if (2 ** depth < leaves.length) throw new AuditTreeError(`buildSumTree: ${leaves.length} leaves do not fit depth ${depth}`);
   const accounts = new Set<bigint>();
-  const padded = [...leaves, ...Array.from({ length: 2 ** depth - leaves.length }, () => emptyLeaf(layout))];
-  let level: SumNode[] = padded.map((leaf, i) => {
-    if (i < leaves.length) {
-      checkFigures(leaf.figures, layout, `leaf ${i}`);
-      if (accounts.has(leaf.account)) throw new AuditTreeError(`leaf ${i}: account ${leaf.account} appears twice; one leaf per account`);
-      accounts.add(leaf.account);
+  // Each node's sums digest is computed once and kept beside it (nodeHash would hash each child's
+  // sums again, and a node is a child once): the digests are most of the tree's cost, 2 Poseidon
+  // permutations of width 17 each for a 3x3x16 layout.
+  let level: SumNode[] = [];
+  let digests: bigint[] = [];
+  for (const [i, leaf] of leaves.entries()) {
+    checkFigures(leaf.figures, layout, `leaf ${i}`);
+    if (accounts.has(leaf.account)) throw new AuditTreeError(`leaf ${i}: account ${leaf.account} appears twice; one leaf per account`);
+    accounts.add(leaf.account);
+    const digest = figuresDigest(leaf.figures);
+    level.push({ hash: poseidon2([ownerHash(leaf.commitment, leaf.account), digest]), sums: leaf.figures });
+    digests.push(digest);
+  }
+  // Padding: every empty subtree of one height is the same node, hashed once per level rather
+  // than once per slot (a 10,000-account audit pads to 16,384 leaves).
+  const padding = emptyLeaf(layout);
+  let empty: SumNode = { hash: leafHash(padding), sums: padding.figures };
+  const emptyDigest = figuresDigest(padding.figures);
+  const levels: SumNode[][] = [];
+  for (let d = 0; ; d++) {
+    const width = 2 ** (depth - d);
+    const used = level.length;
+    for (let i = used; i < width; i++) {
+      level.push(empty);
+      digests.push(emptyDigest);
     }
-    return { hash: leafHash(leaf), sums: leaf.figures };
-  });
-  const levels = [level];
-  for (let d = 0; d < depth; d++) {
+    levels.push(level);
+    if (d === depth) break;
     const next: SumNode[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const [left, right] = [level[i]!, level[i + 1]!];
-      next.push({ hash: nodeHash(left, right), sums: addFigures(left.sums, right.sums) });
+    const nextDigests: bigint[] = [];
+    // Pairs with at least one used child; the rest of the next level is the empty subtree.
+    for (let i = 0; i < used; i += 2) {
+      const sums = addFigures(level[i]!.sums, level[i + 1]!.sums);
+      next.push({ hash: poseidon4([level[i]!.hash, digests[i]!, level[i + 1]!.hash, digests[i + 1]!]), sums });
+      nextDigests.push(figuresDigest(sums));
     }
-    levels.push(next);
+    empty = { hash: poseidon4([empty.hash, emptyDigest, empty.hash, emptyDigest]), sums: empty.sums };
     level = next;
+    digests = nextDigests;
   }
   return { depth, layout, levels, root: level[0]! };
 }
