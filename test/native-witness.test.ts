@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
-import { SetupError } from "../packages/sdk/src/core/errors.ts";
+import { InputError, SetupError } from "../packages/sdk/src/core/errors.ts";
 import type { Market, Policy } from "../packages/sdk/src/inputs/types.ts";
 import { loadInstanceArtifacts, type InstanceArtifacts } from "../packages/node/src/artifacts.ts";
-import { nativeWitnessCalculator, type NativeWitnessCalculator } from "../packages/node/src/native-witness.ts";
+import { nativeWitnessCalculator, nativeWitnessTimeoutMs, nativeWitnessWriter, type NativeWitnessCalculator } from "../packages/node/src/native-witness.ts";
 import { proveBuiltInstance } from "../packages/node/src/prove-built.ts";
 import { positionOpeningInput } from "../packages/sdk/src/prover/witness/position-opening.ts";
 import { UnprovableError } from "../packages/sdk/src/prover/errors.ts";
@@ -50,6 +50,61 @@ describe("native witness generator (zks setup --native-witness)", function () {
     } finally {
       rmSync(buildDir, { recursive: true, force: true });
     }
+  });
+
+  describe("a generator that hangs or reads the environment", function () {
+    let dir: string;
+    const saved = { timeout: process.env.ZKS_WITNESS_TIMEOUT_MS, secret: process.env.ZKS_QUEUE };
+    before(() => (dir = mkdtempSync(path.join(tmpdir(), "zks-fake-wtns-"))));
+    after(() => {
+      rmSync(dir, { recursive: true, force: true });
+      for (const [name, value] of [
+        ["ZKS_WITNESS_TIMEOUT_MS", saved.timeout],
+        ["ZKS_QUEUE", saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    const script = (name: string, body: string): string => {
+      const file = path.join(dir, name);
+      writeFileSync(file, `#!/bin/sh\n${body}\n`);
+      chmodSync(file, 0o755);
+      return file;
+    };
+
+    it("a hung generator is killed after ZKS_WITNESS_TIMEOUT_MS: a SetupError (exit 3) naming the binary and the limit", async function () {
+      const binary = script("hangs", "exec sleep 30");
+      process.env.ZKS_WITNESS_TIMEOUT_MS = "400";
+      const started = Date.now();
+      await assert.rejects(nativeWitnessWriter({ instance: INSTANCE, binary })({ a: 1n }, path.join(dir, "w.wtns")), (error: unknown) => {
+        assert.ok(error instanceof SetupError, String(error));
+        assert.equal(error.exitCode, 3);
+        assert.match(error.message, /hangs: the native witness generator of solvency-3x3x16 did not finish in 0\.4 s and was killed \(ZKS_WITNESS_TIMEOUT_MS/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 10_000, "killed, not waited for");
+    });
+
+    it("a bad ZKS_WITNESS_TIMEOUT_MS is an InputError naming it; unset is 120 s", function () {
+      assert.equal(nativeWitnessTimeoutMs({}), 120_000);
+      assert.equal(nativeWitnessTimeoutMs({ ZKS_WITNESS_TIMEOUT_MS: "1500" }), 1500);
+      for (const bad of ["0", "-1", "1e3", "soon"])
+        assert.throws(
+          () => nativeWitnessTimeoutMs({ ZKS_WITNESS_TIMEOUT_MS: bad }),
+          (e: unknown) => e instanceof InputError && /ZKS_WITNESS_TIMEOUT_MS/.test(e.message),
+        );
+    });
+
+    it("the generator gets a minimal environment: no queue URL or other secret reaches it", async function () {
+      const seen = path.join(dir, "env.txt");
+      const binary = script("prints-env", `env > ${seen}; printf x > "$2"`);
+      delete process.env.ZKS_WITNESS_TIMEOUT_MS;
+      process.env.ZKS_QUEUE = "redis://:hunter2@127.0.0.1:6379";
+      await nativeWitnessWriter({ instance: INSTANCE, binary })({ a: 1n }, path.join(dir, "w2.wtns"));
+      const env = readFileSync(seen, "utf8");
+      assert.doesNotMatch(env, /hunter2|ZKS_QUEUE/);
+    });
   });
 
   describe(`on ${INSTANCE}`, function () {

@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
-import { SetupError, SNARK_FIELD } from "@zk-solvency/sdk/core";
+import { InputError, SetupError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
 import { trackChild, trackDir } from "./native-prover/children.ts";
+import { childEnv } from "./native-prover/probe.ts";
 import { manifestPath, readManifest, type InstanceManifest } from "./setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "./setup/paths.ts";
 
@@ -80,7 +81,12 @@ export function nativeWitnessWriter(source: string | NativeWitnessBinary, paths?
     const input = `${output}.input.json`;
     try {
       writeFileSync(input, JSON.stringify(signals, fieldDecimals));
-      const run = await runGenerator(binary, [input, output]);
+      const timeoutMs = nativeWitnessTimeoutMs();
+      const run = await runGenerator(binary, [input, output], timeoutMs);
+      if (run.timedOut)
+        throw new SetupError(
+          `${binary}: the native witness generator of ${instance} did not finish in ${Number((timeoutMs / 1000).toFixed(1))} s and was killed (ZKS_WITNESS_TIMEOUT_MS sets the limit, in milliseconds); rebuild it with \`zks setup --instance ${instance} --native-witness\``,
+        );
       if (run.code === 0 && existsSync(output)) return;
       // assert() and uncaught exceptions abort; any other signal is a crash, not a verdict on the input.
       if (run.signal && run.signal !== "SIGABRT")
@@ -103,24 +109,53 @@ function fieldDecimals(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * How long one witness may take before its generator is killed: 120 s by default, a thousand times
+ * what the largest instance's takes here (0.06-0.09 s for a 65,000-constraint audit batch), so
+ * only a hung or broken binary reaches it; ZKS_WITNESS_TIMEOUT_MS overrides it.
+ */
+export function nativeWitnessTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const set = env.ZKS_WITNESS_TIMEOUT_MS;
+  if (set === undefined || set === "") return 120_000;
+  if (!/^[1-9][0-9]{0,9}$/.test(set)) throw new InputError("ZKS_WITNESS_TIMEOUT_MS", "", `expected a positive whole number of milliseconds, got ${JSON.stringify(set)}`);
+  return Number(set);
+}
+
 interface GeneratorRun {
   code: number | null;
   signal: NodeJS.Signals | null;
+  timedOut: boolean;
   /** stdout then stderr: circom prints its failed-assert line on stdout, assert() and the C++ runtime on stderr. */
   output: string;
 }
 
-function runGenerator(binary: string, args: string[]): Promise<GeneratorRun> {
+function runGenerator(binary: string, args: string[], timeoutMs: number): Promise<GeneratorRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // The minimal environment rapidsnark gets: the generator reads two files and needs no secrets.
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
     trackChild(child);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     let stdout = "";
     let stderr = "";
     // A failing generator can print a trace per failed component: keep the start, which names the cause.
     child.stdout.on("data", (chunk) => (stdout = stdout.length < 16_384 ? stdout + chunk : stdout));
     child.stderr.on("data", (chunk) => (stderr = stderr.length < 16_384 ? stderr + chunk : stderr));
-    child.on("error", (error) => reject(new SetupError(`${binary}: cannot run the native witness generator (${error.message}); rebuild it with \`zks setup --native-witness\``)));
-    child.on("close", (code, signal) => resolve({ code, signal, output: `${stdout}\n${stderr}` }));
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(new SetupError(`${binary}: cannot run the native witness generator (${error.message}); rebuild it with \`zks setup --native-witness\``));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut, output: `${stdout}\n${stderr}` });
+    });
+    // Killed for its time: done now, without waiting for pipes a grandchild may hold open.
+    child.on("exit", (code, signal) => {
+      if (timedOut) resolve({ code, signal, timedOut, output: `${stdout}\n${stderr}` });
+    });
   });
 }
 
