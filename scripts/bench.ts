@@ -276,11 +276,25 @@ function nativeSeries() {
   ];
 }
 
+const instanceNames = new Set(loadInstances().map((i) => i.name));
 const machine = previous?.machine ?? describeMachine();
 const seconds = previous?.seconds ?? (performance.now() - started) / 1000;
 writeFileSync(
   BENCHMARKS_FILE,
-  renderBenchmarks({ machine, runs: previous?.runs ?? runs, results, costs, changes, gasSection, auditSection, browser, plotFile: PLOT_FILE, seconds }),
+  renderBenchmarks({
+    machine,
+    runs: previous?.runs ?? runs,
+    results,
+    costs,
+    changes,
+    gasSection,
+    auditSection,
+    browser,
+    plotFile: PLOT_FILE,
+    seconds,
+    // Today's instances only: a build directory can hold one since renamed or removed.
+    current: Object.fromEntries(results.map((r) => [r.instance, instanceNames.has(r.instance) ? readManifest(instanceDir(paths, r.instance))?.nConstraints : undefined])),
+  }),
 );
 if (measure) appendFileSync(path.join(BENCH_DIR, "history.jsonl"), `${JSON.stringify({ machine, runs, results, costs, seconds })}\n`);
 if (onlyNative) {

@@ -12,7 +12,7 @@ import {
   type ScaleOutResult,
   type ScaleOutRun,
 } from "../scripts/bench/audit-report.ts";
-import { nativeTable, renderBenchmarks, type InstanceResult } from "../scripts/bench/report.ts";
+import { nativeTable, renderBenchmarks, stalenessNote, type InstanceResult } from "../scripts/bench/report.ts";
 
 /** A synthetic run: the report's arithmetic and verdicts, without measuring anything. */
 function result(instance: string, constraints: number, coldMs: number, snarkjsMs: number, warmMs: number, poolMs: number): InstanceResult {
@@ -111,6 +111,34 @@ describe("rapidsnark beside snarkjs (scripts/bench/report.ts nativeTable)", func
     runs: 5,
     date: "2026-12-06",
     commit: "def5678",
+  });
+
+  it("names the rows measured on another circuit than today's build, and the instances it could not compare", function () {
+    const rows = [
+      result("solvency-3x3x16", 17_154, 2000, 1900, 900, 700),
+      result("audit-batch-3x3x16x2", 34_371, 5000, 4800, 2000, 1500),
+      result("hvar-3x3x128", 52_603, 6000, 5000, 2500, 2000),
+    ];
+    assert.deepEqual(stalenessNote(rows, undefined), []);
+    assert.deepEqual(stalenessNote(rows, { "solvency-3x3x16": 17_154, "audit-batch-3x3x16x2": 34_371, "hvar-3x3x128": 52_603 }), []);
+    const [note] = stalenessNote(rows, { "solvency-3x3x16": 17_495, "audit-batch-3x3x16x2": 36_011, "hvar-3x3x128": undefined });
+    assert.match(
+      note!,
+      /^\*\*Not yet re-measured:\*\* 2 of 3 instances changed since this run measured them \(constraints then -> now: `solvency-3x3x16` 17,154 -> 17,495, `audit-batch-3x3x16x2` 34,371 -> 36,011\)/,
+    );
+    assert.match(note!, /Not compared with today's circuits \(not built in this build directory, or no longer in instances.json\): `hvar-3x3x128`\.$/);
+    const machine = { cpu: "Test CPU", cores: 2, memoryGiB: 24, os: "Linux", node: "v22.0.0", snarkjs: "0.7.6", circom2: "0.2.23", commit: "abc1234", date: "2026-11-21" };
+    const page = renderBenchmarks({
+      machine,
+      runs: 5,
+      results: rows,
+      changes: [],
+      plotFile: "p.svg",
+      seconds: 60,
+      current: { "solvency-3x3x16": 17_495, "audit-batch-3x3x16x2": 34_371, "hvar-3x3x128": 52_603 },
+    });
+    assert.match(page, /\*\*Not yet re-measured:\*\* 1 of 3 instances changed[^\n]*`solvency-3x3x16` 17,154 -> 17,495\)/);
+    assert.ok(page.indexOf("Not yet re-measured") < page.indexOf("## Summary against the goals"), "the note comes before the tables it qualifies");
   });
 
   it("gives each prover's speed-up over plain snarkjs, and – where rapidsnark was not measured", function () {

@@ -92,6 +92,28 @@ const s = (ms: number): string => (ms / 1000).toFixed(2);
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 const x = (ratio: number): string => `${ratio.toFixed(2)}x`;
 
+/**
+ * The rows whose circuit changed since they were measured (today's constraint count differs), as a
+ * paragraph, or nothing when every row is current or today's counts are unknown.
+ */
+export function stalenessNote(results: readonly InstanceResult[], current: Record<string, number | undefined> | undefined): string[] {
+  if (!current) return [];
+  const stale = results.filter((r) => current[r.instance] !== undefined && current[r.instance] !== r.constraints);
+  const unbuilt = results.filter((r) => current[r.instance] === undefined).map((r) => `\`${r.instance}\``);
+  const lines: string[] = [];
+  if (stale.length > 0) {
+    const changes = stale.map((r) => `\`${r.instance}\` ${n(r.constraints)} -> ${n(current[r.instance]!)}`).join(", ");
+    lines.push(
+      `**Not yet re-measured:** ${stale.length} of ${results.length} instances changed since this run measured them (constraints then -> now: ${changes}). Their snarkjs, witness and memory figures are the old circuits'; rerun \`npm run bench\` to compare like with like.`,
+    );
+  }
+  if (unbuilt.length > 0)
+    lines.push(
+      `${lines.length > 0 ? "" : "**Not checked:** "}Not compared with today's circuits (not built in this build directory, or no longer in instances.json): ${unbuilt.join(", ")}.`,
+    );
+  return lines.length > 0 ? [lines.join(" "), ""] : [];
+}
+
 export function renderBenchmarks(args: {
   machine: Machine;
   runs: number;
@@ -104,6 +126,12 @@ export function renderBenchmarks(args: {
   browser?: BrowserResult;
   plotFile: string;
   seconds: number;
+  /**
+   * Each instance's constraint count in today's build (undefined: not built here). Rows measured on
+   * another count are named in a note at the top, so a reader never takes an old circuit's time
+   * for today's.
+   */
+  current?: Record<string, number | undefined>;
 }): string {
   const { machine, results } = args;
   const worst = (pick: (r: InstanceResult) => number) => results.reduce((a, r) => (pick(r) > pick(a) ? r : a));
@@ -118,6 +146,7 @@ export function renderBenchmarks(args: {
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}, snarkjs ${machine.snarkjs}, circom2 ${machine.circom2} (circuits compiled with \`--O2\`).`,
     `Times are medians of ${args.runs} runs on the spec's healthy example position (\`scripts/bench/inputs.ts\`); memory is the peak resident set of a fresh process.`,
     "",
+    ...stalenessNote(results, args.current),
     "## Summary against the goals",
     "",
     "| goal | measured | verdict |",
