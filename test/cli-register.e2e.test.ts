@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { decryptOpening } from "../packages/sdk/src/encryption/opening-cipher.ts";
 import { keeperPublicKeyFileJson } from "../packages/sdk/src/encryption/keeper-key.ts";
-import { assertOneLineError, zks } from "./helpers/cli.ts";
+import { assertOneLineError, zks, zksAsync } from "./helpers/cli.ts";
 import { example, loadMarket } from "./helpers/examples.ts";
 import { LAYOUT } from "./helpers/contracts-fixtures.ts";
 import { OTHER_KEEPER, TEST_KEEPER } from "./helpers/keeper-key.ts";
+import { needRapidsnark, RAPIDSNARK } from "./helpers/native-prover.ts";
 
 describe("zks register", function () {
   let dir: string;
@@ -62,6 +63,29 @@ describe("zks register", function () {
     assert.ok(existsSync(path.join(out, "proof.json")));
     const verified = zks("verify", "--proof", path.join(out, "proof.json"), "--json");
     assert.equal(verified.code, 0, verified.stderr);
+  });
+
+  it("--prover rapidsnark makes the registration proof, says so (stderr and --json) and it verifies; a bad --prover is exit 2 before any work", async function () {
+    needRapidsnark(this);
+    const position = write("native.json", { ...healthy(), derivatives: {} });
+    const out = path.join(dir, "native");
+    const result = await zksAsync(["register", "--position", position, ...withKey(), "--out", out, "--prover", "rapidsnark", "--json"], { ZKS_RAPIDSNARK: RAPIDSNARK });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as { prover: string; proverBinary: string };
+    assert.equal(summary.prover, "rapidsnark");
+    assert.equal(summary.proverBinary, RAPIDSNARK);
+    const human = await zksAsync(["register", "--position", position, ...withKey(), "--out", path.join(dir, "native-human"), "--prover", "rapidsnark"], {
+      ZKS_RAPIDSNARK: RAPIDSNARK,
+    });
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stderr, /proved with rapidsnark \((wasm|native) witness\) in \d+\.\d\d s by /);
+    const verified = zks("verify", "--proof", path.join(out, "proof.json"), "--json");
+    assert.equal(verified.code, 0, verified.stderr);
+
+    const bad = zks("register", "--position", position, ...withKey(), "--out", path.join(dir, "bad-prover"), "--prover", "gpu");
+    assert.equal(bad.code, 2);
+    assertOneLineError(bad, /--prover/);
+    assert.equal(existsSync(path.join(dir, "bad-prover")), false);
   });
 
   it("refuses a written option, a registered nonce and a failing position with one line and exit 2, before proving", function () {

@@ -1,6 +1,6 @@
 /**
  * `--prover auto|snarkjs|rapidsnark`, the same on every command that proves (prove, rebalance,
- * keeper run, audit prove, audit worker). The backend is resolved and a rapidsnark binary probed
+ * register, keeper run, audit prove, audit worker; the demo takes ZKS_PROVER). The backend is resolved and a rapidsnark binary probed
  * before the command prints or proves anything, so a missing or broken one is one line (exit 3),
  * not a failure after minutes of work.
  */
