@@ -47,6 +47,8 @@ const { values } = parseArgs({
   options: {
     positions: { type: "string", default: "100" },
     provers: { type: "string", default: "1" },
+    // auto (the keeper's own default) takes rapidsnark when one is installed: name it to compare.
+    prover: { type: "string", default: "auto" },
     out: { type: "string", default: path.join(PACKAGE_ROOT, "benchmarks", "keeper.json") },
   },
 });
@@ -54,6 +56,7 @@ const N = Number(values.positions);
 const PROVERS = Number(values.provers);
 if (!Number.isInteger(N) || N < 10) throw new Error(`--positions: at least 10 (first 10 against last 10), got ${values.positions}`);
 if (!Number.isInteger(PROVERS) || PROVERS < 1) throw new Error(`--provers: a positive whole number, got ${values.provers}`);
+if (!["auto", "snarkjs", "rapidsnark"].includes(values.prover!)) throw new Error(`--prover: auto, snarkjs or rapidsnark, got ${values.prover}`);
 
 const [WETH, USDC] = [0, 2];
 const E6 = 10n ** 6n;
@@ -215,8 +218,11 @@ async function main(): Promise<void> {
       jitterMs: 0,
       provers: PROVERS,
     });
-    keeper = new KeeperProcess(["--config", config], { [KEEPER_ENV]: walletAt(9).privateKey });
+    keeper = new KeeperProcess(["--config", config, "--prover", values.prover!], { [KEEPER_ENV]: walletAt(9).privateKey });
     const started = await keeper.event("started", undefined, 300_000);
+    // What made the proofs, as the keeper reports it ("rapidsnark-native", "pool", ...): auto depends on the machine.
+    const proverBackend = String(started.prover);
+    log(`the keeper proves with ${proverBackend}`);
     const metricsUrl = started.metrics as string;
     const firstPass = await keeper.event("evaluated", (l) => l.epoch === "42" && l.evaluated === N, 300_000);
     const service = {
@@ -279,10 +285,11 @@ async function main(): Promise<void> {
     keeper.kill("SIGTERM");
     const exit = await keeper.exited;
     const result = {
-      generatedBy: `npm run bench:keeper -- --positions ${N} --provers ${PROVERS}`,
+      generatedBy: `npm run bench:keeper -- --positions ${N} --provers ${PROVERS} --prover ${values.prover}`,
       instance: INSTANCE,
       positions: N,
       provers: PROVERS,
+      prover: proverBackend,
       registration: {
         seconds: seconds(registrationMs),
         provingSeconds: seconds(registrationProofMs),
@@ -325,6 +332,7 @@ async function main(): Promise<void> {
 function markdown(r: {
   positions: number;
   provers: number;
+  prover: string;
   evaluation: {
     firstPass: { positionsPerSecond: number; ms: number };
     newEpoch: { positionsPerSecond: number; ms: number };
@@ -337,7 +345,7 @@ function markdown(r: {
   machine: { cpu: string; cores: number; node: string; date: string };
 }): string {
   return [
-    `### Keeper service (\`npm run bench:keeper\`: ${r.positions} positions, rebalance-3x3x16, ${r.provers} prover${r.provers === 1 ? "" : "s"})`,
+    `### Keeper service (\`npm run bench:keeper\`: ${r.positions} positions, rebalance-3x3x16, ${r.provers} prover${r.provers === 1 ? "" : "s"}, backend ${r.prover})`,
     "",
     "| figure | value |",
     "| --- | ---: |",
