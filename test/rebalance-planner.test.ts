@@ -337,7 +337,7 @@ describe("planner", function () {
         }
       }
       // The property is only meaningful if plans are found for a fair share of the cases.
-      const minimum: Record<Strategy, number> = { threshold: 20, time: 20, "delta-neutral": 4 };
+      const minimum: Record<Strategy, number> = { threshold: 20, time: 20, "delta-neutral": 4, "grid-hedge": 0 };
       for (const strategy of strategies) assert.ok((counts[`${strategy}:plan`] ?? 0) >= minimum[strategy], `${strategy}: ${JSON.stringify(counts)}`);
     });
   });

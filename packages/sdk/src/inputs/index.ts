@@ -12,5 +12,16 @@ export type { RawMarket, RawPolicy, RawPosition } from "./schemas.ts";
 export { jsonSchemas } from "./json-schema.ts";
 export type { JsonSchemas } from "./json-schema.ts";
 export { positionToJson } from "./position-file.ts";
+export {
+  DEFAULT_SPOT_POINTS,
+  DEFAULT_SPOT_RANGE,
+  DEFAULT_VOL_MOVES,
+  MAX_GRID_SCENARIOS,
+  portfolioMarginGrid,
+  type GridAssetRange,
+  type GridInstrumentPricing,
+  type GridOptions,
+  type MarketGrid,
+} from "./market-grid.ts";
 export { fieldPath, readRaw } from "./fields.ts";
 export { describeValue } from "./schemas.ts";

@@ -5,13 +5,16 @@
  *
  *     {
  *       "version": 1,                          optional; 1 is the only version
- *       "wallet": { "USDC": "20000" },         optional; symbol -> whole tokens >= 0 (decimal string)
- *                                              available in the owner's wallet for deposit / repay
+ *       "wallet": { "USDC": "20000",           optional; symbol -> whole tokens >= 0 (decimal string)
+ *                                              available in the owner's wallet for deposit / repay;
+ *                   "ETH-26DEC26-2800-P": "40" }   an instrument id -> option tokens (contracts) in
+ *                                              the wallet, which the grid hedge may deposit
  *       "sellable": ["WETH", "WBTC"],          optional; asset symbols whose collateral may be sold
  *                                              (swapped on the AMM)
- *       "tradable": ["ETH-26DEC26-3200-C"],    optional; accepted and checked against the market,
- *                                              but unused: instruments have no trading venue in
- *                                              the custody model (docs/custody.md)
+ *       "tradable": ["ETH-26DEC26-2800-P"],    optional; instruments whose option tokens the grid
+ *                                              hedge may deposit (from the wallet) or withdraw
+ *                                              (long holdings only: docs/custody.md); the other
+ *                                              strategies never move option tokens
  *       "maxActions": 4                        optional; integer >= 1, the most actions a plan may have
  *     }
  *
@@ -21,7 +24,7 @@
  * Browser-safe: the caller reads the file.
  */
 import { InputError } from "../core/errors.ts";
-import { MAX_AMOUNT } from "../core/fixed-point.ts";
+import { MAX_AMOUNT, QUANTITY_DECIMALS, QUANTITY_OFFSET } from "../core/fixed-point.ts";
 import { Fields, NON_NEGATIVE } from "../inputs/fields.ts";
 import { describeValue } from "../inputs/schemas.ts";
 import type { Market } from "../inputs/types.ts";
@@ -31,8 +34,10 @@ export interface Allowance {
   wallet: bigint[];
   /** Per market asset: its collateral may be sold. */
   sellable: boolean[];
-  /** Per market instrument: listed in `tradable` (unused by the planner: instruments have no venue). */
+  /** Per market instrument: listed in `tradable`: the grid hedge may move its option tokens. */
   tradable: boolean[];
+  /** Per market instrument, option tokens in the wallet (contracts at QUANTITY_DECIMALS); absent = none. */
+  instrumentWallet?: bigint[];
   /** The most actions a plan may have; undefined = no limit. */
   maxActions?: number;
 }
@@ -75,6 +80,17 @@ export function parseAllowance(json: unknown, source: string, market: Market): A
     if (!isObject(json.wallet)) at.fail("wallet", `expected an object of symbol -> amount, got ${describeValue(json.wallet)}`);
     for (const [symbol, text] of Object.entries(json.wallet)) {
       const field = `wallet.${symbol}`;
+      const k = instruments.get(symbol);
+      if (k !== undefined) {
+        // Option tokens: contracts at QUANTITY_DECIMALS, a long holding's range.
+        if (assets.has(symbol)) at.fail(field, `"${symbol}" is both an asset and an instrument of the market; the wallet entry is ambiguous`);
+        if (typeof text !== "string") at.fail(field, `expected a decimal string of contracts like "40", got ${describeValue(text)}`);
+        const contracts = at.decimal(field, text, QUANTITY_DECIMALS, NON_NEGATIVE);
+        if (contracts >= QUANTITY_OFFSET) at.fail(field, `"${text}" contracts is above the commitment's range 2^95 / 10^${QUANTITY_DECIMALS}`);
+        allowance.instrumentWallet ??= market.instruments.map(() => 0n);
+        allowance.instrumentWallet[k] = contracts;
+        continue;
+      }
       const i = at.lookup(field, symbol, assets, "asset");
       if (typeof text !== "string") at.fail(field, `expected a decimal string like "20000", got ${describeValue(text)}`);
       const units = at.decimal(field, text, market.assets[i]!.decimals, NON_NEGATIVE);
@@ -109,6 +125,9 @@ export function allowanceSpec(allowance: Allowance, market: Market, format: (uni
   const wallet: Record<string, string> = {};
   allowance.wallet.forEach((units, i) => {
     if (units > 0n) wallet[market.assets[i]!.symbol] = format(units, market.assets[i]!.decimals);
+  });
+  allowance.instrumentWallet?.forEach((contracts, k) => {
+    if (contracts > 0n) wallet[market.instruments[k]!.id] = format(contracts, QUANTITY_DECIMALS);
   });
   return {
     wallet,

@@ -45,6 +45,8 @@ export {
 export { meetsGoal, type Goal, type Margins, type Shortfall } from "./goal.ts";
 export { swapMinOut, worstSwap, type SwapPricing, type SwapQuote } from "./trades.ts";
 export { portfolioDelta } from "./delta.ts";
+export { gridExposures, gridHedgeCandidates, HEDGE_CANDIDATES, type GridExposures, type HedgeCandidate, type HedgeVariable } from "./grid-hedge.ts";
+export { simplexMax, solveMinimax, worstLoss, type MinimaxProblem, type MinimaxSolution } from "./minimax.ts";
 export {
   SWAP_SLOTS,
   noMovements,
@@ -71,6 +73,7 @@ export {
   STRATEGIES,
   type DeltaSummary,
   type GoalOptions,
+  type GridSummary,
   type NoPlan,
   type Plan,
   type PlanOptions,

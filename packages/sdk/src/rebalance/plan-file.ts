@@ -6,7 +6,7 @@
  *     {
  *       "version": 2,                         version 1 (internal swaps, hedges, trade legs) is refused
  *       "kind": "zks-rebalance-plan",
- *       "strategy": "threshold" | "time" | "delta-neutral",
+ *       "strategy": "threshold" | "time" | "delta-neutral" | "grid-hedge",
  *       "needed": true,                       false: the position is at its target, no actions
  *       "epoch": 42,                          the market epoch the plan was made under
  *       "account": "0x...", "nonce": "0",     the position the plan starts from
@@ -33,6 +33,7 @@
  *       "explanation": [ "..." ],
  *       "nextRebalanceAt": 1764304800,        time strategy only (unix seconds)
  *       "delta": { "band", "before": {..}, "after": {..} }   delta-neutral only, quote currency
+ *       "grid": { "band", "before", "after": { "worstLoss", "scenario", "vega"?, "gamma"? } }   grid-hedge only, quote currency
  *     }
  *
  * parsePlanFile checks the shape, resolves names against the market, refuses a plan made for
@@ -51,6 +52,7 @@ import { riskReportJson } from "../model/check.ts";
 import { applyActions, movementsOf, RebalanceError, type Action, type ApplyOptions } from "./actions.ts";
 import { VALUE_DECIMALS } from "./conservation.ts";
 import { DEBT_INDEX_SCALE, type Movements } from "./transition.ts";
+import type { GridExposures } from "./grid-hedge.ts";
 import type { Plan, Strategy } from "./planner.ts";
 
 export const PLAN_FILE_KIND = "zks-rebalance-plan";
@@ -164,6 +166,23 @@ export function planToJson(plan: Plan, market: Market, options: Pick<ApplyOption
         after: Object.fromEntries(plan.delta.assets.map((i) => [symbols[i]!, money(plan.delta!.after[i]!)])),
       },
     }),
+    ...(plan.grid && {
+      grid: {
+        band: money(plan.grid.band),
+        before: exposuresJson(plan.grid.before, money),
+        after: exposuresJson(plan.grid.after, money),
+      },
+    }),
+  };
+}
+
+/** A grid summary's exposures in the plan file, quote currency. */
+function exposuresJson(x: GridExposures, money: (v: bigint) => string): Record<string, string> {
+  return {
+    worstLoss: money(x.worstLoss),
+    scenario: x.scenario,
+    ...(x.vega !== undefined && { vega: money(x.vega) }),
+    ...(x.gamma !== undefined && { gamma: money(x.gamma) }),
   };
 }
 
@@ -206,8 +225,8 @@ export function parsePlanFile(json: unknown, source: string, market: Market, fro
   }
   if (json.kind !== PLAN_FILE_KIND) at.fail("kind", `expected "${PLAN_FILE_KIND}", got ${describeValue(json.kind)} (is this a plan file?)`);
   const strategy = json.strategy;
-  if (strategy !== "threshold" && strategy !== "time" && strategy !== "delta-neutral") {
-    at.fail("strategy", `expected "threshold", "time" or "delta-neutral", got ${describeValue(strategy)}`);
+  if (strategy !== "threshold" && strategy !== "time" && strategy !== "delta-neutral" && strategy !== "grid-hedge") {
+    at.fail("strategy", `expected "threshold", "time", "delta-neutral" or "grid-hedge", got ${describeValue(strategy)}`);
   }
   if (typeof json.needed !== "boolean") at.fail("needed", `expected true or false, got ${describeValue(json.needed)}`);
   if (typeof json.epoch !== "number" || !Number.isInteger(json.epoch)) at.fail("epoch", `expected an integer, got ${describeValue(json.epoch)}`);

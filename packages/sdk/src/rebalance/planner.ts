@@ -12,6 +12,10 @@
  * - "delta-neutral": bring the portfolio delta of each hedged asset inside a band with spot
  *   swaps of the underlying on the AMM (instruments have no venue: docs/custody.md), then make
  *   sure the target is met.
+ * - "grid-hedge": minimise the worst loss over the market's scenarios (the spot x volatility
+ *   grid of a portfolio-margin market), so gamma and vega are hedged with delta: spot swaps and
+ *   option-token flows of the tradable instruments chosen by a linear program (grid-hedge.ts),
+ *   then make sure the target is met.
  *
  * Every plan's new position passes checkPosition and its movements pass checkTransition
  * (docs/custody.md): each balance change is a token movement the gate performs. A swap credits
@@ -29,14 +33,15 @@ import type { Allowance } from "./allowance.ts";
 import { movementValues, type MovementValues } from "./conservation.ts";
 import { costModel, planCost, type CostOptions, type PlanCost } from "./costs.ts";
 import { deltaHedges, hedgeableAssets, portfolioDelta, underlyings } from "./delta.ts";
+import { gridExposures, gridHedgeCandidates, HEDGE_CANDIDATES, type GridExposures } from "./grid-hedge.ts";
 import type { SwapQuote } from "./trades.ts";
 import { noMovements, type Movements } from "./transition.ts";
 import { actionText, amountText, checkName, costText, effectText, moneyText, percentText, ratioText, shortfallText } from "./explain.ts";
 import { meetsGoal, shortfalls, type Goal } from "./goal.ts";
-import { applyIn, evaluate, remedyFamilies, searchRemedies, type Evaluation, type PlannerContext } from "./search.ts";
+import { applyIn, evaluate, remedyFamilies, searchRemedies, stateOf, type Evaluation, type PlannerContext } from "./search.ts";
 
-export type Strategy = "threshold" | "time" | "delta-neutral";
-export const STRATEGIES: readonly Strategy[] = ["threshold", "time", "delta-neutral"];
+export type Strategy = "threshold" | "time" | "delta-neutral" | "grid-hedge";
+export const STRATEGIES: readonly Strategy[] = ["threshold", "time", "delta-neutral", "grid-hedge"];
 
 export interface GoalOptions {
   /** At BPS. */
@@ -55,6 +60,11 @@ export interface PlanOptions extends CostOptions {
   deltaBand?: bigint;
   /** Delta-neutral: the assets to neutralize (market indices). Default: every instrument underlying a swap can hedge (hedgeableAssets). */
   deltaAssets?: number[];
+  /**
+   * Grid hedge: act (and trade) only when hedging lowers the worst scenario loss by more than this,
+   * q.u.; default 1% of the collateral value (at least 1 whole quote unit), as the delta band.
+   */
+  gridBand?: bigint;
   /** Time: days between scheduled rebalances (default 7). */
   intervalDays?: number;
   /** Unix seconds the plan is made at (default market.timestamp). */
@@ -110,6 +120,15 @@ export interface Plan {
   /** Time strategy: when the next scheduled rebalance is due (unix seconds). */
   nextRebalanceAt?: number;
   delta?: DeltaSummary;
+  grid?: GridSummary;
+}
+
+export interface GridSummary {
+  /** q.u.: the least improvement of the worst loss the hedge acts for. */
+  band: bigint;
+  /** Worst loss, vega and gamma from the scenario PnL (gridExposures), before and after. */
+  before: GridExposures;
+  after: GridExposures;
 }
 
 export interface NoPlan {
@@ -154,8 +173,8 @@ export function defaultDeltaBand(report: RiskReport, market: Market): bigint {
  * unusable options and the model's errors when the position itself cannot be evaluated.
  */
 export function plan(position: Position, market: Market, policy: Policy, allowance: Allowance, options: PlanOptions): Plan | NoPlan {
-  if (!["threshold", "time", "delta-neutral"].includes(options.strategy)) {
-    throw new PlanOptionsError(`unknown strategy "${String(options.strategy)}" (threshold, time or delta-neutral)`);
+  if (!STRATEGIES.includes(options.strategy)) {
+    throw new PlanOptionsError(`unknown strategy "${String(options.strategy)}" (${STRATEGIES.join(", ")})`);
   }
   if (allowance.wallet.length !== market.assets.length || allowance.sellable.length !== market.assets.length || allowance.tradable.length !== market.instruments.length) {
     throw new PlanOptionsError("the allowance is not resolved against this market");
@@ -189,6 +208,7 @@ export function plan(position: Position, market: Market, policy: Policy, allowan
   const header = headerLines(ctx, options.strategy, before, trigger, interval);
 
   if (options.strategy === "delta-neutral") return planDeltaNeutral(ctx, before, trigger, options, header);
+  if (options.strategy === "grid-hedge") return planGridHedge(ctx, before, trigger, options, header);
 
   // Threshold acts below the trigger; time acts whenever the target is not met.
   const actWhen = options.strategy === "threshold" ? trigger : goal;
@@ -266,6 +286,81 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   return noPlan(ctx, "delta-neutral", before, lines, lastProblem);
 }
 
+function planGridHedge(ctx: PlannerContext, before: RiskReport, trigger: Goal, options: PlanOptions, header: string[]): Plan | NoPlan {
+  const { market } = ctx;
+  const band = options.gridBand ?? defaultDeltaBand(before, market);
+  if (band < 0n) throw new PlanOptionsError("the grid band must be >= 0");
+  const start = gridExposures(ctx.old, market);
+  const lines = [...header, `before: ${exposureText(start, market)}`];
+  const summary = (after: GridExposures): GridSummary => ({ band, before: start, after });
+  const atGoal = meetsGoal(before, trigger);
+
+  // Candidates: the program's hedges that the allowance and the slots admit, by the exact worst loss they leave.
+  // Trades worth less than one whole quote unit are dust from the program's floating point.
+  const hedges = gridHedgeCandidates(ctx, [], 10n ** BigInt(market.quote.decimals))
+    .slice(0, HEDGE_CANDIDATES)
+    .flatMap((c) => {
+      const state = stateOf(ctx, c.actions);
+      return state ? [{ actions: c.actions, worst: gridExposures(state.position, market).worstLoss }] : [];
+    })
+    .sort((a, b) => (a.worst < b.worst ? -1 : a.worst > b.worst ? 1 : 0));
+  const gain = hedges.length > 0 ? start.worstLoss - hedges[0]!.worst : 0n;
+  if (atGoal && gain <= band) {
+    const reason =
+      hedges.length === 0
+        ? "no allowed trade changes the scenario losses (sellable collateral, tradable option tokens)"
+        : `the best hedge lowers the worst loss by ${moneyText(market.quote, gain > 0n ? gain : 0n)}, not more than the band ${moneyText(market.quote, band)}`;
+    const plan = notNeeded(ctx, "grid-hedge", before, [...lines, `${reason}, and every check passes: nothing to do`]);
+    return { ...plan, grid: summary(start) };
+  }
+
+  // Each candidate, completed by the remedies the target still needs; keep the least worst loss, then the cheapest.
+  let chosen: { e: Evaluation; worst: bigint; cost: bigint } | undefined;
+  let lastProblem = "";
+  // Each hedge, then no hedge at all (the remedies alone): the plan is never worse than not hedging.
+  for (const candidate of [...hedges, { actions: [] as Action[] }]) {
+    let e = evaluate(ctx, candidate.actions);
+    if (!e) continue;
+    if (!e.meets) {
+      const outcome = searchRemedies(ctx, candidate.actions, remedyFamilies(ctx));
+      if (!outcome.best) {
+        lastProblem = noPlanReason(ctx, e.report, outcome.closest, candidate.actions.length > 0 ? "after the grid hedge, " : "");
+        continue;
+      }
+      e = outcome.best.evaluation;
+    }
+    if (e.actions.length === 0) continue;
+    const worst = gridExposures(e.result.position, market).worstLoss;
+    const cost = planCost(e.actions, market, ctx.model).total;
+    if (!chosen || worst < chosen.worst || (worst === chosen.worst && cost < chosen.cost)) chosen = { e, worst, cost };
+  }
+  if (!chosen && atGoal) {
+    // The position needs nothing; only the hedge cannot be had within the target.
+    const plan = notNeeded(ctx, "grid-hedge", before, [
+      ...lines,
+      `no hedge keeps the target (${lastProblem || "none fits the allowance and the swap slots"}), and every check passes: nothing to do`,
+    ]);
+    return { ...plan, grid: summary(start) };
+  }
+  if (!chosen)
+    return noPlan(ctx, "grid-hedge", before, lines, lastProblem || "no allowed trade lowers the worst scenario loss within the allowance and the rebalance's swap slots");
+  const plan = makePlan(ctx, "grid-hedge", before, chosen.e, lines);
+  const after = gridExposures(plan.position, market);
+  const explanation = [...plan.explanation];
+  const costLine = explanation.findIndex((line) => line.startsWith("cost: "));
+  explanation.splice(costLine < 0 ? explanation.length : costLine, 0, `after: ${exposureText(after, market)}`);
+  return { ...plan, grid: summary(after), explanation };
+}
+
+/** "worst scenario loss 6,087.40 USD ('price +4/4 range, vol +30%'), vega 2,118.22 USD, gamma -85.10 USD" */
+function exposureText(x: GridExposures, market: Market): string {
+  return [
+    `worst scenario loss ${moneyText(market.quote, x.worstLoss)} ('${x.scenario}')`,
+    ...(x.vega !== undefined ? [`vega ${moneyText(market.quote, x.vega)} (PnL range across the volatility moves at unchanged prices)`] : []),
+    ...(x.gamma !== undefined ? [`gamma ${moneyText(market.quote, x.gamma)} (PnL convexity over one spot step)`] : []),
+  ].join(", ");
+}
+
 function withDelta(plan: Plan, market: Market, summary: (after: bigint[]) => DeltaSummary): Plan {
   const delta = summary(portfolioDelta(plan.position, market));
   const lines = delta.assets.map((i) => `after: ${market.assets[i]!.symbol} delta ${moneyText(market.quote, delta.after[i]!)} (band +-${moneyText(market.quote, delta.band)})`);
@@ -290,8 +385,12 @@ function headerLines(ctx: PlannerContext, strategy: Strategy, before: RiskReport
     );
   } else if (strategy === "time") {
     lines.push(`strategy time: rebalance every ${interval} day${interval === 1 ? "" : "s"} back to the target; ${target}`);
-  } else {
+  } else if (strategy === "delta-neutral") {
     lines.push(`strategy delta-neutral: bring each asset's delta inside the band, then meet the target; ${target}`);
+  } else {
+    lines.push(
+      `strategy grid-hedge: minimise the worst loss over the market's ${ctx.market.scenarios.length} scenarios with spot swaps and option-token flows, then meet the target; ${target}`,
+    );
   }
   for (const c of explainChecks(before)) if (!c.pass) lines.push(`fails: ${c.line}`);
   // VaR headroom: the share of equity the VaR capital leaves free, when a headroom is asked for.

@@ -58,6 +58,11 @@ export const COMMANDS: readonly CommandRow[] = [
     load: async () => (await import("../commands/plan.ts")).registerPlan,
   },
   {
+    name: "market",
+    summary: "derive market files: the portfolio-margin grid (9 spot x 3 volatility moves) from a market",
+    load: async () => (await import("../commands/market-grid.ts")).registerMarket,
+  },
+  {
     name: "demo",
     summary: "the whole story on an embedded chain with real proofs (a checkout of the repository)",
     load: async () => (await import("../commands/demo.ts")).registerDemo,
