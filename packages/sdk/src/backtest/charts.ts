@@ -15,6 +15,7 @@ export const STRATEGY_COLORS: Readonly<Record<BacktestStrategy, string>> = {
   threshold: "#0072B2",
   time: "#D55E00",
   "delta-neutral": "#009E73",
+  adaptive: "#CC79A7",
 };
 
 /** How each strategy is named in charts and tables. */
@@ -23,6 +24,7 @@ export const STRATEGY_LABELS: Readonly<Record<BacktestStrategy, string>> = {
   threshold: "threshold (reactive)",
   time: "time (proactive)",
   "delta-neutral": "delta-neutral",
+  adaptive: "adaptive (volatility)",
 };
 
 const hf = (value: number) => value.toFixed(2);
@@ -66,6 +68,13 @@ export function healthFactorPathChart(result: BacktestResult): string {
     }
     return { name: STRATEGY_LABELS[strategy], points, style: "line" as const, color: STRATEGY_COLORS[strategy], marks };
   });
+  // The adaptive strategy's trigger moves: draw it, dashed in its colour, beside the fixed trigger line.
+  const adaptive = result.strategies.indexOf("adaptive");
+  const trace = adaptive >= 0 ? result.runs[adaptive]![p]!.adaptive : undefined;
+  if (trace) {
+    const points = trace.trigger.flatMap((y, t) => (y === null ? [] : [{ x: path.days[t]!, y: clip(y) }]));
+    series.push({ name: "adaptive trigger", points, style: "line", color: STRATEGY_COLORS.adaptive, dashed: true });
+  }
   const trigger = Number(result.settings.triggerHealthFactor) / 1e4;
   const target = Number(result.settings.targetHealthFactor) / 1e4;
   const lastDay = path.days.at(-1)!;

@@ -37,8 +37,43 @@ export {
   type StrategySettings,
   type StrategySettingsInput,
 } from "./strategy-settings.ts";
-export { HEALTH_FACTOR_CAP, MAX_RETRY_DAYS, runStrategy, type RebalanceRecord, type RunContext, type StrategyPathRun } from "./run-strategy.ts";
-export { healthFactorQuantiles, quantile, strategyMetrics, type StrategyMetrics } from "./metrics.ts";
+export { HEALTH_FACTOR_CAP, MAX_RETRY_DAYS, runStrategy, type AdaptiveTrace, type RebalanceRecord, type RunContext, type StrategyPathRun } from "./run-strategy.ts";
+export { healthFactorQuantiles, quantile, strategyMetrics, type AdaptiveMetrics, type StrategyMetrics } from "./metrics.ts";
+export {
+  DEFAULT_EWMA_LAMBDA,
+  DEFAULT_GARCH_MIN_RETURNS,
+  MAX_PERSISTENCE,
+  VARIANCE_FLOOR,
+  VOLATILITY_MODELS,
+  ewmaVariance,
+  fitGarch,
+  forecastVolatility,
+  garchLogLikelihood,
+  garchNextVariance,
+  horizonVariance,
+  nelderMead,
+  type ForecastOptions,
+  type GarchFit,
+  type GarchParams,
+  type NelderMeadResult,
+  type VolatilityForecast,
+  type VolatilityModel,
+} from "./volatility-forecast.ts";
+export {
+  ADAPTIVE_MAX_TARGET,
+  ADAPTIVE_MAX_TRIGGER,
+  DEFAULT_ADAPTIVE_K,
+  DEFAULT_ADAPTIVE_REACTION_DAYS,
+  DEFAULT_ADAPTIVE_SETTINGS,
+  DEFAULT_ADAPTIVE_TARGET_DAYS,
+  adaptiveLevels,
+  healthFactorExposure,
+  knownReturns,
+  marketHistory,
+  type AdaptiveLevels,
+  type AdaptiveSettings,
+  type MarketHistory,
+} from "./adaptive-trigger.ts";
 export { covarianceMatrix, representativePath, runBacktest, type BacktestInput, type BacktestResult } from "./run-backtest.ts";
 export { defaultBacktestAllowance, allowanceText } from "./default-allowance.ts";
 export { costRiskChart, healthFactorBandChart, healthFactorPathChart, STRATEGY_COLORS, STRATEGY_LABELS } from "./charts.ts";

@@ -39,6 +39,25 @@ export interface StrategyMetrics {
   collateralPerDebt: number | null;
   /** Mean over paths of the share of alive steps that fail some check of the policy. */
   shareFailingPolicy: number;
+  /** Adaptive only: its trigger and target over every alive step of every path. */
+  adaptive?: AdaptiveMetrics;
+}
+
+export interface AdaptiveMetrics {
+  /** Health factors: mean, 5th and 95th percentile over the steps. */
+  trigger: { mean: number; p5: number; p95: number };
+  target: { mean: number; p5: number; p95: number };
+  /** Share of the steps where GARCH was asked for and EWMA answered (0 with --vol-model ewma). */
+  fallbackShare: number;
+}
+
+function adaptiveMetrics(runs: readonly StrategyPathRun[]): AdaptiveMetrics | undefined {
+  if (!runs.every((r) => r.adaptive)) return undefined;
+  const alive = (pick: (r: StrategyPathRun) => (number | null)[]) => runs.flatMap((r) => pick(r).filter((x): x is number => x !== null));
+  const summary = (xs: number[]) => ({ mean: mean(xs), p5: xs.length === 0 ? 0 : quantile(xs, 0.05), p95: xs.length === 0 ? 0 : quantile(xs, 0.95) });
+  const triggers = alive((r) => r.adaptive!.trigger);
+  const fallbacks = runs.reduce((s, r) => s + r.adaptive!.fallbackSteps, 0);
+  return { trigger: summary(triggers), target: summary(alive((r) => r.adaptive!.target)), fallbackShare: triggers.length === 0 ? 0 : fallbacks / triggers.length };
 }
 
 /** The q-th quantile (0..1) of `values` by linear interpolation between order statistics. */
@@ -59,6 +78,7 @@ export function strategyMetrics(strategy: BacktestStrategy, runs: readonly Strat
   const efficiency = runs.map((r) => r.collateralPerDebt).filter((x): x is number => x !== null);
   const gateGas = runs.map((r) => Number(r.gateGas));
   const tradeGas = runs.map((r) => Number(r.tradeGas));
+  const adaptive = strategy === "adaptive" ? adaptiveMetrics(runs) : undefined;
   return {
     strategy,
     paths: runs.length,
@@ -87,6 +107,7 @@ export function strategyMetrics(strategy: BacktestStrategy, runs: readonly Strat
     meanCost: mean(runs.map((r) => money(r.gasCost + r.slippage))),
     collateralPerDebt: efficiency.length === 0 ? null : mean(efficiency),
     shareFailingPolicy: mean(runs.map((r) => (r.stepsAlive === 0 ? 0 : r.stepsFailingPolicy / r.stepsAlive))),
+    ...(adaptive && { adaptive }),
   };
 }
 

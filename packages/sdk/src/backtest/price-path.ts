@@ -13,6 +13,12 @@ export interface PricePath {
   jumps?: number[];
   /** What the path is, e.g. "simulated path 17" or "returns.csv rows 1-91 (2025-01-01 to 2025-03-31)". */
   label: string;
+  /**
+   * The market history before day 0 (a replay's rows before its window), per step and market
+   * asset the price relative S(t) / S(t - 1), oldest first: what a volatility forecaster may learn
+   * from besides the path's own past (adaptive-trigger.ts). Never traded on.
+   */
+  history?: number[][];
 }
 
 /** Checks a hand-made or generated path before a backtest trusts it. */
@@ -23,6 +29,12 @@ export function assertPricePath(path: PricePath, assets: number): void {
   if (path.days[0] !== 0) throw new RangeError(`price path "${path.label}": days[0] must be 0`);
   path.days.forEach((day, t) => {
     if (t > 0 && !(day > path.days[t - 1]!)) throw new RangeError(`price path "${path.label}": days must increase (step ${t})`);
+  });
+  path.history?.forEach((row, t) => {
+    if (row.length !== assets) throw new RangeError(`price path "${path.label}": history row ${t} has ${row.length} relatives for ${assets} assets`);
+    row.forEach((f, i) => {
+      if (!(f > 0) || !Number.isFinite(f)) throw new RangeError(`price path "${path.label}": history relative of asset ${i} at row ${t} must be finite and > 0, got ${f}`);
+    });
   });
   path.factors.forEach((row, t) => {
     if (row.length !== assets) throw new RangeError(`price path "${path.label}": step ${t} has ${row.length} factors for ${assets} assets`);

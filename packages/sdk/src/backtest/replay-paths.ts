@@ -2,7 +2,8 @@
  * Historical replay: price paths that follow a return series day by day. With a horizon
  * shorter than the series, the paths are rolling windows (one starting at each of up to
  * `maxPaths` evenly spaced days), so one year of history gives many overlapping 90-day tests
- * instead of one. Assets without a column keep their price.
+ * instead of one. Assets without a column keep their price. Each window carries the file's steps
+ * before it as its market history (PricePath.history), for the adaptive strategy's forecaster.
  */
 import type { PricePath } from "./price-path.ts";
 import type { ReturnSeries } from "./returns-file.ts";
@@ -52,6 +53,8 @@ export function replayPaths(series: ReturnSeries, marketSymbols: readonly string
     return {
       days: Array.from({ length: steps + 1 }, (_, t) => t * stepRows),
       factors,
+      // The file's steps before the window: the market history a forecaster may use on day 0.
+      history: stepFactors.slice(0, start),
       label: `${source} lines ${series.lines[first]}-${series.lines[last]} (${series.labels[first]} to ${series.labels[last]})`,
     };
   });

@@ -12,6 +12,7 @@ import type { StrategyMetrics } from "./metrics.ts";
 import type { BacktestResult } from "./run-backtest.ts";
 import { HEALTH_FACTOR_CAP, MAX_RETRY_DAYS } from "./run-strategy.ts";
 import type { PriceModel } from "./simulate-paths.ts";
+import { DEFAULT_GARCH_MIN_RETURNS } from "./volatility-forecast.ts";
 
 export type PathSource = { kind: "simulated"; model: PriceModel; seed: number } | { kind: "replay"; file: string; rows: number; first: string; last: string; assetsHeld: string[] };
 
@@ -97,6 +98,24 @@ function sourceText(d: BacktestDescription): string[] {
   ];
 }
 
+/** The adaptive strategy's rule in one sentence, for the report. */
+function adaptiveText(s: BacktestResult["settings"]): string {
+  const a = s.adaptive;
+  const model =
+    a.volModel === "ewma"
+      ? `EWMA (lambda ${a.ewmaLambda})`
+      : `GARCH(1,1) fitted each day by maximum likelihood (EWMA with lambda ${a.ewmaLambda} until ${DEFAULT_GARCH_MIN_RETURNS} returns are known)`;
+  const days = (n: number) => `${n} day${n === 1 ? "" : "s"}`;
+  return `adaptive acts as threshold with a trigger and a target set each day by a forecast of the health factor's volatility sigma(h) from the returns known that day, by ${model}: trigger = min HF x exp(${a.k} sigma(${days(a.reactionDays)})), target = trigger x exp(${a.k} sigma(${days(a.targetDays)})), at most ${formatDecimal(a.maxTrigger, BPS_DECIMALS)} and ${formatDecimal(a.maxTarget, BPS_DECIMALS)}`;
+}
+
+function adaptiveSummary(m: StrategyMetrics): string | undefined {
+  const a = m.adaptive;
+  if (!a) return undefined;
+  const range = (x: { mean: number; p5: number; p95: number }) => `${x.mean.toFixed(2)} on average (5th-95th percentile ${x.p5.toFixed(2)}-${x.p95.toFixed(2)})`;
+  return `- **adaptive levels**: trigger ${range(a.trigger)}, target ${range(a.target)}${a.fallbackShare > 0 ? `; GARCH fell back to EWMA on ${pct(a.fallbackShare)} of the days (too short a history)` : ""}.`;
+}
+
 export function markdownReport(result: BacktestResult, d: BacktestDescription): string {
   const s = result.settings;
   const bps = (x: bigint) => formatDecimal(x, BPS_DECIMALS);
@@ -112,7 +131,7 @@ export function markdownReport(result: BacktestResult, d: BacktestDescription): 
     "",
     `Allowance (\`${d.inputs.allow}\`): ${d.allowance}.`,
     "",
-    `Strategies: threshold acts when a check fails or the health factor is below ${bps(s.triggerHealthFactor)}; time every ${s.intervalDays} day${s.intervalDays === 1 ? "" : "s"} from day 0; delta-neutral when an asset's delta leaves a band of ${pct(s.deltaBandFraction)} of the collateral value, or as threshold; every plan restores the checks and a health factor of ${bps(s.targetHealthFactor)}. After a search that finds no plan, a strategy asks again after 1, 2, 4, then every ${MAX_RETRY_DAYS} days.`,
+    `Strategies: threshold acts when a check fails or the health factor is below ${bps(s.triggerHealthFactor)}; time every ${s.intervalDays} day${s.intervalDays === 1 ? "" : "s"} from day 0; delta-neutral when an asset's delta leaves a band of ${pct(s.deltaBandFraction)} of the collateral value, or as threshold; ${result.strategies.includes("adaptive") ? `${adaptiveText(s)}; ` : ""}every plan restores the checks and a health factor of ${bps(s.targetHealthFactor)}${result.strategies.includes("adaptive") ? " (adaptive: its own target)" : ""}. After a search that finds no plan, a strategy asks again after 1, 2, 4, then every ${MAX_RETRY_DAYS} days.`,
     "",
     "## Results",
     "",
@@ -120,6 +139,7 @@ export function markdownReport(result: BacktestResult, d: BacktestDescription): 
     "",
     markdownTable(result.metrics, d.quote),
     "",
+    ...result.metrics.flatMap((m) => adaptiveSummary(m) ?? []),
     `- **liquidated**: paths where the health factor fell below 1 or the equity below 0 at some step (before the strategy could act that step); the run of that path stops there.`,
     `- **HF drawdown**: per path, the largest fall of the health factor below its running peak, relative to the peak (health factors above ${HEALTH_FACTOR_CAP}, or no debt, count as ${HEALTH_FACTOR_CAP}); mean over paths / worst path.`,
     "- **lowest HF**: per path, the lowest health factor from day 1 on (at the liquidation for a liquidated path); 5th percentile / median over paths.",
@@ -182,6 +202,14 @@ export function resultsJson(result: BacktestResult, d: BacktestDescription): str
       nativePrice: result.settings.nativePrice === undefined ? "the market's WETH/ETH price at each rebalance" : money(result.settings.nativePrice),
       maxRetryDays: MAX_RETRY_DAYS,
       healthFactorCap: HEALTH_FACTOR_CAP,
+      ...(result.strategies.includes("adaptive") && {
+        adaptive: {
+          ...result.settings.adaptive,
+          maxTrigger: formatDecimal(result.settings.adaptive.maxTrigger, BPS_DECIMALS),
+          maxTarget: formatDecimal(result.settings.adaptive.maxTarget, BPS_DECIMALS),
+          garchMinReturns: DEFAULT_GARCH_MIN_RETURNS,
+        },
+      }),
     },
     gas: { source: GATE_GAS_SOURCE, gateWithFlows: GATE_GAS_OWNER_REBALANCE_WITH_FLOWS, gateWithoutFlows: GATE_GAS_REBALANCE_NO_FLOW, perSwap: GATE_GAS_SWAP_LEG },
     startHealthFactor: Number.isFinite(result.startHealthFactor) ? result.startHealthFactor : null,
@@ -216,6 +244,7 @@ export function resultsJson(result: BacktestResult, d: BacktestDescription): str
               gas: run.gateGas + run.tradeGas,
               gasCost: money(run.gasCost),
               slippage: money(run.slippage),
+              ...(run.adaptive && { adaptive: { trigger: run.adaptive.trigger, target: run.adaptive.target, garchFallbackSteps: run.adaptive.fallbackSteps } }),
             },
           ];
         }),

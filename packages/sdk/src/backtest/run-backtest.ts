@@ -7,6 +7,7 @@ import { COVARIANCE_SCALE } from "../core/fixed-point.ts";
 import type { Market, Policy, Position } from "../inputs/types.ts";
 import { checkPosition } from "../model/check.ts";
 import type { Allowance } from "../rebalance/allowance.ts";
+import { marketHistory } from "./adaptive-trigger.ts";
 import { strategyMetrics, type StrategyMetrics } from "./metrics.ts";
 import { assertPricePath, type PricePath } from "./price-path.ts";
 import { repriceMarket, repricingModel, repricingSummary } from "./reprice-market.ts";
@@ -66,10 +67,12 @@ export function runBacktest(
   const start = checkPosition(position, market, policy);
   const model = repricingModel(market);
   const runs: StrategyPathRun[][] = strategies.map(() => []);
+  const covariance = strategies.includes("adaptive") ? covarianceMatrix(market) : undefined;
   paths.forEach((path, p) => {
     const markets = checkedMarkets(path.factors.map((factors, t) => repriceMarket(model, factors, path.days[t]!, t)));
+    const history = covariance && marketHistory(path, covariance);
     strategies.forEach((strategy, s) => {
-      runs[s]!.push(runStrategy(strategy, { position, policy, allowance, settings, markets, days: path.days }));
+      runs[s]!.push(runStrategy(strategy, { position, policy, allowance, settings, markets, days: path.days, ...(history && { history }) }));
     });
     onPath?.(p + 1, paths.length);
   });

@@ -7,7 +7,9 @@
  *    liquidator acts on the new prices before any keeper's next rebalance;
  * 3. the strategy decides whether to ask the planner (threshold: a check fails or the health
  *    factor is below the trigger; time: the scheduled day has come; delta-neutral: an asset's
- *    delta is outside the band or the threshold condition holds; none: never), and applies the
+ *    delta is outside the band or the threshold condition holds; adaptive: as threshold, with
+ *    the day's trigger and target from a volatility forecast of the returns known that day
+ *    (adaptive-trigger.ts); none: never), and applies the
  *    plan's new position, paying the gate's measured gas and the plan's slippage. The owner's
  *    wallet shrinks by what the plan deposits or repays from it.
  *
@@ -24,7 +26,9 @@ import { costModel, gasCost } from "../rebalance/costs.ts";
 import { hedgeableAssets, portfolioDelta } from "../rebalance/delta.ts";
 import { meetsGoal, type Goal } from "../rebalance/goal.ts";
 import { plan, type PlanOptions } from "../rebalance/planner.ts";
+import { adaptiveLevels, type AdaptiveLevels, type MarketHistory } from "./adaptive-trigger.ts";
 import { rebalanceGas } from "./gate-gas.ts";
+import type { GarchParams } from "./volatility-forecast.ts";
 import type { BacktestStrategy, StrategySettings } from "./strategy-settings.ts";
 
 /**
@@ -78,6 +82,16 @@ export interface StrategyPathRun {
   tradeGas: bigint;
   gasCost: bigint;
   slippage: bigint;
+  /** Adaptive only: per step the day's trigger and target (health factors) and the forecast daily volatility of log HF; null once liquidated. */
+  adaptive?: AdaptiveTrace;
+}
+
+export interface AdaptiveTrace {
+  trigger: (number | null)[];
+  target: (number | null)[];
+  dailyVolatility: (number | null)[];
+  /** Steps where GARCH was asked for and EWMA answered (too short a history, no variation). */
+  fallbackSteps: number;
 }
 
 export interface RunContext {
@@ -88,6 +102,8 @@ export interface RunContext {
   /** The path's markets, one per step, step 0 the market file. */
   markets: readonly Market[];
   days: readonly number[];
+  /** What the adaptive strategy's forecaster may see (required for it): the market history and the path's returns. */
+  history?: MarketHistory;
 }
 
 const hfNumber = (report: RiskReport): number => {
@@ -97,11 +113,12 @@ const hfNumber = (report: RiskReport): number => {
   return hf > HEALTH_FACTOR_CAP ? HEALTH_FACTOR_CAP : hf;
 };
 
-function plannerOptions(strategy: Exclude<BacktestStrategy, "none">, settings: StrategySettings, market: Market, report: RiskReport): PlanOptions {
+function plannerOptions(strategy: Exclude<BacktestStrategy, "none">, settings: StrategySettings, market: Market, report: RiskReport, levels?: AdaptiveLevels): PlanOptions {
   const options: PlanOptions = {
-    strategy,
-    trigger: { healthFactor: settings.triggerHealthFactor },
-    target: { healthFactor: settings.targetHealthFactor },
+    // Adaptive is the planner's threshold strategy with the day's levels.
+    strategy: strategy === "adaptive" ? "threshold" : strategy,
+    trigger: { healthFactor: levels?.trigger ?? settings.triggerHealthFactor },
+    target: { healthFactor: levels?.target ?? settings.targetHealthFactor },
     intervalDays: settings.intervalDays,
     now: market.timestamp,
     gasPriceWei: settings.gasPriceWei,
@@ -129,6 +146,7 @@ function deltaOutsideBand(position: Position, market: Market, allowance: Allowan
 
 export function runStrategy(strategy: BacktestStrategy, ctx: RunContext): StrategyPathRun {
   const { policy, settings, markets, days } = ctx;
+  if (strategy === "adaptive" && !ctx.history) throw new RangeError("runStrategy: the adaptive strategy needs the market history (RunContext.history)");
   const trigger: Goal = { healthFactor: settings.triggerHealthFactor, varHeadroom: 0n };
   let position = ctx.position;
   let allowance = ctx.allowance;
@@ -148,7 +166,10 @@ export function runStrategy(strategy: BacktestStrategy, ctx: RunContext): Strate
     tradeGas: 0n,
     gasCost: 0n,
     slippage: 0n,
+    ...(strategy === "adaptive" && { adaptive: { trigger: [], target: [], dailyVolatility: [], fallbackSteps: 0 } }),
   };
+  // Yesterday's GARCH estimate: today's fit starts from it (the history grew by one return).
+  let garchStart: GarchParams | undefined;
   // After a search that found no plan, ask again 1, 2, 4, then every MAX_RETRY_DAYS days.
   let retryDay = 0;
   let failuresInARow = 0;
@@ -163,6 +184,9 @@ export function runStrategy(strategy: BacktestStrategy, ctx: RunContext): Strate
     if (run.liquidation) {
       run.healthFactorBefore.push(null);
       run.healthFactorAfter.push(null);
+      run.adaptive?.trigger.push(null);
+      run.adaptive?.target.push(null);
+      run.adaptive?.dailyVolatility.push(null);
       continue;
     }
     let report = checkPositionUnderCheckedMarket(position, market, policy);
@@ -183,16 +207,30 @@ export function runStrategy(strategy: BacktestStrategy, ctx: RunContext): Strate
       run.minHealthFactor = Math.min(run.minHealthFactor, hf);
       run.liquidation = { step, day, cause: belowOne ? "health factor below 1" : "negative equity", healthFactor: hf, equity: report.equity.value };
       run.healthFactorAfter.push(null);
+      run.adaptive?.trigger.push(null);
+      run.adaptive?.target.push(null);
+      run.adaptive?.dailyVolatility.push(null);
       continue;
     }
 
+    // The adaptive levels of the day, from the returns known on this step (the move just made included, none after).
+    let levels: AdaptiveLevels | undefined;
+    if (run.adaptive) {
+      levels = adaptiveLevels(report, market, policy, settings.adaptive, ctx.history!, step, garchStart);
+      garchStart = levels.forecast?.params ?? garchStart;
+      if (levels.forecast?.fallback !== undefined && settings.adaptive.volModel === "garch") run.adaptive.fallbackSteps++;
+      run.adaptive.trigger.push(Number(levels.trigger) / Number(BPS_SCALE));
+      run.adaptive.target.push(Number(levels.target) / Number(BPS_SCALE));
+      run.adaptive.dailyVolatility.push(levels.dailyVolatility);
+    }
     let asks = false;
     if (strategy === "threshold") asks = day >= retryDay && !meetsGoal(report, trigger);
     else if (strategy === "time") asks = market.timestamp >= nextScheduledAt;
     else if (strategy === "delta-neutral") asks = day >= retryDay && (!meetsGoal(report, trigger) || deltaOutsideBand(position, market, allowance, deltaBand(report, settings)));
+    else if (strategy === "adaptive") asks = day >= retryDay && !meetsGoal(report, { healthFactor: levels!.trigger, varHeadroom: 0n });
 
     if (asks && strategy !== "none") {
-      const result = plan(position, market, policy, allowance, plannerOptions(strategy, settings, market, report));
+      const result = plan(position, market, policy, allowance, plannerOptions(strategy, settings, market, report, levels));
       if (strategy === "time" && result.nextRebalanceAt !== undefined) nextScheduledAt = result.nextRebalanceAt;
       if (result.kind === "none") {
         run.failedAttempts++;

@@ -1,15 +1,19 @@
 /**
  * What each strategy of a backtest is: when it asks the planner (src/rebalance/planner.ts) for
  * a rebalance, and with which options. "none" never rebalances: the baseline the others are
- * measured against.
+ * measured against. "adaptive" is the planner's threshold strategy with a trigger and a target
+ * set each day by a volatility forecast (adaptive-trigger.ts).
  */
 import { BPS_SCALE } from "../core/fixed-point.ts";
 import { ZksError } from "../core/errors.ts";
 import type { Policy } from "../inputs/types.ts";
 import { STRATEGIES, type Strategy } from "../rebalance/planner.ts";
+import { DEFAULT_ADAPTIVE_SETTINGS, type AdaptiveSettings } from "./adaptive-trigger.ts";
+import { VOLATILITY_MODELS, type VolatilityModel } from "./volatility-forecast.ts";
 
-export type BacktestStrategy = "none" | Strategy;
-export const BACKTEST_STRATEGIES: readonly BacktestStrategy[] = ["none", ...STRATEGIES];
+// The planner's grid-hedge strategy is not backtested yet (it needs an option-token wallet the default allowance lacks).
+export type BacktestStrategy = "none" | Exclude<Strategy, "grid-hedge"> | "adaptive";
+export const BACKTEST_STRATEGIES: readonly BacktestStrategy[] = ["none", ...STRATEGIES.filter((s): s is Exclude<Strategy, "grid-hedge"> => s !== "grid-hedge"), "adaptive"];
 
 /** A backtest option that cannot be used, named by its parameter (CLI flag). Exit code 2. */
 export class BacktestOptionsError extends ZksError {
@@ -34,6 +38,8 @@ export interface StrategySettings {
   gasPriceWei: bigint;
   /** Quote units per native token to price gas; undefined = the market's WETH / ETH price at each step. */
   nativePrice: bigint | undefined;
+  /** Adaptive: the volatility model and the rule's parameters (adaptive-trigger.ts). */
+  adaptive: AdaptiveSettings;
 }
 
 /**
@@ -54,6 +60,28 @@ export interface StrategySettingsInput {
   deltaBandFraction?: number;
   gasPriceWei?: bigint;
   nativePrice?: bigint;
+  /** Adaptive strategy (`--vol-model`, `--ewma-lambda`, `--adaptive-k`, `--adaptive-reaction-days`, `--adaptive-target-days`). */
+  volModel?: string;
+  ewmaLambda?: number;
+  adaptiveK?: number;
+  adaptiveReactionDays?: number;
+  adaptiveTargetDays?: number;
+}
+
+/** Checks the adaptive strategy's options, naming the flag of a bad one. */
+function adaptiveSettings(input: StrategySettingsInput): AdaptiveSettings {
+  const d = DEFAULT_ADAPTIVE_SETTINGS;
+  const volModel = input.volModel ?? d.volModel;
+  if (!VOLATILITY_MODELS.includes(volModel as VolatilityModel)) throw new BacktestOptionsError("--vol-model", `expected one of ${VOLATILITY_MODELS.join(", ")}, got "${volModel}"`);
+  const ewmaLambda = input.ewmaLambda ?? d.ewmaLambda;
+  if (!(ewmaLambda > 0 && ewmaLambda < 1)) throw new BacktestOptionsError("--ewma-lambda", `must be a decay in (0, 1) (RiskMetrics: 0.94), got ${ewmaLambda}`);
+  const k = input.adaptiveK ?? d.k;
+  if (!(k > 0 && k <= 10)) throw new BacktestOptionsError("--adaptive-k", `must be a number of standard deviations in (0, 10], got ${k}`);
+  const reactionDays = input.adaptiveReactionDays ?? d.reactionDays;
+  if (!(reactionDays > 0 && reactionDays <= 365)) throw new BacktestOptionsError("--adaptive-reaction-days", `must be a number of days in (0, 365], got ${reactionDays}`);
+  const targetDays = input.adaptiveTargetDays ?? d.targetDays;
+  if (!(targetDays > 0 && targetDays <= 365)) throw new BacktestOptionsError("--adaptive-target-days", `must be a number of days in (0, 365], got ${targetDays}`);
+  return { ...d, volModel: volModel as VolatilityModel, ewmaLambda, k, reactionDays, targetDays };
 }
 
 /** Fills the defaults and checks the values, naming the CLI flag of a bad one. */
@@ -72,7 +100,15 @@ export function strategySettings(input: StrategySettingsInput, policy: Policy): 
   const gasPriceWei = input.gasPriceWei ?? DEFAULT_GAS_PRICE_WEI;
   if (gasPriceWei < 0n) throw new BacktestOptionsError("--gas-price", "must be >= 0");
   if (input.nativePrice !== undefined && input.nativePrice <= 0n) throw new BacktestOptionsError("--eth-price", "must be > 0");
-  return { triggerHealthFactor: trigger, targetHealthFactor: target, intervalDays, deltaBandFraction, gasPriceWei, nativePrice: input.nativePrice };
+  return {
+    triggerHealthFactor: trigger,
+    targetHealthFactor: target,
+    intervalDays,
+    deltaBandFraction,
+    gasPriceWei,
+    nativePrice: input.nativePrice,
+    adaptive: adaptiveSettings(input),
+  };
 }
 
 export function parseStrategies(list: readonly string[]): BacktestStrategy[] {

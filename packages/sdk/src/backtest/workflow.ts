@@ -74,6 +74,10 @@ export const BACKTEST_NUMBER_RULES = {
   "--jump-std": { min: 0, max: 2 },
   "--interval-days": { min: 0, minOpen: true, max: 3650 },
   "--delta-band": { min: 0, max: 1 },
+  "--ewma-lambda": { min: 0, minOpen: true, max: 1 },
+  "--adaptive-k": { min: 0, minOpen: true, max: 10 },
+  "--adaptive-reaction-days": { min: 0, minOpen: true, max: 365 },
+  "--adaptive-target-days": { min: 0, minOpen: true, max: 365 },
 } as const satisfies Record<string, NumberRule>;
 
 function ruleText(rule: NumberRule): string {

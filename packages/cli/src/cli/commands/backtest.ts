@@ -3,6 +3,7 @@ import {
   BACKTEST_NUMBER_RULES,
   BACKTEST_STRATEGIES,
   BacktestOptionsError,
+  DEFAULT_ADAPTIVE_SETTINGS,
   DEFAULT_BACKTEST_PATHS,
   DEFAULT_HORIZON_DAYS,
   DEFAULT_PRICE_MODEL,
@@ -11,6 +12,7 @@ import {
   parseNumberOption,
   parseNumberPair,
   textTable,
+  VOLATILITY_MODELS,
   type PriceModel,
   type StrategySettingsInput,
 } from "@zk-solvency/sdk/backtest";
@@ -44,6 +46,11 @@ interface BacktestFlags {
   deltaBand?: string;
   gasPrice?: string;
   ethPrice?: string;
+  volModel?: string;
+  ewmaLambda?: string;
+  adaptiveK?: string;
+  adaptiveReactionDays?: string;
+  adaptiveTargetDays?: string;
   png: boolean;
   json?: boolean;
 }
@@ -80,8 +87,31 @@ function settingsInput(flags: BacktestFlags, market: Market): StrategySettingsIn
     ...(flags.deltaBand !== undefined && { deltaBandFraction: parseNumberOption("--delta-band", flags.deltaBand, RULES["--delta-band"]) }),
     ...(flags.gasPrice !== undefined && { gasPriceWei: decimalFlag("--gas-price", flags.gasPrice, 9) }),
     ...(flags.ethPrice !== undefined && { nativePrice: decimalFlag("--eth-price", flags.ethPrice, market.quote.decimals) }),
+    ...adaptiveInput(flags),
   };
 }
+
+/** The adaptive strategy's flags (checked again, with the model name, by strategySettings). */
+function adaptiveInput(flags: BacktestFlags): StrategySettingsInput {
+  return {
+    ...(flags.volModel !== undefined && { volModel: flags.volModel }),
+    ...(flags.ewmaLambda !== undefined && { ewmaLambda: parseNumberOption("--ewma-lambda", flags.ewmaLambda, RULES["--ewma-lambda"]) }),
+    ...(flags.adaptiveK !== undefined && { adaptiveK: parseNumberOption("--adaptive-k", flags.adaptiveK, RULES["--adaptive-k"]) }),
+    ...(flags.adaptiveReactionDays !== undefined && {
+      adaptiveReactionDays: parseNumberOption("--adaptive-reaction-days", flags.adaptiveReactionDays, RULES["--adaptive-reaction-days"]),
+    }),
+    ...(flags.adaptiveTargetDays !== undefined && { adaptiveTargetDays: parseNumberOption("--adaptive-target-days", flags.adaptiveTargetDays, RULES["--adaptive-target-days"]) }),
+  };
+}
+
+/** The adaptive flags given, by flag, to refuse them when the adaptive strategy does not run (they would change nothing). */
+const ADAPTIVE_FLAGS = [
+  ["--vol-model", "volModel"],
+  ["--ewma-lambda", "ewmaLambda"],
+  ["--adaptive-k", "adaptiveK"],
+  ["--adaptive-reaction-days", "adaptiveReactionDays"],
+  ["--adaptive-target-days", "adaptiveTargetDays"],
+] as const;
 
 /** The command line as typed, minus the node and script paths, for the report. */
 function commandLine(): string {
@@ -119,10 +149,23 @@ export function registerBacktest(program: Command): void {
     .option("--delta-band <fraction>", "delta-neutral: band on each asset's delta, as a fraction of the collateral value (default 0.1)")
     .option("--gas-price <gwei>", "gas price in gwei (default 20)")
     .option("--eth-price <amount>", "ETH price in the quote currency for gas (default: the path's WETH/ETH price at each rebalance)")
+    .option("--vol-model <model>", `adaptive: the volatility forecast, ${VOLATILITY_MODELS.join(" or ")} (default ${DEFAULT_ADAPTIVE_SETTINGS.volModel})`)
+    .option("--ewma-lambda <x>", `adaptive: the EWMA decay in (0, 1) (default ${DEFAULT_ADAPTIVE_SETTINGS.ewmaLambda}, RiskMetrics)`)
+    .option("--adaptive-k <x>", `adaptive: standard deviations the trigger and target must survive (default ${DEFAULT_ADAPTIVE_SETTINGS.k})`)
+    .option("--adaptive-reaction-days <n>", `adaptive: the trigger's horizon, days a keeper may take to act (default ${DEFAULT_ADAPTIVE_SETTINGS.reactionDays})`)
+    .option("--adaptive-target-days <n>", `adaptive: the target's horizon, days a rebalance should hold (default ${DEFAULT_ADAPTIVE_SETTINGS.targetDays})`)
     .option("--no-png", "do not write PNG copies of the charts even when @resvg/resvg-js is installed")
     .option("--json", "print the per-strategy metrics as JSON on stdout")
     .action(async (flags: BacktestFlags) => {
       const startedAt = performance.now();
+      const strategies = flags.strategies
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+      if (!strategies.includes("adaptive")) {
+        const given = ADAPTIVE_FLAGS.find(([, key]) => flags[key] !== undefined);
+        if (given) throw new BacktestOptionsError(given[0], "applies to the adaptive strategy, which --strategies does not include");
+      }
       const paths = parseNumberOption("--paths", flags.paths, RULES["--paths"]);
       const stepDays = parseNumberOption("--step-days", flags.stepDays, RULES["--step-days"]);
       let simulation: { seed?: number; model?: Partial<PriceModel> } = {};
@@ -152,10 +195,7 @@ export function registerBacktest(program: Command): void {
         out: flags.out,
         ...(flags.allow !== undefined && { allow: flags.allow }),
         ...(flags.returns !== undefined && { returns: flags.returns }),
-        strategies: flags.strategies
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s !== ""),
+        strategies,
         settings: (market) => settingsInput(flags, market),
         paths,
         stepDays,
