@@ -11,3 +11,4 @@ export { verifyProofFiles, type KeyPinnedBy, type RpcConnector, type VerifyProof
 export { commitPositionFile, type CommitPositionFileOptions } from "./commit.ts";
 export { inspectInstance, inspectInstances, type InstanceDetails, type InstanceSummary } from "./inspect.ts";
 export { runBacktestFiles, type BacktestFilesOptions, type BacktestFilesResult } from "./backtest.ts";
+export { runSystemicFiles, type SystemicFileSettings, type SystemicFilesOptions, type SystemicFilesResult, type WrittenSystemicReport } from "./systemic.ts";

@@ -94,6 +94,11 @@ export const COMMANDS: readonly CommandRow[] = [
     summary: "run the planner's strategies over price paths and measure what they cost",
     load: async () => (await import("../commands/backtest.ts")).registerBacktest,
   },
+  {
+    name: "systemic",
+    summary: "simulate N vaults rebalancing into constant-product pools after a shock: does crowding amplify it",
+    load: async () => (await import("../commands/systemic.ts")).registerSystemic,
+  },
   { name: "keeper", summary: "the keeper service: watch the gate, decrypt openings, flag and liquidate", load: async () => (await import("../commands/keeper.ts")).registerKeeper },
 ];
 
