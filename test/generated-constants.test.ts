@@ -144,7 +144,7 @@ describe("generated constants: one source for the public-signal positions and th
 
     it("every template an instance uses is declared, and each declaration matches its circom template", function () {
       const declared = layouts.map((l) => l.template);
-      assert.deepEqual(declared, ["PositionCommitment", "Solvency", "Rebalance", "AuditBatch", "AuditMerge"]);
+      assert.deepEqual(declared, ["PositionCommitment", "Solvency", "Rebalance", "AuditBatch", "AuditMerge", "ScheduleSlice"]);
       for (const instance of instances) assert.ok(declared.includes(instance.template), `${instance.name}: ${instance.template} is declared`);
       checkCircomTemplates(layouts);
       // The contracts check Solvency and Rebalance proofs: those two have Solidity positions.

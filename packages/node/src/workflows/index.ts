@@ -12,3 +12,12 @@ export { commitPositionFile, type CommitPositionFileOptions } from "./commit.ts"
 export { inspectInstance, inspectInstances, type InstanceDetails, type InstanceSummary } from "./inspect.ts";
 export { runBacktestFiles, type BacktestFilesOptions, type BacktestFilesResult } from "./backtest.ts";
 export { runSystemicFiles, type SystemicFileSettings, type SystemicFilesOptions, type SystemicFilesResult, type WrittenSystemicReport } from "./systemic.ts";
+export {
+  EXECUTION_BACKTEST_FILES,
+  executionBacktestFiles,
+  SCHEDULE_OUTPUT_FILES,
+  scheduleExecutionFiles,
+  type ExecutionBacktestFilesResult,
+  type ScheduleExecutionFilesOptions,
+  type ScheduleExecutionFilesResult,
+} from "./execution.ts";

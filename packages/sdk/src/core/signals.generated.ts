@@ -294,3 +294,68 @@ export function auditMergeSignalNames(fanIn: number): string[] {
     ...indexed("childLast", fanIn),
   ];
 }
+
+// ScheduleSlice(maxSlices, nSwaps): [seedCommitment, sliceTime, slices, slice, windowStart, windowSeconds, planSell[nSwaps], planBuy[nSwaps], swapIn[nSwaps], oldCommitment, newCommitment]
+
+/** Where each public signal of ScheduleSlice's instances starts; arrays run from there. */
+export interface ScheduleSliceSignalLayout {
+  /** Poseidon(seed, salt, planHash), published before the window opens: binds the seed and the plan (its totals and pairs). */
+  seedCommitment: 0;
+  /** When the slice is due (unix seconds): the slice-th earliest of the seed's draws over the whole window. */
+  sliceTime: 1;
+  /** The schedule's slices (1 <= slices <= maxSlices). */
+  slices: 2;
+  /** This slice's index (0 <= slice < slices). */
+  slice: 3;
+  /** The window's start (unix seconds, < 2^40). */
+  windowStart: 4;
+  /** The window's length in seconds (slices <= windowSeconds < 2^32). */
+  windowSeconds: 5;
+  /** Each plan swap's asset sold (asset index; 0 with planBuy 0 for an empty slot). */
+  planSell: 6;
+  /** Each plan swap's asset bought (asset index). */
+  planBuy: number;
+  /** This slice's share of each plan swap, drawn from the seed. */
+  swapIn: number;
+  /** The commitment the slice's Rebalance proof starts from. */
+  oldCommitment: number;
+  /** The commitment the slice's Rebalance proof ends at. */
+  newCommitment: number;
+  /** Number of public signals. */
+  count: number;
+}
+
+/** The layout of `ScheduleSlice(_, nSwaps)`. */
+export function scheduleSliceSignalLayout(nSwaps: number): ScheduleSliceSignalLayout {
+  return {
+    seedCommitment: 0,
+    sliceTime: 1,
+    slices: 2,
+    slice: 3,
+    windowStart: 4,
+    windowSeconds: 5,
+    planSell: 6,
+    planBuy: 6 + nSwaps,
+    swapIn: 6 + 2 * nSwaps,
+    oldCommitment: 6 + 3 * nSwaps,
+    newCommitment: 7 + 3 * nSwaps,
+    count: 8 + 3 * nSwaps,
+  };
+}
+
+/** The public signal names of `ScheduleSlice(_, nSwaps)`, in order, as circom names them. */
+export function scheduleSliceSignalNames(nSwaps: number): string[] {
+  return [
+    "seedCommitment",
+    "sliceTime",
+    "slices",
+    "slice",
+    "windowStart",
+    "windowSeconds",
+    ...indexed("planSell", nSwaps),
+    ...indexed("planBuy", nSwaps),
+    ...indexed("swapIn", nSwaps),
+    "oldCommitment",
+    "newCommitment",
+  ];
+}

@@ -99,6 +99,11 @@ export const COMMANDS: readonly CommandRow[] = [
     summary: "simulate N vaults rebalancing into constant-product pools after a shock: does crowding amplify it",
     load: async () => (await import("../commands/systemic.ts")).registerSystemic,
   },
+  {
+    name: "execution",
+    summary: "split a plan into seeded slices over a window (commit to the seed); backtest front-running",
+    load: async () => (await import("../commands/execution.ts")).registerExecution,
+  },
   { name: "keeper", summary: "the keeper service: watch the gate, decrypt openings, flag and liquidate", load: async () => (await import("../commands/keeper.ts")).registerKeeper },
 ];
 
