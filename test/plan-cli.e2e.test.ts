@@ -112,7 +112,7 @@ describe("zks plan", function () {
     assertOneLineError(r, /allow-bad\.json: wallet\.DAI: unknown asset \(market has WETH, WBTC, USDC\)$/);
     const strategy = zks("plan", ...inputs(), "--strategy", "yolo");
     assert.equal(strategy.code, 2);
-    assertOneLineError(strategy, /--strategy: expected one of threshold, time, delta-neutral, got "yolo"/);
+    assertOneLineError(strategy, /--strategy: expected one of threshold, time, delta-neutral, grid-hedge, got "yolo"/);
     const target = zks("plan", ...inputs(), "--target-hf", "1.2");
     assert.equal(target.code, 2);
     assertOneLineError(target, /below the trigger/);
