@@ -46,6 +46,7 @@ export { meetsGoal, type Goal, type Margins, type Shortfall } from "./goal.ts";
 export { swapMinOut, worstSwap, type SwapPricing, type SwapQuote } from "./trades.ts";
 export { portfolioDelta } from "./delta.ts";
 export { gridExposures, gridHedgeCandidates, HEDGE_CANDIDATES, type GridExposures, type HedgeCandidate, type HedgeVariable } from "./grid-hedge.ts";
+export type { PlannerContext } from "./search.ts";
 export { simplexMax, solveMinimax, worstLoss, type MinimaxProblem, type MinimaxSolution } from "./minimax.ts";
 export {
   SWAP_SLOTS,
