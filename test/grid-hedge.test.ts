@@ -227,7 +227,7 @@ describe("grid hedge", function () {
         const allow = path.join(dir, "allow.json");
         writeFileSync(allow, JSON.stringify(HEDGE_ALLOWANCE));
         const out = path.join(dir, "plan.json");
-        const run = zks(
+        const planArgs = [
           "plan",
           "--position",
           example("position-at-risk.json"),
@@ -239,9 +239,8 @@ describe("grid hedge", function () {
           allow,
           "--strategy",
           "grid-hedge",
-          "--out",
-          out,
-        );
+        ];
+        const run = zks(...planArgs, "--out", out);
         assert.equal(run.code, 0, run.stderr + run.stdout);
         assert.match(run.stdout, /strategy grid-hedge: PLAN: \d actions/);
         assert.match(run.stdout, /deposit [\d.]+ contracts of ETH-26DEC26-2800-P \(option tokens\) from the wallet/);
@@ -249,19 +248,7 @@ describe("grid hedge", function () {
         assert.equal(file.strategy, "grid-hedge");
         assert.ok(Number(file.grid.after.worstLoss) < Number(file.grid.before.worstLoss));
         writeFileSync(allow, JSON.stringify({ wallet: { "ETH-26DEC26-2800-P": "-1" } }));
-        const bad = zks(
-          "plan",
-          "--position",
-          example("position-at-risk.json"),
-          "--market",
-          GRID_FIXTURE,
-          "--policy",
-          example("policy.json"),
-          "--allow",
-          allow,
-          "--strategy",
-          "grid-hedge",
-        );
+        const bad = zks(...planArgs);
         assert.equal(bad.code, 2);
         assertOneLineError(bad, /allow\.json: wallet\.ETH-26DEC26-2800-P: /);
       } finally {
