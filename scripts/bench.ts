@@ -223,8 +223,8 @@ if (measure && !flags["skip-gas"]) {
 }
 const BROWSER_FILE = path.join(BENCH_DIR, "browser.json");
 if (measure && !flags["skip-browser"]) {
-  log("browser: test/browser.test.ts with ZKS_BENCHMARKS=1 (headless Chromium)");
-  benchmarkTest("test/browser.test.ts");
+  log("browser: test/browser.e2e.test.ts with ZKS_BENCHMARKS=1 (headless Chromium)");
+  benchmarkTest("test/browser.e2e.test.ts");
 }
 const browser: BrowserResult | undefined = existsSync(BROWSER_FILE) ? JSON.parse(readFileSync(BROWSER_FILE, "utf8")) : undefined;
 const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "";

@@ -11,7 +11,7 @@
  *   wallet. Each ends in one clear line and nothing on chain; then the right account registers;
  * - the development server (`npm run example -- --dev`) serving the same page from the sources.
  *
- * test/browser.test.ts (npm test) drives the full register / rebalance / audit story; this file is
+ * test/browser.e2e.test.ts (npm run test:e2e) drives the full register / rebalance / audit story; this file is
  * in `npm run test:e2e`.
  *
  *   npx mocha --no-config -n import=tsx --timeout 600000 test/vault-page.e2e.test.ts

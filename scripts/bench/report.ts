@@ -232,7 +232,7 @@ export function renderBenchmarks(args: {
     const b = args.browser;
     const node = results.find((r) => r.instance === b.instance);
     lines.push(
-      `Measured by \`test/browser.test.ts\` (\`ZKS_BENCHMARKS=1\`) in headless Chromium ${b.chromium} on ${b.date.slice(0, 10)}: the example vault page's Web Worker`,
+      `Measured by \`test/browser.e2e.test.ts\` (\`ZKS_BENCHMARKS=1\`) in headless Chromium ${b.chromium} on ${b.date.slice(0, 10)}: the example vault page's Web Worker`,
       "(`BrowserProver`, a `WarmProver` in a worker, artifacts fetched by URL), median of 3 proofs.",
       "",
       "| instance | constraints | proof in the browser (s) | of which witness (ms) | worker start and load (s) | Node WarmProver (s) |",

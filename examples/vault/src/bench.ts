@@ -2,7 +2,7 @@
  * Browser proving benchmark: starts a prover worker, loads one Solvency instance (fetch, witness
  * calculator compile, curve build: "workerStartMs"), proves the example position `runs` times and
  * verifies the last proof. The result goes to #bench-result (JSON) and window.zksBench, for
- * test/browser.test.ts, which writes benchmarks/browser.json from it (test/vault-page.e2e.test.ts
+ * test/browser.e2e.test.ts, which writes benchmarks/browser.json from it (test/vault-page.e2e.test.ts
  * runs it once with the test instance, so that it keeps working).
  */
 import { BrowserProver, instanceLayout, type InstanceInfo } from "@zk-solvency/sdk/browser";

@@ -23,7 +23,7 @@
  * (solvency-8x8x16, built by `zks setup --instance solvency-8x8x16`) and writes
  * benchmarks/browser.json. Run alone:
  *
- *   npx mocha --no-config -n import=tsx --timeout 600000 test/browser.test.ts
+ *   npx mocha --no-config -n import=tsx --timeout 600000 test/browser.e2e.test.ts
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
