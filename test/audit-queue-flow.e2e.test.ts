@@ -354,7 +354,12 @@ describe("audit on BullMQ (queue, workers, resume)", function () {
           lockSeconds: 5,
           onLog: (line) => log.push(line),
         });
-        assert.match(log[0]!, new RegExp(`^taking jobs from queue unprovable .* tier test: ${TEST.batch} \\(key 0x[0-9a-f]{16}\\.\\.\\.\\), ${TEST.merge} \\(key`));
+        // The start line names the prover and its binary, so an operator sees which one each machine runs.
+        const backend = typeof prover === "string" ? "snarkjs" : `rapidsnark \\(${prover.binary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}, from ZKS_RAPIDSNARK\\)`;
+        assert.match(
+          log[0]!,
+          new RegExp(`^taking jobs from queue unprovable .* 1 at a time with ${backend}, tier test: ${TEST.batch} \\(key 0x[0-9a-f]{16}\\.\\.\\.\\), ${TEST.merge} \\(key`),
+        );
         await assert.rejects(run, (error: Error & { exitCode?: number }) => {
           assert.equal(error.exitCode, 3);
           assert.match(

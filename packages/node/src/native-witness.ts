@@ -3,14 +3,14 @@
  * provers that make many proofs. The result is the .wtns file's bytes, which snarkjs'
  * groth16.prove takes in place of a witness file. Node only: it runs a native binary.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CircuitSignals } from "snarkjs";
 import { InputError, SetupError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
-import { trackChild, trackDir } from "./native-prover/children.ts";
+import { trackDir } from "./native-prover/children.ts";
+import { runNative } from "./native-prover/run-native.ts";
 import { childEnv } from "./native-prover/probe.ts";
 import { manifestPath, readManifest, type InstanceManifest } from "./setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, type BuildPaths } from "./setup/paths.ts";
@@ -82,7 +82,10 @@ export function nativeWitnessWriter(source: string | NativeWitnessBinary, paths?
     try {
       writeFileSync(input, JSON.stringify(signals, fieldDecimals));
       const timeoutMs = nativeWitnessTimeoutMs();
-      const run = await runGenerator(binary, [input, output], timeoutMs);
+      // The minimal environment rapidsnark gets: the generator reads two files and needs no secrets.
+      const run = await runNative(binary, [input, output], { env: childEnv(), timeoutMs });
+      if (run.error !== undefined) throw new SetupError(`${binary}: cannot run the native witness generator (${run.error}); rebuild it with \`zks setup --native-witness\``);
+      const printed = `${run.stdout}\n${run.stderr}`;
       if (run.timedOut)
         throw new SetupError(
           `${binary}: the native witness generator of ${instance} did not finish in ${Number((timeoutMs / 1000).toFixed(1))} s and was killed (ZKS_WITNESS_TIMEOUT_MS sets the limit, in milliseconds); rebuild it with \`zks setup --instance ${instance} --native-witness\``,
@@ -90,9 +93,9 @@ export function nativeWitnessWriter(source: string | NativeWitnessBinary, paths?
       if (run.code === 0 && existsSync(output)) return;
       // assert() and uncaught exceptions abort; any other signal is a crash, not a verdict on the input.
       if (run.signal && run.signal !== "SIGABRT")
-        throw new Error(`${binary}: the native witness generator of ${instance} crashed (${run.signal}): ${run.output.trim().slice(0, 500)}`);
-      if (run.code === 0) throw new Error(`${binary}: the native witness generator of ${instance} exited without writing a witness: ${run.output.trim().slice(0, 500)}`);
-      throw new UnprovableError(instance, rejection(run.output));
+        throw new Error(`${binary}: the native witness generator of ${instance} crashed (${run.signal}): ${printed.trim().slice(0, 500)}`);
+      if (run.code === 0) throw new Error(`${binary}: the native witness generator of ${instance} exited without writing a witness: ${printed.trim().slice(0, 500)}`);
+      throw new UnprovableError(instance, rejection(printed));
     } finally {
       rmSync(input, { force: true });
     }
@@ -119,44 +122,6 @@ export function nativeWitnessTimeoutMs(env: NodeJS.ProcessEnv = process.env): nu
   if (set === undefined || set === "") return 120_000;
   if (!/^[1-9][0-9]{0,9}$/.test(set)) throw new InputError("ZKS_WITNESS_TIMEOUT_MS", "", `expected a positive whole number of milliseconds, got ${JSON.stringify(set)}`);
   return Number(set);
-}
-
-interface GeneratorRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  /** stdout then stderr: circom prints its failed-assert line on stdout, assert() and the C++ runtime on stderr. */
-  output: string;
-}
-
-function runGenerator(binary: string, args: string[], timeoutMs: number): Promise<GeneratorRun> {
-  return new Promise((resolve, reject) => {
-    // The minimal environment rapidsnark gets: the generator reads two files and needs no secrets.
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
-    trackChild(child);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    let stdout = "";
-    let stderr = "";
-    // A failing generator can print a trace per failed component: keep the start, which names the cause.
-    child.stdout.on("data", (chunk) => (stdout = stdout.length < 16_384 ? stdout + chunk : stdout));
-    child.stderr.on("data", (chunk) => (stderr = stderr.length < 16_384 ? stderr + chunk : stderr));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(new SetupError(`${binary}: cannot run the native witness generator (${error.message}); rebuild it with \`zks setup --native-witness\``));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, timedOut, output: `${stdout}\n${stderr}` });
-    });
-    // Killed for its time: done now, without waiting for pipes a grandchild may hold open.
-    child.on("exit", (code, signal) => {
-      if (timedOut) resolve({ code, signal, timedOut, output: `${stdout}\n${stderr}` });
-    });
-  });
 }
 
 /** Noise around circom's own message: assert.h's restatement of the C expression and the C++ runtime's preamble. */

@@ -6,9 +6,9 @@
  * old or too new to trust with our files); one that crashes or hangs is broken. Each binary is
  * probed once per process (per thread, in the prover pool): the answer does not change while we run.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { SetupError } from "@zk-solvency/sdk/core";
-import { trackChild } from "./children.ts";
+import { runNative } from "./run-native.ts";
 
 const USAGE = /Usage: \S+ <circuit\.zkey> <witness\.wtns> <proof\.json> <public\.json>/;
 const PROBE_TIMEOUT_MS = 10_000;
@@ -74,32 +74,11 @@ export function probeRapidsnarkSync(binary: string): boolean {
 
 const syncVerdicts = new Map<string, boolean>();
 
-function probe(binary: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(binary, [], { stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
-    trackChild(child);
-    let output = "";
-    const collect = (chunk: Buffer) => (output = output.length < 16_384 ? output + chunk.toString() : output);
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      child.kill("SIGKILL");
-    }, PROBE_TIMEOUT_MS);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(failure(binary, cannotRun(error)));
-    });
-    child.on("close", (_code, signal) => {
-      clearTimeout(timer);
-      probeTimes.set(binary, performance.now() - started);
-      const problem = hung ? timedOut() : judge(signal, output);
-      if (problem === undefined) resolve();
-      else reject(failure(binary, problem));
-    });
-  });
+async function probe(binary: string): Promise<void> {
+  const run = await runNative(binary, [], { env: childEnv(), timeoutMs: PROBE_TIMEOUT_MS });
+  probeTimes.set(binary, run.ms);
+  const problem = run.error !== undefined ? `cannot run it (${run.error})` : run.timedOut ? timedOut() : judge(run.signal, `${run.stdout}\n${run.stderr}`);
+  if (problem !== undefined) throw failure(binary, problem);
 }
 
 function judge(signal: NodeJS.Signals | null, output: string): string | undefined {

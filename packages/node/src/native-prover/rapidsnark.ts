@@ -6,7 +6,6 @@
  * anyone writes it. A binary that fails any of this is a SetupError (exit 3) naming it and the
  * cause: the witness step has already judged the input, so it is never an UnprovableError.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,7 +13,8 @@ import type { Groth16Proof, NumericString, VerificationKey } from "snarkjs";
 import { InputError, SNARK_FIELD } from "@zk-solvency/sdk/core";
 import type { ZkProof } from "@zk-solvency/sdk/prover";
 import { verifyProof } from "@zk-solvency/sdk/verifier";
-import { trackChild, trackDir } from "./children.ts";
+import { trackDir } from "./children.ts";
+import { runNative } from "./run-native.ts";
 import { checkRapidsnark, childEnv, failure, firstLine, probeMs } from "./probe.ts";
 
 export interface RapidsnarkOptions {
@@ -67,12 +67,13 @@ export async function rapidsnarkProve(
     // Only what it needs to run: the witness is private, and the binary may be whatever PATH had
     // (`auto`); our environment may hold secrets (a Redis password, an RPC key).
     const env = childEnv(options.threads);
-    const run = await runProver(binary, [zkeyFile, witnessFile, proofFile, publicFile], env, timeoutMs);
+    const run = await runNative(binary, [zkeyFile, witnessFile, proofFile, publicFile], { env, timeoutMs });
+    const output = `${run.stdout}${run.stderr}`;
     if (run.timedOut)
       throw failure(binary, `it did not finish in ${Number((timeoutMs / 1000).toFixed(1))} s and was killed (ZKS_RAPIDSNARK_TIMEOUT_MS sets the limit, in milliseconds)`);
     if (run.error) throw failure(binary, `cannot run it (${run.error})`);
-    if (run.signal) throw failure(binary, `it crashed (${run.signal}) while proving${said(run.output)}`);
-    if (run.code !== 0) throw failure(binary, `it failed (exit ${run.code})${said(run.output)}`);
+    if (run.signal) throw failure(binary, `it crashed (${run.signal}) while proving${said(output)}`);
+    if (run.code !== 0) throw failure(binary, `it failed (exit ${run.code})${said(output)}`);
 
     const proof = readProof(await readOutput(binary, proofFile), binary);
     const publicSignals = readPublicSignals(await readOutput(binary, publicFile), binary);
@@ -103,42 +104,6 @@ export function rapidsnarkTimeoutMs(binary: string, env: NodeJS.ProcessEnv = pro
     return Number(set);
   }
   return Math.max(120_000, 30 * (probeMs(binary) ?? 0));
-}
-
-interface ProverRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: string;
-  timedOut?: boolean;
-  output: string;
-}
-
-function runProver(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ProverRun> {
-  return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], env });
-    trackChild(child);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    let output = "";
-    const collect = (chunk: Buffer) => (output = output.length < 16_384 ? output + chunk.toString() : output);
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, signal: null, error: (error as NodeJS.ErrnoException).code ?? error.message, output });
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, timedOut, output });
-    });
-    // Killed for its time: done now, without waiting for its pipes ("close"), which anything it started may hold open.
-    child.on("exit", (code, signal) => {
-      if (timedOut) resolve({ code, signal, timedOut, output });
-    });
-  });
 }
 
 /** rapidsnark reports failures as "Error: <message>" on stderr: that line, else the first one. */

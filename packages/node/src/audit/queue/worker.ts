@@ -13,7 +13,7 @@ import type { Job, Worker } from "bullmq";
 import { ZksError } from "@zk-solvency/sdk/core";
 import type { AuditInstances } from "@zk-solvency/sdk/audit";
 import { UnprovableError } from "@zk-solvency/sdk/prover";
-import type { ProverBackend, ProverChoice } from "../../native-prover/index.ts";
+import { describeProverBackend, type ProverBackend, type ProverChoice } from "../../native-prover/index.ts";
 import { ProverPool } from "../../prover-pool/prover-pool.ts";
 import { auditKeyRecords } from "../audit-keys.ts";
 import { AUDIT_INSTANCES } from "../run-audit.ts";
@@ -289,7 +289,7 @@ export async function startAuditWorker(options: AuditWorkerOptions): Promise<Aud
   // What this worker serves, so that a tier or key mismatch with the coordinator shows at start.
   const fingerprint = (instance: string) => `${instance} (key ${ownKey.get(instance)!.slice(0, 18)}...)`;
   log(
-    `taking jobs from queue ${queueName} at ${connection.display}: ${pool.workers} at a time, tier ${options.tierName ?? "custom"}: ${fingerprint(instances.batch)}, ${fingerprint(instances.merge)}, ${fingerprint(instances.top)}`,
+    `taking jobs from queue ${queueName} at ${connection.display}: ${pool.workers} at a time with ${describeProverBackend(pool.backend)}, tier ${options.tierName ?? "custom"}: ${fingerprint(instances.batch)}, ${fingerprint(instances.merge)}, ${fingerprint(instances.top)}`,
   );
   return { backend: pool.backend, workers: pool.workers, stop, finished };
 }
