@@ -83,7 +83,15 @@ function assertSoundPlan(p: Plan, old: Position, market: Market, policy: Policy,
   assert.equal(p.cost.actions.length, p.actions.length);
   if (p.delta) {
     const x = portfolioDelta(p.position, market);
-    for (const i of p.delta.assets) assert.ok(abs(x[i]!) <= p.delta.band, at(`delta of asset ${i} outside the band`));
+    // Inside the band, unless no hedge could be had and the checks were restored without it (solvency first).
+    const unhedged = p.explanation.some((line) => line.endsWith(": the checks are restored without the hedge"));
+    if (unhedged)
+      assert.equal(
+        meetsGoal(checkPosition(old, market, policy), { healthFactor: policy.trigger.healthFactor, varHeadroom: 0n }),
+        false,
+        at("unhedged repair of a position above its trigger"),
+      );
+    else for (const i of p.delta.assets) assert.ok(abs(x[i]!) <= p.delta.band, at(`delta of asset ${i} outside the band`));
   }
 }
 
@@ -294,10 +302,18 @@ describe("planner", function () {
       assert.match(p.explanation.join("\n"), /not neutralized \(no allowed swap\): WBTC delta [\d,.]+ USD/);
       const nothing = expectNoPlan(plan(atRisk, grid, policy, emptyAllowance(grid), { strategy: "delta-neutral" }));
       assert.match(nothing.reason, /no delta can be hedged/);
-      const notSellable = expectNoPlan(
-        plan(position, grid, policy, allowanceOf(grid, { wallet: { USDC: "20000" }, sellable: ["WETH"] }), { strategy: "delta-neutral", deltaAssets: [1] }),
-      );
+      // Above its trigger, a position whose hedge cannot be had needs nothing: no plan, and why.
+      const wethOnly = allowanceOf(grid, { wallet: { USDC: "20000" }, sellable: ["WETH"] });
+      const notSellable = expectNoPlan(plan(position, grid, policy, wethOnly, { strategy: "delta-neutral", deltaAssets: [1] }));
       assert.match(notSellable.reason, /cannot bring the delta inside the band .*WBTC, which the allowance does not list as sellable/);
+      // Below it, the same missing hedge still gets the threshold strategy's repairs: solvency first.
+      const repaired = expectPlan(plan(atRisk, grid, policy, wethOnly, { strategy: "delta-neutral", deltaAssets: [1] }));
+      assertSoundPlan(repaired, atRisk, grid, policy, wethOnly, "delta wbtc not sellable, at risk");
+      assert.match(
+        repaired.explanation.join("\n"),
+        /cannot bring the delta inside the band .*WBTC, which the allowance does not list as sellable.*: the checks are restored without the hedge/,
+      );
+      assert.ok(repaired.after.pass);
     });
 
     it("does nothing when every delta is inside the band and the checks pass", function () {
@@ -335,6 +351,15 @@ describe("planner", function () {
             assert.equal(result.before.pass && result.kind === "none" && strategy === "threshold" && meetsGoal(result.before, result.goal), false, label);
           }
         }
+      }
+      // Solvency before neutrality: delta-neutral leaves no at-risk position unrepaired that threshold repairs.
+      for (const c of cases) {
+        if (plan(c.position, c.market, c.policy, c.allowance, { strategy: "threshold" }).kind !== "plan") continue;
+        assert.equal(
+          plan(c.position, c.market, c.policy, c.allowance, { strategy: "delta-neutral" }).kind,
+          "plan",
+          `seed case ${c.seed}: delta-neutral found no plan where threshold did`,
+        );
       }
       // The property is only meaningful if plans are found for a fair share of the cases.
       const minimum: Record<Strategy, number> = { threshold: 20, time: 20, "delta-neutral": 4, "grid-hedge": 0 };

@@ -244,9 +244,15 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
   }
   const lines = [...header, ...deltaLines];
   const summary = (after: bigint[]): DeltaSummary => ({ band, assets: [...assets], before: deltaBefore, after });
-  if (assets.length === 0) {
-    return noPlan(ctx, "delta-neutral", before, lines, "no delta can be hedged: no instrument underlying may be swapped (list it, or an asset to pay with, in sellable)");
-  }
+  // Solvency before neutrality: when no hedge can be had, a position below its trigger still gets
+  // the threshold strategy's repairs (its delta reported as left outside the band), never nothing.
+  const unhedgedRepair = (why: string): Plan | NoPlan => {
+    if (meetsGoal(before, trigger)) return noPlan(ctx, "delta-neutral", before, lines, why);
+    const outcome = searchRemedies(ctx, [], remedyFamilies(ctx));
+    if (!outcome.best) return noPlan(ctx, "delta-neutral", before, lines, `${why}; without the hedge, ${noPlanReason(ctx, before, outcome.closest)}`);
+    return withDelta(makePlan(ctx, "delta-neutral", before, outcome.best.evaluation, [...lines, `${why}: the checks are restored without the hedge`]), market, summary);
+  };
+  if (assets.length === 0) return unhedgedRepair("no delta can be hedged: no instrument underlying may be swapped (list it, or an asset to pay with, in sellable)");
 
   if (outside.length === 0 && meetsGoal(before, trigger)) {
     const plan = notNeeded(ctx, "delta-neutral", before, [...lines, "every delta is inside the band and every check passes: nothing to do"]);
@@ -283,7 +289,7 @@ function planDeltaNeutral(ctx: PlannerContext, before: RiskReport, trigger: Goal
     }
     lastProblem = `restoring the checks keeps moving the delta outside the band ${bandText}`;
   }
-  return noPlan(ctx, "delta-neutral", before, lines, lastProblem);
+  return unhedgedRepair(lastProblem);
 }
 
 function planGridHedge(ctx: PlannerContext, before: RiskReport, trigger: Goal, options: PlanOptions, header: string[]): Plan | NoPlan {
