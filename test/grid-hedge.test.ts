@@ -155,14 +155,16 @@ describe("grid hedge", function () {
       assert.match(text, /^after: worst scenario loss [\d,.]+ USD/m);
     });
 
-    it("without USDC collateral the delta hedge cannot buy WETH; the grid hedge still plans (wallet USDC swapped, puts deposited) and beats the threshold plan's worst loss", function () {
+    it("without USDC collateral the delta hedge cannot buy WETH (delta-neutral falls back to the repairs); the grid hedge still plans (wallet USDC swapped, puts deposited) and beats the threshold plan's worst loss", function () {
       const allowance = parseAllowance(HEDGE_ALLOWANCE, "allow.json", grid27);
-      const none = plan(atRisk, grid27, policy, allowance, { strategy: "delta-neutral" });
-      assert.equal(none.kind, "none");
+      // The delta hedge cannot be had; below its trigger the position gets the threshold's repairs instead (solvency first).
+      const unhedged = expectPlan(plan(atRisk, grid27, policy, allowance, { strategy: "delta-neutral" }));
+      assert.match(unhedged.explanation.join("\n"), /cannot bring the delta inside the band .*: the checks are restored without the hedge/);
       const threshold = expectPlan(plan(atRisk, grid27, policy, allowance, { strategy: "threshold" }));
       const hedge = expectPlan(plan(atRisk, grid27, policy, allowance, { strategy: "grid-hedge" }));
       assertSoundHedge(hedge, atRisk, grid27, policy, allowance, false, "no usdc");
       assert.ok(gridExposures(hedge.position, grid27).worstLoss < gridExposures(threshold.position, grid27).worstLoss);
+      assert.ok(gridExposures(hedge.position, grid27).worstLoss < gridExposures(unhedged.position, grid27).worstLoss);
       assert.ok(hedge.actions.some((a) => a.kind === "deposit" && a.asset === USDC));
     });
 
