@@ -32,7 +32,7 @@ import { buildCircuits } from "../packages/node/src/setup/build.ts";
 import { loadInstances } from "../packages/node/src/setup/instances.ts";
 import { manifestFiles, readManifest } from "../packages/node/src/setup/manifest.ts";
 import { defaultBuildPaths, instanceDir, PACKAGE_ROOT } from "../packages/node/src/setup/paths.ts";
-import { describeMachine, type Machine } from "./bench/machine.ts";
+import { describeMachine, sampleLoad, type Machine } from "./bench/machine.ts";
 import { marginalCosts, type MarginalCostRow } from "./bench/marginal-costs.ts";
 import {
   renderBenchmarks,
@@ -82,6 +82,7 @@ if (flags["out-dir"]) {
 }
 const PLOT_FILE = "benchmarks/scaling.svg";
 const started = performance.now();
+const stopLoadSampling = sampleLoad();
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 interface HistoryEntry {
@@ -277,7 +278,7 @@ function nativeSeries() {
 }
 
 const instanceNames = new Set(loadInstances().map((i) => i.name));
-const machine = previous?.machine ?? describeMachine();
+const machine = previous?.machine ?? { ...describeMachine(), load: stopLoadSampling() };
 const seconds = previous?.seconds ?? (performance.now() - started) / 1000;
 writeFileSync(
   BENCHMARKS_FILE,
