@@ -141,6 +141,19 @@ describe("rapidsnark beside snarkjs (scripts/bench/report.ts nativeTable)", func
     assert.ok(page.indexOf("Not yet re-measured") < page.indexOf("## Summary against the goals"), "the note comes before the tables it qualifies");
   });
 
+  it("says when other work shared the cores during the run (load average above the cores), and nothing of load when not sampled", function () {
+    const rows = [result("solvency-3x3x16", 17_154, 2000, 1900, 900, 700)];
+    const machine = { cpu: "Test CPU", cores: 2, memoryGiB: 24, os: "Linux", node: "v22.0.0", snarkjs: "0.7.6", circom2: "0.2.23", commit: "abc1234", date: "2026-12-05" };
+    const render = (load?: { mean: number; max: number; samples: number }) =>
+      renderBenchmarks({ machine: { ...machine, ...(load && { load }) }, runs: 5, results: rows, changes: [], plotFile: "p.svg", seconds: 60 });
+    assert.match(
+      render({ mean: 4.91, max: 6.33, samples: 200 }),
+      /^Load average \(1 min\) during the run: mean 4\.91, max 6\.33 on 2 cores: other work shared the cores, so absolute times are inflated/m,
+    );
+    assert.match(render({ mean: 1.2, max: 2.1, samples: 200 }), /^Load average \(1 min\) during the run: mean 1\.2, max 2\.1 on 2 cores\.$/m);
+    assert.doesNotMatch(render(), /Load average/);
+  });
+
   it("gives each prover's speed-up over plain snarkjs, and – where rapidsnark was not measured", function () {
     const measured = { ...base("fast", 30_000), native: native(30_000) };
     const table = nativeTable([measured, base("unmeasured", 40_000)]).join("\n");
