@@ -133,6 +133,8 @@ if (measure && !flags["skip-setup"]) {
 
 const paths = defaultBuildPaths();
 const results: InstanceResult[] = previous?.results ?? [];
+/** Instances whose measurement failed this run (named in BENCHMARKS.md, not silently dropped). */
+const unmeasured: { instance: string; reason: string }[] = [];
 for (const config of measure ? loadInstances().filter((i) => selected.includes(i.name)) : []) {
   const dir = instanceDir(paths, config.name);
   const manifest = readManifest(dir);
@@ -142,16 +144,25 @@ for (const config of measure ? loadInstances().filter((i) => selected.includes(i
   }
   const files = manifestFiles(dir, manifest);
   log(`${config.name} (${manifest.nConstraints.toLocaleString("en-US")} constraints): cold, snarkjs, warm and verify x ${runs}`);
-  const prove = await runChild<ProveResult>("scripts/bench/measure-instance.ts", [config.name, "prove", String(runs)]);
-  log(`${config.name}: peak memory of one cold proof`);
-  const memory = await runChild<MemoryResult>("scripts/bench/measure-instance.ts", [config.name, "memory", "1"]);
-  log(`${config.name}: prover pool throughput`);
-  const pool = await runChild<PoolResult>("scripts/bench/measure-instance.ts", [config.name, "pool", String(runs)]);
-  const witness = await measureWitness(config.name);
+  let prove: ProveResult, memory: MemoryResult, pool: PoolResult, witness: WitnessBackends;
   let native: NativeResult | undefined;
-  if (rapidsnark) {
-    log(`${config.name}: rapidsnark one-off and pool`);
-    native = await measureNative(config.name);
+  try {
+    prove = await runChild<ProveResult>("scripts/bench/measure-instance.ts", [config.name, "prove", String(runs)]);
+    log(`${config.name}: peak memory of one cold proof`);
+    memory = await runChild<MemoryResult>("scripts/bench/measure-instance.ts", [config.name, "memory", "1"]);
+    log(`${config.name}: prover pool throughput`);
+    pool = await runChild<PoolResult>("scripts/bench/measure-instance.ts", [config.name, "pool", String(runs)]);
+    witness = await measureWitness(config.name);
+    if (rapidsnark) {
+      log(`${config.name}: rapidsnark one-off and pool`);
+      native = await measureNative(config.name);
+    }
+  } catch (error) {
+    // One instance that cannot be measured must not throw away the others' minutes of measurements.
+    const reason = (error as Error).message.split("\n").find((line) => line.startsWith("Error: ")) ?? (error as Error).message.split("\n")[0]!;
+    log(`${config.name}: not measured: ${reason}`);
+    unmeasured.push({ instance: config.name, reason });
+    continue;
   }
   results.push({
     instance: config.name,
@@ -293,6 +304,7 @@ writeFileSync(
     browser,
     plotFile: PLOT_FILE,
     seconds,
+    unmeasured,
     // Today's instances only: a build directory can hold one since renamed or removed.
     current: Object.fromEntries(results.map((r) => [r.instance, instanceNames.has(r.instance) ? readManifest(instanceDir(paths, r.instance))?.nConstraints : undefined])),
   }),

@@ -152,6 +152,8 @@ describe("rapidsnark beside snarkjs (scripts/bench/report.ts nativeTable)", func
     );
     assert.match(render({ mean: 1.2, max: 2.1, samples: 200 }), /^Load average \(1 min\) during the run: mean 1\.2, max 2\.1 on 2 cores\.$/m);
     assert.doesNotMatch(render(), /Load average/);
+    const page = renderBenchmarks({ machine, runs: 5, results: rows, changes: [], plotFile: "p.svg", seconds: 60, unmeasured: [{ instance: "x-1", reason: "Error: no input" }] });
+    assert.match(page, /^Not measured in this run \(the measurement failed\): `x-1` \(Error: no input\)\.$/m);
   });
 
   it("gives each prover's speed-up over plain snarkjs, and – where rapidsnark was not measured", function () {

@@ -126,6 +126,8 @@ export function renderBenchmarks(args: {
   browser?: BrowserResult;
   plotFile: string;
   seconds: number;
+  /** Instances whose measurement failed in this run, with the reason: named under the Circuits table. */
+  unmeasured?: { instance: string; reason: string }[];
   /**
    * Each instance's constraint count in today's build (undefined: not built here). Rows measured on
    * another count are named in a note at the top, so a reader never takes an old circuit's time
@@ -168,6 +170,9 @@ export function renderBenchmarks(args: {
     "| --- | --- | ---: | ---: | ---: | ---: |",
     ...results.map((r) => `| \`${r.instance}\` | ${r.tier} | ${n(r.constraints)} | ${r.publicSignals} | ${mib(r.wasmBytes)} | ${mib(r.zkeyBytes)} |`),
     "",
+    ...(args.unmeasured && args.unmeasured.length > 0
+      ? [`Not measured in this run (the measurement failed): ${args.unmeasured.map((u) => `\`${u.instance}\` (${u.reason})`).join("; ")}.`, ""]
+      : []),
   ];
   if (args.costs) {
     lines.push(
