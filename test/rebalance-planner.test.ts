@@ -23,7 +23,6 @@ import {
   slippageFloor,
   withinSlippage,
 } from "../packages/sdk/src/rebalance/index.ts";
-import { worstSwap } from "../packages/sdk/src/rebalance/trades.ts";
 import { loadMarket, loadPolicy, loadPosition } from "./helpers/examples.ts";
 import { allowanceOf, EXAMPLE_ALLOWANCE, randomAtRiskCases } from "./helpers/rebalance-fixtures.ts";
 
@@ -196,18 +195,6 @@ describe("planner", function () {
       const limited = expectNoPlan(plan(noUsdc, grid, policy, { ...allowance, maxActions: p.actions.length - 1 }, { strategy: "threshold", trigger: { healthFactor: 45_000n } }));
       assert.match(limited.reason, /at most \d+ actions?/);
     });
-  });
-
-  it("never plans a swap whose floor, rounded up to a whole unit of a coarse asset, is worth more than what it sells (the gate would revert it)", function () {
-    // USDC with 0 decimals: 1 satoshi of WBTC (about 0.0009 USD) has a floor of 1 whole USDC.
-    const coarse: Market = { ...grid, assets: grid.assets.map((a, i) => (i === 2 ? { ...a, decimals: 0 } : a)) };
-    assert.equal(slippageFloor(1, 1n, 2, coarse, policy), 1n);
-    assert.equal(worstSwap(coarse, policy, 1, 1n, 2), undefined);
-    // A sale worth more than one unit is planned as before, at the floor.
-    const tenth = worstSwap(coarse, policy, 1, 10n ** 7n, 2);
-    assert.equal(tenth?.minOut, slippageFloor(1, 10n ** 7n, 2, coarse, policy));
-    // With a real quote the pool says what it delivers: the quote decides, as before.
-    assert.equal(worstSwap(coarse, policy, 1, 1n, 2, { quote: () => 1n, quoteTolerance: 0n })?.minOut, 1n);
   });
 
   describe("threshold strategy", function () {

@@ -42,10 +42,6 @@ export function worstSwap(market: Market, policy: Policy, sell: number, amountIn
   if (amountIn <= 0n || sell === buy) return undefined;
   const minOut = swapMinOut(market, policy, sell, amountIn, buy, pricing);
   if (minOut === undefined || minOut <= 0n) return undefined;
-  // The floor is rounded up to a whole base unit of what is bought: for a coarse asset (1 satoshi of
-  // WBTC for 1 whole unit of a 0-decimal asset) it can be worth more than what is sold. No pool at
-  // the oracle's price delivers that, so the gate would revert the swap: never plan it.
-  if (!pricing.quote && minOut * unitValue(market.assets[buy]!) > amountIn * unitValue(market.assets[sell]!)) return undefined;
   return { kind: "swap", sell, amountIn, buy, minOut };
 }
 
