@@ -69,7 +69,11 @@ describe("audit circuits", function () {
   it("declares the public signals the verifier reads, in snarkjs order", function () {
     const instances = loadInstances();
     for (const instance of instances.filter((i) => i.template === "AuditBatch")) assert.deepEqual(instance.publicSignals, batchSignalNames(instance.params[0]!));
-    for (const instance of instances.filter((i) => i.template === "AuditMerge")) assert.deepEqual(instance.publicSignals, mergeSignalNames(instance.params[0]!));
+    for (const instance of instances.filter((i) => i.template === "AuditMerge")) {
+      // The root of a crowding audit (top and crowding) takes its liquidity bounds last, one per asset slot.
+      const [fanIn, nAssets, , , top, crowding] = instance.params as number[];
+      assert.deepEqual(instance.publicSignals, mergeSignalNames(fanIn!, top === 1 && crowding === 1 ? nAssets! : 0));
+    }
   });
 
   describe("AuditBatch", function () {

@@ -245,7 +245,7 @@ describe("generated constants: one source for the public-signal positions and th
       const batch = batchSignals(S.auditBatchSignalNames(4).map((_, i) => String(i)));
       assert.deepEqual([batch.hash, batch.marketRoot, batch.failing, batch.members], [0n, 4n, 7n, [8n, 9n, 10n, 11n]]);
       const merge = mergeSignals(
-        S.auditMergeSignalNames(2).map((_, i) => String(i)),
+        S.auditMergeSignalNames(2, 3, 0, 0).map((_, i) => String(i)),
         2,
       );
       assert.deepEqual(merge.children, [

@@ -17,7 +17,8 @@ export { loadWarmProver } from "./load-warm-prover.ts";
 export { ProverPool, type ProverPoolOptions, type PooledProof, type PoolOutcome } from "./prover-pool/prover-pool.ts";
 export { locateNativeWitness, nativeWitnessCalculator, type NativeWitnessBinary, type NativeWitnessCalculator } from "./native-witness.ts";
 export { checkNativeToolchain, nativeToolchainChoice, type NativeToolchain } from "./setup/native-toolchain.ts";
-export { runAudit, auditLayout, AUDIT_INSTANCES, type AuditAccount, type AuditRun, type AuditProgress, type RunAuditOptions } from "./audit/run-audit.ts";
+export { runAudit, auditLayout, AUDIT_INSTANCES, CROWDING_AUDIT_INSTANCES, type AuditAccount, type AuditRun, type AuditProgress, type RunAuditOptions } from "./audit/run-audit.ts";
+export { readLiquidityFile } from "./audit/liquidity-file.ts";
 export { auditLevelInstance, auditProofInput, auditProofMismatch, describeAuditProof, modelSubtree, prepareAudit, type PreparedAudit } from "./audit/run-audit.ts";
 export {
   auditFlow,

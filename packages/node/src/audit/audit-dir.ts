@@ -63,6 +63,7 @@ export function readLeaves(dir: string, layout: AuditLayout): AuditLeaf[] {
             debtUnits: big(f.debtUnits),
             long: big(f.long),
             written: big(f.written),
+            ...(f.crowding ? { crowding: f.crowding.map(big) } : {}),
           }),
           layout,
         );

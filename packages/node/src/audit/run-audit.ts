@@ -11,6 +11,8 @@ import { UnprovableError } from "@zk-solvency/sdk/prover";
 import type { ZkProof } from "@zk-solvency/sdk/prover";
 import {
   accountFigures,
+  CrowdingError,
+  crowdingStatements,
   AggregateStatementsError,
   aggregateStatements,
   AUDIT_VERSION,
@@ -24,12 +26,14 @@ import {
   mergeSignals,
   ownerHash,
   type AuditChain,
+  type AuditCrowding,
   type AuditInstances,
   type AuditKeyRecords,
   type AuditLayout,
   type AuditLeaf,
   type AuditReport,
   type AuditShape,
+  type LiquidityFile,
   type MerkleSumTree,
   type ProvenSubtree,
 } from "@zk-solvency/sdk/audit";
@@ -43,11 +47,26 @@ export const AUDIT_INSTANCES: Record<"test" | "standard", AuditInstances> = {
   standard: { batch: "audit-batch-3x3x16x4", merge: "audit-merge-3x3x16x8", top: "audit-top-3x3x16x8" },
 };
 
+/**
+ * The crowding audit's instances (docs/audit.md, "Crowding"): batches of 2, the most that fit the
+ * 2^16 ptau with the crowding figures (62,949 constraints), in both tiers; the standard tier's
+ * merges and root take 8 children, as the plain audit's.
+ */
+export const CROWDING_AUDIT_INSTANCES: Record<"test" | "standard", AuditInstances> = {
+  test: { batch: "audit-batch-3x3x16x2c", merge: "audit-merge-3x3x16x2c", top: "audit-top-3x3x16x2c" },
+  standard: { batch: "audit-batch-3x3x16x2c", merge: "audit-merge-3x3x16x8c", top: "audit-top-3x3x16x8c" },
+};
+
 export type AuditProgress =
   { stage: "figures"; done: number; total: number } | { stage: "tree"; depth: number; leaves: number } | { stage: "proofs"; done: number; total: number; level: number };
 
 export interface RunAuditOptions {
   instances?: AuditInstances;
+  /**
+   * A crowding audit's liquidity file (parseLiquidityFile, against the same market): needed when
+   * the instances have crowding, refused otherwise.
+   */
+  liquidity?: LiquidityFile;
   /** The gate state the book was checked against (checkBookAgainstGate), recorded in audit.json. */
   chain?: AuditChain;
   workers?: number;
@@ -87,6 +106,8 @@ export interface PreparedAudit {
   tree: MerkleSumTree;
   /** The keys the proofs are made with, as audit.json records them. */
   keys: AuditKeyRecords;
+  /** A crowding audit: the liquidity file's hash and its bounds per asset slot (quote base units), the root proof's public inputs. */
+  crowding?: AuditCrowding;
   marketRoot: bigint;
   policyHash: bigint;
   timings: { figuresMs: number; treeMs: number };
@@ -97,11 +118,25 @@ export interface PreparedAudit {
  * statements on its totals (AggregateStatementsError when they fail: no root proof exists, so say
  * so before hours of proofs) and the keys' records.
  */
-export function prepareAudit(book: readonly BookEntry[], market: Market, policy: Policy, options: Pick<RunAuditOptions, "instances" | "onProgress"> = {}): PreparedAudit {
+export function prepareAudit(
+  book: readonly BookEntry[],
+  market: Market,
+  policy: Policy,
+  options: Pick<RunAuditOptions, "instances" | "onProgress" | "liquidity"> = {},
+): PreparedAudit {
   const started = performance.now();
   const instances = options.instances ?? AUDIT_INSTANCES.standard;
   const { layout, batchSize, fanIn } = auditLayout(instances);
   const progress = options.onProgress ?? (() => {});
+  // A crowding audit is proven against published liquidity bounds, and only a crowding audit is.
+  if (layout.crowding && !options.liquidity)
+    throw new InputError("--liquidity", "", `missing: the crowding instances (${instances.top}) prove the crowding within a liquidity file's bounds`);
+  if (!layout.crowding && options.liquidity) throw new InputError("--liquidity", "", `needs the crowding instances (--crowding): ${instances.top} proves no crowding`);
+  if (options.liquidity && options.liquidity.epoch !== market.epoch)
+    throw new InputError("--liquidity", "epoch", `${options.liquidity.epoch}, but the market is epoch ${market.epoch}: a liquidity file is published with its market`);
+  const crowding: AuditCrowding | undefined = options.liquidity
+    ? { liquidity: { sha256: options.liquidity.sha256, bounds: Array.from({ length: layout.nAssets }, (_, i) => options.liquidity!.bounds[i] ?? 0n) } }
+    : undefined;
 
   // Figures by the reference model; they decide `fails` and let us check every proof's outputs.
   const accounts: (AuditAccount & { entry: BookEntry })[] = [];
@@ -139,6 +174,11 @@ export function prepareAudit(book: readonly BookEntry[], market: Market, policy:
   // When the totals fail the root's statements no root proof exists: say so before hours of batch proofs.
   const statements = aggregateStatements(tree.root.sums, market.scenarios.length);
   if (!statements.holds) throw new AggregateStatementsError(statements);
+  // Likewise the crowding statement: a pair over its bound has no root proof.
+  if (crowding) {
+    const crowded = crowdingStatements(tree.root.sums, crowding.liquidity.bounds);
+    if (!crowded.holds) throw new CrowdingError(crowded);
+  }
   // The keys the proofs will be made with, recorded so that verifiers check them under no other.
   const keys = auditKeyRecords(instances);
   return {
@@ -152,11 +192,17 @@ export function prepareAudit(book: readonly BookEntry[], market: Market, policy:
     shape,
     tree,
     keys,
+    ...(crowding ? { crowding } : {}),
     marketRoot: marketRoot(market, layout),
     policyHash: policyHash(policy),
     timings: { figuresMs, treeMs },
   };
 }
+
+const isRootLevel = (prepared: PreparedAudit, level: number): boolean => level === prepared.shape.proofsPerLevel.length - 1;
+
+/** The root proof's liquidity inputs: nAssets for a crowding audit's root, else none. */
+const liquiditySlots = (prepared: PreparedAudit, level: number): number => (isRootLevel(prepared, level) && prepared.crowding ? prepared.layout.nAssets : 0);
 
 /** The instance proving level `level`: batches, merges, and the root proof (top) last. */
 export function auditLevelInstance(prepared: PreparedAudit, level: number): string {
@@ -200,7 +246,8 @@ export function auditProofInput(prepared: PreparedAudit, level: number, index: n
     const members = accounts.slice(index * batchSize, (index + 1) * batchSize).map((a) => ({ position: a.entry.position, fails: a.leaf.figures.fails, source: a.source }));
     return auditBatchInput(members, market, policy, layout, batchSize);
   }
-  return auditMergeInput(Array.from({ length: fanIn }, (_, c) => modelSubtree(prepared, level - 1, index * fanIn + c)));
+  const children = Array.from({ length: fanIn }, (_, c) => modelSubtree(prepared, level - 1, index * fanIn + c));
+  return auditMergeInput(children, isRootLevel(prepared, level) ? (prepared.crowding?.liquidity.bounds ?? []) : []);
 }
 
 /**
@@ -213,7 +260,7 @@ export function auditProofInput(prepared: PreparedAudit, level: number, index: n
 export function auditProofMismatch(prepared: PreparedAudit, level: number, index: number, publicSignals: readonly string[]): string | undefined {
   const { batchSize, fanIn, accounts } = prepared;
   const expected = modelSubtree(prepared, level, index);
-  const signals = level === 0 ? batchSignals(publicSignals) : mergeSignals(publicSignals, fanIn);
+  const signals = level === 0 ? batchSignals(publicSignals) : mergeSignals(publicSignals, fanIn, liquiditySlots(prepared, level));
   if (signals.hash !== expected.node.hash || signals.digest !== figuresDigest(expected.node.sums)) return "the proof's subtree differs from the reference model's";
   if (signals.firstAccount !== expected.firstAccount || signals.lastAccount !== expected.lastAccount) return "the proof's first or last account differs from the book's";
   if (signals.positions !== expected.node.sums.positions || signals.failing !== expected.node.sums.fails)
@@ -226,7 +273,9 @@ export function auditProofMismatch(prepared: PreparedAudit, level: number, index
     if (batch.members.length !== batchSize || batch.members.some((m, s) => m !== expectedMembers[s])) return "the proof's members differ from the book's";
     return undefined;
   }
-  const merge = mergeSignals(publicSignals, fanIn);
+  const merge = mergeSignals(publicSignals, fanIn, liquiditySlots(prepared, level));
+  const bounds = liquiditySlots(prepared, level) > 0 ? prepared.crowding!.liquidity.bounds : [];
+  if (merge.liquidity.length !== bounds.length || merge.liquidity.some((bound, i) => bound !== bounds[i])) return "the proof's liquidity bounds differ from the liquidity file's";
   for (const [c, child] of merge.children.entries()) {
     const below = modelSubtree(prepared, level - 1, index * fanIn + c);
     if (child.hash !== below.node.hash || child.digest !== figuresDigest(below.node.sums) || child.firstAccount !== below.firstAccount || child.lastAccount !== below.lastAccount)
@@ -251,6 +300,7 @@ export function auditReportOf(prepared: PreparedAudit, proofs: ZkProof[][], chai
     depth: prepared.shape.depth,
     root: prepared.tree.root,
     ...(chain ? { chain } : {}),
+    ...(prepared.crowding ? { crowding: prepared.crowding } : {}),
     proofs,
     createdAt: new Date().toISOString(),
   };

@@ -41,6 +41,16 @@ export interface AuditKey {
 
 export type AuditKeyRecords = Record<keyof AuditInstances, AuditKey>;
 
+/**
+ * A crowding audit's liquidity bounds (docs/audit.md, "Crowding"): the liquidity file's SHA-256
+ * and its bounds per asset slot in quote base units, which the root proof takes as its public
+ * `liquidity` inputs (`zks audit verify` checks they are these, and with --liquidity that the
+ * file is this one).
+ */
+export interface AuditCrowding {
+  liquidity: { sha256: string; bounds: bigint[] };
+}
+
 /** The chain state the operator audited: the gate's registered positions at `block`. */
 export interface AuditChain {
   chainId: bigint;
@@ -66,6 +76,8 @@ export interface AuditReport {
   root: SumNode;
   /** When the operator audited against a gate (`zks audit --rpc --gate --block`). */
   chain?: AuditChain;
+  /** A crowding audit's liquidity bounds (its layout has crowding). */
+  crowding?: AuditCrowding;
   /** Per level: batch proofs first, then each merge level; the last level is the root proof. */
   proofs: ZkProof[][];
   createdAt: string;
@@ -104,18 +116,21 @@ export const figuresJson = (f: AuditFigures) => ({
   debtUnits: strings(f.debtUnits),
   long: strings(f.long),
   written: strings(f.written),
+  ...(f.crowding ? { crowding: f.crowding.map(strings) } : {}),
 });
 const nodeJson = (node: SumNode) => ({ hash: hex(node.hash), sums: figuresJson(node.sums) });
 const chainJson = (chain: AuditChain) => ({ ...chain, chainId: String(chain.chainId) });
+const crowdingJson = (crowding: AuditCrowding) => ({ liquidity: { sha256: crowding.liquidity.sha256, bounds: strings(crowding.liquidity.bounds) } });
 
 export function auditReportJson(report: AuditReport): unknown {
-  const { chain, ...rest } = report;
+  const { chain, crowding, ...rest } = report;
   return {
     ...rest,
     marketRoot: hex(report.marketRoot),
     policyHash: hex(report.policyHash),
     root: nodeJson(report.root),
     ...(chain ? { chain: chainJson(chain) } : {}),
+    ...(crowding ? { crowding: crowdingJson(crowding) } : {}),
   };
 }
 
@@ -139,7 +154,12 @@ export function inclusionFileJson(file: InclusionFile): unknown {
 
 const decimal = z.string().regex(/^\d{1,80}$/, "expected a non-negative decimal integer string");
 const fieldHex = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "expected a 0x-hex field element");
-const layoutSchema = z.object({ nAssets: z.number().int().min(1).max(64), nInstruments: z.number().int().min(0).max(64), nScenarios: z.number().int().min(1).max(1024) });
+const layoutSchema = z.object({
+  nAssets: z.number().int().min(1).max(64),
+  nInstruments: z.number().int().min(0).max(64),
+  nScenarios: z.number().int().min(1).max(1024),
+  crowding: z.boolean().optional(),
+});
 const figuresSchema = z.object({
   positions: decimal,
   fails: decimal,
@@ -150,6 +170,7 @@ const figuresSchema = z.object({
   debtUnits: z.array(decimal),
   long: z.array(decimal),
   written: z.array(decimal),
+  crowding: z.array(z.array(decimal)).optional(),
 });
 const nodeSchema = z.object({ hash: fieldHex, sums: figuresSchema });
 const zkProofSchema = z.object({ proof: groth16ProofSchema, publicSignals: z.array(decimal).min(1) });
@@ -178,6 +199,12 @@ const chainSchema = z.object({
   block: z.number().int().nonnegative(),
   blockHash: z.string().regex(/^0x[0-9a-f]{64}$/, "expected the block's 0x-prefixed 32-byte hash"),
 });
+const crowdingSchema = z.object({
+  liquidity: z.object({
+    sha256: z.string().regex(/^0x[0-9a-f]{64}$/, "expected 0x and 64 lowercase hex digits (SHA-256 of the liquidity file)"),
+    bounds: z.array(decimal),
+  }),
+});
 const olderVersion = (what: string, version: number, why: string) => ({ message: `expected version ${version} (${what} of earlier versions ${why} and are no longer read)` });
 
 const auditSchema = z.object({
@@ -194,6 +221,7 @@ const auditSchema = z.object({
   depth: z.number().int().min(1).max(32),
   root: nodeSchema,
   chain: chainSchema.optional(),
+  crowding: crowdingSchema.optional(),
   proofs: z.array(z.array(zkProofSchema).min(1)).min(2),
   createdAt: z.string(),
 });
@@ -241,6 +269,18 @@ function parseNode(node: z.infer<typeof nodeSchema>, layout: AuditLayout, source
     const got = node.sums[name].length;
     if (got !== expected) throw new InputError(source, `${field}.sums.${name}`, `expected ${expected} entries (one per ${what} of layout ${JSON.stringify(layout)}), got ${got}`);
   }
+  const rows = node.sums.crowding;
+  if ((rows !== undefined) !== (layout.crowding === true))
+    throw new InputError(
+      source,
+      `${field}.sums.crowding`,
+      layout.crowding ? "missing: a crowding audit's sums carry the crowding figures" : "present, but the layout has no crowding",
+    );
+  rows?.forEach((row, j) => {
+    if (row.length !== layout.nAssets) throw new InputError(source, `${field}.sums.crowding.${j}`, `expected ${layout.nAssets} entries (one per asset slot), got ${row.length}`);
+  });
+  if (rows && rows.length !== layout.nScenarios)
+    throw new InputError(source, `${field}.sums.crowding`, `expected ${layout.nScenarios} rows (one per scenario slot), got ${rows.length}`);
   const s = node.sums;
   const big = (values: readonly string[]) => values.map(BigInt);
   const sums: AuditFigures = {
@@ -253,6 +293,7 @@ function parseNode(node: z.infer<typeof nodeSchema>, layout: AuditLayout, source
     debtUnits: big(s.debtUnits),
     long: big(s.long),
     written: big(s.written),
+    ...(rows ? { crowding: rows.map(big) } : {}),
   };
   // Positions fit the depth-32 tree, and failing ones are among them: the counts word they share
   // (figureWords) is then what the circuits hash.
@@ -267,6 +308,7 @@ function parseNode(node: z.infer<typeof nodeSchema>, layout: AuditLayout, source
     ["collateral", sums.collateral],
     ["debt", sums.debt],
     ...sums.losses.map((v, j) => [`losses.${j}`, v] as const),
+    ...(sums.crowding ?? []).flatMap((row, j) => row.map((v, i) => [`crowding.${j}.${i}`, v] as const)),
   ] as const;
   for (const [name, value] of scalars) {
     if (value >= figureBound)
@@ -295,7 +337,11 @@ const parseZkProof = (p: { proof: unknown; publicSignals: string[] }): ZkProof =
 
 export function parseAuditReport(json: unknown, source: string): AuditReport {
   const data = parseWith(auditSchema, json, source);
-  const { chain, ...rest } = data;
+  const { chain, crowding, ...rest } = data;
+  if ((crowding !== undefined) !== (data.layout.crowding === true))
+    throw new InputError(source, "crowding", data.layout.crowding ? "missing: a crowding audit records its liquidity bounds" : "present, but the layout has no crowding");
+  if (crowding && crowding.liquidity.bounds.length !== data.layout.nAssets)
+    throw new InputError(source, "crowding.liquidity.bounds", `expected ${data.layout.nAssets} bounds (one per asset slot), got ${crowding.liquidity.bounds.length}`);
   return {
     ...rest,
     kind: AUDIT_KIND,
@@ -304,6 +350,7 @@ export function parseAuditReport(json: unknown, source: string): AuditReport {
     policyHash: BigInt(data.policyHash),
     root: parseNode(data.root, data.layout, source, "root"),
     ...(chain ? { chain: { ...chain, chainId: BigInt(chain.chainId) } } : {}),
+    ...(crowding ? { crowding: { liquidity: { sha256: crowding.liquidity.sha256, bounds: crowding.liquidity.bounds.map(BigInt) } } } : {}),
     proofs: data.proofs.map((level) => level.map(parseZkProof)),
   };
 }

@@ -25,7 +25,11 @@ export class AuditInstancesError extends ZksError {
   }
 }
 
-/** Batch size, fan-in and layout of `instances`, looked up with `find`; throws when they are not an AuditBatch and two AuditMerge (top 0 and 1) of its layout that fit together. */
+/**
+ * Batch size, fan-in and layout of `instances`, looked up with `find`; throws when they are not an
+ * AuditBatch and two AuditMerge (top 0 and 1) of its layout and crowding flag that fit together.
+ * Instances declared before the crowding parameter (one parameter fewer) read as crowding 0.
+ */
 export function auditGeometry(instances: AuditInstances, find: (name: string) => AuditInstanceInfo | undefined): AuditGeometry {
   const get = (name: string, template: string): AuditInstanceInfo => {
     const found = find(name);
@@ -33,23 +37,25 @@ export function auditGeometry(instances: AuditInstances, find: (name: string) =>
       throw new AuditInstancesError(`audit instance "${name}" is not a known ${template} instance (circuits/instances.json; in the browser, the instances the server lists)`);
     return found;
   };
-  const [batchSize, nAssets, nInstruments, nScenarios] = get(instances.batch, "AuditBatch").params as [number, number, number, number];
-  const merge = get(instances.merge, "AuditMerge").params as [number, number, number, number, number];
-  const top = get(instances.top, "AuditMerge").params as [number, number, number, number, number];
-  const fanIn = merge[0];
-  // A merge adds its children's figures word by word: it must have the batch's layout.
-  const fits = (p: readonly number[], isTop: number) => p[0] === fanIn && p[1] === nAssets && p[2] === nInstruments && p[3] === nScenarios && p[4] === isTop;
+  const [batchSize, nAssets, nInstruments, nScenarios, crowding = 0] = get(instances.batch, "AuditBatch").params as [number, number, number, number, number?];
+  const merge = get(instances.merge, "AuditMerge").params;
+  const top = get(instances.top, "AuditMerge").params;
+  const fanIn = merge[0]!;
+  // A merge adds its children's figures word by word: it must have the batch's layout, crowding words included.
+  const fits = (p: readonly number[], isTop: number) =>
+    p[0] === fanIn && p[1] === nAssets && p[2] === nInstruments && p[3] === nScenarios && p[4] === isTop && (p[5] ?? 0) === crowding;
   if (!fits(merge, 0) || !fits(top, 1)) {
     throw new AuditInstancesError(
-      `audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, layout ${nAssets}x${nInstruments}x${nScenarios}, top flag)`,
+      `audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, layout ${nAssets}x${nInstruments}x${nScenarios}, top flag, crowding)`,
     );
   }
-  return { layout: { nAssets, nInstruments, nScenarios }, batchSize, fanIn };
+  return { layout: { nAssets, nInstruments, nScenarios, ...(crowding === 1 ? { crowding: true } : {}) }, batchSize, fanIn };
 }
 
 /** Checks that a file's declared batch size, fan-in and layout are those of the instances it names (exit 2 when not). */
 export function checkDeclaredGeometry(declared: AuditGeometry & { instances: AuditInstances }, actual: AuditGeometry, source: string): void {
-  const same = (a: AuditLayout, b: AuditLayout) => a.nAssets === b.nAssets && a.nInstruments === b.nInstruments && a.nScenarios === b.nScenarios;
+  const same = (a: AuditLayout, b: AuditLayout) =>
+    a.nAssets === b.nAssets && a.nInstruments === b.nInstruments && a.nScenarios === b.nScenarios && (a.crowding === true) === (b.crowding === true);
   const mismatch = [
     actual.batchSize !== declared.batchSize && `batchSize ${declared.batchSize} (${declared.instances.batch} batches ${actual.batchSize})`,
     actual.fanIn !== declared.fanIn && `fanIn ${declared.fanIn} (${declared.instances.merge} merges ${actual.fanIn})`,

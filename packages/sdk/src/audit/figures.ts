@@ -11,6 +11,7 @@ import { QUANTITY_SCALE } from "../core/fixed-point.ts";
 import type { Market, Policy, Position } from "../inputs/types.ts";
 import { checkPosition, type RiskReport } from "../model/check.ts";
 import { padSlots } from "../commitment/slot-layout.ts";
+import { crowdingFigures } from "./crowding.ts";
 import type { AuditFigures, AuditLeaf, FigureLayout } from "./merkle-sum-tree.ts";
 
 export interface AccountFigures {
@@ -26,14 +27,17 @@ export interface AccountFigures {
  * the instance's scenario slots; fails = 1 when any check of the policy fails. The per-token
  * figures are the committed amounts themselves, padded with 0 to the layout's slots: collateral c_i
  * and debt units d_i per asset slot, each instrument's quantity split by sign into long and written.
+ * A crowding layout adds the crowding figures (src/audit/crowding.ts), which need the market and
+ * the policy the report was made under.
  */
-export function auditFigures(position: Position, report: RiskReport, layout: FigureLayout): AuditFigures {
+export function auditFigures(position: Position, report: RiskReport, layout: FigureLayout, context?: { market: Market; policy: Policy }): AuditFigures {
   const sum = (values: readonly bigint[]) => values.reduce((total, v) => total + v, 0n);
   const assetsNet = (sum(report.values.collateral) - sum(report.values.debt)) * QUANTITY_SCALE;
   const marks = report.equity.scaled - assetsNet;
   const losses = report.losses.scaled.map((loss) => (loss > 0n ? loss : 0n));
   const quantities = padSlots(position.quantities, layout.nInstruments);
-  return {
+  if (layout.crowding && !context) throw new InputError("audit", "layout.crowding", "a crowding audit's figures need the market and the policy");
+  const figures: AuditFigures = {
     positions: 1n,
     collateral: sum(report.values.collateral) * QUANTITY_SCALE + (marks > 0n ? marks : 0n),
     debt: sum(report.values.debt) * QUANTITY_SCALE + (marks < 0n ? -marks : 0n),
@@ -44,15 +48,20 @@ export function auditFigures(position: Position, report: RiskReport, layout: Fig
     long: quantities.map((q) => (q > 0n ? q : 0n)),
     written: quantities.map((q) => (q < 0n ? -q : 0n)),
   };
+  return layout.crowding && context ? { ...figures, crowding: crowdingFigures(report.values, context.market, context.policy, layout) } : figures;
 }
 
 /** The account's leaf: its commitment (with its salt), its account and its figures. */
-export function accountFigures(position: Position, market: Market, policy: Policy, layout: CircuitLayout, source = "position"): AccountFigures {
+export function accountFigures(position: Position, market: Market, policy: Policy, layout: CircuitLayout & Pick<FigureLayout, "crowding">, source = "position"): AccountFigures {
   checkMarketFitsCircuit(market, layout, source);
   if (position.salt === undefined) throw new InputError(source, "salt", "missing; the audit opens each position's commitment, which needs its salt");
   const report = checkPosition(position, market, policy);
   return {
-    leaf: { commitment: commitPosition(position, position.salt, layout), account: BigInt(position.account), figures: auditFigures(position, report, layout) },
+    leaf: {
+      commitment: commitPosition(position, position.salt, layout),
+      account: BigInt(position.account),
+      figures: auditFigures(position, report, { ...layout, crowding: layout.crowding === true }, { market, policy }),
+    },
     report,
   };
 }

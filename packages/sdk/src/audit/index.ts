@@ -13,6 +13,7 @@ export {
   parseAuditReport,
   AUDIT_VERSION,
   type AuditChain,
+  type AuditCrowding,
   type AuditKey,
   type AuditKeyRecords,
   type AuditLayout,
@@ -34,18 +35,44 @@ export {
   type ReserveLine,
 } from "./completeness.ts";
 export { accountFigures, auditFigures, type AccountFigures } from "./figures.ts";
+export {
+  CROWD_ONE,
+  CROWD_RATIO_BITS,
+  CrowdingError,
+  crowdingFigures,
+  crowdingStatements,
+  priceFactors,
+  restoreShares,
+  type CrowdedPair,
+  type CrowdingStatements,
+  type RestoreInput,
+  type RestoreShares,
+} from "./crowding.ts";
+export {
+  constantProductDepth,
+  LIQUIDITY_BITS,
+  LIQUIDITY_KIND,
+  LIQUIDITY_VERSION,
+  liquidityFileHash,
+  parseLiquidityFile,
+  type LiquidityFile,
+  type LiquiditySource,
+} from "./liquidity.ts";
 export { readGateSnapshot, type SnapshotOptions } from "./gate-snapshot.ts";
 export { checkInclusion, inclusionFile, locateLeaf, matchLeaf, type InclusionResult } from "./inclusion.ts";
 export {
   addFigures,
   AuditTreeError,
   buildSumTree,
+  figureCount,
   figureWords,
   figuresFromWords,
   figuresDigest,
   followInclusion,
   inclusionProof,
+  leafDigest,
   ownerHash,
+  plainFigureWords,
   type AuditFigures,
   type AuditLeaf,
   type FigureLayout,

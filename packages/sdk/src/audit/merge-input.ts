@@ -8,13 +8,18 @@ export interface ProvenSubtree {
   lastAccount: bigint;
 }
 
-/** Inputs of packages/circuits/audit/audit-merge.circom: the children in order, empty ones last. */
-export function auditMergeInput(children: readonly ProvenSubtree[]): CircuitSignals {
+/**
+ * Inputs of packages/circuits/audit/audit-merge.circom: the children in order, empty ones last;
+ * for the root of a crowding audit, the liquidity bounds per asset slot (quote base units).
+ */
+export function auditMergeInput(children: readonly ProvenSubtree[], liquidity: readonly bigint[] = []): CircuitSignals {
   return {
     childHash: children.map((c) => c.node.hash),
     childDigest: children.map((c) => figuresDigest(c.node.sums)),
     childFirst: children.map((c) => c.firstAccount),
     childLast: children.map((c) => c.lastAccount),
     childSums: children.map((c) => figureWords(c.node.sums)),
+    // Only the crowding root has the input (a zero-length signal is no input of the circuit).
+    ...(liquidity.length > 0 ? { liquidity: [...liquidity] } : {}),
   } as unknown as CircuitSignals;
 }

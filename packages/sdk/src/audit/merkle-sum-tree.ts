@@ -34,10 +34,18 @@ export interface FigureLayout {
   nAssets: number;
   nInstruments: number;
   nScenarios: number;
+  /**
+   * A crowding audit (docs/audit.md, "Crowding"): the figures go on with nScenarios * nAssets
+   * crowding words. Absent means false, so layouts written before crowding read as they were.
+   */
+  crowding?: boolean;
 }
 
-/** Words in a leaf's or node's figures: counts, collateral, debt, losses, amounts, debt units, long, written. */
-export const figureCount = (layout: FigureLayout): number => 3 + layout.nScenarios + 2 * layout.nAssets + 2 * layout.nInstruments;
+/** Words of the plain figures: counts, collateral, debt, losses, amounts, debt units, long, written. */
+export const plainFigureCount = (layout: FigureLayout): number => 3 + layout.nScenarios + 2 * layout.nAssets + 2 * layout.nInstruments;
+
+/** Words in a leaf's or node's figures: the plain ones, then the crowding words of a crowding layout. */
+export const figureCount = (layout: FigureLayout): number => plainFigureCount(layout) + (layout.crowding ? layout.nScenarios * layout.nAssets : 0);
 
 /** What one account adds to the aggregate statements, all non-negative. */
 export interface AuditFigures {
@@ -59,6 +67,12 @@ export interface AuditFigures {
   long: readonly bigint[];
   /** Per instrument slot: max(0, -q_k), the quantity written (short), 10^8 units. */
   written: readonly bigint[];
+  /**
+   * Crowding layouts only: [scenario slot][asset slot], the collateral value the position would
+   * sell net of the debt it would repay in that asset were the scenario to happen (src/audit/crowding.ts),
+   * quote units * 10^8.
+   */
+  crowding?: readonly (readonly bigint[])[];
 }
 
 export interface AuditLeaf {
@@ -119,6 +133,15 @@ function checkFigures(figures: AuditFigures, layout: FigureLayout, where: string
   for (const [name, values, expected, what] of lengths) {
     if (values.length !== expected) throw new AuditTreeError(`${where}: ${name} has ${values.length} entries; the tree has ${expected} ${what}`);
   }
+  const crowding = figures.crowding;
+  if ((crowding !== undefined) !== (layout.crowding === true))
+    throw new AuditTreeError(`${where}: ${layout.crowding ? "no crowding figures; a crowding audit's leaves carry them" : "crowding figures in an audit without crowding"}`);
+  if (crowding) {
+    if (crowding.length !== layout.nScenarios) throw new AuditTreeError(`${where}: crowding has ${crowding.length} scenario rows; the tree has ${layout.nScenarios} scenarios`);
+    crowding.forEach((row, j) => {
+      if (row.length !== layout.nAssets) throw new AuditTreeError(`${where}: crowding[${j}] has ${row.length} entries; the tree has ${layout.nAssets} asset slots`);
+    });
+  }
   const limit = 1n << BigInt(FIGURE_BITS);
   const amountLimit = 1n << BigInt(AMOUNT_BITS);
   const named: [string, bigint, bigint, number][] = [
@@ -130,6 +153,7 @@ function checkFigures(figures: AuditFigures, layout: FigureLayout, where: string
     ...(["amounts", "debtUnits", "long", "written"] as const).flatMap((name) =>
       figures[name].map((v, i): [string, bigint, bigint, number] => [`${name}[${i}]`, v, amountLimit, AMOUNT_BITS]),
     ),
+    ...(crowding ?? []).flatMap((row, j) => row.map((v, i): [string, bigint, bigint, number] => [`crowding[${j}][${i}]`, v, limit, FIGURE_BITS])),
   ];
   for (const [name, value, bound, bits] of named) {
     if (value < 0n) throw new AuditTreeError(`${where}: ${name} is negative (${value}); figures must be non-negative`);
@@ -145,10 +169,10 @@ function checkFigures(figures: AuditFigures, layout: FigureLayout, where: string
 const COUNT_MASK = (1n << COUNT_SHIFT) - 1n;
 
 /**
- * The figures as field elements in the circuit's order: counts (positions + fails * 2^40),
- * collateral, debt, losses, amounts, debt units, long, written.
+ * The plain figures as field elements in the circuit's order: counts (positions + fails * 2^40),
+ * collateral, debt, losses, amounts, debt units, long, written. A leaf's hash binds these.
  */
-export const figureWords = (f: AuditFigures): bigint[] => [
+export const plainFigureWords = (f: AuditFigures): bigint[] => [
   f.positions + (f.fails << COUNT_SHIFT),
   f.collateral,
   f.debt,
@@ -158,6 +182,9 @@ export const figureWords = (f: AuditFigures): bigint[] => [
   ...f.long,
   ...f.written,
 ];
+
+/** All the figures as field elements in the circuit's order: the plain ones, then the crowding words scenario by scenario. */
+export const figureWords = (f: AuditFigures): bigint[] => [...plainFigureWords(f), ...(f.crowding ?? []).flat()];
 
 /** The inverse of figureWords for `layout`. */
 export function figuresFromWords(words: readonly bigint[], layout: FigureLayout): AuditFigures {
@@ -169,7 +196,7 @@ export function figuresFromWords(words: readonly bigint[], layout: FigureLayout)
   let at = 3 + layout.nScenarios;
   const take = (n: number) => words.slice(at, (at += n));
   const losses = words.slice(3, at);
-  return {
+  const figures: AuditFigures = {
     positions: counts & COUNT_MASK,
     collateral: words[1]!,
     debt: words[2]!,
@@ -180,10 +207,18 @@ export function figuresFromWords(words: readonly bigint[], layout: FigureLayout)
     long: take(layout.nInstruments),
     written: take(layout.nInstruments),
   };
+  return layout.crowding ? { ...figures, crowding: Array.from({ length: layout.nScenarios }, () => take(layout.nAssets)) } : figures;
 }
 
-/** Digest of a node's or leaf's figures (a Poseidon chain, as packages/circuits/lib/poseidon-chain.circom). */
+/** Digest of a node's figures, all of them (a Poseidon chain, as packages/circuits/lib/poseidon-chain.circom). */
 export const figuresDigest = (figures: AuditFigures): bigint => poseidonChain(figureWords(figures));
+
+/**
+ * Digest of a leaf's figures: the plain ones only. A leaf's crowding words are computed in the
+ * batch circuit from the opened position, which binds them; the nodes above hash them with their
+ * sums. (Without crowding both digests are the same.)
+ */
+export const leafDigest = (figures: AuditFigures): bigint => poseidonChain(plainFigureWords(figures));
 
 /**
  * A leaf's owner hash, Poseidon(commitment, account): what an audit batch publishes per slot as
@@ -199,14 +234,18 @@ export function ownerHash(commitment: bigint, account: bigint): bigint {
   return poseidon2([commitment, account]);
 }
 
-/** leaf = Poseidon(commitment, account, digest(figures)) via Poseidon2(ownerHash(commitment, account), digest). */
+/** leaf = Poseidon(commitment, account, digest(figures)) via Poseidon2(ownerHash(commitment, account), leafDigest(figures)). */
 export function leafHash(leaf: AuditLeaf): bigint {
-  return poseidon2([ownerHash(leaf.commitment, leaf.account), figuresDigest(leaf.figures)]);
+  return poseidon2([ownerHash(leaf.commitment, leaf.account), leafDigest(leaf.figures)]);
 }
 
-/** node = Poseidon(left.hash, digest(left.sums), right.hash, digest(right.sums)): both children's sums, not only their total. */
-export function nodeHash(left: SumNode, right: SumNode): bigint {
-  return poseidon4([left.hash, figuresDigest(left.sums), right.hash, figuresDigest(right.sums)]);
+/**
+ * node = Poseidon(left.hash, digest(left.sums), right.hash, digest(right.sums)): both children's
+ * sums, not only their total. `digest` is figuresDigest for nodes, leafDigest when the children
+ * are leaves (the same unless the layout has crowding).
+ */
+export function nodeHash(left: SumNode, right: SumNode, digest: (figures: AuditFigures) => bigint = figuresDigest): bigint {
+  return poseidon4([left.hash, digest(left.sums), right.hash, digest(right.sums)]);
 }
 
 const addEach = (a: readonly bigint[], b: readonly bigint[]): bigint[] => a.map((x, i) => x + b[i]!);
@@ -221,6 +260,7 @@ export const addFigures = (a: AuditFigures, b: AuditFigures): AuditFigures => ({
   debtUnits: addEach(a.debtUnits, b.debtUnits),
   long: addEach(a.long, b.long),
   written: addEach(a.written, b.written),
+  ...(a.crowding && b.crowding ? { crowding: a.crowding.map((row, j) => addEach(row, b.crowding![j]!)) } : {}),
 });
 
 const zeros = (n: number): bigint[] => Array.from({ length: n }, () => 0n);
@@ -235,6 +275,7 @@ export const zeroFigures = (layout: FigureLayout): AuditFigures => ({
   debtUnits: zeros(layout.nAssets),
   long: zeros(layout.nInstruments),
   written: zeros(layout.nInstruments),
+  ...(layout.crowding ? { crowding: Array.from({ length: layout.nScenarios }, () => zeros(layout.nAssets)) } : {}),
 });
 
 /** The padding leaf: no account, no figures (commitment 0 opens no position). */
@@ -258,7 +299,7 @@ export function buildSumTree(leaves: readonly AuditLeaf[], layout: FigureLayout,
     checkFigures(leaf.figures, layout, `leaf ${i}`);
     if (accounts.has(leaf.account)) throw new AuditTreeError(`leaf ${i}: account ${leaf.account} appears twice; one leaf per account`);
     accounts.add(leaf.account);
-    const digest = figuresDigest(leaf.figures);
+    const digest = leafDigest(leaf.figures);
     level.push({ hash: poseidon2([ownerHash(leaf.commitment, leaf.account), digest]), sums: leaf.figures });
     digests.push(digest);
   }
@@ -266,7 +307,9 @@ export function buildSumTree(leaves: readonly AuditLeaf[], layout: FigureLayout,
   // than once per slot (a 10,000-account audit pads to 16,384 leaves).
   const padding = emptyLeaf(layout);
   let empty: SumNode = { hash: leafHash(padding), sums: padding.figures };
-  const emptyDigest = figuresDigest(padding.figures);
+  // The empty leaf's digest covers its plain figures; every empty node's, all of them.
+  let emptyDigest = leafDigest(padding.figures);
+  const emptyNodeDigest = figuresDigest(padding.figures);
   const levels: SumNode[][] = [];
   for (let d = 0; ; d++) {
     const width = 2 ** (depth - d);
@@ -286,6 +329,7 @@ export function buildSumTree(leaves: readonly AuditLeaf[], layout: FigureLayout,
       nextDigests.push(figuresDigest(sums));
     }
     empty = { hash: poseidon4([empty.hash, emptyDigest, empty.hash, emptyDigest]), sums: empty.sums };
+    emptyDigest = emptyNodeDigest;
     level = next;
     digests = nextDigests;
   }
@@ -303,7 +347,8 @@ export function inclusionProof(tree: MerkleSumTree, index: number, height = tree
     const siblingIsLeft = at % 2 === 1;
     const sibling = tree.levels[d]![siblingIsLeft ? at - 1 : at + 1]!;
     at >>= 1;
-    path.push({ sibling: { hash: sibling.hash, digest: figuresDigest(sibling.sums) }, siblingIsLeft, parentDigest: figuresDigest(tree.levels[d + 1]![at]!.sums) });
+    const digest = d === 0 ? leafDigest : figuresDigest;
+    path.push({ sibling: { hash: sibling.hash, digest: digest(sibling.sums) }, siblingIsLeft, parentDigest: figuresDigest(tree.levels[d + 1]![at]!.sums) });
   }
   return { index, path };
 }
@@ -316,7 +361,7 @@ export function inclusionProof(tree: MerkleSumTree, index: number, height = tree
 export function followInclusion(leaf: AuditLeaf, proof: InclusionProof, layout: FigureLayout): { hash: bigint; digest: bigint } {
   checkFigures(leaf.figures, layout, "your leaf");
   if (proof.path.length === 0 || proof.path.length > MAX_DEPTH) throw new AuditTreeError(`the inclusion path has ${proof.path.length} steps (1 to ${MAX_DEPTH})`);
-  let node = { hash: leafHash(leaf), digest: figuresDigest(leaf.figures) };
+  let node = { hash: leafHash(leaf), digest: leafDigest(leaf.figures) };
   proof.path.forEach((step, d) => {
     if (step.siblingIsLeft !== (Math.floor(proof.index / 2 ** d) % 2 === 1)) throw new AuditTreeError(`step ${d}: the sibling's side does not match index ${proof.index}`);
     const [left, right] = step.siblingIsLeft ? [step.sibling, node] : [node, step.sibling];

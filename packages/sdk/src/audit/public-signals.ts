@@ -22,13 +22,18 @@ export interface BatchSignals extends SubtreeSignals {
 
 export interface MergeSignals extends SubtreeSignals {
   children: { hash: bigint; digest: bigint; firstAccount: bigint; lastAccount: bigint }[];
+  /** The root of a crowding audit: each asset slot's liquidity bound (quote base units); else empty. */
+  liquidity: bigint[];
 }
 
 /** The public signal names of an AuditBatch instance of `batchSize` slots. */
 export const batchSignalNames = (batchSize: number): string[] => auditBatchSignalNames(batchSize);
 
-/** The public signal names of an AuditMerge instance of `fanIn` children. */
-export const mergeSignalNames = (fanIn: number): string[] => auditMergeSignalNames(fanIn);
+/**
+ * The public signal names of an AuditMerge instance of `fanIn` children; `liquiditySlots` is
+ * nAssets for the root of a crowding audit, else 0.
+ */
+export const mergeSignalNames = (fanIn: number, liquiditySlots = 0): string[] => auditMergeSignalNames(fanIn, liquiditySlots, 1, liquiditySlots > 0 ? 1 : 0);
 
 /** An AuditBatch proof's public signals; its slots are the members after the fixed signals. */
 export function batchSignals(publicSignals: readonly string[]): BatchSignals {
@@ -47,10 +52,13 @@ export function batchSignals(publicSignals: readonly string[]): BatchSignals {
   };
 }
 
-/** An AuditMerge proof's public signals, for an instance of `fanIn` children. */
-export function mergeSignals(publicSignals: readonly string[], fanIn: number): MergeSignals {
+/**
+ * An AuditMerge proof's public signals, for an instance of `fanIn` children; `liquiditySlots` is
+ * nAssets for the root of a crowding audit (its liquidity inputs come last), else 0.
+ */
+export function mergeSignals(publicSignals: readonly string[], fanIn: number, liquiditySlots = 0): MergeSignals {
   const s = publicSignals.map(BigInt);
-  const l = auditMergeSignalLayout(fanIn);
+  const l = auditMergeSignalLayout(fanIn, liquiditySlots, 1, liquiditySlots > 0 ? 1 : 0);
   return {
     hash: s[l.hash]!,
     digest: s[l.digest]!,
@@ -64,5 +72,6 @@ export function mergeSignals(publicSignals: readonly string[], fanIn: number): M
       firstAccount: s[l.childFirst + c]!,
       lastAccount: s[l.childLast + c]!,
     })),
+    liquidity: s.slice(l.liquidity, l.liquidity + l.liquiditySlots),
   };
 }

@@ -10,6 +10,7 @@ import { verifyProof } from "../verifier/verify.ts";
 import { auditShape } from "./audit-shape.ts";
 import type { AuditInstances, AuditKeyRecords, AuditReport } from "./audit-files.ts";
 import { emptyDigest, emptySubtree } from "./empty-subtree.ts";
+import { crowdingStatements, type CrowdingStatements } from "./crowding.ts";
 import { figuresDigest, type AuditFigures } from "./merkle-sum-tree.ts";
 import { batchSignals, mergeSignals, type SubtreeSignals } from "./public-signals.ts";
 
@@ -58,6 +59,8 @@ export interface AuditVerdict {
   proofs: number;
   /** The root's sums: what the root proof's statements are about. */
   totals: AuditFigures;
+  /** A crowding audit: the bounds the root proof proved the crowding within (its public inputs), and the statements on the totals. */
+  crowding?: { liquidity: bigint[]; sha256: string; statements: CrowdingStatements; fileChecked: boolean };
 }
 
 export interface VerifyAuditOptions {
@@ -66,6 +69,14 @@ export interface VerifyAuditOptions {
   /** Checked against the batches' marketRoot / policyHash when given (e.g. from the chain). */
   marketRoot?: bigint;
   policyHash?: bigint;
+  /**
+   * A crowding audit's liquidity file, as the verifier has it (`zks audit verify --liquidity`):
+   * its SHA-256 and bounds per asset slot must be the ones audit.json records, which the root
+   * proof's public inputs must be in any case.
+   */
+  liquidity?: { sha256: string; bounds: readonly bigint[]; source: string };
+  /** Asset names for messages (the market's symbols), when known. */
+  assetNames?: readonly string[];
   onProgress?: (verified: number, total: number) => void;
 }
 
@@ -97,6 +108,7 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
   let verified = 0;
   const levels = report.proofs.length;
   let below: SubtreeSignals[] = [];
+  let rootLiquidity: bigint[] = [];
   for (const [l, level] of report.proofs.entries()) {
     const key = l === 0 ? keys.batch : l === levels - 1 ? keys.top : keys.merge;
     const current: SubtreeSignals[] = [];
@@ -112,7 +124,8 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
         current.push(batch);
         continue;
       }
-      const merge = mergeSignals(zkProof.publicSignals, report.fanIn);
+      const merge = mergeSignals(zkProof.publicSignals, report.fanIn, l === levels - 1 && layout.crowding ? layout.nAssets : 0);
+      if (l === levels - 1) rootLiquidity = merge.liquidity;
       const empty = emptySubtree(shape.heights[l - 1]!, layout);
       merge.children.forEach((child, c) => {
         const proven = below[i * report.fanIn + c];
@@ -137,5 +150,39 @@ export async function verifyAudit(report: AuditReport, keys: AuditKeys, options:
     throw new AuditVerificationError("the audit is for another market than the one given (marketRoot)");
   if (options.policyHash !== undefined && options.policyHash !== report.policyHash)
     throw new AuditVerificationError("the audit is for another policy than the one given (policyHash)");
-  return { positions: top.positions, failing: top.failing, proofs: total, totals: report.root.sums };
+  const crowding = layout.crowding ? checkCrowding(report, rootLiquidity, options) : undefined;
+  return { positions: top.positions, failing: top.failing, proofs: total, totals: report.root.sums, ...(crowding ? { crowding } : {}) };
+}
+
+/**
+ * A crowding audit's bounds: the root proof proved the crowding sums within its public
+ * `liquidity` inputs, so those must be the bounds audit.json records (an operator proving against
+ * higher bounds than they publish proves less than they claim), and, given the liquidity file,
+ * the file must be the one recorded (its SHA-256) with the same bounds.
+ */
+function checkCrowding(report: AuditReport, proven: readonly bigint[], options: VerifyAuditOptions): NonNullable<AuditVerdict["crowding"]> {
+  const recorded = report.crowding;
+  if (!recorded) throw new AuditVerificationError("a crowding audit without its liquidity bounds (audit.json's crowding)");
+  const name = (i: number) => options.assetNames?.[i] ?? `asset slot ${i}`;
+  recorded.liquidity.bounds.forEach((bound, i) => {
+    if (proven[i] !== bound)
+      throw new AuditVerificationError(
+        `the root proof's liquidity bound for ${name(i)} is ${proven[i]}, not the ${bound} audit.json records: the crowding was proven against other bounds`,
+      );
+  });
+  const file = options.liquidity;
+  if (file) {
+    if (file.sha256 !== recorded.liquidity.sha256)
+      throw new AuditVerificationError(
+        `${file.source} is not the liquidity file the audit was proven against (its SHA-256 is ${file.sha256}; audit.json records ${recorded.liquidity.sha256})`,
+      );
+    file.bounds.forEach((bound, i) => {
+      if ((recorded.liquidity.bounds[i] ?? 0n) !== bound)
+        throw new AuditVerificationError(`${file.source}: the bound for ${name(i)} is ${bound}, but audit.json records ${recorded.liquidity.bounds[i]}`);
+    });
+  }
+  const statements = crowdingStatements(report.root.sums, recorded.liquidity.bounds);
+  // The root proof proved these; totals over a bound here would mean the published sums are not the proven ones (checked above).
+  if (!statements.holds) throw new AuditVerificationError("the published crowding totals exceed the bounds the root proof proved them within");
+  return { liquidity: [...recorded.liquidity.bounds], sha256: recorded.liquidity.sha256, statements, fileChecked: file !== undefined };
 }

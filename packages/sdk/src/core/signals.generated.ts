@@ -187,7 +187,7 @@ export function rebalanceSignalNames(nAssets: number, nInstruments: number, nSwa
   ];
 }
 
-// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios): [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, members[nLeaves]]
+// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios, crowding): [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, members[nLeaves]]
 
 /** Where each public signal of AuditBatch's instances starts; arrays run from there. */
 export interface AuditBatchSignalLayout {
@@ -213,7 +213,7 @@ export interface AuditBatchSignalLayout {
   count: number;
 }
 
-/** The layout of `AuditBatch(nLeaves, _, _, _)`. */
+/** The layout of `AuditBatch(nLeaves, _, _, _, _)`. */
 export function auditBatchSignalLayout(nLeaves: number): AuditBatchSignalLayout {
   return {
     hash: 0,
@@ -229,12 +229,17 @@ export function auditBatchSignalLayout(nLeaves: number): AuditBatchSignalLayout 
   };
 }
 
-/** The public signal names of `AuditBatch(nLeaves, _, _, _)`, in order, as circom names them. */
+/** The public signal names of `AuditBatch(nLeaves, _, _, _, _)`, in order, as circom names them. */
 export function auditBatchSignalNames(nLeaves: number): string[] {
   return ["hash", "digest", "firstAccount", "lastAccount", "marketRoot", "policyHash", "positions", "failing", ...indexed("members", nLeaves)];
 }
 
-// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top): [hash, digest, firstAccount, lastAccount, positions, failing, childHash[fanIn], childDigest[fanIn], childFirst[fanIn], childLast[fanIn]]
+// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top, crowding): [hash, digest, firstAccount, lastAccount, positions, failing, childHash[fanIn], childDigest[fanIn], childFirst[fanIn], childLast[fanIn], liquidity[liquiditySlots]]
+
+/** nAssets at the root of a crowding audit, else 0. (nAssets * top * crowding) */
+export function liquiditySlots(nAssets: number, top: number, crowding: number): number {
+  return nAssets * top * crowding;
+}
 
 /** Where each public signal of AuditMerge's instances starts; arrays run from there. */
 export interface AuditMergeSignalLayout {
@@ -258,12 +263,19 @@ export interface AuditMergeSignalLayout {
   childFirst: number;
   /** Each child's last account. */
   childLast: number;
+  /** The root of a crowding audit: each asset's liquidity bound, quote base units (the liquidity file's). */
+  liquidity: number;
+  /** Length of the array of this size (nAssets * top * crowding). */
+  liquiditySlots: number;
   /** Number of public signals. */
   count: number;
 }
 
-/** The layout of `AuditMerge(fanIn, _, _, _, _)`. */
-export function auditMergeSignalLayout(fanIn: number): AuditMergeSignalLayout {
+/** The layout of `AuditMerge(fanIn, nAssets, _, _, top, crowding)`. */
+export function auditMergeSignalLayout(fanIn: number, nAssets: number, top: number, crowding: number): AuditMergeSignalLayout {
+  const sizes = {
+    liquiditySlots: liquiditySlots(nAssets, top, crowding),
+  };
   return {
     hash: 0,
     digest: 1,
@@ -275,12 +287,14 @@ export function auditMergeSignalLayout(fanIn: number): AuditMergeSignalLayout {
     childDigest: 6 + fanIn,
     childFirst: 6 + 2 * fanIn,
     childLast: 6 + 3 * fanIn,
-    count: 6 + 4 * fanIn,
+    liquidity: 6 + 4 * fanIn,
+    liquiditySlots: sizes.liquiditySlots,
+    count: 6 + 4 * fanIn + sizes.liquiditySlots,
   };
 }
 
-/** The public signal names of `AuditMerge(fanIn, _, _, _, _)`, in order, as circom names them. */
-export function auditMergeSignalNames(fanIn: number): string[] {
+/** The public signal names of `AuditMerge(fanIn, nAssets, _, _, top, crowding)`, in order, as circom names them. */
+export function auditMergeSignalNames(fanIn: number, nAssets: number, top: number, crowding: number): string[] {
   return [
     "hash",
     "digest",
@@ -292,6 +306,7 @@ export function auditMergeSignalNames(fanIn: number): string[] {
     ...indexed("childDigest", fanIn),
     ...indexed("childFirst", fanIn),
     ...indexed("childLast", fanIn),
+    ...indexed("liquidity", liquiditySlots(nAssets, top, crowding)),
   ];
 }
 

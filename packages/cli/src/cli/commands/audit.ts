@@ -18,6 +18,7 @@ import {
   AuditTreeError,
   buildSumTree,
   type AuditFigures,
+  type CrowdingStatements,
 } from "@zk-solvency/sdk/audit";
 import {
   auditShape,
@@ -31,6 +32,8 @@ import {
   syntheticBook,
   AuditVerificationError,
   verifyAudit,
+  CrowdingError,
+  crowdingStatements,
 } from "@zk-solvency/sdk/audit";
 import { marketRoot as marketRootOf } from "@zk-solvency/sdk/commitment";
 import type { Market } from "@zk-solvency/sdk/inputs";
@@ -38,6 +41,8 @@ import { positionToJson } from "@zk-solvency/sdk/inputs";
 import { developmentKeys, loadAuditKeys, readAuditReport, readLeaves, writeAuditDir, readBook, readJsonFile, writeFileSafely } from "@zk-solvency/node";
 import {
   AUDIT_INSTANCES,
+  CROWDING_AUDIT_INSTANCES,
+  readLiquidityFile,
   auditLayout,
   checkQueueName,
   checkQueueReachable,
@@ -57,6 +62,8 @@ import { addressFlag, integerFlag, provider as rpcProvider, reachRpc, rpcUrlFlag
 import { PROVER_FLAG_HELP, proverFromFlag } from "../support/prover-flag.ts";
 
 interface ProveFlags extends ChainFlags {
+  crowding?: boolean;
+  liquidity?: string;
   positions: string;
   market: string;
   policy: string;
@@ -214,6 +221,36 @@ function keyLabel(keys: AuditKeyRecords): string | undefined {
 }
 
 const money = (figure: bigint, market: Market) => `${formatHuman(toQuoteUnits(figure), market.quote.decimals)} ${market.quote.symbol}`;
+/** A liquidity bound (quote base units) for people. */
+const quoteMoney = (amount: bigint, market: Market) => `${formatHuman(amount, market.quote.decimals)} ${market.quote.symbol}`;
+
+const scenarioName = (market: Market | undefined, j: number) => (market?.scenarios[j] ? `"${market.scenarios[j]!.name}"` : `scenario slot ${j}`);
+const assetName = (market: Market | undefined, i: number) => market?.assets[i]?.symbol ?? `asset slot ${i}`;
+
+/** One crowded (or tightest) pair for people: the scenario, the asset, the amount against its bound. */
+function pairText(pair: { scenario: number; asset: number; amount: bigint; bound: bigint }, market: Market | undefined): string {
+  const amount = market ? money(pair.amount, market) : `${toQuoteUnits(pair.amount)} quote base units`;
+  const bound = market ? quoteMoney(pair.bound, market) : `${pair.bound} quote base units`;
+  // Share of the bound, to 0.1%, from the exact figures (amount is q.u. * 1e8, the bound q.u.).
+  const share = pair.bound === 0n ? "" : ` (${(Number((pair.amount * 1000n) / (pair.bound * 100_000_000n)) / 10).toFixed(1)}%)`;
+  return `${scenarioName(market, pair.scenario)} ${assetName(market, pair.asset)}: ${amount} of ${bound}${share}`;
+}
+
+/** The crowding statement's line: every pair within its bound, and the tightest one. */
+function crowdingLine(statements: CrowdingStatements, market: Market | undefined): string {
+  return `every scenario's forced sales within the liquidity bounds (${statements.tightest ? `tightest ${pairText(statements.tightest, market)}` : "no position would sell anything"})`;
+}
+
+/** JSON of the crowding statements: per pair the amount (quote units), the bound, and the crowded pairs by name. */
+function crowdingJson(statements: CrowdingStatements, market: Market | undefined) {
+  const named = (p: { scenario: number; asset: number; amount: bigint; bound: bigint }) => ({
+    scenario: market?.scenarios[p.scenario]?.name ?? p.scenario,
+    asset: assetName(market, p.asset),
+    amount: toQuoteUnits(p.amount),
+    bound: p.bound,
+  });
+  return { holds: statements.holds, tightest: statements.tightest ? named(statements.tightest) : null, crowded: statements.crowded.map(named) };
+}
 
 function progressReporter(json: boolean | undefined): { onProgress: (p: AuditProgress) => void; stop: () => void } {
   const bar =
@@ -260,7 +297,12 @@ export function registerAudit(program: Command): void {
     .requiredOption("--market <file>", "the epoch's market (formats.md)")
     .requiredOption("--policy <file>", "the policy (formats.md)")
     .requiredOption("--out <dir>", "where to write audit.json (public) and leaves.jsonl (private: keep it to cut inclusion proofs)")
-    .option("--tier <tier>", "audit circuit instances: standard (batches of 4, merges of 8) or test (2 and 2)", "standard")
+    .option("--tier <tier>", "audit circuit instances: standard (batches of 4, merges of 8; with --crowding batches of 2) or test (2 and 2)", "standard")
+    .option(
+      "--crowding",
+      "also prove that, in every grid scenario, what the positions would sell of each asset to restore the policy's trigger health factor (net of what they would repay in it) is within --liquidity's bounds (crowding instances: batches of 2)",
+    )
+    .option("--liquidity <file>", 'with --crowding: the liquidity file published with the market (docs/audit.md, "Crowding"): each asset\'s bound and its source')
     .option("--workers <n>", "prover worker threads (default: the machine's available parallelism)")
     .option("--prover <name>", PROVER_FLAG_HELP)
     .option(
@@ -291,12 +333,18 @@ export function registerAudit(program: Command): void {
       } else if (flags.keepJobs || flags.queueName !== "zks-audit") {
         throw new InputError(flags.keepJobs ? "--keep-jobs" : "--queue-name", "", "needs --queue");
       }
+      if (flags.crowding && flags.liquidity === undefined) throw new InputError("--liquidity", "", "missing: --crowding proves the crowding within a liquidity file's bounds");
+      if (!flags.crowding && flags.liquidity !== undefined) throw new InputError("--liquidity", "", "needs --crowding");
+      // The workers prove the plain audit's instances; a crowding audit runs on this machine for now.
+      if (flags.crowding && flags.queue !== undefined)
+        throw new InputError("--crowding", "", "not with --queue yet (the workers prove the plain audit's instances): run it without --queue");
       const prover = flags.queue === undefined ? await proverFromFlag(flags.prover) : undefined;
       if (flags.queue !== undefined) await checkQueueReachable(flags.queue, flags.queueName);
       const market = loadMarketFile(flags.market);
       const policy = loadPolicyFile(flags.policy, market);
+      const liquidity = flags.liquidity !== undefined ? readLiquidityFile(flags.liquidity, market) : undefined;
       const book = readBook(flags.positions, market);
-      const instances = AUDIT_INSTANCES[flags.tier];
+      const instances = (flags.crowding ? CROWDING_AUDIT_INSTANCES : AUDIT_INSTANCES)[flags.tier];
       const { batchSize, fanIn } = auditLayout(instances);
 
       const shape = auditShape(book.length, batchSize, fanIn);
@@ -350,8 +398,25 @@ export function registerAudit(program: Command): void {
                 },
                 ...(chain ? { chain } : {}),
               })
-            : await runAudit(book, market, policy, { instances, workers, onProgress: reporter.onProgress, ...(prover ? { prover } : {}), ...(chain ? { chain } : {}) });
+            : await runAudit(book, market, policy, {
+                instances,
+                workers,
+                onProgress: reporter.onProgress,
+                ...(prover ? { prover } : {}),
+                ...(chain ? { chain } : {}),
+                ...(liquidity ? { liquidity } : {}),
+              });
       } catch (error) {
+        if (error instanceof CrowdingError) {
+          // Name every crowded scenario and asset, with the amount and its bound.
+          const { crowded } = error.statements;
+          if (flags.json) printJson({ proven: false, crowding: crowdingJson(error.statements, market) });
+          process.stderr.write(
+            `zks audit: crowded, so no audit proof exists: in ${crowded.length} scenario and asset pair(s) the positions would sell more than ${flags.liquidity} allows: ${crowded.map((p) => pairText(p, market)).join("; ")}\n`,
+          );
+          process.exitCode = EXIT.checkFailed;
+          return;
+        }
         if (!(error instanceof AggregateStatementsError)) throw error;
         const { statements } = error;
         const uncovered = statements.scenarios.filter((s) => !s.covered).map((s) => `"${market.scenarios[s.index]!.name}" loses ${money(s.loss, market)}`);
@@ -373,6 +438,7 @@ export function registerAudit(program: Command): void {
       let jobsRemoved = false;
       if (queued && !flags.keepJobs) jobsRemoved = await removeAuditJobs({ queue: flags.queue!, queueName: flags.queueName }, queued.rootJob);
       const statements = aggregateStatements(run.report.root.sums, market.scenarios.length);
+      const crowding = run.report.crowding ? crowdingStatements(run.report.root.sums, run.report.crowding.liquidity.bounds) : undefined;
       const failing = run.accounts.filter((a) => a.leaf.figures.fails === 1n);
       const proofCount = run.shape.proofsPerLevel.reduce((a, b) => a + b, 0);
       const summary = {
@@ -388,6 +454,7 @@ export function registerAudit(program: Command): void {
           tokens: tokenTotals(run.report.root.sums, market),
         },
         keys: run.report.keys,
+        ...(crowding ? { crowding: { ...crowdingJson(crowding, market), liquidity: { file: flags.liquidity, sha256: run.report.crowding!.liquidity.sha256 } } } : {}),
         ...(gateVerdict ? { chain: run.report.chain, reserves: gateVerdict.reserves } : {}),
         root: `0x${run.report.root.hash.toString(16).padStart(64, "0")}`,
         proofs: proofCount,
@@ -404,6 +471,7 @@ export function registerAudit(program: Command): void {
         `  aggregate equity  ${money(statements.equity, market)}`,
         `  worst scenario    "${summary.totals.worstScenario.name}": aggregate loss ${money(statements.worst.loss, market)} (${coverage})`,
         `  per token         ${tokenTotalsLine(run.report.root.sums, market)}`,
+        ...(crowding ? [`  crowding          ${crowdingLine(crowding, market)}; bounds of ${flags.liquidity} (sha256 ${run.report.crowding!.liquidity.sha256})`] : []),
         `  root              ${summary.root}`,
         ...(gateVerdict
           ? [
@@ -527,6 +595,7 @@ export function registerAudit(program: Command): void {
     .requiredOption("--audit <dir|audit.json>", "the audit directory or its audit.json")
     .option("--market <file>", "check that the audit is for this market (its marketRoot)")
     .option("--policy <file>", "check that the audit is for this policy (its policyHash)")
+    .option("--liquidity <file>", "a crowding audit: check that it was proven against this liquidity file (its SHA-256 and bounds; needs --market)")
     .option("--rpc <url>", "check completeness and reserves against the gate's state on this chain")
     .option("--gate <address>", "the RebalanceGate you trust (audit.json's is only the operator's claim): needed with --rpc, or --deployment")
     .option("--deployment <file>", "the deployments file of `zks deploy`: pins the gate, and its oracle, tokens and lenders must be the file's")
@@ -534,7 +603,7 @@ export function registerAudit(program: Command): void {
     .option("--from-block <n>", "the first block to search for registrations (default 0; must not be after the gate's deployment)")
     .option("--allow-epoch <n>", "accept the audit's epoch although it is not the gate's oracle's latest fresh epoch at the block")
     .option("--json", "machine-readable output")
-    .action(async (flags: ChainFlags & { audit: string; market?: string; policy?: string; json?: boolean }) => {
+    .action(async (flags: ChainFlags & { audit: string; market?: string; policy?: string; liquidity?: string; json?: boolean }) => {
       const { report, file } = readAuditReport(flags.audit);
       const keys = loadAuditKeys(report, file);
       if (flags.rpc === undefined && (flags.gate ?? flags.deployment ?? flags.block ?? flags.fromBlock ?? flags.allowEpoch) !== undefined) {
@@ -555,10 +624,26 @@ export function registerAudit(program: Command): void {
       } else if (flags.policy) {
         throw new InputError("--policy", "", "needs --market too (a policy is read against its market)");
       }
+      if (flags.liquidity !== undefined && !report.layout.crowding) throw new InputError("--liquidity", "", `${file} is not a crowding audit: it proves no liquidity bounds`);
+      if (flags.liquidity !== undefined && !market) throw new InputError("--liquidity", "", "needs --market too (a liquidity file is read against its market)");
+      const liquidityFile = flags.liquidity !== undefined ? readLiquidityFile(flags.liquidity, market!) : undefined;
       // Read the chain before the proofs: an unreachable endpoint or a bad flag fails fast.
       const snapshot = flags.rpc !== undefined ? await gateSnapshotFromFlags(flags, report.chain, report.epoch, market, pins) : undefined;
       try {
-        const verdict = await verifyAudit(report, keys, { ...expected, source: file });
+        const verdict = await verifyAudit(report, keys, {
+          ...expected,
+          source: file,
+          ...(market ? { assetNames: market.assets.map((a) => a.symbol) } : {}),
+          ...(liquidityFile
+            ? {
+                liquidity: {
+                  sha256: liquidityFile.sha256,
+                  bounds: Array.from({ length: report.layout.nAssets }, (_, i) => liquidityFile.bounds[i] ?? 0n),
+                  source: flags.liquidity!,
+                },
+              }
+            : {}),
+        });
         const gate = snapshot ? checkAgainstGate(report, snapshot, { ...(pins ? { pins } : {}), ...(allowEpoch !== undefined ? { allowEpoch } : {}) }) : undefined;
         const statements = aggregateStatements(verdict.totals);
         const label = keyLabel(report.keys);
@@ -572,6 +657,14 @@ export function registerAudit(program: Command): void {
             epoch: report.epoch,
             epochChecked,
             ...verdict,
+            ...(verdict.crowding
+              ? {
+                  crowding: {
+                    ...crowdingJson(verdict.crowding.statements, market),
+                    liquidity: { sha256: verdict.crowding.sha256, bounds: verdict.crowding.liquidity, fileChecked: verdict.crowding.fileChecked },
+                  },
+                }
+              : {}),
             equity: statements.equity,
             keys: report.keys,
             ...(report.chain ? { recordedChain: report.chain } : {}),
@@ -582,6 +675,11 @@ export function registerAudit(program: Command): void {
         process.stdout.write(
           [
             `VALID: audit of ${epoch}: ${verdict.positions} positions, ${verdict.failing} failing the policy on their own; total collateral >= total debt and every scenario's aggregate loss covered (${verdict.proofs} proofs checked)`,
+            ...(verdict.crowding
+              ? [
+                  `  crowding: ${crowdingLine(verdict.crowding.statements, market)}; ${verdict.crowding.fileChecked ? `bounds of ${flags.liquidity}, the file proven against` : `bounds as audit.json records them (sha256 ${verdict.crowding.sha256}): check the published file with --liquidity FILE`}`,
+                ]
+              : []),
             ...(gate
               ? [
                   `COMPLETE: the audited positions are exactly the ${gate.accounts} accounts registered with gate ${gate.gate} on chain ${gate.chainId} at block ${gate.block}${blockNote}, each at its commitment there; per token, the gate holds at least what they hold and the lenders count exactly what they owe:`,

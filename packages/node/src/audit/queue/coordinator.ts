@@ -16,6 +16,7 @@ import { verifyProof } from "@zk-solvency/sdk/verifier";
 import * as snarkjs from "snarkjs";
 import type { VerificationKey } from "snarkjs";
 import { loadInstanceArtifacts } from "../../artifacts.ts";
+import { auditLayout } from "../audit-keys.ts";
 import type { BookEntry } from "../read-book.ts";
 import {
   auditLevelInstance,
@@ -31,7 +32,7 @@ import {
 import { checkQueueName, checkRedisReachable, DEFAULT_QUEUE_NAME, errorText, loadBullMQ, parseQueueUrl, untrustedLine, type QueueConnection } from "./connection.ts";
 import { auditFlow, auditId, auditJobData, auditJobs, parseJobResult, safeName, UNPROVABLE, type AuditJobRef } from "./jobs.ts";
 
-export interface QueuedAuditOptions extends Pick<RunAuditOptions, "instances" | "chain" | "onProgress"> {
+export interface QueuedAuditOptions extends Pick<RunAuditOptions, "instances" | "chain" | "onProgress" | "liquidity"> {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://...`. */
   queue: string;
   /** Default "zks-audit". */
@@ -82,6 +83,10 @@ export async function runQueuedAudit(book: readonly BookEntry[], market: Market,
   const bullmq = await loadBullMQ();
   // Before the figures and the tree: an unreachable Redis is a one-line error at once.
   await checkRedisReachable(bullmq, connection, queueName);
+  // The workers prove the plain audit's instances of their tier: a crowding audit (its own
+  // instances, the liquidity inputs of its root) runs locally for now.
+  if (options.liquidity !== undefined || (options.instances !== undefined && auditLayout(options.instances).layout.crowding))
+    throw new ZksError("--crowding: not with --queue yet (the workers prove the plain audit's instances); run the crowding audit locally, without --queue", 2);
   const prepared = prepareAudit(book, market, policy, options);
   const id = auditId(prepared);
   const jobs = auditJobs(prepared, id);
