@@ -144,7 +144,7 @@ describe("generated constants: one source for the public-signal positions and th
 
     it("every template an instance uses is declared, and each declaration matches its circom template", function () {
       const declared = layouts.map((l) => l.template);
-      assert.deepEqual(declared, ["PositionCommitment", "Solvency", "Rebalance", "AuditBatch", "AuditMerge", "ScheduleSlice"]);
+      assert.deepEqual(declared, ["PositionCommitment", "Solvency", "Rebalance", "AuditBatch", "AuditMerge", "AuditBatchCrowding", "AuditMergeCrowding", "ScheduleSlice"]);
       for (const instance of instances) assert.ok(declared.includes(instance.template), `${instance.name}: ${instance.template} is declared`);
       checkCircomTemplates(layouts);
       // The contracts check Solvency and Rebalance proofs: those two have Solidity positions.
@@ -245,7 +245,7 @@ describe("generated constants: one source for the public-signal positions and th
       const batch = batchSignals(S.auditBatchSignalNames(4).map((_, i) => String(i)));
       assert.deepEqual([batch.hash, batch.marketRoot, batch.failing, batch.members], [0n, 4n, 7n, [8n, 9n, 10n, 11n]]);
       const merge = mergeSignals(
-        S.auditMergeSignalNames(2, 3, 0, 0).map((_, i) => String(i)),
+        S.auditMergeSignalNames(2).map((_, i) => String(i)),
         2,
       );
       assert.deepEqual(merge.children, [

@@ -12,7 +12,7 @@ include "../lib/range-check.circom";
 include "./audit-leaf.circom";
 include "./sum-subtree.circom";
 
-// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios, crowding): the bottom of the audit's Merkle sum
+// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios): the bottom of the audit's Merkle sum
 // tree (docs/audit.md). Opens up to nLeaves committed positions under one market and policy,
 // computes each one's figures in-circuit (AuditLeaf), and outputs the subtree they form.
 // Public (all outputs): hash, digest (of the subtree's sums), firstAccount, lastAccount,
@@ -33,16 +33,10 @@ include "./sum-subtree.circom";
 // batch boundaries), so no account is counted twice. Active slots come first; the rest are the
 // padding leaf. A batch holds at least one position.
 //
-// crowding = 1 adds each position's crowding figures to its leaf's figures (AuditLeaf, crowding.circom):
-// the policy's trigger health factor is range-checked to the policy parser's (0, 100] and the
-// scenarios' price factors are computed once here (CrowdingPrices) for all leaves. The public
-// signals are the same; the sums digest covers the crowding sums.
-//
 // Caller assumptions: none on the market: the digest templates range-check every market value the
 // leaves use, once per batch (docs/risk-arithmetic.md, "Bounds"); the policy values PolicyRanges checks here.
-template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios, crowding) {
-    assert(crowding == 0 || crowding == 1);
-    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments + crowding * nScenarios * nAssets;
+template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios) {
+    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
     var nUpper = nAssets * (nAssets + 1) \ 2;
 
     signal input active[nLeaves];
@@ -145,21 +139,9 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios, crowding) {
     component method = Num2Bits(2);
     method.in <== varMethod;
 
-    // Crowding: the trigger as the policy parser bounds it (1 .. 1e6 at BPS), which CrowdingLeaf's
-    // comparison widths assume, and the scenarios' price factors, once for every leaf.
-    component triggerRange[crowding];
-    component prices[crowding];
-    for (var c = 0; c < crowding; c++) {
-        triggerRange[c] = InRange(CROWD_TRIGGER_BITS(), 1, MAX_HEALTH_FACTOR());
-        triggerRange[c].in <== triggerHealthFactor;
-        prices[c] = CrowdingPrices(nScenarios, nAssets);
-        prices[c].count <== scenarioCount;
-        prices[c].assetReturn <== assetReturn;
-    }
-
     component leaves[nLeaves];
     for (var s = 0; s < nLeaves; s++) {
-        leaves[s] = AuditLeaf(nAssets, nInstruments, nScenarios, crowding);
+        leaves[s] = AuditLeaf(nAssets, nInstruments, nScenarios);
         leaves[s].active <== active[s];
         leaves[s].fails <== fails[s];
         leaves[s].account <== account[s];
@@ -188,10 +170,6 @@ template AuditBatch(nLeaves, nAssets, nInstruments, nScenarios, crowding) {
         leaves[s].confidence <== confidence;
         leaves[s].capitalMultiplier <== capitalMultiplier;
         leaves[s].quantileZ <== quantileZ;
-        for (var c = 0; c < crowding; c++) {
-            leaves[s].trigger[c] <== triggerHealthFactor;
-            leaves[s].priceFactor <== prices[c].factor;
-        }
     }
 
     // Order: active slots first, accounts strictly increasing and nonzero (an address below 2^160,

@@ -12,9 +12,8 @@ include "../risk/historical-var-check.circom";
 include "../risk/parametric-var-check.circom";
 include "../lib/bounds.circom";
 include "../lib/poseidon-chain.circom";
-include "./crowding.circom";
 
-// AuditLeaf(nAssets, nInstruments, nScenarios, crowding): one account's leaf of the audit's Merkle sum tree
+// AuditLeaf(nAssets, nInstruments, nScenarios): one account's leaf of the audit's Merkle sum tree
 // (docs/audit.md), computed from the opened position, so the figures are the position's and not
 // the prover's claim. Mirrored by src/audit/figures.ts and src/audit/merkle-sum-tree.ts:
 //   figures = [counts, collateral, debt, loss[0..nScenarios-1],
@@ -37,14 +36,8 @@ include "./crowding.circom";
 //   The per-token figures sum up the tree like the others, so the root's sums say, per token, what
 //   the audited positions hold and owe; `zks audit verify --rpc` compares them with what the gate
 //   holds and owes on chain (reserves and liabilities in one statement).
-//   with crowding = 1, the figures go on with crowding[j][i] for each scenario j and asset slot i
-//   (CrowdingLeaf, crowding.circom; j-major), nScenarios * nAssets more words
 //   owner = Poseidon(commitment, account)
-//   hash  = Poseidon(owner, PoseidonChain(figures without the crowding words))
-// The leaf's hash binds its plain figures only: the crowding words are computed here from the
-// opened position, so the batch proof binds them, and the nodes above (SumNode) hash their sums
-// with them. That keeps a leaf's digest at two Poseidon permutations (the crowding words would
-// add four per leaf), and an owner's inclusion check is the same with or without crowding.
+//   hash  = Poseidon(owner, PoseidonChain(figures))
 // An inactive slot (active = 0) is the padding leaf: commitment, account and figures all 0.
 // Output `owner` is Poseidon(commitment, account) (Poseidon(0, 0) for padding): AuditBatch
 // publishes it as the slot's `members` entry, which the verifier recomputes from the gate's state.
@@ -62,10 +55,8 @@ include "./crowding.circom";
 // batch's digest templates range-check once for all leaves (docs/risk-arithmetic.md, "Bounds");
 // the policy values are range-checked by the batch (PolicyRanges); historicalEnabled and
 // parametricEnabled are bits (the batch's Num2Bits of the VaR method).
-template AuditLeaf(nAssets, nInstruments, nScenarios, crowding) {
-    assert(crowding == 0 || crowding == 1);
-    var nPlain = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
-    var nFigures = nPlain + crowding * nScenarios * nAssets;
+template AuditLeaf(nAssets, nInstruments, nScenarios) {
+    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
     var nUpper = nAssets * (nAssets + 1) \ 2;
     signal input active;
     signal input fails;
@@ -97,9 +88,6 @@ template AuditLeaf(nAssets, nInstruments, nScenarios, crowding) {
     signal input confidence;
     signal input capitalMultiplier;
     signal input quantileZ;
-    // With crowding: the policy's trigger health factor and the scenarios' price factors (AuditBatch).
-    signal input trigger[crowding];
-    signal input priceFactor[crowding * nScenarios][nAssets];
 
     signal output hash;
     signal output figures[nFigures];
@@ -224,22 +212,8 @@ template AuditLeaf(nAssets, nInstruments, nScenarios, crowding) {
         figures[tokensAt + 2 * nAssets + nInstruments + k] <== figures[tokensAt + 2 * nAssets + k] - activeQuantity[k];
     }
 
-    component crowd[crowding];
-    for (var c = 0; c < crowding; c++) {
-        crowd[c] = CrowdingLeaf(nAssets, nScenarios);
-        crowd[c].active <== active;
-        crowd[c].collateralValue <== values.collateralValue;
-        crowd[c].debtValue <== values.debtValue;
-        crowd[c].threshold <== threshold;
-        crowd[c].trigger <== trigger[c];
-        crowd[c].factor <== priceFactor;
-        for (var j = 0; j < nScenarios; j++) {
-            for (var i = 0; i < nAssets; i++) figures[nPlain + j * nAssets + i] <== crowd[c].crowding[j][i];
-        }
-    }
-
-    component figuresDigest = PoseidonChain(nPlain);
-    for (var f = 0; f < nPlain; f++) figuresDigest.in[f] <== figures[f];
+    component figuresDigest = PoseidonChain(nFigures);
+    figuresDigest.in <== figures;
     digest <== figuresDigest.out;
 
     component ownerHash = Poseidon(2);

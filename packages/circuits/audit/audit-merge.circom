@@ -2,12 +2,11 @@ pragma circom 2.1.9;
 
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
-include "../lib/bounds.circom";
 include "../lib/poseidon-chain.circom";
 include "../lib/range-check.circom";
 include "./sum-subtree.circom";
 
-// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top, crowding): one level of the audit's aggregation (docs/audit.md):
+// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top): one level of the audit's aggregation (docs/audit.md):
 // batches (or merges) chained by root, not recursion. The children's hashes, sum digests and
 // first/last accounts are public inputs, which the verifier checks against the children's own
 // proofs (`zks audit verify`); their sums are private and pinned by the digests. Outputs the
@@ -25,27 +24,15 @@ include "./sum-subtree.circom";
 // the merge adds the per-token ones like the others and proves nothing about them (the verifier
 // compares the root's with the chain). It splits counts into its public positions and failing:
 // both below 2^40, checked, so the split is unique.
-//
-// crowding = 1: the sums go on with the crowding figures (AuditLeaf with crowding, j-major:
-// crowding[j][i] at 3 + nScenarios + 2 * nAssets + 2 * nInstruments + j * nAssets + i), added like
-// the others. The root (top = 1) then takes the public input liquidity[nAssets], each asset's
-// liquidity bound in quote units (below 2^96), and proves for every scenario j and asset i:
-//   sum of crowding[j][i] <= liquidity[i] * 1e8
-// (the figures are quote units * 1e8): what the positions would sell of asset i, net of what they
-// would repay in it, were scenario j to happen, is at most the liquidity published for it.
-//
 // Caller assumptions: children's sums below 2^152 (figures below 2^120, depth at most 32), so
 // every difference checked below lies in (-2^153, 2^153) and RangeCheck(160) is exact, and no sum
 // wraps the field (p > 2^253).
-template AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top, crowding) {
-    assert(crowding == 0 || crowding == 1);
-    var nPlain = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
-    var nFigures = nPlain + crowding * nScenarios * nAssets;
+template AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top) {
+    var nFigures = 3 + nScenarios + 2 * nAssets + 2 * nInstruments;
     signal input childHash[fanIn];
     signal input childDigest[fanIn];
     signal input childFirst[fanIn];
     signal input childLast[fanIn];
-    signal input liquidity[nAssets * top * crowding];
     signal input childSums[fanIn][nFigures];
 
     signal output hash;
@@ -111,25 +98,6 @@ template AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top, crowding) {
         for (var j = 0; j < nScenarios; j++) {
             covered[j] = RangeCheck(160);
             covered[j].in <== equity - subtree.sums[3 + j];
-        }
-    }
-
-    if (top * crowding == 1) {
-        // liquidity < 2^96, so liquidity * 1e8 < 2^123 and an honest margin fits marginBits (123);
-        // a sum above the bound (sums < 2^152) wraps and fails.
-        var liquidityBits = 96;
-        var marginBits = log2ceil((1 << liquidityBits) * 100000000);
-        component liquidityRange[nAssets];
-        component withinLiquidity[nScenarios][nAssets];
-        for (var i = 0; i < nAssets; i++) {
-            liquidityRange[i] = RangeCheck(liquidityBits);
-            liquidityRange[i].in <== liquidity[i];
-        }
-        for (var j = 0; j < nScenarios; j++) {
-            for (var i = 0; i < nAssets; i++) {
-                withinLiquidity[j][i] = RangeCheck(marginBits);
-                withinLiquidity[j][i].in <== liquidity[i] * 100000000 - subtree.sums[nPlain + j * nAssets + i];
-            }
         }
     }
 }

@@ -6,31 +6,36 @@ include "../lib/bounds.circom";
 include "../lib/range-check.circom";
 
 // The audit's crowding figures (docs/audit.md, "Crowding"): for each grid scenario j and asset
-// slot i, the collateral value a position would sell net of the debt it would repay in that
-// asset, were scenario j to happen and the position deleverage back to the policy's trigger
-// health factor h. Mirrored exactly by packages/sdk/src/audit/crowding.ts.
+// slot i, an upper bound on the value of asset i a position's threshold repair would sell, were
+// scenario j to happen. Mirrored exactly by packages/sdk/src/audit/crowding.ts.
 //
 // The rule, per position and scenario (values moved by the scenario's price factors g_ji):
 //   VC_i = vc_i * g_ji, VD_i = vd_i * g_ji                      (quote units * 1e8)
-//   A = sum_i LT_i * VC_i, C = sum_i VC_i, D = sum_i VD_i
-//   nothing to do when A >= h * D; else sell collateral pro rata to value and repay debt pro
-//   rata to value, the least total x with (A - x A / C) >= h (D - x) i.e.
-//     rho = x / C = (h D - A) / (h C - A), capped at 1 (everything sold)
-//   rho and beta = x / D (capped at 1: no more than the debt) are fixed-point at CROWD_RATIO = 2^20:
-//   rho rounded up, beta rounded down, so the figure below is never understated;
-//   crowding_ji = ceil(max(0, VC_i * rho - VD_i * beta) / 2^20)       (quote units * 1e8)
-// A position buying the asset to repay debt in it (a negative difference) counts 0: it does not
-// offset another position's sale.
-
-// rho and beta are at 2^CROWD_RATIO_BITS: a power of two, so dividing the figure by it is the
-// bits of its sign split (free), and the range [0, 2^20] is a 20-bit split and a flag.
-function CROWD_RATIO_BITS() { return 20; }
+//   A = sum_i LT_i * VC_i, D = sum_i VD_i, h = max(trigger, minHealthFactor) (the planner's target)
+//   G = max(0, h * D - A)                                       (the gap: 0 at or above h)
+//   e_i = the least gain per unit of value sold of asset i over the ways a sale of i can raise
+//         the health factor: repaying debt (k = h) or buying another asset t as collateral
+//         (k = LT_t), gain k * (1 - s) - LT_i at slippage s; only the gains > 0 count
+//   u_ji = ceil(p_i / 10^decimals_i) * g_ji, at least the value of one base unit of i at scenario prices
+//   crowding_ji = min(VC_i, ceil(G * (1 + 1/64) / e_i) + u_ji) when G > 0, else 0; and 0 when no
+//         way of selling i helps (G at BPS and e_i at BPS * RATIO: in integers,
+//         ceil(65 * RATIO * G / (64 * e_i)) + u_ji)
+// Every sale of asset i a repair that stops at h makes is at most G / e_i (each unit of i it sells
+// closes at least e_i of the gap, and it stops once the gap is closed) and at most the holding;
+// the 1/64 covers the planner's search, which stops up to 1% + 2^-14 above the least amount, and
+// u_ji its whole base units (it sells the least whole number of them that restores h).
+//
+// The margin over the least sale: crowding * 64 * e >= 65 * RATIO * G (CROWD_MARGIN_NUM / CROWD_MARGIN_DEN).
+function CROWD_MARGIN_NUM() { return 65; }
+function CROWD_MARGIN_DEN() { return 64; }
 // Price factor g = max(0, 1e8 + r) < 2^31 + 1e8 (|r| <= 2^31, ScenariosDigest).
 function CROWD_FACTOR_BOUND() { return (1 << RETURN_BITS()) + 100000000; }
 // A moved value VC_i or VD_i (vc_i, vd_i < 2^80, AssetValues) is below 2^CROWD_VALUE_BITS (112).
 function CROWD_VALUE_BITS() { return log2ceil((1 << VALUE_BITS()) * CROWD_FACTOR_BOUND()); }
-// The trigger health factor h <= MAX_HEALTH_FACTOR() = 1e6 < 2^20.
+// A health factor h <= MAX_HEALTH_FACTOR() = 1e6 < 2^20.
 function CROWD_TRIGGER_BITS() { return log2ceil(MAX_HEALTH_FACTOR() + 1); }
+// A gain k * (RATIO - s) - LT_i * RATIO lies in (-2^34, 2^40): k <= 1e6, LT_i <= 1e4, s < RATIO = 1e6.
+function CROWD_GAIN_BITS() { return log2ceil(MAX_HEALTH_FACTOR() * RATIO_ONE() + 1); }
 
 // CrowdingPrices(nScenarios, nAssets): once per batch, the price factor of each scenario and
 // asset slot, g_ji = max(0, 1e8 + r_ji) for the market's scenarios (j < count) and 0 for the
@@ -62,39 +67,155 @@ template CrowdingPrices(nScenarios, nAssets) {
     }
 }
 
+// CrowdingTerms(nAssets): once per batch, the policy's restore target h = max(trigger,
+// minHealthFactor) (what the planner's threshold repair restores: rebalance/goal.ts takes the larger
+// of its goal, the trigger by default, and the policy's minimum) and, per asset slot i, the least
+// positive gain e_i of selling it (the rule above) at RATIO * BPS, with live_i = 0 when no way of
+// selling it raises the health factor (then the figure is 0: a repair never sells it).
+//
+// e_i is a hint. The circuit proves live_i exactly (each gain's sign is computed) and e_i <= every
+// positive gain, so e_i is at most the true least: a smaller e_i only overstates the figures. The
+// sinks are h and the liquidation threshold of every other asset slot (a padding slot's is 0, never
+// a gain): a superset of where the planner puts the proceeds of a sale (a repayment, or the swap
+// into the market's safest asset), so the least gain is no more than the planner's.
+// Caller assumptions: threshold <= 1e4 (AssetsDigest); 1 <= minHealthFactor <= 1e6 (PolicyRanges).
+// triggerHealthFactor and maxSlippage are range-checked here, to the policy parser's bounds.
+template CrowdingTerms(nAssets) {
+    signal input threshold[nAssets];
+    signal input minHealthFactor;
+    signal input triggerHealthFactor;
+    signal input maxSlippage;
+    signal output target;
+    signal output efficiency[nAssets];
+    signal output live[nAssets];
+
+    var RATIO = RATIO_ONE();
+    var hBits = CROWD_TRIGGER_BITS();
+    var gainBits = CROWD_GAIN_BITS();
+
+    component triggerRange = InRange(hBits, 1, MAX_HEALTH_FACTOR());
+    triggerRange.in <== triggerHealthFactor;
+    // s in [0, RATIO): RATIO - 1 - s is a 20-bit number.
+    component slippageRange = RangeCheck(log2ceil(RATIO));
+    slippageRange.in <== RATIO - 1 - maxSlippage;
+    component slippageBits = RangeCheck(log2ceil(RATIO));
+    slippageBits.in <== maxSlippage;
+
+    // h = max(trigger, minimum): both in [1, 1e6], so a 20-bit comparison is exact.
+    component below = LessThan(hBits);
+    below.in[0] <== triggerHealthFactor;
+    below.in[1] <== minHealthFactor;
+    target <== triggerHealthFactor + below.out * (minHealthFactor - triggerHealthFactor);
+
+    // Sink k's value per unit of value sold: k * (1 - s), at BPS * RATIO.
+    signal kept <== RATIO - maxSlippage;
+    signal repayValue <== target * kept;
+    signal collateralValue[nAssets];
+    for (var t = 0; t < nAssets; t++) collateralValue[t] <== threshold[t] * kept;
+
+    // Per asset i, sink 0 is the repayment and sink m (1 <= m < nAssets) the m-th other slot.
+    component positive[nAssets][nAssets];
+    component atMost[nAssets][nAssets];
+    signal none[nAssets][nAssets];
+    component eRange[nAssets];
+    for (var i = 0; i < nAssets; i++) {
+        var gains[nAssets];
+        gains[0] = repayValue - threshold[i] * RATIO;
+        var m = 1;
+        for (var t = 0; t < nAssets; t++) {
+            if (t != i) {
+                gains[m] = collateralValue[t] - threshold[i] * RATIO;
+                m++;
+            }
+        }
+        // The honest hint: the least positive gain, 0 when none is positive. (if, not ?:, as the
+        // witness code evaluates both sides of a conditional expression.)
+        var least = 0;
+        for (var k = 0; k < nAssets; k++) {
+            var g = gains[k];
+            if (g > 0) {
+                if (least == 0 || g < least) least = g;
+            }
+        }
+        efficiency[i] <-- least;
+        eRange[i] = RangeCheck(gainBits);
+        eRange[i].in <== efficiency[i];
+        for (var k = 0; k < nAssets; k++) {
+            // gain in (-2^gainBits, 2^gainBits): bit gainBits of gain - 1 + 2^gainBits is gain >= 1.
+            positive[i][k] = Num2Bits(gainBits + 1);
+            positive[i][k].in <== gains[k] - 1 + (1 << gainBits);
+            // A positive gain bounds e_i: gain - e_i >= 0 (both below 2^gainBits, so exact).
+            atMost[i][k] = RangeCheck(gainBits);
+            atMost[i][k].in <== positive[i][k].out[gainBits] * (gains[k] - efficiency[i]);
+            none[i][k] <== (k == 0 ? 1 : none[i][k - 1]) * (1 - positive[i][k].out[gainBits]);
+        }
+        live[i] <== 1 - none[i][nAssets - 1];
+    }
+}
+
+// CrowdingUnits(nScenarios, nAssets): once per batch, per scenario j and asset slot i, e_i * u_ji
+// with u_ji = ceil(price_i / scale_i) * g_ji (the rule above): the term one base unit adds to
+// CrowdingLeaf's check. ceil(price / scale) is a hint U pinned by U * scale - price in [0, scale).
+// Caller assumptions: price < 2^64, 1 <= scale < 2^60 (AssetsDigest); efficiency < 2^40
+// (CrowdingTerms); factor < 2^32 (CrowdingPrices).
+template CrowdingUnits(nScenarios, nAssets) {
+    signal input price[nAssets];
+    signal input scale[nAssets];
+    signal input efficiency[nAssets];
+    signal input factor[nScenarios][nAssets];
+    signal output unitTerm[nScenarios][nAssets];
+
+    signal unit[nAssets];
+    signal scaledGain[nAssets];
+    component unitRange[nAssets];
+    component over[nAssets];
+    component under[nAssets];
+    for (var i = 0; i < nAssets; i++) {
+        unit[i] <-- (price[i] + scale[i] - 1) \ scale[i];
+        unitRange[i] = RangeCheck(PRICE_BITS());
+        unitRange[i].in <== unit[i];
+        // U * scale - price in [0, scale): U = ceil(price / scale) (no wrap: U < 2^64, scale < 2^60).
+        over[i] = RangeCheck(SCALE_BITS());
+        over[i].in <== unit[i] * scale[i] - price[i];
+        under[i] = RangeCheck(SCALE_BITS());
+        under[i].in <== scale[i] - 1 - (unit[i] * scale[i] - price[i]);
+        scaledGain[i] <== efficiency[i] * unit[i];
+        for (var j = 0; j < nScenarios; j++) unitTerm[j][i] <== scaledGain[i] * factor[j][i];
+    }
+}
+
 // CrowdingLeaf(nAssets, nScenarios): one position's crowding figures (the rule above).
 //
-// rho and beta are hints. The circuit proves, per scenario, only what keeps the figure from
-// being understated: rho in [0, 2^20] with either rho = 2^20 (everything sold) or
-// rho * (h C - A) >= (h D - A) * 2^20 (the sale restores the health factor to h; for rho = 0
-// that is A >= h D, nothing to do); beta in [0, 2^20] with beta * D <= rho * C (the repayment is
-// no more than the sale, nor than the debt). The figure grows with rho and shrinks with beta, so a
-// prover can overstate it (a larger rho, a smaller beta) but never understate it. An honest
-// prover's hints are exact (the smallest rho, the largest beta), as the model computes them.
+// Per scenario, G = max(0, h D - A) and pos = (G > 0) by the sign of h D - A - 1. Per scenario and
+// asset the figure c is a hint with a flag f: f = 1 gives c = VC_i (the whole holding); f = 0 needs
+// c * 64 * e_i >= 65 * RATIO * G + pos * 64 * e_i * u_ji (no less than the margin over the least
+// sale and a base unit), unless live_i = 0. Either way c >=
+// min(VC_i, the bound), so a prover can overstate a figure but never understate it; the honest
+// prover (the model) takes f = 1 exactly when the bound reaches the holding, and the least c.
 //
-// Ranges (honest values; a dishonest one wraps and fails every check below):
-//   the rho check, -(h D - A) <= A or rho (h C - A) - (h D - A) 2^20 < h C - A, below
-//     nAssets * 2^112 * 2^20 (checkBits, 134 at 3 assets);
-//   the beta check, rho C - beta D < max(C, D) < nAssets * 2^112 (repayBits, 114): beta is the floor,
-//     or it is capped and the rounding of rho overshoots the debt by less than C / 2^20;
-//   VC_i rho - VD_i beta in (-2^132, 2^132) (netBits).
+// Ranges (honest values):
+//   VC_i, VD_i < 2^112 (CROWD_VALUE_BITS); D, A < nAssets * 2^112 * {1e6, 1e4}, so
+//     |h D - A| < 2^gapBits (134 at 3 assets) and its sign split is exact;
+//   c < 2^112 (c <= VC_i), range-checked, so c * 64 e_i < 2^158, 65 RATIO G < 2^161 and
+//     64 e_i u_ji < 2^142: the check, honestly in [0, 64 e_i) below 2^(gainBits + 6), cannot wrap.
 // Caller assumptions: active is a bit; collateralValue, debtValue < 2^80 (AssetValues);
-// threshold <= 1e4 (AssetsDigest); 1 <= trigger <= 1e6 (AuditBatch); factor < 2^31 + 1e8 (CrowdingPrices).
+// threshold <= 1e4 (AssetsDigest); target, efficiency, live from CrowdingTerms; factor from
+// CrowdingPrices (< 2^31 + 1e8); unitTerm from CrowdingUnits.
 template CrowdingLeaf(nAssets, nScenarios) {
     signal input active;
     signal input collateralValue[nAssets];
     signal input debtValue[nAssets];
     signal input threshold[nAssets];
-    signal input trigger;
+    signal input target;
+    signal input efficiency[nAssets];
+    signal input live[nAssets];
     signal input factor[nScenarios][nAssets];
+    signal input unitTerm[nScenarios][nAssets];
     signal output crowding[nScenarios][nAssets];
 
-    var ratioBits = CROWD_RATIO_BITS();
-    var ONE = 1 << ratioBits;
     var valueBits = CROWD_VALUE_BITS();
-    var checkBits = valueBits + log2ceil(nAssets) + CROWD_TRIGGER_BITS();
-    var repayBits = valueBits + log2ceil(nAssets);
-    var netBits = valueBits + ratioBits;
+    var gapBits = valueBits + log2ceil(nAssets) + CROWD_TRIGGER_BITS();
+    var checkBits = CROWD_GAIN_BITS() + log2ceil(CROWD_MARGIN_DEN());
 
     signal weighted[nAssets];
     for (var i = 0; i < nAssets; i++) weighted[i] <== threshold[i] * collateralValue[i];
@@ -102,111 +223,63 @@ template CrowdingLeaf(nAssets, nScenarios) {
     signal movedCollateral[nScenarios][nAssets];
     signal movedDebt[nScenarios][nAssets];
     signal movedWeighted[nScenarios][nAssets];
-    signal triggerDebt[nScenarios];
-    signal triggerCollateral[nScenarios];
-    signal rhoFull[nScenarios];
-    signal rhoLow[nScenarios];
-    signal rhoZero[nScenarios];
-    component rhoBits[nScenarios];
-    signal zeroShortfall[nScenarios];
-    signal rhoTimesRoom[nScenarios];
-    signal restores[nScenarios];
-    component rhoCheck[nScenarios];
-    signal betaFull[nScenarios];
-    signal betaLow[nScenarios];
-    component betaBits[nScenarios];
-    signal sold[nScenarios];
-    signal repaid[nScenarios];
-    component betaCheck[nScenarios];
-    signal activeRho[nScenarios];
-    signal saleShare[nScenarios][nAssets];
-    signal repayShare[nScenarios][nAssets];
-    component net[nScenarios][nAssets];
+    signal targetDebt[nScenarios];
+    component sign[nScenarios];
+    signal gap[nScenarios];
+    signal whole[nScenarios][nAssets];
+    signal figure[nScenarios][nAssets];
+    signal bounded[nScenarios][nAssets];
+    signal scaled[nScenarios][nAssets];
+    signal unitPart[nScenarios][nAssets];
+    signal check[nScenarios][nAssets];
+    component figureRange[nScenarios][nAssets];
+    component checkRange[nScenarios][nAssets];
 
     for (var j = 0; j < nScenarios; j++) {
         var weightedSum = 0;
-        var collateralSum = 0;
         var debtSum = 0;
         for (var i = 0; i < nAssets; i++) {
             movedCollateral[j][i] <== collateralValue[i] * factor[j][i];
             movedDebt[j][i] <== debtValue[i] * factor[j][i];
             movedWeighted[j][i] <== weighted[i] * factor[j][i];
             weightedSum += movedWeighted[j][i];
-            collateralSum += movedCollateral[j][i];
             debtSum += movedDebt[j][i];
         }
-        triggerDebt[j] <== trigger * debtSum;
-        triggerCollateral[j] <== trigger * collateralSum;
-        // shortfall = h D - A (> 0: below the trigger), room = h C - A (what selling everything gains).
-        var shortfall = triggerDebt[j] - weightedSum;
-        var room = triggerCollateral[j] - weightedSum;
+        targetDebt[j] <== target * debtSum;
+        // h D - A in (-2^gapBits, 2^gapBits): bit gapBits of h D - A - 1 + 2^gapBits is (h D - A >= 1).
+        sign[j] = Num2Bits(gapBits + 1);
+        sign[j].in <== targetDebt[j] - weightedSum - 1 + (1 << gapBits);
+        gap[j] <== sign[j].out[gapBits] * (targetDebt[j] - weightedSum);
 
-        // rho = 0 when not below the trigger; 2^20 when even selling everything does not restore h
-        // (shortfall >= room, which holds when room <= 0); else ceil(shortfall * 2^20 / room).
-        // circom compares field elements as signed values, so shortfall > 0 is the integer test.
-        // (if, not ?: : the witness code evaluates both sides of a conditional expression.)
-        var rho = 0;
-        if (shortfall > 0) {
-            if (shortfall >= room) {
-                rho = ONE;
-            } else {
-                rho = (shortfall * ONE + room - 1) \ room;
-            }
-        }
-        rhoFull[j] <-- rho == ONE ? 1 : 0;
-        rhoLow[j] <-- rho == ONE ? 0 : rho;
-        rhoZero[j] <-- rho == 0 ? 1 : 0;
-        rhoFull[j] * (rhoFull[j] - 1) === 0;
-        rhoZero[j] * (rhoZero[j] - 1) === 0;
-        rhoBits[j] = Num2Bits(ratioBits);
-        rhoBits[j].in <== rhoLow[j];
-        // rho = 2^20 * full + low with low < 2^20 and low = 0 when full: rho in [0, 2^20].
-        rhoFull[j] * rhoLow[j] === 0;
-        var rhoValue = rhoFull[j] * ONE + rhoLow[j];
-        // zero => rho = 0 (and so not full): the three cases exclude each other.
-        rhoZero[j] * rhoValue === 0;
-        zeroShortfall[j] <== rhoZero[j] * shortfall;
-        rhoTimesRoom[j] <== rhoValue * room;
-        // In between (neither zero nor full): rho * room - shortfall * 2^20 >= 0.
-        restores[j] <== (1 - rhoZero[j] - rhoFull[j]) * (rhoTimesRoom[j] - shortfall * ONE);
-        // zero: -shortfall >= 0 (not below the trigger); full: nothing to check.
-        rhoCheck[j] = RangeCheck(checkBits);
-        rhoCheck[j].in <== restores[j] - zeroShortfall[j];
-
-        // beta = min(2^20, floor(rho * C / D)), 0 without debt (then rho = 0 too).
-        var beta = 0;
-        if (debtSum != 0) {
-            beta = (rho * collateralSum) \ debtSum;
-            if (beta > ONE) {
-                beta = ONE;
-            }
-        }
-        betaFull[j] <-- beta == ONE ? 1 : 0;
-        betaLow[j] <-- beta == ONE ? 0 : beta;
-        betaFull[j] * (betaFull[j] - 1) === 0;
-        betaBits[j] = Num2Bits(ratioBits);
-        betaBits[j].in <== betaLow[j];
-        betaFull[j] * betaLow[j] === 0;
-        var betaValue = betaFull[j] * ONE + betaLow[j];
-        sold[j] <== rhoValue * collateralSum;
-        repaid[j] <== betaValue * debtSum;
-        // Repay no more than the sale: beta * D <= rho * C.
-        betaCheck[j] = RangeCheck(repayBits);
-        betaCheck[j].in <== sold[j] - repaid[j];
-
-        // A padding slot sells nothing (its repayments only lower its differences below 0).
-        activeRho[j] <== active * rhoValue;
         for (var i = 0; i < nAssets; i++) {
-            saleShare[j][i] <== movedCollateral[j][i] * activeRho[j];
-            repayShare[j][i] <== movedDebt[j][i] * betaValue;
-            // d = sale - repayment (at 2^20); bit netBits of d - 1 + 2^netBits is 1 exactly when
-            // d >= 1, and then its bits 20 .. netBits - 1 are floor((d - 1) / 2^20), so the figure
-            // ceil(d / 2^20) = floor((d - 1) / 2^20) + 1 costs no division.
-            net[j][i] = Num2Bits(netBits + 1);
-            net[j][i].in <== saleShare[j][i] - repayShare[j][i] - 1 + (1 << netBits);
-            var high = 0;
-            for (var b = ratioBits; b < netBits; b++) high += net[j][i].out[b] * (1 << (b - ratioBits));
-            crowding[j][i] <== net[j][i].out[netBits] * (high + 1);
+            // The honest hints: the least c with c * 64 e >= 65 RATIO G + pos 64 e u, capped at the holding.
+            var c = 0;
+            var takeAll = 0;
+            if (live[i] == 1) {
+                var want = (gap[j] * CROWD_MARGIN_NUM() * RATIO_ONE() + CROWD_MARGIN_DEN() * efficiency[i] - 1) \ (CROWD_MARGIN_DEN() * efficiency[i]);
+                if (sign[j].out[gapBits] == 1) want += unitTerm[j][i] \ efficiency[i];
+                if (want >= movedCollateral[j][i]) {
+                    takeAll = 1;
+                    c = movedCollateral[j][i];
+                } else {
+                    c = want;
+                }
+            }
+            whole[j][i] <-- takeAll;
+            figure[j][i] <-- c;
+            whole[j][i] * (whole[j][i] - 1) === 0;
+            whole[j][i] * (figure[j][i] - movedCollateral[j][i]) === 0;
+            figureRange[j][i] = RangeCheck(valueBits);
+            figureRange[j][i].in <== figure[j][i];
+            // Checked when neither the whole holding nor a dead asset: c * 64 e - 65 RATIO G - pos * 64 e u >= 0.
+            bounded[j][i] <== (1 - whole[j][i]) * live[i];
+            scaled[j][i] <== figure[j][i] * efficiency[i];
+            unitPart[j][i] <== sign[j].out[gapBits] * unitTerm[j][i];
+            check[j][i] <== bounded[j][i] * ((scaled[j][i] - unitPart[j][i]) * CROWD_MARGIN_DEN() - gap[j] * (CROWD_MARGIN_NUM() * RATIO_ONE()));
+            checkRange[j][i] = RangeCheck(checkBits);
+            checkRange[j][i].in <== check[j][i];
+            // A padding slot sells nothing.
+            crowding[j][i] <== active * figure[j][i];
         }
     }
 }

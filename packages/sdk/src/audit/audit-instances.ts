@@ -27,8 +27,8 @@ export class AuditInstancesError extends ZksError {
 
 /**
  * Batch size, fan-in and layout of `instances`, looked up with `find`; throws when they are not an
- * AuditBatch and two AuditMerge (top 0 and 1) of its layout and crowding flag that fit together.
- * Instances declared before the crowding parameter (one parameter fewer) read as crowding 0.
+ * AuditBatch and two AuditMerge (top 0 and 1) of its layout that fit together, or the crowding
+ * templates (AuditBatchCrowding, AuditMergeCrowding: the same parameters) all three.
  */
 export function auditGeometry(instances: AuditInstances, find: (name: string) => AuditInstanceInfo | undefined): AuditGeometry {
   const get = (name: string, template: string): AuditInstanceInfo => {
@@ -37,19 +37,21 @@ export function auditGeometry(instances: AuditInstances, find: (name: string) =>
       throw new AuditInstancesError(`audit instance "${name}" is not a known ${template} instance (circuits/instances.json; in the browser, the instances the server lists)`);
     return found;
   };
-  const [batchSize, nAssets, nInstruments, nScenarios, crowding = 0] = get(instances.batch, "AuditBatch").params as [number, number, number, number, number?];
-  const merge = get(instances.merge, "AuditMerge").params;
-  const top = get(instances.top, "AuditMerge").params;
+  // The batch's template says which kind of audit; the merges must be of the same kind.
+  const crowding = find(instances.batch)?.template === "AuditBatchCrowding";
+  const suffix = crowding ? "Crowding" : "";
+  const [batchSize, nAssets, nInstruments, nScenarios] = get(instances.batch, `AuditBatch${suffix}`).params as [number, number, number, number];
+  const merge = get(instances.merge, `AuditMerge${suffix}`).params;
+  const top = get(instances.top, `AuditMerge${suffix}`).params;
   const fanIn = merge[0]!;
   // A merge adds its children's figures word by word: it must have the batch's layout, crowding words included.
-  const fits = (p: readonly number[], isTop: number) =>
-    p[0] === fanIn && p[1] === nAssets && p[2] === nInstruments && p[3] === nScenarios && p[4] === isTop && (p[5] ?? 0) === crowding;
+  const fits = (p: readonly number[], isTop: number) => p[0] === fanIn && p[1] === nAssets && p[2] === nInstruments && p[3] === nScenarios && p[4] === isTop;
   if (!fits(merge, 0) || !fits(top, 1)) {
     throw new AuditInstancesError(
       `audit instances ${instances.batch}, ${instances.merge}, ${instances.top} do not fit together (fan-in, layout ${nAssets}x${nInstruments}x${nScenarios}, top flag, crowding)`,
     );
   }
-  return { layout: { nAssets, nInstruments, nScenarios, ...(crowding === 1 ? { crowding: true } : {}) }, batchSize, fanIn };
+  return { layout: { nAssets, nInstruments, nScenarios, ...(crowding ? { crowding: true } : {}) }, batchSize, fanIn };
 }
 
 /** Checks that a file's declared batch size, fan-in and layout are those of the instances it names (exit 2 when not). */

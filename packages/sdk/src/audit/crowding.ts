@@ -1,47 +1,67 @@
 /**
- * The audit's crowding figures (docs/audit.md, "Crowding"): per grid scenario and asset, the
- * collateral value a position would sell, net of the debt it would repay in that asset, were the
- * scenario to happen and the position deleverage back to the policy's trigger health factor.
- * Computed exactly as packages/circuits/audit/crowding.circom computes them in-circuit, so the
- * model's figures are the proof's to the last unit. Browser-safe.
+ * The audit's crowding figures (docs/audit.md, "Crowding"): per grid scenario and asset, an upper
+ * bound on the value of the asset a position's threshold repair would sell, were the scenario to
+ * happen. Computed exactly as packages/circuits/audit/crowding.circom computes them in-circuit, so
+ * the model's figures are the proof's to the last unit. Browser-safe.
  *
- * The rule (a threshold-triggered vault's deleverage, pro rata so that a circuit can compute it):
- * with the values moved by the scenario's price factor g = max(0, 1 + r) (padding scenarios: 0),
+ * The rule, with the values moved by the scenario's price factor g = max(0, 1 + r) (padding
+ * scenarios: 0), h = max(trigger, minHealthFactor) (the planner's restore target: rebalance/goal.ts)
+ * and s the policy's maxSlippage:
  *
- *     VC_i = vc_i * g_i, VD_i = vd_i * g_i   (q.u. * 1e8);  A = sum LT_i VC_i, C = sum VC_i, D = sum VD_i
- *     nothing when A >= h D; else sell x pro rata to collateral value and repay x pro rata to debt value,
- *     the least x with A (1 - x / C) >= h (D - x):  rho = x / C = (h D - A) / (h C - A), capped at 1
- *     beta = x / D, capped at 1 (the debt)
- *     crowding_i = ceil(max(0, VC_i * rho - VD_i * beta))   (q.u. * 1e8)
+ *     VC_i = vc_i * g_i, VD_i = vd_i * g_i   (q.u. * 1e8);  A = sum LT_i VC_i, D = sum VD_i
+ *     G = max(0, h D - A)                    the gap (0: at or above h, nothing to sell)
+ *     e_i = min { k (1 - s) - LT_i > 0 : k = h (a repayment) or k = LT_t, t != i (a swap into t) }
+ *     u_i = ceil(p_i / 10^decimals_i) * g_i   at least one base unit of i's value at the scenario's prices
+ *     crowding_i = min(VC_i, ceil(G * 65/64 / e_i) + u_i) when G > 0, else 0; 0 when no e_i exists
+ *                  (selling i never helps). G at BPS, e_i at BPS * RATIO: ceil(65 RATIO G / (64 e_i)).
  *
- * rho and beta are fixed point at 2^20, rho rounded up and beta down, so the figure is never
- * understated. A position buying an asset to repay its debt in it counts 0 for that asset: it
- * does not offset another position's sale (conservative, like the losses).
+ * Why it bounds the planner: every unit of value of asset i a repair sells closes at least e_i of
+ * the gap (the proceeds repay debt, or buy other collateral; each other step that helps closes
+ * some more), and a repair that stops at h closes no more than G, so it sells at most G / e_i of
+ * i, whatever it sells first, and never more than the holding. The planner's search stops up to
+ * 1% + 2^-14 above the least amount (search.ts, minimize): the 65/64 covers it; and it sells whole
+ * base units (the least whole number that restores h, up to one more than the exact need): u_i.
  */
 import { ZksError } from "../core/errors.ts";
-import { RATE_SCALE } from "../core/fixed-point.ts";
+import { RATE_SCALE, RATIO_SCALE } from "../core/fixed-point.ts";
 import { padSlots } from "../commitment/slot-layout.ts";
 import type { Market, Policy } from "../inputs/types.ts";
 import type { AuditFigures, FigureLayout } from "./merkle-sum-tree.ts";
 
-/** rho and beta are fixed point at 2^CROWD_RATIO_BITS (crowding.circom's CROWD_RATIO_BITS). */
-export const CROWD_RATIO_BITS = 20n;
-export const CROWD_ONE = 1n << CROWD_RATIO_BITS;
+/** The margin over the least sale, crowding.circom's CROWD_MARGIN_NUM / CROWD_MARGIN_DEN. */
+export const CROWD_MARGIN_NUM = 65n;
+export const CROWD_MARGIN_DEN = 64n;
 
-/** One position's deleverage under one scenario. */
-export interface RestoreShares {
-  /** h D - A (q.u. * 1e8 * BPS): > 0 when the scenario takes the position below the trigger. */
-  shortfall: bigint;
-  /** h C - A: what selling everything would gain. */
-  room: bigint;
-  /** x / C at 2^20, rounded up, in [0, 2^20]: 0 when nothing is sold, 2^20 when everything is. */
-  rho: bigint;
-  /** x / D at 2^20, rounded down, in [0, 2^20]. */
-  beta: bigint;
+/** The restore target h = max(trigger, minHealthFactor), BPS: what the planner's threshold repair restores. */
+export const restoreTarget = (policy: Pick<Policy, "minHealthFactor" | "trigger">): bigint =>
+  policy.trigger.healthFactor > policy.minHealthFactor ? policy.trigger.healthFactor : policy.minHealthFactor;
+
+/**
+ * Per asset slot, the least positive gain e_i (BPS * RATIO) of selling one unit of value of it, 0
+ * when none is positive (crowding.circom's CrowdingTerms). Sinks: h (a repayment) and the other
+ * slots' thresholds (a padding slot's is 0: never a gain).
+ */
+export function saleGains(threshold: readonly bigint[], target: bigint, maxSlippage: bigint): bigint[] {
+  const kept = RATIO_SCALE - maxSlippage;
+  return threshold.map((lt, i) => {
+    const sinks = [target, ...threshold.filter((_, t) => t !== i)];
+    let least = 0n;
+    for (const k of sinks) {
+      const gain = k * kept - lt * RATIO_SCALE;
+      if (gain > 0n && (least === 0n || gain < least)) least = gain;
+    }
+    return least;
+  });
+}
+
+/** One position's repair bound under one scenario. */
+export interface RestoreBound {
+  /** G = max(0, h D - A) (q.u. * 1e8 * BPS). */
+  gap: bigint;
   /** Per asset slot: VC_i, VD_i (q.u. * 1e8). */
   collateral: bigint[];
   debt: bigint[];
-  /** Per asset slot: ceil(max(0, VC_i * rho - VD_i * beta) / 2^20), q.u. * 1e8. */
+  /** Per asset slot: min(VC_i, ceil(65 RATIO G / (64 e_i)) + u_i) when G > 0, 0 when G = 0 or e_i = 0 (q.u. * 1e8). */
   crowding: bigint[];
 }
 
@@ -51,34 +71,33 @@ export interface RestoreInput {
   debtValue: readonly bigint[];
   /** Per asset slot, LT_i at BPS. */
   threshold: readonly bigint[];
-  /** The policy's trigger health factor h at BPS. */
-  trigger: bigint;
+  /** h = max(trigger, minHealthFactor), BPS. */
+  target: bigint;
+  /** saleGains(threshold, target, maxSlippage). */
+  gains: readonly bigint[];
   /** Per asset slot, the scenario's price factor g_i = max(0, 1e8 + r_i) (0 in a padding scenario). */
   factor: readonly bigint[];
+  /** Per asset slot, ceil(price / 10^decimals) (q.u. per base unit, rounded up; 0 for a padding slot). */
+  unit: readonly bigint[];
 }
 
 const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 
 /** The rule for one position and one scenario (crowding.circom's CrowdingLeaf, one j). */
-export function restoreShares(input: RestoreInput): RestoreShares {
-  const { collateralValue, debtValue, threshold, trigger, factor } = input;
+export function restoreBound(input: RestoreInput): RestoreBound {
+  const { collateralValue, debtValue, threshold, target, gains, factor, unit } = input;
   const collateral = collateralValue.map((v, i) => v * factor[i]!);
   const debt = debtValue.map((v, i) => v * factor[i]!);
   const weighted = sum(collateralValue.map((v, i) => threshold[i]! * v * factor[i]!));
-  const C = sum(collateral);
-  const D = sum(debt);
-  const shortfall = trigger * D - weighted;
-  const room = trigger * C - weighted;
-  // Not below the trigger: nothing. Selling everything does not restore h (shortfall >= room,
-  // always so when room <= 0): everything. Else the least fixed-point rho that restores it.
-  const rho = shortfall <= 0n ? 0n : shortfall >= room ? CROWD_ONE : (shortfall * CROWD_ONE + room - 1n) / room;
-  const repay = D === 0n ? 0n : (rho * C) / D;
-  const beta = repay > CROWD_ONE ? CROWD_ONE : repay;
+  const raw = target * sum(debt) - weighted;
+  const gap = raw > 0n ? raw : 0n;
   const crowding = collateral.map((vc, i) => {
-    const net = vc * rho - debt[i]! * beta;
-    return net <= 0n ? 0n : (net - 1n) / CROWD_ONE + 1n;
+    const e = gains[i]!;
+    if (e === 0n || gap === 0n) return 0n;
+    const want = (gap * CROWD_MARGIN_NUM * RATIO_SCALE + CROWD_MARGIN_DEN * e - 1n) / (CROWD_MARGIN_DEN * e) + unit[i]! * factor[i]!;
+    return want >= vc ? vc : want;
   });
-  return { shortfall, room, rho, beta, collateral, debt, crowding };
+  return { gap, collateral, debt, crowding };
 }
 
 /**
@@ -104,10 +123,19 @@ export function crowdingFigures(values: { collateral: readonly bigint[]; debt: r
     market.assets.map((a) => a.liquidationThreshold),
     layout.nAssets,
   );
-  return priceFactors(market, layout).map((factor) => restoreShares({ collateralValue, debtValue, threshold, trigger: policy.trigger.healthFactor, factor }).crowding);
+  const unit = padSlots(
+    market.assets.map((a) => {
+      const scale = 10n ** BigInt(a.decimals);
+      return (a.price + scale - 1n) / scale;
+    }),
+    layout.nAssets,
+  );
+  const target = restoreTarget(policy);
+  const gains = saleGains(threshold, target, policy.maxSlippage);
+  return priceFactors(market, layout).map((factor) => restoreBound({ collateralValue, debtValue, threshold, target, gains, factor, unit }).crowding);
 }
 
-/** A crowded pair: what the positions would sell of an asset in a scenario, above its bound. */
+/** A crowded pair: the bound on what the positions would sell of an asset in a scenario, above its liquidity bound. */
 export interface CrowdedPair {
   scenario: number;
   asset: number;

@@ -36,17 +36,19 @@ export {
 } from "./completeness.ts";
 export { accountFigures, auditFigures, type AccountFigures } from "./figures.ts";
 export {
-  CROWD_ONE,
-  CROWD_RATIO_BITS,
+  CROWD_MARGIN_DEN,
+  CROWD_MARGIN_NUM,
   CrowdingError,
   crowdingFigures,
   crowdingStatements,
   priceFactors,
-  restoreShares,
+  restoreBound,
+  restoreTarget,
+  saleGains,
   type CrowdedPair,
   type CrowdingStatements,
+  type RestoreBound,
   type RestoreInput,
-  type RestoreShares,
 } from "./crowding.ts";
 export {
   constantProductDepth,

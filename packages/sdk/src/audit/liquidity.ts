@@ -42,7 +42,16 @@ export interface LiquidityFile {
 }
 
 const text = z.string().max(200);
-const decimalText = z.string().regex(/^\d+(\.\d+)?$/, "expected a non-negative decimal string");
+/**
+ * Every number of the file is a decimal string of at most 48 characters (2^96 base units has 29
+ * digits; with a point and 18 decimals, 48), refused before any arithmetic: a megabyte-long
+ * number took seconds in the square roots. Each value is then range-checked below.
+ */
+const MAX_DECIMAL_CHARS = 48;
+const decimalText = z
+  .string()
+  .max(MAX_DECIMAL_CHARS, `at most ${MAX_DECIMAL_CHARS} characters`)
+  .regex(/^\d+(\.\d+)?$/, "expected a non-negative decimal string");
 const sourceSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("constant-product"), venue: text.optional(), quoteReserve: decimalText, priceImpact: decimalText }),
   z.object({ kind: z.literal("stated"), note: text.min(1, "say where the figure comes from") }),
@@ -50,7 +59,7 @@ const sourceSchema = z.discriminatedUnion("kind", [
 const fileSchema = z.object({
   kind: z.literal(LIQUIDITY_KIND),
   version: z.literal(LIQUIDITY_VERSION),
-  epoch: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   assets: z.record(z.string(), z.object({ bound: decimalText, source: sourceSchema })),
 });
 
@@ -94,11 +103,16 @@ export const liquidityFileHash = (bytes: Uint8Array): string => sha256(bytes);
  */
 export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Market): LiquidityFile {
   let json: unknown;
+  let content: string;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    content = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    json = JSON.parse(content);
   } catch (error) {
     throw new InputError(source, "", `not a JSON file (${(error as Error).message})`);
   }
+  // JSON.parse keeps the last of two equal keys: a file whose readers could disagree is refused.
+  const duplicate = duplicateKey(content);
+  if (duplicate) throw new InputError(source, duplicate.path, `duplicate key "${duplicate.key}"`);
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -107,7 +121,10 @@ export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Ma
   const data = parsed.data;
   if (data.epoch !== market.epoch) throw new InputError(source, "epoch", `${data.epoch}, but the market is epoch ${market.epoch}: a liquidity file is published with its market`);
   const symbols = market.assets.map((a) => a.symbol);
-  for (const symbol of Object.keys(data.assets)) {
+  // A Map of the file's own entries: a key such as "__proto__" or "toString" is a name like any
+  // other. The keys are the parsed JSON's own (zod's record drops "__proto__", so it would pass unread).
+  const entries = new Map(Object.entries(data.assets));
+  for (const symbol of Object.keys((json as { assets: object }).assets)) {
     if (!symbols.includes(symbol)) throw new InputError(source, `assets.${symbol}`, `not an asset of the market (${symbols.join(", ")})`);
   }
   const decimal = (field: string, value: string, decimals: number): bigint => {
@@ -123,7 +140,7 @@ export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Ma
   const bounds: bigint[] = [];
   const sources: LiquiditySource[] = [];
   market.assets.forEach((asset, i) => {
-    const entry = data.assets[asset.symbol];
+    const entry = entries.get(asset.symbol);
     if (!entry) throw new InputError(source, `assets.${asset.symbol}`, `missing: every asset of the market needs a bound (0 says none of it may be sold)`);
     const field = `assets.${asset.symbol}`;
     const bound = decimal(`${field}.bound`, entry.bound, quote.decimals);
@@ -132,6 +149,7 @@ export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Ma
       sources.push({ kind: "stated", note: entry.source.note });
     } else {
       const quoteReserve = decimal(`${field}.source.quoteReserve`, entry.source.quoteReserve, quote.decimals);
+      if (quoteReserve >= limit) throw new InputError(source, `${field}.source.quoteReserve`, `${entry.source.quoteReserve} ${quote.symbol} is not below 2^${LIQUIDITY_BITS} quote base units`);
       const priceImpact = decimal(`${field}.source.priceImpact`, entry.source.priceImpact, RATIO_DECIMALS);
       if (priceImpact <= 0n || priceImpact >= RATIO_SCALE) throw new InputError(source, `${field}.source.priceImpact`, `${entry.source.priceImpact} is not a fraction in (0, 1)`);
       const worst = worstFactor(market, i);
@@ -149,4 +167,46 @@ export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Ma
     bounds.push(bound);
   });
   return { epoch: data.epoch, bounds, sources, sha256: liquidityFileHash(bytes) };
+}
+
+/**
+ * The first key that appears twice in one object of a JSON text (already parsed, so well formed),
+ * with the path of that object; undefined when none does.
+ */
+export function duplicateKey(json: string): { path: string; key: string } | undefined {
+  // One frame per open object (its keys and its path) or array (undefined keys).
+  const stack: { keys?: Set<string>; path: string; index: number }[] = [];
+  let pendingKey: string | undefined;
+  const childPath = (): string => {
+    const top = stack.at(-1);
+    if (!top) return "";
+    const name = top.keys ? (pendingKey ?? "") : String(top.index);
+    return top.path ? `${top.path}.${name}` : name;
+  };
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i]!;
+    if (ch === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === "\\" ? 2 : 1;
+      const value = JSON.parse(json.slice(i, end + 1)) as string;
+      let next = end + 1;
+      while (/\s/.test(json[next] ?? "")) next++;
+      const top = stack.at(-1);
+      if (json[next] === ":" && top?.keys) {
+        if (top.keys.has(value)) return { path: top.path ? `${top.path}.${value}` : value, key: value };
+        top.keys.add(value);
+        pendingKey = value;
+      }
+      i = end;
+    } else if (ch === "{" || ch === "[") {
+      const path = childPath();
+      stack.push(ch === "{" ? { keys: new Set(), path, index: 0 } : { path, index: 0 });
+    } else if (ch === "}" || ch === "]") {
+      stack.pop();
+    } else if (ch === ",") {
+      const top = stack.at(-1);
+      if (top && !top.keys) top.index++;
+    }
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@
  * The audit proofs' public signals by name. Their positions are generated from
  * packages/circuits/instances.json (`templates.AuditBatch`, `templates.AuditMerge`).
  */
-import { auditBatchSignalLayout, auditBatchSignalNames, auditMergeSignalLayout, auditMergeSignalNames } from "../core/signals.generated.ts";
+import { auditBatchSignalLayout, auditBatchSignalNames, auditMergeCrowdingSignalLayout, auditMergeCrowdingSignalNames, auditMergeSignalNames } from "../core/signals.generated.ts";
 
 export interface SubtreeSignals {
   hash: bigint;
@@ -33,7 +33,9 @@ export const batchSignalNames = (batchSize: number): string[] => auditBatchSigna
  * The public signal names of an AuditMerge instance of `fanIn` children; `liquiditySlots` is
  * nAssets for the root of a crowding audit, else 0.
  */
-export const mergeSignalNames = (fanIn: number, liquiditySlots = 0): string[] => auditMergeSignalNames(fanIn, liquiditySlots, 1, liquiditySlots > 0 ? 1 : 0);
+export const mergeSignalNames = (fanIn: number, liquiditySlots = 0): string[] =>
+  // AuditMergeCrowding's signals are AuditMerge's with the root's liquidity inputs last (none below the root).
+  liquiditySlots > 0 ? auditMergeCrowdingSignalNames(fanIn, liquiditySlots, 1) : auditMergeSignalNames(fanIn);
 
 /** An AuditBatch proof's public signals; its slots are the members after the fixed signals. */
 export function batchSignals(publicSignals: readonly string[]): BatchSignals {
@@ -58,7 +60,8 @@ export function batchSignals(publicSignals: readonly string[]): BatchSignals {
  */
 export function mergeSignals(publicSignals: readonly string[], fanIn: number, liquiditySlots = 0): MergeSignals {
   const s = publicSignals.map(BigInt);
-  const l = auditMergeSignalLayout(fanIn, liquiditySlots, 1, liquiditySlots > 0 ? 1 : 0);
+  // AuditMerge's layout is AuditMergeCrowding's with no liquidity inputs (top 0).
+  const l = auditMergeCrowdingSignalLayout(fanIn, liquiditySlots, liquiditySlots > 0 ? 1 : 0);
   return {
     hash: s[l.hash]!,
     digest: s[l.digest]!,

@@ -187,7 +187,7 @@ export function rebalanceSignalNames(nAssets: number, nInstruments: number, nSwa
   ];
 }
 
-// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios, crowding): [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, members[nLeaves]]
+// AuditBatch(nLeaves, nAssets, nInstruments, nScenarios): [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, members[nLeaves]]
 
 /** Where each public signal of AuditBatch's instances starts; arrays run from there. */
 export interface AuditBatchSignalLayout {
@@ -213,7 +213,7 @@ export interface AuditBatchSignalLayout {
   count: number;
 }
 
-/** The layout of `AuditBatch(nLeaves, _, _, _, _)`. */
+/** The layout of `AuditBatch(nLeaves, _, _, _)`. */
 export function auditBatchSignalLayout(nLeaves: number): AuditBatchSignalLayout {
   return {
     hash: 0,
@@ -229,17 +229,12 @@ export function auditBatchSignalLayout(nLeaves: number): AuditBatchSignalLayout 
   };
 }
 
-/** The public signal names of `AuditBatch(nLeaves, _, _, _, _)`, in order, as circom names them. */
+/** The public signal names of `AuditBatch(nLeaves, _, _, _)`, in order, as circom names them. */
 export function auditBatchSignalNames(nLeaves: number): string[] {
   return ["hash", "digest", "firstAccount", "lastAccount", "marketRoot", "policyHash", "positions", "failing", ...indexed("members", nLeaves)];
 }
 
-// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top, crowding): [hash, digest, firstAccount, lastAccount, positions, failing, childHash[fanIn], childDigest[fanIn], childFirst[fanIn], childLast[fanIn], liquidity[liquiditySlots]]
-
-/** nAssets at the root of a crowding audit, else 0. (nAssets * top * crowding) */
-export function liquiditySlots(nAssets: number, top: number, crowding: number): number {
-  return nAssets * top * crowding;
-}
+// AuditMerge(fanIn, nAssets, nInstruments, nScenarios, top): [hash, digest, firstAccount, lastAccount, positions, failing, childHash[fanIn], childDigest[fanIn], childFirst[fanIn], childLast[fanIn]]
 
 /** Where each public signal of AuditMerge's instances starts; arrays run from there. */
 export interface AuditMergeSignalLayout {
@@ -263,18 +258,131 @@ export interface AuditMergeSignalLayout {
   childFirst: number;
   /** Each child's last account. */
   childLast: number;
-  /** The root of a crowding audit: each asset's liquidity bound, quote base units (the liquidity file's). */
+  /** Number of public signals. */
+  count: number;
+}
+
+/** The layout of `AuditMerge(fanIn, _, _, _, _)`. */
+export function auditMergeSignalLayout(fanIn: number): AuditMergeSignalLayout {
+  return {
+    hash: 0,
+    digest: 1,
+    firstAccount: 2,
+    lastAccount: 3,
+    positions: 4,
+    failing: 5,
+    childHash: 6,
+    childDigest: 6 + fanIn,
+    childFirst: 6 + 2 * fanIn,
+    childLast: 6 + 3 * fanIn,
+    count: 6 + 4 * fanIn,
+  };
+}
+
+/** The public signal names of `AuditMerge(fanIn, _, _, _, _)`, in order, as circom names them. */
+export function auditMergeSignalNames(fanIn: number): string[] {
+  return [
+    "hash",
+    "digest",
+    "firstAccount",
+    "lastAccount",
+    "positions",
+    "failing",
+    ...indexed("childHash", fanIn),
+    ...indexed("childDigest", fanIn),
+    ...indexed("childFirst", fanIn),
+    ...indexed("childLast", fanIn),
+  ];
+}
+
+// AuditBatchCrowding(nLeaves, nAssets, nInstruments, nScenarios): [hash, digest, firstAccount, lastAccount, marketRoot, policyHash, positions, failing, members[nLeaves]]
+
+/** Where each public signal of AuditBatchCrowding's instances starts; arrays run from there. */
+export interface AuditBatchCrowdingSignalLayout {
+  /** The batch subtree's hash. */
+  hash: 0;
+  /** The digest of its sums. */
+  digest: 1;
+  /** The first account of the batch. */
+  firstAccount: 2;
+  /** The last account of the batch. */
+  lastAccount: 3;
+  /** The market root the positions were checked under. */
+  marketRoot: 4;
+  /** The hash of the policy they were checked against. */
+  policyHash: 5;
+  /** Positions in the batch. */
+  positions: 6;
+  /** Positions failing the policy. */
+  failing: 7;
+  /** Per slot, Poseidon(commitment, account) (Poseidon(0, 0) for padding), compared with the gate's state. */
+  members: 8;
+  /** Number of public signals. */
+  count: number;
+}
+
+/** The layout of `AuditBatchCrowding(nLeaves, _, _, _)`. */
+export function auditBatchCrowdingSignalLayout(nLeaves: number): AuditBatchCrowdingSignalLayout {
+  return {
+    hash: 0,
+    digest: 1,
+    firstAccount: 2,
+    lastAccount: 3,
+    marketRoot: 4,
+    policyHash: 5,
+    positions: 6,
+    failing: 7,
+    members: 8,
+    count: 8 + nLeaves,
+  };
+}
+
+/** The public signal names of `AuditBatchCrowding(nLeaves, _, _, _)`, in order, as circom names them. */
+export function auditBatchCrowdingSignalNames(nLeaves: number): string[] {
+  return ["hash", "digest", "firstAccount", "lastAccount", "marketRoot", "policyHash", "positions", "failing", ...indexed("members", nLeaves)];
+}
+
+// AuditMergeCrowding(fanIn, nAssets, nInstruments, nScenarios, top): [hash, digest, firstAccount, lastAccount, positions, failing, childHash[fanIn], childDigest[fanIn], childFirst[fanIn], childLast[fanIn], liquidity[liquiditySlots]]
+
+/** nAssets at the root, else 0. (nAssets * top) */
+export function liquiditySlots(nAssets: number, top: number): number {
+  return nAssets * top;
+}
+
+/** Where each public signal of AuditMergeCrowding's instances starts; arrays run from there. */
+export interface AuditMergeCrowdingSignalLayout {
+  /** The merged subtree's hash. */
+  hash: 0;
+  /** The digest of its sums. */
+  digest: 1;
+  /** Its first account. */
+  firstAccount: 2;
+  /** Its last account. */
+  lastAccount: 3;
+  /** Positions below it. */
+  positions: 4;
+  /** Positions below it failing the policy. */
+  failing: 5;
+  /** Each child subtree's hash. */
+  childHash: 6;
+  /** Each child's sums digest. */
+  childDigest: number;
+  /** Each child's first account. */
+  childFirst: number;
+  /** Each child's last account. */
+  childLast: number;
+  /** At the root: each asset's liquidity bound, quote base units (the liquidity file's). */
   liquidity: number;
-  /** Length of the array of this size (nAssets * top * crowding). */
+  /** Length of the array of this size (nAssets * top). */
   liquiditySlots: number;
   /** Number of public signals. */
   count: number;
 }
 
-/** The layout of `AuditMerge(fanIn, nAssets, _, _, top, crowding)`. */
-export function auditMergeSignalLayout(fanIn: number, nAssets: number, top: number, crowding: number): AuditMergeSignalLayout {
+/** The layout of `AuditMergeCrowding(fanIn, nAssets, _, _, top)`. */
+export function auditMergeCrowdingSignalLayout(fanIn: number, nAssets: number, top: number): AuditMergeCrowdingSignalLayout {
   const sizes = {
-    liquiditySlots: liquiditySlots(nAssets, top, crowding),
+    liquiditySlots: liquiditySlots(nAssets, top),
   };
   return {
     hash: 0,
@@ -293,8 +401,8 @@ export function auditMergeSignalLayout(fanIn: number, nAssets: number, top: numb
   };
 }
 
-/** The public signal names of `AuditMerge(fanIn, nAssets, _, _, top, crowding)`, in order, as circom names them. */
-export function auditMergeSignalNames(fanIn: number, nAssets: number, top: number, crowding: number): string[] {
+/** The public signal names of `AuditMergeCrowding(fanIn, nAssets, _, _, top)`, in order, as circom names them. */
+export function auditMergeCrowdingSignalNames(fanIn: number, nAssets: number, top: number): string[] {
   return [
     "hash",
     "digest",
@@ -306,7 +414,7 @@ export function auditMergeSignalNames(fanIn: number, nAssets: number, top: numbe
     ...indexed("childDigest", fanIn),
     ...indexed("childFirst", fanIn),
     ...indexed("childLast", fanIn),
-    ...indexed("liquidity", liquiditySlots(nAssets, top, crowding)),
+    ...indexed("liquidity", liquiditySlots(nAssets, top)),
   ];
 }
 

@@ -238,7 +238,7 @@ function pairText(pair: { scenario: number; asset: number; amount: bigint; bound
 
 /** The crowding statement's line: every pair within its bound, and the tightest one. */
 function crowdingLine(statements: CrowdingStatements, market: Market | undefined): string {
-  return `every scenario's forced sales within the liquidity bounds (${statements.tightest ? `tightest ${pairText(statements.tightest, market)}` : "no position would sell anything"})`;
+  return `every scenario's bound on the health-factor repairs' sales within the liquidity bounds (${statements.tightest ? `tightest ${pairText(statements.tightest, market)}` : "no position would sell anything"})`;
 }
 
 /** JSON of the crowding statements: per pair the amount (quote units), the bound, and the crowded pairs by name. */
@@ -300,7 +300,7 @@ export function registerAudit(program: Command): void {
     .option("--tier <tier>", "audit circuit instances: standard (batches of 4, merges of 8; with --crowding batches of 2) or test (2 and 2)", "standard")
     .option(
       "--crowding",
-      "also prove that, in every grid scenario, what the positions would sell of each asset to restore the policy's trigger health factor (net of what they would repay in it) is within --liquidity's bounds (crowding instances: batches of 2)",
+      "also prove that, in every grid scenario, an upper bound on what the positions' threshold repairs would sell of each asset to restore max(trigger, minimum) health factor is within --liquidity's bounds (docs/audit.md, \"Crowding\": stress and VaR repairs are not bounded; crowding instances: batches of 2)",
     )
     .option("--liquidity <file>", 'with --crowding: the liquidity file published with the market (docs/audit.md, "Crowding"): each asset\'s bound and its source')
     .option("--workers <n>", "prover worker threads (default: the machine's available parallelism)")
@@ -412,7 +412,7 @@ export function registerAudit(program: Command): void {
           const { crowded } = error.statements;
           if (flags.json) printJson({ proven: false, crowding: crowdingJson(error.statements, market) });
           process.stderr.write(
-            `zks audit: crowded, so no audit proof exists: in ${crowded.length} scenario and asset pair(s) the positions would sell more than ${flags.liquidity} allows: ${crowded.map((p) => pairText(p, market)).join("; ")}\n`,
+            `zks audit: crowded, so no audit proof exists: in ${crowded.length} scenario and asset pair(s) the bound on what the positions' repairs would sell is above what ${flags.liquidity} allows: ${crowded.map((p) => pairText(p, market)).join("; ")}\n`,
           );
           process.exitCode = EXIT.checkFailed;
           return;
