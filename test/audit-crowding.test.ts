@@ -23,6 +23,7 @@ import { buildSumTree, figuresDigest, leafHash, type AuditFigures } from "../pac
 import { syntheticBook } from "../packages/sdk/src/audit/synthetic-book.ts";
 import { SNARK_FIELD } from "../packages/sdk/src/core/field.ts";
 import { RATE_SCALE } from "../packages/sdk/src/core/fixed-point.ts";
+import { padSlots } from "../packages/sdk/src/commitment/slot-layout.ts";
 import { positionToJson } from "../packages/sdk/src/inputs/position-file.ts";
 import type { Market, Policy, Position } from "../packages/sdk/src/inputs/types.ts";
 import { checkPosition } from "../packages/sdk/src/model/check.ts";
@@ -95,7 +96,10 @@ describe("audit crowding", function () {
       assert.ok(highTarget.crowding[0]! > 0n, "the sale to 1.50 is counted");
       const strict = { ...policy, minHealthFactor: 60_000n, trigger: { healthFactor: 12_500n } };
       const figures = accountFigures(healthy, market, strict, LAYOUT).leaf.figures.crowding!;
-      assert.ok(figures.flat().some((v) => v > 0n), "the healthy example (HF about 4) sells under a 6.00 minimum (a 1.25 trigger) in some scenario");
+      assert.ok(
+        figures.flat().some((v) => v > 0n),
+        "the healthy example (HF about 4) sells under a 6.00 minimum (a 1.25 trigger) in some scenario",
+      );
     });
 
     it("per asset: the least gain over repayment and the other assets' thresholds; min(holding, 65/64 G / e)", function () {
@@ -180,7 +184,6 @@ describe("audit crowding", function () {
       assert.ok(plans >= 20 && sales >= 10, `${plans} plans, ${sales} sales compared: too few`);
       console.log(`      ${plans} plans, ${sales} sales; the closest sale is ${tightest / 10}% of its bound`);
     });
-
   });
 
   describe("the liquidity file", function () {
@@ -214,7 +217,10 @@ describe("audit crowding", function () {
 
     it("a key named like an Object.prototype member (__proto__, constructor, toString) is an unknown asset, one line, exit 2", function () {
       for (const key of ["__proto__", "constructor", "toString"]) {
-        const text = JSON.stringify({ kind: "zks-liquidity", version: 1, epoch: 42, assets: GENEROUS }).replace('"assets":{', `"assets":{"${key}":{"bound":"1","source":{"kind":"stated","note":"x"}},`);
+        const text = JSON.stringify({ kind: "zks-liquidity", version: 1, epoch: 42, assets: GENEROUS }).replace(
+          '"assets":{',
+          `"assets":{"${key}":{"bound":"1","source":{"kind":"stated","note":"x"}},`,
+        );
         assert.throws(
           () => parseLiquidityFile(new TextEncoder().encode(text), "liquidity.json", market),
           (error: Error & { exitCode?: number }) => new RegExp(`liquidity\\.json: assets\\.${key}: not an asset of the market`).test(error.message) && error.exitCode === 2,
@@ -227,12 +233,24 @@ describe("audit crowding", function () {
       const refuse = (bytes: Uint8Array, pattern: RegExp) => assert.throws(() => parseLiquidityFile(bytes, "liquidity.json", market), pattern);
       const started = performance.now();
       const huge = "9".repeat(1_000_000);
-      refuse(liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...GENEROUS.WETH.source, quoteReserve: huge } } }), /assets\.WETH\.source\.quoteReserve: at most 48 characters/);
-      refuse(liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...GENEROUS.WETH.source, priceImpact: huge } } }), /assets\.WETH\.source\.priceImpact: at most 48 characters/);
+      refuse(
+        liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...GENEROUS.WETH.source, quoteReserve: huge } } }),
+        /assets\.WETH\.source\.quoteReserve: at most 48 characters/,
+      );
+      refuse(
+        liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...GENEROUS.WETH.source, priceImpact: huge } } }),
+        /assets\.WETH\.source\.priceImpact: at most 48 characters/,
+      );
       refuse(liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, bound: huge } }), /assets\.WETH\.bound: at most 48 characters/);
       assert.ok(performance.now() - started < 1_000, "refused without arithmetic on the digits");
-      refuse(liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...GENEROUS.WETH.source, quoteReserve: "100000000000000000000000000000" } } }), /assets\.WETH\.source\.quoteReserve: .* is not below 2\^96/);
-      const twice = JSON.stringify({ kind: "zks-liquidity", version: 1, epoch: 42, assets: GENEROUS }).replace('"assets":{', '"assets":{"WETH":{"bound":"0","source":{"kind":"stated","note":"x"}},');
+      refuse(
+        liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...GENEROUS.WETH.source, quoteReserve: "100000000000000000000000000000" } } }),
+        /assets\.WETH\.source\.quoteReserve: .* is not below 2\^96/,
+      );
+      const twice = JSON.stringify({ kind: "zks-liquidity", version: 1, epoch: 42, assets: GENEROUS }).replace(
+        '"assets":{',
+        '"assets":{"WETH":{"bound":"0","source":{"kind":"stated","note":"x"}},',
+      );
       refuse(new TextEncoder().encode(twice), /liquidity\.json: assets\.WETH: duplicate key "WETH"$/);
       refuse(new TextEncoder().encode('{"kind":"zks-liquidity","kind":"zks-liquidity"}'), /liquidity\.json: kind: duplicate key "kind"$/);
       assert.equal(duplicateKey('{"a":[{"b":1},{"b":2}],"c":{"d":"\\"d\\":"}}'), undefined, "equal keys in different objects, and keys inside strings, are not duplicates");
@@ -299,15 +317,22 @@ describe("audit crowding", function () {
     describe("forged witnesses", function () {
       let honest: bigint[];
       const pair = () => [withAccount(atRisk, 10, 1n), withAccount(healthy, 11, 2n)];
-      // The at-risk position in the no-move scenario 6: below the trigger, 0 < rho < 1.
-      const J = 6;
+      // A scenario and asset where the at-risk position's figure is the bound, below its holding.
+      let J = -1;
+      let I = -1;
       const leaf = (name: string) => `main.leaves[0].crowd.${name}`;
       before(async function () {
         const result = await batch.calculate(auditBatchInput(members(pair(), market, policy), market, policy, LAYOUT, 2));
         assert.ok(result.accepted);
         honest = result.witness;
         assert.deepEqual(circuit.violated(honest), []);
-        assert.equal(honest[circuit.index(leaf(`whole[${J}][0]`))], 0n, "a sale short of the holding");
+        for (let j = 0; j < 16 && J < 0; j++) {
+          for (let i = 0; i < 3 && J < 0; i++) {
+            const bounded = honest[circuit.index(leaf(`bounded[${j}][${i}]`))]!;
+            if (bounded === 1n && honest[circuit.index(`main.leaves[0].figures[${PLAIN + j * 3 + i}]`)]! > 0n) [J, I] = [j, i];
+          }
+        }
+        assert.ok(J >= 0, "the at-risk example has a sale short of its holding");
       });
       const forge = (edits: Record<string, bigint>) => {
         const forged = [...honest];
@@ -328,25 +353,75 @@ describe("audit crowding", function () {
         );
 
       it("a leaf's crowding figure understated by one unit violates the constraints", function () {
-        for (const word of [PLAIN + J * 3, PLAIN + J * 3 + 1]) {
+        for (const word of [PLAIN + J * 3 + I]) {
           const name = `main.leaves[0].figures[${word}]`;
           assert.ok(honest[circuit.index(name)]! > 0n);
           assert.ok(circuit.violated(forge({ [name]: honest[circuit.index(name)]! - 1n })).length > 0, `${name} lowered, yet every constraint holds`);
         }
       });
 
-      it("a figure below the holding but short of 65/64 G / e (its check's bits recomputed) leaves its check negative: no bits satisfy it", function () {
-        const i = 0;
+      it("a figure below the holding but short of 65/64 G / e (its products and check recomputed) leaves the check negative: no bits satisfy it", function () {
+        const i = I;
+        const get = (name: string) => honest[circuit.index(name)]!;
         const name = `main.leaves[0].figures[${PLAIN + J * 3 + i}]`;
-        const figure = honest[circuit.index(name)]!;
-        const forged = forge({ [leaf(`figure[${J}][${i}]`)]: figure - 1n, [name]: figure - 1n, [leaf(`whole[${J}][${i}]`)]: 0n });
-        assert.ok(circuit.violated(forged).length > 0, "an understated figure satisfies every constraint");
+        const figure = get(name);
+        const e = saleGains(
+          padSlots(
+            market.assets.map((x) => x.liquidationThreshold),
+            3,
+          ),
+          restoreTarget(policy),
+          policy.maxSlippage,
+        )[i]!;
+        assert.equal(get(leaf(`bounded[${J}][${i}]`)), 1n, "the bound is checked (not the whole holding)");
+        // One unit less lowers c * e by e and the check by 64 e: below 0, so its 46-bit split cannot exist.
+        const check = get(leaf(`check[${J}][${i}]`)) - 64n * e;
+        assert.ok(check < 0n);
+        const field = ((check % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
+        const forged = forge({
+          [name]: figure - 1n,
+          [leaf(`scaled[${J}][${i}]`)]: get(leaf(`scaled[${J}][${i}]`)) - e,
+          [leaf(`check[${J}][${i}]`)]: check,
+          ...bits(leaf(`figureRange[${J}][${i}].bits`), figure - 1n, 112),
+          ...bits(leaf(`checkRange[${J}][${i}].bits`), field, 46),
+        });
+        // The check's own range constraints fail (not only the sums above, which a forger would redo).
+        const checkSignals = new Set(
+          Object.keys({ ...bits(leaf(`checkRange[${J}][${i}].bits`), field, 46), [leaf(`check[${J}][${i}]`)]: 0n }).map((signal) => String(circuit.index(signal))),
+        );
+        const failing = circuit.violated(forged).map((c) => circuit.r1cs.constraints[c]!);
+        assert.ok(
+          failing.some((abc) => abc.some((lc) => Object.keys(lc).some((k) => checkSignals.has(k)))),
+          "an understated figure passes the bound's range check",
+        );
       });
 
-      it("an e hint above the least positive gain violates its bound (CrowdingTerms)", function () {
-        const e = honest[circuit.index("main.terms.efficiency[0]")]!;
+      it("an e hint above the least positive gain (its bits recomputed) fails that gain's bound (CrowdingTerms)", function () {
+        const gains = saleGains(
+          padSlots(
+            market.assets.map((x) => x.liquidationThreshold),
+            3,
+          ),
+          restoreTarget(policy),
+          policy.maxSlippage,
+        );
+        const e = gains[I]!;
         assert.ok(e > 0n);
-        assert.ok(circuit.violated(forge({ "main.terms.efficiency[0]": e + 1n })).length > 0);
+        // e + 2^b for the lowest bit b that is 0 in e and kept in the witness (--O2 folds one bit away).
+        const kept = Object.keys(bits(`main.terms.eRange[${I}].bits`, 0n, 40)).map((signal) => BigInt(/\[(\d+)\]$/.exec(signal)![1]!));
+        const b = kept.find((bit) => ((e >> bit) & 1n) === 0n)!;
+        // --O2 keeps one witness signal for e, the first leaf's copy of it.
+        const forged = forge({ ...bits(`main.terms.eRange[${I}].bits`, e + (1n << b), 40), [`main.leaves[0].efficiency[${I}]`]: e + (1n << b) });
+        const bounds = new Set(
+          Array.from({ length: 3 }, (_, k) => [`main.terms.atMost[${I}][${k}].in`, ...Object.keys(bits(`main.terms.atMost[${I}][${k}].bits`, 0n, 40))])
+            .flat()
+            .map((signal) => String(circuit.index(signal))),
+        );
+        const failing = circuit.violated(forged).map((c) => circuit.r1cs.constraints[c]!);
+        assert.ok(
+          failing.some((abc) => abc.some((lc) => Object.keys(lc).some((k) => bounds.has(k)))),
+          "e above the least gain passes its bound",
+        );
       });
     });
   });
@@ -378,8 +453,8 @@ describe("audit crowding", function () {
       assert.equal(statements.holds, false);
       assert.deepEqual(
         statements.crowded.map((p) => [p.scenario, p.asset]),
-        [[14, 0]],
-        "only the extreme-down scenario's WETH is crowded",
+        sums.flatMap((row, j) => (ceilDiv(row[0]!, RATE_SCALE) === least[0] ? [[j, 0]] : [])),
+        "only WETH is crowded, in the scenarios of its largest sum",
       );
       const huge = await top.calculate(auditMergeInput(children, [1n << 96n, least[1]!, least[2]!]));
       assert.equal(huge.accepted, false, "a bound of 2^96 is out of range");
@@ -425,7 +500,7 @@ describe("audit crowding", function () {
       assert.match(run.stdout, /PROVEN: audit of epoch 42, 3 positions/);
       assert.match(
         run.stdout,
-        /crowding {10}every scenario's bound on the health-factor repairs' sales within the liquidity bounds \(tightest "extreme down" (WETH|WBTC): [\d,.]+ USD of [\d,.]+ USD \([\d.]+%\)\); bounds of .*liquidity\.json \(sha256 0x[0-9a-f]{64}\)/,
+        /crowding {10}every scenario's bound on the health-factor repairs' sales within the liquidity bounds \(tightest "[^"]+" (WETH|WBTC): [\d,.]+ USD of [\d,.]+ USD \([\d.]+%\)\); bounds of .*liquidity\.json \(sha256 0x[0-9a-f]{64}\)/,
       );
       const report = parseAuditReport(JSON.parse(readFileSync(file("out/audit.json"), "utf8")), "audit.json");
       assert.equal(report.layout.crowding, true);
@@ -439,7 +514,10 @@ describe("audit crowding", function () {
       const verify = zks("audit", "verify", "--audit", file("out"), ...common, "--liquidity", file("liquidity.json"));
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       assert.match(verify.stdout, /VALID: audit of epoch 42: 3 positions/);
-      assert.match(verify.stdout, /crowding: every scenario's bound on the health-factor repairs' sales within the liquidity bounds .*; bounds of .*liquidity\.json, the file proven against/);
+      assert.match(
+        verify.stdout,
+        /crowding: every scenario's bound on the health-factor repairs' sales within the liquidity bounds .*; bounds of .*liquidity\.json, the file proven against/,
+      );
     });
 
     it("a liquidity file swapped after proving, and a root proven against lower bounds than audit.json's, are INVALID (exit 1, named)", async function () {

@@ -149,7 +149,8 @@ export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Ma
       sources.push({ kind: "stated", note: entry.source.note });
     } else {
       const quoteReserve = decimal(`${field}.source.quoteReserve`, entry.source.quoteReserve, quote.decimals);
-      if (quoteReserve >= limit) throw new InputError(source, `${field}.source.quoteReserve`, `${entry.source.quoteReserve} ${quote.symbol} is not below 2^${LIQUIDITY_BITS} quote base units`);
+      if (quoteReserve >= limit)
+        throw new InputError(source, `${field}.source.quoteReserve`, `${entry.source.quoteReserve} ${quote.symbol} is not below 2^${LIQUIDITY_BITS} quote base units`);
       const priceImpact = decimal(`${field}.source.priceImpact`, entry.source.priceImpact, RATIO_DECIMALS);
       if (priceImpact <= 0n || priceImpact >= RATIO_SCALE) throw new InputError(source, `${field}.source.priceImpact`, `${entry.source.priceImpact} is not a fraction in (0, 1)`);
       const worst = worstFactor(market, i);
