@@ -68,11 +68,12 @@ describe("audit circuits", function () {
 
   it("declares the public signals the verifier reads, in snarkjs order", function () {
     const instances = loadInstances();
-    for (const instance of instances.filter((i) => i.template === "AuditBatch")) assert.deepEqual(instance.publicSignals, batchSignalNames(instance.params[0]!));
-    for (const instance of instances.filter((i) => i.template === "AuditMerge")) {
-      // The root of a crowding audit (top and crowding) takes its liquidity bounds last, one per asset slot.
-      const [fanIn, nAssets, , , top, crowding] = instance.params as number[];
-      assert.deepEqual(instance.publicSignals, mergeSignalNames(fanIn!, top === 1 && crowding === 1 ? nAssets! : 0));
+    const batches = instances.filter((i) => i.template === "AuditBatch" || i.template === "AuditBatchCrowding");
+    for (const instance of batches) assert.deepEqual(instance.publicSignals, batchSignalNames(instance.params[0]!));
+    for (const instance of instances.filter((i) => i.template === "AuditMerge" || i.template === "AuditMergeCrowding")) {
+      // The root of a crowding audit (AuditMergeCrowding, top) takes its liquidity bounds last, one per asset slot.
+      const [fanIn, nAssets, , , top] = instance.params as number[];
+      assert.deepEqual(instance.publicSignals, mergeSignalNames(fanIn!, instance.template === "AuditMergeCrowding" && top === 1 ? nAssets! : 0));
     }
   });
 
