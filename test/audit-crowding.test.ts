@@ -1,8 +1,10 @@
 /**
- * The audit's crowding proof (docs/audit.md, "Crowding"): the rule in the TypeScript model
- * (passing positions, the boundary at the trigger, the underwater cap, netting of debt in the sold
- * asset, rounding), the liquidity file, the circuit against the model on random positions, forged
- * witnesses (an understated figure, a rho too small, a beta too large), the root's bound, and the
+ * The audit's crowding proof (docs/audit.md, "Crowding"): the rule in the TypeScript model (an
+ * upper bound per asset on what the threshold repair sells to max(trigger, minHealthFactor):
+ * passing positions, the restore target, the least gain, the holding's cap, the rounding allowance),
+ * checked against the real planner (random positions, the edge of the gap, coarse assets, whole
+ * holdings), the liquidity file, the circuit against the model on random positions, forged
+ * witnesses (an understated figure, an e hint above the least gain), the root's bound, and the
  * whole audit with real proofs through the CLI: proven, crowded (named, exit 1), and verified
  * against a swapped liquidity file and a root proven against other bounds (named, exit 1). The
  * plain audit's instances are unchanged.
@@ -14,7 +16,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { auditBatchInput, type BatchMember } from "../packages/sdk/src/audit/batch-input.ts";
 import { parseAuditReport, auditReportJson } from "../packages/sdk/src/audit/audit-files.ts";
-import { crowdingFigures, crowdingStatements, priceFactors, restoreBound, restoreTarget, saleGains } from "../packages/sdk/src/audit/crowding.ts";
+import { crowdingFigures, crowdingStatements, priceFactors, restoreBound, restoreTarget, roundingAllowance, saleGains } from "../packages/sdk/src/audit/crowding.ts";
 import { accountFigures } from "../packages/sdk/src/audit/figures.ts";
 import { constantProductDepth, duplicateKey, parseLiquidityFile, type LiquidityFile } from "../packages/sdk/src/audit/liquidity.ts";
 import { auditMergeInput } from "../packages/sdk/src/audit/merge-input.ts";
@@ -71,7 +73,7 @@ describe("audit crowding", function () {
   describe("the rule (reference model)", function () {
     const G = RATE_SCALE; // a scenario that moves no price
     const bound = (collateralValue: bigint[], debtValue: bigint[], threshold: bigint[], target = 12_500n, slippage = 5_000n, factor = [G, G, G]) =>
-      restoreBound({ collateralValue, debtValue, threshold, target, gains: saleGains(threshold, target, slippage), factor, unit: [1n, 1n, 1n] });
+      restoreBound({ collateralValue, debtValue, threshold, target, gains: saleGains(threshold, target, slippage), factor, unit: [1n, 1n, 1n], indexUnits: [1n, 1n, 1n] });
 
     it("a position that stays at or above the target sells nothing: the healthy example in every scenario", function () {
       const { leaf } = accountFigures(healthy, market, policy, LAYOUT);
@@ -89,9 +91,9 @@ describe("audit crowding", function () {
     it("restores to max(trigger, minHealthFactor), the planner's target: a minimum of 1.50 above a trigger of 1.25 counts", function () {
       assert.equal(restoreTarget({ minHealthFactor: 15_000n, trigger: { healthFactor: 12_500n } }), 15_000n);
       assert.equal(restoreTarget({ minHealthFactor: 11_000n, trigger: { healthFactor: 12_500n } }), 12_500n);
-      // HF 1.30 (A = 0.8 * 1625 = 1300, D = 1000): above the trigger, below the minimum.
-      const lowTarget = bound([1_625n, 0n, 0n], [0n, 1_000n, 0n], [8_000n, 8_000n, 8_000n], 12_500n);
-      const highTarget = bound([1_625n, 0n, 0n], [0n, 1_000n, 0n], [8_000n, 8_000n, 8_000n], 15_000n);
+      // HF 1.30 (A = 0.8 * 1,625,000 = 1,300,000, D = 1,000,000 q.u.: well above the rounding allowance): above the trigger, below the minimum.
+      const lowTarget = bound([1_625_000n, 0n, 0n], [0n, 1_000_000n, 0n], [8_000n, 8_000n, 8_000n], 12_500n);
+      const highTarget = bound([1_625_000n, 0n, 0n], [0n, 1_000_000n, 0n], [8_000n, 8_000n, 8_000n], 15_000n);
       assert.deepEqual(lowTarget.crowding, [0n, 0n, 0n]);
       assert.ok(highTarget.crowding[0]! > 0n, "the sale to 1.50 is counted");
       const strict = { ...policy, minHealthFactor: 60_000n, trigger: { healthFactor: 12_500n } };
@@ -113,17 +115,24 @@ describe("audit crowding", function () {
       assert.deepEqual(saleGains([8_000n, 0n, 0n], 12_500n, 5_000n), [4_437_500_000n, 7_960_000_000n, 7_960_000_000n]);
       // A = 0.8 * 1000 = 800, D = 900 at q.u.; G = (1.25 * 900 - 800) * 1e8 at BPS; a base unit is 1 q.u.
       const b = bound([1_000n, 0n, 0n], [0n, 900n, 0n], [8_000n, 0n, 0n], 12_500n, 5_000n);
-      const gap = (12_500n * 900n - 8_000n * 1_000n) * G;
+      // Plus the rounding allowance M (a base unit of 1 q.u., index 1, three slots):
+      // 3 (h (2 (1e8 + 1e8) + 7e8) + 3 BPS 1e8).
+      const allowance = roundingAllowance(12_500n, [1n, 1n, 1n], [G, G, G], [1n, 1n, 1n]);
+      assert.equal(allowance, 3n * (12_500n * (2n * (G + G) + 7n * G) + 30_000n * G));
+      const gap = (12_500n * 900n - 8_000n * 1_000n) * G + allowance;
       assert.equal(b.gap, gap);
       const want = ceilDiv(gap * 65n * 1_000_000n, 64n * 4_437_500_000n) + 1n * G;
       assert.ok(want < 1_000n * G);
-      assert.deepEqual(b.crowding, [want, 0n, 0n]);
-      // Underwater: the least sale exceeds the holding, so the whole holding counts.
+      // Assets 1 and 2 hold nothing: their cap, the holding rounded up, is one q.u.
+      assert.deepEqual(b.crowding, [want, G, G]);
+      // Underwater: the least sale exceeds the holding, so the whole holding counts, rounded up:
+      // (floor(c p / S) + 1) g >= c p g / S, what selling all of it brings at the scenario's price.
+      // (An asset held at 0 counts one q.u. too: the rule cannot tell a dust holding from none.)
       const under = bound([1_000n, 0n, 0n], [0n, 5_000n, 0n], [8_000n, 0n, 0n]);
-      assert.deepEqual(under.crowding, [1_000n * G, 0n, 0n]);
+      assert.deepEqual(under.crowding, [1_001n * G, G, G]);
       // An asset whose sale cannot raise the health factor (its threshold above h (1 - s)) counts 0.
       const dead = bound([1_000n, 0n, 0n], [0n, 1_000n, 0n], [9_990n, 0n, 0n], 10_000n, 5_000n);
-      assert.deepEqual(dead.crowding, [0n, 0n, 0n]);
+      assert.deepEqual(dead.crowding, [0n, G, G]); // (slots 1 and 2 hold nothing: one q.u. each, the cap rounded up)
     });
 
     it("is at least what the real planner's threshold repair sells of each asset in each scenario (fast-check: markets, positions, policies)", function () {
@@ -183,6 +192,133 @@ describe("audit crowding", function () {
       );
       assert.ok(plans >= 20 && sales >= 10, `${plans} plans, ${sales} sales compared: too few`);
       console.log(`      ${plans} plans, ${sales} sales; the closest sale is ${tightest / 10}% of its bound`);
+    });
+
+    /**
+     * The attacker review's edge cases (/tmp/review-crowd2): positions at the edge of the rule's
+     * unrounded gap h D' - A' (the largest debt with it <= 0, where the planner's own rounding still
+     * sells; the least debt with it > 0, where the sale needed to beat rounding is about rounding / e),
+     * coarse assets (0 decimals, thousands of USD a unit), high thresholds near a trigger of 1 (small
+     * e), and deep positions whose repair sells a whole holding (the cap rounded down). Built as the
+     * review's scripts build them (seed * 7919), its breaking seeds first, then fast-check's.
+     */
+    type EdgeMarket = "random" | "small-e" | "zero-lt" | "coarse";
+    type EdgeDebt = "below" | "above" | "deep";
+    const edgeCase = (seed: number, kind: EdgeMarket, at: EdgeDebt): { sales: number; breaks: string[] } => {
+      const rng = new Random(seed * 7919);
+      const m0 = randomMarket(rng);
+      const m: Market =
+        kind === "small-e"
+          ? { ...m0, assets: m0.assets.map((a) => ({ ...a, liquidationThreshold: BigInt(rng.int(9000, 9700)) })) }
+          : kind === "zero-lt"
+            ? { ...m0, assets: m0.assets.map((a) => (rng.chance(0.2) ? { ...a, liquidationThreshold: 0n } : a)) }
+            : kind === "coarse"
+              ? { ...m0, assets: m0.assets.map((a) => (rng.chance(0.6) ? { ...a, decimals: 0, price: BigInt(rng.int(100, 10_000)) * 10n ** BigInt(m0.quote.decimals) } : a)) }
+              : m0;
+      if (m.assets.length > 3 || m.assets.some((a) => a.decimals > 10)) return { sales: 0, breaks: [] };
+      const j = rng.int(0, Math.min(15, m.scenarios.length - 1));
+      const trigger = BigInt(kind === "small-e" ? rng.int(10_000, 10_300) : rng.int(10_000, 30_000));
+      const drawn = randomPosition(rng, m);
+      const base = randomPolicy(rng, m);
+      const p: Policy =
+        kind === "small-e"
+          ? { ...base, trigger: { healthFactor: trigger }, stress: { minEquity: 0n }, maxSlippage: BigInt(rng.int(0, 20_000)), minHealthFactor: 10_000n }
+          : { ...base, trigger: { healthFactor: trigger }, stress: { minEquity: 0n }, maxSlippage: BigInt(rng.int(0, 50_000)) };
+      const plain: Market = { ...m, instruments: [], scenarios: [{ ...m.scenarios[0]!, assetReturns: m.assets.map(() => 0n), instrumentPnl: [] }] };
+      const factors = priceFactors(m, LAYOUT)[j]!;
+      const moved: Market = {
+        ...plain,
+        assets: m.assets.map((a, i) => ({ ...a, decimals: a.decimals + 8, price: a.price * factors[i]! })),
+        covariance: { ...m.covariance, matrix: m.covariance.matrix.map((row) => row.map(() => 0n)) },
+      };
+      if (moved.assets.some((a) => a.price === 0n)) return { sales: 0, breaks: [] };
+      let shape: bigint[];
+      if (kind === "zero-lt") {
+        shape = m.assets.map((): bigint => (rng.chance(0.6) ? BigInt(rng.int(1, 1000)) : 0n));
+        if (!shape.some((x) => x > 0n)) shape[rng.int(0, m.assets.length - 1)] = 1n;
+      } else {
+        const owedAsset = rng.int(0, m.assets.length - 1);
+        shape = m.assets.map((_, i): bigint => (i === owedAsset ? 1n : 0n));
+      }
+      const h = restoreTarget(p);
+      // The rule's gap before any rounding allowance: h D' - A' at scenario j.
+      const rawGap = (d: bigint): bigint | undefined => {
+        try {
+          const v = checkPosition({ ...drawn, debt: shape.map((w) => w * d), quantities: [] }, plain, p).values;
+          const a = v.collateral.reduce((sum, x, i) => sum + x * factors[i]! * m.assets[i]!.liquidationThreshold, 0n);
+          const d2 = v.debt.reduce((sum, x, i) => sum + x * factors[i]!, 0n);
+          return h * d2 - a;
+        } catch {
+          return undefined;
+        }
+      };
+      let lo = 0n;
+      let hi = 1n;
+      while (hi < 10n ** 30n && !((rawGap(hi) ?? -1n) > 0n)) hi *= 2n;
+      if (!((rawGap(hi) ?? -1n) > 0n)) return { sales: 0, breaks: [] };
+      while (hi - lo > 1n) {
+        const mid = (lo + hi) / 2n;
+        if ((rawGap(mid) ?? -1n) > 0n) hi = mid;
+        else lo = mid;
+      }
+      const d =
+        at === "below" ? lo : at === "above" ? (kind === "small-e" ? hi : hi + BigInt(rng.int(0, 3)) * (rng.chance(0.5) ? 1n : 0n)) : (hi * BigInt(rng.int(1000, 3000))) / 1000n;
+      const position = { ...drawn, debt: shape.map((w) => w * d), quantities: [] };
+      let result;
+      let values;
+      try {
+        values = checkPosition(position, plain, p).values;
+        result = plan(position, moved, p, { wallet: m.assets.map(() => 0n), sellable: m.assets.map(() => true), tradable: [] }, { strategy: "threshold" });
+      } catch {
+        return { sales: 0, breaks: [] };
+      }
+      if (!isPlan(result)) return { sales: 0, breaks: [] };
+      const bounds = crowdingFigures(values, m, p, LAYOUT)[j]!;
+      let sales = 0;
+      const breaks: string[] = [];
+      m.assets.forEach((asset, a) => {
+        const x = result.actions.reduce((sum, action) => sum + (action.kind === "swap" && action.sell === a ? action.amountIn : 0n), 0n);
+        if (x === 0n) return;
+        sales++;
+        const value = (x * moved.assets[a]!.price) / 10n ** BigInt(asset.decimals);
+        if (value > bounds[a]!)
+          breaks.push(`${kind}/${at} seed ${seed}, scenario ${j}, asset ${a} (${asset.decimals} decimals): the planner sells ${value}, the bound is ${bounds[a]}`);
+      });
+      return { sales, breaks };
+    };
+
+    it("bounds the planner at the edge of the gap, on coarse assets and on whole-holding sales (the review's cases, then fast-check's)", function () {
+      const review: [EdgeMarket, EdgeDebt, number[]][] = [
+        ["random", "below", [128, 221, 238, 298, 358, 389, 474, 580]],
+        ["small-e", "below", [209, 390, 419, 420, 439, 469, 474, 609, 2139]],
+        ["random", "above", [1194, 1869]],
+        ["zero-lt", "deep", [3136, 8754, 10996, 11290, 13456, 16038, 17283]],
+      ];
+      let sales = 0;
+      const breaks: string[] = [];
+      for (const [kind, at, seeds] of review) {
+        for (const seed of seeds) {
+          const r = edgeCase(seed, kind, at);
+          sales += r.sales;
+          breaks.push(...r.breaks);
+        }
+      }
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 2 ** 28 }),
+          fc.constantFrom<EdgeMarket>("random", "small-e", "zero-lt", "coarse"),
+          fc.constantFrom<EdgeDebt>("below", "above", "deep"),
+          (seed, kind, at) => {
+            const r = edgeCase(seed, kind, at);
+            sales += r.sales;
+            breaks.push(...r.breaks);
+          },
+        ),
+        { numRuns: 4000, seed: 2123 },
+      );
+      assert.deepEqual(breaks.slice(0, 10), [], `${breaks.length} sales above their bound`);
+      assert.ok(sales >= 100, `${sales} sales compared: too few`);
+      console.log(`      ${sales} edge sales, every one within its bound`);
     });
   });
 

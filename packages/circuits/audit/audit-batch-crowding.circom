@@ -162,6 +162,8 @@ template AuditBatchCrowding(nLeaves, nAssets, nInstruments, nScenarios) {
     component units = CrowdingUnits(nScenarios, nAssets);
     units.price <== price;
     units.scale <== scale;
+    units.debtIndex <== debtIndex;
+    units.target <== terms.target;
     units.efficiency <== terms.efficiency;
     units.factor <== prices.factor;
 
@@ -201,6 +203,7 @@ template AuditBatchCrowding(nLeaves, nAssets, nInstruments, nScenarios) {
         leaves[s].live <== terms.live;
         leaves[s].priceFactor <== prices.factor;
         leaves[s].unitTerm <== units.unitTerm;
+        leaves[s].crowdingMargin <== units.margin;
     }
 
     // Order: active slots first, accounts strictly increasing and nonzero (an address below 2^160,

@@ -107,6 +107,7 @@ template AuditLeafCrowding(nAssets, nInstruments, nScenarios) {
     signal input live[nAssets];
     signal input priceFactor[nScenarios][nAssets];
     signal input unitTerm[nScenarios][nAssets];
+    signal input crowdingMargin[nScenarios];
 
     signal output hash;
     signal output figures[nFigures];
@@ -241,6 +242,7 @@ template AuditLeafCrowding(nAssets, nInstruments, nScenarios) {
     crowd.live <== live;
     crowd.factor <== priceFactor;
     crowd.unitTerm <== unitTerm;
+    crowd.margin <== crowdingMargin;
     for (var j = 0; j < nScenarios; j++) {
         for (var i = 0; i < nAssets; i++) figures[nPlain + j * nAssets + i] <== crowd.crowding[j][i];
     }

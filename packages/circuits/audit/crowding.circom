@@ -12,7 +12,10 @@ include "../lib/range-check.circom";
 // The rule, per position and scenario (values moved by the scenario's price factors g_ji):
 //   VC_i = vc_i * g_ji, VD_i = vd_i * g_ji                      (quote units * 1e8)
 //   A = sum_i LT_i * VC_i, D = sum_i VD_i, h = max(trigger, minHealthFactor) (the planner's target)
-//   G = max(0, h * D - A)                                       (the gap: 0 at or above h)
+//   M = sum_b (h * (2 * (v_b + 1e8) * K_b + 7e8) + 3 * BPS * 1e8), v_b = ceil(p_b / 10^decimals_b) * g_jb,
+//       K_b = ceil(I_b / 1e18) (the debt index): the rounding allowance (docs/audit.md, "Why it
+//       bounds the planner": the planner's health factor at the scenario's prices vs this rule's)
+//   G = max(0, h * D - A + M)                                   (the gap: 0 well above h)
 //   e_i = the least gain per unit of value sold of asset i over the ways a sale of i can raise
 //         the health factor: repaying debt (k = h) or buying another asset t as collateral
 //         (k = LT_t), gain k * (1 - s) - LT_i at slippage s; only the gains > 0 count
@@ -23,7 +26,8 @@ include "../lib/range-check.circom";
 // Every sale of asset i a repair that stops at h makes is at most G / e_i (each unit of i it sells
 // closes at least e_i of the gap, and it stops once the gap is closed) and at most the holding;
 // the 1/64 covers the planner's search, which stops up to 1% + 2^-14 above the least amount, and
-// u_ji its whole base units (it sells the least whole number of them that restores h).
+// u_ji its whole base units (it sells the least whole number of them that restores h). The cap is
+// VC_i + g_ji = (floor(c p / S) + 1) g_ji >= c p g_ji / S, the whole holding's value unrounded.
 //
 // The margin over the least sale: crowding * 64 * e >= 65 * RATIO * G (CROWD_MARGIN_NUM / CROWD_MARGIN_DEN).
 function CROWD_MARGIN_NUM() { return 65; }
@@ -155,15 +159,38 @@ template CrowdingTerms(nAssets) {
 
 // CrowdingUnits(nScenarios, nAssets): once per batch, per scenario j and asset slot i, e_i * u_ji
 // with u_ji = ceil(price_i / scale_i) * g_ji (the rule above): the term one base unit adds to
-// CrowdingLeaf's check. ceil(price / scale) is a hint U pinned by U * scale - price in [0, scale).
-// Caller assumptions: price < 2^64, 1 <= scale < 2^60 (AssetsDigest); efficiency < 2^40
-// (CrowdingTerms); factor < 2^32 (CrowdingPrices).
+// CrowdingLeaf's check; and per scenario the rounding allowance M_j (the rule above).
+// ceil(price / scale) is a hint U pinned by U * scale - price in [0, scale); ceil(I / 1e18) a hint
+// K pinned by K * 1e18 - I in [0, 1e18).
+// Caller assumptions: price < 2^64, 1 <= scale < 2^60, 1e18 <= debtIndex < 2^64 (AssetsDigest);
+// efficiency < 2^40 and 1 <= target <= 1e6 (CrowdingTerms); factor < 2^32 (CrowdingPrices).
+// M_j < nAssets * 2^20 * (2 * 2^97 * 19 + 2^30) + 2^44 < 2^(124 + log2ceil(nAssets)).
 template CrowdingUnits(nScenarios, nAssets) {
     signal input price[nAssets];
     signal input scale[nAssets];
+    signal input debtIndex[nAssets];
+    signal input target;
     signal input efficiency[nAssets];
     signal input factor[nScenarios][nAssets];
     signal output unitTerm[nScenarios][nAssets];
+    signal output margin[nScenarios];
+
+    var RATE = 100000000;
+    var INDEX = DEBT_INDEX_SCALE();
+    // K = ceil(I / 1e18) <= 19 (I < 2^64 < 19e18): a 5-bit number; 1e18 < 2^60.
+    signal indexUnits[nAssets];
+    component indexRange[nAssets];
+    component indexOver[nAssets];
+    component indexUnder[nAssets];
+    for (var b = 0; b < nAssets; b++) {
+        indexUnits[b] <-- (debtIndex[b] + INDEX - 1) \ INDEX;
+        indexRange[b] = RangeCheck(5);
+        indexRange[b].in <== indexUnits[b];
+        indexOver[b] = RangeCheck(60);
+        indexOver[b].in <== indexUnits[b] * INDEX - debtIndex[b];
+        indexUnder[b] = RangeCheck(60);
+        indexUnder[b].in <== INDEX - 1 - (indexUnits[b] * INDEX - debtIndex[b]);
+    }
 
     signal unit[nAssets];
     signal scaledGain[nAssets];
@@ -182,25 +209,39 @@ template CrowdingUnits(nScenarios, nAssets) {
         scaledGain[i] <== efficiency[i] * unit[i];
         for (var j = 0; j < nScenarios; j++) unitTerm[j][i] <== scaledGain[i] * factor[j][i];
     }
+    // M_j = sum_b (h (2 (v_jb + 1e8) K_b + 7e8) + 3 BPS 1e8), v_jb = U_b g_jb (docs/audit.md).
+    signal unitValue[nScenarios][nAssets];
+    signal indexed[nScenarios][nAssets];
+    signal slotMargin[nScenarios][nAssets];
+    for (var j = 0; j < nScenarios; j++) {
+        var total = 0;
+        for (var b = 0; b < nAssets; b++) {
+            unitValue[j][b] <== unit[b] * factor[j][b];
+            indexed[j][b] <== (unitValue[j][b] + RATE) * indexUnits[b];
+            slotMargin[j][b] <== target * (2 * indexed[j][b] + 7 * RATE);
+            total += slotMargin[j][b] + 3 * BPS_ONE() * RATE;
+        }
+        margin[j] <== total;
+    }
 }
 
 // CrowdingLeaf(nAssets, nScenarios): one position's crowding figures (the rule above).
 //
-// Per scenario, G = max(0, h D - A) and pos = (G > 0) by the sign of h D - A - 1. Per scenario and
-// asset the figure c is a hint with a flag f: f = 1 gives c = VC_i (the whole holding); f = 0 needs
+// Per scenario, G = max(0, h D - A + M) and pos = (G > 0) by the sign of h D - A + M - 1. Per scenario and
+// asset the figure c is a hint with a flag f: f = 1 gives c = VC_i + g_ji (the whole holding, rounded up); f = 0 needs
 // c * 64 * e_i >= 65 * RATIO * G + pos * 64 * e_i * u_ji (no less than the margin over the least
 // sale and a base unit), unless live_i = 0. Either way c >=
 // min(VC_i, the bound), so a prover can overstate a figure but never understate it; the honest
 // prover (the model) takes f = 1 exactly when the bound reaches the holding, and the least c.
 //
 // Ranges (honest values):
-//   VC_i, VD_i < 2^112 (CROWD_VALUE_BITS); D, A < nAssets * 2^112 * {1e6, 1e4}, so
-//     |h D - A| < 2^gapBits (134 at 3 assets) and its sign split is exact;
-//   c < 2^112 (c <= VC_i), range-checked, so c * 64 e_i < 2^158, 65 RATIO G < 2^161 and
+//   VC_i, VD_i < 2^112 (CROWD_VALUE_BITS); D, A < nAssets * 2^112 * {1e6, 1e4}, M < 2^(124 +
+//     log2ceil(nAssets)), so |h D - A + M| < 2^gapBits (135 at 3 assets) and its sign split is exact;
+//   c < 2^112 (c <= VC_i + g_ji <= 2^80 g_ji), range-checked, so c * 64 e_i < 2^158, 65 RATIO G < 2^162 and
 //     64 e_i u_ji < 2^142: the check, honestly in [0, 64 e_i) below 2^(gainBits + 6), cannot wrap.
 // Caller assumptions: active is a bit; collateralValue, debtValue < 2^80 (AssetValues);
 // threshold <= 1e4 (AssetsDigest); target, efficiency, live from CrowdingTerms; factor from
-// CrowdingPrices (< 2^31 + 1e8); unitTerm from CrowdingUnits.
+// CrowdingPrices (< 2^31 + 1e8); unitTerm and margin from CrowdingUnits.
 template CrowdingLeaf(nAssets, nScenarios) {
     signal input active;
     signal input collateralValue[nAssets];
@@ -211,10 +252,11 @@ template CrowdingLeaf(nAssets, nScenarios) {
     signal input live[nAssets];
     signal input factor[nScenarios][nAssets];
     signal input unitTerm[nScenarios][nAssets];
+    signal input margin[nScenarios];
     signal output crowding[nScenarios][nAssets];
 
     var valueBits = CROWD_VALUE_BITS();
-    var gapBits = valueBits + log2ceil(nAssets) + CROWD_TRIGGER_BITS();
+    var gapBits = valueBits + log2ceil(nAssets) + CROWD_TRIGGER_BITS() + 1;
     var checkBits = CROWD_GAIN_BITS() + log2ceil(CROWD_MARGIN_DEN());
 
     signal weighted[nAssets];
@@ -246,10 +288,10 @@ template CrowdingLeaf(nAssets, nScenarios) {
             debtSum += movedDebt[j][i];
         }
         targetDebt[j] <== target * debtSum;
-        // h D - A in (-2^gapBits, 2^gapBits): bit gapBits of h D - A - 1 + 2^gapBits is (h D - A >= 1).
+        // h D - A + M in (-2^gapBits, 2^gapBits): bit gapBits of h D - A + M - 1 + 2^gapBits is (h D - A + M >= 1).
         sign[j] = Num2Bits(gapBits + 1);
-        sign[j].in <== targetDebt[j] - weightedSum - 1 + (1 << gapBits);
-        gap[j] <== sign[j].out[gapBits] * (targetDebt[j] - weightedSum);
+        sign[j].in <== targetDebt[j] - weightedSum + margin[j] - 1 + (1 << gapBits);
+        gap[j] <== sign[j].out[gapBits] * (targetDebt[j] - weightedSum + margin[j]);
 
         for (var i = 0; i < nAssets; i++) {
             // The honest hints: the least c with c * 64 e >= 65 RATIO G + pos 64 e u, capped at the holding.
@@ -258,9 +300,9 @@ template CrowdingLeaf(nAssets, nScenarios) {
             if (live[i] == 1) {
                 var want = (gap[j] * CROWD_MARGIN_NUM() * RATIO_ONE() + CROWD_MARGIN_DEN() * efficiency[i] - 1) \ (CROWD_MARGIN_DEN() * efficiency[i]);
                 if (sign[j].out[gapBits] == 1) want += unitTerm[j][i] \ efficiency[i];
-                if (want >= movedCollateral[j][i]) {
+                if (want >= movedCollateral[j][i] + factor[j][i]) {
                     takeAll = 1;
-                    c = movedCollateral[j][i];
+                    c = movedCollateral[j][i] + factor[j][i];
                 } else {
                     c = want;
                 }
@@ -268,7 +310,7 @@ template CrowdingLeaf(nAssets, nScenarios) {
             whole[j][i] <-- takeAll;
             figure[j][i] <-- c;
             whole[j][i] * (whole[j][i] - 1) === 0;
-            whole[j][i] * (figure[j][i] - movedCollateral[j][i]) === 0;
+            whole[j][i] * (figure[j][i] - movedCollateral[j][i] - factor[j][i]) === 0;
             figureRange[j][i] = RangeCheck(valueBits);
             figureRange[j][i].in <== figure[j][i];
             // Checked when neither the whole holding nor a dead asset: c * 64 e - 65 RATIO G - pos * 64 e u >= 0.

@@ -49,7 +49,7 @@ export const AUDIT_INSTANCES: Record<"test" | "standard", AuditInstances> = {
 
 /**
  * The crowding audit's instances (docs/audit.md, "Crowding"): batches of 2, the most that fit the
- * 2^16 ptau with the crowding figures (61,960 constraints), in both tiers; the standard tier's
+ * 2^16 ptau with the crowding figures (62,511 constraints), in both tiers; the standard tier's
  * merges and root take 8 children, as the plain audit's.
  */
 export const CROWDING_AUDIT_INSTANCES: Record<"test" | "standard", AuditInstances> = {

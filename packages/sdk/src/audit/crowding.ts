@@ -9,10 +9,12 @@
  * and s the policy's maxSlippage:
  *
  *     VC_i = vc_i * g_i, VD_i = vd_i * g_i   (q.u. * 1e8);  A = sum LT_i VC_i, D = sum VD_i
- *     G = max(0, h D - A)                    the gap (0: at or above h, nothing to sell)
+ *     M = sum_b h (2 (v_b + 1e8) K_b + 7e8) + 3 BPS 1e8   the rounding allowance, v_b = ceil(p_b / 10^decimals_b) g_b,
+ *                                            K_b = ceil(debtIndex_b / 1e18): the planner's rounding (docs/audit.md)
+ *     G = max(0, h D - A + M)                the gap (0: well above h, nothing to sell)
  *     e_i = min { k (1 - s) - LT_i > 0 : k = h (a repayment) or k = LT_t, t != i (a swap into t) }
  *     u_i = ceil(p_i / 10^decimals_i) * g_i   at least one base unit of i's value at the scenario's prices
- *     crowding_i = min(VC_i, ceil(G * 65/64 / e_i) + u_i) when G > 0, else 0; 0 when no e_i exists
+ *     crowding_i = min(VC_i + g_i, ceil(G * 65/64 / e_i) + u_i) when G > 0, else 0; 0 when no e_i exists
  *                  (selling i never helps). G at BPS, e_i at BPS * RATIO: ceil(65 RATIO G / (64 e_i)).
  *
  * Why it bounds the planner: every unit of value of asset i a repair sells closes at least e_i of
@@ -21,9 +23,11 @@
  * i, whatever it sells first, and never more than the holding. The planner's search stops up to
  * 1% + 2^-14 above the least amount (search.ts, minimize): the 65/64 covers it; and it sells whole
  * base units (the least whole number that restores h, up to one more than the exact need): u_i.
+ * M covers the planner's own rounding (its values at the scenario's prices round after repricing,
+ * its repayments and slippage floors round per step), and VC_i + g_i the whole holding's exact value.
  */
 import { ZksError } from "../core/errors.ts";
-import { RATE_SCALE, RATIO_SCALE } from "../core/fixed-point.ts";
+import { BPS_SCALE, DEBT_INDEX_SCALE, RATE_SCALE, RATIO_SCALE } from "../core/fixed-point.ts";
 import { padSlots } from "../commitment/slot-layout.ts";
 import type { Market, Policy } from "../inputs/types.ts";
 import type { AuditFigures, FigureLayout } from "./merkle-sum-tree.ts";
@@ -56,12 +60,12 @@ export function saleGains(threshold: readonly bigint[], target: bigint, maxSlipp
 
 /** One position's repair bound under one scenario. */
 export interface RestoreBound {
-  /** G = max(0, h D - A) (q.u. * 1e8 * BPS). */
+  /** G = max(0, h D - A + M) (q.u. * 1e8 * BPS). */
   gap: bigint;
   /** Per asset slot: VC_i, VD_i (q.u. * 1e8). */
   collateral: bigint[];
   debt: bigint[];
-  /** Per asset slot: min(VC_i, ceil(65 RATIO G / (64 e_i)) + u_i) when G > 0, 0 when G = 0 or e_i = 0 (q.u. * 1e8). */
+  /** Per asset slot: min(VC_i + g_i, ceil(65 RATIO G / (64 e_i)) + u_i) when G > 0, 0 when G = 0 or e_i = 0 (q.u. * 1e8). */
   crowding: bigint[];
 }
 
@@ -79,23 +83,35 @@ export interface RestoreInput {
   factor: readonly bigint[];
   /** Per asset slot, ceil(price / 10^decimals) (q.u. per base unit, rounded up; 0 for a padding slot). */
   unit: readonly bigint[];
+  /** Per asset slot, ceil(debtIndex / 1e18) (1 for a padding slot: its index is 1e18). */
+  indexUnits: readonly bigint[];
+}
+
+/**
+ * The rounding allowance M = sum_b h (2 (v_b + 1e8) K_b + 7e8) + 3 BPS 1e8 (q.u. * 1e8 * BPS), v_b = unit_b * g_b:
+ * crowding.circom's CrowdingUnits margin. Why it covers the planner's rounding: docs/audit.md, "Why it bounds the planner".
+ */
+export function roundingAllowance(target: bigint, unit: readonly bigint[], factor: readonly bigint[], indexUnits: readonly bigint[]): bigint {
+  return sum(unit.map((u, b) => target * (2n * (u * factor[b]! + RATE_SCALE) * indexUnits[b]! + 7n * RATE_SCALE) + 3n * BPS_SCALE * RATE_SCALE));
 }
 
 const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 
 /** The rule for one position and one scenario (crowding.circom's CrowdingLeaf, one j). */
 export function restoreBound(input: RestoreInput): RestoreBound {
-  const { collateralValue, debtValue, threshold, target, gains, factor, unit } = input;
+  const { collateralValue, debtValue, threshold, target, gains, factor, unit, indexUnits } = input;
   const collateral = collateralValue.map((v, i) => v * factor[i]!);
   const debt = debtValue.map((v, i) => v * factor[i]!);
   const weighted = sum(collateralValue.map((v, i) => threshold[i]! * v * factor[i]!));
-  const raw = target * sum(debt) - weighted;
+  const raw = target * sum(debt) - weighted + roundingAllowance(target, unit, factor, indexUnits);
   const gap = raw > 0n ? raw : 0n;
   const crowding = collateral.map((vc, i) => {
     const e = gains[i]!;
     if (e === 0n || gap === 0n) return 0n;
     const want = (gap * CROWD_MARGIN_NUM * RATIO_SCALE + CROWD_MARGIN_DEN * e - 1n) / (CROWD_MARGIN_DEN * e) + unit[i]! * factor[i]!;
-    return want >= vc ? vc : want;
+    // The whole holding's value, rounded up: (floor(c p / S) + 1) g >= c p g / S.
+    const cap = vc + factor[i]!;
+    return want >= cap ? cap : want;
   });
   return { gap, collateral, debt, crowding };
 }
@@ -130,9 +146,14 @@ export function crowdingFigures(values: { collateral: readonly bigint[]; debt: r
     }),
     layout.nAssets,
   );
+  // A padding slot's index is 1e18 (market-root.ts): K = 1.
+  const indexUnits = Array.from({ length: layout.nAssets }, (_, b) => {
+    const index = market.assets[b]?.debtIndex ?? DEBT_INDEX_SCALE;
+    return (index + DEBT_INDEX_SCALE - 1n) / DEBT_INDEX_SCALE;
+  });
   const target = restoreTarget(policy);
   const gains = saleGains(threshold, target, policy.maxSlippage);
-  return priceFactors(market, layout).map((factor) => restoreBound({ collateralValue, debtValue, threshold, target, gains, factor, unit }).crowding);
+  return priceFactors(market, layout).map((factor) => restoreBound({ collateralValue, debtValue, threshold, target, gains, factor, unit, indexUnits }).crowding);
 }
 
 /** A crowded pair: the bound on what the positions would sell of an asset in a scenario, above its liquidity bound. */

@@ -43,6 +43,7 @@ export {
   crowdingStatements,
   priceFactors,
   restoreBound,
+  roundingAllowance,
   restoreTarget,
   saleGains,
   type CrowdedPair,

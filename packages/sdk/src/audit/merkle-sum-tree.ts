@@ -68,8 +68,9 @@ export interface AuditFigures {
   /** Per instrument slot: max(0, -q_k), the quantity written (short), 10^8 units. */
   written: readonly bigint[];
   /**
-   * Crowding layouts only: [scenario slot][asset slot], the collateral value the position would
-   * sell net of the debt it would repay in that asset were the scenario to happen (src/audit/crowding.ts),
+   * Crowding layouts only: [scenario slot][asset slot], an upper bound on the value of the asset the
+   * threshold repair of the position's health factor would sell, to max(trigger, minHealthFactor),
+   * were the scenario to happen (src/audit/crowding.ts),
    * quote units * 10^8.
    */
   crowding?: readonly (readonly bigint[])[];
