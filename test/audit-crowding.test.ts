@@ -349,6 +349,11 @@ describe("audit crowding", function () {
       refuse(liquidityBytes({ ...GENEROUS, USDC: { ...GENEROUS.USDC, bound: "800000000000000000000" } }), /assets\.USDC\.bound: .* is not below 2\^96 quote base units/);
       refuse(liquidityBytes({ ...GENEROUS, USDC: { bound: "1", source: { kind: "guess" } } }), /liquidity\.json: assets\.USDC\.source\.kind/);
       refuse(new TextEncoder().encode("{"), /liquidity\.json: not a JSON file/);
+      // Unknown fields are refused by name, not dropped: a typo of an optional field, an extra field at each level.
+      const { venue, ...noVenue } = GENEROUS.WETH.source;
+      refuse(liquidityBytes({ ...GENEROUS, WETH: { ...GENEROUS.WETH, source: { ...noVenue, venu: venue } } }), /liquidity\.json: assets\.WETH\.source\.venu: unknown field/);
+      refuse(liquidityBytes({ ...GENEROUS, USDC: { ...GENEROUS.USDC, haircut: "0.1" } }), /liquidity\.json: assets\.USDC\.haircut: unknown field \(the fields are bound, source\)/);
+      refuse(new TextEncoder().encode(JSON.stringify({ kind: "zks-liquidity", version: 1, epoch: 42, assets: GENEROUS, signer: "me" })), /liquidity\.json: signer: unknown field/);
     });
 
     it("a key named like an Object.prototype member (__proto__, constructor, toString) is an unknown asset, one line, exit 2", function () {

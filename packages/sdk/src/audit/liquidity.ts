@@ -53,14 +53,19 @@ const decimalText = z
   .max(MAX_DECIMAL_CHARS, `at most ${MAX_DECIMAL_CHARS} characters`)
   .regex(/^\d+(\.\d+)?$/, "expected a non-negative decimal string");
 const sourceSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("constant-product"), venue: text.optional(), quoteReserve: decimalText, priceImpact: decimalText }),
-  z.object({ kind: z.literal("stated"), note: text.min(1, "say where the figure comes from") }),
+  z.strictObject({ kind: z.literal("constant-product"), venue: text.optional(), quoteReserve: decimalText, priceImpact: decimalText }),
+  z.strictObject({ kind: z.literal("stated"), note: text.min(1, "say where the figure comes from") }),
 ]);
-const fileSchema = z.object({
+/** The fields allowed where an unknown one was found, for its error line. */
+const fieldList = (at: readonly PropertyKey[]): string =>
+  at.length === 0 ? "kind, version, epoch, assets" : at.length === 2 ? "bound, source" : "kind and venue, quoteReserve, priceImpact (constant-product) or note (stated)";
+// Strict objects: an unknown field (a typo such as "venu", an extra field) is refused by name, not
+// dropped, so what the file says is what the audit reads.
+const fileSchema = z.strictObject({
   kind: z.literal(LIQUIDITY_KIND),
   version: z.literal(LIQUIDITY_VERSION),
   epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  assets: z.record(z.string(), z.object({ bound: decimalText, source: sourceSchema })),
+  assets: z.record(z.string(), z.strictObject({ bound: decimalText, source: sourceSchema })),
 });
 
 /** The lowest price factor 1 + r (at 1e8, floored at 0) the market's scenarios give asset i, with the 1 of no move. */
@@ -116,6 +121,9 @@ export function parseLiquidityFile(bytes: Uint8Array, source: string, market: Ma
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
+    if (issue.code === "unrecognized_keys") {
+      throw new InputError(source, [...issue.path, issue.keys[0]!].join("."), `unknown field (the fields are ${fieldList(issue.path)})`);
+    }
     throw new InputError(source, issue.path.join("."), issue.message);
   }
   const data = parsed.data;
