@@ -584,7 +584,8 @@ describe("audit crowding", function () {
           RATE_SCALE,
         ),
       );
-      assert.ok(least[0]! > 0n && least[1]! > 0n && least[2] === 0n);
+      // (USDC, held at 0 by the repairing position, counts its cap, the holding rounded up: one quote unit.)
+      assert.ok(least[0]! > 0n && least[1]! > 0n && least[2]! <= 1n);
       const ok = await top.calculate(auditMergeInput(children, least));
       assert.ok(ok.accepted, !ok.accepted ? ok.error : "");
       assert.ok(crowdingStatements(batchTree.root.sums, least).holds);
