@@ -664,7 +664,7 @@ describe("audit crowding", function () {
 
     it("a liquidity file swapped after proving, and a root proven against lower bounds than audit.json's, are INVALID (exit 1, named)", async function () {
       // Swapped: the same bounds, another note: another SHA-256.
-      writeFileSync(file("swapped.json"), liquidityBytes({ ...GENEROUS, USDC: { ...GENEROUS.USDC, note: "another venue" } }));
+      writeFileSync(file("swapped.json"), liquidityBytes({ ...GENEROUS, USDC: { ...GENEROUS.USDC, source: { kind: "stated", note: "another venue" } } }));
       const swapped = zks("audit", "verify", "--audit", file("out"), ...common, "--liquidity", file("swapped.json"));
       assert.equal(swapped.code, 1, swapped.stdout + swapped.stderr);
       assert.match(
