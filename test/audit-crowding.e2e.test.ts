@@ -18,6 +18,7 @@ import { positionToJson } from "../packages/sdk/src/inputs/position-file.ts";
 import { checkPosition } from "../packages/sdk/src/model/check.ts";
 import { releaseProverThreads } from "../packages/sdk/src/prover/release.ts";
 import { loadInstanceArtifacts } from "../packages/node/src/artifacts.ts";
+import { buildCircuits } from "../packages/node/src/setup/build.ts";
 import { readBook } from "../packages/node/src/audit/read-book.ts";
 import { CROWDING_AUDIT_INSTANCES, runAudit } from "../packages/node/src/audit/run-audit.ts";
 import { zks } from "./helpers/cli.ts";
@@ -114,6 +115,10 @@ describe("audit crowding, end to end (longer cases)", function () {
     writeFileSync(file("standard.jsonl"), `${book.map((p) => JSON.stringify(positionToJson(p, market))).join("\n")}\n`);
     const liquidity = parseLiquidityFile(readFileSync(file("liquidity.json")), "liquidity.json", market);
     const instances = CROWDING_AUDIT_INSTANCES.standard;
+    // `npm run build` only compiles the standard tier: set up its crowding merge and root here (cached by content hash, minutes the first time).
+    this.timeout(1_800_000);
+    await buildCircuits({ instances: [instances.batch, instances.merge, instances.top] });
+    await releaseProverThreads();
     const run = await runAudit(readBook(file("standard.jsonl"), market), market, policy, { instances, liquidity, workers: 2 });
     assert.deepEqual(run.shape.proofsPerLevel, [3, 1]);
     const verdict = await verifyAudit(run.report, keysOf(instances));
