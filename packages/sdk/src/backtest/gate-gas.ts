@@ -12,11 +12,11 @@ export const GATE_GAS_SOURCE =
   "BENCHMARKS.md, Gas (test/contracts.test.ts: rebalance-3x3x16 with real proofs, Uniswap v2 pair and LenderVault, hardhat EDR osaka, solc 0.8.37, 2026-12-05; 50 public signals since issue 18)";
 
 /** `RebalanceGate.rebalance` with a token flow (a withdrawal: one `transfer` to the wallet): what a rebalance that moves the wallet or the lender costs. */
-export const GATE_GAS_OWNER_REBALANCE_WITH_FLOWS = 639_359n;
+export const GATE_GAS_OWNER_REBALANCE_WITH_FLOWS = 639_395n;
 /** `RebalanceGate.rebalance` with no movement: checks, reads, proof and storage, no external transfer. */
-export const GATE_GAS_REBALANCE_NO_FLOW = 622_923n;
+export const GATE_GAS_REBALANCE_NO_FLOW = 622_887n;
 /** `RebalanceGate.rebalance` with one swap on the v2 pair (and nothing else). */
-export const GATE_GAS_REBALANCE_SWAP = 739_308n;
+export const GATE_GAS_REBALANCE_SWAP = 739_296n;
 /** What one swap executed by the gate adds to a call: the swap row minus the no-movement row. */
 export const GATE_GAS_SWAP_LEG = GATE_GAS_REBALANCE_SWAP - GATE_GAS_REBALANCE_NO_FLOW;
 
